@@ -1,0 +1,23 @@
+"""Pipework's engine: faithful, in-process emulations of AWS integration services."""
+
+from .clock import Clock, RealClock, VirtualClock
+from .engine import Engine, UnknownServiceError
+from .errors import ServiceError
+from .service import Envelope, Service
+from .topology import Edge, Node, Topology
+from .trace import TraceEvent
+
+__all__ = [
+    "Clock",
+    "Edge",
+    "Engine",
+    "Envelope",
+    "Node",
+    "RealClock",
+    "Service",
+    "ServiceError",
+    "Topology",
+    "TraceEvent",
+    "UnknownServiceError",
+    "VirtualClock",
+]

@@ -1,0 +1,94 @@
+"""The public client: boto3's method names and arguments, checked against botocore's model."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from .errors import ServiceError
+from .model import operations, service_model, validator
+
+if TYPE_CHECKING:
+    from .engine import Engine
+    from .service import Service
+
+
+class Client:
+    """An async client for one emulated service, shaped like boto3's client for it."""
+
+    def __init__(self, engine: Engine, service_name: str) -> None:
+        self._engine = engine
+        self._service_name = service_name
+        self._operations = operations(service_name)
+        self.service_model = service_model(service_name)
+
+    @property
+    def operation_names(self) -> list[str]:
+        """Every operation in boto3's snake_case, as the model lists them."""
+        return sorted(self._operations)
+
+    def can_paginate(self, operation: str) -> bool:
+        """Whether botocore describes a paginator for `operation` (snake_case)."""
+        from botocore.loaders import Loader
+
+        try:
+            data = Loader().load_service_model(self._service_name, "paginators-1")
+        except Exception:
+            return False
+        model_name = self._operations.get(operation)
+        return model_name in data.get("pagination", {})
+
+    def __dir__(self) -> list[str]:
+        return [*super().__dir__(), *self._operations]
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        model_name = self._operations.get(name)
+        if model_name is None:
+            raise AttributeError(
+                f"'{self.service_model.service_id.replace(' ', '')}' object has no attribute '{name}'"
+            )
+        method = self._make_method(name, model_name)
+        setattr(self, name, method)
+        return method
+
+    def _make_method(self, snake: str, model_name: str) -> Callable[..., Any]:
+        service: Service = self._engine.service(self._service_name)
+        validate = validator(self._service_name, model_name, service.validation_error_code)
+        handler = getattr(service, snake, None)
+        ids = self._engine.ids
+        service_label = self._service_name
+
+        if handler is None:
+
+            async def unsupported(**params: Any) -> dict:
+                validate(params)
+                raise ServiceError(
+                    "UnsupportedOperation",
+                    f"Pipework does not emulate {service_label}:{model_name}.",
+                    operation=model_name,
+                )
+
+            unsupported.__name__ = snake
+            return unsupported
+
+        async def call(**params: Any) -> dict:
+            try:
+                validate(params)
+                result = handler(params)
+                if inspect.isawaitable(result):
+                    result = await result
+            except ServiceError as error:
+                if error.operation is None:
+                    error.operation = model_name
+                raise
+            result["ResponseMetadata"] = {
+                "RequestId": ids.uuid(),
+                "HTTPStatusCode": 200,
+                "RetryAttempts": 0,
+            }
+            return result
+
+        call.__name__ = snake
+        call.__doc__ = f"{service_label}:{model_name} (see botocore's documentation)."
+        return call

@@ -1,0 +1,47 @@
+"""Deterministic identifiers: every id the engine makes comes from one seeded generator."""
+
+from __future__ import annotations
+
+import random
+
+_HEX = "0123456789abcdef"
+
+
+class Ids:
+    """Makes UUIDs, request ids and hex tokens from a seeded generator, so runs repeat exactly."""
+
+    __slots__ = ("_random",)
+
+    def __init__(self, seed: int = 0) -> None:
+        self._random = random.Random(seed)
+
+    def uuid(self) -> str:
+        """A version-4 UUID string."""
+        bits = self._random.getrandbits(128)
+        bits = (bits & ~(0xF000 << 64)) | (0x4000 << 64)
+        bits = (bits & ~(0xC000 << 48)) | (0x8000 << 48)
+        h = f"{bits:032x}"
+        return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+    def hex(self, length: int) -> str:
+        """A lowercase hex string of `length` characters."""
+        return f"{self._random.getrandbits(length * 4):0{length}x}"
+
+    def digits(self, length: int) -> str:
+        """A decimal string of `length` digits (leading digit not zero)."""
+        low = 10 ** (length - 1)
+        return str(self._random.randrange(low, low * 10))
+
+    def token(self, length: int) -> str:
+        """An alphanumeric token, the shape of receipt handles and shard iterators."""
+        alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+        choice = self._random.choice
+        return "".join(choice(alphabet) for _ in range(length))
+
+    def random(self) -> float:
+        """A float in [0, 1)."""
+        return self._random.random()
+
+    def trace_id(self, epoch_seconds: float) -> str:
+        """An X-Ray style trace id: Root=1-{time hex}-{24 hex}."""
+        return f"Root=1-{int(epoch_seconds):08x}-{self.hex(24)}"

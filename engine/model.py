@@ -1,0 +1,273 @@
+"""botocore's service models: operation names, shapes, docs, and validators compiled from them."""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Callable
+from functools import cache
+from typing import Any
+
+from botocore import xform_name
+from botocore.loaders import Loader
+from botocore.model import OperationModel, ServiceModel, Shape
+
+from .errors import ServiceError, param_validation_error
+
+_loader = Loader()
+
+
+@cache
+def service_model(name: str) -> ServiceModel:
+    """botocore's model of the AWS service boto3 calls `name`."""
+    return ServiceModel(_loader.load_service_model(name, "service-2"), service_name=name)
+
+
+@cache
+def operations(name: str) -> dict[str, str]:
+    """snake_case operation name → the model's operation name, for service `name`."""
+    return {xform_name(op): op for op in service_model(name).operation_names}
+
+
+@cache
+def operation_model(name: str, operation: str) -> OperationModel:
+    """botocore's model of one operation (given in the model's CamelCase)."""
+    return service_model(name).operation_model(operation)
+
+
+Problems = list[str]
+Check = Callable[[Any, str, Problems, Problems], None]
+
+_PY_TYPES: dict[str, tuple[type, ...]] = {
+    "string": (str,),
+    "integer": (int,),
+    "long": (int,),
+    "boolean": (bool,),
+    "float": (float, int),
+    "double": (float, int),
+    "blob": (bytes, bytearray, str),
+    "timestamp": (_dt.datetime, _dt.date, str, int, float),
+    "map": (dict,),
+    "list": (list, tuple),
+    "structure": (dict,),
+}
+
+
+def _type_names(kinds: tuple[type, ...]) -> str:
+    return ", ".join(str(k) for k in kinds)
+
+
+def _compile(shape: Shape, seen: dict[str, Check]) -> Check:
+    """Build a checker for values of `shape` (cached per shape name, recursion-safe)."""
+    key = shape.name
+    if key in seen:
+        return seen[key]
+    # Placeholder lets recursive shapes refer to themselves.
+    holder: list[Check] = []
+    seen[key] = lambda v, p, c, s: holder[0](v, p, c, s)
+    check = _compile_uncached(shape, seen)
+    holder.append(check)
+    seen[key] = check
+    return check
+
+
+def _compile_uncached(shape: Shape, seen: dict[str, Check]) -> Check:
+    kind = shape.type_name
+    kinds = _PY_TYPES.get(kind, (object,))
+    meta = shape.metadata
+    low = meta.get("min")
+    high = meta.get("max")
+    enum = shape.enum if kind == "string" else None
+    type_text = _type_names(kinds)
+
+    if kind == "structure":
+        members = {name: _compile(m, seen) for name, m in shape.members.items()}
+        required = tuple(shape.required_members)
+        allowed = ", ".join(shape.members)
+
+        def check_structure(value: Any, path: str, client: Problems, server: Problems) -> None:
+            if not isinstance(value, dict):
+                client.append(
+                    f"Invalid type for parameter {path or 'input'}, value: {value!r}, "
+                    f"type: {type(value)}, valid types: {type_text}"
+                )
+                return
+            prefix = f"{path}." if path else ""
+            for name in required:
+                if name not in value:
+                    where = "input" if not path else path
+                    client.append(f'Missing required parameter in {where}: "{name}"')
+            for name, member_value in value.items():
+                checker = members.get(name)
+                if checker is None:
+                    where = "input" if not path else path
+                    client.append(
+                        f'Unknown parameter in {where}: "{name}", must be one of: {allowed}'
+                    )
+                else:
+                    checker(member_value, prefix + name, client, server)
+
+        return check_structure
+
+    if kind == "list":
+        member = _compile(shape.member, seen)
+
+        def check_list(value: Any, path: str, client: Problems, server: Problems) -> None:
+            if not isinstance(value, (list, tuple)):
+                client.append(
+                    f"Invalid type for parameter {path}, value: {value!r}, "
+                    f"type: {type(value)}, valid types: {type_text}"
+                )
+                return
+            count = len(value)
+            if low is not None and count < low:
+                client.append(
+                    f"Invalid length for parameter {path}, value: {count}, valid min length: {low}"
+                )
+            if high is not None and count > high:
+                server.append(
+                    f"Value at '{_aws_path(path)}' failed to satisfy constraint: "
+                    f"Member must have length less than or equal to {high}"
+                )
+            for index, item in enumerate(value):
+                member(item, f"{path}[{index}]", client, server)
+
+        return check_list
+
+    if kind == "map":
+        key_check = _compile(shape.key, seen)
+        value_check = _compile(shape.value, seen)
+
+        def check_map(value: Any, path: str, client: Problems, server: Problems) -> None:
+            if not isinstance(value, dict):
+                client.append(
+                    f"Invalid type for parameter {path}, value: {value!r}, "
+                    f"type: {type(value)}, valid types: {type_text}"
+                )
+                return
+            for k, v in value.items():
+                key_check(k, f"{path} (key: {k})", client, server)
+                value_check(v, f"{path}.{k}", client, server)
+
+        return check_map
+
+    if kind == "string":
+
+        def check_string(value: Any, path: str, client: Problems, server: Problems) -> None:
+            if value.__class__ is not str:
+                if not isinstance(value, str):
+                    client.append(
+                        f"Invalid type for parameter {path}, value: {value!r}, "
+                        f"type: {type(value)}, valid types: {type_text}"
+                    )
+                    return
+            if low is not None and len(value) < low:
+                client.append(
+                    f"Invalid length for parameter {path}, value: {len(value)}, "
+                    f"valid min length: {low}"
+                )
+            if high is not None and len(value) > high:
+                server.append(
+                    f"Value '{value}' at '{_aws_path(path)}' failed to satisfy constraint: "
+                    f"Member must have length less than or equal to {high}"
+                )
+            if enum and value not in enum:
+                server.append(
+                    f"Value '{value}' at '{_aws_path(path)}' failed to satisfy constraint: "
+                    f"Member must satisfy enum value set: [{', '.join(enum)}]"
+                )
+
+        return check_string
+
+    if kind in ("integer", "long", "float", "double"):
+        numeric_kinds = kinds
+
+        def check_number(value: Any, path: str, client: Problems, server: Problems) -> None:
+            if isinstance(value, bool) or not isinstance(value, numeric_kinds):
+                client.append(
+                    f"Invalid type for parameter {path}, value: {value!r}, "
+                    f"type: {type(value)}, valid types: {type_text}"
+                )
+                return
+            if low is not None and value < low:
+                client.append(
+                    f"Invalid value for parameter {path}, value: {value}, valid min value: {low}"
+                )
+            if high is not None and value > high:
+                server.append(
+                    f"Value '{value}' at '{_aws_path(path)}' failed to satisfy constraint: "
+                    f"Member must have value less than or equal to {high}"
+                )
+
+        return check_number
+
+    def check_scalar(value: Any, path: str, client: Problems, server: Problems) -> None:
+        if not isinstance(value, kinds):
+            client.append(
+                f"Invalid type for parameter {path}, value: {value!r}, "
+                f"type: {type(value)}, valid types: {type_text}"
+            )
+            return
+        if kind == "blob" and low is not None and len(value) < low:
+            client.append(
+                f"Invalid length for parameter {path}, value: {len(value)}, valid min length: {low}"
+            )
+
+    return check_scalar
+
+
+def _aws_path(path: str) -> str:
+    """AWS's server-side spelling of a parameter path: each member in lowerCamelCase."""
+    return ".".join(part[:1].lower() + part[1:] for part in path.split("."))
+
+
+Validator = Callable[[dict], None]
+
+
+@cache
+def validator(
+    service: str, operation: str, server_error_code: str = "ValidationException"
+) -> Validator:
+    """A compiled check of one operation's input: botocore's client-side rules, then AWS's own.
+
+    Missing, unknown or mistyped parameters and values under a minimum raise ParamValidationError,
+    as boto3 would before sending; values over a maximum or outside an enum raise
+    `server_error_code` with AWS's "N validation errors detected" message.
+    """
+    op = operation_model(service, operation)
+    shape = op.input_shape
+    if shape is None:
+
+        def check_empty(params: dict) -> None:
+            if params:
+                names = ", ".join(params)
+                raise param_validation_error(
+                    [f'Unknown parameter in input: "{names}", must be one of: ']
+                )
+
+        return check_empty
+
+    check = _compile(shape, {})
+
+    def validate(params: dict) -> None:
+        client: Problems = []
+        server: Problems = []
+        check(params, "", client, server)
+        if client:
+            raise param_validation_error(client)
+        if server:
+            count = len(server)
+            noun = "error" if count == 1 else "errors"
+            raise ServiceError(
+                server_error_code,
+                f"{count} validation {noun} detected: " + "; ".join(server),
+            )
+
+    return validate
+
+
+def documentation(service: str, operation: str | None = None) -> str:
+    """The model's HTML documentation of a service or one of its operations."""
+    model = service_model(service)
+    if operation is None:
+        return model.documentation or ""
+    return operation_model(service, operation).documentation or ""

@@ -1,0 +1,22 @@
+"""The emulated services, each in its own package, loaded on first use."""
+
+from __future__ import annotations
+
+#: boto3 service name → module that defines `SERVICE`, the Service subclass.
+SERVICE_MODULES: dict[str, str] = {
+    "sqs": "engine.services.sqs",
+    "sns": "engine.services.sns",
+    "events": "engine.services.events",
+    "schemas": "engine.services.schemas",
+    "scheduler": "engine.services.scheduler",
+    "pipes": "engine.services.pipes",
+    "kinesis": "engine.services.kinesis",
+    "firehose": "engine.services.firehose",
+    "stepfunctions": "engine.services.stepfunctions",
+    "apigateway": "engine.services.apigateway",
+    "apigatewayv2": "engine.services.apigatewayv2",
+    "lambda": "engine.services.awslambda",
+    "s3": "engine.services.s3",
+    "dynamodb": "engine.services.dynamodb",
+    "dynamodbstreams": "engine.services.dynamodbstreams",
+}

@@ -1,0 +1,1 @@
+"""Everything a person touches: the console language, the REPL and the Textual app."""
