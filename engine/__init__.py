@@ -2,7 +2,7 @@
 
 from .clock import Clock, RealClock, VirtualClock
 from .engine import Engine, UnknownServiceError
-from .errors import ServiceError
+from .errors import FunctionError, ServiceError
 from .service import Envelope, Service
 from .topology import Edge, Node, Topology
 from .trace import TraceEvent
@@ -12,6 +12,7 @@ __all__ = [
     "Edge",
     "Engine",
     "Envelope",
+    "FunctionError",
     "Node",
     "RealClock",
     "Service",

@@ -54,7 +54,9 @@ class Client:
 
     def _make_method(self, snake: str, model_name: str) -> Callable[..., Any]:
         service: Service = self._engine.service(self._service_name)
-        validate = validator(self._service_name, model_name, service.validation_error_code)
+        validate = validator(
+            self._service_name, model_name, service.validation_error_code, service.check_enums
+        )
         handler = getattr(service, snake, None)
         ids = self._engine.ids
         service_label = self._service_name
@@ -76,14 +78,14 @@ class Client:
             try:
                 validate(params)
                 result = handler(params)
-                if inspect.isawaitable(result):
+                if result.__class__ is not dict and inspect.isawaitable(result):
                     result = await result
             except ServiceError as error:
                 if error.operation is None:
                     error.operation = model_name
                 raise
             result["ResponseMetadata"] = {
-                "RequestId": ids.uuid(),
+                "RequestId": ids.request_id(),
                 "HTTPStatusCode": 200,
                 "RetryAttempts": 0,
             }

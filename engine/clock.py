@@ -172,6 +172,8 @@ class VirtualClock(Clock):
     def __init__(self, start: float = DEFAULT_EPOCH) -> None:
         super().__init__()
         self._now = float(start)
+        # How many advance_to() calls are running: run() must not idle-jump past their target.
+        self._advancing = 0
 
     def now(self) -> float:
         return self._now
@@ -188,6 +190,13 @@ class VirtualClock(Clock):
 
     async def advance_to(self, when: float) -> None:
         """Move time forward to `when`, firing timers in order and settling after each."""
+        self._advancing += 1
+        try:
+            await self._advance_to(when)
+        finally:
+            self._advancing -= 1
+
+    async def _advance_to(self, when: float) -> None:
         await settle()
         timers = self._timers
         while True:
@@ -219,6 +228,9 @@ class VirtualClock(Clock):
             await settle()
             if task.done():
                 return task.result()
+            if self._advancing:  # the awaited work is itself advancing time: let it
+                await asyncio.sleep(0)
+                continue
             deadline = self.next_deadline()
             if deadline is not None and deadline <= give_up:
                 await self.advance_to(deadline)

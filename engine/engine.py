@@ -73,6 +73,27 @@ class Engine:
             await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
 
+    async def reset(self) -> None:
+        """Empty the lab: stop every service and background task, clear faults and settings.
+
+        The clock, trace bus (and its subscribers) and fabric stay; services start afresh on
+        next use. Used by the console's `reset` and `open`.
+        """
+        services = list(self._services.values())
+        self._services.clear()
+        self._clients.clear()
+        for service in services:
+            await service.close()
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+        self._tasks.clear()
+        self.faults.clear()
+        self.settings.clear()
+        self.ids = Ids(self.seed)
+
     def spawn(self, coro: Coroutine[Any, Any, Any], *, name: str | None = None) -> asyncio.Task:
         """Run background work owned by the engine (cancelled when it closes)."""
         task = asyncio.get_running_loop().create_task(coro, name=name)

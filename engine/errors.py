@@ -31,6 +31,9 @@ class ServiceError(Exception):
         return {
             "Error": {"Code": self.code, "Message": self.message, **self.extra},
             "ResponseMetadata": {"HTTPStatusCode": self.status_code},
+            # botocore puts an error shape's modeled members (CancellationReasons, Item …)
+            # at the top level of ClientError.response; the copy in "Error" stays for old callers.
+            **self.extra,
         }
 
     def __str__(self) -> str:
@@ -47,3 +50,23 @@ def param_validation_error(problems: list[str]) -> ServiceError:
         "ParamValidationError",
         "Parameter validation failed:\n" + "\n".join(problems),
     )
+
+
+class FunctionError(ServiceError):
+    """A Lambda function ran and failed; `payload` is the error object AWS returns.
+
+    Raised through the fabric to callers that invoke synchronously (Step Functions, API
+    Gateway, event source mappings), so they can apply their own retry and catch rules.
+    """
+
+    def __init__(self, payload: dict, *, handled: bool = False, log_tail: str = "") -> None:
+        error_type = str(payload.get("errorType", "Error"))
+        super().__init__(error_type, str(payload.get("errorMessage", "")), status_code=200)
+        self.payload = payload
+        self.handled = handled
+        self.log_tail = log_tail
+
+    @property
+    def function_error(self) -> str:
+        """The X-Amz-Function-Error value: Handled or Unhandled."""
+        return "Handled" if self.handled else "Unhandled"

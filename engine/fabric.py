@@ -17,11 +17,20 @@ class Fabric:
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
+        self._emulated: set[str] = set()  # owners known to be emulated (hot path: no rescan)
+
+    def _is_emulated(self, owner: str) -> bool:
+        if owner in self._emulated:
+            return True
+        if owner in self._engine.available_services():
+            self._emulated.add(owner)
+            return True
+        return False
 
     def owner(self, target_arn: str) -> str:
         """The boto3 name of the service that owns `target_arn`."""
         owner = owner_of(target_arn)
-        if owner is None or owner not in self._engine.available_services():
+        if owner is None or not self._is_emulated(owner):
             raise ServiceError(
                 "InvalidParameter",
                 f"Invalid target ARN (no emulated service owns it): {target_arn}",

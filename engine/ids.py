@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import random
+from contextvars import ContextVar
 
 _HEX = "0123456789abcdef"
+
+#: The trace id of the Lambda invocation running in this task (set by the Lambda runtime).
+ambient_trace_id: ContextVar[str | None] = ContextVar("pipework_ambient_trace_id", default=None)
 
 
 class Ids:
     """Makes UUIDs, request ids and hex tokens from a seeded generator, so runs repeat exactly."""
 
-    __slots__ = ("_random",)
+    __slots__ = ("_random", "_request_prefix", "_request_count")
 
     def __init__(self, seed: int = 0) -> None:
         self._random = random.Random(seed)
+        self._request_prefix = self.uuid()[:24]
+        self._request_count = 0
 
     def uuid(self) -> str:
         """A version-4 UUID string."""
@@ -22,6 +28,11 @@ class Ids:
         bits = (bits & ~(0xC000 << 48)) | (0x8000 << 48)
         h = f"{bits:032x}"
         return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+    def request_id(self) -> str:
+        """A UUID-shaped request id: a seeded prefix and a counter (cheap on hot paths)."""
+        self._request_count += 1
+        return f"{self._request_prefix}{self._request_count:012x}"
 
     def hex(self, length: int) -> str:
         """A lowercase hex string of `length` characters."""
@@ -43,5 +54,12 @@ class Ids:
         return self._random.random()
 
     def trace_id(self, epoch_seconds: float) -> str:
-        """An X-Ray style trace id: Root=1-{time hex}-{24 hex}."""
+        """An X-Ray style trace id: Root=1-{time hex}-{24 hex}.
+
+        Inside a Lambda invocation the invocation's trace id is returned instead, so calls a
+        handler makes (send a message, write an item) join its trace, as X-Ray propagates it.
+        """
+        ambient = ambient_trace_id.get()
+        if ambient is not None:
+            return ambient
         return f"Root=1-{int(epoch_seconds):08x}-{self.hex(24)}"

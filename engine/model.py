@@ -35,7 +35,8 @@ def operation_model(name: str, operation: str) -> OperationModel:
 
 
 Problems = list[str]
-Check = Callable[[Any, str, Problems, Problems], None]
+#: A compiled check: (value, parent path with its trailing separator, member name, client, server).
+Check = Callable[[Any, str, str, Problems, Problems], None]
 
 _PY_TYPES: dict[str, tuple[type, ...]] = {
     "string": (str,),
@@ -56,124 +57,133 @@ def _type_names(kinds: tuple[type, ...]) -> str:
     return ", ".join(str(k) for k in kinds)
 
 
-def _compile(shape: Shape, seen: dict[str, Check]) -> Check:
+def _compile(shape: Shape, seen: dict[str, Check], enums: bool = True) -> Check:
     """Build a checker for values of `shape` (cached per shape name, recursion-safe)."""
     key = shape.name
     if key in seen:
         return seen[key]
     # Placeholder lets recursive shapes refer to themselves.
     holder: list[Check] = []
-    seen[key] = lambda v, p, c, s: holder[0](v, p, c, s)
-    check = _compile_uncached(shape, seen)
+    seen[key] = lambda v, p, n, c, s: holder[0](v, p, n, c, s)
+    check = _compile_uncached(shape, seen, enums)
     holder.append(check)
     seen[key] = check
     return check
 
 
-def _compile_uncached(shape: Shape, seen: dict[str, Check]) -> Check:
+def _type_problem(value: Any, path: str, type_text: str) -> str:
+    return (
+        f"Invalid type for parameter {path or 'input'}, value: {value!r}, "
+        f"type: {type(value)}, valid types: {type_text}"
+    )
+
+
+def _compile_uncached(shape: Shape, seen: dict[str, Check], enums: bool) -> Check:
     kind = shape.type_name
     kinds = _PY_TYPES.get(kind, (object,))
     meta = shape.metadata
     low = meta.get("min")
     high = meta.get("max")
-    enum = shape.enum if kind == "string" else None
+    enum = shape.enum if kind == "string" and enums else None
     type_text = _type_names(kinds)
 
+    # Paths are only spelled out when something is wrong: the common case builds no strings.
     if kind == "structure":
-        members = {name: _compile(m, seen) for name, m in shape.members.items()}
+        members = {name: _compile(m, seen, enums) for name, m in shape.members.items()}
         required = tuple(shape.required_members)
+        required_set = frozenset(required)
         allowed = ", ".join(shape.members)
 
-        def check_structure(value: Any, path: str, client: Problems, server: Problems) -> None:
-            if not isinstance(value, dict):
-                client.append(
-                    f"Invalid type for parameter {path or 'input'}, value: {value!r}, "
-                    f"type: {type(value)}, valid types: {type_text}"
-                )
+        def check_structure(
+            value: Any, parent: str, name: str, client: Problems, server: Problems
+        ) -> None:
+            path = parent + name
+            if value.__class__ is not dict and not isinstance(value, dict):
+                client.append(_type_problem(value, path, type_text))
                 return
+            if required_set and not required_set.issubset(value):
+                where = path or "input"
+                for member in required:
+                    if member not in value:
+                        client.append(f'Missing required parameter in {where}: "{member}"')
             prefix = f"{path}." if path else ""
-            for name in required:
-                if name not in value:
-                    where = "input" if not path else path
-                    client.append(f'Missing required parameter in {where}: "{name}"')
-            for name, member_value in value.items():
-                checker = members.get(name)
+            for member, member_value in value.items():
+                checker = members.get(member)
                 if checker is None:
-                    where = "input" if not path else path
+                    where = path or "input"
                     client.append(
-                        f'Unknown parameter in {where}: "{name}", must be one of: {allowed}'
+                        f'Unknown parameter in {where}: "{member}", must be one of: {allowed}'
                     )
                 else:
-                    checker(member_value, prefix + name, client, server)
+                    checker(member_value, prefix, member, client, server)
 
         return check_structure
 
     if kind == "list":
-        member = _compile(shape.member, seen)
+        member_check = _compile(shape.member, seen, enums)
 
-        def check_list(value: Any, path: str, client: Problems, server: Problems) -> None:
+        def check_list(
+            value: Any, parent: str, name: str, client: Problems, server: Problems
+        ) -> None:
             if not isinstance(value, (list, tuple)):
-                client.append(
-                    f"Invalid type for parameter {path}, value: {value!r}, "
-                    f"type: {type(value)}, valid types: {type_text}"
-                )
+                client.append(_type_problem(value, parent + name, type_text))
                 return
             count = len(value)
             if low is not None and count < low:
                 client.append(
-                    f"Invalid length for parameter {path}, value: {count}, valid min length: {low}"
+                    f"Invalid length for parameter {parent + name}, value: {count}, "
+                    f"valid min length: {low}"
                 )
             if high is not None and count > high:
                 server.append(
-                    f"Value at '{_aws_path(path)}' failed to satisfy constraint: "
+                    f"Value at '{_aws_path(parent + name)}' failed to satisfy constraint: "
                     f"Member must have length less than or equal to {high}"
                 )
+            path = parent + name
             for index, item in enumerate(value):
-                member(item, f"{path}[{index}]", client, server)
+                member_check(item, path, f"[{index}]", client, server)
 
         return check_list
 
     if kind == "map":
-        key_check = _compile(shape.key, seen)
-        value_check = _compile(shape.value, seen)
+        key_check = _compile(shape.key, seen, enums)
+        value_check = _compile(shape.value, seen, enums)
 
-        def check_map(value: Any, path: str, client: Problems, server: Problems) -> None:
+        def check_map(
+            value: Any, parent: str, name: str, client: Problems, server: Problems
+        ) -> None:
             if not isinstance(value, dict):
-                client.append(
-                    f"Invalid type for parameter {path}, value: {value!r}, "
-                    f"type: {type(value)}, valid types: {type_text}"
-                )
+                client.append(_type_problem(value, parent + name, type_text))
                 return
+            path = parent + name
             for k, v in value.items():
-                key_check(k, f"{path} (key: {k})", client, server)
-                value_check(v, f"{path}.{k}", client, server)
+                key_check(k, path, f" (key: {k})", client, server)
+                value_check(v, f"{path}.", str(k), client, server)
 
         return check_map
 
     if kind == "string":
 
-        def check_string(value: Any, path: str, client: Problems, server: Problems) -> None:
-            if value.__class__ is not str:
-                if not isinstance(value, str):
-                    client.append(
-                        f"Invalid type for parameter {path}, value: {value!r}, "
-                        f"type: {type(value)}, valid types: {type_text}"
-                    )
-                    return
+        def check_string(
+            value: Any, parent: str, name: str, client: Problems, server: Problems
+        ) -> None:
+            if value.__class__ is not str and not isinstance(value, str):
+                client.append(_type_problem(value, parent + name, type_text))
+                return
             if low is not None and len(value) < low:
                 client.append(
-                    f"Invalid length for parameter {path}, value: {len(value)}, "
+                    f"Invalid length for parameter {parent + name}, value: {len(value)}, "
                     f"valid min length: {low}"
                 )
             if high is not None and len(value) > high:
                 server.append(
-                    f"Value '{value}' at '{_aws_path(path)}' failed to satisfy constraint: "
-                    f"Member must have length less than or equal to {high}"
+                    f"Value '{value}' at '{_aws_path(parent + name)}' failed to satisfy "
+                    f"constraint: Member must have length less than or equal to {high}"
                 )
             if enum and value not in enum:
                 server.append(
-                    f"Value '{value}' at '{_aws_path(path)}' failed to satisfy constraint: "
-                    f"Member must satisfy enum value set: [{', '.join(enum)}]"
+                    f"Value '{value}' at '{_aws_path(parent + name)}' failed to satisfy "
+                    f"constraint: Member must satisfy enum value set: [{', '.join(enum)}]"
                 )
 
         return check_string
@@ -181,35 +191,38 @@ def _compile_uncached(shape: Shape, seen: dict[str, Check]) -> Check:
     if kind in ("integer", "long", "float", "double"):
         numeric_kinds = kinds
 
-        def check_number(value: Any, path: str, client: Problems, server: Problems) -> None:
+        def check_number(
+            value: Any, parent: str, name: str, client: Problems, server: Problems
+        ) -> None:
             if isinstance(value, bool) or not isinstance(value, numeric_kinds):
-                client.append(
-                    f"Invalid type for parameter {path}, value: {value!r}, "
-                    f"type: {type(value)}, valid types: {type_text}"
-                )
+                client.append(_type_problem(value, parent + name, type_text))
                 return
             if low is not None and value < low:
                 client.append(
-                    f"Invalid value for parameter {path}, value: {value}, valid min value: {low}"
+                    f"Invalid value for parameter {parent + name}, value: {value}, "
+                    f"valid min value: {low}"
                 )
             if high is not None and value > high:
                 server.append(
-                    f"Value '{value}' at '{_aws_path(path)}' failed to satisfy constraint: "
-                    f"Member must have value less than or equal to {high}"
+                    f"Value '{value}' at '{_aws_path(parent + name)}' failed to satisfy "
+                    f"constraint: Member must have value less than or equal to {high}"
                 )
 
         return check_number
 
-    def check_scalar(value: Any, path: str, client: Problems, server: Problems) -> None:
+    def check_scalar(
+        value: Any, parent: str, name: str, client: Problems, server: Problems
+    ) -> None:
         if not isinstance(value, kinds):
-            client.append(
-                f"Invalid type for parameter {path}, value: {value!r}, "
-                f"type: {type(value)}, valid types: {type_text}"
-            )
+            # boto3 also accepts a file-like object (anything with .read()) for blobs.
+            if kind == "blob" and hasattr(value, "read"):
+                return
+            client.append(_type_problem(value, parent + name, type_text))
             return
         if kind == "blob" and low is not None and len(value) < low:
             client.append(
-                f"Invalid length for parameter {path}, value: {len(value)}, valid min length: {low}"
+                f"Invalid length for parameter {parent + name}, value: {len(value)}, "
+                f"valid min length: {low}"
             )
 
     return check_scalar
@@ -225,7 +238,10 @@ Validator = Callable[[dict], None]
 
 @cache
 def validator(
-    service: str, operation: str, server_error_code: str = "ValidationException"
+    service: str,
+    operation: str,
+    server_error_code: str = "ValidationException",
+    check_enums: bool = True,
 ) -> Validator:
     """A compiled check of one operation's input: botocore's client-side rules, then AWS's own.
 
@@ -246,12 +262,12 @@ def validator(
 
         return check_empty
 
-    check = _compile(shape, {})
+    check = _compile(shape, {}, check_enums)
 
     def validate(params: dict) -> None:
         client: Problems = []
         server: Problems = []
-        check(params, "", client, server)
+        check(params, "", "", client, server)
         if client:
             raise param_validation_error(client)
         if server:

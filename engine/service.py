@@ -37,6 +37,8 @@ class Service:
     name: ClassVar[str] = ""
     #: Code AWS uses for generic constraint failures (over a maximum, outside an enum).
     validation_error_code: ClassVar[str] = "ValidationException"
+    #: False where the service answers out-of-enum values with its own, more specific errors.
+    check_enums: ClassVar[bool] = True
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine

@@ -1,0 +1,170 @@
+"""SQS throughput, backlog scaling and memory, beside a raw asyncio.Queue floor and moto.
+
+Run: `python benchmarks/sqs.py [--quick]`. Prints one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from engine import Engine, VirtualClock  # noqa: E402
+
+TARGETS = {
+    "batched_messages_per_s": 50_000,
+    "unbatched_messages_per_s": 15_000,
+    "drain_rate_ratio_1m_vs_1k": 2 / 3,
+    "resident_mb_per_1m_messages": 600,
+}
+
+
+async def _batched(count: int) -> float:
+    async with Engine(clock=VirtualClock()) as eng:
+        sqs = eng.client("sqs")
+        url = (await sqs.create_queue(QueueName="bench"))["QueueUrl"]
+        body = "x" * 100
+        entries = [{"Id": str(i), "MessageBody": body} for i in range(10)]
+        started = time.perf_counter()
+        for _ in range(count // 10):
+            await sqs.send_message_batch(QueueUrl=url, Entries=entries)
+            received = await sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)
+            await sqs.delete_message_batch(
+                QueueUrl=url,
+                Entries=[
+                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
+                    for i, m in enumerate(received["Messages"])
+                ],
+            )
+        return count / (time.perf_counter() - started)
+
+
+async def _unbatched(count: int) -> float:
+    async with Engine(clock=VirtualClock()) as eng:
+        sqs = eng.client("sqs")
+        url = (await sqs.create_queue(QueueName="bench"))["QueueUrl"]
+        body = "x" * 100
+        started = time.perf_counter()
+        for _ in range(count):
+            await sqs.send_message(QueueUrl=url, MessageBody=body)
+            received = await sqs.receive_message(QueueUrl=url)
+            await sqs.delete_message(
+                QueueUrl=url, ReceiptHandle=received["Messages"][0]["ReceiptHandle"]
+            )
+        return count / (time.perf_counter() - started)
+
+
+async def _drain_rate(resident: int, drained: int) -> float:
+    """Receive+delete rate (batches of 10) with `resident` messages waiting in the queue."""
+    async with Engine(clock=VirtualClock()) as eng:
+        sqs = eng.client("sqs")
+        url = (await sqs.create_queue(QueueName="bench"))["QueueUrl"]
+        body = "x" * 100
+        entries = [{"Id": str(i), "MessageBody": body} for i in range(10)]
+        for _ in range((resident + drained) // 10):
+            await sqs.send_message_batch(QueueUrl=url, Entries=entries)
+        started = time.perf_counter()
+        for _ in range(drained // 10):
+            received = await sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)
+            await sqs.delete_message_batch(
+                QueueUrl=url,
+                Entries=[
+                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
+                    for i, m in enumerate(received["Messages"])
+                ],
+            )
+        return drained / (time.perf_counter() - started)
+
+
+def _rss_mb() -> float:
+    with open(f"/proc/{os.getpid()}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+async def _memory(count: int) -> float:
+    """Resident memory added by `count` 100-byte messages, in MB (scaled to 1M)."""
+    gc.collect()
+    before = _rss_mb()
+    async with Engine(clock=VirtualClock()) as eng:
+        sqs = eng.client("sqs")
+        url = (await sqs.create_queue(QueueName="bench"))["QueueUrl"]
+        entries = [{"Id": str(i), "MessageBody": "y" * 100} for i in range(10)]
+        for _ in range(count // 10):
+            await sqs.send_message_batch(QueueUrl=url, Entries=entries)
+        gc.collect()
+        after = _rss_mb()
+    return (after - before) * 1_000_000 / count
+
+
+async def _floor(count: int) -> float:
+    """Raw asyncio.Queue put/get: the ceiling any in-process queue can reach."""
+    queue: asyncio.Queue[str] = asyncio.Queue()
+    started = time.perf_counter()
+    for _ in range(count):
+        await queue.put("x" * 100)
+        await queue.get()
+    return count / (time.perf_counter() - started)
+
+
+def _moto(count: int) -> float | None:
+    """moto's SQS called directly through boto3 (its mock), send → receive → delete."""
+    try:
+        import boto3
+        from moto import mock_aws
+    except ImportError:
+        return None
+    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+    with mock_aws():
+        client = boto3.client("sqs", region_name="us-east-1")
+        url = client.create_queue(QueueName="bench")["QueueUrl"]
+        started = time.perf_counter()
+        for _ in range(count):
+            client.send_message(QueueUrl=url, MessageBody="x" * 100)
+            received = client.receive_message(QueueUrl=url)
+            client.delete_message(
+                QueueUrl=url, ReceiptHandle=received["Messages"][0]["ReceiptHandle"]
+            )
+        return count / (time.perf_counter() - started)
+
+
+async def main(quick: bool) -> dict:
+    """Measure everything and return the figures."""
+    scale = 10 if quick else 1
+    batched = await _batched(200_000 // scale)
+    unbatched = await _unbatched(60_000 // scale)
+    drain_small = await _drain_rate(1_000, 50_000 // scale)
+    drain_large = await _drain_rate(1_000_000 // scale, 50_000 // scale)
+    memory = await _memory(1_000_000 // scale)
+    floor = await _floor(200_000 // scale)
+    moto = _moto(1_000 // scale)
+    return {
+        "benchmark": "sqs",
+        "batched_messages_per_s": round(batched),
+        "unbatched_messages_per_s": round(unbatched),
+        "drain_rate_1k_resident": round(drain_small),
+        f"drain_rate_{1_000_000 // scale}_resident": round(drain_large),
+        "drain_rate_ratio": round(drain_large / drain_small, 3),
+        "resident_mb_per_1m_messages": round(memory, 1),
+        "floor_asyncio_queue_per_s": round(floor),
+        "moto_messages_per_s": round(moto) if moto else None,
+        "speedup_vs_moto": round(unbatched / moto, 1) if moto else None,
+        "targets": TARGETS,
+    }
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="a tenth of the work")
+    print(json.dumps(asyncio.run(main(parser.parse_args().quick)), indent=2))

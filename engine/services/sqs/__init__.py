@@ -1,0 +1,5 @@
+"""Amazon SQS."""
+
+from .service import SqsService as SERVICE
+
+__all__ = ["SERVICE"]
