@@ -1,0 +1,140 @@
+"""Which service and operation an HTTP request is for: targets, signatures, actions, URI templates."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from urllib.parse import unquote
+
+from botocore.model import OperationModel
+
+from engine.http import HttpRequest
+from engine.model import service_model
+
+_CREDENTIAL = re.compile(r"Credential=([^/]+)/(\d{8})/([^/]+)/([^/]+)/aws4_request")
+
+
+@dataclass(slots=True)
+class Caller:
+    """Who signed the request (the lab accepts any credentials but shows them in the trace)."""
+
+    access_key: str = "anonymous"
+    region: str = ""
+    signing_name: str = ""
+
+
+def caller_of(request: HttpRequest) -> Caller:
+    """The access key, region and signing name from a SigV4 Authorization header or presigned URL."""
+    text = request.headers.get("authorization", "")
+    match = _CREDENTIAL.search(text)
+    if match is None:
+        credential = request.query_dict().get("X-Amz-Credential", "")
+        parts = credential.split("/")
+        if len(parts) == 5:
+            return Caller(parts[0], parts[2], parts[3])
+        return Caller()
+    return Caller(match.group(1), match.group(3), match.group(4))
+
+
+@cache
+def target_prefixes(services: tuple[str, ...]) -> dict[str, str]:
+    """X-Amz-Target prefix → service, for the JSON-protocol services."""
+    prefixes = {}
+    for name in services:
+        prefix = service_model(name).metadata.get("targetPrefix")
+        if prefix:
+            prefixes[prefix] = name
+    return prefixes
+
+
+@cache
+def signing_names(services: tuple[str, ...]) -> dict[str, list[str]]:
+    """SigV4 signing name → services that sign with it."""
+    names: dict[str, list[str]] = {}
+    for name in services:
+        metadata = service_model(name).metadata
+        signing = metadata.get("signingName") or metadata.get("endpointPrefix") or name
+        names.setdefault(signing, []).append(name)
+    return names
+
+
+@dataclass(slots=True)
+class Route:
+    """One REST operation's HTTP method, URI pattern and required static query keys."""
+
+    operation: OperationModel
+    method: str
+    pattern: re.Pattern[str]
+    labels: tuple[str, ...]
+    static_query: dict[str, str]
+    literal_weight: int
+
+
+def _compile_route(operation: OperationModel) -> Route:
+    uri = operation.http["requestUri"]
+    path, _, query = uri.partition("?")
+    static_query: dict[str, str] = {}
+    for part in filter(None, query.split("&")):
+        key, _, value = part.partition("=")
+        static_query[key] = value
+    labels: list[str] = []
+    regex = ""
+    literal = 0
+    for piece in re.split(r"(\{[^}]+\})", path):
+        if piece.startswith("{"):
+            label = piece[1:-1]
+            greedy = label.endswith("+")
+            labels.append(label.rstrip("+"))
+            regex += "(.+)" if greedy else "([^/]+)"
+        else:
+            literal += len(piece)
+            regex += re.escape(piece)
+    if regex.endswith("/") and len(regex) > 1:
+        regex = regex[:-1] + "/?"
+    return Route(
+        operation,
+        operation.http["method"],
+        re.compile(f"^{regex}$"),
+        tuple(labels),
+        static_query,
+        literal,
+    )
+
+
+@cache
+def routes(service: str) -> list[Route]:
+    """Every REST operation of `service`, most specific first."""
+    model = service_model(service)
+    compiled = [_compile_route(model.operation_model(op)) for op in model.operation_names]
+    compiled.sort(key=lambda r: (-len(r.static_query), -r.literal_weight))
+    return compiled
+
+
+def match_route(
+    service: str, request: HttpRequest, path: str
+) -> tuple[Route, dict[str, str]] | None:
+    """The REST operation this request calls, and its URI labels (URL-decoded)."""
+    query = request.query_dict()
+    best: tuple[Route, dict[str, str]] | None = None
+    for route in routes(service):
+        if route.method != request.method:
+            continue
+        if any(
+            key not in query or (value and query[key] != value)
+            for key, value in route.static_query.items()
+        ):
+            continue
+        match = route.pattern.match(path)
+        if match is None:
+            continue
+        labels = {
+            name: unquote(value) for name, value in zip(route.labels, match.groups(), strict=True)
+        }
+        candidate = (route, labels)
+        if best is None or (
+            len(route.static_query),
+            route.literal_weight,
+        ) > (len(best[0].static_query), best[0].literal_weight):
+            best = candidate
+    return best
