@@ -15,6 +15,7 @@ SERVICE_MODULES: dict[str, str] = {
     "stepfunctions": "engine.services.stepfunctions",
     "apigateway": "engine.services.apigateway",
     "apigatewayv2": "engine.services.apigatewayv2",
+    "apigatewaymanagementapi": "engine.services.apigatewaymanagementapi",
     "lambda": "engine.services.awslambda",
     "s3": "engine.services.s3",
     "dynamodb": "engine.services.dynamodb",
