@@ -150,11 +150,16 @@ def _resolve(future: asyncio.Future) -> None:
         future.set_result(None)
 
 
-async def settle(max_rounds: int = 10_000) -> None:
-    """Let every task that can run, run, until all are blocked on the clock or on outside input."""
+async def settle(max_rounds: int = 10_000, stop: Callable[[], bool] | None = None) -> None:
+    """Let every task that can run, run, until all are blocked on the clock or on outside input.
+
+    `stop` ends the wait early when it turns true (two settles spinning together never idle).
+    """
     loop = asyncio.get_running_loop()
     ready = getattr(loop, "_ready", None)
     for _ in range(max_rounds):
+        if stop is not None and stop():
+            return
         await asyncio.sleep(0)
         if ready is None:
             if _ >= 20:
@@ -174,6 +179,7 @@ class VirtualClock(Clock):
         self._now = float(start)
         # How many advance_to() calls are running: run() must not idle-jump past their target.
         self._advancing = 0
+        self._advance_waiters: list[asyncio.Future] = []
 
     def now(self) -> float:
         return self._now
@@ -195,6 +201,10 @@ class VirtualClock(Clock):
             await self._advance_to(when)
         finally:
             self._advancing -= 1
+            if not self._advancing:
+                waiters, self._advance_waiters = self._advance_waiters, []
+                for waiter in waiters:
+                    _resolve(waiter)
 
     async def _advance_to(self, when: float) -> None:
         await settle()
@@ -212,6 +222,9 @@ class VirtualClock(Clock):
         self._now = max(self._now, when)
         await settle()
 
+    def _is_advancing(self) -> bool:
+        return self._advancing > 0
+
     async def step(self) -> bool:
         """Jump to the next timer and fire everything due then; False when none is pending."""
         deadline = self.next_deadline()
@@ -225,11 +238,13 @@ class VirtualClock(Clock):
         task = asyncio.ensure_future(awaitable)
         give_up = self._now + limit
         while True:
-            await settle()
+            await settle(stop=self._is_advancing)
             if task.done():
                 return task.result()
-            if self._advancing:  # the awaited work is itself advancing time: let it
-                await asyncio.sleep(0)
+            if self._advancing:  # the awaited work is itself advancing time: let it finish
+                waiter = asyncio.get_running_loop().create_future()
+                self._advance_waiters.append(waiter)
+                await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
                 continue
             deadline = self.next_deadline()
             if deadline is not None and deadline <= give_up:

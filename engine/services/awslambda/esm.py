@@ -1,0 +1,143 @@
+"""Event source mappings: the shared framework every poller (SQS, Kinesis, DynamoDB streams) plugs into.
+
+A poller is a subclass of `EventSourcePoller` registered for the service part of its source ARN
+(`sqs`, `kinesis`, `dynamodb`). Lambda validates the common parameters, asks the poller class to
+check and default the source-specific ones (`validate`), builds the mapping, then calls `start()`
+when the mapping is enabled and `await stop()` when it is disabled or deleted. Pollers read their
+source through that service's internal API and call `await self.invoke(event, trace_id=...)`,
+which applies the function's concurrency and returns the `InvocationResult` (or raises
+TooManyRequestsException when throttled). See docs/services/lambda.md.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from engine.arn import parse_arn
+from engine.errors import ServiceError
+
+from .runtime import InvocationResult
+
+if TYPE_CHECKING:
+    from .service import LambdaService
+
+#: Source ARN service part → "module:Class" of its poller, imported when first needed.
+POLLER_LOCATIONS: dict[str, str] = {
+    "sqs": "engine.services.awslambda.sqs_poller:SqsPoller",
+    "kinesis": "engine.services.kinesis.esm:KinesisPoller",
+    "dynamodb": "engine.services.dynamodbstreams.esm:StreamPoller",
+}
+_pollers: dict[str, type[EventSourcePoller]] = {}
+
+
+def register_event_source(service_part: str, poller: type[EventSourcePoller]) -> None:
+    """Make `poller` handle mappings whose source ARN has this service part."""
+    _pollers[service_part] = poller
+
+
+def poller_for(source_arn: str) -> type[EventSourcePoller] | None:
+    """The poller class for a source ARN, importing it on first use; None if unsupported."""
+    parsed = parse_arn(source_arn)
+    if parsed is None:
+        return None
+    part = parsed.service
+    poller = _pollers.get(part)
+    if poller is None and part in POLLER_LOCATIONS:
+        module_name, _, class_name = POLLER_LOCATIONS[part].partition(":")
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError:
+            return None
+        poller = getattr(module, class_name, None)
+        if poller is not None:
+            _pollers[part] = poller
+    return poller
+
+
+@dataclass(slots=True)
+class EventSourceMapping:
+    """One mapping: source, function, batching, filters, state and counters."""
+
+    uuid: str
+    arn: str
+    source_arn: str
+    function_name: str  # the function's name
+    function_arn: str  # as the caller gave it, resolved to an ARN (may carry a qualifier)
+    qualifier: str | None
+    batch_size: int
+    batching_window: int
+    enabled: bool
+    filters: list[dict]  # parsed FilterCriteria patterns
+    filter_texts: list[str]
+    response_types: list[str]
+    maximum_concurrency: int | None
+    last_modified: float
+    params: dict[str, Any] = field(default_factory=dict)  # source-specific settings, as given
+    state: str = "Enabled"
+    last_result: str = "No records processed"
+    poller: EventSourcePoller | None = None
+    invocations: int = 0
+    records: int = 0
+    errors: int = 0
+    filtered: int = 0
+
+
+class EventSourcePoller:
+    """Base of every poller: reads a source, builds events, invokes the mapping's function."""
+
+    #: Default BatchSize and its maximum for this source.
+    default_batch_size: ClassVar[int] = 10
+    max_batch_size: ClassVar[int] = 10_000
+
+    def __init__(self, service: LambdaService, mapping: EventSourceMapping) -> None:
+        self.service = service
+        self.mapping = mapping
+        self.clock = service.clock
+
+    @classmethod
+    def validate(cls, service: LambdaService, params: dict, function_timeout: int) -> dict:
+        """Check source-specific parameters; return the settings to keep in `mapping.params`."""
+        return {}
+
+    @classmethod
+    def describe(cls, mapping: EventSourceMapping) -> dict:
+        """Source-specific members of the mapping's description (e.g. StartingPosition)."""
+        return {}
+
+    def start(self) -> None:
+        """Begin polling (spawn background work with `service.engine.spawn`)."""
+
+    async def stop(self) -> None:
+        """Stop polling; in-flight batches may finish."""
+
+    def matches(self, record: dict) -> bool:
+        """Whether a record passes the mapping's FilterCriteria (all records pass without any)."""
+        patterns = self.mapping.filters
+        if not patterns:
+            return True
+        from engine.patterns import matches
+
+        return any(matches(pattern, record) for pattern in patterns)
+
+    async def invoke(self, event: Any, *, trace_id: str | None = None) -> InvocationResult:
+        """Invoke the mapping's function synchronously with `event`; counts the outcome."""
+        service = self.service
+        mapping = self.mapping
+        function, version, invoked_arn = service.resolve_for_invoke(mapping.function_arn, None)
+        result = await service.runtime.invoke(
+            function, version, invoked_arn, event, trace_id=trace_id, source=mapping.source_arn
+        )
+        mapping.invocations += 1
+        if result.function_error:
+            mapping.errors += 1
+            mapping.last_result = "PROBLEM: Function call failed"
+        else:
+            mapping.last_result = "OK"
+        return result
+
+
+def validation(message: str) -> ServiceError:
+    """InvalidParameterValueException with `message`."""
+    return ServiceError("InvalidParameterValueException", message)

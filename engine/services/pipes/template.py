@@ -1,0 +1,85 @@
+"""Pipes' InputTemplate: `<$.json.path>` and `<aws.pipes.…>` placeholders filled per event.
+
+Quoting follows AWS's transformer rules: inside a JSON string (or anywhere in a plain-text
+template) a placeholder becomes the value's text; elsewhere in a JSON template it becomes the
+value's JSON; a missing value is "" as text and null as JSON.
+A JSON SQS body (or Kinesis data) is addressable as an object (`<$.body.orderId>`).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from engine.services.events.transform import resolve_path
+
+from .records import filter_view
+
+_PLACEHOLDER = re.compile(r"<(\$[^<>]*|aws\.pipes\.[a-z.\-]+)>")
+_MISSING = object()
+
+
+def render(template: str, event: Any, reserved: dict[str, Any]) -> str:
+    """The template filled in for one event; `reserved` holds the aws.pipes.* values."""
+    document = filter_view(event) if isinstance(event, dict) else event
+    # A template that is not a JSON object or array is plain text: values go in as text.
+    text_template = template.lstrip()[:1] not in ("{", "[")
+    values = iter([True] * template.count("<") if text_template else _quoted(template))
+
+    def substitute(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name.startswith("$"):
+            value = document if name == "$" else resolve_path(document, name)
+        else:
+            value = reserved.get(name, _MISSING)
+        if next(values):
+            if text_template and isinstance(value, str):
+                return value  # plain text needs no JSON escaping
+            return _as_text(value)
+        return "null" if value is _MISSING or _is_missing(value) else _compact(value)
+
+    return _PLACEHOLDER.sub(substitute, template)
+
+
+def _is_missing(value: Any) -> bool:
+    # resolve_path signals "absent" with its own sentinel object (never a JSON value).
+    return not isinstance(value, (str, int, float, bool, list, dict, type(None)))
+
+
+def _as_text(value: Any) -> str:
+    if value is _MISSING or _is_missing(value):
+        return ""
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)[1:-1]
+    return _compact(value).replace('"', '\\"')
+
+
+def _compact(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def _quoted(template: str) -> list[bool]:
+    """For each placeholder, whether it sits inside a JSON string of the template."""
+    starts = {m.start(): m.end() for m in _PLACEHOLDER.finditer(template)}
+    inside: list[bool] = []
+    in_string = escaped = False
+    index = 0
+    while index < len(template):
+        end = starts.get(index)
+        if end is not None:
+            inside.append(in_string)
+            index = end
+            continue
+        char = template[index]
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        index += 1
+    return inside

@@ -1,0 +1,151 @@
+"""Bucket operations: create, delete, head, list, location, versioning, tags, notifications."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from engine.errors import ServiceError
+
+from . import notifications
+from .errors import check_bucket_name, not_found_head
+from .models import OWNER, Bucket, boto_time
+
+if TYPE_CHECKING:
+    from .service import S3Service
+
+
+class BucketOperations:
+    """S3 bucket operations (mixed into S3Service)."""
+
+    def create_bucket(self: S3Service, params: dict) -> dict:
+        """CreateBucket (us-east-1 answers success when you already own the bucket)."""
+        name = params["Bucket"]
+        check_bucket_name(name)
+        constraint = (params.get("CreateBucketConfiguration") or {}).get("LocationConstraint")
+        region = constraint or "us-east-1"
+        if self.region == "us-east-1":
+            if constraint == "us-east-1":
+                raise ServiceError(
+                    "InvalidLocationConstraint",
+                    "The specified location-constraint is not valid",
+                    extra={"LocationConstraint": constraint},
+                )
+            if constraint and constraint != self.region:
+                raise ServiceError(
+                    "IllegalLocationConstraintException",
+                    f"The {constraint} location constraint is incompatible for the region specific "
+                    "endpoint this request was sent to.",
+                )
+        elif constraint != self.region:
+            raise ServiceError(
+                "IllegalLocationConstraintException",
+                f"The {constraint or 'unspecified'} location constraint is incompatible for the "
+                "region specific endpoint this request was sent to.",
+            )
+        if name in self.buckets:
+            if self.region != "us-east-1":
+                raise ServiceError(
+                    "BucketAlreadyOwnedByYou",
+                    "Your previous request to create the named bucket succeeded and you already own it.",
+                    status_code=409,
+                    extra={"BucketName": name},
+                )
+            return {"Location": f"/{name}", "BucketArn": self.buckets[name].arn}
+        bucket = Bucket(name, f"arn:aws:s3:::{name}", self.clock.now(), region)
+        self.buckets[name] = bucket
+        self.emit("created", bucket.arn)
+        location = f"/{name}" if self.region == "us-east-1" else f"http://{name}.s3.amazonaws.com/"
+        return {"Location": location, "BucketArn": bucket.arn}
+
+    def delete_bucket(self: S3Service, params: dict) -> dict:
+        """DeleteBucket (only when empty, versions included)."""
+        bucket = self.bucket(params["Bucket"])
+        if bucket.objects:
+            raise ServiceError(
+                "BucketNotEmpty",
+                "The bucket you tried to delete is not empty",
+                status_code=409,
+                extra={"BucketName": bucket.name},
+            )
+        del self.buckets[bucket.name]
+        self.emit("deleted", bucket.arn)
+        return {}
+
+    def head_bucket(self: S3Service, params: dict) -> dict:
+        """HeadBucket."""
+        bucket = self.buckets.get(params["Bucket"])
+        if bucket is None:
+            raise not_found_head()
+        return {"BucketRegion": bucket.region, "AccessPointAlias": False}
+
+    def list_buckets(self: S3Service, params: dict) -> dict:
+        """ListBuckets (optionally by Prefix)."""
+        prefix = params.get("Prefix", "")
+        return {
+            "Buckets": [
+                {"Name": b.name, "CreationDate": boto_time(b.created), "BucketRegion": b.region}
+                for b in sorted(self.buckets.values(), key=lambda b: b.name)
+                if b.name.startswith(prefix)
+            ],
+            "Owner": dict(OWNER),
+        }
+
+    def get_bucket_location(self: S3Service, params: dict) -> dict:
+        """GetBucketLocation (None for us-east-1, as AWS answers)."""
+        bucket = self.bucket(params["Bucket"])
+        return {"LocationConstraint": None if bucket.region == "us-east-1" else bucket.region}
+
+    def put_bucket_versioning(self: S3Service, params: dict) -> dict:
+        """PutBucketVersioning: Enabled or Suspended (never back to unversioned)."""
+        bucket = self.bucket(params["Bucket"])
+        status = (params["VersioningConfiguration"] or {}).get("Status")
+        if status not in ("Enabled", "Suspended"):
+            raise ServiceError(
+                "MalformedXML",
+                "The XML you provided was not well-formed or did not validate against our published schema",
+            )
+        bucket.versioning = status
+        return {}
+
+    def get_bucket_versioning(self: S3Service, params: dict) -> dict:
+        """GetBucketVersioning ({} if versioning was never enabled)."""
+        bucket = self.bucket(params["Bucket"])
+        return {"Status": bucket.versioning} if bucket.versioning else {}
+
+    def put_bucket_tagging(self: S3Service, params: dict) -> dict:
+        """PutBucketTagging."""
+        bucket = self.bucket(params["Bucket"])
+        bucket.tags = {t["Key"]: t["Value"] for t in params["Tagging"]["TagSet"]}
+        return {}
+
+    def get_bucket_tagging(self: S3Service, params: dict) -> dict:
+        """GetBucketTagging."""
+        bucket = self.bucket(params["Bucket"])
+        if not bucket.tags:
+            raise ServiceError(
+                "NoSuchTagSet",
+                "The TagSet does not exist",
+                status_code=404,
+                extra={"BucketName": bucket.name},
+            )
+        return {"TagSet": [{"Key": k, "Value": v} for k, v in bucket.tags.items()]}
+
+    def delete_bucket_tagging(self: S3Service, params: dict) -> dict:
+        """DeleteBucketTagging."""
+        self.bucket(params["Bucket"]).tags = {}
+        return {}
+
+    async def put_bucket_notification_configuration(self: S3Service, params: dict) -> dict:
+        """PutBucketNotificationConfiguration: validates destinations, then sends s3:TestEvent."""
+        bucket = self.bucket(params["Bucket"])
+        parsed, eventbridge = await notifications.parse_configuration(
+            self, params["NotificationConfiguration"], bool(params.get("SkipDestinationValidation"))
+        )
+        bucket.notifications = parsed
+        bucket.eventbridge = eventbridge
+        await notifications.send_test_events(self, bucket, parsed)
+        return {}
+
+    def get_bucket_notification_configuration(self: S3Service, params: dict) -> dict:
+        """GetBucketNotificationConfiguration."""
+        return notifications.describe(self.bucket(params["Bucket"]))

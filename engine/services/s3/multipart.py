@@ -1,0 +1,212 @@
+"""Multipart uploads: create, upload parts, complete (ETag "md5-of-md5s-N"), abort, list."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import TYPE_CHECKING, Any
+
+from engine.errors import ServiceError
+
+from .errors import check_storage_class
+from .models import HEADER_PARAMS, OWNER, MultipartUpload, boto_time
+from .object_tags import parse_tagging_header
+
+if TYPE_CHECKING:
+    from .models import Bucket
+    from .service import S3Service
+
+#: Every part but the last must be at least 5 MiB.
+MIN_PART_SIZE = 5 * 1024 * 1024
+
+
+def _no_such_upload(upload_id: str) -> ServiceError:
+    return ServiceError(
+        "NoSuchUpload",
+        "The specified upload does not exist. The upload ID may be invalid, or the upload may "
+        "have been aborted or completed.",
+        status_code=404,
+        extra={"UploadId": upload_id},
+    )
+
+
+class MultipartOperations:
+    """Multipart upload operations (mixed into S3Service)."""
+
+    def _upload(self: S3Service, params: dict) -> tuple[Bucket, MultipartUpload]:
+        bucket = self.bucket(params["Bucket"])
+        upload = bucket.uploads.get(params["UploadId"])
+        if upload is None or upload.key != params["Key"]:
+            raise _no_such_upload(params["UploadId"])
+        return bucket, upload
+
+    def create_multipart_upload(self: S3Service, params: dict) -> dict:
+        """CreateMultipartUpload."""
+        bucket = self.bucket(params["Bucket"])
+        check_storage_class(params)
+        tags = parse_tagging_header(params["Tagging"]) if "Tagging" in params else {}
+        upload_id = self.ids.token(64)
+        bucket.uploads[upload_id] = MultipartUpload(
+            upload_id=upload_id,
+            key=params["Key"],
+            initiated=self.clock.now(),
+            content_type=params.get("ContentType"),
+            metadata={k.lower(): v for k, v in (params.get("Metadata") or {}).items()},
+            headers={name: str(params[name]) for name in HEADER_PARAMS if name in params},
+            storage_class=params.get("StorageClass", "STANDARD"),
+            tags=tags,
+        )
+        return {
+            "Bucket": bucket.name,
+            "Key": params["Key"],
+            "UploadId": upload_id,
+            "ServerSideEncryption": "AES256",
+        }
+
+    def upload_part(self: S3Service, params: dict) -> dict:
+        """UploadPart (1–10000); uploading a number again replaces the part."""
+        from .service import _read_body
+
+        bucket, upload = self._upload(params)
+        number = params["PartNumber"]
+        if not 1 <= number <= 10_000:
+            raise ServiceError(
+                "InvalidArgument",
+                "Part number must be an integer between 1 and 10000, inclusive",
+                extra={"ArgumentName": "partNumber", "ArgumentValue": str(number)},
+            )
+        data = _read_body(params.get("Body"))
+        etag = f'"{hashlib.md5(data).hexdigest()}"'
+        upload.parts[number] = (data, etag, self.clock.now())
+        return {"ETag": etag, "ServerSideEncryption": "AES256"}
+
+    def complete_multipart_upload(self: S3Service, params: dict) -> dict:
+        """CompleteMultipartUpload: checks order, ETags and part sizes, then stores the object."""
+        bucket, upload = self._upload(params)
+        listed = (params.get("MultipartUpload") or {}).get("Parts") or []
+        if not listed:
+            raise ServiceError(
+                "MalformedXML",
+                "The XML you provided was not well-formed or did not validate against our "
+                "published schema",
+            )
+        numbers = [part["PartNumber"] for part in listed]
+        if numbers != sorted(numbers) or len(set(numbers)) != len(numbers):
+            raise ServiceError(
+                "InvalidPartOrder",
+                "The list of parts was not in ascending order. The parts list must be specified "
+                "in order by part number.",
+                extra={"UploadId": upload.upload_id},
+            )
+        chosen = []
+        for part in listed:
+            stored = upload.parts.get(part["PartNumber"])
+            if stored is None or part.get("ETag", "").strip('"') != stored[1].strip('"'):
+                raise ServiceError(
+                    "InvalidPart",
+                    "One or more of the specified parts could not be found.  The part may not "
+                    "have been uploaded, or the specified entity tag may not match the part's "
+                    "entity tag.",
+                    extra={"UploadId": upload.upload_id, "PartNumber": str(part["PartNumber"])},
+                )
+            chosen.append(stored)
+        for data, _, _ in chosen[:-1]:
+            if len(data) < MIN_PART_SIZE:
+                raise ServiceError(
+                    "EntityTooSmall",
+                    "Your proposed upload is smaller than the minimum allowed object size.",
+                    extra={"MinSizeAllowed": str(MIN_PART_SIZE), "ProposedSize": str(len(data))},
+                )
+        digests = b"".join(bytes.fromhex(etag.strip('"')) for _, etag, _ in chosen)
+        etag = f'"{hashlib.md5(digests).hexdigest()}-{len(chosen)}"'
+        body = b"".join(data for data, _, _ in chosen)
+        del bucket.uploads[upload.upload_id]
+        version = self._store(
+            bucket,
+            upload.key,
+            body,
+            upload.content_type,
+            upload.metadata,
+            upload.headers,
+            upload.storage_class,
+            "ObjectCreated:CompleteMultipartUpload",
+            "CompleteMultipartUpload",
+            etag=etag,
+            tags=upload.tags,
+        )
+        result: dict[str, Any] = {
+            "Location": f"https://{bucket.name}.s3.amazonaws.com/{upload.key}",
+            "Bucket": bucket.name,
+            "Key": upload.key,
+            "ETag": etag,
+            "ServerSideEncryption": "AES256",
+        }
+        if version.version_id != "null":
+            result["VersionId"] = version.version_id
+        return result
+
+    def abort_multipart_upload(self: S3Service, params: dict) -> dict:
+        """AbortMultipartUpload."""
+        bucket, upload = self._upload(params)
+        del bucket.uploads[upload.upload_id]
+        return {}
+
+    def list_parts(self: S3Service, params: dict) -> dict:
+        """ListParts (PartNumberMarker, MaxParts)."""
+        _, upload = self._upload(params)
+        marker = int(params.get("PartNumberMarker") or 0)
+        limit = params.get("MaxParts", 1000)
+        numbers = sorted(n for n in upload.parts if n > marker)
+        page = numbers[:limit]
+        result: dict[str, Any] = {
+            "Bucket": params["Bucket"],
+            "Key": upload.key,
+            "UploadId": upload.upload_id,
+            "PartNumberMarker": marker,
+            "MaxParts": limit,
+            "IsTruncated": len(numbers) > limit,
+            "Initiator": {"ID": OWNER["ID"], "DisplayName": OWNER["DisplayName"]},
+            "Owner": dict(OWNER),
+            "StorageClass": upload.storage_class,
+        }
+        if page:
+            result["Parts"] = [
+                {
+                    "PartNumber": n,
+                    "LastModified": boto_time(upload.parts[n][2]),
+                    "ETag": upload.parts[n][1],
+                    "Size": len(upload.parts[n][0]),
+                }
+                for n in page
+            ]
+        if result["IsTruncated"]:
+            result["NextPartNumberMarker"] = page[-1]
+        return result
+
+    def list_multipart_uploads(self: S3Service, params: dict) -> dict:
+        """ListMultipartUploads (Prefix, MaxUploads)."""
+        bucket = self.bucket(params["Bucket"])
+        prefix = params.get("Prefix", "")
+        limit = params.get("MaxUploads", 1000)
+        uploads = sorted(
+            (u for u in bucket.uploads.values() if u.key.startswith(prefix)),
+            key=lambda u: (u.key, u.initiated),
+        )
+        result: dict[str, Any] = {
+            "Bucket": bucket.name,
+            "Prefix": prefix,
+            "MaxUploads": limit,
+            "IsTruncated": len(uploads) > limit,
+        }
+        if uploads:
+            result["Uploads"] = [
+                {
+                    "UploadId": u.upload_id,
+                    "Key": u.key,
+                    "Initiated": boto_time(u.initiated),
+                    "StorageClass": u.storage_class,
+                    "Owner": dict(OWNER),
+                    "Initiator": {"ID": OWNER["ID"], "DisplayName": OWNER["DisplayName"]},
+                }
+                for u in uploads[:limit]
+            ]
+        return result

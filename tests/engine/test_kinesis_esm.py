@@ -1,0 +1,256 @@
+"""Lambda event source mappings reading Kinesis: batches, order, retries, bisect, destinations."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+
+from engine import Engine, ServiceError, VirtualClock
+
+ARN = "arn:aws:kinesis:us-east-1:123456789012:stream/orders"
+
+
+async def setup(eng: Engine, handler: object, shards: int = 1, **mapping: object) -> str:
+    kinesis = eng.client("kinesis")
+    await kinesis.create_stream(StreamName="orders", ShardCount=shards)
+    eng.register_function("consumer", handler)
+    created = await eng.client("lambda").create_event_source_mapping(
+        EventSourceArn=ARN,
+        FunctionName="consumer",
+        StartingPosition=mapping.pop("StartingPosition", "TRIM_HORIZON"),
+        **mapping,
+    )
+    return created["UUID"]
+
+
+async def put(eng: Engine, *values: str, key: str = "k") -> None:
+    await eng.client("kinesis").put_records(
+        StreamName="orders",
+        Records=[{"Data": v.encode(), "PartitionKey": key} for v in values],
+    )
+
+
+def decoded(event: dict) -> list[str]:
+    return [base64.b64decode(r["kinesis"]["data"]).decode() for r in event["Records"]]
+
+
+async def test_records_arrive_in_aws_kinesis_event_format(eng: Engine, clock: VirtualClock) -> None:
+    events: list[dict] = []
+    await setup(eng, lambda event, context: events.append(event), BatchSize=10)
+    await put(eng, "a", "b")
+    await clock.advance(2)
+    record = events[0]["Records"][0]
+    assert record["eventSource"] == "aws:kinesis"
+    assert record["eventName"] == "aws:kinesis:record"
+    assert record["eventSourceARN"] == ARN
+    assert record["eventID"].startswith("shardId-000000000000:")
+    assert record["kinesis"]["partitionKey"] == "k"
+    assert decoded(events[0]) == ["a", "b"]
+
+
+async def test_batch_size_splits_records_in_order(eng: Engine, clock: VirtualClock) -> None:
+    seen: list[list[str]] = []
+    await setup(eng, lambda event, context: seen.append(decoded(event)), BatchSize=3)
+    await put(eng, *[str(i) for i in range(7)])
+    await clock.advance(10)
+    assert seen == [["0", "1", "2"], ["3", "4", "5"], ["6"]]
+
+
+async def test_failing_batch_is_retried_until_it_succeeds(eng: Engine, clock: VirtualClock) -> None:
+    calls: list[list[str]] = []
+
+    def handler(event: dict, context: object) -> None:
+        calls.append(decoded(event))
+        if len(calls) < 3:
+            raise RuntimeError("not yet")
+
+    await setup(eng, handler, BatchSize=10)
+    await put(eng, "a")
+    await clock.advance(10)
+    await put(eng, "b")
+    await clock.advance(10)
+    assert calls == [["a"], ["a"], ["a"], ["b"]]
+
+
+async def test_retries_exhausted_go_to_on_failure_destination(
+    eng: Engine, clock: VirtualClock
+) -> None:
+    sqs = eng.client("sqs")
+    url = (await sqs.create_queue(QueueName="dlq"))["QueueUrl"]
+
+    def handler(event: dict, context: object) -> None:
+        raise RuntimeError("always")
+
+    await setup(
+        eng,
+        handler,
+        BatchSize=10,
+        MaximumRetryAttempts=1,
+        DestinationConfig={"OnFailure": {"Destination": "arn:aws:sqs:us-east-1:123456789012:dlq"}},
+    )
+    await put(eng, "a", "b")
+    await clock.advance(10)
+    messages = (await sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10))["Messages"]
+    assert len(messages) == 1
+    info = json.loads(messages[0]["Body"])
+    assert info["requestContext"]["condition"] == "RetryAttemptsExhausted"
+    assert info["requestContext"]["approximateInvokeCount"] == 2
+    assert info["KinesisBatchInfo"]["batchSize"] == 2
+    assert info["KinesisBatchInfo"]["shardId"] == "shardId-000000000000"
+
+
+async def test_bisect_isolates_the_bad_record(eng: Engine, clock: VirtualClock) -> None:
+    calls: list[list[str]] = []
+
+    def handler(event: dict, context: object) -> None:
+        values = decoded(event)
+        calls.append(values)
+        if "bad" in values:
+            raise RuntimeError("poison")
+
+    await setup(eng, handler, BatchSize=4, BisectBatchOnFunctionError=True, MaximumRetryAttempts=0)
+    await put(eng, "a", "b", "bad", "c")
+    await clock.advance(30)
+    assert calls[0] == ["a", "b", "bad", "c"]
+    assert ["a", "b"] in calls and ["c"] in calls and ["bad"] in calls
+
+
+async def test_report_batch_item_failures_retries_from_first_failure(
+    eng: Engine, clock: VirtualClock
+) -> None:
+    calls: list[list[str]] = []
+
+    def handler(event: dict, context: object) -> dict:
+        calls.append(decoded(event))
+        if len(calls) == 1:
+            failed = event["Records"][1]["kinesis"]["sequenceNumber"]
+            return {"batchItemFailures": [{"itemIdentifier": failed}]}
+        return {"batchItemFailures": []}
+
+    await setup(eng, handler, BatchSize=10, FunctionResponseTypes=["ReportBatchItemFailures"])
+    await put(eng, "a", "b", "c")
+    await clock.advance(10)
+    assert calls == [["a", "b", "c"], ["b", "c"]]
+
+
+async def test_mapping_lag_is_reported_and_reaches_zero(eng: Engine, clock: VirtualClock) -> None:
+    uuid = await setup(eng, lambda event, context: None, BatchSize=2)
+    await put(eng, "a", "b", "c", "d", "e")
+    await clock.advance(0.5)
+    rows = [r for r in eng.service("kinesis").lag(ARN) if r.consumer == uuid]
+    assert rows and rows[0].consumer_kind == "event-source-mapping"
+    assert rows[0].records_behind == 3
+    await clock.advance(5)
+    rows = [r for r in eng.service("kinesis").lag(ARN) if r.consumer == uuid]
+    assert (rows[0].records_behind, rows[0].iterator_age_ms) == (0, 0)
+
+
+async def test_children_are_read_only_after_the_parent(eng: Engine, clock: VirtualClock) -> None:
+    seen: list[str] = []
+    await setup(eng, lambda event, context: seen.extend(decoded(event)), BatchSize=100)
+    await put(eng, "p1", "p2")
+    await eng.client("kinesis").split_shard(
+        StreamName="orders", ShardToSplit="shardId-000000000000", NewStartingHashKey=str(2**127)
+    )
+    await put(eng, "c1", "c2")
+    await clock.advance(10)
+    assert seen == ["p1", "p2", "c1", "c2"]
+
+
+async def test_latest_skips_records_put_before_the_mapping(
+    eng: Engine, clock: VirtualClock
+) -> None:
+    seen: list[str] = []
+    kinesis = eng.client("kinesis")
+    await kinesis.create_stream(StreamName="orders", ShardCount=1)
+    await put(eng, "before")
+    eng.register_function("consumer", lambda event, context: seen.extend(decoded(event)))
+    await eng.client("lambda").create_event_source_mapping(
+        EventSourceArn=ARN, FunctionName="consumer", StartingPosition="LATEST"
+    )
+    await put(eng, "after")
+    await clock.advance(5)
+    assert seen == ["after"]
+
+
+async def test_records_older_than_maximum_age_are_discarded(
+    eng: Engine, clock: VirtualClock
+) -> None:
+    calls: list[list[str]] = []
+
+    def handler(event: dict, context: object) -> None:
+        calls.append(decoded(event))
+        raise RuntimeError("down")
+
+    await setup(eng, handler, BatchSize=10, MaximumRecordAgeInSeconds=60)
+    await put(eng, "old")
+    await clock.advance(120)
+    count = len(calls)
+    await clock.advance(30)
+    assert len(calls) == count  # the expired batch is no longer retried
+    await put(eng, "fresh")
+    await clock.advance(2)
+    assert calls[-1] == ["fresh"]
+
+
+async def test_parallelization_keeps_order_per_partition_key(
+    eng: Engine, clock: VirtualClock
+) -> None:
+    seen: list[tuple[str, str]] = []
+
+    def handler(event: dict, context: object) -> None:
+        for record in event["Records"]:
+            seen.append((record["kinesis"]["partitionKey"], decoded({"Records": [record]})[0]))
+
+    await setup(eng, handler, BatchSize=100, ParallelizationFactor=4)
+    kinesis = eng.client("kinesis")
+    await kinesis.put_records(
+        StreamName="orders",
+        Records=[{"Data": f"{k}{i}".encode(), "PartitionKey": k} for i in range(5) for k in "abcd"],
+    )
+    await clock.advance(5)
+    for key in "abcd":
+        assert [v for k, v in seen if k == key] == [f"{key}{i}" for i in range(5)]
+    assert len(seen) == 20
+
+
+async def test_stream_must_exist_for_a_mapping(eng: Engine) -> None:
+    eng.register_function("consumer", lambda event, context: None)
+    with pytest.raises(ServiceError) as caught:
+        await eng.client("lambda").create_event_source_mapping(
+            EventSourceArn=ARN, FunctionName="consumer", StartingPosition="LATEST"
+        )
+    assert caught.value.code == "InvalidParameterValueException"
+
+
+async def test_journey_follows_a_record_from_put_to_invocation(
+    eng: Engine, clock: VirtualClock
+) -> None:
+    recorder = eng.trace.record()
+    await setup(eng, lambda event, context: None)
+    put_result = await eng.client("kinesis").put_record(
+        StreamName="orders", Data=b"x", PartitionKey="k"
+    )
+    await clock.advance(3)
+    journey = recorder.journey(put_result["SequenceNumber"])
+    assert [(e.service, e.kind) for e in journey][:2] == [("kinesis", "put"), ("lambda", "invoked")]
+
+
+async def test_mapping_description_shows_kinesis_settings(eng: Engine) -> None:
+    uuid = await setup(
+        eng,
+        lambda event, context: None,
+        BatchSize=50,
+        ParallelizationFactor=2,
+        MaximumRetryAttempts=3,
+        BisectBatchOnFunctionError=True,
+    )
+    described = await eng.client("lambda").get_event_source_mapping(UUID=uuid)
+    assert described["StartingPosition"] == "TRIM_HORIZON"
+    assert described["BatchSize"] == 50
+    assert described["ParallelizationFactor"] == 2
+    assert described["MaximumRetryAttempts"] == 3
+    assert described["BisectBatchOnFunctionError"] is True
+    assert described["MaximumRecordAgeInSeconds"] == -1
