@@ -254,3 +254,24 @@ async def test_mapping_description_shows_kinesis_settings(eng: Engine) -> None:
     assert described["MaximumRetryAttempts"] == 3
     assert described["BisectBatchOnFunctionError"] is True
     assert described["MaximumRecordAgeInSeconds"] == -1
+
+
+async def test_update_changes_kinesis_settings_of_a_running_mapping(
+    eng: Engine, clock: VirtualClock
+) -> None:
+    calls: list[int] = []
+
+    def failing(event: dict, context: object) -> None:
+        calls.append(1)
+        raise RuntimeError("boom")
+
+    uuid = await setup(eng, failing, BatchSize=10, Enabled=False)
+    updated = await eng.client("lambda").update_event_source_mapping(
+        UUID=uuid, MaximumRetryAttempts=1, Enabled=True
+    )
+    assert updated["MaximumRetryAttempts"] == 1
+    described = await eng.client("lambda").get_event_source_mapping(UUID=uuid)
+    assert described["MaximumRetryAttempts"] == 1
+    await put(eng, "a")
+    await clock.advance(120)
+    assert len(calls) == 2  # the first try and one retry, then the batch is skipped

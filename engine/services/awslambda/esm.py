@@ -75,6 +75,7 @@ class EventSourceMapping:
     maximum_concurrency: int | None
     last_modified: float
     params: dict[str, Any] = field(default_factory=dict)  # source-specific settings, as given
+    request: dict[str, Any] = field(default_factory=dict)  # the CreateEventSourceMapping request
     state: str = "Enabled"
     last_result: str = "No records processed"
     poller: EventSourcePoller | None = None

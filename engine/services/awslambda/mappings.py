@@ -141,6 +141,7 @@ class MappingOperations:
             maximum_concurrency=(params.get("ScalingConfig") or {}).get("MaximumConcurrency"),
             last_modified=self.clock.now(),
             params=copy.deepcopy(extra),
+            request=copy.deepcopy(params),
             state="Enabled" if params.get("Enabled", True) else "Disabled",
         )
         mapping.poller = poller_class(self, mapping)
@@ -179,13 +180,26 @@ class MappingOperations:
             name, function_arn, _ = self._function_for_mapping(params["FunctionName"])
         else:
             name, function_arn = mapping.function_name, mapping.function_arn
+        restart = False
+        source_settings = {
+            k: v
+            for k, v in params.items()
+            if k not in ("UUID", "FunctionName", "Enabled", "BatchSize", "FilterCriteria")
+        }
+        if source_settings:
+            # Source-specific settings (retries, bisect, parallelization …) are re-checked with
+            # the mapping's original request, then handed to a restarted poller.
+            merged = {**mapping.request, **source_settings, "EventSourceArn": mapping.source_arn}
+            _, _, timeout = self._function_for_mapping(mapping.function_name)
+            mapping.params = copy.deepcopy(poller_class.validate(self, merged, timeout))
+            mapping.request = merged
+            restart = True
         mapping.batch_size = batch
         mapping.batching_window = window
         mapping.filters, mapping.filter_texts = patterns, texts
         mapping.function_name, mapping.function_arn = name, function_arn
         if "FunctionResponseTypes" in params:
             mapping.response_types = list(params["FunctionResponseTypes"])
-        restart = False
         if "ScalingConfig" in params:
             mapping.maximum_concurrency = (params["ScalingConfig"] or {}).get("MaximumConcurrency")
             restart = True
