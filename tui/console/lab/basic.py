@@ -1,0 +1,55 @@
+"""`expect` (a script's check on the previous result) and `exit`."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from ..result import CommandResult
+
+if TYPE_CHECKING:
+    from ..console import Console
+
+
+def truthy(value: Any) -> bool:
+    """JMESPath's truth: false, null, and empty strings, lists and objects are false."""
+    if value is None or value is False:
+        return False
+    return not (isinstance(value, (str, list, dict)) and not value)
+
+
+async def expect(console: Console, args: list[str]) -> CommandResult:
+    """Check a JMESPath expression against the previous command's result."""
+    expression = " ".join(args).strip()
+    if not expression:
+        return CommandResult.fail(
+            "expect needs a JMESPath expression, e.g. expect length(Messages) == `1`"
+        )
+    import jmespath
+    from jmespath.exceptions import JMESPathError
+
+    try:
+        found = jmespath.search(expression, console.last_value)
+    except JMESPathError as error:
+        reason = " ".join(str(error).split())
+        return CommandResult.fail(f"expect: bad JMESPath expression {expression!r}: {reason}")
+    if truthy(found):
+        return CommandResult(ok=True, value=found)
+    shown = json.dumps(found, default=str)
+    if len(shown) > 200:
+        shown = shown[:199] + "…"
+    return CommandResult.fail(f"expect failed: {expression} was {shown}")
+
+
+async def leave(console: Console, args: list[str]) -> CommandResult:
+    """Leave the console."""
+    return CommandResult(ok=True, exit=True)
+
+
+def register(console: Console) -> None:
+    """Register `expect`, `exit` and `quit`."""
+    console.register_command(
+        "expect", expect, "expect JMESPATH — check the previous command's result is truthy"
+    )
+    console.register_command("exit", leave, "exit — leave the console")
+    console.register_command("quit", leave, "quit — leave the console")

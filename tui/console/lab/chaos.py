@@ -1,0 +1,86 @@
+"""`chaos`: the engine's fault injection (duplicates, reordering, latency, failures, throttling)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+
+from engine.faults import FAULT_NAMES
+
+from ..render import records_table
+from ..result import CommandResult
+
+if TYPE_CHECKING:
+    from ..console import Console
+
+USAGE = f"chaos [{'|'.join(FAULT_NAMES)} RATE [--resource NAME]] | chaos off [--resource NAME]"
+
+
+def _split_resource(args: list[str]) -> tuple[list[str], str | None]:
+    if "--resource" in args:
+        index = args.index("--resource")
+        if index + 1 >= len(args):
+            raise ValueError("--resource needs a name (or a glob such as 'orders*')")
+        resource = args[index + 1]
+        return args[:index] + args[index + 2 :], resource
+    return args, None
+
+
+def _policies(console: Console) -> list[dict]:
+    return [
+        {"resource": resource, **policy.as_dict()}
+        for resource, policy in console.engine.faults.policies().items()
+    ]
+
+
+async def chaos(console: Console, args: list[str]) -> CommandResult:
+    """Show, set or clear fault injection."""
+    faults = console.engine.faults
+    try:
+        rest, resource = _split_resource(args)
+    except ValueError as error:
+        return CommandResult.fail(f"chaos: {error}")
+    if not rest:
+        if resource is not None:
+            return CommandResult.fail(f"usage: {USAGE}")
+        value = _policies(console)
+        if not value:
+            return CommandResult(ok=True, value=[], output=Text("No faults injected."))
+        return CommandResult(ok=True, value=value, output=records_table(value, "Faults"))
+    if rest == ["off"]:
+        faults.clear(resource)
+        value = _policies(console)
+        return CommandResult(
+            ok=True,
+            value=value,
+            output=Text("Faults off" + (f" for {resource}." if resource else ".")),
+        )
+    if len(rest) != 2 or rest[0] not in FAULT_NAMES:
+        from ..parser import suggest
+
+        hint = suggest(rest[0], FAULT_NAMES) if rest else ""
+        return CommandResult.fail(f"usage: {USAGE}{hint}")
+    name, raw_rate = rest
+    try:
+        rate = float(raw_rate)
+        policy = faults.configure(resource or "*", **{name: rate})
+    except ValueError as error:
+        return CommandResult.fail(f"chaos: {error}")
+    value = {"resource": resource or "*", **policy.as_dict()}
+    unit = "s" if name == "latency" else ""
+    return CommandResult(
+        ok=True,
+        value=value,
+        output=Text(f"chaos: {name} {rate:g}{unit} on {resource or 'every resource'}"),
+    )
+
+
+def register(console: Console) -> None:
+    """Register `chaos`."""
+    console.register_command(
+        "chaos",
+        chaos,
+        f"{USAGE} — inject faults AWS documents can happen",
+        (*FAULT_NAMES, "off", "--resource"),
+    )

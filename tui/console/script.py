@@ -1,0 +1,108 @@
+"""Scripts: one command per line, `#` comments, `expect` checks — run on a virtual clock."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Iterator
+from typing import TextIO
+
+from .tokens import is_complete, join_continued
+
+
+def iter_commands(text: str) -> Iterator[tuple[int, str]]:
+    """(line number, command) for each command of a script; multi-line values joined."""
+    pending: list[str] = []
+    first = 0
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not pending:
+            stripped = line.strip()
+            if not stripped or stripped.startswith("#"):
+                continue
+            first = number
+        pending.append(line)
+        joined = "\n".join(pending)
+        if is_complete(joined):
+            yield first, join_continued(joined).strip()
+            pending = []
+    if pending:
+        yield first, join_continued("\n".join(pending)).strip()
+
+
+async def run_script(
+    text: str,
+    *,
+    name: str = "<script>",
+    echo: bool = False,
+    real_time: bool = False,
+    output: str | None = None,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+) -> int:
+    """Run every command of `text` in a fresh lab; 0 when all succeeded and every expect held."""
+    from rich.console import Console as RichConsole
+    from rich.markup import escape
+
+    from engine import Engine, RealClock, VirtualClock
+
+    from .console import Console
+    from .render import PlainOutput
+
+    out = RichConsole(file=stdout or sys.stdout, highlight=False, soft_wrap=True)
+    err = RichConsole(file=stderr or sys.stderr, highlight=False, soft_wrap=True)
+    clock = RealClock() if real_time else VirtualClock()
+    async with Engine(clock=clock) as engine:
+        console = Console(engine, output=output)
+        try:
+            for number, command in iter_commands(text):
+                if echo:
+                    out.print(f"[bold green]$[/] {escape(command)}")
+                if isinstance(clock, VirtualClock):
+                    result = await clock.run(console.execute(command))
+                else:
+                    result = await console.execute(command)
+                if isinstance(result.output, PlainOutput):
+                    out.file.write(result.output.text)  # tabs kept, as the AWS CLI writes them
+                elif result.output is not None:
+                    out.print(result.output)
+                if not result.ok:
+                    err.print(
+                        f"[bold red]{escape(name)}:{number}:[/] {escape(result.error or 'failed')}"
+                    )
+                    return 1
+                if result.exit:
+                    break
+        finally:
+            console.close()
+    return 0
+
+
+def main(args: argparse.Namespace) -> int:
+    """`pipework run FILE [--echo] [--real-time]`."""
+    path = args.file
+    try:
+        if path == "-":
+            text = sys.stdin.read()
+        else:
+            with open(path, encoding="utf-8") as fh:
+                text = fh.read()
+    except OSError as error:
+        print(f"pipework run: cannot read {path}: {error.strerror}", file=sys.stderr)
+        return 2
+    except UnicodeDecodeError:
+        print(f"pipework run: {path} is not UTF-8 text", file=sys.stderr)
+        return 2
+    try:
+        return asyncio.run(
+            run_script(
+                text,
+                name=path,
+                echo=bool(getattr(args, "echo", False)),
+                real_time=bool(getattr(args, "real_time", False)),
+                output=getattr(args, "output", None),
+            )
+        )
+    except KeyboardInterrupt:
+        print("pipework run: interrupted", file=sys.stderr)
+        return 130

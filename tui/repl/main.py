@@ -1,0 +1,36 @@
+"""`pipework repl`: the interactive console, or a script when stdin is not a terminal."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+
+async def _interactive(virtual: bool) -> int:
+    from engine import Engine, RealClock, VirtualClock
+
+    from .session import Repl
+    from .settings import Settings, data_dir
+
+    directory = data_dir()
+    settings = Settings.load(directory / "settings.json")
+    if not (directory / "settings.json").exists():
+        settings.save(directory / "settings.json")
+    clock = VirtualClock() if virtual else RealClock(speed=settings.speed)
+    async with Engine(clock=clock) as engine:
+        repl = Repl(engine, settings, directory)
+        return await repl.run(directory / "history")
+
+
+def main(args: argparse.Namespace) -> int:
+    """Start the REPL on a real clock (or `--virtual`); read a script from a pipe."""
+    if not sys.stdin.isatty():
+        from tui.console.script import run_script
+
+        text = sys.stdin.read()
+        return asyncio.run(run_script(text, name="<stdin>", output=getattr(args, "output", None)))
+    try:
+        return asyncio.run(_interactive(bool(getattr(args, "virtual", False))))
+    except KeyboardInterrupt:
+        return 130
