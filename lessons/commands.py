@@ -114,6 +114,23 @@ async def run(session: LessonSession, args: list[str]) -> CommandResult:
     return CommandResult(value=_status(session), output=Group(*parts))
 
 
+def announce(session: LessonSession, newly: list) -> Group:
+    """What a front end prints when commands complete lesson steps."""
+    parts: list = []
+    for step in newly:
+        parts.append(Text(f"✔ {step.text.strip()}", "bold green"))
+        if step.explain:
+            parts.append(Markdown(step.explain))
+    if session.completed and session.lesson is not None:
+        conclusion = session.lesson.conclusion
+        parts.append(Markdown(f"**Lesson complete.** {conclusion} — `lesson next` continues."))
+    else:
+        following = session.next_step()
+        if following is not None:
+            parts.append(Text(f"Next: {following.text.strip()}", "italic"))
+    return Group(*parts)
+
+
 def _status(session: LessonSession) -> dict:
     lesson = session.lesson
     assert lesson is not None

@@ -3,17 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import platformdirs
-
-
-def data_dir() -> Path:
-    """Where Pipework keeps a learner's files ($PIPEWORK_DATA_DIR overrides, for tests)."""
-    override = os.environ.get("PIPEWORK_DATA_DIR")
-    return Path(override) if override else Path(platformdirs.user_data_dir("pipework"))
+from tui.console.paths import data_dir
 
 
 @dataclass(slots=True)

@@ -9,9 +9,10 @@ import sys
 
 async def _interactive(virtual: bool) -> int:
     from engine import Engine, RealClock, VirtualClock
+    from tui.console.paths import data_dir
 
     from .session import Repl
-    from .settings import Settings, data_dir
+    from .settings import Settings
 
     directory = data_dir()
     settings = Settings.load(directory / "settings.json")

@@ -93,6 +93,10 @@ class Repl:
             ("off",),
         )
         self._watch_task: asyncio.Task | None = None
+        from lessons import install
+
+        #: The guided lessons (`lesson list`, `lesson start N` …); steps tick after each command.
+        self.lessons = install(self.console)
 
     # -- lab command added by the REPL ----------------------------------------------------
     async def _record(self, console: Console, args: list[str]) -> CommandResult:
@@ -226,6 +230,7 @@ class Repl:
                     if not result.ok:
                         self.out.print(Text(result.error or "failed", style="bold red"))
                     self.recorder.write(line, result)
+                    await self._tick_lesson(line)
                     if result.exit:
                         break
         finally:
@@ -235,6 +240,16 @@ class Repl:
                 with contextlib.suppress(asyncio.CancelledError):
                     await self._watch_task
         return 0
+
+    async def _tick_lesson(self, line: str) -> None:
+        """Tell the learner about lesson steps the last command completed."""
+        if self.lessons.lesson is None or line.startswith("lesson"):
+            return
+        from lessons.commands import announce
+
+        newly = await self.lessons.check()
+        if newly:
+            self.out.print(announce(self.lessons, newly))
 
     def _warm_up(self) -> None:
         """Answer a few completions once so the first Tab does not pay for model loading."""

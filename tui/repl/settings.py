@@ -6,15 +6,6 @@ import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import platformdirs
-
-
-def data_dir() -> Path:
-    """`platformdirs.user_data_dir("pipework")`, created on first use."""
-    path = Path(platformdirs.user_data_dir("pipework"))
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
 
 @dataclass(slots=True)
 class Settings:
