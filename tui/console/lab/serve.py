@@ -1,0 +1,69 @@
+"""`serve`: put the lab on an AWS-compatible HTTP endpoint (boto3, the AWS CLI) from inside a session."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+
+from ..result import CommandResult
+
+if TYPE_CHECKING:
+    from ..console import Console
+
+USAGE = "usage: serve [PORT] [--host HOST] | serve stop | serve status"
+
+
+async def serve(console: Console, args: list[str]) -> CommandResult:
+    """Start, stop or show the endpoint that serves this lab over HTTP."""
+    from engine.wire.server import WireServer, is_loopback
+
+    server: Any = getattr(console, "wire_server", None)
+    if args[:1] == ["stop"]:
+        if server is None:
+            return CommandResult.fail("serve: the lab is not being served")
+        await server.stop()
+        console.wire_server = None
+        return CommandResult(value={"serving": False}, output=Text("Stopped serving the lab."))
+    if args[:1] == ["status"]:
+        value = {"serving": server is not None, "url": server.url if server else None}
+        text = f"Serving at {server.url}" if server else "Not serving (serve [PORT] starts it)."
+        return CommandResult(value=value, output=Text(text))
+    host, port = "127.0.0.1", 4566
+    rest = list(args)
+    try:
+        if "--host" in rest:
+            at = rest.index("--host")
+            host = rest[at + 1]
+            del rest[at : at + 2]
+        if rest:
+            port = int(rest.pop(0))
+        if rest or not 0 <= port <= 65535:
+            raise ValueError
+    except (ValueError, IndexError):
+        return CommandResult.fail(USAGE)
+    if server is not None:
+        return CommandResult.fail(f"serve: already serving at {server.url} (serve stop first)")
+    server = WireServer(console.engine, host, port)
+    try:
+        url = await server.start()
+    except (OSError, SystemExit) as error:
+        reason = getattr(error, "strerror", None) or "the port is in use or not allowed"
+        return CommandResult.fail(f"serve: cannot listen on {host}:{port}: {reason}")
+    console.wire_server = server
+    lines = [f"Serving the lab at {url}", f"  aws --endpoint-url {url} sqs list-queues"]
+    if not is_loopback(host):
+        lines.append(
+            "  warning: this address is reachable from other machines; the lab has no auth"
+        )
+    return CommandResult(value={"serving": True, "url": url}, output=Text("\n".join(lines)))
+
+
+def register(console: Console) -> None:
+    """Add `serve` to the console."""
+    console.register_command(
+        "serve",
+        serve,
+        "serve [PORT] | serve stop | serve status — the lab as an AWS endpoint for boto3 and the AWS CLI",
+        ("stop", "status"),
+    )
