@@ -609,14 +609,7 @@ class SqsService(Service):
             try:
                 sent = self._send(queue, entry, batch=True)
             except ServiceError as error:
-                failed.append(
-                    {
-                        "Id": entry["Id"],
-                        "SenderFault": True,
-                        "Code": error.code,
-                        "Message": error.message,
-                    }
-                )
+                failed.append(_failure(entry["Id"], error))
                 continue
             sent["Id"] = entry["Id"]
             successful.append(sent)
@@ -877,22 +870,7 @@ class SqsService(Service):
         queue = self.queue_for_url(params["QueueUrl"])
         entries = params["Entries"]
         _check_batch(entries, "DeleteMessageBatchRequestEntry")
-        successful, failed = [], []
-        for entry in entries:
-            try:
-                self._delete(queue, entry["ReceiptHandle"])
-            except ServiceError as error:
-                failed.append(
-                    {
-                        "Id": entry["Id"],
-                        "SenderFault": True,
-                        "Code": error.code,
-                        "Message": error.message,
-                    }
-                )
-            else:
-                successful.append({"Id": entry["Id"]})
-        return {"Successful": successful, "Failed": failed}
+        return _per_entry(entries, lambda entry: self._delete(queue, entry["ReceiptHandle"]))
 
     def change_message_visibility(self, params: dict) -> dict:
         queue = self.queue_for_url(params["QueueUrl"])
@@ -938,24 +916,12 @@ class SqsService(Service):
         queue = self.queue_for_url(params["QueueUrl"])
         entries = params["Entries"]
         _check_batch(entries, "ChangeMessageVisibilityBatchRequestEntry")
-        successful, failed = [], []
-        for entry in entries:
-            try:
-                self._change_visibility(
-                    queue, entry["ReceiptHandle"], entry.get("VisibilityTimeout", 0)
-                )
-            except ServiceError as error:
-                failed.append(
-                    {
-                        "Id": entry["Id"],
-                        "SenderFault": True,
-                        "Code": error.code,
-                        "Message": error.message,
-                    }
-                )
-            else:
-                successful.append({"Id": entry["Id"]})
-        return {"Successful": successful, "Failed": failed}
+        return _per_entry(
+            entries,
+            lambda entry: self._change_visibility(
+                queue, entry["ReceiptHandle"], entry.get("VisibilityTimeout", 0)
+            ),
+        )
 
     # -- message move tasks ------------------------------------------------------------------
     def start_message_move_task(self, params: dict) -> dict:
@@ -1174,6 +1140,25 @@ def _copy_message(message: Message, sequence: int) -> Message:
     copy.dead_letter_source = message.dead_letter_source
     copy.md5 = message.md5
     return copy
+
+
+def _failure(entry_id: str, error: ServiceError) -> dict[str, Any]:
+    """One entry of a batch result's Failed list."""
+    return {"Id": entry_id, "SenderFault": True, "Code": error.code, "Message": error.message}
+
+
+def _per_entry(entries: list[dict], action: Callable[[dict], Any]) -> dict[str, list]:
+    """Run `action` on each batch entry; AWS's Successful/Failed lists of ids."""
+    successful: list[dict] = []
+    failed: list[dict] = []
+    for entry in entries:
+        try:
+            action(entry)
+        except ServiceError as error:
+            failed.append(_failure(entry["Id"], error))
+        else:
+            successful.append({"Id": entry["Id"]})
+    return {"Successful": successful, "Failed": failed}
 
 
 def _check_batch(entries: list[dict], entry_name: str) -> None:
