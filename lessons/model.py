@@ -14,8 +14,26 @@ from jmespath.exceptions import JMESPathError
 CONTENT = Path(__file__).resolve().parent / "content"
 
 #: Console commands a check may run: they read the lab and never change it.
-READ_ONLY_OPERATION = re.compile(r"^[a-z0-9]+ (get|list|describe|test)-[a-z0-9-]+( |$)")
-READ_ONLY_LAB_COMMANDS = ("describe ",)
+READ_ONLY_OPERATION = re.compile(r"^[a-z0-9]+ (get|list|describe)-[a-z0-9-]+( |$)")
+READ_ONLY_LAB_COMMANDS = ("describe ", "outbox", "events test-event-pattern ")
+#: Operations named like reads that change the lab: they hand out work, spend a shard's read
+#: budget or register a reader (`test-invoke-method` and `test-state` run integrations too).
+NOT_READ_ONLY = (
+    "stepfunctions get-activity-task",
+    "kinesis get-records",
+    "kinesis get-shard-iterator",
+    "dynamodbstreams get-records",
+    "dynamodbstreams get-shard-iterator",
+)
+
+
+def is_read_only(command: str) -> bool:
+    """Whether a check may run `command`: a get-/list-/describe- call or a reading lab command."""
+    if command.startswith(READ_ONLY_LAB_COMMANDS):
+        return True
+    if command.startswith(NOT_READ_ONLY):
+        return False
+    return READ_ONLY_OPERATION.match(command) is not None
 
 
 class LessonError(ValueError):
@@ -37,6 +55,7 @@ class Check:
     resource: str | None = None  # the event's resource (name or ARN)
     at_least: int = 1
     where: str | None = None  # JMESPath on the event (kind, resource, detail …) that must hold
+    lag: str | None = None  # a Kinesis stream (name or ARN) whose consumer lag rows `expect` reads
     describe: str = ""  # what the learner sees when this check is not yet met
 
 
@@ -80,17 +99,26 @@ def _require(table: dict, key: str, kind: type, path: Path, where: str) -> Any:
 def _check(raw: Any, path: Path, where: str) -> Check:
     if not isinstance(raw, dict):
         raise LessonError(path, f"{where} must be a table")
-    unknown = set(raw) - {"command", "expect", "trace", "resource", "at_least", "where", "describe"}
+    unknown = set(raw) - {
+        "command",
+        "expect",
+        "trace",
+        "resource",
+        "at_least",
+        "where",
+        "lag",
+        "describe",
+    }
     if unknown:
         raise LessonError(path, f"{where}: unknown key '{sorted(unknown)[0]}'")
     check = Check(**raw)
-    if (check.command is None) == (check.trace is None):
-        raise LessonError(path, f"{where} needs exactly one of 'command' or 'trace'")
+    kinds = [key for key in ("command", "trace", "lag") if getattr(check, key) is not None]
+    if len(kinds) != 1:
+        raise LessonError(path, f"{where} needs exactly one of 'command', 'trace' or 'lag'")
+    if check.lag is not None and check.expect is None:
+        raise LessonError(path, f"{where}: a lag check needs 'expect' (JMESPath)")
     if check.command is not None:
-        if not (
-            READ_ONLY_OPERATION.match(check.command)
-            or check.command.startswith(READ_ONLY_LAB_COMMANDS)
-        ):
+        if not is_read_only(check.command):
             raise LessonError(
                 path, f"{where}: check commands must only read the lab (get-/list-/describe-…)"
             )

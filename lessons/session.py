@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -11,6 +12,14 @@ from .progress import Progress
 
 if TYPE_CHECKING:
     from tui.console import Console
+
+
+#: AWS's answers to creating what already exists: a setup command failing so finds its state
+#: in place (the lesson was started before in this lab, or an earlier lesson made the same name).
+ALREADY_THERE = re.compile(
+    r"\((\w*AlreadyExists\w*|ResourceInUseException|ResourceConflictException"
+    r"|BucketAlreadyOwnedByYou|ConflictException)\)"
+)
 
 
 @dataclass(slots=True)
@@ -67,7 +76,7 @@ class LessonSession:
             self.progress.lessons.pop(str(lesson.number), None)
         for command in lesson.setup:
             result = await self.console.execute(command)
-            if not result.ok:
+            if not result.ok and not ALREADY_THERE.search(result.error or ""):
                 raise RuntimeError(f"lesson setup failed at {command!r}: {result.error}")
         self.progress.save()
         return lesson
