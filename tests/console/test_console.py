@@ -215,3 +215,17 @@ async def test_outbox_shows_what_sns_sent_to_people(run) -> None:  # type: ignor
     await run("sns publish --topic-arn alerts --message disk-full")
     result = await run("outbox sms")
     assert result.ok and [e["message"] for e in result.value] == ["disk-full"]
+
+
+async def test_outbox_full_shows_whole_messages(run) -> None:  # type: ignore[no-untyped-def]
+    from rich.console import Console as RichConsole
+
+    await run("sns create-topic --name alerts")
+    await run("sns subscribe --topic-arn alerts --protocol sms --notification-endpoint +15555550100")
+    long_message = "x" * 200 + "-END"
+    await run(f"sns publish --topic-arn alerts --message {long_message}")
+    for args, visible in (("outbox sms", False), ("outbox sms --full", True)):
+        result = await run(args)
+        screen = RichConsole(width=400, record=True)
+        screen.print(result.output)
+        assert ("-END" in screen.export_text()) is visible

@@ -23,9 +23,11 @@ def _outbox(console: Console) -> Any | None:
 
 
 async def outbox(console: Console, args: list[str]) -> CommandResult:
-    """Show SNS's deliveries to people (email, SMS, push), newest last."""
+    """Show SNS's deliveries to people (email, SMS, push), newest last (`--full`: whole messages)."""
+    full = "--full" in args
+    args = [a for a in args if a != "--full"]
     if len(args) > 1:
-        return CommandResult.fail("usage: outbox [PROTOCOL-OR-ENDPOINT]")
+        return CommandResult.fail("usage: outbox [PROTOCOL-OR-ENDPOINT] [--full]")
     box = _outbox(console)
     if box is None:
         return CommandResult(
@@ -47,7 +49,9 @@ async def outbox(console: Console, args: list[str]) -> CommandResult:
                 "protocol": e.get("protocol", ""),
                 "to": e.get("endpoint", ""),
                 "subject": e.get("subject", ""),
-                "message": _shorten(str(e.get("message", "")), 120),
+                "message": str(e.get("message", ""))
+                if full
+                else _shorten(str(e.get("message", "")), 120),
             }
             for e in entries
         ]
@@ -78,5 +82,8 @@ def _shorten(text: str, limit: int) -> str:
 def register(console: Console) -> None:
     """Register `outbox`."""
     console.register_command(
-        "outbox", outbox, "outbox [FILTER] — what SNS sent to email, SMS and push"
+        "outbox",
+        outbox,
+        "outbox [FILTER] [--full] — what SNS sent to email, SMS and push",
+        ("--full",),
     )
