@@ -18,6 +18,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from engine import Engine, VirtualClock  # noqa: E402
 
+#: Each rate is the best of this many equal rounds: a busy neighbour slows a round, never speeds it.
+ROUNDS = 5
+
 TARGETS = {
     "batched_messages_per_s": 50_000,
     "unbatched_messages_per_s": 15_000,
@@ -32,18 +35,21 @@ async def _batched(count: int) -> float:
         url = (await sqs.create_queue(QueueName="bench"))["QueueUrl"]
         body = "x" * 100
         entries = [{"Id": str(i), "MessageBody": body} for i in range(10)]
-        started = time.perf_counter()
-        for _ in range(count // 10):
-            await sqs.send_message_batch(QueueUrl=url, Entries=entries)
-            received = await sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)
-            await sqs.delete_message_batch(
-                QueueUrl=url,
-                Entries=[
-                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
-                    for i, m in enumerate(received["Messages"])
-                ],
-            )
-        return count / (time.perf_counter() - started)
+        best = 0.0
+        for _ in range(ROUNDS):
+            started = time.perf_counter()
+            for _ in range(count // 10 // ROUNDS):
+                await sqs.send_message_batch(QueueUrl=url, Entries=entries)
+                received = await sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)
+                await sqs.delete_message_batch(
+                    QueueUrl=url,
+                    Entries=[
+                        {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
+                        for i, m in enumerate(received["Messages"])
+                    ],
+                )
+            best = max(best, count / ROUNDS / (time.perf_counter() - started))
+        return best
 
 
 async def _unbatched(count: int) -> float:
@@ -51,36 +57,53 @@ async def _unbatched(count: int) -> float:
         sqs = eng.client("sqs")
         url = (await sqs.create_queue(QueueName="bench"))["QueueUrl"]
         body = "x" * 100
-        started = time.perf_counter()
-        for _ in range(count):
-            await sqs.send_message(QueueUrl=url, MessageBody=body)
-            received = await sqs.receive_message(QueueUrl=url)
-            await sqs.delete_message(
-                QueueUrl=url, ReceiptHandle=received["Messages"][0]["ReceiptHandle"]
-            )
-        return count / (time.perf_counter() - started)
+        best = 0.0
+        for _ in range(ROUNDS):
+            started = time.perf_counter()
+            for _ in range(count // ROUNDS):
+                await sqs.send_message(QueueUrl=url, MessageBody=body)
+                received = await sqs.receive_message(QueueUrl=url)
+                await sqs.delete_message(
+                    QueueUrl=url, ReceiptHandle=received["Messages"][0]["ReceiptHandle"]
+                )
+            best = max(best, count / ROUNDS / (time.perf_counter() - started))
+        return best
 
 
-async def _drain_rate(resident: int, drained: int) -> float:
-    """Receive+delete rate (batches of 10) with `resident` messages waiting in the queue."""
+async def _drain_rates(
+    small: int, large: int, drained: int, rounds: int = 5
+) -> tuple[float, float]:
+    """Receive+delete rates (batches of 10) from a queue holding `small` and one holding `large`.
+
+    Both queues live in one engine and are drained in alternating chunks, so machine noise hits
+    both alike; each rate is the best chunk rate seen.
+    """
     async with Engine(clock=VirtualClock()) as eng:
         sqs = eng.client("sqs")
-        url = (await sqs.create_queue(QueueName="bench"))["QueueUrl"]
         body = "x" * 100
         entries = [{"Id": str(i), "MessageBody": body} for i in range(10)]
-        for _ in range((resident + drained) // 10):
-            await sqs.send_message_batch(QueueUrl=url, Entries=entries)
-        started = time.perf_counter()
-        for _ in range(drained // 10):
-            received = await sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)
-            await sqs.delete_message_batch(
-                QueueUrl=url,
-                Entries=[
-                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
-                    for i, m in enumerate(received["Messages"])
-                ],
-            )
-        return drained / (time.perf_counter() - started)
+        urls = {}
+        for name, resident in (("small", small), ("large", large)):
+            urls[name] = (await sqs.create_queue(QueueName=name))["QueueUrl"]
+            for _ in range((resident + drained) // 10):
+                await sqs.send_message_batch(QueueUrl=urls[name], Entries=entries)
+        best = {"small": 0.0, "large": 0.0}
+        chunk = drained // rounds
+        for _ in range(rounds):
+            for name in ("small", "large"):
+                url = urls[name]
+                started = time.perf_counter()
+                for _ in range(chunk // 10):
+                    received = await sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)
+                    await sqs.delete_message_batch(
+                        QueueUrl=url,
+                        Entries=[
+                            {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
+                            for i, m in enumerate(received["Messages"])
+                        ],
+                    )
+                best[name] = max(best[name], chunk / (time.perf_counter() - started))
+        return best["small"], best["large"]
 
 
 def _rss_mb() -> float:
@@ -144,8 +167,7 @@ async def main(quick: bool) -> dict:
     scale = 10 if quick else 1
     batched = await _batched(200_000 // scale)
     unbatched = await _unbatched(60_000 // scale)
-    drain_small = await _drain_rate(1_000, 50_000 // scale)
-    drain_large = await _drain_rate(1_000_000 // scale, 50_000 // scale)
+    drain_small, drain_large = await _drain_rates(1_000, 1_000_000 // scale, 50_000 // scale)
     memory = await _memory(1_000_000 // scale)
     floor = await _floor(200_000 // scale)
     moto = _moto(1_000 // scale)
