@@ -31,15 +31,16 @@ async def call_http(
     host = parts.hostname or ""
     lab = _LAB_API.match(host)
     if lab:
-        stage, _, rest = parts.path.lstrip("/").partition("/")
         request = HttpRequest(
             method,
-            "/" + rest,
+            parts.path or "/",
             [tuple(p.split("=", 1)) for p in parts.query.split("&") if "=" in p],
             {k.lower(): v for k, v in headers.items() if k.lower() not in _HOP_BY_HOP},
             body,
         )
-        response = await service.invoke(lab.group(1), stage, request)
+        request.headers["host"] = host
+        # handle_http finds the API (REST or HTTP API) and its stage from the host and path.
+        response = await service.handle_http(request)
         return response.status, response.headers, response.body
     if host not in ("127.0.0.1", "localhost", "::1") and not host.startswith("127."):
         context.log.append(f"Execution failed: the lab reaches only loopback hosts, not {host}")

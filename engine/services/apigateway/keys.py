@@ -36,6 +36,7 @@ class KeysAndPlans:
         self.keys: dict[str, ApiKey] = {}
         self.plans: dict[str, UsagePlan] = {}
         self.usage: dict[tuple[str, str, str], int] = {}  # (plan, key, window) → requests
+        self._by_value: dict[str, ApiKey] = {}  # secret value → key (looked up per request)
 
     # -- keys ----------------------------------------------------------------------------------
     def create_api_key(self, params: dict) -> dict:
@@ -45,7 +46,7 @@ class KeysAndPlans:
             raise ServiceError(
                 "BadRequestException", "API Key value should be at least 20 characters"
             )
-        if any(k.value == value for k in self.keys.values()):
+        if value in self._by_value:
             raise ServiceError("ConflictException", "API Key already exists", status_code=409)
         key = ApiKey(
             service.ids.hex(10),
@@ -58,6 +59,7 @@ class KeysAndPlans:
             dict(params.get("tags", {})),
         )
         self.keys[key.id] = key
+        self._by_value[value] = key
         return key.describe(include_value=True)
 
     def key(self, key_id: str) -> ApiKey:
@@ -81,6 +83,7 @@ class KeysAndPlans:
     def delete_api_key(self, params: dict) -> dict:
         key = self.key(params["apiKey"])
         del self.keys[key.id]
+        self._by_value.pop(key.value, None)
         for plan in self.plans.values():
             if key.id in plan.key_ids:
                 plan.key_ids.remove(key.id)
@@ -100,12 +103,13 @@ class KeysAndPlans:
         )
         return key.describe()
 
+    def reindex(self) -> None:
+        """Rebuild the by-value index after the keys were replaced (open)."""
+        self._by_value = {key.value: key for key in self.keys.values()}
+
     def key_for_value(self, value: str) -> ApiKey | None:
         """The key whose secret value this is."""
-        for key in self.keys.values():
-            if key.value == value:
-                return key
-        return None
+        return self._by_value.get(value)
 
     # -- usage plans ------------------------------------------------------------------------------
     def create_usage_plan(self, params: dict) -> dict:

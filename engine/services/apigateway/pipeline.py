@@ -11,7 +11,7 @@ import json
 import re
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
@@ -20,6 +20,7 @@ from engine.http import HttpRequest, HttpResponse
 from engine.service import Envelope
 
 from .authorizers import AuthorizerCache, AuthResult, authorize
+from .deadlines import Deadlines
 from .models import Integration, IntegrationResponse, Method, Resource, RestApi, Stage
 from .responses import DEFAULT_TEMPLATE, DEFAULTS, default_response
 from .throttle import Buckets
@@ -72,6 +73,7 @@ class RequestContext:
     decided_by: str = ""
     integration_status: int | None = None
     integration_latency_ms: int = 0
+    canary: bool = False
     log: list[str] = field(default_factory=list)
 
 
@@ -111,6 +113,8 @@ class Pipeline:
         self.templates = Templates()
         self.buckets = Buckets(service.clock)
         self.cache = StageCache()
+        self.deadlines = Deadlines(service.clock)
+        self._routers: dict[tuple[str, str], ResourceRouter] = {}
         self.authorizers = AuthorizerCache()
         self.counters: dict[str, dict[str, int]] = {}
         self.access_logs: dict[tuple[str, str], deque[str]] = {}
@@ -185,10 +189,17 @@ class Pipeline:
             )
         if len(request.body) > MAX_PAYLOAD:
             raise GatewayAnswer("REQUEST_TOO_LARGE")
-        deployment = context.api.deployments.get(context.stage.deployment_id)
+        deployment = self._canary(context) or context.api.deployments.get(
+            context.stage.deployment_id
+        )
         if deployment is None:
             raise GatewayAnswer("MISSING_AUTHENTICATION_TOKEN")
-        route = match_route(deployment.resources, request.method, request.path)
+        router = self._routers.get((context.api.id, deployment.id))
+        if router is None:
+            router = self._routers[(context.api.id, deployment.id)] = ResourceRouter(
+                deployment.resources
+            )
+        route = router.match(request.method, request.path)
         if route is None:
             raise GatewayAnswer("MISSING_AUTHENTICATION_TOKEN")
         context.route = route
@@ -243,6 +254,24 @@ class Pipeline:
             )
         return response
 
+    def _canary(self, context: RequestContext) -> Any:
+        """The canary deployment for this request when the stage's canary takes it, else None."""
+        canary = context.stage.canary
+        if not canary:
+            return None
+        deployment = context.api.deployments.get(canary.get("deploymentId", ""))
+        percent = float(canary.get("percentTraffic", 0.0))
+        if deployment is None or self.service.ids.random() * 100 >= percent:
+            return None
+        # A canary request sees the stage's variables with the canary's overrides on top.
+        overrides = canary.get("stageVariableOverrides") or {}
+        if overrides:
+            context.stage = replace(
+                context.stage, variables={**context.stage.variables, **overrides}
+            )
+        context.canary = True
+        return deployment
+
     # -- throttling and metering ---------------------------------------------------------------------
     def _throttle(self, context: RequestContext) -> None:
         stage = context.stage
@@ -254,8 +283,13 @@ class Pipeline:
             rate, burst = stage.method_throttles[method_key]
             limits.append((f"{context.api.id}/{stage.name}/{method_key}", rate, burst))
         elif stage.throttle_rate is not None:
+            # The stage's default method throttling gives every method its own bucket.
             limits.append(
-                (f"{context.api.id}/{stage.name}", stage.throttle_rate, stage.throttle_burst or 0)
+                (
+                    f"{context.api.id}/{stage.name}/{method_key}",
+                    stage.throttle_rate,
+                    stage.throttle_burst or 0,
+                )
             )
         for key, rate, burst in limits:
             if not self.buckets.take(key, rate, burst):
@@ -416,12 +450,20 @@ class Pipeline:
                 target=self.integration_target(integration) or integration.uri,
             )
         started = time.perf_counter()
+        if integration.type == "AWS_PROXY":
+            work = self._lambda_proxy(context, integration)
+        elif integration.type == "HTTP_PROXY":
+            work = self._http_proxy(context, integration)
+        else:
+            work = self._mapped(context, integration)
         try:
-            if integration.type == "AWS_PROXY":
-                return await self._lambda_proxy(context, integration)
-            if integration.type == "HTTP_PROXY":
-                return await self._http_proxy(context, integration)
-            return await self._mapped(context, integration)
+            return await self.deadlines.within(integration.timeout_ms / 1000, work)
+        except TimeoutError:
+            context.decided_by = "integration timeout"
+            context.log.append(
+                f"Execution failed due to a timeout after {integration.timeout_ms} ms"
+            )
+            raise GatewayAnswer("INTEGRATION_TIMEOUT") from None
         finally:
             context.integration_latency_ms = int((time.perf_counter() - started) * 1000)
 
@@ -612,13 +654,14 @@ class Pipeline:
 
         endpoint = WireEndpoint(self.service.engine)
         method = integration.http_method or "POST"
+        json_target = None
         if kind == "action":
             action, _, query = rest.partition("&")
             path = "/"
-            query_pairs = [
-                ("Action", action),
-                *[tuple(p.split("=", 1)) for p in query.split("&") if "=" in p],
-            ]
+            json_target = _json_target(service_name, action)
+            query_pairs = [] if json_target else [("Action", action)]
+            query_pairs += [tuple(p.split("=", 1)) for p in query.split("&") if "=" in p]
+            query_pairs += list(self._integration_query(context, integration).items())
         else:
             path = "/" + _fill_path(rest, context.route.path_parameters, context).lstrip("/")
             query_pairs = list(self._integration_query(context, integration).items())
@@ -628,6 +671,11 @@ class Pipeline:
             f"AWS4-HMAC-SHA256 Credential=APIGATEWAY/20260101/{region or self.service.region}/"
             f"{service_name}/aws4_request, SignedHeaders=host, Signature=lab"
         )
+        if json_target is not None:
+            # JSON-protocol services (Kinesis, DynamoDB, Step Functions, EventBridge …) take the
+            # action as X-Amz-Target, which API Gateway adds for action-style URIs.
+            headers["x-amz-target"] = json_target[0]
+            headers.setdefault("content-type", json_target[1])
         if service_name == "lambda":
             headers.setdefault("x-amz-invocation-type", "RequestResponse")
         answer = await endpoint.handle(HttpRequest(method, path, query_pairs, headers, body))
@@ -708,6 +756,7 @@ class Pipeline:
             "accountId": self.service.account_id,
             "httpMethod": request.method,
             "stage": context.stage.name,
+            "isCanaryRequest": context.canary,
             "resourcePath": route.resource.path if route else request.path,
             "resourceId": route.resource.id if route else "",
             "path": f"/{context.stage.name}{request.path}",
@@ -917,30 +966,46 @@ def _placeholder_stage(name: str) -> Stage:
     return Stage(name, "", datetime.fromtimestamp(0, UTC))
 
 
+class ResourceRouter:
+    """A deployment's resources compiled once: literal paths in a dict, the rest by specificity."""
+
+    def __init__(self, resources: dict[str, Resource]) -> None:
+        self.literal: dict[str, Resource] = {}
+        patterned: list[tuple[tuple[int, int, int], int, Resource, list[str]]] = []
+        for order, resource in enumerate(resources.values()):
+            pattern = [s for s in resource.path.split("/") if s]
+            if not any(part.startswith("{") for part in pattern):
+                self.literal["/" + "/".join(pattern)] = resource
+                continue
+            greedy = sum(1 for part in pattern if part.endswith("+}"))
+            variables = sum(1 for part in pattern if part.startswith("{")) - greedy
+            patterned.append(((-greedy, -variables, len(pattern)), -order, resource, pattern))
+        # Most specific first; among equals, the resource made first (as AWS keeps creation order).
+        patterned.sort(key=lambda item: (item[0], item[1]), reverse=True)
+        self.patterns = [(resource, pattern) for _, _, resource, pattern in patterned]
+
+    def match(self, http_method: str, path: str) -> Route | None:
+        """The resource and method for `path`: literal segments beat {variables}, then {proxy+}."""
+        method_name = http_method.upper()
+        segments = [s for s in path.split("/") if s]
+        resource = self.literal.get("/" + "/".join(segments))
+        if resource is not None:
+            method = resource.methods.get(method_name) or resource.methods.get("ANY")
+            if method is not None:
+                return Route(resource, method, {})
+        for resource, pattern in self.patterns:
+            params = _match_segments(pattern, segments)
+            if params is None:
+                continue
+            method = resource.methods.get(method_name) or resource.methods.get("ANY")
+            if method is not None:
+                return Route(resource, method, params)
+        return None
+
+
 def match_route(resources: dict[str, Resource], http_method: str, path: str) -> Route | None:
-    """The resource and method for `path`: literal segments beat {variables}, which beat {proxy+}."""
-    segments = [s for s in path.split("/") if s]
-    best: tuple[tuple[int, ...], Route] | None = None
-    for resource in resources.values():
-        pattern = [s for s in resource.path.split("/") if s]
-        params = _match_segments(pattern, segments)
-        if params is None:
-            continue
-        method = resource.methods.get(http_method.upper()) or resource.methods.get("ANY")
-        if method is None:
-            continue
-        score = tuple(
-            0 if not part.startswith("{") else (1 if not part.endswith("+}") else 2)
-            for part in pattern
-        )
-        specificity = (
-            -sum(1 for s in score if s == 2),
-            -sum(1 for s in score if s == 1),
-            len(pattern),
-        )
-        if best is None or specificity > best[0]:
-            best = (specificity, Route(resource, method, params))
-    return best[1] if best else None
+    """The resource and method for `path` among `resources` (compiles them each call)."""
+    return ResourceRouter(resources).match(http_method, path)
 
 
 def _match_segments(pattern: list[str], segments: list[str]) -> dict[str, str] | None:
@@ -963,27 +1028,64 @@ def _match_segments(pattern: list[str], segments: list[str]) -> dict[str, str] |
     return params if len(pattern) == len(segments) else None
 
 
+def _json_target(uri_service: str, action: str) -> tuple[str, str] | None:
+    """(X-Amz-Target, Content-Type) for an action on a JSON-protocol service, else None."""
+    from engine.model import service_model
+    from engine.services import SERVICE_MODULES
+
+    names = {"states": "stepfunctions", "execute-api": "apigateway"}
+    name = names.get(uri_service, uri_service)
+    if name not in SERVICE_MODULES:
+        return None
+    metadata = service_model(name).metadata
+    if metadata.get("protocol") != "json" or not metadata.get("targetPrefix"):
+        return None
+    if "awsQueryCompatible" in metadata:
+        # SQS: API Gateway's action URIs speak its query protocol (Action=SendMessage&…).
+        return None
+    content_type = f"application/x-amz-json-{metadata.get('jsonVersion', '1.0')}"
+    return f"{metadata['targetPrefix']}.{action}", content_type
+
+
 def _proxy_response(result: Any) -> HttpResponse:
     """A Lambda proxy result as an HTTP response (502 when it breaks the contract)."""
-    if not isinstance(result, dict) or not isinstance(result.get("statusCode", 200), int):
-        raise GatewayAnswer("DEFAULT_5XX", "Internal server error", status="502")
-    allowed = {"statusCode", "headers", "multiValueHeaders", "body", "isBase64Encoded", "cookies"}
+
+    def malformed() -> GatewayAnswer:
+        return GatewayAnswer("DEFAULT_5XX", "Internal server error", status="502")
+
+    if not isinstance(result, dict):
+        raise malformed()
+    allowed = {"statusCode", "headers", "multiValueHeaders", "body", "isBase64Encoded"}
     if set(result) - allowed:
-        raise GatewayAnswer("DEFAULT_5XX", "Internal server error", status="502")
-    headers = {str(k): str(v) for k, v in (result.get("headers") or {}).items()}
-    for key, values in (result.get("multiValueHeaders") or {}).items():
+        raise malformed()
+    status = result.get("statusCode", 200)
+    if isinstance(status, str) and status.isdigit():
+        status = int(status)  # API Gateway accepts the status as a numeric string too
+    if not isinstance(status, int) or isinstance(status, bool) or not 100 <= status <= 599:
+        raise malformed()
+    raw_headers = result.get("headers") or {}
+    raw_multi = result.get("multiValueHeaders") or {}
+    if not isinstance(raw_headers, dict) or not isinstance(raw_multi, dict):
+        raise malformed()
+    headers = {str(k): str(v) for k, v in raw_headers.items()}
+    for key, values in raw_multi.items():
+        if not isinstance(values, list):
+            raise malformed()
         headers[str(key)] = ",".join(str(v) for v in values)
     body = result.get("body")
     if body is None:
         payload = b""
     elif not isinstance(body, str):
-        raise GatewayAnswer("DEFAULT_5XX", "Internal server error", status="502")
+        raise malformed()
     elif result.get("isBase64Encoded"):
-        payload = base64.b64decode(body)
+        try:
+            payload = base64.b64decode(body, validate=True)
+        except ValueError:
+            raise malformed() from None
     else:
         payload = body.encode()
     headers.setdefault("Content-Type", "application/json")
-    return HttpResponse(int(result.get("statusCode", 200)), headers, payload)
+    return HttpResponse(status, headers, payload)
 
 
 def _select_response(

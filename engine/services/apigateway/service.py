@@ -33,7 +33,9 @@ from .models import (
     Stage,
 )
 from .patch import apply_patch
+from .persistence import classes_of, from_data, to_data
 from .pipeline import Pipeline
+from .updates import UpdateOperations
 
 HTTP_METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY"}
 INTEGRATION_TYPES = {"HTTP", "AWS", "MOCK", "HTTP_PROXY", "AWS_PROXY"}
@@ -56,7 +58,7 @@ def conflict(message: str) -> ServiceError:
     return ServiceError("ConflictException", message, status_code=409)
 
 
-class ApiGatewayService(Service):
+class ApiGatewayService(UpdateOperations, Service):
     """REST APIs, resources, methods, integrations, deployments, stages, keys, plans, authorizers."""
 
     name = "apigateway"
@@ -405,6 +407,11 @@ class ApiGatewayService(Service):
 
     def update_integration(self, params: dict) -> dict:
         integration = self._integration(self.api(params["restApiId"]), params)
+        for operation in params.get("patchOperations", []):
+            if operation.get("path", "").startswith("/requestTemplates/") and operation.get(
+                "value"
+            ):
+                self.pipeline.templates.check(operation["value"])
         apply_patch(
             integration,
             params.get("patchOperations", []),
@@ -419,6 +426,7 @@ class ApiGatewayService(Service):
                 "/requestTemplates": "request_templates",
                 "/requestParameters": "request_parameters",
             },
+            lists={"/cacheKeyParameters": "cache_key_parameters"},
         )
         return integration.describe()
 
@@ -465,6 +473,11 @@ class ApiGatewayService(Service):
             for method in resource.methods.values():
                 if method.integration is None:
                     raise bad_request("No integration defined for method")
+        stage_name = params.get("stageName")
+        if params.get("canarySettings") and (not stage_name or stage_name not in api.stages):
+            raise bad_request("A canary deployment needs an existing stage to deploy to")
+        if stage_name and stage_name not in api.stages:
+            self._check_stage_name(stage_name)
         import copy as _copy
 
         deployment = Deployment(
@@ -474,11 +487,9 @@ class ApiGatewayService(Service):
             _copy.deepcopy(api.resources),
         )
         api.deployments[deployment.id] = deployment
-        stage_name = params.get("stageName")
         if stage_name:
             stage = api.stages.get(stage_name)
             if stage is None:
-                self._check_stage_name(stage_name)
                 stage = Stage(
                     stage_name,
                     deployment.id,
@@ -486,14 +497,16 @@ class ApiGatewayService(Service):
                     params.get("stageDescription", ""),
                 )
                 api.stages[stage_name] = stage
-            stage.deployment_id = deployment.id
-            stage.variables.update(params.get("variables", {}))
+            if params.get("canarySettings"):
+                # A canary deployment leaves the stage's main deployment where it is.
+                stage.canary = {**params["canarySettings"], "deploymentId": deployment.id}
+            else:
+                stage.deployment_id = deployment.id
+                stage.variables.update(params.get("variables", {}))
             if params.get("cacheClusterEnabled") is not None:
                 stage.cache_enabled = params["cacheClusterEnabled"]
             if params.get("cacheClusterSize"):
                 stage.cache_size = params["cacheClusterSize"]
-            if params.get("canarySettings"):
-                stage.canary = {**params["canarySettings"], "deploymentId": deployment.id}
             stage.last_updated = self.clock.datetime()
         self.emit("deployed", self.arn_of(api.id), deployment=deployment.id, stage=stage_name)
         return deployment.describe()
@@ -858,6 +871,30 @@ class ApiGatewayService(Service):
             request.method, rest, request.query, request.headers, request.body, request.source_ip
         )
         return await self.pipeline.handle(api_id, stage, inner)
+
+    # -- save/open ---------------------------------------------------------------------------------------------
+    def dump(self) -> dict[str, Any] | None:
+        """REST APIs (with deployments and stages), API keys, usage plans and quota usage."""
+        keys = self.keys
+        if not self.apis and not keys.keys and not keys.plans:
+            return None
+        return {
+            "apis": to_data(self.apis),
+            "keys": to_data(keys.keys),
+            "plans": to_data(keys.plans),
+            "usage": [[*slot, used] for slot, used in keys.usage.items()],
+        }
+
+    def load(self, data: dict[str, Any]) -> None:
+        """Restore what `dump()` produced; caches and throttle buckets start empty."""
+        from . import models
+
+        classes = classes_of(models)
+        self.apis = from_data(data.get("apis", {"$map": {}}), classes)
+        self.keys.keys = from_data(data.get("keys", {"$map": {}}), classes)
+        self.keys.plans = from_data(data.get("plans", {"$map": {}}), classes)
+        self.keys.usage = {(p, k, w): used for p, k, w, used in data.get("usage", [])}
+        self.keys.reindex()
 
     # -- views ------------------------------------------------------------------------------------------------
     def topology(self) -> tuple[list[Node], list[Edge]]:
