@@ -275,3 +275,164 @@ async def test_update_changes_kinesis_settings_of_a_running_mapping(
     await put(eng, "a")
     await clock.advance(120)
     assert len(calls) == 2  # the first try and one retry, then the batch is skipped
+
+
+def slow_consumer(eng: Engine, seen: list[list[str]], seconds: float = 2) -> object:
+    """An async handler that records each batch, then sleeps on the engine clock."""
+
+    async def handler(event: dict, context: object) -> None:
+        seen.append(decoded(event))
+        await eng.clock.sleep(seconds)
+
+    return handler
+
+
+async def test_update_during_a_batch_raises_no_worker_error(
+    eng: Engine, clock: VirtualClock
+) -> None:
+    recorder = eng.trace.record()
+    seen: list[list[str]] = []
+    uuid = await setup(eng, slow_consumer(eng, seen), BatchSize=10)
+    await put(eng, "a")
+    await clock.advance(1)  # the batch is in flight
+    await eng.client("lambda").update_event_source_mapping(UUID=uuid, MaximumRetryAttempts=2)
+    await clock.advance(5)
+    assert [e.detail for e in recorder.events if e.kind == "engine-error"] == []
+
+
+async def test_update_during_a_batch_delivers_each_record_once(
+    eng: Engine, clock: VirtualClock
+) -> None:
+    seen: list[list[str]] = []
+    uuid = await setup(eng, slow_consumer(eng, seen), BatchSize=10)
+    await put(eng, "a")
+    await clock.advance(1)
+    await eng.client("lambda").update_event_source_mapping(UUID=uuid, MaximumRetryAttempts=2)
+    await clock.advance(5)
+    await put(eng, "b")
+    await clock.advance(5)
+    assert seen == [["a"], ["b"]]
+
+
+async def test_update_while_idle_keeps_the_mapping_reading(
+    eng: Engine, clock: VirtualClock
+) -> None:
+    seen: list[str] = []
+    uuid = await setup(eng, lambda event, context: seen.extend(decoded(event)), BatchSize=10)
+    await put(eng, "a")
+    await clock.advance(2)
+    for retries in (1, 2, 3):  # each update restarts the poller
+        await eng.client("lambda").update_event_source_mapping(
+            UUID=uuid, MaximumRetryAttempts=retries
+        )
+    await put(eng, "b")
+    await clock.advance(2)
+    assert seen == ["a", "b"]
+
+
+async def test_reenabled_mapping_resumes_after_its_checkpoint(
+    eng: Engine, clock: VirtualClock
+) -> None:
+    seen: list[str] = []
+    uuid = await setup(
+        eng,
+        lambda event, context: seen.extend(decoded(event)),
+        BatchSize=10,
+        StartingPosition="LATEST",
+    )
+    lam = eng.client("lambda")
+    await put(eng, "a")
+    await clock.advance(2)
+    await lam.update_event_source_mapping(UUID=uuid, Enabled=False)
+    await put(eng, "b", "c")
+    await clock.advance(2)
+    await lam.update_event_source_mapping(UUID=uuid, Enabled=True)
+    await clock.advance(2)
+    assert seen == ["a", "b", "c"]
+
+
+async def test_restarted_mapping_shows_its_lag_rows(eng: Engine, clock: VirtualClock) -> None:
+    uuid = await setup(eng, lambda event, context: None, BatchSize=10)
+    await put(eng, "a")
+    await clock.advance(2)
+    await eng.client("lambda").update_event_source_mapping(UUID=uuid, MaximumRetryAttempts=2)
+    rows = [r for r in eng.service("kinesis").lag(ARN) if r.consumer == uuid]
+    assert [(r.shard_id, r.records_behind) for r in rows] == [("shardId-000000000000", 0)]
+
+
+async def test_children_are_read_after_an_idle_parent_is_split(
+    eng: Engine, clock: VirtualClock
+) -> None:
+    seen: list[str] = []
+    await setup(eng, lambda event, context: seen.extend(decoded(event)), BatchSize=100)
+    await put(eng, "p1")
+    await clock.advance(2)  # the parent's worker has read everything and waits
+    await eng.client("kinesis").split_shard(
+        StreamName="orders", ShardToSplit="shardId-000000000000", NewStartingHashKey=str(2**127)
+    )
+    await put(eng, "c1", "c2")
+    await clock.advance(5)
+    assert seen == ["p1", "c1", "c2"]
+
+
+async def test_child_of_a_merge_is_read_after_both_parents(
+    eng: Engine, clock: VirtualClock
+) -> None:
+    seen: list[str] = []
+    await setup(eng, lambda event, context: seen.extend(decoded(event)), shards=2)
+    await put(eng, "before")
+    await clock.advance(2)
+    await eng.client("kinesis").merge_shards(
+        StreamName="orders",
+        ShardToMerge="shardId-000000000000",
+        AdjacentShardToMerge="shardId-000000000001",
+    )
+    await put(eng, "after")
+    await clock.advance(5)
+    assert seen == ["before", "after"]
+
+
+async def test_order_per_key_survives_update_shard_count_up_and_down(
+    eng: Engine, clock: VirtualClock
+) -> None:
+    seen: list[tuple[str, str]] = []
+
+    def handler(event: dict, context: object) -> None:
+        for record in event["Records"]:
+            seen.append((record["kinesis"]["partitionKey"], decoded({"Records": [record]})[0]))
+
+    await setup(eng, handler, BatchSize=100)
+    kinesis = eng.client("kinesis")
+    keys = [f"key-{n}" for n in range(8)]
+    targets = (2, 4, 5, 3)  # 5 → 3 needs an intermediate merged shard
+    for step, target in enumerate(targets):
+        for key in keys:
+            await put(eng, f"{key}/{step}", key=key)
+        await clock.advance(2)
+        await kinesis.update_shard_count(
+            StreamName="orders", TargetShardCount=target, ScalingType="UNIFORM_SCALING"
+        )
+    for key in keys:
+        await put(eng, f"{key}/last", key=key)
+    await clock.advance(10)
+    for key in keys:
+        expected = [f"{key}/{step}" for step in range(len(targets))] + [f"{key}/last"]
+        assert [v for k, v in seen if k == key] == expected
+
+
+async def test_disabled_mapping_stops_retrying_a_failing_batch(
+    eng: Engine, clock: VirtualClock
+) -> None:
+    calls: list[list[str]] = []
+
+    def failing(event: dict, context: object) -> None:
+        calls.append(decoded(event))
+        raise RuntimeError("down")
+
+    uuid = await setup(eng, failing, BatchSize=10)
+    await put(eng, "a")
+    await clock.advance(2.5)
+    await eng.client("lambda").update_event_source_mapping(UUID=uuid, Enabled=False)
+    count = len(calls)
+    await clock.advance(10)
+    assert len(calls) == count

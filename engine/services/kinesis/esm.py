@@ -7,7 +7,11 @@ pass MaximumRecordAgeInSeconds, or MaximumRetryAttempts is used up — then its 
 the on-failure destination and the shard moves on. BisectBatchOnFunctionError halves a failing
 batch; ReportBatchItemFailures checkpoints before the first failed record. With
 ParallelizationFactor N, a batch's records are split by partition key hash into N sub-batches
-invoked concurrently (order per key is kept). Child shards start when all parents are done.
+invoked concurrently (order per key is kept). Child shards start when all parents are done;
+resharding wakes a closed shard's worker so it notices its end.
+
+Stopping (disable, update, delete) lets a batch in flight finish and checkpoint; a restarted
+poller resumes every shard after its checkpoint, and a shard never has two workers at once.
 """
 
 from __future__ import annotations
@@ -60,14 +64,18 @@ class KinesisPoller(EventSourcePoller):
     def __init__(self, service: LambdaService, mapping: EventSourceMapping) -> None:
         super().__init__(service, mapping)
         self.kinesis: Any = service.engine.service("kinesis")
-        self.positions: dict[int, int] = {}
+        self.positions: dict[int, int] = {}  # checkpoints by shard index, kept across restarts
+        self.placed = False  # whether the starting position has been placed on the shards
         self.finished: set[int] = set()
-        self.workers: dict[int, asyncio.Task] = {}
+        self.workers: dict[int, asyncio.Task] = {}  # at most one per shard, stopped ones included
         self.wakeups: dict[int, asyncio.Event] = {}
+        self.delivering: set[int] = set()  # shards whose worker has a batch in flight
         self.changed = asyncio.Event()
         self.supervisor: asyncio.Task | None = None
         self.cancel_listener: Any = None
         self.running = False
+        # Every start() begins a new generation; workers of an older one finish and exit.
+        self.generation = 0
 
     # -- the EventSourcePoller interface ---------------------------------------------------
     @classmethod
@@ -144,14 +152,16 @@ class KinesisPoller(EventSourcePoller):
         return out
 
     def start(self) -> None:
-        """Place a checkpoint on every current shard and start the shard supervisor."""
+        """Place a checkpoint on every current shard (first start only) and start supervising."""
         if self.running:
             return
         arn = self.mapping.source_arn
         if self.kinesis.stream_for_arn(arn) is None:
             return
         self.running = True
-        if not self.positions:
+        self.generation += 1
+        if not self.placed:
+            self.placed = True
             kind = self.mapping.params.get("StartingPosition", "LATEST")
             when = self.mapping.params.get("StartingPositionTimestamp")
             for shard in self.kinesis.shards(arn):
@@ -161,23 +171,42 @@ class KinesisPoller(EventSourcePoller):
                     )
                 else:
                     self.finished.add(shard.index)  # a closed shard has nothing after LATEST
+        else:
+            self._retrack(arn)
         self.cancel_listener = self.kinesis.on_put(arn, self._on_put)
         self.supervisor = self.service.engine.spawn(
             self._supervise(), name=f"lambda-esm:{self.mapping.uuid}"
         )
 
     async def stop(self) -> None:
-        """Stop every shard worker; checkpoints are kept for a later start."""
+        """Stop polling; checkpoints are kept for a later start.
+
+        Idle workers are cancelled; a worker with a batch in flight lets that invocation end,
+        checkpoints the batch if it was fully handled, then exits. Until a stopped worker has
+        exited it keeps its shard, so a restarted poller never reads a shard twice at once.
+        """
         self.running = False
         if self.cancel_listener is not None:
             self.cancel_listener()
             self.cancel_listener = None
-        tasks = [*self.workers.values(), *([self.supervisor] if self.supervisor else [])]
-        for task in tasks:
-            task.cancel()
-        self.workers.clear()
+        current = asyncio.current_task()
+        if self.supervisor is not None and self.supervisor is not current:
+            self.supervisor.cancel()
         self.supervisor = None
+        for index, task in list(self.workers.items()):
+            if index not in self.delivering and task is not current:
+                task.cancel()
         self.kinesis.untrack(self.mapping.source_arn, self.mapping.uuid)
+
+    def _retrack(self, arn: str) -> None:
+        """Show the kept checkpoints in the stream's lag view again (after a restart)."""
+        stream = self.kinesis.stream_for_arn(arn)
+        for index, position in self.positions.items():
+            shard = stream.shards.get(index) if stream is not None else None
+            if shard is not None and index not in self.finished:
+                self.kinesis.track(
+                    arn, self.mapping.uuid, EVENT_SOURCE_MAPPING, shard.shard_id, position
+                )
 
     # -- shards -----------------------------------------------------------------------------
     def _on_put(self, stream: Stream, shard: Shard) -> None:
@@ -210,58 +239,85 @@ class KinesisPoller(EventSourcePoller):
                     continue
                 if self._ready(stream, shard):
                     self.positions.setdefault(index, 0)  # a child is read from its beginning
-                    self.wakeups[index] = asyncio.Event()
-                    self.workers[index] = self.service.engine.spawn(
-                        self._work(stream, shard), name=f"lambda-esm:{self.mapping.uuid}:{index}"
-                    )
+                    self._spawn_worker(stream, shard)
             await self.changed.wait()
 
-    async def _work(self, stream: Stream, shard: Shard) -> None:
+    def _spawn_worker(self, stream: Stream, shard: Shard) -> None:
+        """Start the one worker of a shard; it removes only its own entries when it ends."""
+        index = shard.index
+        wake = asyncio.Event()
+        task = self.service.engine.spawn(
+            self._work(stream, shard, wake, self.generation),
+            name=f"lambda-esm:{self.mapping.uuid}:{index}",
+        )
+        self.wakeups[index] = wake
+        self.workers[index] = task
+        # A done callback (not a `finally`) also runs for a task cancelled before it started.
+        task.add_done_callback(lambda done: self._worker_ended(index, done, wake))
+
+    def _worker_ended(self, index: int, task: asyncio.Task, wake: asyncio.Event) -> None:
+        if self.workers.get(index) is task:
+            del self.workers[index]
+            self.delivering.discard(index)
+        if self.wakeups.get(index) is wake:
+            del self.wakeups[index]
+        self.changed.set()
+
+    def _live(self, generation: int) -> bool:
+        """Whether a worker of `generation` should keep going (its poller was not stopped)."""
+        return self.running and self.generation == generation
+
+    async def _work(
+        self, stream: Stream, shard: Shard, wake: asyncio.Event, generation: int
+    ) -> None:
         clock = self.clock
         mapping = self.mapping
-        wake = self.wakeups[shard.index]
+        index = shard.index
         next_poll = clock.now()
-        try:
-            while self.running and self.kinesis.stream_for_arn(stream.arn) is stream:
-                if clock.now() < next_poll:
-                    await clock.sleep_until(next_poll)
-                next_poll = clock.now() + POLL_INTERVAL
-                position = self.positions[shard.index]
-                records, _, end, _ = self.kinesis.read(stream, shard, position, mapping.batch_size)
-                window = mapping.batching_window
-                if records and len(records) < mapping.batch_size and window:
-                    deadline = records[0]["ApproximateArrivalTimestamp"].timestamp() + window
-                    while len(records) < mapping.batch_size and clock.now() < deadline:
-                        wake.clear()
-                        try:
-                            await clock.timeout(deadline - clock.now(), wake.wait())
-                        except TimeoutError:
-                            pass
-                        records, _, end, _ = self.kinesis.read(
-                            stream, shard, position, mapping.batch_size
-                        )
-                if not records:
-                    if not shard.is_open and end >= len(shard.sequences):
-                        self.finished.add(shard.index)
-                        return
+        while self._live(generation) and self.kinesis.stream_for_arn(stream.arn) is stream:
+            if clock.now() < next_poll:
+                await clock.sleep_until(next_poll)
+            next_poll = clock.now() + POLL_INTERVAL
+            position = self.positions[index]
+            records, _, end, _ = self.kinesis.read(stream, shard, position, mapping.batch_size)
+            window = mapping.batching_window
+            if records and len(records) < mapping.batch_size and window:
+                deadline = records[0]["ApproximateArrivalTimestamp"].timestamp() + window
+                while len(records) < mapping.batch_size and clock.now() < deadline:
                     wake.clear()
-                    await wake.wait()
-                    continue
-                await self._process(stream, shard, records)
-        finally:
-            self.workers.pop(shard.index, None)
-            self.wakeups.pop(shard.index, None)
-            self.changed.set()
+                    try:
+                        await clock.timeout(deadline - clock.now(), wake.wait())
+                    except TimeoutError:
+                        pass
+                    records, _, end, _ = self.kinesis.read(
+                        stream, shard, position, mapping.batch_size
+                    )
+            if not records:
+                # Resharding wakes the worker of a closed shard, so it sees its end here.
+                if not shard.is_open and end >= len(shard.sequences):
+                    self.finished.add(index)
+                    return
+                wake.clear()
+                await wake.wait()
+                continue
+            self.delivering.add(index)
+            try:
+                await self._process(stream, shard, records, generation)
+            finally:
+                self.delivering.discard(index)
 
     def _checkpoint(self, stream: Stream, shard: Shard, sequence: str) -> None:
         position = int(sequence) + 1
         self.positions[shard.index] = position
-        self.kinesis.track(
-            stream.arn, self.mapping.uuid, EVENT_SOURCE_MAPPING, shard.shard_id, position
-        )
+        if self.running:  # a disabled or deleted mapping has no row in the lag view
+            self.kinesis.track(
+                stream.arn, self.mapping.uuid, EVENT_SOURCE_MAPPING, shard.shard_id, position
+            )
 
     # -- batches ----------------------------------------------------------------------------
-    async def _process(self, stream: Stream, shard: Shard, records: list[dict]) -> None:
+    async def _process(
+        self, stream: Stream, shard: Shard, records: list[dict], generation: int
+    ) -> None:
         """Deliver one batch (retrying, bisecting, expiring) and move the checkpoint past it."""
         records = _within_payload(records)
         last = records[-1]["SequenceNumber"]
@@ -275,13 +331,19 @@ class KinesisPoller(EventSourcePoller):
             for record in records:
                 digest = md5(record["PartitionKey"].encode()).digest()
                 groups[int.from_bytes(digest[:4], "big") % factor].append(record)
-            await asyncio.gather(*(self._deliver_batch(stream, shard, g) for g in groups if g))
-        elif records:
-            await self._deliver_batch(stream, shard, records)
-        if self.running:  # a mapping stopped mid-batch resumes from the old checkpoint
+            outcomes = await asyncio.gather(
+                *(self._deliver_batch(stream, shard, g, generation) for g in groups if g)
+            )
+            handled = all(outcomes)
+        else:
+            handled = not records or await self._deliver_batch(stream, shard, records, generation)
+        if handled:  # a batch cut short by a stop is read again from the old checkpoint
             self._checkpoint(stream, shard, last)
 
-    async def _deliver_batch(self, stream: Stream, shard: Shard, records: list[dict]) -> None:
+    async def _deliver_batch(
+        self, stream: Stream, shard: Shard, records: list[dict], generation: int
+    ) -> bool:
+        """Invoke until the records succeed or are given up; False when a stop cut it short."""
         params = self.mapping.params
         max_retries = params.get("MaximumRetryAttempts", -1)
         max_age = params.get("MaximumRecordAgeInSeconds", -1)
@@ -289,10 +351,12 @@ class KinesisPoller(EventSourcePoller):
             max_age = stream.retention_hours * 3600
         bisect = params.get("BisectBatchOnFunctionError", False)
         pending = [records]
-        while pending and self.running:
+        while pending:
             batch = pending.pop(0)
             attempts = 0
-            while batch and self.running:
+            while batch:
+                if not self._live(generation):
+                    return False
                 cutoff = self.clock.now() - max_age
                 expired = [
                     r for r in batch if r["ApproximateArrivalTimestamp"].timestamp() < cutoff
@@ -318,6 +382,7 @@ class KinesisPoller(EventSourcePoller):
                     await self._on_failure(stream, shard, batch, "RetryAttemptsExhausted", attempts)
                     break
                 await self.clock.sleep(POLL_INTERVAL)
+        return True
 
     async def _invoke_once(
         self, stream: Stream, shard: Shard, batch: list[dict]

@@ -88,6 +88,7 @@ class ShardOperations:
             )
         self._check_shard_room(1)
         low, high = stream.split(shard, new_start, self.clock.now())
+        self._announce_closed(stream, [shard])
         self.emit(
             "resharded", stream.arn, shard=shard.shard_id, children=[low.shard_id, high.shard_id]
         )
@@ -106,6 +107,7 @@ class ShardOperations:
                 "merging"
             )
         child = stream.merge(shard, adjacent, self.clock.now())
+        self._announce_closed(stream, [shard, adjacent])
         self.emit(
             "resharded",
             stream.arn,
@@ -132,7 +134,9 @@ class ShardOperations:
             )
         self._check_shard_room(target - current)
         if target != current:
+            closing = stream.open_shards()
             stream.scale_uniform(target, self.clock.now())
+            self._announce_closed(stream, closing)
             self.emit("resharded", stream.arn, shards=target)
         return {
             "StreamName": stream.name,
@@ -140,6 +144,16 @@ class ShardOperations:
             "TargetShardCount": target,
             "StreamARN": stream.arn,
         }
+
+    def _announce_closed(self: KinesisService, stream: Stream, closed: list[Shard]) -> None:
+        """Call the stream's put listeners for shards resharding just closed.
+
+        A consumer waiting for records on a shard learns this way that it has reached the
+        shard's end and can move on to the children.
+        """
+        for shard in closed:
+            for listener in list(stream.listeners):
+                listener(stream, shard)
 
     def _check_shard_room(self: KinesisService, extra: int) -> None:
         current = self._open_shard_total()

@@ -8,7 +8,8 @@ Internal API (used by Lambda event source mappings, Firehose, Pipes and the UI):
   TRIM_HORIZON / LATEST / AT_SEQUENCE_NUMBER / AFTER_SEQUENCE_NUMBER / AT_TIMESTAMP.
 - `read(stream, shard, position, limit) -> (records, next_position, end_index, bytes)`: boto3
   record dicts from a position, without throughput limits (service-internal consumers).
-- `on_put(arn, callback) -> cancel`: `callback(stream, shard)` after records land on a shard.
+- `on_put(arn, callback) -> cancel`: `callback(stream, shard)` after records land on a shard
+  and when resharding closes a shard.
 - `track(arn, consumer, kind, shard_id, position)` / `untrack(arn, consumer)`: report where a
   consumer stands, so lag covers it.
 - `lag(arn) -> list[ShardLag]` and `lag_history(arn, consumer=None, shard_id=None)
@@ -91,7 +92,7 @@ class KinesisService(ControlPlane, ShardOperations, StreamSettings, DataPlane, F
         return self._start_position(stream, shard, kind, sequence, timestamp, "GetShardIterator")
 
     def on_put(self, arn: str, callback: Callable[[Stream, Shard], None]) -> Callable[[], None]:
-        """Call `callback(stream, shard)` whenever records land; returns a cancel function."""
+        """Call `callback(stream, shard)` when records land or resharding closes the shard."""
         stream = self._require(arn)
         stream.listeners.append(callback)
 
