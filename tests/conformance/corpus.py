@@ -53,9 +53,13 @@ def expected_failures(suite: str) -> dict[str, str]:
     return failures
 
 
-def report(suite: str, passed: int, total: int, by_category: dict[str, tuple[int, int]] | None = None) -> str:
+def report(
+    suite: str, passed: int, total: int, by_category: dict[str, tuple[int, int]] | None = None
+) -> str:
     """One printable line per suite (and category): the pass rate."""
-    lines = [f"conformance {suite}: {passed}/{total} passed ({100.0 * passed / max(total, 1):.1f}%)"]
+    lines = [
+        f"conformance {suite}: {passed}/{total} passed ({100.0 * passed / max(total, 1):.1f}%)"
+    ]
     for category, (ok, count) in sorted((by_category or {}).items()):
         lines.append(f"  {category}: {ok}/{count} ({100.0 * ok / max(count, 1):.1f}%)")
     text = "\n".join(lines)

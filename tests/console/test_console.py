@@ -221,7 +221,9 @@ async def test_outbox_full_shows_whole_messages(run) -> None:  # type: ignore[no
     from rich.console import Console as RichConsole
 
     await run("sns create-topic --name alerts")
-    await run("sns subscribe --topic-arn alerts --protocol sms --notification-endpoint +15555550100")
+    await run(
+        "sns subscribe --topic-arn alerts --protocol sms --notification-endpoint +15555550100"
+    )
     long_message = "x" * 200 + "-END"
     await run(f"sns publish --topic-arn alerts --message {long_message}")
     for args, visible in (("outbox sms", False), ("outbox sms --full", True)):
