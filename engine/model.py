@@ -53,6 +53,29 @@ _PY_TYPES: dict[str, tuple[type, ...]] = {
 }
 
 
+#: "[0]", "[1]" … made once: list items are named by index on every check.
+_INDEX = tuple(f"[{i}]" for i in range(1024))
+
+#: Exact classes that pass a member with no constraint but its type.
+_PLAIN_CLASSES: dict[str, frozenset[type]] = {
+    "string": frozenset({str}),
+    "blob": frozenset({bytes, bytearray, str}),
+    "boolean": frozenset({bool}),
+    "integer": frozenset({int}),
+    "long": frozenset({int}),
+}
+
+
+def _is_plain(shape: Shape, enums: bool) -> bool:
+    """Whether a value of `shape` is valid as soon as its class is right."""
+    if shape.type_name not in _PLAIN_CLASSES:
+        return False
+    metadata = shape.metadata
+    if metadata.get("min") is not None or metadata.get("max") is not None:
+        return False
+    return not (enums and shape.type_name == "string" and shape.enum)
+
+
 def _type_names(kinds: tuple[type, ...]) -> str:
     return ", ".join(str(k) for k in kinds)
 
@@ -93,29 +116,40 @@ def _compile_uncached(shape: Shape, seen: dict[str, Check], enums: bool) -> Chec
         required = tuple(shape.required_members)
         required_set = frozenset(required)
         allowed = ", ".join(shape.members)
+        # Members whose only rule is their Python type are checked inline, without a call.
+        plain = {
+            name: _PLAIN_CLASSES[m.type_name]
+            for name, m in shape.members.items()
+            if _is_plain(m, enums)
+        }
 
         def check_structure(
             value: Any, parent: str, name: str, client: Problems, server: Problems
         ) -> None:
-            path = parent + name
             if value.__class__ is not dict and not isinstance(value, dict):
-                client.append(_type_problem(value, path, type_text))
+                client.append(_type_problem(value, parent + name, type_text))
                 return
             if required_set and not required_set.issubset(value):
-                where = path or "input"
+                where = parent + name or "input"
                 for member in required:
                     if member not in value:
                         client.append(f'Missing required parameter in {where}: "{member}"')
-            prefix = f"{path}." if path else ""
+            prefix: str | None = None
             for member, member_value in value.items():
+                classes = plain.get(member)
+                if classes is not None and member_value.__class__ in classes:
+                    continue
                 checker = members.get(member)
                 if checker is None:
-                    where = path or "input"
+                    where = parent + name or "input"
                     client.append(
                         f'Unknown parameter in {where}: "{member}", must be one of: {allowed}'
                     )
-                else:
-                    checker(member_value, prefix, member, client, server)
+                    continue
+                if prefix is None:
+                    path = parent + name
+                    prefix = f"{path}." if path else ""
+                checker(member_value, prefix, member, client, server)
 
         return check_structure
 
@@ -141,7 +175,9 @@ def _compile_uncached(shape: Shape, seen: dict[str, Check], enums: bool) -> Chec
                 )
             path = parent + name
             for index, item in enumerate(value):
-                member_check(item, path, f"[{index}]", client, server)
+                member_check(
+                    item, path, _INDEX[index] if index < 1024 else f"[{index}]", client, server
+                )
 
         return check_list
 
