@@ -1,0 +1,216 @@
+"""Benchmark: the Textual app under load.
+
+Runs the `pipeline` demo (queue → Lambda → SNS → 3 queues; the `orders` SQS demo when Lambda or
+SNS is missing) at 5,000 messages/s on a real-time clock, first with no app (headless engine, the
+floor this is compared to) and then with the app attached in headless Textual. Reports:
+
+- engine throughput with the app as a fraction of headless (target ≥ 0.70),
+- key press → updated screen latency, p50 / p95 (target p95 < 100 ms),
+- first paint (target < 2 s),
+- the raw asyncio.Queue rate on this machine as the floor of any in-process message passing.
+
+Prints one JSON object.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+# Run as `python benchmarks/tui.py`, this file's folder comes first on sys.path and its name
+# would hide the `tui` package: put the repository root there instead.
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
+sys.path.insert(0, str(_HERE.parent))
+
+from textual import events  # noqa: E402
+
+from engine import Engine, RealClock  # noqa: E402
+from tui.app import PipeworkApp  # noqa: E402
+from tui.app.demos import available_demos, start_demo  # noqa: E402
+from tui.app.widgets.flow_map import FlowMap  # noqa: E402
+
+RATE = 5_000.0
+WARM_UP = 1.0
+MEASURE = 4.0
+KEY_PRESSES = 20
+
+
+def _demo_name() -> str:
+    names = {demo.name for demo in available_demos()}
+    return "pipeline" if "pipeline" in names else "orders"
+
+
+def _final_queues(name: str) -> tuple[str, ...]:
+    return ("billing", "shipping", "analytics") if name == "pipeline" else ("orders",)
+
+
+def _arrivals(engine: Engine, queues: tuple[str, ...]) -> float:
+    """Messages that reached the end of the pipeline so far (per copy, averaged)."""
+    total = 0.0
+    for node in engine.topology().nodes:
+        if node.kind == "queue" and node.name in queues:
+            total += node.counters.get("sent", 0.0)
+    return total / len(queues)
+
+
+async def _throughput(engine: Engine, name: str) -> float:
+    queues = _final_queues(name)
+    await start_demo(engine, name, lambda _note: None, rate=RATE)
+    await asyncio.sleep(WARM_UP)
+    before, started = _arrivals(engine, queues), time.perf_counter()
+    await asyncio.sleep(MEASURE)
+    return (_arrivals(engine, queues) - before) / (time.perf_counter() - started)
+
+
+async def headless(name: str) -> float:
+    """Pipeline throughput with no app (and so no trace listener)."""
+    async with Engine(clock=RealClock()) as engine:
+        return await _throughput(engine, name)
+
+
+async def traced(name: str) -> float:
+    """Pipeline throughput with the trace on as the app has it, but no UI.
+
+    The console's recorder and a subscription drained every tick: what tracing itself costs
+    the services, so the app's own share can be told apart.
+    """
+    async with Engine(clock=RealClock()) as engine:
+        engine.trace.record()
+        subscription = engine.trace.subscribe(maxlen=50_000)
+
+        async def drain() -> None:
+            while True:
+                await asyncio.sleep(0.2)
+                subscription.drain()
+
+        drainer = asyncio.ensure_future(drain())
+        try:
+            return await _throughput(engine, name)
+        finally:
+            drainer.cancel()
+
+
+async def with_app(name: str) -> dict[str, Any]:
+    """Pipeline throughput and key latency with the app attached (the app owns the lab)."""
+    history = Path(tempfile.mkdtemp()) / "history"
+    app = PipeworkApp(clock=RealClock(), history_file=history)
+    engine = app.engine
+    displays: list[float] = []
+    original_display = app._display
+
+    def display(screen: Any, renderable: Any) -> None:
+        original_display(screen, renderable)
+        displays.append(time.perf_counter())
+
+    app._display = display  # type: ignore[method-assign]
+    latencies: list[float] = []
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.pause()
+        # The app runs the lab it owns on the engine's own thread: load it there.
+        rate_task = asyncio.ensure_future(app.host.run(_throughput(engine, name)))
+        await asyncio.sleep(WARM_UP + 0.5)
+        flow = app.screen.query_one(FlowMap)
+        flow.focus()
+        for _ in range(KEY_PRESSES):
+            expected = not flow.compact
+            seen = len(displays)
+            pressed = time.perf_counter()
+            # Post the key as the terminal driver would (Pilot.press also waits for the
+            # whole process to go idle, which a loaded lab never does).
+            app.post_message(events.Key("z", "z"))
+            # Wait for the first screen update after the key took effect.
+            while (flow.compact != expected or len(displays) == seen) and (
+                time.perf_counter() - pressed < 5.0
+            ):
+                await asyncio.sleep(0.001)
+            latencies.append(displays[-1] - pressed)
+            await asyncio.sleep(0.1)
+        throughput = await rate_task
+    latencies.sort()
+    return {
+        "throughput": throughput,
+        "key_p50_ms": statistics.median(latencies) * 1000,
+        "key_p95_ms": latencies[int(len(latencies) * 0.95) - 1] * 1000,
+    }
+
+
+async def first_paint() -> float:
+    """Seconds from creating the app to its first screen update."""
+    started = time.perf_counter()
+    app = PipeworkApp(clock=RealClock(), history_file=Path(tempfile.mkdtemp()) / "history")
+    painted: list[float] = []
+    original_display = app._display
+
+    def display(screen: Any, renderable: Any) -> None:
+        original_display(screen, renderable)
+        if not painted:
+            painted.append(time.perf_counter())
+
+    app._display = display  # type: ignore[method-assign]
+    async with app.run_test(size=(160, 50)) as pilot:
+        while not painted:
+            await pilot.pause(0.01)
+    return painted[0] - started
+
+
+async def queue_floor(count: int = 200_000) -> float:
+    """Items per second through a bare asyncio.Queue (producer and consumer tasks)."""
+    queue: asyncio.Queue[int] = asyncio.Queue()
+
+    async def consume() -> None:
+        for _ in range(count):
+            await queue.get()
+
+    consumer = asyncio.ensure_future(consume())
+    started = time.perf_counter()
+    for item in range(count):
+        queue.put_nowait(item)
+        if item % 1000 == 0:
+            await asyncio.sleep(0)
+    await consumer
+    return count / (time.perf_counter() - started)
+
+
+async def main() -> dict[str, Any]:
+    name = _demo_name()
+    floor = await queue_floor()
+    alone = await headless(name)
+    tracing = await traced(name)
+    attached = await with_app(name)
+    paint = await first_paint()
+    ratio = attached["throughput"] / alone if alone else 0.0
+    return {
+        "benchmark": "tui",
+        "scenario": name,
+        "offered_msgs_per_s": RATE,
+        "headless_msgs_per_s": round(alone, 1),
+        "with_app_msgs_per_s": round(attached["throughput"], 1),
+        "with_app_ratio": round(ratio, 3),
+        "traced_no_ui_msgs_per_s": round(tracing, 1),
+        "with_app_vs_traced_ratio": round(attached["throughput"] / tracing, 3) if tracing else 0.0,
+        "key_to_screen_p50_ms": round(attached["key_p50_ms"], 1),
+        "key_to_screen_p95_ms": round(attached["key_p95_ms"], 1),
+        "first_paint_s": round(paint, 3),
+        "floor_asyncio_queue_items_per_s": round(floor, 1),
+        "targets": {
+            "with_app_ratio": ">= 0.70",
+            "key_to_screen_p95_ms": "< 100",
+            "first_paint_s": "< 2",
+        },
+        "met": {
+            "with_app_ratio": ratio >= 0.70,
+            "key_to_screen_p95_ms": attached["key_p95_ms"] < 100,
+            "first_paint_s": paint < 2,
+        },
+    }
+
+
+if __name__ == "__main__":
+    print(json.dumps(asyncio.run(main())))

@@ -1,0 +1,121 @@
+"""Per-kind details for the resource panel, read from the services' internal APIs.
+
+Each inspector runs where the engine runs (see engine_host) and returns plain data; the panel
+renders it. Kinds without an inspector show the generic panel only. Inspectors exist for the
+services that document an internal API: SQS (peek), Kinesis (shards and lag, see
+docs/services/kinesis.md) and Lambda (recent log lines).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from itertools import islice
+from typing import Any
+
+from engine import Engine
+from engine.topology import Node
+
+#: Messages shown by the queue peek (the oldest retained ones).
+PEEK_COUNT = 6
+#: Lag samples drawn per consumer and shard.
+LAG_POINTS = 40
+#: Log lines shown for a function.
+LOG_LINES = 10
+
+_SQS_STATES = {0: "delayed", 1: "visible", 2: "in flight"}
+
+
+def inspect(engine: Engine, node: Node) -> dict[str, Any] | None:
+    """The details of `node` for its kind, or None when there are none (or it is gone)."""
+    inspector = INSPECTORS.get(node.kind)
+    if inspector is None:
+        return None
+    try:
+        return inspector(engine, node)
+    except Exception as error:  # noqa: BLE001 — the resource may vanish between look and read
+        return {"error": f"{type(error).__name__}: {error}"}
+
+
+def _queue(engine: Engine, node: Node) -> dict[str, Any]:
+    sqs: Any = engine.service("sqs")
+    queue = sqs.queue_for_arn(node.id)
+    peek = []
+    for message in islice(queue.retention, 0, PEEK_COUNT * 4):
+        state = _SQS_STATES.get(message.state)
+        if state is None:
+            continue  # deleted, not yet swept from the retention order
+        peek.append(
+            {
+                "id": message.message_id,
+                "state": state,
+                "receives": message.receive_count,
+                "body": message.body[:120],
+            }
+        )
+        if len(peek) >= PEEK_COUNT:
+            break
+    policy = queue.settings.redrive_policy
+    sources = [
+        q.name
+        for q in sqs.queues.values()
+        if q.settings.redrive_policy and q.settings.redrive_policy.dead_letter_target_arn == node.id
+    ]
+    return {
+        "kind": "queue",
+        "fifo": queue.fifo,
+        "peek": peek,
+        "dead_letter_target": policy.dead_letter_target_arn if policy else None,
+        "max_receive_count": policy.max_receive_count if policy else None,
+        "dead_letter_sources": sources,
+    }
+
+
+def _stream(engine: Engine, node: Node) -> dict[str, Any]:
+    kinesis: Any = engine.service("kinesis")
+    stream = kinesis.stream_for_arn(node.id)
+    if stream is None:
+        return {"error": "stream not found"}
+    shards = [
+        {
+            "id": shard.shard_id,
+            "open": shard.is_open,
+            "start": shard.start_hash,
+            "end": shard.end_hash,
+            "records": shard.retained,
+            "put": shard.puts,
+        }
+        for shard in stream.shards.values()
+    ]
+    rows = kinesis.lag(node.id)
+    history = kinesis.lag_history(node.id)
+    lag = [
+        {
+            "consumer": row.consumer,
+            "consumer_kind": row.consumer_kind,
+            "shard": row.shard_id,
+            "behind": row.records_behind,
+            "age_ms": row.iterator_age_ms,
+            "series": [s.records_behind for s in history.get((row.consumer, row.shard_id), [])][
+                -LAG_POINTS:
+            ],
+        }
+        for row in rows
+    ]
+    return {"kind": "stream", "shards": shards, "lag": lag}
+
+
+def _function(engine: Engine, node: Node) -> dict[str, Any]:
+    lam: Any = engine.service("lambda")
+    return {"kind": "function", "logs": lam.function_logs(node.name)[-LOG_LINES:]}
+
+
+def _state_machine(engine: Engine, node: Node) -> dict[str, Any]:
+    return {"kind": "state-machine"}
+
+
+INSPECTORS: dict[str, Callable[[Engine, Node], dict[str, Any]]] = {
+    "state-machine": _state_machine,
+    "queue": _queue,
+    "stream": _stream,
+    "function": _function,
+}

@@ -1,0 +1,81 @@
+"""F1 help: what the app shows, every key binding, and how the command bar works."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Footer, Markdown
+
+HELP_TEXT = """\
+# Pipework
+
+The lab runs emulated AWS services in this process. The **flow map** shows every resource and
+how messages travel between them; the **panel** on the right details the selected resource;
+the **events** tab is the live trace; the **command bar** speaks the AWS CLI's language.
+
+## Flow map
+| key | action |
+| --- | --- |
+| arrows / click | select the nearest resource in that direction |
+| shift+arrows, mouse wheel | pan |
+| `z` | zoom out to compact boxes (and back) |
+| `n` | show only the selected resource's neighbourhood |
+| enter / double click | open the selected resource's panel (a state machine: its workflow graph) |
+
+Edges show their rate; `●` are messages travelling (they move with simulated time, so they
+freeze when the clock is paused). Colours: **red** errors, **yellow** retries and throttling,
+**magenta** dead-lettering. Dashed edges lead to dead-letter queues, or are hops the trace
+showed that no resource declares (a function publishing to a topic in its code).
+
+## Clock
+| key | action |
+| --- | --- |
+| `space` | pause / resume simulated time |
+| `.` | step one simulated second |
+| `+` / `-` | faster / slower |
+
+## Everywhere
+| key | action |
+| --- | --- |
+| `:` or `ctrl+l` | focus the command bar |
+| `ctrl+p` | command palette: demos, jump to a resource, toggle panels, themes |
+| `ctrl+t` | light / dark theme |
+| `ctrl+e` / `ctrl+r` | show events / results |
+| `j` | journey of the newest event's message |
+| `r` | redrive the selected dead-letter queue back to its sources |
+| `F1` | this help |
+| `ctrl+q` | quit |
+
+## Workflow graph
+A state machine's states drawn as a graph and coloured by the chosen execution: **yellow**
+running, **green** succeeded, **red** failed, **orange** retrying, **magenta** caught (dashed
+edges are Catch routes). Pick an execution on the right; its history is below. Escape returns.
+
+## Command bar
+Type `sqs create-queue --queue-name orders`, `sqs send-message --queue-url orders
+--message-body hi`, `help`. Tab completes, → accepts the grey suggestion, ↑/↓ walk the
+history shared with `pipework repl`. Results and errors appear in the results tab.
+
+## Event log
+`/` filters by kind, service or resource words; `p` pauses the log; Enter on a row opens the
+journey of that message across services.
+"""
+
+
+class HelpScreen(ModalScreen[None]):
+    """The help text in a scrollable modal."""
+
+    BINDINGS = [
+        Binding("escape", "dismiss", "Close", id="help.close"),
+        Binding("f1", "dismiss", "Close", show=False, id="help.toggle"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="help-box"):
+            yield Markdown(HELP_TEXT)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#help-box").focus()

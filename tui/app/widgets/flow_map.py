@@ -1,0 +1,259 @@
+"""The flow map: the lab's resources as a layered graph with live, moving edges."""
+
+from __future__ import annotations
+
+from rich.color import Color
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.binding import Binding
+from textual.geometry import Region, Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from ..flow_canvas import Canvas, EdgeView, FlowPalette, NodeView, draw_flow
+from ..graph_layout import FlowLayout, layout_graph
+from ..guard import guarded
+
+FULL_BOX = (22, 4)
+COMPACT_BOX = (17, 1)
+EMPTY_HINT = (
+    "No resources yet.",
+    "Type a command below, e.g.  sqs create-queue --queue-name orders",
+    "or open a demo scenario with ctrl+p.",
+)
+
+
+class FlowMap(ScrollView, can_focus=True):
+    """Draws nodes and edges; arrow keys or a click select a node, which is posted up."""
+
+    BINDINGS = [
+        Binding("left", "move('left')", "Left", show=False, id="flow.left"),
+        Binding("right", "move('right')", "Right", show=False, id="flow.right"),
+        Binding("up", "move('up')", "Up", show=False, id="flow.up"),
+        Binding("down", "move('down')", "Down", show=False, id="flow.down"),
+        Binding("shift+left", "pan(-8, 0)", "Pan left", show=False, id="flow.pan_left"),
+        Binding("shift+right", "pan(8, 0)", "Pan right", show=False, id="flow.pan_right"),
+        Binding("shift+up", "pan(0, -4)", "Pan up", show=False, id="flow.pan_up"),
+        Binding("shift+down", "pan(0, 4)", "Pan down", show=False, id="flow.pan_down"),
+        Binding("z", "toggle_compact", "Zoom", id="flow.zoom"),
+        Binding("n", "toggle_neighbourhood", "Neighbours", id="flow.neighbourhood"),
+        Binding("enter", "open", "Open", show=False, id="flow.open"),
+    ]
+
+    class NodeSelected(Message):
+        """The user picked a node (None: selection cleared)."""
+
+        def __init__(self, node_id: str | None) -> None:
+            super().__init__()
+            self.node_id = node_id
+
+    class NodeOpened(Message):
+        """The user asked for the full panel of a node (enter / double click)."""
+
+        def __init__(self, node_id: str) -> None:
+            super().__init__()
+            self.node_id = node_id
+
+    selected: reactive[str | None] = reactive(None)
+    compact: reactive[bool] = reactive(False)
+    neighbourhood: reactive[bool] = reactive(False)
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.nodes: dict[str, NodeView] = {}
+        self.edges: list[EdgeView] = []
+        self.sim_time = 0.0
+        self._layout = FlowLayout()
+        self._layout_key: tuple | None = None
+        self._visible_edges: list[EdgeView] = []
+        self._canvas: Canvas | None = None
+        self._failure: str | None = None
+
+    # -- data in -------------------------------------------------------------------
+    @guarded
+    def update_flow(self, nodes: list[NodeView], edges: list[EdgeView], sim_time: float) -> None:
+        """Take a new picture of the lab (called once per UI tick) and redraw."""
+        self.nodes = {node.id: node for node in nodes}
+        self.edges = edges
+        self.sim_time = sim_time
+        if self.selected is not None and self.selected not in self.nodes:
+            self.selected = None
+        self._redraw()
+
+    def _shown(self) -> tuple[list[str], list[EdgeView]]:
+        """The node ids and edges on screen: all of them, or the selection's neighbourhood."""
+        if self.neighbourhood and self.selected in self.nodes:
+            keep = {self.selected}
+            for edge in self.edges:
+                if self.selected in (edge.source, edge.target):
+                    keep.update((edge.source, edge.target))
+            ids = [ident for ident in self.nodes if ident in keep]
+        else:
+            ids = list(self.nodes)
+        shown = set(ids)
+        return ids, [e for e in self.edges if e.source in shown and e.target in shown]
+
+    def _redraw(self) -> None:
+        try:
+            ids, edges = self._shown()
+            width, height = COMPACT_BOX if self.compact else FULL_BOX
+            key = (tuple(ids), tuple((e.source, e.target) for e in edges), self.compact)
+            if key != self._layout_key:
+                pairs = [(e.source, e.target) for e in edges]
+                self._layout = layout_graph(ids, pairs, box_width=width, box_height=height)
+                self._layout_key = key
+            self._visible_edges = edges
+            self._canvas = draw_flow(
+                self._layout,
+                self.nodes,
+                edges,
+                self._palette(),
+                selected=self.selected,
+                sim_time=self.sim_time,
+                compact=self.compact,
+                blank=self.rich_style,
+            )
+            self._failure = None
+            self.virtual_size = Size(self._layout.width, self._layout.height)
+        except Exception as error:  # noqa: BLE001 — shown in the map instead of crashing
+            self._failure = f"flow map failed: {type(error).__name__}: {error}"
+            self._canvas = None
+        self.refresh()
+
+    def _palette(self) -> FlowPalette:
+        theme = self.app.theme_variables
+        base = self.rich_style
+
+        def colour(name: str, **extra: bool) -> Style:
+            return base + Style(color=Color.parse(theme[name][:7]), **extra)
+
+        return FlowPalette(
+            text=colour("foreground"),
+            muted=colour("foreground-darken-2"),
+            border=colour("primary"),
+            selected=colour("accent", bold=True, reverse=False),
+            edge=colour("foreground-darken-3"),
+            active=colour("success"),
+            dot=colour("accent", bold=True),
+            flags={
+                "error": colour("error", bold=True),
+                "retry": colour("warning"),
+                "throttle": colour("warning", bold=True),
+                # Dead-lettering gets its own hue in every theme (magenta), apart from errors.
+                "dead-letter": base + Style(color=Color.parse("#d670d6")),
+                # Workflow states (the workflow screen): status of the chosen execution.
+                "running": colour("accent", bold=True),
+                "succeeded": colour("success"),
+                "caught": base + Style(color=Color.parse("#d670d6"), bold=True),
+            },
+        )
+
+    def watch_selected(self, old: str | None, new: str | None) -> None:
+        if old != new:
+            self._redraw()
+            self._scroll_to_selected()
+
+    def watch_compact(self) -> None:
+        self._redraw()
+        self._scroll_to_selected()
+
+    def watch_neighbourhood(self) -> None:
+        self._redraw()
+        self._scroll_to_selected()
+
+    def on_resize(self) -> None:
+        self._redraw()
+
+    # -- drawing -------------------------------------------------------------------
+    def render_line(self, y: int) -> Strip:
+        """One row of the map, cropped to the scrolled view."""
+        scroll_x, scroll_y = self.scroll_offset
+        width = self.size.width
+        row = y + scroll_y
+        style = self.rich_style
+        if self._failure or self._canvas is None or not self.nodes:
+            lines = [self._failure] if self._failure else list(EMPTY_HINT)
+            if y < len(lines):
+                return Strip([Segment(" " + lines[y], style)]).adjust_cell_length(width, style)
+            return Strip.blank(width, style)
+        if row >= self._canvas.height:
+            return Strip.blank(width, style)
+        strip = Strip(self._canvas.segments(row), self._canvas.width)
+        return strip.crop(scroll_x, scroll_x + width).adjust_cell_length(width, style)
+
+    # -- selection and movement ----------------------------------------------------
+    def select(self, node_id: str | None) -> None:
+        """Select `node_id` and tell the app."""
+        self.selected = node_id
+        self.post_message(self.NodeSelected(node_id))
+
+    def node_at(self, x: int, y: int) -> str | None:
+        """The node drawn at canvas cell (x, y), if any."""
+        for ident, box in self._layout.boxes.items():
+            if box.contains(x, y):
+                return ident
+        return None
+
+    def on_click(self, event: events.Click) -> None:
+        scroll_x, scroll_y = self.scroll_offset
+        ident = self.node_at(event.x + scroll_x, event.y + scroll_y)
+        if ident is not None:
+            self.select(ident)
+            if event.chain >= 2:
+                self.post_message(self.NodeOpened(ident))
+
+    def action_move(self, direction: str) -> None:
+        """Select the nearest node in `direction` from the current one."""
+        boxes = self._layout.boxes
+        if not boxes:
+            return
+        current = boxes.get(self.selected or "")
+        if current is None:
+            self.select(min(boxes.values(), key=lambda b: (b.x, b.y)).id)
+            return
+        cx, cy = current.x + current.width / 2, current.middle
+        best: tuple[float, str] | None = None
+        for box in boxes.values():
+            if box.id == current.id:
+                continue
+            dx, dy = box.x + box.width / 2 - cx, box.middle - cy
+            along, across = {
+                "left": (-dx, dy),
+                "right": (dx, dy),
+                "up": (-dy, dx),
+                "down": (dy, dx),
+            }[direction]
+            if along <= 0:
+                continue
+            score = along + 2 * abs(across)
+            if best is None or score < best[0]:
+                best = (score, box.id)
+        if best is not None:
+            self.select(best[1])
+
+    def action_pan(self, dx: int, dy: int) -> None:
+        """Scroll the map without changing the selection."""
+        self.scroll_to(self.scroll_x + dx, self.scroll_y + dy, animate=False)
+
+    def action_toggle_compact(self) -> None:
+        """Switch between full boxes and the compact zoomed-out form."""
+        self.compact = not self.compact
+
+    def action_toggle_neighbourhood(self) -> None:
+        """Show only the selected node and its direct neighbours (or everything again)."""
+        self.neighbourhood = not self.neighbourhood
+
+    def action_open(self) -> None:
+        """Open the selected node's panel."""
+        if self.selected is not None:
+            self.post_message(self.NodeOpened(self.selected))
+
+    def _scroll_to_selected(self) -> None:
+        box = self._layout.boxes.get(self.selected or "")
+        if box is not None and self.size.width:
+            self.scroll_to_region(
+                Region(box.x, box.y, box.width, box.height), animate=False, force=True
+            )

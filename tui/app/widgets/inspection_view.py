@@ -1,0 +1,126 @@
+"""Renders an inspector's data (queue peek, stream shards and lag, function logs) for the panel."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from .trace_table import short_name
+
+SPARK_CHARS = "▁▂▃▄▅▆▇█"
+BAR_WIDTH = 12
+
+
+def spark(values: list[float]) -> str:
+    """A one-line sparkline of `values` (empty for no data)."""
+    if not values:
+        return ""
+    top = max(values)
+    if top <= 0:
+        return SPARK_CHARS[0] * len(values)
+    return "".join(SPARK_CHARS[min(7, int(v / top * 7.999))] for v in values)
+
+
+def bar(value: float, top: float, width: int = BAR_WIDTH) -> str:
+    """A horizontal bar `value/top` of `width` cells."""
+    if top <= 0:
+        return "·" * width
+    filled = round(min(1.0, value / top) * width)
+    return "█" * filled + "·" * (width - filled)
+
+
+def format_age(ms: float) -> str:
+    """An iterator age: `0`, `850ms`, `12.5s`, `3m`."""
+    if ms <= 0:
+        return "0"
+    if ms < 1000:
+        return f"{ms:.0f}ms"
+    if ms < 60_000:
+        return f"{ms / 1000:.1f}s"
+    return f"{ms / 60_000:.0f}m"
+
+
+def render_inspection(data: dict[str, Any] | None) -> RenderableType:
+    """The renderable for one inspection (empty text when there is none)."""
+    if not data:
+        return Text("")
+    if "error" in data:
+        return Text(f"details unavailable: {data['error']}", "dim")
+    if data["kind"] == "state-machine":
+        return Text("enter (or double click): the workflow graph, executions and history", "italic")
+    renderer = {"queue": _queue, "stream": _stream, "function": _function}.get(data["kind"])
+    return renderer(data) if renderer else Text("")
+
+
+def _queue(data: dict[str, Any]) -> RenderableType:
+    parts: list[RenderableType] = []
+    if data["dead_letter_target"]:
+        parts.append(
+            Text.assemble(
+                ("dead-letter queue ", "dim"),
+                (short_name(data["dead_letter_target"]), "#d670d6"),
+                (f" after {data['max_receive_count']} receives", "dim"),
+            )
+        )
+    if data["dead_letter_sources"]:
+        parts.append(
+            Text.assemble(
+                ("dead-letter queue of ", "dim"),
+                (", ".join(data["dead_letter_sources"]), "bold"),
+                ("  ·  r: redrive back", "dim"),
+            )
+        )
+    peek = Table(title="peek (oldest first)", title_justify="left", box=None, padding=(0, 1))
+    peek.add_column("state", no_wrap=True)
+    peek.add_column("rx", justify="right")
+    peek.add_column("body", overflow="ellipsis", no_wrap=True)
+    for message in data["peek"]:
+        style = {"visible": "green", "in flight": "yellow", "delayed": "cyan"}[message["state"]]
+        peek.add_row(Text(message["state"], style), str(message["receives"]), message["body"])
+    if not data["peek"]:
+        peek.add_row(Text("empty", "dim"), "", "")
+    parts.append(peek)
+    return Group(*parts)
+
+
+def _stream(data: dict[str, Any]) -> RenderableType:
+    shards = Table(title="shards", title_justify="left", box=None, padding=(0, 1))
+    shards.add_column("shard", no_wrap=True)
+    shards.add_column("hash range", no_wrap=True)
+    shards.add_column("records", justify="right")
+    space = float(2**128)
+    for shard in data["shards"]:
+        start, end = shard["start"] / space, (shard["end"] + 1) / space
+        label = Text(shard["id"][-6:], "bold" if shard["open"] else "dim")
+        shards.add_row(label, f"{start:4.0%}–{end:4.0%}", str(shard["records"]))
+    lag = Text(no_wrap=True, overflow="ellipsis")
+    lag.append("lag per consumer and shard\n", "italic")
+    top = max((row["behind"] for row in data["lag"]), default=0)
+    consumer = None
+    for row in data["lag"]:
+        if row["consumer"] != consumer:
+            consumer = row["consumer"]
+            lag.append(f" {short_name(consumer)[:20]}", "bold")
+            lag.append(f" ({row['consumer_kind']})\n", "dim")
+        behind = row["behind"]
+        style = "red" if top and behind >= top * 0.75 else "yellow" if behind else "green"
+        lag.append(f"  {row['shard'][-4:]} ", "dim")
+        lag.append(bar(behind, top, 10), style)
+        lag.append(f" {behind:>5} ", style)
+        lag.append(f"{format_age(row['age_ms']):>6} ", "dim")
+        lag.append(spark(row["series"][-12:]) + "\n", style)
+    if not data["lag"]:
+        lag.append(" no consumers yet\n", "dim")
+    return Group(shards, Text(""), lag)
+
+
+def _function(data: dict[str, Any]) -> RenderableType:
+    text = Text(no_wrap=True, overflow="ellipsis")
+    text.append("recent log\n", "bold")
+    for line in data["logs"] or ["(no invocations yet)"]:
+        style = "dim" if line.startswith(("START", "END", "REPORT")) else ""
+        text.append(line[:200] + "\n", style)
+    return text
