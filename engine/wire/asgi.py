@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 from engine.http import HttpRequest, HttpResponse
 
 from .endpoint import MAX_BODY, WireEndpoint
+from .eventstream import StreamingHttpResponse
 
 if TYPE_CHECKING:
     from engine.engine import Engine
@@ -42,7 +44,9 @@ class WireApp:
         declared = _header(scope, b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_body:
             await _send(
-                send, HttpResponse(413, {"content-type": "text/plain"}, b"Request entity too large")
+                receive,
+                send,
+                HttpResponse(413, {"content-type": "text/plain"}, b"Request entity too large"),
             )
             return
         chunks: list[bytes] = []
@@ -56,6 +60,7 @@ class WireApp:
             size += len(chunk)
             if size > self.max_body:
                 await _send(
+                    receive,
                     send,
                     HttpResponse(413, {"content-type": "text/plain"}, b"Request entity too large"),
                 )
@@ -73,7 +78,8 @@ class WireApp:
             (scope.get("client") or ("127.0.0.1", 0))[0],
             scope.get("scheme", "http"),
         )
-        await _send(send, await self.endpoint.handle(request))
+        response = await self.endpoint.handle(request)
+        await _send(receive, send, response, scope["method"] == "HEAD")
 
     async def _websocket(self, scope: Scope, receive: Any, send: Any) -> None:
         for name in ("apigatewayv2",):
@@ -93,8 +99,55 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
-async def _send(send: Any, response: HttpResponse) -> None:
+async def _send_stream(receive: Any, send: Any, response: StreamingHttpResponse) -> None:
+    """Send headers now and each frame as the source yields it, until it ends or the caller leaves."""
     headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers.items()]
-    headers.append((b"content-length", str(len(response.body)).encode()))
+    await send({"type": "http.response.start", "status": response.status, "headers": headers})
+    stream = response.stream
+    if stream is None:
+        await send({"type": "http.response.body", "body": b""})
+        return
+
+    async def pump() -> None:
+        async for frame in stream:
+            await send({"type": "http.response.body", "body": frame, "more_body": True})
+
+    pumping = asyncio.ensure_future(pump())
+
+    async def watch() -> None:
+        # uvicorn drops writes to a closed connection silently: only receive() tells.
+        while (await receive())["type"] != "http.disconnect":
+            pass
+        pumping.cancel()
+
+    watcher = asyncio.ensure_future(watch())
+    try:
+        await pumping
+    except asyncio.CancelledError:
+        if not watcher.done():
+            raise  # cancelled from outside, not by the caller hanging up
+        return
+    finally:
+        watcher.cancel()
+        closing = getattr(stream, "aclose", None)
+        if closing is not None:
+            await closing()
+    await send({"type": "http.response.body", "body": b""})
+
+
+async def _send(receive: Any, send: Any, response: HttpResponse, head: bool = False) -> None:
+    if isinstance(response, StreamingHttpResponse):
+        await _send_stream(receive, send, response)
+        return
+    length = response.headers.get("content-length")
+    if not head or length is None:
+        # The body's own length, except for HEAD, which describes the object it does not send.
+        length = str(len(response.body))
+    headers = [
+        (k.encode("latin-1"), v.encode("latin-1"))
+        for k, v in response.headers.items()
+        if k != "content-length"
+    ]
+    headers.append((b"content-length", length.encode()))
     await send({"type": "http.response.start", "status": response.status, "headers": headers})
     await send({"type": "http.response.body", "body": response.body})

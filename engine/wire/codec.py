@@ -76,7 +76,10 @@ def parse_scalar(shape: Shape, text: str) -> Any:
     if kind == "boolean":
         return text.lower() == "true"
     if kind == "timestamp":
-        return to_datetime(text)
+        try:
+            return to_datetime(text)
+        except (TypeError, OverflowError, OSError):
+            raise ValueError(f"not a timestamp: {text!r}") from None
     if kind == "blob":
         return base64.b64decode(text)
     return text
@@ -99,6 +102,23 @@ def scalar_text(shape: Shape, value: Any, timestamp_default: str = "iso8601") ->
 # -- JSON bodies ----------------------------------------------------------------------------------
 
 
+#: id(structure shape) → (the shape, kept alive; JSON key → (member name, member shape)).
+_JSON_NAMES: dict[int, tuple[Shape, dict[str, tuple[str, Shape]]]] = {}
+
+
+def _json_names(shape: Shape) -> dict[str, tuple[str, Shape]]:
+    """A structure's members by the key JSON carries them under (`locationName`, else the name)."""
+    cached = _JSON_NAMES.get(id(shape))
+    if cached is not None and cached[0] is shape:
+        return cached[1]
+    names = {
+        member.serialization.get("name", name): (name, member)
+        for name, member in shape.members.items()
+    }
+    _JSON_NAMES[id(shape)] = (shape, names)
+    return names
+
+
 def decode_json(shape: Shape | None, value: Any) -> Any:
     """A JSON request value as boto3 would have passed it (blobs decoded, timestamps parsed)."""
     if shape is None or value is None:
@@ -107,11 +127,15 @@ def decode_json(shape: Shape | None, value: Any) -> Any:
     if kind == "structure":
         if not isinstance(value, dict):
             return value
-        members = shape.members
-        return {
-            key: decode_json(members.get(key), item) if key in members else item
-            for key, item in value.items()
-        }
+        names = _json_names(shape)
+        decoded: dict[str, Any] = {}
+        for key, item in value.items():
+            found = names.get(key)
+            if found is None:
+                decoded[key] = item  # unknown: left for the validator to name
+            else:
+                decoded[found[0]] = decode_json(found[1], item)
+        return decoded
     if kind == "list":
         return (
             [decode_json(shape.member, item) for item in value]
@@ -128,11 +152,11 @@ def decode_json(shape: Shape | None, value: Any) -> Any:
         try:
             return base64.b64decode(value, validate=True)
         except ValueError:
-            return value
+            raise ValueError(f"'{value[:40]}' is not valid base64 for a blob") from None
     if kind == "timestamp" and isinstance(value, (int, float, str)):
         try:
             return to_datetime(value)
-        except (ValueError, OverflowError):
+        except (ValueError, TypeError, OverflowError, OSError):
             return value
     return value
 
@@ -142,7 +166,7 @@ def encode_json(shape: Shape | None, value: Any, timestamp_default: str = "unixT
     if value is None:
         return None
     if shape is None:
-        return _plain(value)
+        return plain_json(value)
     kind = shape.type_name
     if kind == "structure":
         members = shape.members
@@ -169,11 +193,12 @@ def encode_json(shape: Shape | None, value: Any, timestamp_default: str = "unixT
     return value
 
 
-def _plain(value: Any) -> Any:
+def plain_json(value: Any) -> Any:
+    """Unmodeled data as JSON-ready values (bytes as base64, datetimes as epoch seconds)."""
     if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
+        return {str(k): plain_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [plain_json(v) for v in value]
     if isinstance(value, (bytes, bytearray)):
         return base64.b64encode(value).decode()
     if isinstance(value, dt.datetime):
@@ -193,7 +218,7 @@ def decode_query(shape: Shape | None, params: dict[str, str], prefix: str = "") 
         result: dict[str, Any] = {}
         for name, member in shape.members.items():
             key = member.serialization.get("name", name)
-            value = decode_query(member, params, f"{prefix}{key}")
+            value = decode_query(member, params, f"{prefix}.{key}" if prefix else key)
             if value is not None:
                 result[name] = value
         return result or None if prefix else result

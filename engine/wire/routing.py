@@ -25,16 +25,24 @@ class Caller:
 
 
 def caller_of(request: HttpRequest) -> Caller:
-    """The access key, region and signing name from a SigV4 Authorization header or presigned URL."""
+    """The access key, region and signing name from a SigV4 Authorization header or presigned URL.
+
+    Signature version 2 (`Authorization: AWS key:signature`, or `AWSAccessKeyId=` in a presigned
+    URL without an `Action`) survives only in S3, so such a request is S3's.
+    """
     text = request.headers.get("authorization", "")
     match = _CREDENTIAL.search(text)
-    if match is None:
-        credential = request.query_dict().get("X-Amz-Credential", "")
-        parts = credential.split("/")
-        if len(parts) == 5:
-            return Caller(parts[0], parts[2], parts[3])
-        return Caller()
-    return Caller(match.group(1), match.group(3), match.group(4))
+    if match is not None:
+        return Caller(match.group(1), match.group(3), match.group(4))
+    if text.startswith("AWS "):
+        return Caller(text[4:].split(":", 1)[0], "", "s3")
+    query = request.query_dict()
+    parts = query.get("X-Amz-Credential", "").split("/")
+    if len(parts) == 5:
+        return Caller(parts[0], parts[2], parts[3])
+    if "AWSAccessKeyId" in query and "Signature" in query and "Action" not in query:
+        return Caller(query["AWSAccessKeyId"], "", "s3")
+    return Caller()
 
 
 @cache
@@ -69,6 +77,22 @@ class Route:
     labels: tuple[str, ...]
     static_query: dict[str, str]
     literal_weight: int
+    #: Required members carried in headers / the query string: how same-URI operations differ
+    #: (CopyObject needs x-amz-copy-source, UploadPart needs partNumber and uploadId).
+    required_headers: tuple[str, ...] = ()
+    required_query: tuple[str, ...] = ()
+    deprecated: bool = False
+
+    def rank(self) -> tuple[int, int, int, int]:
+        """Higher is more specific: static query keys, required located members, literal text."""
+        required = len(self.required_headers) + len(self.required_query)
+        return (len(self.static_query), required, self.literal_weight, not self.deprecated)
+
+    def accepts(self, headers: dict[str, str], query: dict[str, str]) -> bool:
+        """Whether the request carries every header and query member this operation requires."""
+        return all(h in headers for h in self.required_headers) and all(
+            q in query for q in self.required_query
+        )
 
 
 def _compile_route(operation: OperationModel) -> Route:
@@ -92,6 +116,18 @@ def _compile_route(operation: OperationModel) -> Route:
             regex += re.escape(piece)
     if regex.endswith("/") and len(regex) > 1:
         regex = regex[:-1] + "/?"
+    headers: list[str] = []
+    query_members: list[str] = []
+    shape = operation.input_shape
+    if shape is not None:
+        for name in shape.required_members:
+            member = shape.members[name]
+            location = member.serialization.get("location")
+            wire_name = member.serialization.get("name", name)
+            if location == "header":
+                headers.append(wire_name.lower())
+            elif location == "querystring":
+                query_members.append(wire_name)
     return Route(
         operation,
         operation.http["method"],
@@ -99,6 +135,9 @@ def _compile_route(operation: OperationModel) -> Route:
         tuple(labels),
         static_query,
         literal,
+        tuple(headers),
+        tuple(query_members),
+        bool(operation.deprecated),
     )
 
 
@@ -107,16 +146,20 @@ def routes(service: str) -> list[Route]:
     """Every REST operation of `service`, most specific first."""
     model = service_model(service)
     compiled = [_compile_route(model.operation_model(op)) for op in model.operation_names]
-    compiled.sort(key=lambda r: (-len(r.static_query), -r.literal_weight))
+    compiled.sort(key=Route.rank, reverse=True)
     return compiled
 
 
 def match_route(
     service: str, request: HttpRequest, path: str
 ) -> tuple[Route, dict[str, str]] | None:
-    """The REST operation this request calls, and its URI labels (URL-decoded)."""
+    """The REST operation this request calls, and its URI labels (URL-decoded).
+
+    Routes are tried most specific first; one whose required headers or query members are
+    missing is kept only as a fallback, so its own validation error names what is missing.
+    """
     query = request.query_dict()
-    best: tuple[Route, dict[str, str]] | None = None
+    fallback: tuple[Route, dict[str, str]] | None = None
     for route in routes(service):
         if route.method != request.method:
             continue
@@ -131,10 +174,8 @@ def match_route(
         labels = {
             name: unquote(value) for name, value in zip(route.labels, match.groups(), strict=True)
         }
-        candidate = (route, labels)
-        if best is None or (
-            len(route.static_query),
-            route.literal_weight,
-        ) > (len(best[0].static_query), best[0].literal_weight):
-            best = candidate
-    return best
+        if route.accepts(request.headers, query):
+            return route, labels
+        if fallback is None:
+            fallback = (route, labels)
+    return fallback

@@ -49,6 +49,8 @@ class WireServer:
             lifespan="on",
             log_level="warning",
             access_log=False,
+            # An open event stream (SubscribeToShard) must not hold a stop for its five minutes.
+            timeout_graceful_shutdown=1,
             ws="websockets-sansio" if _has_sansio() else "auto",
         )
         server = uvicorn.Server(config)

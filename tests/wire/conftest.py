@@ -26,10 +26,12 @@ class Lab:
 
     def client(self, name: str, **config: Any) -> Any:
         """A boto3 client for `name` aimed at the lab."""
+        return self.client_for(name, self.url, **config)
+
+    def client_for(self, name: str, url: str, **config: Any) -> Any:
+        """A boto3 client for `name` aimed at `url` (another host name for the same listener)."""
         return self._session.client(
-            name,
-            endpoint_url=self.url,
-            config=Config(retries={"max_attempts": 1}, **config),
+            name, endpoint_url=url, config=Config(retries={"max_attempts": 1}, **config)
         )
 
     async def call(self, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:

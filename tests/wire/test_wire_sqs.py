@@ -63,7 +63,11 @@ async def test_paginator_lists_every_queue(lab) -> None:
     paginator = sqs.get_paginator("list_queues")
 
     def collect() -> list[str]:
-        return [u for page in paginator.paginate(PaginationConfig={"PageSize": 3}) for u in page.get("QueueUrls", [])]
+        return [
+            u
+            for page in paginator.paginate(PaginationConfig={"PageSize": 3})
+            for u in page.get("QueueUrls", [])
+        ]
 
     assert len(await lab.call(collect)) == 7
 
