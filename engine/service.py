@@ -91,7 +91,7 @@ class Service:
         **detail: Any,
     ) -> None:
         """Publish a trace event from this service (no-op when nobody listens)."""
-        if self.trace.enabled:
-            self.trace.emit(
-                kind, self.name, resource, message_id=message_id, trace_id=trace_id, **detail
-            )
+        trace = self.trace
+        if trace.enabled:
+            # The detail is already a dict here: hand it on as is rather than re-pack it.
+            trace.publish(kind, self.name, resource, message_id, trace_id, detail)

@@ -5,24 +5,66 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
 from .clock import Clock
 
 
-@dataclass(slots=True, frozen=True)
 class TraceEvent:
-    """One thing that happened: a message sent, received, delivered, a state entered …"""
+    """One thing that happened: a message sent, received, delivered, a state entered …
 
-    seq: int
-    time: float
-    kind: str
-    service: str
-    resource: str
-    message_id: str | None = None
-    trace_id: str | None = None
-    detail: dict[str, Any] = field(default_factory=dict)
+    A plain slotted class rather than a frozen dataclass: a busy lab builds tens of thousands
+    of these a second and a frozen dataclass's `__init__` costs about six times as much.
+    Treat events as read-only; every listener shares the same object.
+    """
+
+    __slots__ = ("seq", "time", "kind", "service", "resource", "message_id", "trace_id", "detail")
+
+    def __init__(
+        self,
+        seq: int,
+        time: float,
+        kind: str,
+        service: str,
+        resource: str,
+        message_id: str | None = None,
+        trace_id: str | None = None,
+        detail: dict[str, Any] | None = None,
+    ) -> None:
+        self.seq = seq
+        self.time = time
+        self.kind = kind
+        self.service = service
+        self.resource = resource
+        self.message_id = message_id
+        self.trace_id = trace_id
+        self.detail: dict[str, Any] = {} if detail is None else detail
+
+    def _fields(self) -> tuple[Any, ...]:
+        return (
+            self.seq,
+            self.time,
+            self.kind,
+            self.service,
+            self.resource,
+            self.message_id,
+            self.trace_id,
+            self.detail,
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not TraceEvent:
+            return NotImplemented
+        return self._fields() == other._fields()  # type: ignore[attr-defined]
+
+    __hash__ = None  # type: ignore[assignment]  # equal by value, and `detail` is a dict
+
+    def __repr__(self) -> str:
+        return (
+            f"TraceEvent(seq={self.seq!r}, time={self.time!r}, kind={self.kind!r}, "
+            f"service={self.service!r}, resource={self.resource!r}, "
+            f"message_id={self.message_id!r}, trace_id={self.trace_id!r}, detail={self.detail!r})"
+        )
 
     def as_dict(self) -> dict[str, Any]:
         """The event as plain data (for JSON output and saving)."""
@@ -49,6 +91,7 @@ class TraceSubscription:
     ) -> None:
         self._bus = bus
         self._buffer: deque[TraceEvent] = deque(maxlen=maxlen)
+        self._maxlen = maxlen
         self._accept = accept
         self._waiter: asyncio.Future | None = None
         self.dropped = 0
@@ -58,12 +101,15 @@ class TraceSubscription:
         if self._accept is not None and not self._accept(event):
             return
         buffer = self._buffer
-        if len(buffer) == buffer.maxlen:
+        if len(buffer) == self._maxlen:
             self.dropped += 1
         buffer.append(event)
         waiter = self._waiter
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
+
+    def _sink(self) -> Callable[[TraceEvent], None]:
+        return self._push
 
     def drain(self) -> list[TraceEvent]:
         """Take every buffered event, oldest first."""
@@ -113,8 +159,9 @@ class TraceRecorder:
     def __init__(self, maxlen: int = 100_000) -> None:
         self.events: deque[TraceEvent] = deque(maxlen=maxlen)
 
-    def _push(self, event: TraceEvent) -> None:
-        self.events.append(event)
+    def _sink(self) -> Callable[[TraceEvent], None]:
+        # The deque's own append: recording costs the bus one C call per event.
+        return self.events.append
 
     def journey(self, ident: str) -> list[TraceEvent]:
         """Every recorded event of one message or trace id, in time order.
@@ -151,6 +198,8 @@ class TraceBus:
     def __init__(self, clock: Clock) -> None:
         self._clock = clock
         self._sinks: list[TraceSubscription | TraceRecorder] = []
+        #: How each sink takes an event, kept in step with `_sinks` (no lookups per event).
+        self._pushes: tuple[Callable[[TraceEvent], None], ...] = ()
         self._seq = 0
         #: True while anyone listens; services test this before building an event.
         self.enabled = False
@@ -166,14 +215,27 @@ class TraceBus:
         **detail: Any,
     ) -> None:
         """Publish one event to every listener (call only when `enabled`)."""
+        if self.enabled:
+            self.publish(kind, service, resource, message_id, trace_id, detail)
+
+    def publish(
+        self,
+        kind: str,
+        service: str,
+        resource: str,
+        message_id: str | None,
+        trace_id: str | None,
+        detail: dict[str, Any],
+    ) -> None:
+        """`emit` with the detail already a dict (the path `Service.emit` takes; keeps `detail`)."""
         if not self.enabled:
             return
-        self._seq += 1
+        self._seq = seq = self._seq + 1
         event = TraceEvent(
-            self._seq, self._clock.now(), kind, service, resource, message_id, trace_id, detail
+            seq, self._clock.now(), kind, service, resource, message_id, trace_id, detail
         )
-        for sink in self._sinks:
-            sink._push(event)
+        for push in self._pushes:
+            push(event)
 
     def subscribe(
         self,
@@ -182,25 +244,36 @@ class TraceBus:
     ) -> TraceSubscription:
         """Start a bounded subscription; close it (or use `with`) to stop."""
         subscription = TraceSubscription(self, maxlen, accept)
-        self._sinks.append(subscription)
-        self.enabled = True
+        self._add(subscription)
         return subscription
 
     def record(self, maxlen: int = 100_000) -> TraceRecorder:
         """Start keeping recent events for journeys; `stop_recording` ends it."""
         recorder = TraceRecorder(maxlen)
-        self._sinks.append(recorder)
-        self.enabled = True
+        self._add(recorder)
         return recorder
 
     def stop_recording(self, recorder: TraceRecorder) -> None:
         """Stop a recorder from receiving events."""
         self._unsubscribe(recorder)
 
+    def _add(self, sink: TraceSubscription | TraceRecorder) -> None:
+        self._sinks.append(sink)
+        self._sinks_changed()
+
     def _unsubscribe(self, sink: TraceSubscription | TraceRecorder) -> None:
         if sink in self._sinks:
             self._sinks.remove(sink)
+        self._sinks_changed()
+
+    def _sinks_changed(self) -> None:
+        self._pushes = tuple(sink._sink() for sink in self._sinks)
         self.enabled = bool(self._sinks)
+
+    @property
+    def last_seq(self) -> int:
+        """The sequence number of the newest event published (0 before the first)."""
+        return self._seq
 
 
 def kinds(events: Iterable[TraceEvent]) -> list[str]:

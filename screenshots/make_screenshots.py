@@ -2,13 +2,15 @@
 
 Usage: `python screenshots/make_screenshots.py [--png DIR]` (PNG copies via cairosvg, for
 looking at them). Every scenario is a demo from `tui.app.demos`, run for a fixed stretch of
-simulated time, so the pictures are the same on every run.
+simulated time (or, for the lesson, commands typed as a learner would), so the pictures are the
+same on every run.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 import tempfile
 from collections.abc import Awaitable, Callable
@@ -33,7 +35,7 @@ class Shot:
 
     name: str
     size: tuple[int, int]
-    demo: str
+    demo: str  # a demo from tui.app.demos, or "" for none
     seconds: int
     select: str | None = None
     then: Drive | None = None
@@ -70,6 +72,34 @@ async def _events(app: PipeworkApp, pilot: object) -> None:
     app.action_show_tab("events")
 
 
+#: Lesson 6 (SNS fan-out) half done: the topic fans out to two queues and a function.
+LESSON_COMMANDS = [
+    "lesson start 6",
+    "sns create-topic --name orders",
+    "sqs create-queue --queue-name billing",
+    "sqs create-queue --queue-name shipping",
+    "sns subscribe --topic-arn orders --protocol sqs"
+    " --notification-endpoint arn:aws:sqs:us-east-1:123456789012:billing",
+    "sns subscribe --topic-arn orders --protocol sqs"
+    " --notification-endpoint arn:aws:sqs:us-east-1:123456789012:shipping",
+    "lambda create-function --function-name notify --runtime python3.12"
+    " --role arn:aws:iam::123456789012:role/lab --handler pipework.demos.log-event --code '{}'",
+    "sns subscribe --topic-arn orders --protocol lambda"
+    " --notification-endpoint arn:aws:lambda:us-east-1:123456789012:function:notify",
+    'sns publish --topic-arn orders --message \'{"orderId": "o-1"}\'',
+    "lesson hint",
+]
+
+
+async def _lesson(app: PipeworkApp, pilot: object) -> None:
+    """Do the first steps of lesson 6 in the command bar, as a learner would."""
+    for command in LESSON_COMMANDS:
+        app.run_command(command)
+        await app.workers.wait_for_complete()
+        await app.engine.clock.advance(1)
+        app.refresh_views()
+
+
 SHOTS = [
     Shot("flow-map-under-load", (200, 60), "pipeline", 10, select="order-events", rate=1000),
     Shot("dead-letter-queue", (160, 48), "orders", 30, select="orders", then=_events),
@@ -78,20 +108,22 @@ SHOTS = [
     Shot("workflow-mid-retry", (160, 44), "workflow-retry", 18, then=_workflow),
     Shot("compact-80x24", (80, 24), "pipeline", 10, then=_compact),
     Shot("light-theme", (140, 40), "orders", 20, select="orders", theme="textual-light"),
+    Shot("lesson-in-progress", (160, 48), "", 0, then=_lesson),
 ]
 
 
 async def take(shot: Shot, out: Path) -> Path | None:
     """Run one scenario and save its SVG; None when its services are not in this build."""
     app = PipeworkApp(clock=VirtualClock(), history_file=Path(tempfile.mkdtemp()) / "history")
-    if shot.demo not in {demo.name for demo in available_demos()}:
+    if shot.demo and shot.demo not in {demo.name for demo in available_demos()}:
         return None
     app.theme = shot.theme
     async with app.run_test(size=shot.size) as pilot:
         await pilot.pause()
         app.tick_timer.pause()  # sample once per simulated second: the same picture every run
-        app.action_run_demo(shot.demo, shot.rate)
-        await app.workers.wait_for_complete()
+        if shot.demo:
+            app.action_run_demo(shot.demo, shot.rate)
+            await app.workers.wait_for_complete()
         for _ in range(shot.seconds):
             await app.engine.clock.advance(1)
             app.refresh_views()
@@ -111,6 +143,8 @@ async def take(shot: Shot, out: Path) -> Path | None:
 
 
 async def main(png_dir: Path | None) -> None:
+    # Lesson progress of the screenshot runs goes to a scratch folder, not the learner's.
+    os.environ["PIPEWORK_DATA_DIR"] = tempfile.mkdtemp()
     for shot in SHOTS:
         path = await take(shot, HERE)
         if path is None:

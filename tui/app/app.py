@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from pathlib import Path
 from typing import Any
@@ -25,10 +26,12 @@ from .flow_canvas import EdgeView
 from .flow_model import build_flow
 from .history import append_history, history_path, load_history
 from .inspectors import inspect
+from .lesson_guide import LessonGuide
 from .resource_view import build_resource_view
 from .screens.help import HelpScreen
 from .screens.journey import JourneyScreen
 from .screens.lab import LabScreen
+from .screens.lessons import LessonsScreen
 from .screens.workflow import WorkflowScreen
 from .scripts import demo_scripts
 from .trace_stats import CounterHistory, EdgeCounterRates, TickBatch, TraceStats
@@ -45,6 +48,8 @@ from .widgets.result_pane import ResultPane
 TICK_SECONDS = 0.2
 #: Trace events handed to the event log per tick (the rest are counted, not listed).
 LOG_EVENTS_PER_TICK = 40
+#: Ticks between lesson checks while time runs (2 s of real time).
+LESSON_CHECK_TICKS = 10
 
 
 class PipeworkApp(App[int]):
@@ -62,6 +67,8 @@ class PipeworkApp(App[int]):
     COMMANDS = App.COMMANDS | {LabCommands}
     BINDINGS = [
         Binding("f1", "help", "Help", id="app.help"),
+        Binding("f2", "lessons", "Lessons", id="app.lessons"),
+        Binding("f3", "lesson_hint", "Hint", show=False, id="app.lesson_hint"),
         Binding("space", "toggle_clock", "Pause/Run", id="clock.pause"),
         Binding("full_stop", "step_clock", "Step", id="clock.step"),
         Binding("plus", "faster", "Faster", id="clock.faster"),
@@ -98,6 +105,11 @@ class PipeworkApp(App[int]):
         self.console_error: str | None = None
         self._owns_console = console is None
         self.lab_console = console if console is not None else self._make_console()
+        #: The guided lessons on this console (`lesson …` in the command bar), and the panel's guide.
+        self.lessons = self._install_lessons()
+        self.lesson_guide = LessonGuide(self.lessons) if self.lessons is not None else None
+        self._lesson_lock = asyncio.Lock()
+        self._lesson_ticks = 0
         recorder = getattr(self.lab_console, "recorder", None)
         self.recorder: TraceRecorder = recorder or self.engine.trace.record()
         self.clock_control = ClockControl(self.engine.clock)
@@ -125,13 +137,25 @@ class PipeworkApp(App[int]):
             return None
         return Console(self.engine)
 
+    def _install_lessons(self) -> Any:
+        """Give the console the `lesson` command (or reuse the session it already has)."""
+        if self.lab_console is None:
+            return None
+        existing = getattr(self.lab_console, "lesson_session", None)
+        if existing is not None:
+            return existing
+        from lessons import install
+
+        return install(self.lab_console)
+
     def get_default_screen(self) -> LabScreen:
         """The lab screen is the app's only base screen."""
         return LabScreen()
 
     # -- lifecycle ---------------------------------------------------------------------
     def on_mount(self) -> None:
-        self.stats = TraceStats(self.engine.trace)
+        # Read the recorder the app keeps anyway: no second listener for the engine to feed.
+        self.stats = TraceStats(self.engine.trace, recorder=self.recorder)
         self.host.start()
 
     async def on_lab_screen_ready(self, message: LabScreen.Ready) -> None:
@@ -152,6 +176,7 @@ class PipeworkApp(App[int]):
         bar.focus()
         if self._start_demo:
             self.action_run_demo(self._start_demo)
+        self._offer_resume()
 
     async def on_unmount(self) -> None:
         if self.stats is not None:
@@ -171,6 +196,16 @@ class PipeworkApp(App[int]):
                 self.clock_control.tick(min(elapsed, 1.0)), group="clock"
             )
         self.refresh_views()
+        self._lesson_ticks += 1
+        # Time alone completes some steps (a message dead-lettered, a consumer falling behind).
+        if (
+            self._lesson_ticks % LESSON_CHECK_TICKS == 0
+            and self.lessons is not None
+            and self.lessons.lesson is not None
+            and not self.lessons.completed
+            and not self._lesson_lock.locked()
+        ):
+            self.run_worker(self.tick_lesson(), group="lesson")
 
     def refresh_views(self, *, force_panel: bool = False) -> None:
         """Feed every widget from one look at the engine (called per tick)."""
@@ -253,7 +288,7 @@ class PipeworkApp(App[int]):
             self.counter_history,
             self.engine.clock.now(),
         )
-        view.details = await self.host.call(inspect, self.engine, node)
+        view.details = await self.host.call(inspect, self.engine, node, self.recorder)
         await panel.show(view)
 
     # -- widget messages ---------------------------------------------------------------
@@ -316,11 +351,97 @@ class PipeworkApp(App[int]):
         if result.exit:
             self.exit(0)
         self.refresh_views(force_panel=True)
+        await self.tick_lesson(command)
 
     # -- public API (lessons, tests, palette) -----------------------------------------------
     def show_lesson(self, lesson: LessonView | None) -> None:
         """Show a lesson beside the lab (None hides the panel)."""
         self.screen.query_one(LessonPanel).lesson = lesson
+        # The resource panel and the lesson share the side (app.tcss: LabScreen.lesson-open).
+        self.screen.set_class(lesson is not None, "lesson-open")
+
+    async def tick_lesson(self, command: str | None = None) -> None:
+        """Check the lesson's steps after `command` (or time passing) and redraw its panel."""
+        session, guide = self.lessons, self.lesson_guide
+        if session is None or guide is None:
+            return
+        if self._lesson_lock.locked() and command is None:
+            return  # a check is running; the periodic one is not needed
+        async with self._lesson_lock:
+            newly = []
+            # `lesson …` commands tick steps themselves (start, check) and print them.
+            if session.lesson is not None and not (command or "").startswith("lesson"):
+                newly = await self.host.run(session.check())
+            pointer = await self._point_at(guide.focus_of(newly)) if newly else ""
+            guide.record(newly, pointer)
+            if newly and isinstance(self.screen, LabScreen):
+                from lessons.commands import announce
+
+                self.screen.query_one(ResultPane).show_result(announce(session, newly), None, None)
+            if isinstance(self.screen, LabScreen):
+                self.show_lesson(guide.view())
+
+    async def _point_at(self, name: str | None) -> str:
+        """Select a lesson step's `focus` resource on the flow map; says where to look."""
+        if name is None or not isinstance(self.screen, LabScreen):
+            return "j opens the journey of the newest message"
+        topology = await self.host.call(self.engine.topology)
+        node = topology.node(name)
+        if node is None:
+            return f"look for {name} on the flow map"
+        self.topology = topology
+        self.screen.query_one(FlowMap).select(node.id)
+        return f"{node.name} is selected on the flow map: enter opens its panel, j a journey"
+
+    def action_lessons(self) -> None:
+        """Open the lessons screen (pick a lesson, see progress, resume)."""
+        guide = self.lesson_guide
+        if guide is None:
+            self.notify(self.console_error or "Lessons need the console.", severity="warning")
+            return
+        if isinstance(self.screen, LessonsScreen):
+            return
+        problems = [str(problem) for problem in guide.session.catalogue.problems]
+        screen = LessonsScreen(guide.rows(), guide.resume_number(), problems)
+        self.push_screen(screen, self._lesson_chosen)
+
+    def _offer_resume(self) -> None:
+        """A learner who stopped mid-lesson is told how to go on (only in a real, owned lab)."""
+        if self.lessons is None or not self._owns_engine:
+            return
+        if not isinstance(self.engine.clock, RealClock):
+            return  # virtual-clock apps are tests and screenshots: no state from the data dir
+        number = self.lessons.progress.current
+        lesson = self.lessons.catalogue.get(number) if number is not None else None
+        if lesson is not None:
+            self.notify(
+                f"Lesson {lesson.number} ({lesson.title}) is in progress: F2, then Enter, resumes it.",
+                title="Lessons",
+                timeout=8,
+            )
+
+    def _lesson_chosen(self, number: int | None) -> None:
+        if number is not None:
+            self.start_lesson(number)
+
+    def start_lesson(self, number: int) -> None:
+        """Start (or resume) lesson `number` as if `lesson start N` were typed."""
+        self.run_command(f"lesson start {number}")
+
+    def action_lesson_hint(self) -> None:
+        """Reveal the next hint of the current lesson step."""
+        if self.lessons is None or self.lessons.lesson is None:
+            self.notify("No lesson in progress: F2 picks one.", severity="warning")
+            return
+        self.run_command("lesson hint")
+
+    def run_command(self, command: str) -> None:
+        """Run a console command as if typed in the command bar (result in the results tab)."""
+        if not isinstance(self.screen, LabScreen):
+            return
+        self.screen.query_one(ResultPane).show_command(command)
+        self.action_show_tab("results")
+        self.run_worker(self._execute(command), group="commands")
 
     def topology_nodes(self) -> list[Node]:
         """The resources on the flow map right now."""
@@ -356,6 +477,7 @@ class PipeworkApp(App[int]):
         """Advance simulated time by one second."""
         await self.host.run(self.clock_control.step())
         self.refresh_views(force_panel=True)
+        await self.tick_lesson()
 
     async def action_faster(self) -> None:
         """Speed simulated time up."""
@@ -458,6 +580,7 @@ class PipeworkApp(App[int]):
             result = await self.host.run(self._execute_in_script(command))
             pane.show_result(result.output, result.error, None)
             self.refresh_views(force_panel=True)
+            await self.tick_lesson(command)
             if not result.ok:
                 pane.show_note(f"{script.path.name}:{number}: stopped here", "bold red")
                 return

@@ -67,7 +67,26 @@ class LabCommands(Provider):
                 app.action_toggle_dark,
             ),
             ("Help", "Keys and how the lab works (F1)", app.action_help),
+            (
+                "Lessons: choose a lesson",
+                "Every lesson with your progress (F2)",
+                app.action_lessons,
+            ),
+            (
+                "Lesson: hint",
+                "Reveal the next hint of the current step (F3)",
+                app.action_lesson_hint,
+            ),
         ]
+        guide = app.lesson_guide
+        for row in guide.rows() if guide is not None else []:
+            entries.append(
+                (
+                    f"Lesson {row.number}: {row.title}",
+                    f"{row.summary} ({row.progress})",
+                    partial(app.start_lesson, row.number),
+                )
+            )
         return entries
 
     async def discover(self) -> Hits:

@@ -3,7 +3,8 @@
 Each inspector runs where the engine runs (see engine_host) and returns plain data; the panel
 renders it. Kinds without an inspector show the generic panel only. Inspectors exist for the
 services that document an internal API: SQS (peek), Kinesis (shards and lag, see
-docs/services/kinesis.md) and Lambda (recent log lines).
+docs/services/kinesis.md), Lambda (recent log lines) and API Gateway (routes and recent
+requests, see api_inspector.py).
 """
 
 from __future__ import annotations
@@ -14,6 +15,9 @@ from typing import Any
 
 from engine import Engine
 from engine.topology import Node
+from engine.trace import TraceRecorder
+
+from .api_inspector import api_details
 
 #: Messages shown by the queue peek (the oldest retained ones).
 PEEK_COUNT = 6
@@ -25,12 +29,19 @@ LOG_LINES = 10
 _SQS_STATES = {0: "delayed", 1: "visible", 2: "in flight"}
 
 
-def inspect(engine: Engine, node: Node) -> dict[str, Any] | None:
-    """The details of `node` for its kind, or None when there are none (or it is gone)."""
-    inspector = INSPECTORS.get(node.kind)
-    if inspector is None:
-        return None
+def inspect(
+    engine: Engine, node: Node, recorder: TraceRecorder | None = None
+) -> dict[str, Any] | None:
+    """The details of `node` for its kind, or None when there are none (or it is gone).
+
+    `recorder` (the app's trace recorder) lets the API inspector list recent requests.
+    """
     try:
+        if node.kind == "api":
+            return api_details(engine, node, recorder)
+        inspector = INSPECTORS.get(node.kind)
+        if inspector is None:
+            return None
         return inspector(engine, node)
     except Exception as error:  # noqa: BLE001 — the resource may vanish between look and read
         return {"error": f"{type(error).__name__}: {error}"}

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections import Counter, deque
 from dataclasses import dataclass, field
+from itertools import islice
 
-from engine.trace import TraceBus, TraceEvent, TraceSubscription
+from engine.trace import TraceBus, TraceEvent, TraceRecorder
 
 #: Trace kinds that mean "something arrived at this resource" (its throughput).
 ARRIVAL_KINDS = frozenset(
@@ -48,15 +49,30 @@ class TickBatch:
 class TraceStats:
     """Counts trace events per resource and per (resource, related ARN) in simulated seconds.
 
-    `drain()` is called by a timer (every 100 ms of real time); each event costs a few dict
-    increments. Rates are events per simulated second over the last `window` seconds.
+    The events come from a trace recorder: the app's own (`recorder=`, so the engine pays
+    for no second listener) or one started here. `take()` copies what is new since the last
+    call from the recorder's tail — found by sequence number, with no work per event in the
+    engine — and `fold()` counts it, each event a few dict increments. Rates are events per
+    simulated second over the last `window` seconds.
     """
 
     def __init__(
-        self, bus: TraceBus, *, window: int = 5, buffer: int = 50_000, keep: int = 2_000
+        self,
+        bus: TraceBus,
+        *,
+        window: int = 5,
+        buffer: int = 50_000,
+        keep: int = 2_000,
+        recorder: TraceRecorder | None = None,
     ) -> None:
         self.window = window
-        self.subscription: TraceSubscription = bus.subscribe(maxlen=buffer)
+        self._bus = bus
+        self._owns_recorder = recorder is None
+        self.recorder: TraceRecorder = recorder if recorder is not None else bus.record(buffer)
+        #: The sequence number of the newest event already taken.
+        self._seen = bus.last_seq
+        #: Events that left the recorder's window before they were taken (since the last fold).
+        self.dropped = 0
         self._buckets: deque[tuple[int, Counter]] = deque(maxlen=window + 2)
         self.recent: deque[TraceEvent] = deque(maxlen=keep)
         self.totals: Counter = Counter()
@@ -106,12 +122,29 @@ class TraceStats:
         return found
 
     def close(self) -> None:
-        """Stop listening to the trace."""
-        self.subscription.close()
+        """Stop listening to the trace (a recorder given by the caller keeps recording)."""
+        if self._owns_recorder:
+            self._bus.stop_recording(self.recorder)
 
     def take(self) -> list[TraceEvent]:
-        """Every buffered event, oldest first (call where the engine runs)."""
-        return self.subscription.drain()
+        """Every event recorded since the last call, oldest first (call where the engine runs)."""
+        events = self.recorder.events
+        if not events:
+            return []
+        newest = events[-1].seq
+        fresh = newest - self._seen
+        self._seen = newest
+        if fresh <= 0:
+            return []
+        if fresh > len(events):
+            # The recorder's window moved past events not yet taken (or it was cleared).
+            self.dropped += fresh - len(events)
+            fresh = len(events)
+        # A recorder sees every event, so sequence numbers in it are consecutive: the new
+        # ones are exactly the last `fresh`, copied at C speed.
+        taken = list(islice(reversed(events), fresh))
+        taken.reverse()
+        return taken
 
     def drain(self, keep_events: int = 200) -> TickBatch:
         """Take and fold every buffered event; return the newest `keep_events` of them."""
@@ -119,8 +152,8 @@ class TraceStats:
 
     def fold(self, events: list[TraceEvent], keep_events: int = 200) -> TickBatch:
         """Count `events` into the per-second buckets; return the newest `keep_events`."""
-        batch = TickBatch(total=len(events), dropped=self.subscription.dropped)
-        self.subscription.dropped = 0
+        batch = TickBatch(total=len(events), dropped=self.dropped)
+        self.dropped = 0
         if not events:
             return batch
         # Past FOLD_LIMIT events a tick, every `stride`-th event is counted `stride` times:

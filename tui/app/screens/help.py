@@ -48,6 +48,17 @@ showed that no resource declares (a function publishing to a topic in its code).
 | `F1` | this help |
 | `ctrl+q` | quit |
 
+## Lessons
+| key | action |
+| --- | --- |
+| `F2` | the lessons: pick one (with your progress), Enter starts or resumes it |
+| `F3` | reveal the next hint of the current step (`lesson hint`) |
+
+The lesson sits in a panel beside the lab. Type commands in the command bar: after each one the
+steps are checked against the lab, ticked live, and the panel explains what just happened and
+selects the resource to look at on the flow map. `lesson start N`, `lesson check`, `lesson next`,
+`lesson stop` work in the command bar too (progress is saved; you resume where you stopped).
+
 ## Workflow graph
 A state machine's states drawn as a graph and coloured by the chosen execution: **yellow**
 running, **green** succeeded, **red** failed, **orange** retrying, **magenta** caught (dashed

@@ -71,6 +71,14 @@ class FlowMap(ScrollView, can_focus=True):
         self._visible_edges: list[EdgeView] = []
         self._canvas: Canvas | None = None
         self._failure: str | None = None
+        #: The canvas's rows as segments, and each row's strip once rendered.
+        self._rows: list[list[Segment]] = []
+        self._strips: list[Strip | None] = []
+        #: What decides whether a redraw can repaint only its changed rows (see `_repaint`).
+        self._painted: tuple | None = None
+        self._palette_cache: tuple[tuple, FlowPalette] | None = None
+        #: The widget's base style, taken once per render pass (it walks every ancestor).
+        self._line_style: Style = Style()
 
     # -- data in -------------------------------------------------------------------
     @guarded
@@ -106,26 +114,69 @@ class FlowMap(ScrollView, can_focus=True):
                 self._layout = layout_graph(ids, pairs, box_width=width, box_height=height)
                 self._layout_key = key
             self._visible_edges = edges
-            self._canvas = draw_flow(
+            base = self.rich_style
+            canvas = draw_flow(
                 self._layout,
                 self.nodes,
                 edges,
-                self._palette(),
+                self._palette(base),
                 selected=self.selected,
                 sim_time=self.sim_time,
                 compact=self.compact,
-                blank=self.rich_style,
+                blank=base,
             )
+            rows = [canvas.segments(y) for y in range(canvas.height)]
             self._failure = None
             self.virtual_size = Size(self._layout.width, self._layout.height)
         except Exception as error:  # noqa: BLE001 — shown in the map instead of crashing
             self._failure = f"flow map failed: {type(error).__name__}: {error}"
-            self._canvas = None
-        self.refresh()
+            canvas, rows = None, []
+        self._canvas = canvas
+        self._repaint(rows)
 
-    def _palette(self) -> FlowPalette:
+    def _repaint(self, rows: list[list[Segment]]) -> None:
+        """Take the new rows and repaint only those that changed (all, when the shape did).
+
+        Under load the map is redrawn every tick, yet most rows (box borders, idle edges)
+        stay the same: repainting just the rest keeps the UI's share of the GIL small.
+        """
+        old_rows = self._rows
+        self._rows = rows
+        self._strips = [None] * len(rows)
+        canvas = self._canvas
+        painted = (
+            self._failure,
+            bool(self.nodes),
+            canvas.width if canvas is not None else 0,
+            len(rows),
+            self.size,
+        )
+        if painted != self._painted or not self.nodes or canvas is None:
+            self._painted = painted
+            self.refresh()
+            return
+        start = None
+        for y, (before, after) in enumerate(zip(old_rows, rows, strict=True)):
+            if before != after:
+                if start is None:
+                    start = y
+            elif start is not None:
+                self.refresh_lines(start, y - start)
+                start = None
+        if start is not None:
+            self.refresh_lines(start, len(rows) - start)
+
+    def _palette(self, base: Style) -> FlowPalette:
+        """The theme's colours on `base` (built again only when the theme or base changes)."""
+        key = (self.app.theme, base)
+        if self._palette_cache is not None and self._palette_cache[0] == key:
+            return self._palette_cache[1]
+        palette = self._build_palette(base)
+        self._palette_cache = (key, palette)
+        return palette
+
+    def _build_palette(self, base: Style) -> FlowPalette:
         theme = self.app.theme_variables
-        base = self.rich_style
 
         def colour(name: str, **extra: bool) -> Style:
             return base + Style(color=Color.parse(theme[name][:7]), **extra)
@@ -168,20 +219,27 @@ class FlowMap(ScrollView, can_focus=True):
         self._redraw()
 
     # -- drawing -------------------------------------------------------------------
+    def render_lines(self, crop: Region) -> list[Strip]:
+        """Render the rows in `crop`, taking the widget's style once for all of them."""
+        self._line_style = self.rich_style
+        return super().render_lines(crop)
+
     def render_line(self, y: int) -> Strip:
         """One row of the map, cropped to the scrolled view."""
         scroll_x, scroll_y = self.scroll_offset
         width = self.size.width
         row = y + scroll_y
-        style = self.rich_style
+        style = self._line_style
         if self._failure or self._canvas is None or not self.nodes:
             lines = [self._failure] if self._failure else list(EMPTY_HINT)
             if y < len(lines):
                 return Strip([Segment(" " + lines[y], style)]).adjust_cell_length(width, style)
             return Strip.blank(width, style)
-        if row >= self._canvas.height:
+        if row >= len(self._rows):
             return Strip.blank(width, style)
-        strip = Strip(self._canvas.segments(row), self._canvas.width)
+        strip = self._strips[row]
+        if strip is None:
+            strip = self._strips[row] = Strip(self._rows[row], self._canvas.width)
         return strip.crop(scroll_x, scroll_x + width).adjust_cell_length(width, style)
 
     # -- selection and movement ----------------------------------------------------

@@ -1,4 +1,4 @@
-"""Renders an inspector's data (queue peek, stream shards and lag, function logs) for the panel."""
+"""Renders an inspector's data (queue peek, stream lag, function logs, API routes) for the panel."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from .api_view import render_api
 from .trace_table import short_name
 
 SPARK_CHARS = "▁▂▃▄▅▆▇█"
@@ -51,7 +52,9 @@ def render_inspection(data: dict[str, Any] | None) -> RenderableType:
         return Text(f"details unavailable: {data['error']}", "dim")
     if data["kind"] == "state-machine":
         return Text("enter (or double click): the workflow graph, executions and history", "italic")
-    renderer = {"queue": _queue, "stream": _stream, "function": _function}.get(data["kind"])
+    renderer = {"queue": _queue, "stream": _stream, "function": _function, "api": render_api}.get(
+        data["kind"]
+    )
     return renderer(data) if renderer else Text("")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,7 +62,8 @@ class CounterRow(Horizontal):
 
     def show(self, value: float, series: list[float]) -> None:
         """Update the number and the sparkline."""
-        self.query_one(".counter-value", Label).update(format_count(value))
+        # The value's column has a fixed width: no layout pass needed for a new number.
+        self.query_one(".counter-value", Label).update(format_count(value), layout=False)
         self.query_one(Sparkline).data = series or [value]
 
 
@@ -72,6 +74,9 @@ class ResourcePanel(VerticalScroll):
         super().__init__(id=id)
         self.view: ResourceView | None = None
         self._rows_for: tuple[str, tuple[str, ...]] | None = None
+        #: What each Static shows, by id: updating a Static lays the whole screen out again,
+        #: so an update that would show the same thing is skipped.
+        self._shown: dict[str, object] = {}
         # Updates may overlap (tick, selection, command): one at a time, so rows mounted by
         # one are filled by the same one.
         self._updating = asyncio.Lock()
@@ -91,28 +96,55 @@ class ResourcePanel(VerticalScroll):
 
     async def _show(self, view: ResourceView | None) -> None:
         self.view = view
-        title = self.query_one("#resource-title", Static)
         if view is None:
-            title.update(Text("Select a resource on the flow map (arrows or click).", "dim"))
+            self._update("resource-title", None, self._hint)
             await self._rebuild_rows(None)
-            self.query_one("#resource-details", Static).update("")
-            self.query_one("#resource-links", Static).update("")
-            self.query_one("#resource-recent", Static).update("")
+            for ident in ("resource-details", "resource-links", "resource-recent"):
+                self._update(ident, None, lambda: "")
             return
+        rate = format_rate(view.rate)
+        self._update(
+            "resource-title", (view.id, view.name, view.kind, rate), lambda: self._title(view, rate)
+        )
+        await self._rebuild_rows(view)
+        for row in self.query(CounterRow):
+            row.show(view.counters.get(row.counter, 0.0), view.history.get(row.counter, []))
+        self._update("resource-details", view.details, lambda: render_inspection(view.details))
+        self._update("resource-links", self._links_key(view), lambda: self._links(view))
+        self._update(
+            "resource-recent",
+            tuple(event.seq for event in view.recent[-8:]),
+            lambda: self._recent(view),
+        )
+
+    def _update(self, ident: str, key: object, build: Callable[[], Any]) -> None:
+        """Show `build()` in Static `ident` unless what it shows (`key`) is unchanged."""
+        if ident in self._shown and self._shown[ident] == key:
+            return
+        self._shown[ident] = key
+        self.query_one(f"#{ident}", Static).update(build())
+
+    @staticmethod
+    def _hint() -> Text:
+        return Text("Select a resource on the flow map (arrows or click).", "dim")
+
+    @staticmethod
+    def _title(view: ResourceView, rate: str) -> Text:
         glyph = KIND_GLYPHS.get(view.kind, "•")
         header = Text.assemble(
             (f"{glyph} {view.name}", "bold"), (f"  {view.kind}", "dim"), "\n", (view.id, "dim")
         )
-        rate = format_rate(view.rate)
         if rate:
             header.append(f"\n{rate} arriving", "green")
-        title.update(header)
-        await self._rebuild_rows(view)
-        for row in self.query(CounterRow):
-            row.show(view.counters.get(row.counter, 0.0), view.history.get(row.counter, []))
-        self.query_one("#resource-details", Static).update(render_inspection(view.details))
-        self.query_one("#resource-links", Static).update(self._links(view))
-        self.query_one("#resource-recent", Static).update(self._recent(view))
+        return header
+
+    @staticmethod
+    def _links_key(view: ResourceView) -> tuple:
+        """What the connections table shows, as plain values."""
+        return tuple(
+            (edge.source, edge.target, edge.kind, edge.flag, format_rate(edge.rate))
+            for edge in (*view.incoming, *view.outgoing)
+        ) + (tuple(sorted(view.names.items())),)
 
     async def _rebuild_rows(self, view: ResourceView | None) -> None:
         key = (view.id, tuple(view.counters)) if view is not None else None
