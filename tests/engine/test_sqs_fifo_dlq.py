@@ -401,3 +401,23 @@ async def test_dump_and_load_round_trip(eng, sqs) -> None:
         )
         assert "dlq" in attributes["Attributes"]["RedrivePolicy"]
     assert dlq.endswith("/dlq")
+
+
+async def test_fifo_order_holds_when_messages_of_a_group_return_at_different_times(
+    sqs, clock
+) -> None:
+    # Found by the invariants test: a message made visible early must stay ahead of later ones.
+    url = await _fifo(sqs)
+    for index in range(2):
+        await sqs.send_message(
+            QueueUrl=url,
+            MessageBody=f"m{index}",
+            MessageGroupId="a",
+            MessageDeduplicationId=f"d{index}",
+        )
+    received = await sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=2, VisibilityTimeout=2)
+    first = received["Messages"][0]["ReceiptHandle"]
+    await sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=first, VisibilityTimeout=0)
+    assert await _bodies(sqs, url) == []  # m1 is still in flight: the group is blocked
+    await clock.advance(2)
+    assert await _bodies(sqs, url, VisibilityTimeout=0) == ["m0", "m1"]

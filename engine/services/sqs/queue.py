@@ -386,7 +386,7 @@ class Queue:
                 group.in_flight -= 1
                 message.state = VISIBLE
                 self.visible_count += 1
-                group.messages.appendleft(message)
+                _insert_by_sequence(group.messages, message)
             for message in returned:
                 group_id = message.group_id or ""
                 group = self.groups[group_id]
@@ -519,3 +519,17 @@ class Queue:
         """A FIFO SequenceNumber: a large, increasing, non-consecutive decimal."""
         self.sequence_counter += 1_000_000 + (self._sequence * 7919) % 65536
         return str(self.sequence_counter)
+
+
+def _insert_by_sequence(messages: deque[Message], message: Message) -> None:
+    """Put a returning message back into its group in send order.
+
+    Everything never received sits behind it; only messages that returned earlier (at most a
+    receive's worth) can be ahead of it, so this stays O(1) in practice.
+    """
+    ahead: list[Message] = []
+    while messages and messages[0].sequence < message.sequence:
+        ahead.append(messages.popleft())
+    messages.appendleft(message)
+    for earlier in reversed(ahead):
+        messages.appendleft(earlier)
