@@ -9,14 +9,18 @@ floor this is compared to) and then with the app attached in headless Textual. R
 - first paint (target < 2 s),
 - the raw asyncio.Queue rate on this machine as the floor of any in-process message passing.
 
+The machine is shared and noisy, so headless, traced and with-app runs are interleaved for
+ROUNDS rounds: throughputs are the best of their rounds (each round's figures are listed too),
+and key latencies are pooled over every round's presses.
+
 Prints one JSON object.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
-import statistics
 import sys
 import tempfile
 import time
@@ -40,6 +44,7 @@ RATE = 5_000.0
 WARM_UP = 1.0
 MEASURE = 4.0
 KEY_PRESSES = 20
+ROUNDS = 3
 
 
 def _demo_name() -> str:
@@ -102,12 +107,17 @@ async def with_app(name: str) -> dict[str, Any]:
     history = Path(tempfile.mkdtemp()) / "history"
     app = PipeworkApp(clock=RealClock(), history_file=history)
     engine = app.engine
-    displays: list[float] = []
+    # Each screen update: when it went out and whether the map it showed was compact.
+    shown: list[tuple[float, bool]] = []
+    updated = asyncio.Event()
+    watched: list[FlowMap] = []
     original_display = app._display
 
     def display(screen: Any, renderable: Any) -> None:
         original_display(screen, renderable)
-        displays.append(time.perf_counter())
+        if watched:
+            shown.append((time.perf_counter(), watched[0].compact))
+            updated.set()
 
     app._display = display  # type: ignore[method-assign]
     latencies: list[float] = []
@@ -118,27 +128,31 @@ async def with_app(name: str) -> dict[str, Any]:
         await asyncio.sleep(WARM_UP + 0.5)
         flow = app.screen.query_one(FlowMap)
         flow.focus()
+        watched.append(flow)
         for _ in range(KEY_PRESSES):
             expected = not flow.compact
-            seen = len(displays)
+            start = len(shown)
             pressed = time.perf_counter()
             # Post the key as the terminal driver would (Pilot.press also waits for the
             # whole process to go idle, which a loaded lab never does).
             app.post_message(events.Key("z", "z"))
-            # Wait for the first screen update after the key took effect.
-            while (flow.compact != expected or len(displays) == seen) and (
-                time.perf_counter() - pressed < 5.0
-            ):
-                await asyncio.sleep(0.001)
-            latencies.append(displays[-1] - pressed)
+            # Wake on each screen update (not by polling: a 1 ms poll loop would take the
+            # GIL from the engine a thousand times a second) until one shows the key's effect.
+            hit: float | None = None
+            while hit is None and time.perf_counter() - pressed < 5.0:
+                updated.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(updated.wait(), 5.0)
+                hit = next((at for at, compact in shown[start:] if compact == expected), None)
+            latencies.append((hit if hit is not None else time.perf_counter()) - pressed)
             await asyncio.sleep(0.1)
         throughput = await rate_task
-    latencies.sort()
-    return {
-        "throughput": throughput,
-        "key_p50_ms": statistics.median(latencies) * 1000,
-        "key_p95_ms": latencies[int(len(latencies) * 0.95) - 1] * 1000,
-    }
+    return {"throughput": throughput, "latencies": latencies}
+
+
+def _percentile_ms(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[max(0, int(len(ordered) * fraction) - 1)] * 1000
 
 
 async def first_paint() -> float:
@@ -181,22 +195,39 @@ async def queue_floor(count: int = 200_000) -> float:
 async def main() -> dict[str, Any]:
     name = _demo_name()
     floor = await queue_floor()
-    alone = await headless(name)
-    tracing = await traced(name)
-    attached = await with_app(name)
+    rounds: list[dict[str, float]] = []
+    latencies: list[float] = []
+    for _ in range(ROUNDS):
+        alone = await headless(name)
+        tracing = await traced(name)
+        attached = await with_app(name)
+        latencies += attached["latencies"]
+        rounds.append(
+            {
+                "headless": round(alone, 1),
+                "traced_no_ui": round(tracing, 1),
+                "with_app": round(attached["throughput"], 1),
+            }
+        )
     paint = await first_paint()
-    ratio = attached["throughput"] / alone if alone else 0.0
+    alone = max(r["headless"] for r in rounds)
+    tracing = max(r["traced_no_ui"] for r in rounds)
+    with_app_rate = max(r["with_app"] for r in rounds)
+    ratio = with_app_rate / alone if alone else 0.0
+    p50, p95 = _percentile_ms(latencies, 0.5), _percentile_ms(latencies, 0.95)
     return {
         "benchmark": "tui",
         "scenario": name,
         "offered_msgs_per_s": RATE,
-        "headless_msgs_per_s": round(alone, 1),
-        "with_app_msgs_per_s": round(attached["throughput"], 1),
+        "rounds": rounds,
+        "headless_msgs_per_s": alone,
+        "with_app_msgs_per_s": with_app_rate,
         "with_app_ratio": round(ratio, 3),
-        "traced_no_ui_msgs_per_s": round(tracing, 1),
-        "with_app_vs_traced_ratio": round(attached["throughput"] / tracing, 3) if tracing else 0.0,
-        "key_to_screen_p50_ms": round(attached["key_p50_ms"], 1),
-        "key_to_screen_p95_ms": round(attached["key_p95_ms"], 1),
+        "traced_no_ui_msgs_per_s": tracing,
+        "with_app_vs_traced_ratio": round(with_app_rate / tracing, 3) if tracing else 0.0,
+        "key_presses": len(latencies),
+        "key_to_screen_p50_ms": round(p50, 1),
+        "key_to_screen_p95_ms": round(p95, 1),
         "first_paint_s": round(paint, 3),
         "floor_asyncio_queue_items_per_s": round(floor, 1),
         "targets": {
@@ -206,7 +237,7 @@ async def main() -> dict[str, Any]:
         },
         "met": {
             "with_app_ratio": ratio >= 0.70,
-            "key_to_screen_p95_ms": attached["key_p95_ms"] < 100,
+            "key_to_screen_p95_ms": p95 < 100,
             "first_paint_s": paint < 2,
         },
     }

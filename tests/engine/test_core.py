@@ -173,6 +173,51 @@ async def test_trace_recorder_follows_a_journey_by_trace_id() -> None:
         assert [e.message_id for e in recorder.journey("m1")] == ["m1", "m2"]
 
 
+async def test_trace_event_keeps_its_fields_and_plain_data_form() -> None:
+    async with Engine(clock=VirtualClock(start=50.0)) as eng:
+        recorder = eng.trace.record()
+        eng.trace.emit("sent", "sqs", "arn:q", message_id="m1", trace_id="T", body="hi")
+        (event,) = recorder.events
+        assert (event.seq, event.time, event.kind, event.service, event.resource) == (
+            1,
+            50.0,
+            "sent",
+            "sqs",
+            "arn:q",
+        )
+        assert event.as_dict() == {
+            "seq": 1,
+            "time": 50.0,
+            "kind": "sent",
+            "service": "sqs",
+            "resource": "arn:q",
+            "message_id": "m1",
+            "trace_id": "T",
+            "detail": {"body": "hi"},
+        }
+
+
+async def test_a_service_event_reaches_recorders_and_subscriptions_alike() -> None:
+    async with Engine(clock=VirtualClock()) as eng:
+        recorder = eng.trace.record()
+        with eng.trace.subscribe() as sub:
+            eng.service("sqs").emit("sent", "arn:q", message_id="m1", delay_seconds=0)
+            [seen] = sub.drain()
+        assert recorder.events[-1] is seen
+        assert seen.service == "sqs" and seen.detail == {"delay_seconds": 0}
+        assert eng.trace.last_seq == seen.seq
+
+
+async def test_a_stopped_recorder_receives_nothing_more() -> None:
+    async with Engine(clock=VirtualClock()) as eng:
+        recorder = eng.trace.record()
+        eng.trace.emit("sent", "sqs", "arn:q")
+        eng.trace.stop_recording(recorder)
+        assert eng.trace.enabled is False
+        eng.trace.emit("sent", "sqs", "arn:q")
+        assert len(recorder.events) == 1
+
+
 def test_fault_injector_validates_and_is_seeded() -> None:
     faults = FaultInjector(seed=3)
     with pytest.raises(ValueError):

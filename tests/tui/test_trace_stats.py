@@ -108,3 +108,35 @@ async def test_a_flood_is_sampled_but_keeps_rates_and_flags() -> None:
     assert batch.total == 10_001
     assert stats.node_rate(QUEUE, clock.now()) == 2000.0  # 10,000 arrivals over 5 s
     assert stats.node_flag(QUEUE, clock.now()) == "dead-letter"
+
+
+async def test_reading_a_shared_recorder_adds_no_listener_and_leaves_it_recording() -> None:
+    bus = TraceBus(VirtualClock())
+    recorder = bus.record()
+    stats = TraceStats(bus, recorder=recorder)
+    assert len(bus._sinks) == 1
+    bus.emit("sent", "sqs", QUEUE, message_id="m1")
+    assert [e.message_id for e in stats.take()] == ["m1"]
+    stats.close()
+    assert bus.enabled and len(recorder.events) == 1
+
+
+async def test_take_returns_only_events_recorded_since_the_last_take() -> None:
+    bus = TraceBus(VirtualClock())
+    bus.record()
+    bus.emit("sent", "sqs", QUEUE, message_id="before")
+    stats = TraceStats(bus, recorder=bus._sinks[0])
+    bus.emit("sent", "sqs", QUEUE, message_id="m1")
+    bus.emit("sent", "sqs", QUEUE, message_id="m2")
+    assert [e.message_id for e in stats.take()] == ["m1", "m2"]
+    assert stats.take() == []
+
+
+async def test_events_that_left_the_recorder_untaken_are_counted_as_dropped() -> None:
+    bus = TraceBus(VirtualClock())
+    stats = TraceStats(bus, buffer=3)
+    for n in range(5):
+        bus.emit("sent", "sqs", QUEUE, message_id=str(n))
+    batch = stats.drain()
+    assert [e.message_id for e in batch.events] == ["2", "3", "4"]
+    assert batch.dropped == 2

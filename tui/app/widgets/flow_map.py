@@ -18,6 +18,8 @@ from ..graph_layout import FlowLayout, layout_graph
 from ..guard import guarded
 
 FULL_BOX = (22, 4)
+#: Layouts remembered (oldest forgotten first): full and compact, whole map and neighbourhood.
+LAYOUTS_KEPT = 4
 COMPACT_BOX = (17, 1)
 EMPTY_HINT = (
     "No resources yet.",
@@ -68,6 +70,7 @@ class FlowMap(ScrollView, can_focus=True):
         self.sim_time = 0.0
         self._layout = FlowLayout()
         self._layout_key: tuple | None = None
+        self._layouts: dict[tuple, FlowLayout] = {}
         self._visible_edges: list[EdgeView] = []
         self._canvas: Canvas | None = None
         self._failure: str | None = None
@@ -110,8 +113,15 @@ class FlowMap(ScrollView, can_focus=True):
             width, height = COMPACT_BOX if self.compact else FULL_BOX
             key = (tuple(ids), tuple((e.source, e.target) for e in edges), self.compact)
             if key != self._layout_key:
-                pairs = [(e.source, e.target) for e in edges]
-                self._layout = layout_graph(ids, pairs, box_width=width, box_height=height)
+                # Zooming and focusing flip between a few shapes: keep their layouts.
+                layout = self._layouts.pop(key, None)
+                if layout is None:
+                    pairs = [(e.source, e.target) for e in edges]
+                    layout = layout_graph(ids, pairs, box_width=width, box_height=height)
+                self._layouts[key] = layout
+                while len(self._layouts) > LAYOUTS_KEPT:
+                    del self._layouts[next(iter(self._layouts))]
+                self._layout = layout
                 self._layout_key = key
             self._visible_edges = edges
             base = self.rich_style
