@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 
 from .model import load_catalogue
 from .progress import Progress
@@ -16,6 +18,7 @@ def main(args: argparse.Namespace) -> int:
         print("Lesson progress forgotten.")
         return 0
     catalogue = load_catalogue()
+    lines = []
     for lesson in catalogue.lessons:
         record = progress.lessons.get(str(lesson.number))
         if record and record.completed:
@@ -25,7 +28,18 @@ def main(args: argparse.Namespace) -> int:
         else:
             status = "not started"
         marker = "▶ " if progress.current == lesson.number else ""
-        print(f"{lesson.number:>2}. {marker}{lesson.title} — {status}")
-    for problem in catalogue.problems:
-        print(f" !  {problem}")
+        lines.append(f"{lesson.number:>2}. {marker}{lesson.title} — {status}")
+    lines.extend(f" !  {problem}" for problem in catalogue.problems)
+    _emit("\n".join(lines) + "\n")
     return 1 if catalogue.problems else 0
+
+
+def _emit(text: str) -> None:
+    """Write `text` to stdout; a reader that has gone (`| head`) ends the output quietly."""
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # Point stdout at /dev/null so the interpreter's final flush cannot fail again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())

@@ -97,10 +97,12 @@ async def run(session: LessonSession, args: list[str]) -> CommandResult:
         )
     if action == "hint":
         hint = session.hint()
-        text = (
-            hint
-            or "No more hints for this step — try `lesson check`, or look at the solution file."
-        )
+        if hint:
+            text = hint
+        elif session.completed:
+            text = "This lesson is complete — `lesson next` continues."
+        else:
+            text = "No more hints for this step — try `lesson check`, or look at the solution file."
         return CommandResult(value={"hint": hint}, output=Markdown(f"**Hint:** {text}"))
     newly = await session.check() if action == "check" else []
     parts: list = []

@@ -231,3 +231,47 @@ async def test_outbox_full_shows_whole_messages(run) -> None:  # type: ignore[no
         screen = RichConsole(width=400, record=True)
         screen.print(result.output)
         assert ("-END" in screen.export_text()) is visible
+
+
+async def test_clock_advance_without_a_duration_asks_for_one(run) -> None:  # type: ignore[no-untyped-def]
+    result = await run("clock advance")
+    assert not result.ok
+    assert "did you mean" not in result.error
+    assert "clock advance DURATION" in result.error
+
+
+async def test_help_knows_the_s3api_alias(run) -> None:  # type: ignore[no-untyped-def]
+    result = await run("help s3api put-object")
+    assert result.ok, result.error
+    assert result.value["operation"] == "put-object"
+
+
+async def test_load_payload_that_is_not_json_names_the_placeholders(run) -> None:  # type: ignore[no-untyped-def]
+    await run("sqs create-queue --queue-name q")
+    result = await run("load q --count 1 --payload '{\"n\": {{seq}}}'")
+    assert not result.ok
+    assert "not valid JSON" in result.error and "{n}" in result.error
+
+
+async def test_load_rate_that_is_not_a_number_shows_the_form(run) -> None:  # type: ignore[no-untyped-def]
+    await run("sqs create-queue --queue-name q")
+    result = await run("load q --count 1 --rate fast")
+    assert not result.ok
+    assert "could not convert" not in result.error and "20/s" in result.error
+
+
+async def test_chaos_fault_without_a_rate_asks_for_one(run) -> None:  # type: ignore[no-untyped-def]
+    result = await run("chaos reorder")
+    assert not result.ok
+    assert "did you mean" not in result.error and "chaos reorder RATE" in result.error
+
+
+async def test_chaos_rate_that_is_not_a_number_says_so(run) -> None:  # type: ignore[no-untyped-def]
+    result = await run("chaos duplicate often")
+    assert not result.ok
+    assert "could not convert" not in result.error and "'often'" in result.error
+
+
+async def test_clock_known_action_with_extra_words_suggests_nothing(run) -> None:  # type: ignore[no-untyped-def]
+    result = await run("clock show extra")
+    assert not result.ok and "did you mean" not in result.error

@@ -204,3 +204,28 @@ def test_streaming_output_takes_a_positional_outfile() -> None:
         "FunctionName": "f",
         "LogType": "Tail",
     }
+
+
+def test_high_level_s3_command_points_to_its_s3api_operation() -> None:
+    message = error("s3 mb s3://photos")
+    assert "s3 create-bucket" in message and "'mb'" in message
+
+
+def test_lambda_zip_file_option_fills_code_zip_file(tmp_path: Path) -> None:
+    archive = tmp_path / "function.zip"
+    archive.write_bytes(b"PK\x05\x06" + b"\x00" * 18)
+    parsed = call(
+        "lambda create-function --function-name f --runtime python3.12 --handler app.handler "
+        f"--role arn:aws:iam::123456789012:role/r --zip-file fileb://{archive}"
+    )
+    assert parsed.params["Code"] == {"ZipFile": archive.read_bytes()}
+
+
+def test_lambda_zip_file_merges_with_other_code_fields(tmp_path: Path) -> None:
+    archive = tmp_path / "function.zip"
+    archive.write_bytes(b"zip")
+    parsed = call(
+        "lambda publish-layer-version --layer-name l "
+        f"--zip-file fileb://{archive} --compatible-runtimes python3.12"
+    )
+    assert parsed.params["Content"] == {"ZipFile": b"zip"}

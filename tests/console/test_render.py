@@ -42,6 +42,12 @@ def test_received_messages_summary_is_a_table() -> None:
     assert "1 message" in shown and "hello" in shown and " 2 " in shown
 
 
+def test_received_messages_summary_says_how_to_reach_the_receipt_handle() -> None:
+    value = {"Messages": [{"MessageId": "m1", "Body": "hello", "ReceiptHandle": "rh-1"}]}
+    shown = plain(render(value, None, service="sqs", operation="ReceiveMessage"))
+    assert "${Messages[0].ReceiptHandle}" in shown
+
+
 def test_empty_receive_says_no_messages() -> None:
     assert (
         plain(render({}, None, service="sqs", operation="ReceiveMessage")).strip() == "No messages."

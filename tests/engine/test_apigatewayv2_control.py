@@ -176,3 +176,16 @@ async def test_topology_shows_api_and_integration_edge(eng):
     assert [(e.target, e.kind, e.label) for e in edges] == [
         (function_arn("fn"), "integration", "$default")
     ]
+
+
+async def test_quick_create_resources_are_managed_by_api_gateway(eng):
+    v2 = eng.client("apigatewayv2")
+    api = await v2.create_api(Name="q", ProtocolType="HTTP", Target=function_arn("fn"))
+    routes = (await v2.get_routes(ApiId=api["ApiId"]))["Items"]
+    integrations = (await v2.get_integrations(ApiId=api["ApiId"]))["Items"]
+    stages = (await v2.get_stages(ApiId=api["ApiId"]))["Items"]
+    assert [r["ApiGatewayManaged"] for r in routes] == [True]
+    assert [i["ApiGatewayManaged"] for i in integrations] == [True]
+    assert [s["ApiGatewayManaged"] for s in stages] == [True]
+    own = await v2.create_route(ApiId=api["ApiId"], RouteKey="GET /mine")
+    assert own["ApiGatewayManaged"] is False

@@ -89,3 +89,12 @@ async def test_unknown_demo_needs_code(eng):
     with pytest.raises(ServiceError) as raised:
         await demo(eng, "x", "does-not-exist")
     assert raised.value.code == "InvalidParameterValueException"
+
+
+async def test_a_misspelt_demo_handler_names_the_demos(eng):
+    with pytest.raises(ServiceError) as info:
+        await demo(eng, "f", "ecko")
+    assert info.value.code == "InvalidParameterValueException"
+    assert "ecko" in str(info.value) and "pipework.demos.echo" in str(info.value)
+    with pytest.raises(ServiceError):
+        await eng.client("lambda").get_function(FunctionName="f")

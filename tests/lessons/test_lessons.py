@@ -113,3 +113,18 @@ def test_lesson_validation_messages(tmp_path: Path, text: str, problem: str) -> 
     with pytest.raises(LessonError) as error:
         load_lesson(tmp_path)
     assert problem in str(error.value)
+
+
+async def test_hint_after_the_last_step_says_the_lesson_is_complete(tmp_path: Path) -> None:
+    async with Engine(clock=VirtualClock()) as engine:
+        console = Console(engine)
+        install(console, LessonSession(console, CATALOGUE, Progress(path=tmp_path / "p.json")))
+        await console.execute("lesson start 1")
+        lesson = CATALOGUE.get(1)
+        for _, command in iter_commands(lesson.solution):
+            await engine.clock.run(console.execute(command))
+        await console.execute("lesson check")
+        shown = await console.execute("lesson hint")
+        assert "complete" in str(shown.output.markup).lower()
+        assert "No more hints for this step" not in str(shown.output.markup)
+        console.close()

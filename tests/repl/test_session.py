@@ -41,3 +41,13 @@ def test_settings_fall_back_on_bad_values(tmp_path: Path) -> None:
     path.write_text('{"output": "xml", "speed": -1, "vi_mode": true}', encoding="utf-8")
     settings = Settings.load(path)
     assert (settings.output, settings.speed, settings.vi_mode) == (None, 1.0, True)
+
+
+async def test_toolbar_counts_one_resource_in_the_singular(eng, clock, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from tui.repl.session import Repl
+
+    repl = Repl(eng, Settings(), tmp_path)
+    await clock.run(repl.console.execute("sqs create-queue --queue-name a"))
+    status = "".join(text for _, text in repl.toolbar())
+    assert "│ 1 resource │" in status
+    repl.console.close()

@@ -31,6 +31,12 @@ ARGUMENT_RENAMES: dict[tuple[str, str, str], str] = {
     ("schemas", "*", "Version"): "--schema-version",
 }
 
+#: Options the AWS CLI adds for a member nested one level down (`--zip-file` → `Code.ZipFile`).
+NESTED_OPTIONS: dict[tuple[str, str], dict[str, tuple[str, str]]] = {
+    ("lambda", "CreateFunction"): {"--zip-file": ("Code", "ZipFile")},
+    ("lambda", "PublishLayerVersion"): {"--zip-file": ("Content", "ZipFile")},
+}
+
 #: The AWS CLI's command names that differ from boto3's service names.
 SERVICE_ALIASES: dict[str, str] = {"s3api": "s3"}
 BINARY_FORMATS = ("base64", "raw-in-base64-out")
@@ -86,6 +92,10 @@ def arguments(service: str, operation: str) -> dict[str, Argument]:
         if member_shape.type_name == "boolean":
             negated = "--no-" + kebab(member)
             table[negated] = Argument(negated, member, member_shape, False, negated=True)
+    for cli, (outer, inner) in NESTED_OPTIONS.get((service, operation), {}).items():
+        # The member is dotted (`Code.ZipFile`); the parser nests the value under `outer`.
+        inner_shape = shape.members[outer].members[inner]
+        table[cli] = Argument(cli, f"{outer}.{inner}", inner_shape, False)
     return table
 
 

@@ -92,6 +92,19 @@ def parse(
     return parse_service_call(head, tokens[1:])
 
 
+# `aws s3 …` high-level commands and the s3api operations that do their work.
+_S3_HIGH_LEVEL = {
+    "mb": "s3 create-bucket --bucket NAME",
+    "rb": "s3 delete-bucket --bucket NAME",
+    "ls": "s3 list-buckets, or s3 list-objects-v2 --bucket NAME",
+    "cp": "s3 put-object --bucket NAME --key KEY --body FILE, or s3 get-object … OUTFILE",
+    "mv": "s3 copy-object, then s3 delete-object",
+    "rm": "s3 delete-object --bucket NAME --key KEY",
+    "sync": "s3 put-object for each file",
+    "presign": "s3 get-object --bucket NAME --key KEY OUTFILE",
+}
+
+
 def parse_service_call(service: str, tokens: list[Token]) -> ServiceCall | LabCall:
     """Parse `OPERATION --option value …` for `service`."""
     table = operation_table(service)
@@ -101,6 +114,11 @@ def parse_service_call(service: str, tokens: list[Token]) -> ServiceCall | LabCa
     if cli_op == "help":
         return LabCall("help", [service])
     operation = table.get(cli_op)
+    if operation is None and service == "s3" and cli_op in _S3_HIGH_LEVEL:
+        raise CommandError(
+            f"Invalid choice: '{cli_op}' is one of the AWS CLI's high-level `aws s3` commands, which"
+            f" the lab does not emulate; s3 speaks the s3api operations — try: {_S3_HIGH_LEVEL[cli_op]}"
+        )
     if operation is None:
         raise CommandError(
             f"Invalid choice: '{cli_op}' is not an operation of {service}{suggest(cli_op, table)}"
@@ -158,12 +176,21 @@ def parse_service_call(service: str, tokens: list[Token]) -> ServiceCall | LabCa
     try:
         if input_json is not None:
             params.update(_input_json(service, operation, input_json, call.binary_format))
-        for member, item in explicit.items():
+        # Nested options (dotted members) go last, into whatever their outer option gave.
+        for member, item in sorted(explicit.items(), key=lambda entry: "." in entry[0]):
             if isinstance(item, tuple):
                 argument, words = item
-                params[member] = convert_argument(argument, words, call.binary_format)
+                value = convert_argument(argument, words, call.binary_format)
             else:
-                params[member] = item
+                value = item
+            outer, dot, inner = member.partition(".")
+            if dot:  # an option the AWS CLI adds for a nested member, e.g. --zip-file
+                nested = params.setdefault(outer, {})
+                if not isinstance(nested, dict) or inner in nested:
+                    raise CommandError(f"{outer}.{inner} is given twice; keep one of the options")
+                nested[inner] = value
+            else:
+                params[member] = value
     except ArgumentError as error:
         raise CommandError(str(error)) from None
     missing = [

@@ -246,7 +246,12 @@ def _received_messages(value: dict) -> RenderableType | None:
         )
     for row in rows:
         table.add_row(*(row[i] for i in shown))
-    return table
+    # The table hides receipt handles (long and opaque), so say how to use one without seeing it.
+    hint = Text(
+        "delete with --receipt-handle ${Messages[0].ReceiptHandle} (--output json shows all)",
+        style="dim",
+    )
+    return Group(table, hint)
 
 
 def _sent_message(value: dict) -> RenderableType | None:

@@ -136,7 +136,8 @@ class Repl:
         if self.console.watching is not None:
             watching = f" │ watching {self.console.watching.resource or 'everything'}"
         status = (
-            f" ⏱ {clock_text(clock.now())[:19]} {state} │ {len(nodes)} resources │ "
+            f" ⏱ {clock_text(clock.now())[:19]} {state} │ {len(nodes)} "
+            f"resource{'' if len(nodes) == 1 else 's'} │ "
             f"{visible} visible · {in_flight} in flight{watching} │ Tab completes · Ctrl-D leaves"
         )
         parts = [("class:bottom-toolbar", status)]

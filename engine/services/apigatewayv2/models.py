@@ -66,6 +66,7 @@ class Integration:
     connection_type: str = "INTERNET"
     credentials_arn: str | None = None
     subtype: str | None = None  # first-class AWS integration, e.g. "SQS-SendMessage"
+    managed: bool = False  # made by quick create (ApiGatewayManaged)
 
     def describe(self) -> dict[str, Any]:
         """Boto3's Integration shape."""
@@ -75,7 +76,7 @@ class Integration:
             "ConnectionType": self.connection_type,
             "PayloadFormatVersion": self.payload_format,
             "TimeoutInMillis": self.timeout_ms,
-            "ApiGatewayManaged": False,
+            "ApiGatewayManaged": self.managed,
         }
         if self.uri:
             out["IntegrationUri"] = self.uri
@@ -112,6 +113,7 @@ class Route:
     operation_name: str | None = None
     route_response_selection_expression: str | None = None
     route_responses: dict[str, str] = field(default_factory=dict)  # RouteResponseId → key
+    managed: bool = False  # made by quick create (ApiGatewayManaged)
 
     @property
     def integration_id(self) -> str | None:
@@ -127,7 +129,7 @@ class Route:
             "RouteKey": self.key,
             "AuthorizationType": self.authorization_type,
             "ApiKeyRequired": self.api_key_required,
-            "ApiGatewayManaged": False,
+            "ApiGatewayManaged": self.managed,
         }
         if self.target:
             out["Target"] = self.target
@@ -255,6 +257,7 @@ class Stage:
     access_log_format: str | None = None
     tags: dict[str, str] = field(default_factory=dict)
     last_updated: datetime | None = None
+    managed: bool = False  # the `$default` stage quick create made (ApiGatewayManaged)
 
     def describe(self, protocol: str) -> dict[str, Any]:
         """Boto3's Stage shape."""
@@ -266,7 +269,7 @@ class Stage:
             "RouteSettings": {k: v.describe(protocol) for k, v in self.route_settings.items()},
             "StageVariables": dict(self.variables),
             "Tags": dict(self.tags),
-            "ApiGatewayManaged": False,
+            "ApiGatewayManaged": self.managed,
         }
         if protocol == "HTTP":
             out["AutoDeploy"] = self.auto_deploy

@@ -181,11 +181,12 @@ class ApiGatewayV2Service(Service):
             "POST" if is_lambda else "ANY",
             "2.0" if is_lambda else "1.0",
             30_000,
+            managed=True,
         )
         api.integrations[integration.id] = integration
-        route = Route(self.ids.hex(7), route_key, f"integrations/{integration.id}")
+        route = Route(self.ids.hex(7), route_key, f"integrations/{integration.id}", managed=True)
         api.routes[route.id] = route
-        stage = Stage("$default", self.clock.datetime(), auto_deploy=True)
+        stage = Stage("$default", self.clock.datetime(), auto_deploy=True, managed=True)
         api.stages[stage.name] = stage
         self._changed(api)
 

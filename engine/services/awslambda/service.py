@@ -149,6 +149,10 @@ class LambdaService(
         demo = demo_named(handler)
         if demo is not None:
             return None, demo.factory(self.engine), data
+        if not data and handler.startswith(DEMO_HANDLER_PREFIX):
+            # A lab-only handler: say which demos exist rather than AWS's generic complaint.
+            known = ", ".join(DEMO_HANDLER_PREFIX + name for name in DEMOS)
+            raise invalid(f"Pipework has no demo function {handler!r}; the demos are: {known}.")
         if not data:
             raise invalid("Please provide a source for function code.")
         return CodeBundle(data), None, data

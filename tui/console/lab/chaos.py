@@ -56,6 +56,9 @@ async def chaos(console: Console, args: list[str]) -> CommandResult:
             value=value,
             output=Text("Faults off" + (f" for {resource}." if resource else ".")),
         )
+    if len(rest) == 1 and rest[0] in FAULT_NAMES:
+        amount = "SECONDS" if rest[0] == "latency" else "RATE (0 to 1)"
+        return CommandResult.fail(f"usage: chaos {rest[0]} {amount} [--resource NAME]")
     if len(rest) != 2 or rest[0] not in FAULT_NAMES:
         from ..parser import suggest
 
@@ -64,6 +67,9 @@ async def chaos(console: Console, args: list[str]) -> CommandResult:
     name, raw_rate = rest
     try:
         rate = float(raw_rate)
+    except ValueError:
+        return CommandResult.fail(f"chaos: {name} needs a number, got '{raw_rate}'")
+    try:
         policy = faults.configure(resource or "*", **{name: rate})
     except ValueError as error:
         return CommandResult.fail(f"chaos: {error}")

@@ -81,9 +81,14 @@ async def clock_command(console: Console, args: list[str]) -> CommandResult:
             return CommandResult.fail("clock speed: choose a speed above 0 and at most 10000")
         clock.set_speed(speed)
         return _show(console)
+    if action == "advance":
+        return CommandResult.fail("usage: clock advance DURATION (e.g. 30s, 5m, 2h, 1d)")
+    if action == "speed":
+        return CommandResult.fail("usage: clock speed N (e.g. clock speed 10)")
     from ..parser import suggest
 
-    hint = suggest(action, ("show", "pause", "resume", "speed", "advance"))
+    actions = ("show", "pause", "resume", "speed", "advance")
+    hint = "" if action in actions else suggest(action, actions)
     return CommandResult.fail(f"usage: {USAGE}{hint}")
 
 

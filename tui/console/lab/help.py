@@ -13,7 +13,7 @@ from rich.text import Text
 from engine.model import operation_model, service_model
 from engine.services import SERVICE_MODULES
 
-from ..commands import GLOBAL_OPTIONS, arguments, operation_table, type_label
+from ..commands import GLOBAL_OPTIONS, SERVICE_ALIASES, arguments, operation_table, type_label
 from ..docs import first_sentence, html_to_text
 from ..result import CommandResult
 
@@ -111,7 +111,7 @@ async def help_command(console: Console, args: list[str]) -> CommandResult:
 
     if not args:
         return _overview(console)
-    name = args[0]
+    name = SERVICE_ALIASES.get(args[0], args[0])
     if name in console.commands and len(args) == 1:
         command = console.commands[name]
         return CommandResult(

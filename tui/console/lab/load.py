@@ -150,7 +150,12 @@ async def load(console: Console, args: list[str]) -> CommandResult:
         return _status(console)
     try:
         options = _parser().parse_args(args)
-        rate = float(options.rate.removesuffix("/s"))
+        try:
+            rate = float(options.rate.removesuffix("/s"))
+        except ValueError:
+            raise ValueError(
+                f"--rate expects messages per second, e.g. 20/s (got '{options.rate}')"
+            ) from None
         if not 0 < rate <= 10_000 or rate != rate:
             raise ValueError("--rate must be above 0 and at most 10000 per second")
         if options.count is not None and options.duration is not None:
@@ -164,7 +169,13 @@ async def load(console: Console, args: list[str]) -> CommandResult:
         if options.payload != DEFAULT_TEMPLATE:
             json_check = fill_template(options.payload, 1, "t", "u", 0.5)
             if options.payload.lstrip().startswith(("{", "[")):
-                json.loads(json_check)
+                try:
+                    json.loads(json_check)
+                except ValueError as error:
+                    raise ValueError(
+                        f"--payload is not valid JSON once {{n}}, {{time}}, {{uuid}} and "
+                        f"{{random}} are filled in ({error})"
+                    ) from None
     except ValueError as error:
         return CommandResult.fail(f"load: {error} — usage: {USAGE}")
     node = console.engine.topology().node(options.target)

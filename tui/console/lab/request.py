@@ -18,24 +18,25 @@ if TYPE_CHECKING:
 
 USAGE = (
     "usage: request METHOD URL [-H 'Name: value']... [-d BODY] — URL is an invoke URL "
-    "(https://ID.execute-api.REGION.amazonaws.com/STAGE/path) or API/STAGE/path with the API's name or id"
+    "(https://ID.execute-api.REGION.amazonaws.com/STAGE/path) or API/STAGE/path with the API's name or id; "
+    "a $default stage needs no STAGE"
 )
-_INVOKE_URL = re.compile(r"^https?://([a-z0-9]+)\.execute-api\.[^/]+/([^/]+)(/[^?]*)?(\?.*)?$")
+_INVOKE_HOST = re.compile(r"^https?://([a-z0-9]+)\.execute-api\.[^/?]+")
 _METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}
 
 
 def _target(console: Console, url: str) -> tuple[str, Any, str, str, str] | None:
     """(service name, service, api id, stage, path?query) for an invoke URL or API/STAGE/path."""
-    match = _INVOKE_URL.match(url)
+    match = _INVOKE_HOST.match(url)
     if match:
-        api_ref, stage = match.group(1), match.group(2)
-        path = (match.group(3) or "/") + (match.group(4) or "")
+        api_ref, rest = match.group(1), url[match.end() :]
     else:
-        parts = url.lstrip("/").split("/", 2)
-        if len(parts) < 2:
+        api_ref, slash, rest = url.lstrip("/").partition("/")
+        if not slash:
             return None
-        api_ref, stage = parts[0], parts[1]
-        path = "/" + (parts[2] if len(parts) > 2 else "")
+    rest, question, query = rest.partition("?")
+    query = question + query
+    stage, _, tail = rest.lstrip("/").partition("/")
     for name in ("apigateway", "apigatewayv2"):
         if name not in console.services:
             continue
@@ -43,7 +44,11 @@ def _target(console: Console, url: str) -> tuple[str, Any, str, str, str] | None
         apis = getattr(service, "apis", {})
         for api_id, api in apis.items():
             if api_ref in (api_id, getattr(api, "name", None)):
-                return name, service, api_id, stage, path
+                stages = getattr(api, "stages", {})
+                if stage not in stages and "$default" in stages:
+                    # A `$default` stage is served at the URL's root: no stage segment.
+                    return name, service, api_id, "$default", "/" + rest.lstrip("/") + query
+                return name, service, api_id, stage, "/" + tail + query
     return None
 
 
