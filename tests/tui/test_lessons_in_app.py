@@ -146,9 +146,9 @@ async def test_f2_opens_the_lessons_screen_with_progress(app: PipeworkApp) -> No
         table = app.screen.query_one(DataTable)
         assert table.row_count == len(app.lessons.catalogue.lessons)
         assert table.cursor_row == 1  # resume: the cursor is on the lesson in hand
-        progress = str(table.get_row_at(1)[2])
+        progress = str(table.get_row_at(1)[1])
         assert "1/5" in progress and "resume" in progress
-        assert str(table.get_row_at(0)[2]) == "new"
+        assert str(table.get_row_at(0)[1]) == "new"
 
 
 async def test_enter_on_the_lessons_screen_starts_that_lesson(app: PipeworkApp) -> None:
@@ -162,6 +162,8 @@ async def test_enter_on_the_lessons_screen_starts_that_lesson(app: PipeworkApp) 
         assert not isinstance(app.screen, LessonsScreen)
         assert app.lessons.lesson.number == 3
         assert app.screen.query_one(LessonPanel).lesson.title.startswith("Lesson 3")
+        # What the learner types next goes to the command bar, not to the flow map's keys.
+        assert app.focused is app.screen.query_one("#command")
 
 
 async def test_escape_closes_the_lessons_screen_without_starting(app: PipeworkApp) -> None:
@@ -228,3 +230,23 @@ async def test_a_lab_opened_mid_lesson_tells_how_to_resume(data_dir: Path) -> No
         app.action_lessons()
         await pilot.pause()
         assert app.screen.query_one(DataTable).cursor_row == 1
+
+
+async def test_a_finished_lesson_is_not_offered_for_resuming(data_dir: Path) -> None:
+    progress = {"current": 2, "lessons": {"2": {"done_steps": ["create"], "completed": True}}}
+    (data_dir / "lessons.json").write_text(json.dumps(progress), encoding="utf-8")
+    app = PipeworkApp(history_file=data_dir / "history")
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        assert not any("Lesson 2" in str(n.message) for n in app._notifications)
+
+
+async def test_the_lessons_screen_shows_progress_at_80_by_24(app: PipeworkApp) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _run(pilot, app, "lesson start 2")
+        app.action_lessons()
+        await pilot.pause()
+        table = app.screen.query_one(DataTable)
+        progress_column = table.ordered_columns[1]
+        assert str(progress_column.label) == "progress"
+        assert progress_column.get_render_width(table) < 40  # left of the long titles

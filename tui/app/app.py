@@ -413,7 +413,7 @@ class PipeworkApp(App[int]):
             return  # virtual-clock apps are tests and screenshots: no state from the data dir
         number = self.lessons.progress.current
         lesson = self.lessons.catalogue.get(number) if number is not None else None
-        if lesson is not None:
+        if lesson is not None and not self.lessons.progress.of(lesson.number).completed:
             self.notify(
                 f"Lesson {lesson.number} ({lesson.title}) is in progress: F2, then Enter, resumes it.",
                 title="Lessons",
@@ -427,6 +427,9 @@ class PipeworkApp(App[int]):
     def start_lesson(self, number: int) -> None:
         """Start (or resume) lesson `number` as if `lesson start N` were typed."""
         self.run_command(f"lesson start {number}")
+        if isinstance(self.screen, LabScreen):
+            # The learner's next move is a command: give the bar the keys.
+            self.screen.query_one("#command").focus()
 
     def action_lesson_hint(self) -> None:
         """Reveal the next hint of the current lesson step."""

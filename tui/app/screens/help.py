@@ -12,7 +12,7 @@ HELP_TEXT = """\
 # Pipework
 
 The lab runs emulated AWS services in this process. The **flow map** shows every resource and
-how messages travel between them; the **panel** on the right details the selected resource;
+how messages travel between them; the **panel** beside the map (when the window is wide enough) details the selected resource;
 the **events** tab is the live trace; the **command bar** speaks the AWS CLI's language.
 
 ## Flow map

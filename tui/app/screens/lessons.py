@@ -42,16 +42,17 @@ class LessonsScreen(ModalScreen[int | None]):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
+        # Progress comes before the (long) title so a narrow window still shows it.
         table.add_column("#", key="number")
-        table.add_column("lesson", key="title")
         table.add_column("progress", key="progress")
+        table.add_column("lesson", key="title")
         for row in self.rows:
             progress = Text(row.progress, PROGRESS_STYLES.get(row.progress, "yellow"))
             if row.current:
                 progress.append("  ◀ resume", "bold cyan")
-            table.add_row(str(row.number), row.title, progress, key=str(row.number))
+            table.add_row(str(row.number), progress, row.title, key=str(row.number))
         for problem in self.problems:
-            table.add_row("!", Text(problem, "red"), "", key=f"problem:{problem}")
+            table.add_row("!", "", Text(problem, "red"), key=f"problem:{problem}")
         numbers = [row.number for row in self.rows]
         if self.resume in numbers:
             table.move_cursor(row=numbers.index(self.resume))

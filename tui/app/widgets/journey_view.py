@@ -42,7 +42,11 @@ def render_journey(ident: str, events: list[TraceEvent]) -> RenderableType:
         Text.assemble(
             ("Journey of ", "dim"),
             (ident, "bold"),
-            (f"  ·  {len(events)} hops across {' → '.join(services)}", "dim"),
+            (
+                f"  ·  {len(events)} hop{'' if len(events) == 1 else 's'} "
+                f"across {' → '.join(services)}",
+                "dim",
+            ),
         ),
         Text(""),
     ]
