@@ -78,11 +78,11 @@ class TransformContext:
     ingestion_time: str
 
 
-def _quoted_positions(template: str) -> list[bool]:
-    """For each placeholder match, whether it sits inside a JSON string."""
+def quoted_positions(template: str, placeholder: re.Pattern[str] = _PLACEHOLDER) -> list[bool]:
+    """For each `placeholder` match, whether it sits inside a JSON string of the template."""
     inside: list[bool] = []
     in_string = escaped = False
-    matches = {m.start(): m.end() for m in _PLACEHOLDER.finditer(template)}
+    matches = {m.start(): m.end() for m in placeholder.finditer(template)}
     index = 0
     while index < len(template):
         end = matches.get(index)
@@ -137,7 +137,7 @@ def render_template(
     values.setdefault("aws.events.event", summary)
     values.setdefault("aws.events.event.json", event)
     json_template = template.lstrip()[:1] in ("{", "[")
-    quoted = iter(_quoted_positions(template))
+    quoted = iter(quoted_positions(template))
 
     def substitute(match: re.Match[str]) -> str:
         value = values.get(match.group(1), _MISSING)

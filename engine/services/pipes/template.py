@@ -12,7 +12,7 @@ import json
 import re
 from typing import Any
 
-from engine.services.events.transform import resolve_path
+from engine.services.events.transform import compact, quoted_positions, resolve_path
 
 from .records import filter_view
 
@@ -25,7 +25,9 @@ def render(template: str, event: Any, reserved: dict[str, Any]) -> str:
     document = filter_view(event) if isinstance(event, dict) else event
     # A template that is not a JSON object or array is plain text: values go in as text.
     text_template = template.lstrip()[:1] not in ("{", "[")
-    values = iter([True] * template.count("<") if text_template else _quoted(template))
+    values = iter(
+        [True] * template.count("<") if text_template else quoted_positions(template, _PLACEHOLDER)
+    )
 
     def substitute(match: re.Match[str]) -> str:
         name = match.group(1)
@@ -37,7 +39,7 @@ def render(template: str, event: Any, reserved: dict[str, Any]) -> str:
             if text_template and isinstance(value, str):
                 return value  # plain text needs no JSON escaping
             return _as_text(value)
-        return "null" if value is _MISSING or _is_missing(value) else _compact(value)
+        return "null" if value is _MISSING or _is_missing(value) else compact(value)
 
     return _PLACEHOLDER.sub(substitute, template)
 
@@ -52,34 +54,4 @@ def _as_text(value: Any) -> str:
         return ""
     if isinstance(value, str):
         return json.dumps(value, ensure_ascii=False)[1:-1]
-    return _compact(value).replace('"', '\\"')
-
-
-def _compact(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-
-
-def _quoted(template: str) -> list[bool]:
-    """For each placeholder, whether it sits inside a JSON string of the template."""
-    starts = {m.start(): m.end() for m in _PLACEHOLDER.finditer(template)}
-    inside: list[bool] = []
-    in_string = escaped = False
-    index = 0
-    while index < len(template):
-        end = starts.get(index)
-        if end is not None:
-            inside.append(in_string)
-            index = end
-            continue
-        char = template[index]
-        if in_string:
-            if escaped:
-                escaped = False
-            elif char == "\\":
-                escaped = True
-            elif char == '"':
-                in_string = False
-        elif char == '"':
-            in_string = True
-        index += 1
-    return inside
+    return compact(value).replace('"', '\\"')
