@@ -89,15 +89,7 @@ class ItemOperations:
         result: dict[str, Any] = {}
         if returns == "ALL_OLD" and old is not None:
             result["Attributes"] = copy_item(old)
-        consumed = capacity(
-            table, write_units(old_size, size), params.get("ReturnConsumedCapacity"), write=True
-        )
-        if consumed:
-            result["ConsumedCapacity"] = consumed
-        metrics = collection_metrics(table, item, params)
-        if metrics:
-            result["ItemCollectionMetrics"] = metrics
-        return result
+        return _with_write_metadata(result, table, write_units(old_size, size), item, params)
 
     def get_item(self: DynamoDbService, params: dict[str, Any]) -> dict[str, Any]:
         """GetItem: one item by primary key, optionally projected."""
@@ -155,15 +147,7 @@ class ItemOperations:
             shown = project(new, paths)
         if shown:
             result["Attributes"] = copy_item(shown)
-        consumed = capacity(
-            table, write_units(old_size, size), params.get("ReturnConsumedCapacity"), write=True
-        )
-        if consumed:
-            result["ConsumedCapacity"] = consumed
-        metrics = collection_metrics(table, key, params)
-        if metrics:
-            result["ItemCollectionMetrics"] = metrics
-        return result
+        return _with_write_metadata(result, table, write_units(old_size, size), key, params)
 
     def delete_item(self: DynamoDbService, params: dict[str, Any]) -> dict[str, Any]:
         """DeleteItem: remove an item by key, optionally under a condition."""
@@ -180,15 +164,7 @@ class ItemOperations:
         result: dict[str, Any] = {}
         if returns == "ALL_OLD" and old is not None:
             result["Attributes"] = copy_item(old)
-        consumed = capacity(
-            table, write_units(old_size), params.get("ReturnConsumedCapacity"), write=True
-        )
-        if consumed:
-            result["ConsumedCapacity"] = consumed
-        metrics = collection_metrics(table, key, params)
-        if metrics:
-            result["ItemCollectionMetrics"] = metrics
-        return result
+        return _with_write_metadata(result, table, write_units(old_size), key, params)
 
     def _check_condition(
         self: DynamoDbService, expressions: Expressions, old: Item | None, params: dict[str, Any]
@@ -197,3 +173,16 @@ class ItemOperations:
             return
         if not evaluate(old or {}, expressions.condition):
             raise condition_failed(old, params.get("ReturnValuesOnConditionCheckFailure"))
+
+
+def _with_write_metadata(
+    result: dict[str, Any], table: Any, units: Any, key: dict, params: dict[str, Any]
+) -> dict[str, Any]:
+    """Add ConsumedCapacity and ItemCollectionMetrics to a write's result when asked for."""
+    consumed = capacity(table, units, params.get("ReturnConsumedCapacity"), write=True)
+    if consumed:
+        result["ConsumedCapacity"] = consumed
+    metrics = collection_metrics(table, key, params)
+    if metrics:
+        result["ItemCollectionMetrics"] = metrics
+    return result
