@@ -690,24 +690,24 @@ class Pipeline:
     def _integration_headers(
         self, context: RequestContext, integration: Integration
     ) -> dict[str, str]:
-        headers: dict[str, str] = {}
-        for target, source in integration.request_parameters.items():
-            if target.startswith("integration.request.header."):
-                value = self._parameter_value(context, source)
-                if value is not None:
-                    headers[target[len("integration.request.header.") :]] = value
-        return headers
+        return self._mapped_parameters(context, integration, "integration.request.header.")
 
     def _integration_query(
         self, context: RequestContext, integration: Integration
     ) -> dict[str, str]:
-        query: dict[str, str] = {}
+        return self._mapped_parameters(context, integration, "integration.request.querystring.")
+
+    def _mapped_parameters(
+        self, context: RequestContext, integration: Integration, prefix: str
+    ) -> dict[str, str]:
+        """The integration request parameters under `prefix`, with their values for this request."""
+        mapped: dict[str, str] = {}
         for target, source in integration.request_parameters.items():
-            if target.startswith("integration.request.querystring."):
+            if target.startswith(prefix):
                 value = self._parameter_value(context, source)
                 if value is not None:
-                    query[target[len("integration.request.querystring.") :]] = value
-        return query
+                    mapped[target[len(prefix) :]] = value
+        return mapped
 
     def _parameter_value(self, context: RequestContext, source: str) -> str | None:
         static = _STATIC_VALUE.match(source)
