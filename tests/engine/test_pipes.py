@@ -93,6 +93,48 @@ async def test_lambda_enrichment_replaces_the_events(eng: Engine, clock: Virtual
     assert json.loads(body)["upper"] == "HELLO"
 
 
+async def test_api_destination_enrichment_replaces_the_events(
+    eng: Engine, clock: VirtualClock
+) -> None:
+    events = eng.client("events")
+    connection = await events.create_connection(
+        Name="conn",
+        AuthorizationType="API_KEY",
+        AuthParameters={"ApiKeyAuthParameters": {"ApiKeyName": "x-api-key", "ApiKeyValue": "k"}},
+    )
+    destination = await events.create_api_destination(
+        Name="enricher",
+        ConnectionArn=connection["ConnectionArn"],
+        InvocationEndpoint="https://enrich.example.com/*",
+        HttpMethod="POST",
+    )
+    calls: list[Any] = []
+
+    def answer(request: Any) -> tuple[int, list]:
+        calls.append(request)
+        batch = json.loads(request.body)
+        return 200, [{"customer": "ada", "body": e["body"]} for e in batch]
+
+    eng.service("events").http.register("https://enrich.example.com/", answer)
+    source, target, _ = await _pipe(
+        eng,
+        Enrichment=destination["ApiDestinationArn"],
+        EnrichmentParameters={"HttpParameters": {"PathParameterValues": ["orders"]}},
+    )
+    await eng.client("sqs").send_message(QueueUrl=source, MessageBody="hello")
+    await clock.settle()
+    (body,) = await _bodies(eng, target)
+    assert json.loads(body) == {"customer": "ada", "body": "hello"}
+    assert calls[0].url == "https://enrich.example.com/orders"
+    assert calls[0].headers["x-api-key"] == "k"
+
+
+async def test_an_event_bus_is_not_an_enrichment(eng: Engine) -> None:
+    with pytest.raises(ServiceError) as caught:
+        await _pipe(eng, Enrichment="arn:aws:events:us-east-1:123456789012:event-bus/default")
+    assert caught.value.code == "ValidationException"
+
+
 async def test_lambda_target_receives_the_batch(eng: Engine, clock: VirtualClock) -> None:
     batches: list[list] = []
     function = eng.register_function("sink", lambda events, context: batches.append(events))

@@ -13,7 +13,7 @@ import inspect
 import json
 import re
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -47,7 +47,8 @@ class HttpRequest:
     body: str
 
 
-Handler = Callable[[HttpRequest], int | Awaitable[int] | None]
+#: A lab endpoint answers with a status, a (status, body) pair, or None (200, no body).
+Handler = Callable[[HttpRequest], Any]
 
 
 class LabHttp:
@@ -67,14 +68,23 @@ class LabHttp:
 
     async def send(self, request: HttpRequest) -> int:
         """The endpoint's status code for `request`, or 0 when nothing answers."""
+        return (await self.exchange(request))[0]
+
+    async def exchange(self, request: HttpRequest) -> tuple[int, str]:
+        """The endpoint's status and body for `request`; (0, "") when nothing answers."""
         self.requests.append(request)
         matches = [prefix for prefix in self._handlers if request.url.startswith(prefix)]
         if not matches:
-            return 0
+            return 0, ""
         result = self._handlers[max(matches, key=len)](request)
         if inspect.isawaitable(result):
             result = await result
-        return 200 if result is None else int(result)
+        if result is None:
+            return 200, ""
+        if isinstance(result, tuple):
+            status, body = result
+            return int(status), body if isinstance(body, str) else json.dumps(body)
+        return int(result), ""
 
 
 @dataclass(slots=True)
@@ -456,6 +466,12 @@ class ApiDestinationOperations:
 
     async def invoke_api_destination(self: EventsService, arn: str, envelope: Envelope) -> int:
         """Send one HTTP request for a rule target; returns the status or raises ServiceError."""
+        return (await self.call_api_destination(arn, envelope))[0]
+
+    async def call_api_destination(
+        self: EventsService, arn: str, envelope: Envelope
+    ) -> tuple[int, str]:
+        """Send one HTTP request to an API destination; its status and body, or ServiceError."""
         destination = next((d for d in self.api_destinations.values() if d.arn == arn), None)
         if destination is None:
             raise not_found(f"Api destination {arn} does not exist.")
@@ -481,11 +497,11 @@ class ApiDestinationOperations:
         headers.update(parameters.get("HeaderParameters", {}))
         headers.update(_auth_headers(connection))
         body = envelope.body if isinstance(envelope.body, str) else str(envelope.body)
-        status = await self.http.send(
+        status, answer = await self.http.exchange(
             HttpRequest(self.clock.now(), destination.method, url, headers, body)
         )
         if 200 <= status < 300:
-            return status
+            return status, answer
         if status == 0:
             raise ServiceError("ApiDestinationUnreachable", f"No lab endpoint answers {url}.")
         if status == 429 or status >= 500:

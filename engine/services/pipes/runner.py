@@ -113,7 +113,19 @@ class Pipeline:
             trace_id=trace_id,
             options={"invocation_type": "RequestResponse", "sync": True},
         )
-        result = await self.engine.fabric.deliver(pipe.enrichment, envelope)
+        if owner == "events":
+            # An API destination: the batch is the request body, the response body the result.
+            http = (pipe.enrichment_parameters or {}).get("HttpParameters") or {}
+            envelope.options["http_parameters"] = http
+            _, answer = await self.engine.service("events").call_api_destination(
+                pipe.enrichment, envelope
+            )
+            try:
+                result = json.loads(answer) if answer else None
+            except ValueError:
+                result = answer
+        else:
+            result = await self.engine.fabric.deliver(pipe.enrichment, envelope)
         if owner == "stepfunctions":
             if not isinstance(result, dict) or result.get("status") != "SUCCEEDED":
                 status = result.get("status") if isinstance(result, dict) else result

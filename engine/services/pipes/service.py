@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 _NAME = re.compile(r"[\.\-_A-Za-z0-9]+")
 #: Services a pipe can enrich with in the lab (API destinations are left out).
-ENRICHMENT_OWNERS = frozenset({"lambda", "stepfunctions"})
+ENRICHMENT_OWNERS = frozenset({"lambda", "stepfunctions", "events"})
 TARGET_OWNERS = frozenset(
     {"sqs", "sns", "events", "lambda", "stepfunctions", "kinesis", "firehose"}
 )
@@ -284,10 +284,12 @@ class PipesService(Service):
         if not enrichment:
             return
         owner = owner_of(enrichment)
-        if owner not in ENRICHMENT_OWNERS:
+        if owner not in ENRICHMENT_OWNERS or (
+            owner == "events" and ":api-destination/" not in enrichment
+        ):
             raise _validation(
-                f"Enrichment {enrichment} is not supported: use a Lambda function or a Step "
-                "Functions state machine."
+                f"Enrichment {enrichment} is not supported: use a Lambda function, a Step "
+                "Functions state machine or an API destination."
             )
         if not self._exists(owner, enrichment):
             raise _validation(f"Enrichment {enrichment} does not exist.")
