@@ -275,3 +275,18 @@ async def test_chaos_rate_that_is_not_a_number_says_so(run) -> None:  # type: ig
 async def test_clock_known_action_with_extra_words_suggests_nothing(run) -> None:  # type: ignore[no-untyped-def]
     result = await run("clock show extra")
     assert not result.ok and "did you mean" not in result.error
+
+
+async def test_chaos_on_an_unknown_resource_says_so(run) -> None:  # type: ignore[no-untyped-def]
+    from rich.console import Console as RichConsole
+
+    def shown(result) -> str:  # type: ignore[no-untyped-def]
+        screen = RichConsole(width=200, record=True)
+        screen.print(result.output)
+        return screen.export_text()
+
+    await run("sqs create-queue --queue-name orders")
+    assert "no resource named" not in shown(await run("chaos duplicate 0.5 --resource orders"))
+    typo = await run("chaos duplicate 0.5 --resource ordres")
+    assert typo.ok and "no resource named ordres yet" in shown(typo)
+    assert "no resource named" not in shown(await run("chaos duplicate 0.5 --resource 'ord*'"))

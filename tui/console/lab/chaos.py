@@ -75,11 +75,18 @@ async def chaos(console: Console, args: list[str]) -> CommandResult:
         return CommandResult.fail(f"chaos: {error}")
     value = {"resource": resource or "*", **policy.as_dict()}
     unit = "s" if name == "latency" else ""
-    return CommandResult(
-        ok=True,
-        value=value,
-        output=Text(f"chaos: {name} {rate:g}{unit} on {resource or 'every resource'}"),
-    )
+    text = Text(f"chaos: {name} {rate:g}{unit} on {resource or 'every resource'}")
+    if resource and not any(c in resource for c in "*?[") and not _exists(console, resource):
+        # Setting faults before creating the resource is fine; a typo should not go unnoticed.
+        text.append(
+            f"\n(no resource named {resource} yet: the fault applies once it exists)", "dim"
+        )
+    return CommandResult(ok=True, value=value, output=text)
+
+
+def _exists(console: Console, resource: str) -> bool:
+    nodes = console.engine.topology().nodes
+    return any(resource in (node.name, node.id) for node in nodes)
 
 
 def register(console: Console) -> None:
