@@ -186,20 +186,17 @@ class PipesService(Service):
         return result
 
     def start_pipe(self, params: dict) -> dict:
-        pipe = self._require(params["Name"])
-        pipe.desired_state = "RUNNING"
-        if pipe.current_state != "RUNNING":
-            pipe.current_state = "STARTING"
-        pipe.modified = self.clock.now()
-        result = self._summary(pipe)
-        self._settle_state(pipe)
-        return result
+        return self._change_state(params["Name"], "RUNNING", "STARTING")
 
     def stop_pipe(self, params: dict) -> dict:
-        pipe = self._require(params["Name"])
-        pipe.desired_state = "STOPPED"
-        if pipe.current_state != "STOPPED":
-            pipe.current_state = "STOPPING"
+        return self._change_state(params["Name"], "STOPPED", "STOPPING")
+
+    def _change_state(self, name: str, desired: str, transitional: str) -> dict:
+        """StartPipe/StopPipe: report the transitional state, then settle into `desired`."""
+        pipe = self._require(name)
+        pipe.desired_state = desired
+        if pipe.current_state != desired:
+            pipe.current_state = transitional
         pipe.modified = self.clock.now()
         result = self._summary(pipe)
         self._settle_state(pipe)
