@@ -13,6 +13,7 @@ from .clock import Clock, RealClock
 from .fabric import Fabric
 from .faults import FaultInjector
 from .ids import Ids
+from .listeners import Listeners
 from .service import Service
 from .services import SERVICE_MODULES
 from .topology import Topology
@@ -46,6 +47,8 @@ class Engine:
         self.trace = TraceBus(self.clock)
         self.faults = FaultInjector(seed)
         self.fabric = Fabric(self)
+        #: Loopback protocol listeners (Kafka, AMQP, STOMP, MQTT, GraphQL …) owned by resources.
+        self.listeners = Listeners(self)
         #: Lab-wide switches a front end or lesson can flip (e.g. "kinesis.enforce_limits").
         self.settings: dict[str, Any] = {}
         self._services: dict[str, Service] = {}
@@ -67,6 +70,7 @@ class Engine:
         self._closed = True
         for service in list(self._services.values()):
             await service.close()
+        await self.listeners.close_all()
         for task in list(self._tasks):
             task.cancel()
         if self._tasks:
@@ -84,6 +88,7 @@ class Engine:
         self._clients.clear()
         for service in services:
             await service.close()
+        await self.listeners.close_all()
         tasks = list(self._tasks)
         for task in tasks:
             task.cancel()
