@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import heapq
 import time
+import weakref
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -17,23 +18,52 @@ DEFAULT_EPOCH = 1_767_225_600.0
 
 
 class Timer:
-    """A callback due at `when` on a clock; `cancel()` stops it firing."""
+    """A callback due at `when` on a clock; `cancel()` stops it firing and releases what it holds."""
 
-    __slots__ = ("when", "seq", "callback", "args", "cancelled")
+    __slots__ = ("when", "seq", "callback", "args", "cancelled", "_clock", "__weakref__")
 
-    def __init__(self, when: float, seq: int, callback: Callable[..., Any], args: tuple) -> None:
+    def __init__(
+        self, when: float, seq: int, callback: Callable[..., Any], args: tuple, clock: Clock
+    ) -> None:
         self.when = when
         self.seq = seq
         self.callback = callback
         self.args = args
         self.cancelled = False
+        self._clock: Clock | None = clock  # set while the timer waits in its clock's heap
 
     def cancel(self) -> None:
-        """Stop this timer from firing."""
+        """Stop this timer from firing; its callback and arguments are released at once."""
+        if self.cancelled:
+            return
         self.cancelled = True
+        # A cancelled timer may sit in the heap until its deadline (days, for retention):
+        # dropping the callback now is what lets a deleted queue and its messages be freed.
+        self.callback = _noop
+        self.args = ()
+        clock, self._clock = self._clock, None
+        if clock is not None:
+            clock._timer_cancelled()
+
+    def _take(self) -> tuple[Callable[..., Any], tuple]:
+        """Mark this timer fired and hand over its callback and arguments."""
+        callback, args = self.callback, self.args
+        self.cancelled = True
+        self.callback = _noop
+        self.args = ()
+        self._clock = None
+        return callback, args
 
     def __lt__(self, other: Timer) -> bool:
         return (self.when, self.seq) < (other.when, other.seq)
+
+
+def _noop(*_args: Any) -> None:
+    """What a fired or cancelled timer holds instead of its callback."""
+
+
+#: Compact a clock's heap once this many cancelled timers wait in it (and they outnumber the live).
+COMPACT_AFTER = 256
 
 
 class Clock(ABC):
@@ -42,6 +72,7 @@ class Clock(ABC):
     def __init__(self) -> None:
         self._timers: list[Timer] = []
         self._seq = 0
+        self._cancelled_in_heap = 0
 
     # -- reading time -------------------------------------------------------------
     @abstractmethod
@@ -70,7 +101,7 @@ class Clock(ABC):
     def call_at(self, when: float, callback: Callable[..., Any], *args: Any) -> Timer:
         """Run `callback(*args)` when simulated time reaches `when`."""
         self._seq += 1
-        timer = Timer(when, self._seq, callback, args)
+        timer = Timer(when, self._seq, callback, args, self)
         heapq.heappush(self._timers, timer)
         if self._timers[0] is timer:
             self._earliest_changed()
@@ -120,24 +151,42 @@ class Clock(ABC):
 
     def next_deadline(self) -> float | None:
         """The time of the earliest pending timer, or None."""
-        while self._timers and self._timers[0].cancelled:
-            heapq.heappop(self._timers)
+        self._drop_cancelled_head()
         return self._timers[0].when if self._timers else None
 
     def pending_timers(self) -> int:
-        """How many timers are waiting (cancelled ones included until they surface)."""
-        return len(self._timers)
+        """How many timers are waiting to fire (cancelled ones are not counted)."""
+        return len(self._timers) - self._cancelled_in_heap
+
+    def _timer_cancelled(self) -> None:
+        """A timer in the heap was cancelled: compact once the dead outnumber the live."""
+        self._cancelled_in_heap += 1
+        dead = self._cancelled_in_heap
+        if dead >= COMPACT_AFTER and dead * 2 > len(self._timers):
+            self._timers = [timer for timer in self._timers if not timer.cancelled]
+            heapq.heapify(self._timers)
+            self._cancelled_in_heap = 0
+
+    def _drop_cancelled_head(self) -> None:
+        timers = self._timers
+        while timers and timers[0].cancelled:
+            heapq.heappop(timers)
+            self._cancelled_in_heap -= 1
+
+    def _pop_due(self, until: float) -> Timer | None:
+        """Remove and return the earliest live timer due at or before `until`, if any."""
+        self._drop_cancelled_head()
+        timers = self._timers
+        if timers and timers[0].when <= until:
+            return heapq.heappop(timers)
+        return None
 
     def _fire_due(self, until: float) -> int:
         """Fire every timer due at or before `until`; returns how many fired."""
         fired = 0
-        timers = self._timers
-        while timers and timers[0].when <= until:
-            timer = heapq.heappop(timers)
-            if timer.cancelled:
-                continue
-            timer.cancelled = True
-            timer.callback(*timer.args)
+        while (timer := self._pop_due(until)) is not None:
+            callback, args = timer._take()
+            callback(*args)
             fired += 1
         return fired
 
@@ -208,16 +257,10 @@ class VirtualClock(Clock):
 
     async def _advance_to(self, when: float) -> None:
         await settle()
-        timers = self._timers
-        while True:
-            while timers and timers[0].cancelled:
-                heapq.heappop(timers)
-            if not timers or timers[0].when > when:
-                break
-            timer = heapq.heappop(timers)
+        while (timer := self._pop_due(when)) is not None:
             self._now = max(self._now, timer.when)
-            timer.cancelled = True
-            timer.callback(*timer.args)
+            callback, args = timer._take()
+            callback(*args)
             await settle()
         self._now = max(self._now, when)
         await settle()
@@ -254,6 +297,41 @@ class VirtualClock(Clock):
             done, _ = await asyncio.wait({task}, timeout=0.01)
             if done:
                 return task.result()
+
+
+class ServiceClock:
+    """A service's view of the lab clock: the same time, and `release()` cancels the timers it set.
+
+    Engine.reset() and close() release each service's clock, so a dropped service's timers (a
+    disabled stream's 24-hour expiry, a schedule's next tick) cannot keep it alive in the heap.
+    """
+
+    def __init__(self, clock: Clock) -> None:
+        self.base = clock
+        # Bound once: reading the time through the view costs what reading the clock costs.
+        self.now = clock.now
+        self.now_ms = clock.now_ms
+        self.datetime = clock.datetime
+        self._timers: weakref.WeakSet[Timer] = weakref.WeakSet()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.base, name)
+
+    def call_at(self, when: float, callback: Callable[..., Any], *args: Any) -> Timer:
+        """`Clock.call_at`, remembered until it fires or is cancelled."""
+        timer = self.base.call_at(when, callback, *args)
+        self._timers.add(timer)
+        return timer
+
+    def call_later(self, delay: float, callback: Callable[..., Any], *args: Any) -> Timer:
+        """`Clock.call_later`, remembered until it fires or is cancelled."""
+        return self.call_at(self.base.now() + max(0.0, delay), callback, *args)
+
+    def release(self) -> None:
+        """Cancel every timer this service set that has not fired yet."""
+        for timer in list(self._timers):
+            timer.cancel()
+        self._timers = weakref.WeakSet()
 
 
 class RealClock(Clock):

@@ -70,6 +70,7 @@ class Engine:
         self._closed = True
         for service in list(self._services.values()):
             await service.close()
+            service.clock.release()
         await self.listeners.close_all()
         for task in list(self._tasks):
             task.cancel()
@@ -88,6 +89,7 @@ class Engine:
         self._clients.clear()
         for service in services:
             await service.close()
+            service.clock.release()
         await self.listeners.close_all()
         tasks = list(self._tasks)
         for task in tasks:
@@ -149,6 +151,17 @@ class Engine:
         return self.service("lambda").register_function(name, handler, **config)
 
     # -- views -------------------------------------------------------------------------------
+    def holdings(self) -> dict[str, int]:
+        """What the lab holds right now: each service's resources and data, timers, tasks, listeners."""
+        totals: dict[str, int] = {}
+        for service in self._services.values():
+            for kind, count in service.holdings().items():
+                totals[kind] = totals.get(kind, 0) + count
+        totals["timers"] = self.clock.pending_timers()
+        totals["background tasks"] = len(self._tasks)
+        totals["listeners"] = len(self.listeners.all())
+        return totals
+
     def topology(self) -> Topology:
         """Every resource and connection in the lab right now."""
         topology = Topology()

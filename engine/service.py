@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from .clock import ServiceClock
 from .errors import ServiceError
 from .topology import Edge, Node
 
@@ -42,7 +43,8 @@ class Service:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self.clock = engine.clock
+        #: The lab clock, seen through a view that cancels this service's timers when it closes.
+        self.clock: Any = ServiceClock(engine.clock)
         self.trace = engine.trace
         self.ids = engine.ids
         self.region = engine.region
@@ -51,6 +53,10 @@ class Service:
     # -- lifecycle ------------------------------------------------------------------
     async def close(self) -> None:
         """Called when the engine shuts down; stop background work."""
+
+    def holdings(self) -> dict[str, int]:
+        """What this service keeps in memory right now, by kind (messages, records, items …)."""
+        return {}
 
     # -- the fabric -------------------------------------------------------------------
     async def deliver(self, target_arn: str, envelope: Envelope) -> Any:

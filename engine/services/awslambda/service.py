@@ -461,6 +461,10 @@ class LambdaService(
         persistence.load(self, data)
 
     # -- views ------------------------------------------------------------------------------------------
+    def holdings(self) -> dict[str, int]:
+        """Functions."""
+        return {"functions": len(self.functions)}
+
     def topology(self) -> tuple[list[Node], list[Edge]]:
         """Function nodes with live counters; mapping, destination and dead-letter edges."""
         nodes: list[Node] = []

@@ -26,6 +26,7 @@ from .reads import ReadOperations, not_found
 from .requests import key_of
 from .storage import ItemStore, KeyPart, KeyShape
 from .streams import (
+    RETENTION_SECONDS,
     SHARD_LIFETIME_SECONDS,
     RecordListener,
     Shard,
@@ -146,6 +147,8 @@ class DynamoDbService(
         if log is not None:
             log.close(self.clock.now(), self._next_sequence)
             log.enabled = False
+            # Deleted for good a day later even if nobody reads it again (frees its records).
+            self.clock.call_later(RETENTION_SECONDS + 1, self.stream_for_arn, log.arn)
         table.stream = StreamSettings()
 
     def _new_shard(self, now: float, parent: str | None) -> Shard:
@@ -260,6 +263,13 @@ class DynamoDbService(
         return cancel
 
     # -- views -------------------------------------------------------------------------------
+    def holdings(self) -> dict[str, int]:
+        """Tables and their items."""
+        return {
+            "tables": len(self.tables),
+            "items": sum(table.store.count for table in self.tables.values()),
+        }
+
     def topology(self) -> tuple[list[Node], list[Edge]]:
         """A node per table (items, reads, writes) and per stream."""
         nodes: list[Node] = []

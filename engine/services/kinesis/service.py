@@ -172,6 +172,17 @@ class KinesisService(ControlPlane, ShardOperations, StreamSettings, DataPlane, F
         self.by_uid = {stream.uid: stream for stream in self.streams.values()}
 
     # -- views --------------------------------------------------------------------------
+    def holdings(self) -> dict[str, int]:
+        """Streams and the records their shards keep."""
+        return {
+            "streams": len(self.streams),
+            "records": sum(
+                len(shard.sequences)
+                for stream in self.streams.values()
+                for shard in stream.shards.values()
+            ),
+        }
+
     def topology(self) -> tuple[list[Node], list[Edge]]:
         """Streams with their retained shards as children."""
         nodes: list[Node] = []

@@ -504,6 +504,13 @@ class S3Service(
         return self._version(self.bucket(bucket), key, None, head=False).body
 
     # -- views ------------------------------------------------------------------------------------------
+    def holdings(self) -> dict[str, int]:
+        """Buckets and the objects they hold."""
+        return {
+            "buckets": len(self.buckets),
+            "objects": sum(len(bucket.objects) for bucket in self.buckets.values()),
+        }
+
     def topology(self) -> tuple[list[Node], list[Edge]]:
         """Bucket nodes and notification edges."""
         nodes: list[Node] = []

@@ -999,6 +999,13 @@ class SqsService(Service):
 
     # ------------------------------------------------------------------------------------
     # views
+    def holdings(self) -> dict[str, int]:
+        """Queues and the messages they hold (visible, in flight and delayed)."""
+        return {
+            "queues": len(self.queues),
+            "messages": sum(queue.total() for queue in self.queues.values()),
+        }
+
     def topology(self) -> tuple[list[Node], list[Edge]]:
         nodes, edges = [], []
         for queue in self.queues.values():

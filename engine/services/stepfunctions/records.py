@@ -74,7 +74,8 @@ class Execution:
     error: str | None = None
     cause: str | None = None
     history: list[dict[str, Any]] | None = None
-    task: asyncio.Task | None = None
+    task: asyncio.Task | None = None  # while the run is going
+    launched: bool = False  # the run was started (task is None again once it ends)
     done: asyncio.Future | None = None
     states: dict[str, StateStatus] = field(default_factory=dict)
     current: dict[str, int] = field(default_factory=dict)  # state name → runs in progress

@@ -15,6 +15,7 @@ import json
 import re
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from engine.errors import ServiceError
@@ -268,8 +269,18 @@ class StepFunctionsService(Service):
             for alias_arn in [a for a, (m, _) in self.aliases.items() if m is machine]:
                 del self.aliases[alias_arn]
             self.tags.pop(arn, None)
+            self._delete_executions(arn)
             self.emit("deleted", arn)
         return {}
+
+    def _delete_executions(self, machine_arn: str) -> None:
+        """AWS deletes a deleted machine's executions (running ones end at their next transition)."""
+        for execution_arn in self.executions_by_machine.pop(machine_arn, []):
+            execution = self.executions.get(execution_arn)
+            if execution is not None and execution.status == "RUNNING":
+                self.stop_execution({"executionArn": execution_arn})
+            self.executions.pop(execution_arn, None)
+            self.running_express.pop(execution_arn, None)
 
     def list_state_machines(self, params: dict) -> dict:
         """ListStateMachines, by name."""
@@ -673,14 +684,16 @@ class StepFunctionsService(Service):
         self, execution: Execution, start_at: str | None = None, start_input: Any = None
     ) -> None:
         execution.done = asyncio.get_running_loop().create_future()
-        execution.task = self.engine.spawn(
+        execution.launched = True
+        execution.task = task = self.engine.spawn(
             self._run(execution, start_at, start_input), name=f"sfn:{execution.name}"
         )
+        task.add_done_callback(partial(_forget_task, execution))
 
     def start_execution(self, params: dict) -> dict:
         """StartExecution: runs in the background on the engine clock."""
         execution = self._new_execution(params)
-        if execution.task is None:
+        if not execution.launched:
             self._launch(execution)
         return {"executionArn": execution.arn, "startDate": _date(execution.started)}
 
@@ -1080,7 +1093,7 @@ class StepFunctionsService(Service):
             child = self._new_execution(params, parent_arn=runner.execution.arn)
         except ServiceError as error:
             raise Failure(f"StepFunctions.{error.code}Exception", error.message) from None
-        if child.task is None:
+        if not child.launched:
             self._launch(child)
         started_ms = int(child.started * 1000)
         if pattern not in ("sync", "sync2"):
@@ -1415,13 +1428,23 @@ class StepFunctionsService(Service):
             params["traceHeader"] = envelope.trace_id
         execution = self._new_execution(params)
         if envelope.options.get("sync"):
-            if execution.task is None:
+            if not execution.launched:
                 self._launch(execution)
             await asyncio.shield(execution.done)
             return self._describe(execution)
-        if execution.task is None:
+        if not execution.launched:
             self._launch(execution)
         return execution.arn
+
+    def holdings(self) -> dict[str, int]:
+        """State machines and the executions kept (running ones and closed ones' histories)."""
+        return {
+            "state machines": len(self.machines),
+            "executions": len(self.executions),
+            "running executions": sum(
+                1 for execution in self.executions.values() if execution.status == "RUNNING"
+            ),
+        }
 
     def topology(self) -> tuple[list[Node], list[Edge]]:
         """State machines as nodes; Task resources as task edges."""
@@ -1568,3 +1591,9 @@ def _json_problem(text: str, error: ValueError) -> str:
         f"Unrecognized token '{token}': was expecting (JSON String, Number, Array, Object or token "
         "'null', 'true' or 'false')"
     )
+
+
+def _forget_task(execution: Execution, task: asyncio.Task) -> None:
+    """Drop a finished run's task: a stopped run's traceback would keep its whole interpreter alive."""
+    if execution.task is task:
+        execution.task = None

@@ -1,0 +1,402 @@
+"""Deleting a resource frees it: no service object, timer or task outlives a create → traffic → delete round.
+
+Each case runs its round twice. The first warms caches the service keeps for good (compiled models,
+lazily started helpers); after the second, nothing may have grown: the census of the service's
+objects, the clock's pending timers, its heap (cancelled timers hold nothing and get compacted)
+and the engine's background tasks are what they were after the first.
+"""
+
+from __future__ import annotations
+
+import collections
+import gc
+import io
+import json
+import zipfile
+from collections.abc import Awaitable, Callable
+
+import pytest
+
+from engine import Engine, VirtualClock
+from engine.clock import Timer
+
+pytestmark = pytest.mark.timeout(60)
+
+Round = Callable[[Engine, VirtualClock], Awaitable[None]]
+ROLE = "arn:aws:iam::123456789012:role/lab"
+
+
+def _census() -> collections.Counter[str]:
+    counts: collections.Counter[str] = collections.Counter()
+    for obj in gc.get_objects():
+        module = type(obj).__module__
+        if not isinstance(module, str):
+            continue
+        # Cancelled timers waiting in the heap hold nothing (and are compacted): not counted.
+        if module.startswith("engine") and type(obj) is not Timer:
+            counts[f"{module}.{type(obj).__qualname__}"] += 1
+    return counts
+
+
+async def _snapshot(eng: Engine, clock: VirtualClock) -> tuple[collections.Counter[str], int, int]:
+    await clock.settle()
+    gc.collect()
+    return _census(), clock.pending_timers(), len(eng._tasks)
+
+
+async def _assert_round_frees_everything(
+    eng: Engine, clock: VirtualClock, one_round: Round
+) -> None:
+    # A long-lived neighbour keeps an early timer at the head of the heap, so a deleted
+    # resource's cancelled timers cannot simply fall off the front.
+    sqs = eng.client("sqs")
+    keeper = (await sqs.create_queue(QueueName="keeper"))["QueueUrl"]
+    await sqs.send_message(QueueUrl=keeper, MessageBody="held")
+    await sqs.receive_message(QueueUrl=keeper, VisibilityTimeout=43_200)
+    await one_round(eng, clock)
+    await clock.advance(61)  # AWS refuses a queue name for 60 s after its deletion
+    before, timers_before, tasks_before = await _snapshot(eng, clock)
+    await one_round(eng, clock)
+    await clock.advance(61)
+    after, timers_after, tasks_after = await _snapshot(eng, clock)
+    grown = {name: after[name] - before[name] for name in after if after[name] > before[name]}
+    assert grown == {}, f"objects still alive after delete: {grown}"
+    assert timers_after == timers_before
+    assert tasks_after == tasks_before
+
+
+def _zipped(source: str) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("index.py", source)
+    return buffer.getvalue()
+
+
+async def _queue_arn(eng: Engine, url: str) -> str:
+    attributes = await eng.client("sqs").get_queue_attributes(
+        QueueUrl=url, AttributeNames=["QueueArn"]
+    )
+    return attributes["Attributes"]["QueueArn"]
+
+
+async def sqs_round(eng: Engine, clock: VirtualClock) -> None:
+    sqs = eng.client("sqs")
+    dlq = (await sqs.create_queue(QueueName="dead"))["QueueUrl"]
+    redrive = json.dumps({"deadLetterTargetArn": await _queue_arn(eng, dlq), "maxReceiveCount": 1})
+    url = (await sqs.create_queue(QueueName="work", Attributes={"RedrivePolicy": redrive}))[
+        "QueueUrl"
+    ]
+    fifo = (
+        await sqs.create_queue(
+            QueueName="work.fifo",
+            Attributes={"FifoQueue": "true", "ContentBasedDeduplication": "true"},
+        )
+    )["QueueUrl"]
+    for number in range(50):
+        await sqs.send_message(QueueUrl=url, MessageBody=f"m{number}", DelaySeconds=number % 3)
+        await sqs.send_message(QueueUrl=fifo, MessageBody=f"m{number}", MessageGroupId="g")
+    await clock.advance(5)
+    await sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=60)
+    await sqs.receive_message(QueueUrl=fifo, MaxNumberOfMessages=10)
+    for queue in (url, fifo, dlq):
+        await sqs.delete_queue(QueueUrl=queue)
+
+
+async def sns_round(eng: Engine, clock: VirtualClock) -> None:
+    sns, sqs = eng.client("sns"), eng.client("sqs")
+    url = (await sqs.create_queue(QueueName="inbox"))["QueueUrl"]
+    topic = (await sns.create_topic(Name="news"))["TopicArn"]
+    subscription = await sns.subscribe(
+        TopicArn=topic,
+        Protocol="sqs",
+        Endpoint=await _queue_arn(eng, url),
+        Attributes={"FilterPolicy": json.dumps({"kind": ["a"]})},
+    )
+    for number in range(30):
+        await sns.publish(
+            TopicArn=topic,
+            Message=f"n{number}",
+            MessageAttributes={"kind": {"DataType": "String", "StringValue": "ab"[number % 2]}},
+        )
+    await clock.advance(1)
+    await sns.unsubscribe(SubscriptionArn=subscription["SubscriptionArn"])
+    await sns.delete_topic(TopicArn=topic)
+    await sqs.delete_queue(QueueUrl=url)
+
+
+async def events_round(eng: Engine, clock: VirtualClock) -> None:
+    events, sqs = eng.client("events"), eng.client("sqs")
+    url = (await sqs.create_queue(QueueName="routed"))["QueueUrl"]
+    await events.create_event_bus(Name="orders")
+    await events.put_rule(
+        Name="paid", EventBusName="orders", EventPattern=json.dumps({"source": ["shop"]})
+    )
+    await events.put_rule(Name="tick", ScheduleExpression="rate(1 minute)")
+    await events.put_targets(
+        Rule="paid", EventBusName="orders", Targets=[{"Id": "q", "Arn": await _queue_arn(eng, url)}]
+    )
+    for _ in range(30):
+        await events.put_events(
+            Entries=[
+                {"Source": "shop", "DetailType": "paid", "Detail": "{}", "EventBusName": "orders"}
+            ]
+        )
+    await clock.advance(120)
+    await events.remove_targets(Rule="paid", EventBusName="orders", Ids=["q"])
+    await events.delete_rule(Name="paid", EventBusName="orders")
+    await events.delete_rule(Name="tick")
+    await events.delete_event_bus(Name="orders")
+    await sqs.delete_queue(QueueUrl=url)
+
+
+async def kinesis_round(eng: Engine, clock: VirtualClock) -> None:
+    kinesis = eng.client("kinesis")
+    await kinesis.create_stream(StreamName="clicks", ShardCount=2)
+    await clock.advance(1)
+    for number in range(100):
+        await kinesis.put_record(StreamName="clicks", Data=b"x" * 50, PartitionKey=str(number))
+    shard = (await kinesis.list_shards(StreamName="clicks"))["Shards"][0]["ShardId"]
+    iterator = (
+        await kinesis.get_shard_iterator(
+            StreamName="clicks", ShardId=shard, ShardIteratorType="TRIM_HORIZON"
+        )
+    )["ShardIterator"]
+    await kinesis.get_records(ShardIterator=iterator)
+    await kinesis.delete_stream(StreamName="clicks")
+    await clock.advance(1)
+
+
+async def firehose_round(eng: Engine, clock: VirtualClock) -> None:
+    firehose, s3 = eng.client("firehose"), eng.client("s3")
+    await s3.create_bucket(Bucket="firehose-sink")
+    await firehose.create_delivery_stream(
+        DeliveryStreamName="to-s3",
+        ExtendedS3DestinationConfiguration={
+            "RoleARN": ROLE,
+            "BucketARN": "arn:aws:s3:::firehose-sink",
+            "BufferingHints": {"IntervalInSeconds": 60, "SizeInMBs": 1},
+        },
+    )
+    await clock.advance(1)
+    for number in range(30):
+        await firehose.put_record(
+            DeliveryStreamName="to-s3", Record={"Data": f"{number}\n".encode()}
+        )
+    await clock.advance(61)
+    await firehose.put_record(DeliveryStreamName="to-s3", Record={"Data": b"buffered\n"})
+    await firehose.delete_delivery_stream(DeliveryStreamName="to-s3")
+    await clock.advance(1)
+    for item in (await s3.list_objects_v2(Bucket="firehose-sink")).get("Contents", []):
+        await s3.delete_object(Bucket="firehose-sink", Key=item["Key"])
+    await s3.delete_bucket(Bucket="firehose-sink")
+
+
+async def lambda_round(eng: Engine, clock: VirtualClock) -> None:
+    lam, sqs = eng.client("lambda"), eng.client("sqs")
+    await lam.create_function(
+        FunctionName="echo",
+        Runtime="python3.12",
+        Role=ROLE,
+        Handler="index.handler",
+        Code={"ZipFile": _zipped("def handler(event, context):\n    return event\n")},
+    )
+    await clock.advance(1)
+    url = (await sqs.create_queue(QueueName="jobs"))["QueueUrl"]
+    mapping = await lam.create_event_source_mapping(
+        FunctionName="echo", EventSourceArn=await _queue_arn(eng, url), BatchSize=5
+    )
+    for number in range(20):
+        await lam.invoke(FunctionName="echo", Payload=json.dumps({"n": number}).encode())
+        await sqs.send_message(QueueUrl=url, MessageBody=str(number))
+    await lam.invoke(FunctionName="echo", InvocationType="Event", Payload=b"{}")
+    await clock.advance(10)
+    await lam.delete_event_source_mapping(UUID=mapping["UUID"])
+    await clock.advance(1)
+    await lam.delete_function(FunctionName="echo")
+    await sqs.delete_queue(QueueUrl=url)
+    await clock.advance(1)
+
+
+async def stepfunctions_round(eng: Engine, clock: VirtualClock) -> None:
+    sfn = eng.client("stepfunctions")
+    definition = {
+        "StartAt": "Wait",
+        "States": {
+            "Wait": {"Type": "Wait", "Seconds": 3600, "Next": "Done"},
+            "Done": {"Type": "Succeed"},
+        },
+    }
+    machine = (
+        await sfn.create_state_machine(name="flow", roleArn=ROLE, definition=json.dumps(definition))
+    )["stateMachineArn"]
+    running = [
+        (await sfn.start_execution(stateMachineArn=machine, name=f"run-{number}"))["executionArn"]
+        for number in range(10)
+    ]
+    await clock.advance(1)
+    for execution in running:
+        await sfn.stop_execution(executionArn=execution)
+    await sfn.delete_state_machine(stateMachineArn=machine)
+    await clock.advance(1)
+
+
+async def dynamodb_round(eng: Engine, clock: VirtualClock) -> None:
+    dynamodb = eng.client("dynamodb")
+    await dynamodb.create_table(
+        TableName="orders",
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+    )
+    await dynamodb.update_time_to_live(
+        TableName="orders", TimeToLiveSpecification={"Enabled": True, "AttributeName": "ttl"}
+    )
+    for number in range(50):
+        await dynamodb.put_item(
+            TableName="orders",
+            Item={"id": {"S": str(number)}, "ttl": {"N": str(int(clock.now()) + 10_000)}},
+        )
+    await dynamodb.delete_table(TableName="orders")
+    await clock.advance(86_402)  # a deleted table's stream stays readable for 24 hours, then goes
+
+
+async def s3_round(eng: Engine, clock: VirtualClock) -> None:
+    s3 = eng.client("s3")
+    await s3.create_bucket(Bucket="photos")
+    for number in range(30):
+        await s3.put_object(Bucket="photos", Key=f"k{number}", Body=b"x" * 200)
+    for number in range(30):
+        await s3.delete_object(Bucket="photos", Key=f"k{number}")
+    await s3.delete_bucket(Bucket="photos")
+
+
+async def apigateway_round(eng: Engine, clock: VirtualClock) -> None:
+    apigw = eng.client("apigatewayv2")
+    eng.register_function("hello", lambda event, context: {"statusCode": 200, "body": "hi"})
+    api = await apigw.create_api(
+        Name="front",
+        ProtocolType="HTTP",
+        Target="arn:aws:lambda:us-east-1:123456789012:function:hello",
+    )
+    await apigw.delete_api(ApiId=api["ApiId"])
+    rest = eng.client("apigateway")
+    rest_api = await rest.create_rest_api(name="legacy")
+    await rest.delete_rest_api(restApiId=rest_api["id"])
+    await eng.client("lambda").delete_function(FunctionName="hello")
+
+
+async def scheduler_round(eng: Engine, clock: VirtualClock) -> None:
+    scheduler, sqs = eng.client("scheduler"), eng.client("sqs")
+    url = (await sqs.create_queue(QueueName="ticks"))["QueueUrl"]
+    await scheduler.create_schedule(
+        Name="every-minute",
+        ScheduleExpression="rate(1 minute)",
+        FlexibleTimeWindow={"Mode": "OFF"},
+        Target={"Arn": await _queue_arn(eng, url), "RoleArn": ROLE, "Input": "{}"},
+    )
+    await clock.advance(150)
+    await scheduler.delete_schedule(Name="every-minute")
+    await sqs.delete_queue(QueueUrl=url)
+    await clock.advance(1)
+
+
+async def pipes_round(eng: Engine, clock: VirtualClock) -> None:
+    pipes, sqs = eng.client("pipes"), eng.client("sqs")
+    source = (await sqs.create_queue(QueueName="pipe-in"))["QueueUrl"]
+    target = (await sqs.create_queue(QueueName="pipe-out"))["QueueUrl"]
+    await pipes.create_pipe(
+        Name="relay",
+        RoleArn=ROLE,
+        Source=await _queue_arn(eng, source),
+        Target=await _queue_arn(eng, target),
+    )
+    await clock.advance(1)
+    for number in range(10):
+        await sqs.send_message(QueueUrl=source, MessageBody=str(number))
+    await clock.advance(5)
+    await pipes.delete_pipe(Name="relay")
+    await clock.advance(1)
+    await sqs.delete_queue(QueueUrl=source)
+    await sqs.delete_queue(QueueUrl=target)
+
+
+ROUNDS: dict[str, Round] = {
+    "sqs": sqs_round,
+    "sns": sns_round,
+    "events": events_round,
+    "kinesis": kinesis_round,
+    "firehose": firehose_round,
+    "lambda": lambda_round,
+    "stepfunctions": stepfunctions_round,
+    "dynamodb": dynamodb_round,
+    "s3": s3_round,
+    "apigateway": apigateway_round,
+    "scheduler": scheduler_round,
+    "pipes": pipes_round,
+}
+
+
+async def _fill_lab_and_reset(eng: Engine, clock: VirtualClock) -> None:
+    for one_round in ROUNDS.values():
+        await one_round(eng, clock)
+    # Leave live state behind on purpose: reset must drop it all, timers included.
+    await eng.client("sqs").create_queue(QueueName="left-behind")
+    dynamodb = eng.client("dynamodb")
+    await dynamodb.create_table(
+        TableName="left",
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"},
+    )
+    await dynamodb.delete_table(TableName="left")
+    await eng.client("events").put_rule(Name="tick", ScheduleExpression="rate(1 minute)")
+    await eng.reset()
+
+
+async def test_reset_frees_every_service(eng: Engine, clock: VirtualClock) -> None:
+    await _fill_lab_and_reset(eng, clock)  # warms module-level tables and caches
+    before, _, _ = await _snapshot(eng, clock)
+    await _fill_lab_and_reset(eng, clock)
+    after, timers, tasks = await _snapshot(eng, clock)
+    grown = {name: after[name] - before[name] for name in after if after[name] > before[name]}
+    assert grown == {}, f"objects still alive after reset: {grown}"
+    assert timers == 0
+    assert tasks == 0
+
+
+@pytest.mark.parametrize("service", list(ROUNDS))
+async def test_deleting_a_resource_frees_it(eng: Engine, clock: VirtualClock, service: str) -> None:
+    await _assert_round_frees_everything(eng, clock, ROUNDS[service])
+
+
+async def test_a_cancelled_timer_releases_its_callback_at_once(clock: VirtualClock) -> None:
+    class Holder:
+        """Stands in for a queue full of messages."""
+
+    holder = Holder()
+    timer = clock.call_later(4 * 86400, lambda kept: None, holder)
+    clock.call_later(60, lambda: None)  # an earlier live timer keeps the cancelled one in the heap
+    timer.cancel()
+    holder_count = sum(1 for obj in gc.get_objects() if type(obj) is Holder)
+    del holder
+    gc.collect()
+    assert holder_count == 1
+    assert not any(type(obj) is Holder for obj in gc.get_objects())
+    assert clock.pending_timers() == 1
+
+
+async def test_the_heap_is_compacted_when_cancelled_timers_outnumber_live_ones(
+    clock: VirtualClock,
+) -> None:
+    clock.call_later(1, lambda: None)
+    timers = [clock.call_later(1000 + n, lambda: None) for n in range(1000)]
+    for timer in timers:
+        timer.cancel()
+    assert clock.pending_timers() == 1
+    assert len(clock._timers) < 300
+    fired: list[int] = []
+    clock.call_later(2, fired.append, 2)
+    await clock.advance(3)
+    assert fired == [2]
