@@ -18,8 +18,42 @@ _loader = Loader()
 
 @cache
 def service_model(name: str) -> ServiceModel:
-    """botocore's model of the AWS service boto3 calls `name`."""
-    return ServiceModel(_loader.load_service_model(name, "service-2"), service_name=name)
+    """botocore's model of the AWS service boto3 calls `name`, without its documentation text.
+
+    Three quarters of a model's text is documentation, which only `help` and completion read:
+    they get it from `documented_model`, so a lab serving boto3 never holds it.
+    """
+    data = _loader.load_service_model(name, "service-2")
+    _drop_documentation(data)
+    return ServiceModel(data, service_name=name)
+
+
+@cache
+def documented_model(name: str) -> ServiceModel:
+    """botocore's whole model of service `name`, documentation included (for help and completion)."""
+    return ServiceModel(Loader().load_service_model(name, "service-2"), service_name=name)
+
+
+def member_documentation(service: str, operation: str, member: str) -> str:
+    """The documentation of one input member of an operation (HTML, as botocore has it)."""
+    shape = documented_model(service).operation_model(operation).input_shape
+    if shape is None or member not in shape.members:
+        return ""
+    return shape.members[member].documentation or ""
+
+
+def _drop_documentation(node: Any) -> None:
+    """Remove every `documentation` entry from a loaded model, in place."""
+    if isinstance(node, dict):
+        node.pop("documentation", None)
+        node.pop("documentationUrl", None)
+        for value in node.values():
+            if isinstance(value, dict | list):
+                _drop_documentation(value)
+    elif isinstance(node, list):
+        for value in node:
+            if isinstance(value, dict | list):
+                _drop_documentation(value)
 
 
 @cache
@@ -319,7 +353,7 @@ def validator(
 
 def documentation(service: str, operation: str | None = None) -> str:
     """The model's HTML documentation of a service or one of its operations."""
-    model = service_model(service)
+    model = documented_model(service)
     if operation is None:
         return model.documentation or ""
-    return operation_model(service, operation).documentation or ""
+    return model.operation_model(operation).documentation or ""

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from functools import cache
 from typing import TYPE_CHECKING
 
-from engine.model import operation_model, service_model
+from engine.model import documentation, member_documentation, service_model
 
 from .commands import (
     BINARY_FORMATS,
@@ -71,7 +71,7 @@ def _operation_items(service: str) -> tuple[tuple[str, str, str], ...]:
     items = []
     for cli, op in sorted(operation_table(service).items()):
         items.append(
-            (cli, cli, first_sentence(operation_model(service, op).documentation or "", 90))
+            (cli, cli, first_sentence(documentation(service, op), 90))
         )
     return tuple(items)
 
@@ -81,9 +81,9 @@ def _service_meta(service: str) -> str:
     return service_model(service).metadata.get("serviceFullName", service)
 
 
-def _option_meta(argument: Argument) -> str:
+def _option_meta(service: str, operation: str, argument: Argument) -> str:
     kind = "flag" if argument.is_flag else type_label(argument.shape)
-    doc = first_sentence(argument.shape.documentation or "", 80)
+    doc = first_sentence(member_documentation(service, operation, argument.member), 80)
     prefix = "required · " if argument.required else ""
     return f"{prefix}{kind}" + (f" — {doc}" if doc else "")
 
@@ -149,7 +149,7 @@ def complete(console: Console, text: str, cursor: int) -> list[Completion]:
     for argument in ordered:
         if argument.member in used:
             continue
-        items.append((argument.cli_name, argument.cli_name, _option_meta(argument)))
+        items.append((argument.cli_name, argument.cli_name, _option_meta(head, operation, argument)))
     for name, what in GLOBAL_OPTIONS.items():
         if name not in used:
             items.append((name, name, what))
@@ -229,7 +229,7 @@ def describe_at(console: Console, text: str, cursor: int) -> str | None:
     if head not in console.services:
         return None
     if under == 0 or len(tokens) == 1:
-        doc = first_sentence(service_model(head).documentation or "", 300)
+        doc = first_sentence(documentation(head), 300)
         return f"{head} — {_service_meta(head)}. {doc}".strip()
     operation = operation_table(head).get(tokens[1].value)
     if operation is None:
@@ -239,14 +239,15 @@ def describe_at(console: Console, text: str, cursor: int) -> str | None:
         if token.value.startswith("--") and not token.quoted:
             argument = options.get(token.value)
             if argument is not None:
-                doc = html_to_text(argument.shape.documentation or "").split("\n\n", 1)[0]
+                member_doc = member_documentation(head, operation, argument.member)
+                doc = html_to_text(member_doc).split("\n\n", 1)[0]
                 need = "required" if argument.required else "optional"
                 kind = "flag" if argument.is_flag else type_label(argument.shape)
                 return _clip(f"{argument.cli_name} ({kind}, {need}): {doc}")
             if token.value in GLOBAL_OPTIONS:
                 return f"{token.value}: {GLOBAL_OPTIONS[token.value]}"
             break
-    doc = html_to_text(operation_model(head, operation).documentation or "").split("\n\n", 1)[0]
+    doc = html_to_text(documentation(head, operation)).split("\n\n", 1)[0]
     required = " ".join(a.cli_name for a in options.values() if a.required)
     needs = f" Requires: {required}." if required else ""
     return _clip(f"{head} {tokens[1].value}: {doc}{needs}")

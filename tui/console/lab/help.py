@@ -10,7 +10,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from engine.model import operation_model, service_model
+from engine.model import documentation, member_documentation, service_model
 from engine.services import SERVICE_MODULES
 
 from ..commands import GLOBAL_OPTIONS, SERVICE_ALIASES, arguments, operation_table, type_label
@@ -55,7 +55,7 @@ def _service_help(service: str) -> CommandResult:
     table.add_column("what it does")
     rows = []
     for cli, op in sorted(operation_table(service).items()):
-        doc = first_sentence(operation_model(service, op).documentation or "")
+        doc = first_sentence(documentation(service, op))
         is_emulated = emulated(service, op)
         rows.append({"operation": cli, "emulated": is_emulated, "summary": doc})
         table.add_row(
@@ -68,7 +68,6 @@ def _service_help(service: str) -> CommandResult:
 def operation_help(service: str, cli_op: str) -> tuple[dict, RenderableType]:
     """The help page of one operation as data and as a renderable."""
     op = operation_table(service)[cli_op]
-    model = operation_model(service, op)
     args = [a for a in arguments(service, op).values() if not a.negated]
     args.sort(key=lambda a: not a.required)
     synopsis = Text(f"{service} {cli_op}", style="bold")
@@ -84,7 +83,7 @@ def operation_help(service: str, cli_op: str) -> tuple[dict, RenderableType]:
     rows = []
     for arg in args:
         spelled = f"{arg.cli_name} | --no-{arg.cli_name[2:]}" if arg.is_flag else arg.cli_name
-        doc = first_sentence(arg.shape.documentation or "", 200)
+        doc = first_sentence(member_documentation(service, op, arg.member), 200)
         table.add_row(spelled, type_label(arg.shape), "required" if arg.required else "", doc)
         rows.append(
             {
@@ -96,7 +95,7 @@ def operation_help(service: str, cli_op: str) -> tuple[dict, RenderableType]:
         )
     for name, what in GLOBAL_OPTIONS.items():
         table.add_row(f"[dim]{name}[/dim]", "[dim]global[/dim]", "", f"[dim]{what}[/dim]")
-    description = html_to_text(model.documentation or "")
+    description = html_to_text(documentation(service, op))
     parts: list[RenderableType] = [synopsis, Text(description)]
     if not emulated(service, op):
         parts.append(Text("Pipework does not emulate this operation yet.", style="yellow"))
