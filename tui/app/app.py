@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from textual.worker import Worker
 from engine import Clock, Engine, RealClock, ServiceError, VirtualClock
 from engine.topology import Node, Topology
 from engine.trace import TraceEvent, TraceRecorder
+from tui.console.lab.memory import resident_bytes
 
 from .clock_control import ClockControl
 from .commands import LabCommands
@@ -92,12 +94,17 @@ class PipeworkApp(App[int]):
         clock: Clock | None = None,
         history_file: Path | None = None,
         demo: str | None = None,
+        memory_probe: Callable[[], int | None] | None = None,
     ) -> None:
         super().__init__()
         self._owns_engine = engine is None
         if engine is None:
             engine = Engine(clock=clock if clock is not None else RealClock())
         self.engine = engine
+        #: Reads resident memory for the header once a second; the app's own real-time lab
+        #: shows it by default (`memory` in the command bar has the details).
+        shows_memory = self._owns_engine and isinstance(engine.clock, RealClock)
+        self.memory_probe = memory_probe or (resident_bytes if shows_memory else None)
         # A lab the app owns on a real-time clock gets its own thread (see engine_host).
         self.host = EngineHost(
             engine, threaded=self._owns_engine and isinstance(engine.clock, RealClock)
@@ -267,6 +274,8 @@ class PipeworkApp(App[int]):
         bar.virtual = self.clock_control.is_virtual
         bar.resources = len(nodes)
         bar.event_rate = sum(self.stats.node_rate(n.id, now) for n in nodes)
+        if new_second and self.memory_probe is not None:
+            bar.resident_bytes = self.memory_probe()
         self._ticks += 1
         if force_panel or new_second or self._ticks % 5 == 0:
             self.call_later(self.refresh_panel)

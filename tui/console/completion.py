@@ -70,9 +70,7 @@ def _rank(prefix: str, start: int, items: Iterable[tuple[str, str, str]]) -> lis
 def _operation_items(service: str) -> tuple[tuple[str, str, str], ...]:
     items = []
     for cli, op in sorted(operation_table(service).items()):
-        items.append(
-            (cli, cli, first_sentence(documentation(service, op), 90))
-        )
+        items.append((cli, cli, first_sentence(documentation(service, op), 90)))
     return tuple(items)
 
 
@@ -149,7 +147,9 @@ def complete(console: Console, text: str, cursor: int) -> list[Completion]:
     for argument in ordered:
         if argument.member in used:
             continue
-        items.append((argument.cli_name, argument.cli_name, _option_meta(head, operation, argument)))
+        items.append(
+            (argument.cli_name, argument.cli_name, _option_meta(head, operation, argument))
+        )
     for name, what in GLOBAL_OPTIONS.items():
         if name not in used:
             items.append((name, name, what))

@@ -12,7 +12,7 @@ from ..flow_canvas import format_rate
 
 
 class ClockBar(Widget):
-    """One line: app name, simulated clock, ▶/⏸ with speed, resource count, event rate."""
+    """One line: app name, simulated clock, ▶/⏸ with speed, resources, event rate, memory."""
 
     sim_time: reactive[float] = reactive(0.0)
     speed: reactive[float] = reactive(1.0)
@@ -20,6 +20,8 @@ class ClockBar(Widget):
     virtual: reactive[bool] = reactive(False)
     resources: reactive[int] = reactive(0)
     event_rate: reactive[float] = reactive(0.0)
+    #: The lab process's resident memory in bytes, when the app shows it.
+    resident_bytes: reactive[int | None] = reactive(None)
 
     def render(self) -> Text:
         """The header line."""
@@ -37,6 +39,8 @@ class ClockBar(Widget):
         rate = format_rate(self.event_rate)
         if rate:
             busy += f" · {rate} events"
+        if self.resident_bytes is not None:
+            busy += f" · {self.resident_bytes / 1_048_576:.0f} MiB"
         space = self.size.width - text.cell_len - len(busy) - 1
         if space > 1:
             text.append(" " * space)
