@@ -224,11 +224,13 @@ def statement_spans(text: str) -> list[tuple[tuple[int, int], tuple[int, int]]]:
                 break
 
     def position(offset: int) -> tuple[int, int]:
+        # AWS's simulator counts columns so that a statement opening at offset 39 of a one-line
+        # document starts at column 41 and its closing brace is at column offset + 2.
         line = text.count("\n", 0, offset) + 1
-        column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+        column = offset - (text.rfind("\n", 0, offset) + 1) + 2
         return line, column
 
-    return [(position(a), position(b + 1)) for a, b in spans]
+    return [(position(a), position(b)) for a, b in spans]
 
 
 # -- matching one statement -------------------------------------------------------------------------
@@ -340,6 +342,9 @@ def evaluate(
 
     identity_allow = next((m for m, _ in identity_hits if m.statement.effect == "Allow"), None)
     resource_allows = [(m, how) for m, how in resource_hits if m.statement.effect == "Allow"]
+    if not resource_account:
+        parts = request.resource.split(":", 5)
+        resource_account = parts[4] if len(parts) == 6 else ""
     same_account = (
         principal.is_service or not resource_account or (resource_account == principal.account)
     )
