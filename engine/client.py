@@ -60,6 +60,8 @@ class Client:
         handler = getattr(service, snake, None)
         ids = self._engine.ids
         service_label = self._service_name
+        engine = self._engine
+        settings = engine.settings
 
         if handler is None:
 
@@ -77,6 +79,11 @@ class Client:
         async def call(**params: Any) -> dict:
             try:
                 validate(params)
+                if settings.get("iam.enforce"):
+                    # Keyed callers (the wire, `acting_as`) act as their user or role.
+                    from .services.iam.enforcement import check_call
+
+                    check_call(engine, service_label, model_name, params)
                 result = handler(params)
                 if result.__class__ is not dict and inspect.isawaitable(result):
                     result = await result
