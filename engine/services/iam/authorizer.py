@@ -13,7 +13,14 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from ...errors import ServiceError
-from ...iam_policy.evaluator import Decision, Principal, Request, Source, evaluate
+from ...iam_policy.evaluator import (
+    Decision,
+    Principal,
+    Request,
+    Source,
+    compile_policy,
+    evaluate,
+)
 from .identities import Identity
 from .store import IamStore
 
@@ -47,7 +54,13 @@ class Authorizer:
         self._service = service
         self._store: IamStore = service.store
         self._cache: dict[tuple, Decision] = {}
+        #: (key id, action, resource) → (resource policy, valid until, decision, principal).
+        self._key_cache: dict[tuple[str, str, str], tuple[Any, float, Any, Any]] = {}
         self._store.listeners.append(self._cache.clear)
+        self._store.listeners.append(self._key_cache.clear)
+        #: (source ARN, role ARN, action, target) → (resource policy, principal, decision).
+        self.hop_cache: dict[tuple, tuple[Any, Principal, Decision]] = {}
+        self._store.listeners.append(self.hop_cache.clear)
         #: Recent refusals, newest last (the console's `why` reads them).
         self.denials: deque[Denial] = deque(maxlen=1000)
 
@@ -284,6 +297,48 @@ class Authorizer:
             f"{resource} {why}",
             status_code=403,
         )
+
+    def remember_hop(
+        self, hop: tuple, policy: str | None, principal: Principal, decision: Decision
+    ) -> None:
+        """Keep a delivery hop's decision while the target's policy text stays the same."""
+        if hop[1] is not None or (policy is not None and compile_policy(policy).uses_time):
+            return  # role hops read identity policies too; clock-bound decisions never keep
+        if len(self.hop_cache) >= CACHE_LIMIT:
+            self.hop_cache.clear()
+        self.hop_cache[hop] = (policy, principal, decision)
+
+    def check_key(
+        self, key_id: str, action: str, resource: str, policy: str | None, policy_id: str
+    ) -> None:
+        """Refuse (AccessDenied) a call made with `key_id` that its identity may not make.
+
+        The hot path of enforced API calls: decisions are kept per (key, action, resource) while
+        the resource policy is the same text and the key's session has not expired.
+        """
+        now = self._service.clock.now()
+        entry = self._key_cache.get((key_id, action, resource))
+        if entry is not None and entry[0] is policy and now < entry[1]:
+            decision = entry[2]
+            if decision is None:
+                return
+            principal = entry[3]
+        else:
+            identity = self._service.identity_for(key_id)
+            until = identity.session.expires if identity.session is not None else float("inf")
+            if identity.is_root:
+                self._key_cache[(key_id, action, resource)] = (policy, until, None, None)
+                return
+            principal = self.principal_of(identity)
+            decision = self.decide(
+                principal, action, resource, resource_policy=policy, resource_policy_id=policy_id
+            )
+            if len(self._key_cache) >= CACHE_LIMIT:
+                self._key_cache.clear()
+            self._key_cache[(key_id, action, resource)] = (policy, until, decision, principal)
+        if not decision.allowed:
+            self.record_denial(principal, action, resource, decision)
+            raise self.access_denied(principal, action, resource, decision)
 
     # -- STS ---------------------------------------------------------------------------------------------
     def check_assume_role(self, caller: Identity, role: Any, action: str, params: dict) -> None:

@@ -64,20 +64,11 @@ def check_call(engine: Engine, service: str, operation: str, params: dict) -> No
     key = current_access_key()
     if key is None or (service, operation) in UNCHECKED:
         return
-    iam = engine.service("iam")
-    identity = iam.identity_for(key)  # type: ignore[attr-defined]
-    if identity.is_root:
-        return
-    authorizer = iam.authorizer  # type: ignore[attr-defined]
-    principal = authorizer.principal_of(identity)
+    authorizer = engine.service("iam").authorizer  # type: ignore[attr-defined]
     action = action_for(service, operation)
     resource = resource_for(engine, service, params)
     policy, policy_id = resource_policy(engine, resource) if resource != "*" else (None, "")
-    decision = authorizer.authorize(
-        principal, action, resource, resource_policy=policy, resource_policy_id=policy_id
-    )
-    if not decision.allowed:
-        raise authorizer.access_denied(principal, action, resource, decision)
+    authorizer.check_key(key, action, resource, policy, policy_id)
 
 
 def check_role_call(
@@ -149,27 +140,45 @@ def check_delivery(
         parts = (envelope.source_arn or "").split(":", 3)
         if len(parts) < 3 or parts[2] not in RESOURCE_POLICY_SENDERS:
             return  # e.g. Lambda destinations act with the function's role, not checked here
-    principal, context = delivery_principal(engine, envelope)
     policy, policy_id = resource_policy(engine, target_arn)
     authorizer = engine.service("iam").authorizer  # type: ignore[attr-defined]
-    decision = authorizer.authorize(
-        principal,
-        action,
-        target_arn,
-        resource_policy=policy,
-        resource_policy_id=policy_id,
-        context=context,
-        source=envelope.source_arn,
-        message_id=message_id,
-        trace_id=envelope.trace_id,
-    )
-    if not decision.allowed:
-        raise ServiceError(
-            "AccessDenied",
-            f"{principal.arn} is not authorized to perform: {action} on resource: {target_arn} "
-            f"({decision.explain()})",
-            status_code=403,
+    hop = (envelope.source_arn, envelope.options.get("role_arn"), action, target_arn)
+    cached = authorizer.hop_cache.get(hop)
+    if cached is not None and cached[0] is policy:
+        principal, decision = cached[1], cached[2]
+        if decision.allowed:
+            return
+        authorizer.record_denial(
+            principal,
+            action,
+            target_arn,
+            decision,
+            envelope.source_arn,
+            message_id,
+            envelope.trace_id,
         )
+    else:
+        principal, context = delivery_principal(engine, envelope)
+        decision = authorizer.authorize(
+            principal,
+            action,
+            target_arn,
+            resource_policy=policy,
+            resource_policy_id=policy_id,
+            context=context,
+            source=envelope.source_arn,
+            message_id=message_id,
+            trace_id=envelope.trace_id,
+        )
+        authorizer.remember_hop(hop, policy, principal, decision)
+        if decision.allowed:
+            return
+    raise ServiceError(
+        "AccessDenied",
+        f"{principal.arn} is not authorized to perform: {action} on resource: {target_arn} "
+        f"({decision.explain()})",
+        status_code=403,
+    )
 
 
 def check_configuration(

@@ -42,6 +42,7 @@ def action_prefix(service: str) -> str:
     return metadata.get("signingName") or metadata.get("endpointPrefix") or service
 
 
+@cache
 def action_for(service: str, operation: str) -> str:
     """The IAM action an operation is authorized as (`sqs:SendMessage` for SendMessageBatch)."""
     return f"{action_prefix(service)}:{ACTION_ALIASES.get((service, operation), operation)}"
@@ -105,15 +106,14 @@ def resource_for(engine: Engine, service: str, params: dict) -> str:
 def resource_policy(engine: Engine, arn: str) -> tuple[str | None, str]:
     """(the resource-based policy text of `arn` or None, how a decision names it)."""
     service = arn.split(":", 3)[2] if arn.count(":") >= 5 else ""
-    started = {s.name for s in engine.started_services()}
     try:
-        if service == "sqs" and "sqs" in started:
+        if service == "sqs":
             queue = engine.service("sqs").queue_for_arn(arn)  # type: ignore[attr-defined]
             return queue.settings.policy, f"queue policy of {arn}"
-        if service == "sns" and "sns" in started:
+        if service == "sns":
             topic = engine.service("sns").topic_for_arn(arn)  # type: ignore[attr-defined]
             return (topic.attributes.get("Policy") if topic else None), f"topic policy of {arn}"
-        if service == "lambda" and "lambda" in started:
+        if service == "lambda":
             lam = engine.service("lambda")
             function = lam.get_function_named(arn)  # type: ignore[attr-defined]
             if not function.policy:
@@ -122,14 +122,14 @@ def resource_policy(engine: Engine, arn: str) -> tuple[str | None, str]:
                 {"Version": "2012-10-17", "Statement": list(function.policy.values())}
             )
             return text, f"function policy of {function.arn}"
-        if service == "events" and "events" in started:
+        if service == "events":
             bus = engine.service("events").bus(arn)  # type: ignore[attr-defined]
             statements = list(bus.statements.values())
             if not statements:
                 return None, f"bus policy of {arn}"
             text = json.dumps({"Version": "2012-10-17", "Statement": statements})
             return text, f"bus policy of {arn}"
-        if service == "s3" and "s3" in started:
+        if service == "s3":
             bucket = arn.split(":::", 1)[-1].split("/", 1)[0]
             getter = getattr(engine.service("s3"), "bucket_policy_text", None)
             return (getter(bucket) if getter else None), f"bucket policy of arn:aws:s3:::{bucket}"
