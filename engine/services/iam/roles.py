@@ -8,6 +8,7 @@ from typing import Any
 from ...ids import Ids
 from .documents import check_trust_policy, size_without_whitespace
 from .entities import InstanceProfile, Role
+from .service_linked import SERVICE_LINKED_ROLES
 from .shapes import profile_shape, role_shape
 from .store import (
     TRUST_POLICY_SIZE,
@@ -23,16 +24,14 @@ from .store import (
 )
 from .users import unique_id
 
-#: Services whose service-linked role takes a CustomSuffix (others refuse one).
-CUSTOM_SUFFIX_SERVICES = frozenset(
-    {"autoscaling.amazonaws.com", "connect.amazonaws.com", "lexv2.amazonaws.com"}
-)
-
 
 def service_linked_role_name(service: str, suffix: str | None) -> str:
-    """AWS's naming scheme: AWSServiceRoleFor + the service's name, `_suffix` when given."""
-    label = service.removesuffix(".amazonaws.com").split(".")[0]
-    name = "AWSServiceRoleFor" + "".join(part[:1].upper() + part[1:] for part in label.split("-"))
+    """The role AWS creates for `service` (`AWSServiceRoleFor…`), `_suffix` when given."""
+    known = SERVICE_LINKED_ROLES.get(service)
+    if known is not None:
+        name = known[0]
+    else:
+        name = "AWSServiceRoleFor" + service.split(".")[0].capitalize()
     return f"{name}_{suffix}" if suffix else name
 
 
@@ -73,7 +72,9 @@ class RoleOperations:
             tags=tags,
             boundary=boundary,
         )
-        return {"Role": role_shape(store, role, detail=False) | _tags_member(role)}
+        shape = role_shape(store, role, detail=False) | _tags_member(role)
+        del shape["MaxSessionDuration"]  # CreateRole does not answer it (GetRole does)
+        return {"Role": shape}
 
     def _add_role(self, name: str, path: str, trust: str, **options: Any) -> Role:
         store = self.store
@@ -172,7 +173,8 @@ class RoleOperations:
     def create_service_linked_role(self, params: dict) -> dict:
         service = params["AWSServiceName"]
         suffix = params.get("CustomSuffix")
-        if suffix and service not in CUSTOM_SUFFIX_SERVICES:
+        known = SERVICE_LINKED_ROLES.get(service)
+        if suffix and known is not None and not known[2]:
             raise invalid_input(f"Custom suffix is not allowed for {service}")
         name = service_linked_role_name(service, suffix)
         if name in self.store.roles:
@@ -198,6 +200,8 @@ class RoleOperations:
             description=params.get("Description"),
             service_linked=True,
         )
+        if known is not None:
+            role.attached.extend(known[1])
         return {"Role": role_shape(self.store, role, detail=False)}
 
     def delete_service_linked_role(self, params: dict) -> dict:

@@ -27,7 +27,7 @@ from ...service import Service
 from .authorizer import Authorizer
 from .identities import Identity, credentials_of, identity_of
 from .patterns import with_patterns
-from .policies import PolicyOperations
+from .policies import PolicyOperations, load_aws_managed
 from .roles import RoleOperations
 from .simulation import SimulationOperations
 from .store import IamStore
@@ -44,10 +44,13 @@ class IamService(Service):
 
     name = "iam"
     validation_error_code = "ValidationError"
+    #: IAM answers values outside an enum with its own message (checked in `with_patterns`).
+    check_enums = False
 
     def __init__(self, engine: Engine) -> None:
         super().__init__(engine)
         self.store = IamStore(self.account_id, self.clock.now)
+        load_aws_managed(self.store)
         self.users = UserOperations(self.store, self.ids, self._caller_user_name)
         self.roles = RoleOperations(self.store, self.ids)
         self.policies = PolicyOperations(self.store, self.ids)

@@ -123,8 +123,4 @@ def profile_shape(store: IamStore, profile: InstanceProfile) -> dict[str, Any]:
 
 def attached_list(store: IamStore, arns: list[str]) -> list[dict[str, str]]:
     """AttachedPolicies entries."""
-    return [
-        {"PolicyName": store.policies[arn].name, "PolicyArn": arn}
-        for arn in arns
-        if arn in store.policies
-    ]
+    return [{"PolicyName": arn.rsplit("/", 1)[-1], "PolicyArn": arn} for arn in arns]

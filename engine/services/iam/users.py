@@ -123,7 +123,9 @@ class UserOperations:
     def delete_user(self, params: dict) -> dict:
         store = self.store
         user = store.user(params["UserName"])
-        if user.access_keys or user.service_credentials:
+        if user.service_credentials:
+            raise delete_conflict("Cannot delete entity, must remove referenced objects first.")
+        if user.access_keys:
             raise delete_conflict("Cannot delete entity, must delete access keys first.")
         if user.inline:
             raise delete_conflict("Cannot delete entity, must delete policies first.")
