@@ -318,3 +318,26 @@ async def test_common_aws_managed_policies_can_be_attached(eng) -> None:
     with pytest.raises(ServiceError) as error:
         await iam.attach_role_policy(RoleName="fn", PolicyArn="longpolicynamebutnoarn")
     assert error.value.message == "Invalid ARN:  Could not be parsed!"
+
+
+async def test_dump_and_load_keep_entities_keys_and_attachments(eng) -> None:
+    from engine import Engine, VirtualClock
+
+    iam = eng.client("iam")
+    await iam.create_user(UserName="alice")
+    key = (await iam.create_access_key(UserName="alice"))["AccessKey"]
+    await iam.create_group(GroupName="devs")
+    await iam.add_user_to_group(GroupName="devs", UserName="alice")
+    arn = (await iam.create_policy(PolicyName="p", PolicyDocument=doc()))["Policy"]["Arn"]
+    await iam.create_role(RoleName="r", AssumeRolePolicyDocument=TRUST)
+    await iam.attach_role_policy(RoleName="r", PolicyArn=arn)
+    saved = json.loads(json.dumps(eng.service("iam").dump()))
+    async with Engine(clock=VirtualClock()) as fresh:
+        fresh.service("iam").load(saved)
+        again = fresh.client("iam")
+        assert (await again.get_group(GroupName="devs"))["Users"][0]["UserName"] == "alice"
+        assert (await again.get_policy(PolicyArn=arn))["Policy"]["AttachmentCount"] == 1
+        assert fresh.service("iam").identity_for_access_key(key["AccessKeyId"]) == (
+            "arn:aws:iam::123456789012:user/alice",
+            key["SecretAccessKey"],
+        )

@@ -81,3 +81,31 @@ async def test_policy_documents_round_trip_and_errors_are_modeled(lab) -> None:
             iam.put_user_policy, UserName="bob", PolicyName="bad", PolicyDocument="{not json"
         )
     assert error.value.response["Error"]["Code"] == "MalformedPolicyDocument"
+
+
+async def test_enforced_calls_over_the_wire_act_as_the_key(lab) -> None:
+    iam, sts, sqs = lab.client("iam"), lab.client("sts"), lab.client("sqs")
+    url = (await lab.call(sqs.create_queue, QueueName="orders"))["QueueUrl"]
+    arn = "arn:aws:sqs:us-east-1:123456789012:orders"
+    role = await lab.call(iam.create_role, RoleName="sender", AssumeRolePolicyDocument=TRUST)
+    send = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": arn}],
+    }
+    await lab.call(
+        iam.put_role_policy, RoleName="sender", PolicyName="send", PolicyDocument=json.dumps(send)
+    )
+    await lab.call(iam.create_user, UserName="carol")
+    key = (await lab.call(iam.create_access_key, UserName="carol"))["AccessKey"]
+    lab.engine.settings["iam.enforce"] = True
+    as_carol = _client_with(lab, "sqs", key)
+    with pytest.raises(ClientError) as error:
+        await lab.call(as_carol.send_message, QueueUrl=url, MessageBody="x")
+    assert error.value.response["Error"]["Code"] == "AccessDenied"
+    assumed = await lab.call(sts.assume_role, RoleArn=role["Role"]["Arn"], RoleSessionName="s1")
+    as_role = _client_with(lab, "sqs", assumed["Credentials"])
+    assert (await lab.call(as_role.send_message, QueueUrl=url, MessageBody="x"))["MessageId"]
+    with pytest.raises(ClientError):
+        await lab.call(as_role.purge_queue, QueueUrl=url)
+    # The lab's own test key is unknown to IAM: it acts as the admin.
+    await lab.call(sqs.purge_queue, QueueUrl=url)

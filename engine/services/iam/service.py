@@ -24,6 +24,7 @@ from ...errors import ServiceError
 from ...identity import current_access_key
 from ...model import operations
 from ...service import Service
+from . import persistence
 from .authorizer import Authorizer
 from .identities import Identity, credentials_of, identity_of
 from .patterns import with_patterns
@@ -95,5 +96,9 @@ class IamService(Service):
 
     # -- save / open -------------------------------------------------------------------------------
     def dump(self) -> dict[str, Any] | None:
-        """IAM is restored by re-running its calls; nothing is saved beyond the lab's lifetime."""
-        return None
+        """The account's IAM entities (STS sessions are temporary and not saved)."""
+        return persistence.dump(self.store)
+
+    def load(self, data: dict[str, Any]) -> None:
+        """Restore saved IAM entities."""
+        persistence.load(self.store, data)
