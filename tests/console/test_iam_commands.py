@@ -26,7 +26,7 @@ async def test_iam_enforce_shows_and_flips_the_switch(run, console) -> None:
 async def test_iam_enforce_refuses_bad_words(run) -> None:
     result = await run("iam enforce maybe")
     assert not result.ok
-    assert result.error == "usage: iam enforce [on|off]"
+    assert result.error == "usage: iam enforce on|off (no word: show)"
 
 
 async def test_iam_operations_still_reach_the_service(run) -> None:

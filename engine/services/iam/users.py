@@ -383,6 +383,10 @@ class UserOperations:
     def list_service_specific_credentials(self, params: dict) -> dict:
         user = self._key_owner(params)
         service = params.get("ServiceName")
+        if service is not None and service not in CREDENTIAL_SERVICES:
+            raise no_such_entity(
+                f"No such service {service} is supported for Service Specific Credentials"
+            )
         return {
             "ServiceSpecificCredentials": [
                 self._credential_shape(c)

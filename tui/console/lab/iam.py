@@ -14,7 +14,7 @@ from ..timefmt import clock_text
 if TYPE_CHECKING:
     from ..console import Console
 
-ENFORCE_USAGE = "iam enforce [on|off]"
+ENFORCE_USAGE = "iam enforce on|off (no word: show)"
 WHY_USAGE = "why MESSAGE-ID|ARN|NAME"
 
 
