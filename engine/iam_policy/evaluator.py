@@ -16,6 +16,7 @@ import json
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
+from urllib.parse import unquote
 
 from .conditions import Context, block_holds
 from .matching import MissingVariable, arn_like, has_variables, like, substitute
@@ -149,8 +150,6 @@ def compile_policy(text: str) -> Policy:
     try:
         document = json.loads(text)
     except ValueError:
-        from urllib.parse import unquote
-
         document = json.loads(unquote(text))
     raw = document.get("Statement", [])
     raw = [raw] if isinstance(raw, dict) else raw

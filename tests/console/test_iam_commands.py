@@ -42,7 +42,10 @@ async def test_why_explains_a_refused_delivery(run) -> None:
     topic = (await run("sns create-topic --name events")).value["TopicArn"]
     queue = "arn:aws:sqs:us-east-1:123456789012:orders"
     await run(f"sns subscribe --topic-arn {topic} --protocol sqs --notification-endpoint {queue}")
-    await run(f"sns publish --topic-arn {topic} --message hi")
+    published = await run(f"sns publish --topic-arn {topic} --message hi")
+    by_message = await run(f"why {published.value['MessageId']}")
+    assert by_message.ok, by_message.error
+    assert by_message.value["resource"] == queue
     result = await run("why orders")
     assert result.ok, result.error
     text = plain(result.output)

@@ -45,6 +45,7 @@ class Denial:
     message_id: str | None
     decision: Decision
     context: dict[str, list[str]]
+    trace_id: str | None = None
 
 
 class Authorizer:
@@ -97,19 +98,19 @@ class Authorizer:
         if entity is None:
             return [], None
         kind = "user" if principal.kind == "user" else "role"
-        sources = self._entity_sources(kind, entity)
+        sources = self.entity_sources(kind, entity)
         if kind == "user":
             for group_name in entity.groups:  # type: ignore[attr-defined]
                 group = store.groups.get(group_name)
                 if group is not None:
-                    sources += self._entity_sources("group", group)
+                    sources += self.entity_sources("group", group)
         boundary = None
         if entity.boundary and entity.boundary in store.policies:
             policy = store.policies[entity.boundary]
             boundary = Source(f"permissions boundary {policy.arn}", policy.document, "boundary")
         return sources, boundary
 
-    def _entity_sources(self, kind: str, entity: Any) -> list[Source]:
+    def entity_sources(self, kind: str, entity: Any) -> list[Source]:
         store = self._store
         sources = [
             Source(f"inline policy {name} of {kind} {entity.name}", text)
@@ -270,6 +271,7 @@ class Authorizer:
                 message_id,
                 decision,
                 dict(context or {}),
+                trace_id,
             )
         )
         detail: dict[str, Any] = {

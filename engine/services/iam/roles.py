@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from ...errors import ServiceError
 from ...ids import Ids
 from .documents import check_trust_policy, size_without_whitespace
 from .entities import InstanceProfile, Role
@@ -18,6 +19,7 @@ from .store import (
     delete_conflict,
     invalid_input,
     limit_exceeded,
+    no_such_entity,
     page,
     remove_tags,
     tag_list,
@@ -133,7 +135,7 @@ class RoleOperations:
         store = self.store
         role = store.role(params["RoleName"])
         if role.service_linked:
-            raise ServiceErrorUnmodifiable(role.name)
+            raise unmodifiable(role.name)
         self._check_deletable(role)
         self._remove_role(role)
         return {}
@@ -310,17 +312,13 @@ def _tags_member(role: Role) -> dict[str, Any]:
     return {"Tags": tag_list(role.tags)} if role.tags else {}
 
 
-def no_role_in_profile(role: str, profile: str) -> Exception:
+def no_role_in_profile(role: str, profile: str) -> ServiceError:
     """IAM's error for removing a role a profile does not hold."""
-    from .store import no_such_entity
-
     return no_such_entity(f"Role {role} in Instance Profile {profile} cannot be found.")
 
 
-def ServiceErrorUnmodifiable(name: str) -> Exception:  # noqa: N802 - reads as the error it is
+def unmodifiable(name: str) -> ServiceError:
     """IAM's refusal to delete a service-linked role with DeleteRole."""
-    from ...errors import ServiceError
-
     return ServiceError(
         "UnmodifiableEntity",
         f"Cannot perform the operation on the protected role '{name}' - this role is only "

@@ -47,6 +47,11 @@ def _find(console: Console, what: str) -> Denial | None:
             return denial
         if arn is not None and arn in (denial.resource, denial.source):
             return denial
+    # A message id: the refusal is on its journey (same trace id), perhaps a hop further on.
+    traces = {e.trace_id for e in console.recorder.journey(what) if e.trace_id}
+    for denial in reversed(denials):
+        if denial.trace_id is not None and denial.trace_id in traces:
+            return denial
     return None
 
 
