@@ -62,6 +62,7 @@ class Client:
         service_label = self._service_name
         engine = self._engine
         settings = engine.settings
+        permission: list[Callable[[dict], None]] = []  # made on the first enforced call
 
         if handler is None:
 
@@ -81,9 +82,11 @@ class Client:
                 validate(params)
                 if settings.get("iam.enforce"):
                     # Keyed callers (the wire, `acting_as`) act as their user or role.
-                    from .services.iam.enforcement import check_call
+                    if not permission:
+                        from .services.iam.enforcement import call_checker
 
-                    check_call(engine, service_label, model_name, params)
+                        permission.append(call_checker(engine, service_label, model_name))
+                    permission[0](params)
                 result = handler(params)
                 if result.__class__ is not dict and inspect.isawaitable(result):
                     result = await result

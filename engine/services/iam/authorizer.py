@@ -22,6 +22,7 @@ from ...iam_policy.evaluator import (
     evaluate,
 )
 from .identities import Identity
+from .resources import policy_label
 from .store import IamStore
 
 if TYPE_CHECKING:
@@ -310,9 +311,7 @@ class Authorizer:
             self.hop_cache.clear()
         self.hop_cache[hop] = (policy, principal, decision)
 
-    def check_key(
-        self, key_id: str, action: str, resource: str, policy: str | None, policy_id: str
-    ) -> None:
+    def check_key(self, key_id: str, action: str, resource: str, policy: str | None) -> None:
         """Refuse (AccessDenied) a call made with `key_id` that its identity may not make.
 
         The hot path of enforced API calls: decisions are kept per (key, action, resource) while
@@ -333,7 +332,11 @@ class Authorizer:
                 return
             principal = self.principal_of(identity)
             decision = self.decide(
-                principal, action, resource, resource_policy=policy, resource_policy_id=policy_id
+                principal,
+                action,
+                resource,
+                resource_policy=policy,
+                resource_policy_id=policy_label(resource),
             )
             if len(self._key_cache) >= CACHE_LIMIT:
                 self._key_cache.clear()

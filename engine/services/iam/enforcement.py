@@ -5,22 +5,24 @@ Everything here is a no-op unless `engine.settings["iam.enforce"]` is on.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ...errors import ServiceError
 from ...iam_policy.evaluator import Principal, service_principal
-from ...identity import current_access_key
+from ...identity import caller_access_key
 from ...service import Envelope
 from .authorizer import ENFORCE_SETTING
 
 __all__ = [
     "ENFORCE_SETTING",
+    "call_checker",
     "check_call",
     "check_configuration",
     "check_delivery",
     "check_role_call",
 ]
-from .resources import action_for, resource_for, resource_policy
+from .resources import action_for, policy_label, resource_for, resource_policy
 
 if TYPE_CHECKING:
     from ...engine import Engine
@@ -61,14 +63,30 @@ def enforcing(engine: Engine) -> bool:
 
 def check_call(engine: Engine, service: str, operation: str, params: dict) -> None:
     """Refuse an API call its caller's policies do not allow (AccessDenied), when enforcing."""
-    key = current_access_key()
-    if key is None or (service, operation) in UNCHECKED:
-        return
-    authorizer = engine.service("iam").authorizer  # type: ignore[attr-defined]
+    call_checker(engine, service, operation)(params)
+
+
+def call_checker(engine: Engine, service: str, operation: str) -> Callable[[dict], None]:
+    """`check_call` for one operation, with what does not change between calls worked out once."""
+    if (service, operation) in UNCHECKED:
+        return _unchecked
     action = action_for(service, operation)
-    resource = resource_for(engine, service, params)
-    policy, policy_id = resource_policy(engine, resource) if resource != "*" else (None, "")
-    authorizer.check_key(key, action, resource, policy, policy_id)
+    get_key = caller_access_key.get
+
+    def check(params: dict) -> None:
+        key = get_key()
+        if key is None:
+            return  # the lab itself: the admin
+        resource = resource_for(engine, service, params)
+        policy = resource_policy(engine, resource) if resource != "*" else None
+        authorizer = engine.service("iam").authorizer  # type: ignore[attr-defined]
+        authorizer.check_key(key, action, resource, policy)
+
+    return check
+
+
+def _unchecked(params: dict) -> None:
+    """Calls that need no permission."""
 
 
 def check_role_call(
@@ -88,13 +106,13 @@ def check_role_call(
     principal = authorizer.role_principal(role_arn, session_name)
     action = action_for(service, operation)
     resource = resource_for(engine, service, params)
-    policy, policy_id = resource_policy(engine, resource) if resource != "*" else (None, "")
+    policy = resource_policy(engine, resource) if resource != "*" else None
     decision = authorizer.authorize(
         principal,
         action,
         resource,
         resource_policy=policy,
-        resource_policy_id=policy_id,
+        resource_policy_id=policy_label(resource),
         source=source,
         trace_id=trace_id,
     )
@@ -140,7 +158,7 @@ def check_delivery(
         parts = (envelope.source_arn or "").split(":", 3)
         if len(parts) < 3 or parts[2] not in RESOURCE_POLICY_SENDERS:
             return  # e.g. Lambda destinations act with the function's role, not checked here
-    policy, policy_id = resource_policy(engine, target_arn)
+    policy = resource_policy(engine, target_arn)
     authorizer = engine.service("iam").authorizer  # type: ignore[attr-defined]
     hop = (envelope.source_arn, envelope.options.get("role_arn"), action, target_arn)
     cached = authorizer.hop_cache.get(hop)
@@ -164,7 +182,7 @@ def check_delivery(
             action,
             target_arn,
             resource_policy=policy,
-            resource_policy_id=policy_id,
+            resource_policy_id=policy_label(target_arn),
             context=context,
             source=envelope.source_arn,
             message_id=message_id,
@@ -188,14 +206,14 @@ def check_configuration(
     if not enforcing(engine):
         return None
     principal, context = delivery_principal(engine, Envelope(None, source_arn=source_arn))
-    policy, policy_id = resource_policy(engine, target_arn)
+    policy = resource_policy(engine, target_arn)
     authorizer = engine.service("iam").authorizer  # type: ignore[attr-defined]
     decision = authorizer.authorize(
         principal,
         action,
         target_arn,
         resource_policy=policy,
-        resource_policy_id=policy_id,
+        resource_policy_id=policy_label(target_arn),
         context=context,
         source=source_arn,
     )

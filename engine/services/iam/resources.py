@@ -8,6 +8,7 @@ import json
 from functools import cache
 from typing import TYPE_CHECKING
 
+from ...errors import ServiceError
 from ...model import service_model
 
 if TYPE_CHECKING:
@@ -103,36 +104,69 @@ def resource_for(engine: Engine, service: str, params: dict) -> str:
     return "*"
 
 
-def resource_policy(engine: Engine, arn: str) -> tuple[str | None, str]:
-    """(the resource-based policy text of `arn` or None, how a decision names it)."""
-    service = arn.split(":", 3)[2] if arn.count(":") >= 5 else ""
+#: ARN service part → how a decision names that service's resource policy.
+POLICY_LABELS = {
+    "sqs": "queue policy",
+    "sns": "topic policy",
+    "lambda": "function policy",
+    "events": "bus policy",
+    "s3": "bucket policy",
+}
+
+
+def _arn_service(arn: str) -> str:
+    parts = arn.split(":", 3)
+    return parts[2] if len(parts) > 3 else ""
+
+
+def policy_label(arn: str) -> str:
+    """How a decision names the resource policy of `arn` ("queue policy of arn:…")."""
+    return f"{POLICY_LABELS.get(_arn_service(arn), 'resource policy')} of {arn}"
+
+
+def _queue_policy(engine: Engine, arn: str) -> str | None:
+    return engine.service("sqs").queue_for_arn(arn).settings.policy  # type: ignore[attr-defined]
+
+
+def _topic_policy(engine: Engine, arn: str) -> str | None:
+    topic = engine.service("sns").topic_for_arn(arn)  # type: ignore[attr-defined]
+    return topic.attributes.get("Policy") if topic is not None else None
+
+
+def _function_policy(engine: Engine, arn: str) -> str | None:
+    function = engine.service("lambda").get_function_named(arn)  # type: ignore[attr-defined]
+    if not function.policy:
+        return None
+    return json.dumps({"Version": "2012-10-17", "Statement": list(function.policy.values())})
+
+
+def _bus_policy(engine: Engine, arn: str) -> str | None:
+    statements = list(engine.service("events").bus(arn).statements.values())  # type: ignore[attr-defined]
+    if not statements:
+        return None
+    return json.dumps({"Version": "2012-10-17", "Statement": statements})
+
+
+def _bucket_policy(engine: Engine, arn: str) -> str | None:
+    bucket = arn.split(":::", 1)[-1].split("/", 1)[0]
+    return engine.service("s3").bucket_policy_text(bucket)  # type: ignore[attr-defined]
+
+
+_POLICY_READERS = {
+    "sqs": _queue_policy,
+    "sns": _topic_policy,
+    "lambda": _function_policy,
+    "events": _bus_policy,
+    "s3": _bucket_policy,
+}
+
+
+def resource_policy(engine: Engine, arn: str) -> str | None:
+    """The resource-based policy text `arn` carries (None: none, or no such resource yet)."""
+    reader = _POLICY_READERS.get(_arn_service(arn))
+    if reader is None:
+        return None
     try:
-        if service == "sqs":
-            queue = engine.service("sqs").queue_for_arn(arn)  # type: ignore[attr-defined]
-            return queue.settings.policy, f"queue policy of {arn}"
-        if service == "sns":
-            topic = engine.service("sns").topic_for_arn(arn)  # type: ignore[attr-defined]
-            return (topic.attributes.get("Policy") if topic else None), f"topic policy of {arn}"
-        if service == "lambda":
-            lam = engine.service("lambda")
-            function = lam.get_function_named(arn)  # type: ignore[attr-defined]
-            if not function.policy:
-                return None, f"function policy of {function.arn}"
-            text = json.dumps(
-                {"Version": "2012-10-17", "Statement": list(function.policy.values())}
-            )
-            return text, f"function policy of {function.arn}"
-        if service == "events":
-            bus = engine.service("events").bus(arn)  # type: ignore[attr-defined]
-            statements = list(bus.statements.values())
-            if not statements:
-                return None, f"bus policy of {arn}"
-            text = json.dumps({"Version": "2012-10-17", "Statement": statements})
-            return text, f"bus policy of {arn}"
-        if service == "s3":
-            bucket = arn.split(":::", 1)[-1].split("/", 1)[0]
-            getter = getattr(engine.service("s3"), "bucket_policy_text", None)
-            return (getter(bucket) if getter else None), f"bucket policy of arn:aws:s3:::{bucket}"
-    except Exception:  # the resource does not exist (yet): the call itself will say so
-        return None, f"resource policy of {arn}"
-    return None, f"resource policy of {arn}"
+        return reader(engine, arn)
+    except ServiceError:  # the resource does not exist (yet): the call itself will say so
+        return None
