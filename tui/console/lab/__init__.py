@@ -10,33 +10,10 @@ if TYPE_CHECKING:
 
 def register_builtins(console: Console) -> None:
     """Register every built-in lab command on `console`."""
-    from . import (
-        basic,
-        chaos,
-        clock,
-        describe,
-        help,
-        iam,
-        load,
-        outbox,
-        request,
-        serve,
-        state,
-        watch,
-    )
+    from . import basic, chaos, clock, describe, help, load, outbox, request, serve, state, watch
 
-    for module in (
-        help,
-        clock,
-        watch,
-        load,
-        chaos,
-        outbox,
-        describe,
-        state,
-        request,
-        serve,
-        basic,
-        iam,
-    ):
+    for module in (help, clock, watch, load, chaos, outbox, describe, state, request, serve, basic):
         module.register(console)
+    from .iam import register as register_iam  # `iam enforce` and `why`
+
+    register_iam(console)
