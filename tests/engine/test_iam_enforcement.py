@@ -379,3 +379,39 @@ async def test_decisions_are_cached_and_invalidated_by_policy_changes(eng: Engin
     assert not cache
     with acting_as(key), pytest.raises(ServiceError):
         await sqs.send_message(QueueUrl=url, MessageBody="x")
+
+
+async def test_bucket_policy_grants_a_user_and_explicit_deny_wins(eng: Engine) -> None:
+    _enforce(eng)
+    iam, s3 = eng.client("iam"), eng.client("s3")
+    await s3.create_bucket(Bucket="shared")
+    user = (await iam.create_user(UserName="dana"))["User"]["Arn"]
+    key = (await iam.create_access_key(UserName="dana"))["AccessKey"]["AccessKeyId"]
+    with acting_as(key), pytest.raises(ServiceError):
+        await s3.put_object(Bucket="shared", Key="in/a.txt", Body=b"x")
+    bucket_policy = policy(
+        {
+            "Effect": "Allow",
+            "Principal": {"AWS": user},
+            "Action": "s3:PutObject",
+            "Resource": "arn:aws:s3:::shared/in/*",
+        },
+        {
+            "Sid": "NoSecrets",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:*",
+            "Resource": "arn:aws:s3:::shared/secret/*",
+        },
+    )
+    await s3.put_bucket_policy(Bucket="shared", Policy=bucket_policy)
+    assert (await s3.get_bucket_policy(Bucket="shared"))["Policy"] == bucket_policy
+    with acting_as(key):
+        await s3.put_object(Bucket="shared", Key="in/a.txt", Body=b"x")
+        with pytest.raises(ServiceError) as error:
+            await s3.put_object(Bucket="shared", Key="secret/a.txt", Body=b"x")
+    assert "explicit deny" in error.value.message
+    await s3.delete_bucket_policy(Bucket="shared")
+    with pytest.raises(ServiceError) as error:
+        await s3.get_bucket_policy(Bucket="shared")
+    assert error.value.code == "NoSuchBucketPolicy"

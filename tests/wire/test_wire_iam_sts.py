@@ -109,3 +109,27 @@ async def test_enforced_calls_over_the_wire_act_as_the_key(lab) -> None:
         await lab.call(as_role.purge_queue, QueueUrl=url)
     # The lab's own test key is unknown to IAM: it acts as the admin.
     await lab.call(sqs.purge_queue, QueueUrl=url)
+
+
+async def test_bucket_policy_round_trips_over_the_wire(lab) -> None:
+    s3 = lab.client("s3")
+    await lab.call(s3.create_bucket, Bucket="shared")
+    text = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": "s3.amazonaws.com"},
+                    "Action": "s3:PutObject",
+                    "Resource": "arn:aws:s3:::shared/*",
+                }
+            ],
+        }
+    )
+    await lab.call(s3.put_bucket_policy, Bucket="shared", Policy=text)
+    assert (await lab.call(s3.get_bucket_policy, Bucket="shared"))["Policy"] == text
+    await lab.call(s3.delete_bucket_policy, Bucket="shared")
+    with pytest.raises(ClientError) as error:
+        await lab.call(s3.get_bucket_policy, Bucket="shared")
+    assert error.value.response["Error"]["Code"] == "NoSuchBucketPolicy"
