@@ -415,3 +415,24 @@ async def test_bucket_policy_grants_a_user_and_explicit_deny_wins(eng: Engine) -
     with pytest.raises(ServiceError) as error:
         await s3.get_bucket_policy(Bucket="shared")
     assert error.value.code == "NoSuchBucketPolicy"
+
+
+async def test_time_conditions_are_judged_on_the_engine_clock(eng: Engine, clock) -> None:
+    _enforce(eng)
+    iam, sqs = eng.client("iam"), eng.client("sqs")
+    url, arn = await _queue(eng, "orders")
+    await iam.create_user(UserName="temp")
+    key = (await iam.create_access_key(UserName="temp"))["AccessKey"]["AccessKeyId"]
+    until = "2026-01-01T00:01:00Z"  # the virtual clock starts at 2026-01-01T00:00:00Z
+    send = {
+        "Effect": "Allow",
+        "Action": "sqs:SendMessage",
+        "Resource": arn,
+        "Condition": {"DateLessThan": {"aws:CurrentTime": until}},
+    }
+    await iam.put_user_policy(UserName="temp", PolicyName="p", PolicyDocument=policy(send))
+    with acting_as(key):
+        await sqs.send_message(QueueUrl=url, MessageBody="in time")
+    await clock.advance(120)
+    with acting_as(key), pytest.raises(ServiceError):
+        await sqs.send_message(QueueUrl=url, MessageBody="too late")

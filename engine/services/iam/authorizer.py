@@ -18,7 +18,6 @@ from ...iam_policy.evaluator import (
     Principal,
     Request,
     Source,
-    compile_policy,
     evaluate,
 )
 from .identities import Identity
@@ -63,6 +62,8 @@ class Authorizer:
         #: (source ARN, role ARN, action, target) → (resource policy, principal, decision).
         self.hop_cache: dict[tuple, tuple[Any, Principal, Decision]] = {}
         self._store.listeners.append(self.hop_cache.clear)
+        #: Whether the last `decide` read the clock (such decisions are not kept by any cache).
+        self.clock_bound = False
         #: Recent refusals, newest last (the console's `why` reads them).
         self.denials: deque[Denial] = deque(maxlen=1000)
 
@@ -156,7 +157,9 @@ class Authorizer:
         )
         cached = self._cache.get(key)
         if cached is not None:
+            self.clock_bound = False
             return cached
+        self.clock_bound = False
         context = self._full_context(principal, context or {})
         identity, boundary = (
             ([], None) if principal.is_service else self.identity_sources(principal)
@@ -179,7 +182,10 @@ class Authorizer:
             session=session,
         )
         every = [*identity, *session, *([resource_source] if resource_source else [])]
+        if boundary is not None:
+            every.append(boundary)
         if any(source.policy.uses_time for source in every):
+            self.clock_bound = True
             return decision
         if len(self._cache) >= CACHE_LIMIT:
             self._cache.clear()
@@ -305,7 +311,7 @@ class Authorizer:
         self, hop: tuple, policy: str | None, principal: Principal, decision: Decision
     ) -> None:
         """Keep a delivery hop's decision while the target's policy text stays the same."""
-        if hop[1] is not None or (policy is not None and compile_policy(policy).uses_time):
+        if hop[1] is not None or self.clock_bound:
             return  # role hops read identity policies too; clock-bound decisions never keep
         if len(self.hop_cache) >= CACHE_LIMIT:
             self.hop_cache.clear()
@@ -340,7 +346,8 @@ class Authorizer:
             )
             if len(self._key_cache) >= CACHE_LIMIT:
                 self._key_cache.clear()
-            self._key_cache[(key_id, action, resource)] = (policy, until, decision, principal)
+            if not self.clock_bound:
+                self._key_cache[(key_id, action, resource)] = (policy, until, decision, principal)
         if not decision.allowed:
             self.record_denial(principal, action, resource, decision)
             raise self.access_denied(principal, action, resource, decision)
