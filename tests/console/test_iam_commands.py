@@ -55,6 +55,7 @@ async def test_why_explains_a_refused_delivery(run) -> None:
     assert f'"aws:SourceArn": "{topic}"' in text
     assert result.value["statement"] == "no statement allowed it"
     assert (await run(f"why {topic}")).value["resource"] == queue
+    assert (await run("why")).value["resource"] == queue  # no word: the latest refusal
 
 
 async def test_why_names_the_denying_statement(run) -> None:
@@ -93,4 +94,5 @@ async def test_why_without_a_refusal_says_so(run) -> None:
     await run("iam list-users")
     missing = await run("why nothing-here")
     assert missing.error == "why: no refused request involves nothing-here (IAM enforcement is on)"
-    assert not (await run("why")).ok
+    latest = await run("why")
+    assert latest.error == "why: no refused request was recorded (IAM enforcement is on)"

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from ..console import Console
 
 ENFORCE_USAGE = "iam enforce on|off (no word: show)"
-WHY_USAGE = "why MESSAGE-ID|ARN|NAME"
+WHY_USAGE = "why [MESSAGE-ID|ARN|NAME]"
 
 
 async def enforce(console: Console, args: list[str]) -> CommandResult:
@@ -94,19 +94,19 @@ def explain(denial: Denial, when: str) -> str:
 
 
 async def why(console: Console, args: list[str]) -> CommandResult:
-    """Explain the latest refusal that involves a message id, an ARN or a resource name."""
-    if len(args) != 1:
+    """Explain the latest refusal (that involves a message id, an ARN or a resource name)."""
+    if len(args) > 1:
         return CommandResult.fail(f"usage: {WHY_USAGE}")
     if "iam" not in {s.name for s in console.engine.started_services()}:
         return CommandResult.fail(
             "why: nothing has been refused — IAM enforcement is off (turn it on: iam enforce on)"
         )
-    denial = _find(console, args[0])
+    denials = console.engine.service("iam").authorizer.denials  # type: ignore[attr-defined]
+    denial = _find(console, args[0]) if args else (denials[-1] if denials else None)
     if denial is None:
         state = "on" if console.engine.settings.get(ENFORCE_SETTING) else "off"
-        return CommandResult.fail(
-            f"why: no refused request involves {args[0]} (IAM enforcement is {state})"
-        )
+        what = f"involves {args[0]}" if args else "was recorded"
+        return CommandResult.fail(f"why: no refused request {what} (IAM enforcement is {state})")
     paragraph = explain(denial, clock_text(denial.time))
     value: dict[str, Any] = {
         "principal": denial.principal,
