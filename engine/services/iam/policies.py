@@ -39,7 +39,11 @@ AWS_MANAGED_FILE = Path(__file__).with_name("aws_managed_policies.json")
 
 @cache
 def _aws_managed_documents() -> dict[str, dict[str, Any]]:
-    """The AWS managed policies templates and fixtures commonly attach (from AWS's published set)."""
+    """The AWS managed policies templates and fixtures commonly attach.
+
+    AWS's published documents, as collected in LocalStack's aws_managed_policies.json
+    (Copyright (c) 2017+ LocalStack contributors, Apache License 2.0).
+    """
     return json.loads(AWS_MANAGED_FILE.read_text())
 
 
