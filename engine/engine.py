@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import importlib.util
+from collections import deque
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -54,6 +55,8 @@ class Engine:
         self._services: dict[str, Service] = {}
         self._clients: dict[str, Client] = {}
         self._tasks: set[asyncio.Task] = set()
+        #: The last defects the lab caught (see `report_error`).
+        self.errors: deque[str] = deque(maxlen=100)
         self._closed = False
 
     # -- lifecycle --------------------------------------------------------------------
@@ -110,11 +113,18 @@ class Engine:
 
     def _task_done(self, task: asyncio.Task) -> None:
         self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            error = task.exception()
-            self.trace.emit(
-                "engine-error", "engine", task.get_name(), error=f"{type(error).__name__}: {error}"
-            )
+        if not task.cancelled() and (error := task.exception()) is not None:
+            self.report_error("engine", task.get_name(), error)
+
+    def report_error(self, resource: str, where: str | None, error: BaseException) -> None:
+        """Record a defect the lab caught and survived (a crashed task, a failed request).
+
+        It is traced as `engine-error` and kept in `errors` (the last hundred), so a front end can
+        show it and a test can fail on it.
+        """
+        text = f"{type(error).__name__}: {error}"
+        self.errors.append(f"{resource} {where or ''}: {text}".strip())
+        self.trace.emit("engine-error", resource, where, error=text[:512])
 
     # -- services and clients ----------------------------------------------------------
     @staticmethod

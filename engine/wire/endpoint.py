@@ -86,9 +86,7 @@ class WireEndpoint:
                 service, protocol, error.code, error.message, error.status
             )
         except Exception as error:  # a bug must not take the listener down
-            self.engine.trace.emit(
-                "engine-error", "wire", request.path, error=f"{type(error).__name__}: {error}"
-            )
+            self.engine.report_error("wire", request.path, error)
             response = self._error_response(
                 service, protocol, "InternalFailure", f"{type(error).__name__}: {error}", 500
             )
@@ -231,9 +229,7 @@ class WireEndpoint:
                 service, protocol, code, message, status, extra, sender, request_id
             )
         except Exception as error:  # an unserializable member must still give an answer
-            self.engine.trace.emit(
-                "engine-error", "wire", code, error=f"{type(error).__name__}: {error}"
-            )
+            self.engine.report_error("wire", code, error)
             return self._serialize_error(
                 service, protocol, code, message, status, {}, sender, request_id
             )

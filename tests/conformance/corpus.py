@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 
@@ -24,14 +24,25 @@ def corpus_dir() -> Path | None:
     return None
 
 
+def corpus_required() -> bool:
+    """Whether a missing corpus fails instead of skipping: in CI, or when asked to."""
+    return bool(os.environ.get("CI")) or os.environ.get("PIPEWORK_REQUIRE_CONFORMANCE") == "1"
+
+
+def _missing(reason: str) -> NoReturn:
+    if corpus_required():
+        pytest.fail(f"{reason} (CI or PIPEWORK_REQUIRE_CONFORMANCE=1 requires the corpus)")
+    pytest.skip(reason)
+
+
 def require_corpus(*parts: str) -> Path:
-    """The corpus path `parts`, skipping the calling test when the corpus is absent."""
+    """The corpus path `parts`; skips the calling test when absent (fails in CI: no silent pass)."""
     base = corpus_dir()
     if base is None:
-        pytest.skip("../shared/conformance is not present")
+        _missing("../shared/conformance is not present")
     path = base.joinpath(*parts)
     if not path.exists():
-        pytest.skip(f"conformance file {path} is not present")
+        _missing(f"conformance file {path} is not present")
     return path
 
 

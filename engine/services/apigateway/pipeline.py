@@ -145,9 +145,7 @@ class Pipeline:
             context.decided_by = context.decided_by or answer.response_type.lower()
             response = self._gateway_response(context, answer)
         except Exception as error:  # a bug in the lab must still answer like API Gateway
-            service.emit(
-                "engine-error", service.arn_of(api_id), error=f"{type(error).__name__}: {error}"
-            )
+            service.engine.report_error(service.arn_of(api_id), None, error)
             response = self._gateway_response(context, GatewayAnswer("API_CONFIGURATION_ERROR"))
         if response.status >= 500:
             counters["5xx"] += 1

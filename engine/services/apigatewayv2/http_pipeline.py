@@ -155,7 +155,7 @@ class HttpPipeline:
         try:
             response = await self._run(api, stage_name, request, request_id, started, state)
         except Exception as error:  # a lab bug must still answer like API Gateway
-            service.emit("engine-error", arn, error=f"{type(error).__name__}: {error}")
+            service.engine.report_error(arn, None, error)
             response = message(500, "Internal Server Error")
         if response.status >= 500:
             counters["5xx"] += 1

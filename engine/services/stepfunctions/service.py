@@ -576,6 +576,7 @@ class StepFunctionsService(Service):
                 self._finish(execution, runner, cursor, "ABORTED", error=None, cause=None)
             raise
         except Exception as error:  # a defect here must end the execution, not hang it
+            self.engine.report_error(execution.arn, execution.name, error)
             cause = f"Pipework could not run this execution: {type(error).__name__}: {error}"
             self._finish(execution, runner, cursor, "FAILED", error="States.Runtime", cause=cause)
             return
