@@ -40,7 +40,7 @@ def test_pika_publish_with_confirms_and_consume_with_acks(lab):
         channel.basic_publish("", "p-work", f"m{n}".encode(), pika.BasicProperties(delivery_mode=2))
     channel.basic_qos(prefetch_count=10)
     seen = []
-    for method, properties, body in channel.consume("p-work", inactivity_timeout=2):
+    for method, _properties, body in channel.consume("p-work", inactivity_timeout=2):
         if method is None:
             break
         seen.append(body)
@@ -198,9 +198,7 @@ async def test_aio_pika_publish_consume_confirm_and_dlx(lab):
         dead = await channel.declare_queue("a-dead")
         await dead.bind(dlx)
         topics = await channel.declare_exchange("a-topics", aio_pika.ExchangeType.TOPIC)
-        work = await channel.declare_queue(
-            "a-work", arguments={"x-dead-letter-exchange": "a-dlx"}
-        )
+        work = await channel.declare_queue("a-work", arguments={"x-dead-letter-exchange": "a-dlx"})
         await work.bind(topics, "sensor.*.temperature")
         for n in range(5):
             confirmation = await topics.publish(

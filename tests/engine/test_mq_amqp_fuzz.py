@@ -110,7 +110,9 @@ async def test_random_garbage_never_takes_the_broker_down(lab):
         reader, writer = await open_connection(lab)
         garbage = bytes(rng.randrange(256) for _ in range(rng.randrange(1, 200)))
         if rng.random() < 0.5:  # a plausible frame envelope around garbage
-            garbage = struct.pack(">BHI", rng.choice([1, 2, 3]), 1, len(garbage)) + garbage + b"\xce"
+            garbage = (
+                struct.pack(">BHI", rng.choice([1, 2, 3]), 1, len(garbage)) + garbage + b"\xce"
+            )
         writer.write(garbage)
         writer.write_eof()
         code = await close_code(reader)

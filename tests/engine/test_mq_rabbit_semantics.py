@@ -176,9 +176,7 @@ async def test_max_length_overflow_modes(broker):
     vhost.declare_exchange("dlx", "fanout")
     vhost.declare_queue("overflowed")
     vhost.bind("dlx", "overflowed", "queue", "")
-    vhost.declare_queue(
-        "head", arguments={"x-max-length": 2, "x-dead-letter-exchange": "dlx"}
-    )
+    vhost.declare_queue("head", arguments={"x-max-length": 2, "x-dead-letter-exchange": "dlx"})
     vhost.declare_queue("refuse", arguments={"x-max-length": 2, "x-overflow": "reject-publish"})
     vhost.declare_queue(
         "refuse-dlx",

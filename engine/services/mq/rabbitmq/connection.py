@@ -272,7 +272,8 @@ class Connection:
         self.send(
             0,
             spec.Connection.Close(
-                320, f"CONNECTION_FORCED - broker forced connection closure with reason '{reason}'",
+                320,
+                f"CONNECTION_FORCED - broker forced connection closure with reason '{reason}'",
                 0,
                 0,
             ),

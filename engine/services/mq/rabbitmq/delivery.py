@@ -204,7 +204,6 @@ class Holder:
             return None
         if not no_ack:
             queue.unacked += 1
-        queue.dispatch() if queue.consumers else None
         return self.record(queue, entry, None, no_ack), entry
 
 
