@@ -160,7 +160,7 @@ async def test_trace_shows_route_and_topology_draws_bindings(eng, clock, broker)
     assert kinds[:2] == ["published", "routed"]
     assert "delivered" in kinds and "acked" in kinds
     routed = next(e for e in recorded.events if e.kind == "routed")
-    assert {b["routing_key"] for b in routed.detail["bindings"]} == {"order.eu.*", "#"}
+    assert set(routed.detail["matched"]) == {"orders → eu [order.eu.*]", "orders → audit [#]"}
     topology = eng.topology()
     edges = {(e.target.rsplit("/", 1)[-1], e.label) for e in topology.edges if e.kind == "binding"}
     assert edges == {("eu", "order.eu.*"), ("audit", "#")}

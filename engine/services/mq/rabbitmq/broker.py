@@ -221,8 +221,10 @@ class RabbitBroker:
         edges: list[Edge] = []
         for vhost in self.vhosts.values():
             for exchange in vhost.exchanges.values():
-                if exchange.name.startswith("amq.") and not exchange.bindings:
-                    continue  # the predeclared amq.* exchanges only matter once bound
+                if (exchange.name.startswith("amq.") or not exchange.name) and not (
+                    exchange.bindings or exchange.published
+                ):
+                    continue  # predeclared exchanges only matter once used
                 nodes.append(
                     Node(
                         self.exchange_id(vhost.name, exchange.name),

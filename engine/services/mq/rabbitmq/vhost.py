@@ -369,13 +369,8 @@ class VirtualHost:
                 broker.exchange_id(self.name, exchange.name),
                 message_id=message.id,
                 trace_id=message.trace_id,
-                bindings=[
-                    {
-                        "source": b.source,
-                        "destination": b.destination,
-                        "destination_type": b.destination_type,
-                        "routing_key": b.routing_key,
-                    }
+                matched=[
+                    f"{b.source or '(default)'} → {b.destination} [{_binding_key(b)}]"
                     for b in route.bindings
                 ],
                 queues=list(route.queues),
@@ -459,6 +454,13 @@ class VirtualHost:
             if not rejected_before and any(d.get("queue") == target.name for d in deaths):
                 continue
             target.enqueue(message)
+
+
+def _binding_key(binding: Binding) -> str:
+    """How a binding's key reads in the trace (header bindings show their arguments)."""
+    if binding.arguments and not binding.routing_key:
+        return ",".join(f"{k}={v}" for k, v in binding.arguments.items())
+    return binding.routing_key or "∅"
 
 
 def _copy_properties(properties: Basic.Properties) -> Basic.Properties:
