@@ -10,10 +10,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import struct
+from collections import deque
 from typing import TYPE_CHECKING, Any
 
 from pamqp import commands as spec
-from pamqp import exceptions as pamqp_errors
 from pamqp import frame as amqp_frame
 from pamqp import heartbeat as amqp_heartbeat
 from pamqp.body import ContentBody
@@ -55,51 +55,97 @@ class Connection:
         self.client_properties: dict[str, Any] = {}
         self.peer = writer.get_extra_info("peername")
         self._heartbeat_task: asyncio.Task | None = None
+        self._buffer = bytearray()
+        self._pending: deque[tuple[int, Any]] = deque()
+        self._out: list[bytes] = []
         self.closed = False
 
     # -- writing -------------------------------------------------------------------------------
+    # Frames produced while handling one batch of input (or one publish elsewhere) are joined
+    # and written once, on the loop's next turn: one send per batch, not one per frame.
+    def _queue(self, data: bytes) -> None:
+        if self.closed:
+            return
+        if not self._out:
+            asyncio.get_running_loop().call_soon(self._flush)
+        self._out.append(data)
+
+    def _flush(self) -> None:
+        if self._out and not self.closed:
+            self.writer.write(b"".join(self._out))
+            self.last_write = self.broker.clock.now()
+        self._out.clear()
+
     def send(self, channel: int, frame: Any) -> None:
         """Write one frame."""
-        if not self.closed:
-            self.writer.write(amqp_frame.marshal(frame, channel))
-            self.last_write = self.broker.clock.now()
+        self._queue(amqp_frame.marshal(frame, channel))
 
     def send_content(self, channel: int, method: Any, properties: Any, body: bytes) -> None:
         """Write a method with content: the method, a content header and body frames."""
-        if self.closed:
-            return
         marshal = amqp_frame.marshal
-        parts = [
-            marshal(method, channel),
-            marshal(ContentHeader(0, len(body), properties), channel),
-        ]
+        self._queue(marshal(method, channel))
+        self._queue(marshal(ContentHeader(0, len(body), properties), channel))
         step = self.frame_max - 8
         for start in range(0, len(body), step):
-            parts.append(marshal(ContentBody(body[start : start + step]), channel))
-        self.writer.write(b"".join(parts))
-        self.last_write = self.broker.clock.now()
+            self._queue(marshal(ContentBody(body[start : start + step]), channel))
 
     # -- reading ------------------------------------------------------------------------------
     async def _read_frame(self) -> tuple[int, Any]:
-        head = await self.reader.readexactly(7)
-        kind, channel, size = struct.unpack(">BHI", head)
-        if kind not in _FRAME_TYPES:
-            raise AmqpError(501, f"type {kind}, first 16 octets = {head!r}: unknown_frame_type")
-        if size > self.frame_max:
-            raise AmqpError(501, f"type {kind}, {{frame_too_large,{size},{self.frame_max - 8}}}")
-        rest = await self.reader.readexactly(size + 1)
-        self.last_read = self.broker.clock.now()
-        if rest[-1] != 0xCE:
-            raise AmqpError(501, f"type {kind}, frame end octet {rest[-1]:#x}, expected 0xce")
-        if kind == 8:
-            return channel, amqp_heartbeat.Heartbeat()
-        try:
-            _, channel, value = amqp_frame.unmarshal(head + rest)
-        except (pamqp_errors.UnmarshalingException, ValueError, struct.error) as error:
-            raise AmqpError(502, f"cannot decode frame: {error}"[:200]) from None
-        except Exception as error:  # pamqp may raise anything on garbage; it is still garbage
-            raise AmqpError(502, f"cannot decode frame: {type(error).__name__}") from None
-        return channel, value
+        if not self._pending:
+            await self._fill()
+        return self._pending.popleft()
+
+    async def _fill(self) -> None:
+        """Decode every complete frame buffered; read more when there is none."""
+        while True:
+            error = self._decode_buffered()
+            if self._pending:
+                return
+            if error is not None:
+                raise error
+            chunk = await self.reader.read(65536)
+            if not chunk:
+                raise asyncio.IncompleteReadError(b"", None)
+            self.last_read = self.broker.clock.now()
+            self._buffer.extend(chunk)
+
+    def _decode_buffered(self) -> AmqpError | None:
+        """Move complete frames from the buffer to `_pending`; the first bad one's error."""
+        buffer = self._buffer
+        size_total = len(buffer)
+        offset = 0
+        error = None
+        while size_total - offset >= 7:
+            kind, channel, size = struct.unpack_from(">BHI", buffer, offset)
+            if kind not in _FRAME_TYPES:
+                error = AmqpError(501, f"type {kind}, unknown frame type")
+                break
+            if size > self.frame_max:
+                error = AmqpError(
+                    501, f"type {kind}, {{frame_too_large,{size},{self.frame_max - 8}}}"
+                )
+                break
+            end = offset + 8 + size
+            if end > size_total:
+                break
+            if buffer[end - 1] != 0xCE:
+                error = AmqpError(
+                    501, f"type {kind}, frame end octet {buffer[end - 1]:#x}, expected 0xce"
+                )
+                break
+            if kind == 8:
+                self._pending.append((channel, amqp_heartbeat.Heartbeat()))
+            else:
+                try:
+                    _, channel, value = amqp_frame.unmarshal(bytes(buffer[offset:end]))
+                except Exception as failure:  # pamqp raises many kinds on garbage
+                    error = AmqpError(502, f"cannot decode frame: {failure}"[:200])
+                    break
+                self._pending.append((channel, value))
+            offset = end
+        if offset:
+            del buffer[:offset]
+        return error
 
     async def _expect(self, name: str) -> Any:
         channel, value = await self._read_frame()
@@ -254,6 +300,7 @@ class Connection:
         """Send connection.close with the error and wait briefly for close-ok."""
         self.broker.emit("connection-closed", self.broker.arn, code=error.code, text=error.text)
         self.send(0, spec.Connection.Close(error.code, error.text, error.class_id, error.method_id))
+        self._flush()
         with contextlib.suppress(Exception):
             await self.writer.drain()
 
@@ -278,12 +325,14 @@ class Connection:
                 0,
             ),
         )
+        self._flush()
         self._cleanup()
         self.writer.close()
 
     def _cleanup(self) -> None:
         if self.closed:
             return
+        self._flush()
         self.closed = True
         self.broker.connections.discard(self)
         if self._heartbeat_task is not None:
