@@ -104,6 +104,17 @@ async def test_malformed_frames_close_with_amqp_codes(lab, raw, code):
     await asyncio.to_thread(still_serving, lab)
 
 
+async def test_reused_consumer_tag_closes_the_connection_with_530(lab):
+    reader, writer = await open_connection(lab)
+    writer.write(amqp_frame.marshal(spec.Queue.Declare(queue="fuzz-tags"), 1))
+    assert (await read_frame(reader)).name == "Queue.DeclareOk"
+    for _ in range(2):
+        writer.write(amqp_frame.marshal(spec.Basic.Consume(queue="fuzz-tags", consumer_tag="t"), 1))
+    assert (await read_frame(reader)).name == "Basic.ConsumeOk"
+    assert await close_code(reader) == 530
+    writer.close()
+
+
 async def test_random_garbage_never_takes_the_broker_down(lab):
     rng = random.Random(22)
     for _ in range(40):

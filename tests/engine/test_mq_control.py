@@ -199,3 +199,37 @@ async def test_tags(eng):
     with pytest.raises(ServiceError) as caught:
         await mq.list_tags(ResourceArn=arn + "x")
     assert caught.value.code == "NotFoundException"
+
+
+async def test_heartbeats_on_the_engine_clock(eng, clock):
+    from pamqp import commands as spec
+    from pamqp import frame as amqp_frame
+
+    from .test_mq_amqp_fuzz import read_frame
+
+    mq = eng.client("mq")
+    broker_id = (await mq.create_broker(**create_params()))["BrokerId"]
+    await clock.advance(5)
+    port = eng.service("mq").rabbit(broker_id).listener.port
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(b"AMQP\x00\x00\x09\x01")
+    assert (await read_frame(reader)).name == "Connection.Start"
+    writer.write(
+        amqp_frame.marshal(
+            spec.Connection.StartOk(
+                client_properties={}, mechanism="PLAIN", response="\0admin\0lab-password-1"
+            ),
+            0,
+        )
+    )
+    await read_frame(reader)  # tune
+    writer.write(amqp_frame.marshal(spec.Connection.TuneOk(2047, 131072, 10), 0))
+    writer.write(amqp_frame.marshal(spec.Connection.Open("/"), 0))
+    assert (await read_frame(reader)).name == "Connection.OpenOk"
+    await clock.advance(6)
+    assert (await read_frame(reader)).name == "Heartbeat"
+    await clock.advance(30)  # the client stayed silent for two intervals: the broker hangs up
+    with pytest.raises(asyncio.IncompleteReadError):
+        while True:
+            await read_frame(reader)
+    writer.close()
