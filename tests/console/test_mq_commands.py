@@ -117,3 +117,12 @@ async def test_completion_offers_words_brokers_exchanges_and_queues(console, run
     assert "orders" in texts(console, "mq bind shop ")
     assert "topic" in texts(console, "mq declare shop exchange x --type ")
     assert "--broker-name" in texts(console, "mq create-broker ")
+
+
+async def test_help_lists_the_lab_words_beside_the_operations(run):
+    from .conftest import plain
+
+    overview = plain((await run("help mq")).output)
+    assert "mq publish" in overview and "create-broker" in overview
+    publish = await run("help mq publish")
+    assert publish.ok and "--routing-key" in publish.value["summary"]
