@@ -132,23 +132,30 @@ def publish_confirmed(port: int, queue: str, count: int, confirm: bool = True) -
 
 
 def consume_acked(port: int, queue: str, count: int) -> float:
-    """Messages/s consumed through pika's BlockingConnection with a prefetch window, each acked."""
-    connection = pika.BlockingConnection(_parameters(port))
-    channel = connection.channel()
-    channel.basic_qos(prefetch_count=500)
-    taken = 0
-    started = time.perf_counter()
-    for method, _properties, _body in channel.consume(queue, inactivity_timeout=10):
-        if method is None:
-            break
-        channel.basic_ack(method.delivery_tag)
-        taken += 1
-        if taken == count:
-            break
-    elapsed = time.perf_counter() - started
-    channel.cancel()
-    connection.close()
-    return taken / elapsed
+    """Messages/s consumed through pika's SelectConnection (prefetch 1,000), each acked alone."""
+    state = {"taken": 0, "started": 0.0, "elapsed": 0.0}
+
+    def on_channel(channel):
+        def on_message(ch, method, _properties, _body):
+            ch.basic_ack(method.delivery_tag)
+            state["taken"] += 1
+            if state["taken"] == count:
+                state["elapsed"] = time.perf_counter() - state["started"]
+                ch.connection.close()
+
+        def consume(_frame):
+            state["started"] = time.perf_counter()
+            channel.basic_consume(queue, on_message)
+
+        channel.basic_qos(prefetch_count=1000, callback=consume)
+
+    connection = SelectConnection(
+        _parameters(port),
+        on_open_callback=lambda c: c.channel(on_open_callback=on_channel),
+        on_close_callback=lambda c, reason: c.ioloop.stop(),
+    )
+    connection.ioloop.start()
+    return count / state["elapsed"]
 
 
 def socket_round_trips(count: int) -> float:

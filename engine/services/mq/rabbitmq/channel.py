@@ -20,11 +20,12 @@ if TYPE_CHECKING:
 class PendingPublish:
     """A basic.publish waiting for its content header and body frames."""
 
-    __slots__ = ("body", "method", "properties", "size")
+    __slots__ = ("body", "encoded", "method", "properties", "size")
 
     def __init__(self, method: spec.Basic.Publish) -> None:
         self.method = method
         self.properties: spec.Basic.Properties | None = None
+        self.encoded: bytes | None = None
         self.size = -1
         self.body: list[bytes] = []
 
@@ -40,6 +41,8 @@ class Channel(Holder):
         self.pending: PendingPublish | None = None
         self.confirming = False
         self.publish_seq = 0
+        self.confirmed_upto = 0  # the highest publish seq whose ack is owed
+        self.acked_upto = 0  # the highest publish seq acked on the wire
         self.transactional = False
         self.tx_actions: list[tuple] = []
         self.last_queue = ""
@@ -67,6 +70,7 @@ class Channel(Holder):
             if pending.size >= 0:
                 raise AmqpError(505, "expected content body, got content header frame instead")
             pending.properties = frame.properties
+            pending.encoded = getattr(frame, "encoded", None)
             pending.size = frame.body_size
         elif isinstance(frame, ContentBody):
             if pending.size < 0:
@@ -83,7 +87,9 @@ class Channel(Holder):
         if pending.size >= 0 and received == pending.size:
             self.pending = None
             body = pending.body[0] if len(pending.body) == 1 else b"".join(pending.body)
-            self._published(pending.method, pending.properties or spec.Basic.Properties(), body)
+            self._published(
+                pending.method, pending.properties or spec.Basic.Properties(), body, pending.encoded
+            )
 
     # -- frames out -----------------------------------------------------------------------
     def send(self, frame: Any) -> None:
@@ -96,7 +102,7 @@ class Channel(Holder):
         method = spec.Basic.Deliver(
             consumer.tag, tag, entry.redelivered, message.exchange, message.routing_key
         )
-        self.connection.send_content(self.number, method, _outgoing(queue, entry), message.body)
+        self.connection.send_content(self.number, method, message, _outgoing(queue, entry))
 
     def consumer_cancelled(self, consumer: Subscription) -> None:
         super().consumer_cancelled(consumer)
@@ -249,7 +255,7 @@ class Channel(Holder):
         method = spec.Basic.GetOk(
             tag, entry.redelivered, message.exchange, message.routing_key, queue.ready_count
         )
-        self.connection.send_content(self.number, method, _outgoing(queue, entry), message.body)
+        self.connection.send_content(self.number, method, message, _outgoing(queue, entry))
 
     def basic_ack(self, frame: spec.Basic.Ack) -> None:
         if self.transactional:
@@ -273,7 +279,9 @@ class Channel(Holder):
     def basic_publish(self, frame: spec.Basic.Publish) -> None:
         self.pending = PendingPublish(frame)
 
-    def _published(self, method: spec.Basic.Publish, properties: Any, body: bytes) -> None:
+    def _published(
+        self, method: spec.Basic.Publish, properties: Any, body: bytes, encoded: bytes | None
+    ) -> None:
         vhost = self.vhost
         exchange = vhost.exchange(method.exchange)
         if exchange.internal:
@@ -298,6 +306,7 @@ class Channel(Holder):
             body,
             broker.ids.trace_id(broker.clock.now()) if broker.trace.enabled else None,
             broker.clock.now(),
+            encoded,
         )
         if self.transactional:
             self.tx_actions.append(("publish", method, message))
@@ -313,8 +322,8 @@ class Channel(Holder):
             self.connection.send_content(
                 self.number,
                 spec.Basic.Return(312, "NO_ROUTE", message.exchange, message.routing_key),
+                message,
                 message.properties,
-                message.body,
             )
             self.broker.emit(
                 "returned",
@@ -326,9 +335,23 @@ class Channel(Holder):
         if self.confirming:
             self.publish_seq += 1
             if accepted:
-                self.send(spec.Basic.Ack(self.publish_seq))
+                # Acks are coalesced into one `multiple` ack per write, as RabbitMQ does.
+                if self.confirmed_upto == self.acked_upto:
+                    self.connection.confirm_later(self)
+                self.confirmed_upto = self.publish_seq
             else:
+                self.flush_confirms()
                 self.send(spec.Basic.Nack(self.publish_seq))
+                self.confirmed_upto = self.acked_upto = self.publish_seq
+
+    def flush_confirms(self) -> None:
+        """Send the publisher-confirm ack owed for publishes handled since the last write."""
+        upto = self.confirmed_upto
+        if upto == self.acked_upto:
+            return
+        multiple = upto - self.acked_upto > 1
+        self.acked_upto = upto
+        self.send(spec.Basic.Ack(upto, multiple))
 
     # -- confirm, tx, channel ---------------------------------------------------------------
     def confirm_select(self, frame: spec.Confirm.Select) -> None:

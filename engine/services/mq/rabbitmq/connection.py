@@ -17,13 +17,18 @@ from pamqp import commands as spec
 from pamqp import frame as amqp_frame
 from pamqp import heartbeat as amqp_heartbeat
 from pamqp.body import ContentBody
+from pamqp.constants import FRAME_BODY, FRAME_HEADER
 from pamqp.header import ContentHeader
 
 from .channel import Channel
 from .errors import AmqpError
 
+#: pamqp's low-level framing (type, channel, size, payload, frame end) for pre-encoded payloads.
+frame_bytes = amqp_frame._marshal
+
 if TYPE_CHECKING:
     from .broker import RabbitBroker
+    from .model import Message
     from .queues import Queue
     from .vhost import VirtualHost
 
@@ -58,6 +63,7 @@ class Connection:
         self._buffer = bytearray()
         self._pending: deque[tuple[int, Any]] = deque()
         self._out: list[bytes] = []
+        self._confirming: list[Channel] = []
         self.closed = False
 
     # -- writing -------------------------------------------------------------------------------
@@ -70,7 +76,19 @@ class Connection:
             asyncio.get_running_loop().call_soon(self._flush)
         self._out.append(data)
 
+    def confirm_later(self, channel: Channel) -> None:
+        """`channel` owes publisher confirms: send them (coalesced) with the next write."""
+        if not self._out:
+            asyncio.get_running_loop().call_soon(self._flush)
+            self._out.append(b"")
+        self._confirming.append(channel)
+
     def _flush(self) -> None:
+        if self._confirming:
+            channels, self._confirming = self._confirming, []
+            for channel in channels:
+                if not channel.closing:
+                    channel.flush_confirms()
         if self._out and not self.closed:
             self.writer.write(b"".join(self._out))
             self.last_write = self.broker.clock.now()
@@ -80,14 +98,24 @@ class Connection:
         """Write one frame."""
         self._queue(amqp_frame.marshal(frame, channel))
 
-    def send_content(self, channel: int, method: Any, properties: Any, body: bytes) -> None:
-        """Write a method with content: the method, a content header and body frames."""
-        marshal = amqp_frame.marshal
-        self._queue(marshal(method, channel))
-        self._queue(marshal(ContentHeader(0, len(body), properties), channel))
+    def send_content(self, channel: int, method: Any, message: Message, properties: Any) -> None:
+        """Write a method with content: the method, a content header and body frames.
+
+        A message's encoded content header is kept (as RabbitMQ keeps encoded content) and
+        reused for every delivery that carries its own properties unchanged.
+        """
+        self._queue(amqp_frame.marshal(method, channel))
+        body = message.body
+        if properties is message.properties:
+            header = message.encoded_header
+            if header is None:
+                header = message.encoded_header = ContentHeader(0, len(body), properties).marshal()
+        else:
+            header = ContentHeader(0, len(body), properties).marshal()
+        self._queue(frame_bytes(FRAME_HEADER, channel, header))
         step = self.frame_max - 8
         for start in range(0, len(body), step):
-            self._queue(marshal(ContentBody(body[start : start + step]), channel))
+            self._queue(frame_bytes(FRAME_BODY, channel, body[start : start + step]))
 
     # -- reading ------------------------------------------------------------------------------
     async def _read_frame(self) -> tuple[int, Any]:
@@ -135,12 +163,16 @@ class Connection:
                 break
             if kind == 8:
                 self._pending.append((channel, amqp_heartbeat.Heartbeat()))
+                offset = end
+                continue
             else:
                 try:
                     _, channel, value = amqp_frame.unmarshal(bytes(buffer[offset:end]))
                 except Exception as failure:  # pamqp raises many kinds on garbage
                     error = AmqpError(502, f"cannot decode frame: {failure}"[:200])
                     break
+                if kind == 2:  # keep the encoded header for deliveries (see send_content)
+                    value.encoded = bytes(buffer[offset + 7 : end - 1])
                 self._pending.append((channel, value))
             offset = end
         if offset:

@@ -19,6 +19,7 @@ class Message:
     body: bytes
     trace_id: str | None = None
     published_at: float = 0.0
+    encoded_header: bytes | None = None  # the content header payload, encoded once
 
     @property
     def headers(self) -> dict[str, Any]:
