@@ -126,3 +126,24 @@ async def test_help_lists_the_lab_words_beside_the_operations(run):
     assert "mq publish" in overview and "create-broker" in overview
     publish = await run("help mq publish")
     assert publish.ok and "--routing-key" in publish.value["summary"]
+
+
+async def test_save_and_open_restore_brokers_topology_and_messages(run, shop, tmp_path):
+    await run("mq publish shop --exchange orders --routing-key order.eu.1 rejected-one")
+    await run("mq consume shop eu --nack")
+    await run("mq publish shop --exchange orders --routing-key order.eu.2 waiting")
+    await run("mq create-configuration --name tuned --engine-type RABBITMQ")
+    path = tmp_path / "lab.json"
+    assert (await run(f"save {path}")).ok
+    opened = await run(f"open {path}")
+    assert opened.ok, opened.error
+    await run("clock advance 1s")
+    described = await run("mq describe-broker --broker-id shop")
+    assert described.value["BrokerState"] == "RUNNING"
+    assert described.value["BrokerInstances"][0]["Endpoints"][0].startswith("amqp://127.0.0.1:")
+    assert (await run("mq list-configurations")).value["Configurations"][0]["Name"] == "tuned"
+    bindings = await run("mq bindings shop")
+    assert any(row["routing key"] == "order.eu.*" for row in bindings.value)
+    assert (await run("mq consume shop eu")).value[0]["Body"] == "waiting"
+    parked = await run("mq consume shop parked")
+    assert parked.value[0]["Headers"]["x-death"][0]["reason"] == "rejected"

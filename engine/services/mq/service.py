@@ -160,6 +160,17 @@ class MqService(Service):
             result["NextToken"] = token
         return result
 
+    # -- save / open -----------------------------------------------------------------------------
+    def dump(self) -> dict[str, Any] | None:
+        from .persistence import dump
+
+        return dump(self)
+
+    def load(self, data: dict[str, Any]) -> None:
+        from .persistence import load
+
+        load(self, data)
+
     # -- views ---------------------------------------------------------------------------------
     def topology(self) -> tuple[list[Node], list[Edge]]:
         nodes: list[Node] = []
