@@ -126,12 +126,13 @@ class Holder:
     def _select(self, tag: int, multiple: bool) -> list[Delivery]:
         unacked = self.unacked
         if multiple:
-            chosen = []
-            for key in list(unacked):
+            # Tags are issued in order, so the dict's order is tag order: stop at the first above.
+            keys = []
+            for key in unacked:
                 if tag and key > tag:
                     break
-                chosen.append(unacked.pop(key))
-            return chosen
+                keys.append(key)
+            return [unacked.pop(key) for key in keys]
         delivery = unacked.pop(tag, None)
         if delivery is None:
             raise precondition(f"unknown delivery tag {tag}")
