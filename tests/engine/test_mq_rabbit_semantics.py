@@ -290,3 +290,33 @@ async def test_deleting_a_queue_unbinds_it_and_dead_letter_cycles_drop(broker, c
     assert vhost.queue("cycle").ready_count == 0  # expired into its own DLX: dropped
     vhost.delete_queue(vhost.queue("cycle"))
     assert vhost.exchange("loop").bindings == {}
+
+
+async def test_auto_delete_queues_and_exchanges_go_when_unused(broker):
+    vhost = broker.vhost()
+    queue = vhost.declare_queue("transient", auto_delete=True)
+    session = broker.session()
+    consumer = session.subscribe(queue, "c1")
+    queue.add_consumer(consumer)
+    assert "transient" in vhost.queues
+    session.release()
+    assert "transient" not in vhost.queues
+    vhost.declare_exchange("fleeting", "fanout", auto_delete=True)
+    vhost.declare_queue("keeper")
+    vhost.bind("fleeting", "keeper", "queue", "")
+    vhost.unbind("fleeting", "keeper", "queue", "")
+    assert "fleeting" not in vhost.exchanges
+    with pytest.raises(AmqpError) as caught:
+        vhost.declare_exchange("fleeting", "fanout", passive=True)
+    assert caught.value.code == 404
+
+
+async def test_one_expiry_timer_per_queue(broker, clock):
+    vhost = broker.vhost()
+    vhost.declare_queue("timed", arguments={"x-message-ttl": 1000})
+    before = len(clock._timers)
+    for n in range(500):
+        broker.publish("", "timed", str(n).encode())
+    assert len(clock._timers) - before <= 1
+    await clock.advance(2)
+    assert vhost.queue("timed").ready_count == 0
