@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from pamqp.commands import Basic
 
@@ -129,11 +130,11 @@ class RabbitBroker:
 
     def exchange_id(self, vhost: str, name: str) -> str:
         """The flow-map id of an exchange."""
-        return f"{self.arn}/vhost/{vhost}/exchange/{name or 'amq.default'}"
+        return f"{self.arn}/vhost/{quote(vhost, safe='')}/exchange/{name or 'amq.default'}"
 
     def queue_id(self, vhost: str, name: str) -> str:
         """The flow-map id of a queue."""
-        return f"{self.arn}/vhost/{vhost}/queue/{name}"
+        return f"{self.arn}/vhost/{quote(vhost, safe='')}/queue/{name}"
 
     # -- the lab side ------------------------------------------------------------------------------
     def vhost(self, name: str = "/") -> VirtualHost:
