@@ -320,3 +320,15 @@ async def test_one_expiry_timer_per_queue(broker, clock):
     assert len(clock._timers) - before <= 1
     await clock.advance(2)
     assert vhost.queue("timed").ready_count == 0
+
+
+async def test_redeclare_must_match_every_x_argument(broker):
+    vhost = broker.vhost()
+    vhost.declare_queue("ttl", arguments={"x-message-ttl": 60000})
+    assert vhost.declare_queue("ttl", arguments={"x-message-ttl": 60000}).name == "ttl"
+    with pytest.raises(AmqpError) as caught:
+        vhost.declare_queue("ttl")
+    assert caught.value.text == (
+        "PRECONDITION_FAILED - inequivalent arg 'x-message-ttl' for queue 'ttl' in vhost '/': "
+        "received none but current is the value '60000'"
+    )

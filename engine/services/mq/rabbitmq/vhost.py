@@ -174,14 +174,12 @@ class VirtualHost:
                         f"inequivalent arg '{label}' for queue '{name}' in vhost '{self.name}': "
                         f"received '{_flag(given)}' but current is '{_flag(current)}'"
                     )
-            for key in set(arguments) | set(existing.arguments):
-                if key.startswith("x-") and arguments.get(key) != existing.arguments.get(key):
-                    if key not in arguments:
-                        continue  # RabbitMQ only compares arguments the redeclare names
+            for key in sorted(set(arguments) | set(existing.arguments)):
+                given, current = _plain(arguments.get(key)), _plain(existing.arguments.get(key))
+                if key.startswith("x-") and given != current:
                     raise precondition(
                         f"inequivalent arg '{key}' for queue '{name}' in vhost '{self.name}': "
-                        f"received {arguments.get(key)!r} but current is "
-                        f"{existing.arguments.get(key)!r}"
+                        f"received {_shown(given)} but current is {_shown(current)}"
                     )
             existing.touched()
             return existing
@@ -454,6 +452,15 @@ class VirtualHost:
             if not rejected_before and any(d.get("queue") == target.name for d in deaths):
                 continue
             target.enqueue(message)
+
+
+def _plain(value: Any) -> Any:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def _shown(value: Any) -> str:
+    """An argument as RabbitMQ's inequivalence errors quote it."""
+    return "none" if value is None else f"the value '{value}'"
 
 
 def _binding_key(binding: Binding) -> str:
