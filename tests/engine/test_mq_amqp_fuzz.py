@@ -115,6 +115,13 @@ async def test_reused_consumer_tag_closes_the_connection_with_530(lab):
     writer.close()
 
 
+async def test_immediate_publish_is_not_implemented(lab):
+    reader, writer = await open_connection(lab)
+    writer.write(amqp_frame.marshal(spec.Basic.Publish(routing_key="x", immediate=True), 1))
+    assert await close_code(reader) == 540
+    writer.close()
+
+
 async def test_random_garbage_never_takes_the_broker_down(lab):
     rng = random.Random(22)
     for _ in range(40):

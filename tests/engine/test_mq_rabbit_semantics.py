@@ -332,3 +332,11 @@ async def test_redeclare_must_match_every_x_argument(broker):
         "PRECONDITION_FAILED - inequivalent arg 'x-message-ttl' for queue 'ttl' in vhost '/': "
         "received none but current is the value '60000'"
     )
+
+
+async def test_exchange_redeclare_compares_arguments(broker):
+    vhost = broker.vhost()
+    vhost.declare_exchange("ae-backed", "direct", arguments={"alternate-exchange": "lost"})
+    with pytest.raises(AmqpError) as caught:
+        vhost.declare_exchange("ae-backed", "direct")
+    assert caught.value.code == 406 and "inequivalent arg" in caught.value.text

@@ -277,6 +277,8 @@ class Channel(Holder):
         self.send(spec.Basic.RecoverOk())
 
     def basic_publish(self, frame: spec.Basic.Publish) -> None:
+        if frame.immediate:  # removed in RabbitMQ 3.0
+            raise AmqpError(540, "immediate=true")
         self.pending = PendingPublish(frame)
 
     def _published(

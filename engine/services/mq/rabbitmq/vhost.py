@@ -97,6 +97,13 @@ class VirtualHost:
                         f"inequivalent arg '{label}' for exchange '{name}' in vhost '{self.name}': "
                         f"received '{_flag(given)}' but current is '{_flag(current)}'"
                     )
+            given_args = {k: _plain(v) for k, v in (arguments or {}).items()}
+            current_args = {k: _plain(v) for k, v in existing.arguments.items()}
+            if given_args != current_args:
+                raise precondition(
+                    f"inequivalent arg 'arguments' for exchange '{name}' in vhost '{self.name}': "
+                    f"received {given_args or 'none'} but current is {current_args or 'none'}"
+                )
             return existing
         cls = EXCHANGE_CLASSES.get(kind)
         if cls is None:
