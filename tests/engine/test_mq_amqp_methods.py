@@ -156,3 +156,46 @@ def test_users_and_vhosts_through_the_management_api(lab):
     connection.close()
     with pytest.raises(pika.exceptions.AMQPConnectionError):
         connect(lab, vhost="missing")
+
+
+@pytest.fixture
+def own_lab():
+    lab = RabbitLab().create_broker("timeouts")
+    yield lab
+    lab.close()
+
+
+def test_consumer_timeout_from_the_configuration_closes_the_channel(own_lab, caplog):
+    import base64 as b64
+
+    lab = own_lab
+    mq = lab.engine.client("mq")
+    made = lab.call(mq.create_configuration(Name="quick-timeout", EngineType="RABBITMQ"))
+    data = b64.b64encode(b"consumer_timeout = 200\n").decode()
+    revision = lab.call(mq.update_configuration(ConfigurationId=made["Id"], Data=data))
+    lab.call(
+        mq.update_broker(
+            BrokerId=lab.broker_id,
+            Configuration={"Id": made["Id"], "Revision": revision["LatestRevision"]["Revision"]},
+        )
+    )
+    lab.call(mq.reboot_broker(BrokerId=lab.broker_id))
+    import time
+
+    for _ in range(200):
+        if lab.call(mq.describe_broker(BrokerId=lab.broker_id))["BrokerState"] == "RUNNING":
+            break
+        time.sleep(0.01)
+    connection = connect(lab)
+    channel = connection.channel()
+    channel.queue_declare("m-slow")
+    channel.basic_publish("", "m-slow", b"held too long")
+    method, _, _ = channel.basic_get("m-slow")
+    connection.process_data_events(time_limit=0.5)
+    assert channel.is_closed
+    assert "(406): 'PRECONDITION_FAILED - delivery acknowledgement on channel 1 timed out" in (
+        caplog.text
+    )
+    again = connection.channel()
+    assert again.queue_declare("m-slow", passive=True).method.message_count == 1
+    connection.close()

@@ -201,6 +201,7 @@ class BrokerControl:
             plane=plane,
         )
         self.brokers[broker_id] = record
+        self.apply_configuration(record)
         service.tags.set(arn, params.get("Tags") or {})
         service.emit("created", arn, engine=spec.engine_type, endpoint=plane.endpoint)
         self._enter_later(record, "RUNNING")
@@ -229,7 +230,18 @@ class BrokerControl:
             record.security_groups = pending["SecurityGroups"]
         if "Configuration" in pending:
             record.configuration = pending["Configuration"]
+            self.apply_configuration(record)
         pending.clear()
+
+    def apply_configuration(self, record: BrokerRecord) -> None:
+        """Apply the settings the lab honours from the broker's configuration (consumer_timeout)."""
+        from .rabbitmq.broker import DEFAULT_CONSUMER_TIMEOUT_MS
+
+        settings = self.service.configurations.settings(record.configuration)
+        timeout = settings.get("consumer_timeout", "")
+        record.plane.consumer_timeout_ms = (
+            int(timeout) if timeout.isdigit() else DEFAULT_CONSUMER_TIMEOUT_MS
+        )
 
     # -- describe / list ------------------------------------------------------------------------
     def describe(self, params: dict) -> dict:

@@ -83,6 +83,21 @@ class Configurations:
             )
         return {"Id": record.id, "Revision": revision}
 
+    def settings(self, reference: dict[str, Any] | None) -> dict[str, str]:
+        """The `key = value` settings of a broker's configuration revision (empty without one)."""
+        if not reference:
+            return {}
+        record = self.items.get(reference.get("Id", ""))
+        if record is None:
+            return {}
+        revision = record.revisions[int(reference.get("Revision", len(record.revisions))) - 1]
+        found: dict[str, str] = {}
+        for line in revision.data.splitlines():
+            key, sep, value = line.partition("=")
+            if sep and not key.strip().startswith("#"):
+                found[key.strip()] = value.strip()
+        return found
+
     def _latest(self, record: ConfigurationRecord) -> dict[str, Any]:
         last = record.revisions[-1]
         return {

@@ -281,6 +281,7 @@ def load(service: MqService, data: dict[str, Any]) -> None:
             plane=plane,
         )
         service.brokers.brokers[record.id] = record
+        service.brokers.apply_configuration(record)
         service.tags.set(record.arn, b.get("tags") or {})
         service.engine.spawn(_reopen(service, record), name=f"mq:reopen:{record.name}")
 

@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 
 #: The RabbitMQ version the lab's broker says it is.
 SERVER_VERSION = "3.13.7"
+#: Amazon MQ's default `consumer_timeout` (its default configuration sets 30 minutes).
+DEFAULT_CONSUMER_TIMEOUT_MS = 1_800_000
 
 
 class RabbitBroker:
@@ -46,6 +48,8 @@ class RabbitBroker:
         self.listener: Listener | None = None
         self.console: Listener | None = None
         self.accepting = False
+        #: rabbitmq.conf `consumer_timeout` (Amazon MQ's default: 30 minutes).
+        self.consumer_timeout_ms = DEFAULT_CONSUMER_TIMEOUT_MS
         self._message_counter = 0
         self._message_prefix = arn.rsplit(":", 1)[-1][-8:]
 

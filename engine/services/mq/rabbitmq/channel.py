@@ -104,6 +104,16 @@ class Channel(Holder):
         )
         self.connection.send_content(self.number, method, message, _outgoing(queue, entry))
 
+    def ack_timed_out(self, limit_ms: int) -> None:
+        self.connection.channel_failed(
+            self,
+            precondition(
+                f"delivery acknowledgement on channel {self.number} timed out. Timeout value "
+                f"used: {limit_ms} ms. This timeout value can be configured, see consumers doc "
+                "guide to learn more"
+            ),
+        )
+
     def consumer_cancelled(self, consumer: Subscription) -> None:
         super().consumer_cancelled(consumer)
         # consumer_cancel_notify: tell the client its consumer is gone.

@@ -295,7 +295,7 @@ class Connection:
             try:
                 channel.content(value)
             except AmqpError as error:
-                self._channel_failed(channel, error)
+                self.channel_failed(channel, error)
             return
         if channel.pending is not None:
             raise AmqpError(
@@ -310,9 +310,10 @@ class Connection:
         try:
             channel.handle(value)
         except AmqpError as error:
-            self._channel_failed(channel, error)
+            self.channel_failed(channel, error)
 
-    def _channel_failed(self, channel: Channel, error: AmqpError) -> None:
+    def channel_failed(self, channel: Channel, error: AmqpError) -> None:
+        """Close `channel` with `error` (a connection error closes the connection)."""
         if error.connection:
             raise error
         self._drop_channel(channel)

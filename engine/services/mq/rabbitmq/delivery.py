@@ -14,19 +14,29 @@ from .model import Entry
 from .queues import Queue
 
 if TYPE_CHECKING:
+    from engine.clock import Timer
+
     from .broker import RabbitBroker
 
 
 class Delivery:
     """One unacked delivery."""
 
-    __slots__ = ("consumer", "entry", "queue", "tag")
+    __slots__ = ("consumer", "delivered_at", "entry", "queue", "tag")
 
-    def __init__(self, tag: int, queue: Queue, entry: Entry, consumer: Subscription | None):
+    def __init__(
+        self,
+        tag: int,
+        queue: Queue,
+        entry: Entry,
+        consumer: Subscription | None,
+        delivered_at: float,
+    ):
         self.tag = tag
         self.queue = queue
         self.entry = entry
         self.consumer = consumer
+        self.delivered_at = delivered_at
 
 
 class Subscription:
@@ -86,6 +96,38 @@ class Holder:
         self.prefetch_consumer = 0  # basic.qos global=false: applies to consumers started later
         self.prefetch_channel = 0  # basic.qos global=true: shared by the channel's consumers
         self.active = True
+        self.ack_timer: Timer | None = None
+
+    # -- consumer_timeout: an unacked delivery older than the broker's limit closes the channel --
+    def _arm_ack_timer(self) -> None:
+        limit = self.broker.consumer_timeout_ms
+        if not self.unacked or not limit:
+            self.ack_timer = None
+            return
+        oldest = next(iter(self.unacked.values()))
+        self.ack_timer = self.broker.clock.call_at(
+            oldest.delivered_at + limit / 1000.0, self._ack_deadline
+        )
+
+    def _ack_deadline(self) -> None:
+        self.ack_timer = None
+        limit = self.broker.consumer_timeout_ms
+        if self.unacked and limit:
+            oldest = next(iter(self.unacked.values()))
+            if self.broker.clock.now() - oldest.delivered_at >= limit / 1000.0:
+                self.ack_timed_out(limit)
+                return
+        self._arm_ack_timer()
+
+    def ack_timed_out(self, limit_ms: int) -> None:
+        """The oldest delivery was not acked in time (an AMQP channel closes with 406)."""
+        self.recover()
+
+    def stop_ack_timer(self) -> None:
+        """Forget the consumer-timeout timer (the holder is closing)."""
+        if self.ack_timer is not None:
+            self.ack_timer.cancel()
+            self.ack_timer = None
 
     def has_credit(self) -> bool:
         """Whether the channel-wide prefetch leaves room for one more unacked delivery."""
@@ -98,9 +140,11 @@ class Holder:
         self.next_tag += 1
         tag = self.next_tag
         if not no_ack:
-            self.unacked[tag] = Delivery(tag, queue, entry, consumer)
+            self.unacked[tag] = Delivery(tag, queue, entry, consumer, self.broker.clock.now())
             if consumer is not None:
                 consumer.unacked += 1
+            if self.ack_timer is None:
+                self._arm_ack_timer()
         if self.broker.trace.enabled:
             message = entry.message
             self.broker.emit(
@@ -183,6 +227,7 @@ class Holder:
 
     def release(self) -> None:
         """The channel closed: cancel its consumers and requeue everything it held."""
+        self.stop_ack_timer()
         for consumer in list(self.consumers.values()):
             consumer.queue.remove_consumer(consumer)
         self.consumers.clear()
