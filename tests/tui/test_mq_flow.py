@@ -11,6 +11,7 @@ from tui.app.flow_model import build_flow
 from tui.app.widgets.command_bar import CommandBar
 from tui.app.widgets.flow_map import FlowMap
 from tui.app.widgets.journey_view import render_journey
+from tui.app.widgets.resource_panel import ResourcePanel
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -54,6 +55,13 @@ async def test_flow_map_draws_exchange_binding_key_and_queue_counts(
         )
         assert "─order.…▶" in drawn or "order.eu.*" in drawn  # the key, cut to the room
         assert "(default)" not in drawn  # the default exchange only once used
+        flow.select(queue.id)
+        await pilot.pause()
+        await app.refresh_panel()
+        panel = app.screen.query_one(ResourcePanel)
+        assert panel.view is not None and panel.view.name == "eu"
+        assert {"ready", "unacked", "consumers", "prefetch"} <= set(panel.view.counters)
+        assert any(edge.kind == "binding" for edge in panel.view.incoming)
 
 
 async def test_journey_shows_the_binding_that_matched(eng: Engine, clock) -> None:
