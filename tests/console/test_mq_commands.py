@@ -81,6 +81,10 @@ async def test_requeue_marks_redelivered(run, shop):
         ("mq bind shop orders eu --colour red", "Unknown option --colour"),
         ("mq queues nobroker", "NotFoundException"),
         ("mq declare shop queue bad --argument x-max-priority=999", "value_too_large"),
+        ("mq publish shop --exchange orders --property expiration=soon x", "invalid expiration"),
+        ("mq publish shop --exchange orders --property delivery_mode=9 x", "delivery_mode"),
+        ("mq publish shop --exchange orders --routing-key " + "k" * 256 + " x", "255 bytes"),
+        ("mq declare shop queue bad!name", "cannot be used"),
     ],
 )
 async def test_bad_input_gets_one_clear_line(run, shop, line, fragment):

@@ -105,6 +105,7 @@ def test_deleting_a_queue_cancels_its_consumers(lab):
         (lambda ch: ch.flow(False), 540),
         (lambda ch: ch.exchange_declare("amq.custom", "direct"), 403),
         (lambda ch: ch.queue_bind("nowhere", "amq.direct", "k"), 404),
+        (lambda ch: ch.exchange_declare("bad!name", "direct"), 406),
     ],
 )
 def test_refused_methods_carry_rabbitmq_codes(lab, action, code):

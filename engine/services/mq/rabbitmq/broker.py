@@ -7,15 +7,18 @@ The lab side (console `mq publish`/`mq consume`, Lambda and Pipes pollers) calls
 from __future__ import annotations
 
 import asyncio
+import struct
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from pamqp.commands import Basic
+from pamqp.header import ContentHeader
 
 from engine.topology import Edge, Node
 
 from .connection import Connection
 from .delivery import Session
+from .errors import check_expiration, precondition
 from .model import Message
 from .vhost import VirtualHost
 
@@ -164,7 +167,17 @@ class RabbitBroker:
         """Publish as a client would; returns the message id, queues reached and bindings matched."""
         host = self.vhost(vhost)
         target = host.exchange(exchange)
-        props = Basic.Properties(headers=dict(headers) if headers else None, **(properties or {}))
+        if len(routing_key.encode()) > 255:
+            raise precondition("routing key longer than 255 bytes")
+        try:
+            props = Basic.Properties(
+                headers=dict(headers) if headers else None, **(properties or {})
+            )
+            check_expiration(props.expiration)
+            # Encoding the content header now checks every property (and is kept for delivery).
+            encoded = ContentHeader(0, len(body), props).marshal()
+        except (ValueError, TypeError, struct.error) as error:
+            raise precondition(f"invalid message properties: {error}") from None
         message = Message(
             self.next_message_id(),
             target.name,
@@ -173,6 +186,7 @@ class RabbitBroker:
             body,
             trace_id or (self.ids.trace_id(self.clock.now()) if self.trace.enabled else None),
             self.clock.now(),
+            encoded,
         )
         route, accepted = host.publish(message, target)
         return {

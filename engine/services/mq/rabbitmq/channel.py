@@ -9,7 +9,7 @@ from pamqp.body import ContentBody
 from pamqp.header import ContentHeader
 
 from .delivery import Holder, Subscription
-from .errors import AmqpError, access_refused, precondition
+from .errors import AmqpError, access_refused, check_expiration, precondition
 from .model import Entry, Message
 from .queues import Queue
 
@@ -300,9 +300,7 @@ class Channel(Holder):
             raise access_refused(
                 f"cannot publish to internal exchange '{exchange.name}' in vhost '{vhost.name}'"
             )
-        expiration = properties.expiration
-        if expiration is not None and not (expiration.isdigit() and expiration.isascii()):
-            raise precondition(f"invalid expiration '{expiration}': {{error,invalid_expiration}}")
+        check_expiration(properties.expiration)
         user = properties.user_id
         if user is not None and user != self.connection.user:
             raise precondition(

@@ -60,3 +60,21 @@ def precondition(detail: str) -> AmqpError:
 def access_refused(detail: str) -> AmqpError:
     """403 ACCESS_REFUSED (a channel error)."""
     return AmqpError(403, detail)
+
+
+def check_expiration(expiration: str | None) -> None:
+    """406 unless a message's `expiration` is a non-negative integer of milliseconds (as text)."""
+    if expiration is not None and not (expiration.isdigit() and expiration.isascii()):
+        raise precondition(f"invalid expiration '{expiration}': {{error,invalid_expiration}}")
+
+
+def check_name(kind: str, name: str) -> None:
+    """406 for a queue or exchange name the AMQP codec (pamqp) cannot carry back to clients."""
+    from pamqp.constants import DOMAIN_REGEX
+
+    limit = 127 if kind == "exchange" else 255
+    if len(name) > limit or not DOMAIN_REGEX[f"{kind}-name"].fullmatch(name):
+        raise precondition(
+            f"{kind} name '{name[:80]}' cannot be used: the lab's AMQP codec carries names of at "
+            f"most {limit} characters made of letters, digits, space and - _ . : @ # , / +"
+        )

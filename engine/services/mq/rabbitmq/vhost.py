@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from pamqp.commands import Basic
 
-from .errors import AmqpError, access_refused, not_found, precondition
+from .errors import AmqpError, access_refused, check_name, not_found, precondition
 from .exchanges import EXCHANGE_CLASSES, DirectExchange, Exchange
 from .model import Binding, Entry, Message
 from .queues import Queue
@@ -81,6 +81,8 @@ class VirtualHost:
                 raise access_refused("operation not permitted on the default exchange")
             raise access_refused(f"exchange name '{name}' contains reserved prefix 'amq.*'")
         existing = self.exchanges.get(name)
+        if existing is None:
+            check_name("exchange", name)
         if existing is not None:
             if existing.type != kind:
                 raise precondition(
@@ -168,6 +170,7 @@ class VirtualHost:
             name = "amq.gen-" + self.broker.ids.token(22)
         elif name.startswith("amq."):
             raise access_refused(f"queue name '{name}' contains reserved prefix 'amq.*'")
+        check_name("queue", name)
         existing = self.queues.get(name)
         if existing is not None:
             self.queue(name, owner)
