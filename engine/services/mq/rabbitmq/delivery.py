@@ -184,7 +184,21 @@ class Holder:
 
     def ack(self, tag: int, multiple: bool = False) -> None:
         """basic.ack."""
-        self._settle(self._select(tag, multiple), "acked", requeue=False)
+        if multiple or self.prefetch_channel or self.broker.trace.enabled:
+            self._settle(self._select(tag, multiple), "acked", requeue=False)
+            return
+        # The common case, one ack with per-consumer prefetch: only its consumer gains credit.
+        delivery = self.unacked.pop(tag, None)
+        if delivery is None:
+            raise precondition(f"unknown delivery tag {tag}")
+        queue = delivery.queue
+        queue.acknowledged(delivery.entry)
+        consumer = delivery.consumer
+        if consumer is not None:
+            consumer.unacked -= 1
+            target = consumer.queue
+            if target.ready_count and not target.deleted:
+                target.dispatch()
 
     def nack(self, tag: int, multiple: bool = False, requeue: bool = True) -> None:
         """basic.nack / basic.reject."""
