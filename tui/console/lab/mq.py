@@ -331,7 +331,7 @@ def _runner(word: str) -> Callable:
 
 
 def _brokers(console: Console) -> list[tuple[str, str, str]]:
-    if "mq" not in console.engine._services:
+    if not any(service.name == "mq" for service in console.engine.started_services()):
         return []
     records = console.engine.service("mq").brokers.brokers.values()
     return [(r.name, r.name, f"broker ({r.state})") for r in records if r.plane is not None]
