@@ -10,33 +10,10 @@ if TYPE_CHECKING:
 
 def register_builtins(console: Console) -> None:
     """Register every built-in lab command on `console`."""
-    from . import (
-        basic,
-        chaos,
-        clock,
-        describe,
-        help,
-        load,
-        mq,
-        outbox,
-        request,
-        serve,
-        state,
-        watch,
-    )
+    from . import basic, chaos, clock, describe, help, load, outbox, request, serve, state, watch
 
-    for module in (
-        help,
-        clock,
-        watch,
-        load,
-        chaos,
-        outbox,
-        describe,
-        state,
-        request,
-        serve,
-        basic,
-        mq,
-    ):
+    for module in (help, clock, watch, load, chaos, outbox, describe, state, request, serve, basic):
         module.register(console)
+    from . import mq  # lab words after the `mq` service (publish, consume, declare, bind …)
+
+    mq.register(console)
