@@ -22,6 +22,7 @@ ARN_SERVICE_OWNERS: dict[str, str] = {
     "pipes": "pipes",
     "iam": "iam",
     "sts": "sts",
+    "mq": "mq",
 }
 
 

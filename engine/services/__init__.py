@@ -22,4 +22,5 @@ SERVICE_MODULES: dict[str, str] = {
     "dynamodbstreams": "engine.services.dynamodbstreams",
     "iam": "engine.services.iam",
     "sts": "engine.services.sts",
+    "mq": "engine.services.mq",
 }

@@ -32,6 +32,8 @@ CURRICULUM = {
     17: "Orchestration vs choreography",
     18: "Retries and idempotency",
     19: "Capstone",
+    30: "Exchanges and routing keys",
+    31: "Lift and shift",
 }
 
 

@@ -47,6 +47,9 @@ KIND_GLYPHS = {
     "api": "⇄",
     "schedule": "◷",
     "pipe": "⤳",
+    "broker": "⬢",
+    "exchange": "⇶",
+    "amqp-queue": "▤",
     # Step Functions state types, for the workflow graph.
     "task": "▣",
     "choice": "◆",
@@ -84,6 +87,7 @@ class EdgeView:
     kind: str
     rate: float = 0.0
     flag: str | None = None
+    label: str = ""  # shown where no rate is (e.g. a RabbitMQ binding's routing key)
 
 
 @dataclass(slots=True)
@@ -227,6 +231,10 @@ def _arrow_head(canvas: Canvas, cells: list[Point], style: Style) -> None:
 
 def _rate_label(canvas: Canvas, cells: list[Point], edge: EdgeView, palette: FlowPalette) -> None:
     label = format_rate(edge.rate)
+    if not label and edge.label:
+        # A binding key is cut to the room the edge has rather than dropped.
+        room = len(cells) - 2
+        label = edge.label if len(edge.label) <= room else edge.label[: max(0, room - 1)] + "…"
     if not label or len(cells) < len(label) + 2:
         return
     row = cells[1][1]

@@ -23,7 +23,12 @@ COUNTER_ABBREVIATIONS = {
     "running": "run",
     "records": "rec",
     "shards": "shards",
+    "unacked": "unack",
+    "consumers": "cons",
+    "prefetch": "pf",
 }
+#: Edge kinds whose label the map draws on the edge (a binding's routing key).
+LABELLED_EDGES = frozenset({"binding"})
 
 
 def counter_line(counters: dict[str, float], limit: int = 3) -> str:
@@ -91,7 +96,8 @@ def build_flow(
         if edge.kind == "dead-letter" and stats is not None:
             # A dead-letter hop is reported by the source queue as "dead-lettered".
             flag = flag or ("dead-letter" if rate else None)
-        edges.append(EdgeView(source, target, edge.kind, rate, flag))
+        label = edge.label if edge.kind in LABELLED_EDGES else ""
+        edges.append(EdgeView(source, target, edge.kind, rate, flag, label))
     if stats is not None:
         edges += _observed_edges(stats, nodes, edges, now)
     return nodes, edges

@@ -121,8 +121,15 @@ def complete(console: Console, text: str, cursor: int) -> list[Completion]:
         return _rank(prefix, start, _lab_items(console, head, [t.value for t in done[1:]]))
     if head not in console.services:
         return []
+    extra = console.subcommands.get(head, {})
     if len(done) == 1:
-        return _rank(prefix, start, _operation_items(head))
+        words = [(w, w, c.summary.partition(" — ")[0]) for w, c in extra.items()]
+        return _rank(prefix, start, [*words, *_operation_items(head)])
+    if done[1].value in extra:
+        complete_words = getattr(extra[done[1].value].handler, "complete", None)
+        if complete_words is None:
+            return []
+        return _rank(prefix, start, complete_words(console, [t.value for t in done[2:]]))
     operation = operation_table(head).get(done[1].value)
     if operation is None:
         return []

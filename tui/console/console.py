@@ -85,6 +85,8 @@ class Console:
             name for name in _Engine.available_services() if _has_module(name)
         )
         self.commands: dict[str, LabCommand] = {}
+        #: Lab words spoken after a service name (`mq publish …`), by service then word.
+        self.subcommands: dict[str, dict[str, LabCommand]] = {}
         #: The last successful command's value: what `expect` checks.
         self.last_value: Any = None
         #: What `watch` follows; front ends that can print live (the REPL) read this.
@@ -109,11 +111,27 @@ class Console:
         """Add a lab command: `async def handler(console, args) -> CommandResult`."""
         self.commands[name] = LabCommand(name, handler, summary, tuple(words))
 
+    def register_subcommand(
+        self, service: str, word: str, handler: Handler, summary: str, words: tuple[str, ...] = ()
+    ) -> None:
+        """Add a lab command spoken after a service (`mq publish`), beside its AWS operations."""
+        self.subcommands.setdefault(service, {})[word] = LabCommand(
+            f"{service} {word}", handler, summary, tuple(words)
+        )
+
+    def lab_command(self, name: str) -> LabCommand:
+        """A lab command or service subcommand by its full name (`clock`, `mq publish`)."""
+        command = self.commands.get(name)
+        if command is None:
+            service, _, word = name.partition(" ")
+            command = self.subcommands[service][word]
+        return command
+
     # -- running ---------------------------------------------------------------------------
     def check(self, line: str) -> str | None:
         """The one-line error `line` would fail with before running (syntax only), or None."""
         try:
-            parse(line, self.services, self.commands)
+            parse(line, self.services, self.commands, self.subcommands)
         except CommandError as error:
             return str(error)
         except Exception as error:  # a check never raises
@@ -142,11 +160,11 @@ class Console:
                 return await self._assign(assignment.group(1), assignment.group(2))
             if line.split(maxsplit=1)[:1] != ["expect"]:  # JMESPath keeps its own `$`/`{}`
                 line = expand(line, self.variables, self.last_value)
-            parsed = parse(line, self.services, self.commands)
+            parsed = parse(line, self.services, self.commands, self.subcommands)
             if parsed is None:
                 return CommandResult(ok=True)
             if isinstance(parsed, LabCall):
-                command = self.commands[parsed.name]
+                command = self.lab_command(parsed.name)
                 result = await command.handler(self, parsed.args)
                 keeps_value = parsed.name not in ("expect", "help")
             else:

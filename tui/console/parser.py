@@ -64,9 +64,16 @@ class LabCall:
 
 
 def parse(
-    line: str, services: Iterable[str], lab_commands: Iterable[str]
+    line: str,
+    services: Iterable[str],
+    lab_commands: Iterable[str],
+    subcommands: dict[str, Iterable[str]] | None = None,
 ) -> ServiceCall | LabCall | None:
-    """Parse `line`; None for a blank line or a comment; raises CommandError when it is wrong."""
+    """Parse `line`; None for a blank line or a comment; raises CommandError when it is wrong.
+
+    `subcommands` maps a service to lab words spoken after it (`mq publish …`): those lines
+    become a LabCall named "SERVICE WORD"; the service's AWS operations parse as usual.
+    """
     tokens = tokenize(line)
     if not tokens:
         return None
@@ -91,6 +98,8 @@ def parse(
             f"Invalid choice: '{head}' is not a service or lab command{suggest(head, [*services, *lab])}"
             " — try: help"
         )
+    if subcommands and len(tokens) > 1 and tokens[1].value in (subcommands.get(head) or ()):
+        return LabCall(f"{head} {tokens[1].value}", [t.value for t in tokens[2:]])
     return parse_service_call(head, tokens[1:])
 
 

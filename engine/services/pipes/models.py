@@ -43,7 +43,12 @@ class Pipe:
     def source_settings(self) -> dict[str, Any]:
         """The source's own parameters (Sqs, Kinesis or DynamoDB stream parameters)."""
         parameters = self.source_parameters
-        for key in ("KinesisStreamParameters", "DynamoDBStreamParameters", "SqsQueueParameters"):
+        for key in (
+            "KinesisStreamParameters",
+            "DynamoDBStreamParameters",
+            "SqsQueueParameters",
+            "RabbitMQBrokerParameters",
+        ):
             if parameters.get(key):
                 return parameters[key]
         return {}
@@ -51,7 +56,7 @@ class Pipe:
     @property
     def batch_size(self) -> int:
         """How many records one invocation carries (default: 10 for SQS, 100 for streams)."""
-        default = 10 if ":sqs:" in self.source else 100
+        default = 10 if ":sqs:" in self.source or ":mq:" in self.source else 100
         return int(self.source_settings.get("BatchSize", default))
 
     @property

@@ -26,6 +26,7 @@ SERVICE_STYLES = {
     "apigatewayv2": "bold white",
     "s3": "bold green",
     "dynamodb": "bold blue",
+    "mq": "bold #ff6600",
 }
 
 

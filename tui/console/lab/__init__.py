@@ -43,3 +43,6 @@ def register_builtins(console: Console) -> None:
     from .iam import register as register_iam  # `iam enforce` and `why`
 
     register_iam(console)
+    from . import mq  # lab words after the `mq` service (publish, consume, declare, bind …)
+
+    mq.register(console)

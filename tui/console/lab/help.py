@@ -122,10 +122,26 @@ async def help_command(console: Console, args: list[str]) -> CommandResult:
         return CommandResult.fail(
             f"help: no service or command '{name}'{suggest(name, [*console.services, *console.commands])}"
         )
+    words = console.subcommands.get(name, {})
     if len(args) == 1:
-        return _service_help(name)
+        result = _service_help(name)
+        if words:  # lab words spoken after the service (`mq publish`), listed first
+            lab = Table(title=f"{name} lab commands")
+            lab.add_column("command", style="bold cyan", no_wrap=True)
+            lab.add_column("what it does")
+            for command in words.values():
+                lab.add_row(command.name, command.summary)
+            result.output = Group(lab, result.output)
+        return result
     if len(args) > 2:
         return CommandResult.fail("usage: help [SERVICE [OPERATION]]")
+    if args[1] in words:
+        command = words[args[1]]
+        return CommandResult(
+            ok=True,
+            value={"command": command.name, "summary": command.summary},
+            output=Text(command.summary),
+        )
     table = operation_table(name)
     if args[1] not in table:
         return CommandResult.fail(
