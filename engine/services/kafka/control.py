@@ -25,17 +25,17 @@ DEFAULT_TRANSITION = 10.0
 
 def not_found(what: str = "The requested resource doesn't exist.") -> ServiceError:
     """MSK's NotFoundException (404)."""
-    return ServiceError("NotFoundException", what, 404)
+    return ServiceError("NotFoundException", what, status_code=404)
 
 
 def bad_request(message: str) -> ServiceError:
     """MSK's BadRequestException (400)."""
-    return ServiceError("BadRequestException", message, 400)
+    return ServiceError("BadRequestException", message, status_code=400)
 
 
 def conflict(message: str) -> ServiceError:
     """MSK's ConflictException (409)."""
-    return ServiceError("ConflictException", message, 409)
+    return ServiceError("ConflictException", message, status_code=409)
 
 
 @dataclass(slots=True)
@@ -701,9 +701,9 @@ class ControlPlane:
 
     def _raise_topic(self, error: TopicError) -> ServiceError:
         if error.code == 36:
-            return ServiceError("TopicExistsException", error.message, 409)
+            return ServiceError("TopicExistsException", error.message, status_code=409)
         if error.code == 3:
-            return ServiceError("UnknownTopicOrPartitionException", error.message, 404)
+            return ServiceError("UnknownTopicOrPartitionException", error.message, status_code=404)
         return bad_request(error.message)
 
     def create_topic(self, params: dict) -> dict:

@@ -1,0 +1,205 @@
+"""Real Kafka clients (kafka-python, aiokafka, confluent-kafka/librdkafka) against the lab's broker.
+
+These run on a RealClock with real sockets: each test is a few seconds at most.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from engine import Engine, RealClock
+from engine.services.kafka.topics import partition_for_key
+
+from .kafka_lab import active_cluster, topic
+
+pytestmark = pytest.mark.timeout(30)
+
+
+@pytest.fixture
+async def real() -> Engine:
+    async with Engine(clock=RealClock()) as engine:
+        yield engine
+
+
+async def test_kafka_python_produces_keyed_records_and_a_group_consumes_them(real: Engine) -> None:
+    arn, brokers = await active_cluster(real)
+    await topic(real, arn, "orders", 3)
+
+    def client() -> list:
+        from kafka import KafkaConsumer, KafkaProducer
+
+        producer = KafkaProducer(bootstrap_servers=brokers, linger_ms=5)
+        futures = [producer.send("orders", key=b"k%d" % i, value=b"v%d" % i) for i in range(20)]
+        producer.flush()
+        metadata = [f.get(timeout=5) for f in futures]
+        producer.close()
+        consumer = KafkaConsumer(
+            "orders",
+            bootstrap_servers=brokers,
+            group_id="billing",
+            auto_offset_reset="earliest",
+            consumer_timeout_ms=1500,
+        )
+        records = list(consumer)
+        consumer.commit()
+        consumer.close()
+        return [metadata, records]
+
+    metadata, records = await asyncio.to_thread(client)
+    # kafka-python's default partitioner is murmur2, as the lab's
+    for i, meta in enumerate(metadata):
+        assert meta.partition == partition_for_key(b"k%d" % i, 3)
+    assert sorted(r.value for r in records) == sorted(b"v%d" % i for i in range(20))
+    service = real.service("kafka")
+    cluster = service.resolve(arn)
+    lag = service.group_lag(cluster, "billing")
+    assert sum(row[4] for row in lag) == 0 and sum(row[3] for row in lag) == 20
+
+
+async def test_aiokafka_idempotent_producer_headers_and_timestamps(real: Engine) -> None:
+    from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+    arn, brokers = await active_cluster(real)
+    await topic(real, arn, "events", 2)
+    producer = AIOKafkaProducer(bootstrap_servers=brokers, enable_idempotence=True, acks="all")
+    await producer.start()
+    sent = []
+    for i in range(10):
+        sent.append(
+            await producer.send_and_wait(
+                "events",
+                key=b"user-%d" % (i % 3),
+                value=b"e%d" % i,
+                headers=[("n", b"%d" % i)],
+                timestamp_ms=1_700_000_000_000 + i,
+            )
+        )
+    await producer.stop()
+    cluster = real.service("kafka").resolve(arn)
+    # the broker saw a producer id and sequence numbers
+    partition = cluster.data.topics["events"].partitions[sent[0].partition]
+    assert partition.log.producers, "the idempotent producer registered its id"
+    consumer = AIOKafkaConsumer(
+        "events", bootstrap_servers=brokers, group_id="g", auto_offset_reset="earliest"
+    )
+    await consumer.start()
+    got = []
+    deadline = time.monotonic() + 10
+    while len(got) < 10 and time.monotonic() < deadline:
+        for messages in (await consumer.getmany(timeout_ms=500)).values():
+            got.extend(messages)
+    await consumer.stop()
+    by_value = {m.value: m for m in got}
+    assert len(by_value) == 10
+    assert by_value[b"e4"].headers == (("n", b"4"),)
+    assert by_value[b"e4"].timestamp == 1_700_000_000_004
+    assert by_value[b"e4"].key == b"user-1"
+
+
+async def test_confluent_kafka_librdkafka_produces_and_consumes(real: Engine) -> None:
+    arn, brokers = await active_cluster(real)
+    await topic(real, arn, "clicks", 3)
+
+    def client() -> tuple[int, list]:
+        from confluent_kafka import Consumer, Producer
+
+        producer = Producer(
+            {
+                "bootstrap.servers": brokers,
+                "enable.idempotence": True,
+                "linger.ms": 5,
+                "partitioner": "murmur2_random",
+            }
+        )
+        delivered = []
+        for i in range(15):
+            producer.produce(
+                "clicks",
+                key=b"c%d" % i,
+                value=b"click %d" % i,
+                headers=[("source", b"web")],
+                on_delivery=lambda err, msg: delivered.append((err, msg.partition(), msg.offset())),
+            )
+        left = producer.flush(10)
+        consumer = Consumer(
+            {
+                "bootstrap.servers": brokers,
+                "group.id": "analytics",
+                "auto.offset.reset": "earliest",
+                "session.timeout.ms": 6000,
+                "fetch.wait.max.ms": 100,
+            }
+        )
+        consumer.subscribe(["clicks"])
+        got = []
+        deadline = time.monotonic() + 15
+        while len(got) < 15 and time.monotonic() < deadline:
+            message = consumer.poll(0.2)
+            if message is None or message.error():
+                continue
+            got.append((message.key(), message.value(), message.headers(), message.partition()))
+        consumer.commit(asynchronous=False)
+        consumer.close()
+        assert all(err is None for err, _, _ in delivered)
+        return left, got
+
+    left, got = await asyncio.to_thread(client)
+    assert left == 0
+    assert len(got) == 15
+    for key, value, headers, partition in got:
+        assert headers == [("source", b"web")]
+        assert partition == partition_for_key(key, 3)  # librdkafka's murmur2_random = Java's
+    service = real.service("kafka")
+    rows = service.group_lag(service.resolve(arn), "analytics")
+    assert sum(r[4] for r in rows) == 0
+
+
+async def test_a_group_of_three_rebalances_when_one_member_leaves(real: Engine) -> None:
+    from aiokafka import AIOKafkaConsumer
+
+    arn, brokers = await active_cluster(real)
+    await topic(real, arn, "work", 6)
+    recorder = real.trace.record()
+
+    def consumer() -> AIOKafkaConsumer:
+        return AIOKafkaConsumer(
+            "work",
+            bootstrap_servers=brokers,
+            group_id="workers",
+            session_timeout_ms=6000,
+            heartbeat_interval_ms=100,
+            auto_offset_reset="earliest",
+        )
+
+    members = [consumer() for _ in range(3)]
+    for member in members:
+        await member.start()
+
+    async def settled(expected: int) -> list[set]:
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            await asyncio.gather(*(m.getmany(timeout_ms=50) for m in members))
+            sets = [{tp.partition for tp in m.assignment()} for m in members]
+            union = set().union(*sets)
+            if union == set(range(6)) and all(sets) and len(sets) == expected:
+                sizes = sorted(len(s) for s in sets)
+                if sizes == [6 // expected] * expected:
+                    return sets
+        raise AssertionError(f"no balanced assignment: {[m.assignment() for m in members]}")
+
+    first = await settled(3)
+    assert sum(len(s) for s in first) == 6
+    leaving = members.pop()
+    await leaving.stop()  # sends LeaveGroup
+    second = await settled(2)
+    assert sorted(len(s) for s in second) == [3, 3]
+    for member in members:
+        await member.stop()
+    cluster = real.service("kafka").resolve(arn)
+    group = cluster.groups.group("workers")
+    assert group is not None and group.rebalances >= 2
+    kinds = [e.kind for e in recorder.events]
+    assert "member-left" in kinds and "rebalanced" in kinds

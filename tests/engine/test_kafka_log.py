@@ -1,0 +1,141 @@
+"""The partition log, the partitioner and the group coordinator, on the virtual clock."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from kafka.partitioner.default import murmur2 as kafka_python_murmur2
+from kafka.record.default_records import DefaultRecordBatchBuilder
+
+from engine import Engine, VirtualClock
+from engine.services.kafka import codes
+from engine.services.kafka.log import PartitionLog, ProduceRejected, build_batch
+from engine.services.kafka.topics import murmur2
+
+from .kafka_lab import active_cluster, topic
+
+pytestmark = pytest.mark.timeout(30)
+
+
+def _idempotent(pid: int, epoch: int, seq: int, values: list[bytes]) -> bytes:
+    builder = DefaultRecordBatchBuilder(2, 0, False, pid, epoch, seq, 1 << 20)
+    for i, value in enumerate(values):
+        builder.append(i, 1000 + i, None, value, [])
+    return bytes(builder.build())
+
+
+def test_murmur2_matches_kafka_python() -> None:
+    for key in [b"", b"a", b"ab", b"abc", b"abcd", b"order-42", bytes(range(37))]:
+        assert murmur2(key) & 0x7FFFFFFF == kafka_python_murmur2(key) & 0x7FFFFFFF
+
+
+def test_reads_bisect_to_the_batch_holding_the_offset() -> None:
+    log = PartitionLog()
+    for i in range(100):
+        log.append(build_batch([(None, b"%d" % (i * 10 + j), [], 1000 + i) for j in range(10)]))
+    assert log.end_offset == 1000
+    records = log.records(537, 3)
+    assert [r.offset for r in records] == [537, 538, 539]
+    assert records[0].value == b"537"
+    chunk = log.read(537, 1)  # at least one whole batch, starting with the one holding 537
+    assert int.from_bytes(chunk[:8], "big") == 530
+    assert log.read(1000, 1 << 20) == b""
+    assert log.offset_for_timestamp(1050) == (500, 1050)
+
+
+def test_idempotent_retry_is_not_duplicated_and_gaps_are_refused() -> None:
+    log = PartitionLog()
+    first = _idempotent(7, 0, 0, [b"a", b"b"])
+    assert log.append(first) == 0
+    assert log.append(first) == 0  # the retry answers with the original offset
+    assert log.end_offset == 2
+    with pytest.raises(ProduceRejected) as rejected:
+        log.append(_idempotent(7, 0, 5, [b"c"]))
+    assert rejected.value.code == codes.OUT_OF_ORDER_SEQUENCE
+    assert log.append(_idempotent(7, 0, 2, [b"c"])) == 2
+
+
+def test_retention_by_time_and_size_keeps_the_active_batch() -> None:
+    log = PartitionLog()
+    for i in range(10):
+        log.append(build_batch([(None, b"x" * 100, [], i * 1000)]))
+    assert log.enforce_retention(now_ms=9500, retention_ms=5000, retention_bytes=-1) == 5
+    assert log.log_start_offset == 5
+    size = log.size
+    log.enforce_retention(now_ms=9500, retention_ms=-1, retention_bytes=size // 2)
+    assert log.size <= size // 2 + size // 5
+    log.enforce_retention(now_ms=10**9, retention_ms=1, retention_bytes=-1)
+    assert log.batch_count == 1 and log.log_start_offset == 9
+
+
+def test_compaction_keeps_the_newest_value_per_key_and_drops_old_tombstones() -> None:
+    log = PartitionLog()
+    log.append(build_batch([(b"a", b"1", [], 0), (b"b", b"1", [], 0)]))
+    log.append(build_batch([(b"a", b"2", [], 1), (b"b", None, [], 1)]))
+    log.append(build_batch([(b"c", b"1", [], 2)]))  # the active batch
+    removed = log.compact(now_ms=10, delete_retention_ms=1000)
+    assert removed == 2
+    assert [(r.offset, r.key, r.value) for r in log.records(0, 10)] == [
+        (2, b"a", b"2"),
+        (3, b"b", None),
+        (4, b"c", b"1"),
+    ]
+    assert log.compact(now_ms=10_000, delete_retention_ms=1000) == 1  # the tombstone's time is up
+    assert [r.key for r in log.records(0, 10)] == [b"a", b"c"]
+
+
+async def test_the_lab_producer_and_server_side_retention_on_the_clock(
+    eng: Engine, clock: VirtualClock
+) -> None:
+    arn, _ = await active_cluster(eng)
+    await topic(eng, arn, "short", 2, retention_ms=60_000)
+    service = eng.service("kafka")
+    cluster = service.resolve(arn)
+    placed = service.produce(
+        cluster, "short", [(b"k1", b"v", []), (b"k1", b"w", []), (None, b"x", [])]
+    )
+    assert placed[0][0] == placed[1][0] and placed[1][1] == placed[0][1] + 1
+    await clock.advance(30)
+    service.produce(cluster, "short", [(b"k1", b"later", [])])
+    await clock.advance(60)  # past retention for the first batch; the cleaner runs every 15 s
+    partition = cluster.data.topics["short"].partitions[placed[0][0]]
+    assert partition.log.log_start_offset > 0
+
+
+async def test_session_timeout_expires_a_silent_member_on_the_clock(
+    eng: Engine, clock: VirtualClock
+) -> None:
+    arn, _ = await active_cluster(eng)
+    cluster = eng.service("kafka").resolve(arn)
+    groups = cluster.groups
+    join = asyncio.ensure_future(
+        groups.join(
+            "g", "", "consumer", [("range", b"")], 6000, 30000, "c1", "/127.0.0.1", None, False
+        )
+    )
+    await clock.advance(0)
+    result = await join
+    assert result.error == 0 and result.leader == result.member_id
+    error, _, protocol, _ = await groups.sync(
+        "g", result.generation, result.member_id, {result.member_id: b"x"}
+    )
+    assert error == 0 and protocol == "range"
+    assert groups.group("g").state == "Stable"
+    await clock.advance(5)
+    assert groups.heartbeat("g", result.generation, result.member_id) == 0
+    await clock.advance(7)  # no heartbeat for more than session.timeout.ms
+    group = groups.group("g")
+    assert group.members == {} and group.state == "Empty"
+    assert groups.heartbeat("g", result.generation, result.member_id) == codes.UNKNOWN_MEMBER_ID
+
+
+async def test_join_needs_a_member_id_from_v4_and_rejects_bad_session_timeouts(eng: Engine) -> None:
+    arn, _ = await active_cluster(eng)
+    groups = eng.service("kafka").resolve(arn).groups
+    first = await groups.join(
+        "g", "", "consumer", [("range", b"")], 6000, 6000, "c", "/h", None, True
+    )
+    assert first.error == codes.MEMBER_ID_REQUIRED and first.member_id.startswith("c-")
+    bad = await groups.join("g", "", "consumer", [("range", b"")], 10, 6000, "c", "/h", None, True)
+    assert bad.error == codes.INVALID_SESSION_TIMEOUT
