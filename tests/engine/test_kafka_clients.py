@@ -149,7 +149,7 @@ async def test_confluent_kafka_librdkafka_produces_and_consumes(real: Engine) ->
     left, got = await asyncio.to_thread(client)
     assert left == 0
     assert len(got) == 15
-    for key, value, headers, partition in got:
+    for key, _value, headers, partition in got:
         assert headers == [("source", b"web")]
         assert partition == partition_for_key(key, 3)  # librdkafka's murmur2_random = Java's
     service = real.service("kafka")

@@ -121,10 +121,18 @@ def complete(console: Console, text: str, cursor: int) -> list[Completion]:
     head = done[0].value
     if head in console.commands:
         return _rank(prefix, start, _lab_items(console, head, [t.value for t in done[1:]]))
+    if len(done) > 1 and f"{head} {done[1].value}" in console.commands:  # `kafka produce …`
+        sub = f"{head} {done[1].value}"
+        return _rank(prefix, start, _lab_items(console, sub, [t.value for t in done[2:]]))
     if head not in console.services:
         return []
     if len(done) == 1:
-        return _rank(prefix, start, _operation_items(head))
+        subcommands = [
+            (c.name.split()[1], c.name.split()[1], "lab command")
+            for c in console.commands.values()
+            if c.name.startswith(f"{head} ")
+        ]
+        return _rank(prefix, start, subcommands + list(_operation_items(head)))
     operation = operation_table(head).get(done[1].value)
     if operation is None:
         return []
@@ -206,6 +214,10 @@ def _lab_items(console: Console, command: str, args: list[str]) -> list[tuple[st
             if event.message_id and event.message_id not in seen:
                 seen[event.message_id] = f"{event.kind} {event.resource.rsplit(':', 1)[-1]}"
         return [(ident, ident, meta) for ident, meta in reversed(seen.items())]
+    if command.startswith("kafka "):
+        from .lab.kafka import completions
+
+        return completions(console, command, args)
     words = console.commands[command].words
     if command == "clock" and args:
         return []
