@@ -28,6 +28,7 @@ POLLER_LOCATIONS: dict[str, str] = {
     "sqs": "engine.services.awslambda.sqs_poller:SqsPoller",
     "kinesis": "engine.services.kinesis.esm:KinesisPoller",
     "dynamodb": "engine.services.dynamodbstreams.esm:StreamPoller",
+    "kafka": "engine.services.kafka.esm:KafkaPoller",
 }
 _pollers: dict[str, type[EventSourcePoller]] = {}
 

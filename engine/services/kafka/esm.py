@@ -1,0 +1,253 @@
+"""Lambda event source mappings from Amazon MSK topics (the `EventSourcePoller` interface).
+
+As Lambda does for MSK: the mapping reads one topic as a consumer group (ConsumerGroupId, or the
+mapping's UUID), batches records across partitions until BatchSize, 6 MB or the batching window
+(500 ms by default for Kafka sources) is reached, invokes the function with AWS's event shape
+(`eventSource: aws:kafka`, `records` keyed `topic-partition`, base64 keys and values, headers as
+arrays of byte values), and commits the group's offsets after a successful invocation. A failed
+batch is retried (after a second) until it succeeds, as Lambda retries Kafka batches until the
+records expire. The poller commits as a standalone consumer: the group shows offsets and lag
+but no members.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from engine.services.awslambda.esm import EventSourceMapping, EventSourcePoller, validation
+
+if TYPE_CHECKING:
+    from engine.services.awslambda.service import LambdaService
+
+    from .cluster import Partition, Topic
+    from .log import Record
+    from .state import ClusterState
+
+#: Lambda's default batching window for Kafka sources.
+DEFAULT_WINDOW = 0.5
+RETRY_PAUSE = 1.0
+MAX_PAYLOAD = 6 * 1024 * 1024
+_POSITIONS = ("TRIM_HORIZON", "LATEST", "AT_TIMESTAMP")
+
+
+def kafka_event(
+    cluster: ClusterState, records: list[tuple[str, int, Record]], self_managed: bool = False
+) -> dict[str, Any]:
+    """The event Lambda sends for a batch of Kafka records."""
+    grouped: dict[str, list[dict]] = {}
+    for topic, partition, record in records:
+        grouped.setdefault(f"{topic}-{partition}", []).append(
+            {
+                "topic": topic,
+                "partition": partition,
+                "offset": record.offset,
+                "timestamp": record.timestamp,
+                "timestampType": "LOG_APPEND_TIME" if record.timestamp_type else "CREATE_TIME",
+                **(
+                    {"key": base64.b64encode(record.key).decode()} if record.key is not None else {}
+                ),
+                "value": base64.b64encode(record.value or b"").decode(),
+                "headers": [{k: list(v or b"")} for k, v in record.headers],
+            }
+        )
+    event: dict[str, Any] = {
+        "eventSource": "SelfManagedKafka" if self_managed else "aws:kafka",
+        "bootstrapServers": cluster.bootstrap(),
+        "records": grouped,
+    }
+    if not self_managed:
+        event["eventSourceArn"] = cluster.arn
+    return event
+
+
+class KafkaPoller(EventSourcePoller):
+    """Reads one MSK topic for one mapping and invokes its function in batches."""
+
+    default_batch_size: ClassVar[int] = 100
+    max_batch_size: ClassVar[int] = 10_000
+
+    def __init__(self, service: LambdaService, mapping: EventSourceMapping) -> None:
+        super().__init__(service, mapping)
+        self.kafka: Any = service.engine.service("kafka")
+        self.task: asyncio.Task | None = None
+        self.arrived = asyncio.Event()
+        self.cancel_listener: Any = None
+        self.positions: dict[int, int] = {}
+
+    # -- the EventSourcePoller interface ------------------------------------------------------
+    @classmethod
+    def validate(cls, service: LambdaService, params: dict, function_timeout: int) -> dict:
+        """The cluster exists, one topic, a starting position; returns the mapping's settings."""
+        kafka: Any = service.engine.service("kafka")
+        source = params["EventSourceArn"]
+        if kafka.cluster_for_arn(source) is None:
+            raise validation(f"Cannot access cluster {source}: it does not exist.")
+        topics = params.get("Topics") or []
+        if len(topics) != 1:
+            raise validation(
+                "Topics must contain exactly one topic for an Amazon MSK event source."
+            )
+        start = params.get("StartingPosition")
+        if start not in _POSITIONS:
+            raise validation(
+                "StartingPosition must be one of TRIM_HORIZON, LATEST or AT_TIMESTAMP for an "
+                "Amazon MSK event source."
+            )
+        if start == "AT_TIMESTAMP" and "StartingPositionTimestamp" not in params:
+            raise validation("StartingPositionTimestamp is required for AT_TIMESTAMP.")
+        if params.get("MaximumBatchingWindowInSeconds", 0) > 300:
+            raise validation("MaximumBatchingWindowInSeconds must be between 0 and 300.")
+        config = params.get("AmazonManagedKafkaEventSourceConfig") or {}
+        settings: dict[str, Any] = {
+            "StartingPosition": start,
+            "Topics": list(topics),
+            "ConsumerGroupId": config.get("ConsumerGroupId"),
+        }
+        if "StartingPositionTimestamp" in params:
+            stamp = params["StartingPositionTimestamp"]
+            settings["StartingPositionTimestamp"] = (
+                stamp.timestamp() if hasattr(stamp, "timestamp") else float(stamp)
+            )
+        return settings
+
+    @classmethod
+    def describe(cls, mapping: EventSourceMapping) -> dict:
+        """StartingPosition, Topics and the consumer group id."""
+        params = mapping.params
+        return {
+            "StartingPosition": params["StartingPosition"],
+            "Topics": list(params["Topics"]),
+            "AmazonManagedKafkaEventSourceConfig": {"ConsumerGroupId": cls.group_id(mapping)},
+        }
+
+    @staticmethod
+    def group_id(mapping: EventSourceMapping) -> str:
+        """The consumer group Lambda uses: ConsumerGroupId, or the mapping's UUID."""
+        return mapping.params.get("ConsumerGroupId") or mapping.uuid
+
+    def start(self) -> None:
+        """Begin polling the topic."""
+        if self.task is not None:
+            return
+        cluster = self.kafka.cluster_for_arn(self.mapping.source_arn)
+        if cluster is None:
+            return
+        self.cancel_listener = self.kafka.on_records(cluster, self._on_records)
+        self.task = self.service.engine.spawn(
+            self._run(cluster), name=f"lambda-esm:{self.mapping.uuid}"
+        )
+
+    async def stop(self) -> None:
+        """Stop polling (committed offsets stay with the group)."""
+        if self.cancel_listener is not None:
+            self.cancel_listener()
+            self.cancel_listener = None
+        task, self.task = self.task, None
+        if task is not None and task is not asyncio.current_task():
+            task.cancel()
+
+    # -- polling -------------------------------------------------------------------------------
+    def _on_records(self, topic: Topic, partition: Partition, base: int, count: int) -> None:
+        if topic.name == self.mapping.params["Topics"][0]:
+            self.arrived.set()
+
+    def _place(self, cluster: ClusterState, topic: Topic) -> None:
+        """Start each partition at the group's committed offset or the starting position."""
+        group = self.group_id(self.mapping)
+        kind = self.mapping.params["StartingPosition"]
+        when = self.mapping.params.get("StartingPositionTimestamp")
+        for partition in topic.partitions:
+            if partition.index in self.positions:
+                continue
+            committed = cluster.groups.committed(group, topic.name, partition.index)
+            log = partition.log
+            if committed is not None:
+                self.positions[partition.index] = committed.offset
+            elif kind == "TRIM_HORIZON":
+                self.positions[partition.index] = log.log_start_offset
+            elif kind == "AT_TIMESTAMP" and when is not None:
+                found = log.offset_for_timestamp(int(when * 1000))
+                self.positions[partition.index] = found[0] if found else log.end_offset
+            else:
+                self.positions[partition.index] = log.end_offset
+
+    def _collect(self, cluster: ClusterState, topic: Topic) -> list[tuple[str, int, Record]]:
+        out: list[tuple[str, int, Record]] = []
+        size = 0
+        limit = self.mapping.batch_size
+        for partition in topic.partitions:
+            start = max(self.positions[partition.index], partition.log.log_start_offset)
+            for record in partition.log.records(start, limit - len(out)):
+                size += len(record.value or b"") + len(record.key or b"")
+                if out and size > MAX_PAYLOAD * 3 // 4:  # base64 grows the payload by a third
+                    return out
+                out.append((topic.name, partition.index, record))
+            if len(out) >= limit:
+                break
+        return out
+
+    async def _run(self, cluster: ClusterState) -> None:
+        clock = self.clock
+        mapping = self.mapping
+        name = mapping.params["Topics"][0]
+        window = mapping.batching_window or DEFAULT_WINDOW
+        while not cluster.closed:
+            topic = cluster.data.topics.get(name)
+            if topic is None:
+                mapping.last_result = f"PROBLEM: Topic {name} not found"
+                self.arrived.clear()
+                await self.arrived.wait()
+                continue
+            self._place(cluster, topic)
+            batch = self._collect(cluster, topic)
+            if batch and len(batch) < mapping.batch_size:
+                deadline = clock.now() + window
+                while len(batch) < mapping.batch_size and clock.now() < deadline:
+                    self.arrived.clear()
+                    try:
+                        await clock.timeout(deadline - clock.now(), self.arrived.wait())
+                    except TimeoutError:
+                        pass
+                    batch = self._collect(cluster, topic)
+            if not batch:
+                self.arrived.clear()
+                await self.arrived.wait()
+                continue
+            await self._deliver(cluster, batch)
+
+    async def _deliver(self, cluster: ClusterState, batch: list[tuple[str, int, Record]]) -> None:
+        if self.mapping.filters:
+            kept = [item for item in batch if self.matches(_filterable(item))]
+            self.mapping.filtered += len(batch) - len(kept)
+        else:
+            kept = batch
+        if kept:
+            event = kafka_event(cluster, kept)
+            trace_id = self.service.ids.trace_id(self.clock.now())
+            result = await self.invoke(event, trace_id=trace_id)
+            if result.function_error:
+                await self.clock.sleep(RETRY_PAUSE)
+                return
+            self.mapping.records += len(kept)
+        ends: dict[int, int] = {}
+        for _topic, partition, record in batch:
+            ends[partition] = max(ends.get(partition, 0), record.offset + 1)
+        self.positions.update(ends)
+        name = batch[0][0]
+        commits = [(name, p, o, None, -1) for p, o in sorted(ends.items())]
+        cluster.groups.commit(self.group_id(self.mapping), -1, "", commits)
+
+
+def _filterable(item: tuple[str, int, Record]) -> dict[str, Any]:
+    """A record as Lambda's filter criteria see it (value decoded when it is JSON)."""
+    import json
+
+    topic, partition, record = item
+    value: Any = base64.b64encode(record.value or b"").decode()
+    try:
+        value = json.loads(record.value or b"")
+    except ValueError:
+        pass
+    return {"topic": topic, "partition": partition, "offset": record.offset, "value": value}
