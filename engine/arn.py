@@ -20,6 +20,7 @@ ARN_SERVICE_OWNERS: dict[str, str] = {
     "schemas": "schemas",
     "scheduler": "scheduler",
     "pipes": "pipes",
+    "kafka": "kafka",
 }
 
 

@@ -18,10 +18,11 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from engine.services.awslambda.esm import EventSourceMapping, EventSourcePoller, validation
 
+from .reader import TopicReader
+
 if TYPE_CHECKING:
     from engine.services.awslambda.service import LambdaService
 
-    from .cluster import Partition, Topic
     from .log import Record
     from .state import ClusterState
 
@@ -72,9 +73,7 @@ class KafkaPoller(EventSourcePoller):
         super().__init__(service, mapping)
         self.kafka: Any = service.engine.service("kafka")
         self.task: asyncio.Task | None = None
-        self.arrived = asyncio.Event()
-        self.cancel_listener: Any = None
-        self.positions: dict[int, int] = {}
+        self.reader: TopicReader | None = None
 
     # -- the EventSourcePoller interface ------------------------------------------------------
     @classmethod
@@ -134,110 +133,48 @@ class KafkaPoller(EventSourcePoller):
         cluster = self.kafka.cluster_for_arn(self.mapping.source_arn)
         if cluster is None:
             return
-        self.cancel_listener = self.kafka.on_records(cluster, self._on_records)
+        params = self.mapping.params
+        self.reader = TopicReader(
+            self.kafka,
+            cluster,
+            params["Topics"][0],
+            self.group_id(self.mapping),
+            params["StartingPosition"],
+            params.get("StartingPositionTimestamp"),
+        )
         self.task = self.service.engine.spawn(
-            self._run(cluster), name=f"lambda-esm:{self.mapping.uuid}"
+            self._run(self.reader), name=f"lambda-esm:{self.mapping.uuid}"
         )
 
     async def stop(self) -> None:
         """Stop polling (committed offsets stay with the group)."""
-        if self.cancel_listener is not None:
-            self.cancel_listener()
-            self.cancel_listener = None
+        if self.reader is not None:
+            self.reader.close()
+            self.reader = None
         task, self.task = self.task, None
         if task is not None and task is not asyncio.current_task():
             task.cancel()
 
-    # -- polling -------------------------------------------------------------------------------
-    def _on_records(self, topic: Topic, partition: Partition, base: int, count: int) -> None:
-        if topic.name == self.mapping.params["Topics"][0]:
-            self.arrived.set()
-
-    def _place(self, cluster: ClusterState, topic: Topic) -> None:
-        """Start each partition at the group's committed offset or the starting position."""
-        group = self.group_id(self.mapping)
-        kind = self.mapping.params["StartingPosition"]
-        when = self.mapping.params.get("StartingPositionTimestamp")
-        for partition in topic.partitions:
-            if partition.index in self.positions:
-                continue
-            committed = cluster.groups.committed(group, topic.name, partition.index)
-            log = partition.log
-            if committed is not None:
-                self.positions[partition.index] = committed.offset
-            elif kind == "TRIM_HORIZON":
-                self.positions[partition.index] = log.log_start_offset
-            elif kind == "AT_TIMESTAMP" and when is not None:
-                found = log.offset_for_timestamp(int(when * 1000))
-                self.positions[partition.index] = found[0] if found else log.end_offset
-            else:
-                self.positions[partition.index] = log.end_offset
-
-    def _collect(self, cluster: ClusterState, topic: Topic) -> list[tuple[str, int, Record]]:
-        out: list[tuple[str, int, Record]] = []
-        size = 0
-        limit = self.mapping.batch_size
-        for partition in topic.partitions:
-            start = max(self.positions[partition.index], partition.log.log_start_offset)
-            for record in partition.log.records(start, limit - len(out)):
-                size += len(record.value or b"") + len(record.key or b"")
-                if out and size > MAX_PAYLOAD * 3 // 4:  # base64 grows the payload by a third
-                    return out
-                out.append((topic.name, partition.index, record))
-            if len(out) >= limit:
-                break
-        return out
-
-    async def _run(self, cluster: ClusterState) -> None:
-        clock = self.clock
+    async def _run(self, reader: TopicReader) -> None:
         mapping = self.mapping
-        name = mapping.params["Topics"][0]
         window = mapping.batching_window or DEFAULT_WINDOW
-        while not cluster.closed:
-            topic = cluster.data.topics.get(name)
-            if topic is None:
-                mapping.last_result = f"PROBLEM: Topic {name} not found"
-                self.arrived.clear()
-                await self.arrived.wait()
-                continue
-            self._place(cluster, topic)
-            batch = self._collect(cluster, topic)
-            if batch and len(batch) < mapping.batch_size:
-                deadline = clock.now() + window
-                while len(batch) < mapping.batch_size and clock.now() < deadline:
-                    self.arrived.clear()
-                    try:
-                        await clock.timeout(deadline - clock.now(), self.arrived.wait())
-                    except TimeoutError:
-                        pass
-                    batch = self._collect(cluster, topic)
-            if not batch:
-                self.arrived.clear()
-                await self.arrived.wait()
-                continue
-            await self._deliver(cluster, batch)
-
-    async def _deliver(self, cluster: ClusterState, batch: list[tuple[str, int, Record]]) -> None:
-        if self.mapping.filters:
-            kept = [item for item in batch if self.matches(_filterable(item))]
-            self.mapping.filtered += len(batch) - len(kept)
-        else:
-            kept = batch
-        if kept:
-            event = kafka_event(cluster, kept)
-            trace_id = self.service.ids.trace_id(self.clock.now())
-            result = await self.invoke(event, trace_id=trace_id)
-            if result.function_error:
-                await self.clock.sleep(RETRY_PAUSE)
-                return
-            self.mapping.records += len(kept)
-        ends: dict[int, int] = {}
-        for _topic, partition, record in batch:
-            ends[partition] = max(ends.get(partition, 0), record.offset + 1)
-        self.positions.update(ends)
-        name = batch[0][0]
-        commits = [(name, p, o, None, -1) for p, o in sorted(ends.items())]
-        cluster.groups.commit(self.group_id(self.mapping), -1, "", commits)
+        # base64 grows the payload by a third
+        while not reader.cluster.closed:
+            batch = await reader.fill(self.clock, mapping.batch_size, window, MAX_PAYLOAD * 3 // 4)
+            if self.mapping.filters:
+                kept = [item for item in batch if self.matches(_filterable(item))]
+                self.mapping.filtered += len(batch) - len(kept)
+            else:
+                kept = batch
+            if kept:
+                event = kafka_event(reader.cluster, kept)
+                trace_id = self.service.ids.trace_id(self.clock.now())
+                result = await self.invoke(event, trace_id=trace_id)
+                if result.function_error:
+                    await self.clock.sleep(RETRY_PAUSE)
+                    continue
+                self.mapping.records += len(kept)
+            reader.commit(batch)
 
 
 def _filterable(item: tuple[str, int, Record]) -> dict[str, Any]:

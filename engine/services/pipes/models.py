@@ -43,7 +43,12 @@ class Pipe:
     def source_settings(self) -> dict[str, Any]:
         """The source's own parameters (Sqs, Kinesis or DynamoDB stream parameters)."""
         parameters = self.source_parameters
-        for key in ("KinesisStreamParameters", "DynamoDBStreamParameters", "SqsQueueParameters"):
+        for key in (
+            "KinesisStreamParameters",
+            "DynamoDBStreamParameters",
+            "SqsQueueParameters",
+            "ManagedStreamingKafkaParameters",
+        ):
             if parameters.get(key):
                 return parameters[key]
         return {}

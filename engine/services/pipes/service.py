@@ -13,6 +13,7 @@ from engine.service import Service
 from engine.topology import Edge, Node
 
 from .dynamodb_source import DynamoDbSource
+from .kafka_source import KafkaSource
 from .kinesis_source import KinesisSource
 from .models import Pipe
 from .runner import SqsSource
@@ -28,7 +29,12 @@ TARGET_OWNERS = frozenset(
 )
 LIST_LIMIT = 100
 #: Which poller reads each kind of source.
-SOURCES: dict[str, Any] = {"sqs": SqsSource, "kinesis": KinesisSource, "dynamodb": DynamoDbSource}
+SOURCES: dict[str, Any] = {
+    "sqs": SqsSource,
+    "kinesis": KinesisSource,
+    "dynamodb": DynamoDbSource,
+    "kafka": KafkaSource,
+}
 
 
 def _validation(message: str) -> ServiceError:
@@ -255,7 +261,7 @@ class PipesService(Service):
         owner = owner_of(source)
         if owner not in SOURCES or (owner == "dynamodb" and "/stream/" not in source):
             raise _validation(
-                "Pipework's Pipes reads SQS queues, Kinesis streams and DynamoDB streams; this "
+                "Pipework's Pipes reads SQS queues, Kinesis streams, DynamoDB streams and MSK topics; this "
                 f"source is not emulated: {source}"
             )
         exists = (
@@ -265,7 +271,11 @@ class PipesService(Service):
         )
         if not exists:
             raise _validation(f"Source {source} does not exist.")
-        needed = {"kinesis": "KinesisStreamParameters", "dynamodb": "DynamoDBStreamParameters"}
+        needed = {
+            "kinesis": "KinesisStreamParameters",
+            "dynamodb": "DynamoDBStreamParameters",
+            "kafka": "ManagedStreamingKafkaParameters",
+        }
         if owner in needed and needed[owner] not in source_parameters:
             raise _validation(
                 f"SourceParameters.{needed[owner]} (with StartingPosition) is required for this "
