@@ -15,7 +15,13 @@ CONTENT = Path(__file__).resolve().parent / "content"
 
 #: Console commands a check may run: they read the lab and never change it.
 READ_ONLY_OPERATION = re.compile(r"^[a-z0-9]+ (get|list|describe)-[a-z0-9-]+( |$)")
-READ_ONLY_LAB_COMMANDS = ("describe ", "outbox", "events test-event-pattern ")
+READ_ONLY_LAB_COMMANDS = (
+    "describe ",
+    "outbox",
+    "events test-event-pattern ",
+    "kafka lag ",
+    "kafka groups",
+)
 #: Operations named like reads that change the lab: they hand out work, spend a shard's read
 #: budget or register a reader (`test-invoke-method` and `test-state` run integrations too).
 NOT_READ_ONLY = (

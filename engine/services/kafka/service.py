@@ -122,9 +122,13 @@ class KafkaService(Service):
             placed = self.topics.produce_records(cluster.data, topic, records, partition)
         except TopicError as error:
             raise ServiceError("KafkaRequestException", error.message) from None
+        keys = {key for key, _, _ in records}
+        key = next(iter(keys)) if len(keys) == 1 else None
         for index in sorted({p for p, _ in placed}):
             offsets = [o for p, o in placed if p == index]
-            cluster.traced_produce(topic, topic.partitions[index], offsets[0], len(offsets), None)
+            cluster.traced_produce(
+                topic, topic.partitions[index], offsets[0], len(offsets), None, key
+            )
         return placed
 
     def read(

@@ -108,7 +108,13 @@ class ClusterState:
 
     # -- trace ----------------------------------------------------------------------------
     def traced_produce(
-        self, topic: Topic, partition: Partition, base: int, count: int, conn: Connection | None
+        self,
+        topic: Topic,
+        partition: Partition,
+        base: int,
+        count: int,
+        conn: Connection | None,
+        key: bytes | None = None,
     ) -> None:
         """Count and trace records a client produced."""
         self.produced += count
@@ -121,6 +127,7 @@ class ClusterState:
                 partition=partition.index,
                 offset=base,
                 records=count,
+                key=key.decode("utf-8", "replace")[:64] if key is not None else None,
             )
 
     def traced_fetch(
