@@ -47,6 +47,9 @@ KIND_GLYPHS = {
     "api": "⇄",
     "schedule": "◷",
     "pipe": "⤳",
+    "cluster": "⬢",
+    "kafka-topic": "☰",
+    "consumer-group": "⚇",
     # Step Functions state types, for the workflow graph.
     "task": "▣",
     "choice": "◆",

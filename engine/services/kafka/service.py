@@ -218,7 +218,7 @@ class KafkaService(Service):
         edges: list[Edge] = []
         for cluster in self.clusters.values():
             stats = cluster.data.stats()
-            stats["state"] = cluster.state
+            stats["active"] = 1 if cluster.state == "ACTIVE" else 0
             stats["connections"] = cluster.listener.connection_count if cluster.listener else 0
             nodes.append(Node(cluster.arn, "cluster", cluster.name, self.name, stats))
             for topic in cluster.data.topics.values():
