@@ -203,3 +203,109 @@ async def test_a_group_of_three_rebalances_when_one_member_leaves(real: Engine) 
     assert group is not None and group.rebalances >= 2
     kinds = [e.kind for e in recorder.events]
     assert "member-left" in kinds and "rebalanced" in kinds
+
+
+async def test_kafka_python_admin_client_manages_topics_configs_groups_and_records(
+    real: Engine,
+) -> None:
+    arn, brokers = await active_cluster(real)
+
+    def admin() -> dict:
+        from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+        from kafka.admin import (
+            ConfigResource,
+            ConfigResourceType,
+            KafkaAdminClient,
+            NewPartitions,
+            NewTopic,
+        )
+
+        client = KafkaAdminClient(bootstrap_servers=brokers)
+        client.create_topics([NewTopic("audit", 2, 3, topic_configs={"cleanup.policy": "compact"})])
+        out: dict = {"topics": sorted(client.list_topics())}
+        configs = client.describe_configs([ConfigResource(ConfigResourceType.TOPIC, "audit")])
+        out["configs"] = repr(configs)
+        client.create_partitions({"audit": NewPartitions(4)})
+        producer = KafkaProducer(bootstrap_servers=brokers)
+        for i in range(6):
+            producer.send("audit", key=b"k", value=b"%d" % i, partition=0)
+        producer.flush()
+        producer.close()
+        consumer = KafkaConsumer(
+            "audit",
+            bootstrap_servers=brokers,
+            group_id="auditors",
+            auto_offset_reset="earliest",
+            consumer_timeout_ms=1000,
+        )
+        out["read"] = len(list(consumer))
+        consumer.commit()
+        out["groups"] = repr(client.list_groups())
+        out["described"] = repr(client.describe_groups(["auditors"]))
+        out["offsets"] = repr(client.list_group_offsets("auditors"))
+        consumer.close()
+        deleted = client.delete_records({TopicPartition("audit", 0): 4})
+        out["low"] = repr(deleted)
+        client.delete_topics(["audit"])
+        out["after"] = sorted(client.list_topics())
+        client.close()
+        return out
+
+    out = await asyncio.to_thread(admin)
+    assert "audit" in out["topics"] and "audit" not in out["after"]
+    assert "compact" in out["configs"]
+    assert out["read"] == 6
+    assert "auditors" in out["groups"] and "auditors" in out["described"]
+    assert "partition=0): OffsetAndMetadata(offset=6" in out["offsets"]
+    assert "'low_watermark': 4" in out["low"]
+
+
+async def test_librdkafka_cooperative_sticky_rebalance_moves_only_some_partitions(
+    real: Engine,
+) -> None:
+    arn, brokers = await active_cluster(real)
+    await topic(real, arn, "coop", 4)
+    recorder = real.trace.record()
+
+    def client() -> tuple[list, list, list]:
+        from confluent_kafka import Consumer
+
+        def consumer() -> Consumer:
+            made = Consumer(
+                {
+                    "bootstrap.servers": brokers,
+                    "group.id": "coop-group",
+                    "partition.assignment.strategy": "cooperative-sticky",
+                    "session.timeout.ms": 6000,
+                    "heartbeat.interval.ms": 100,
+                    "fetch.wait.max.ms": 50,
+                }
+            )
+            made.subscribe(["coop"])
+            return made
+
+        def owned(c: Consumer) -> list[int]:
+            return sorted(tp.partition for tp in c.assignment())
+
+        first = consumer()
+        deadline = time.monotonic() + 10
+        while len(owned(first)) < 4 and time.monotonic() < deadline:
+            first.poll(0.05)
+        alone = owned(first)
+        second = consumer()
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            first.poll(0.05)
+            second.poll(0.05)
+            if len(owned(first)) == 2 and len(owned(second)) == 2:
+                break
+        result = (alone, owned(first), owned(second))
+        second.close()
+        first.close()
+        return result
+
+    alone, kept, moved = await asyncio.to_thread(client)
+    assert alone == [0, 1, 2, 3]
+    assert len(kept) == 2 and len(moved) == 2 and set(kept) | set(moved) == {0, 1, 2, 3}
+    protocols = {e.detail["protocol"] for e in recorder.events if e.kind == "rebalanced"}
+    assert protocols == {"cooperative-sticky"}

@@ -139,3 +139,47 @@ async def test_join_needs_a_member_id_from_v4_and_rejects_bad_session_timeouts(e
     assert first.error == codes.MEMBER_ID_REQUIRED and first.member_id.startswith("c-")
     bad = await groups.join("g", "", "consumer", [("range", b"")], 10, 6000, "c", "/h", None, True)
     assert bad.error == codes.INVALID_SESSION_TIMEOUT
+
+
+async def test_log_append_time_stamps_records_with_the_broker_clock(eng: Engine) -> None:
+    from kafka.record.default_records import DefaultRecordBatch
+
+    arn, _ = await active_cluster(eng)
+    await topic(eng, arn, "stamped", 1, message_timestamp_type="LogAppendTime")
+    kafka = eng.service("kafka")
+    cluster = kafka.resolve(arn)
+    partition = cluster.data.topics["stamped"].partitions[0]
+    batch = build_batch([(None, b"x", [], 12345)])
+    code, base, _ = kafka.topics.append(
+        cluster.data, cluster.data.topics["stamped"], partition, batch, 1
+    )
+    assert code == 0 and base == 0
+    stored = DefaultRecordBatch(partition.log.read(0, 1 << 20))
+    assert stored.validate_crc()
+    [record] = list(stored)
+    assert record.timestamp == eng.clock.now_ms() and record.timestamp_type == 1
+
+
+async def test_a_member_that_does_not_rejoin_within_the_rebalance_timeout_is_removed(
+    eng: Engine, clock: VirtualClock
+) -> None:
+    arn, _ = await active_cluster(eng)
+    groups = eng.service("kafka").resolve(arn).groups
+    protocols = [("range", b"")]
+    first = asyncio.ensure_future(
+        groups.join("g", "", "consumer", protocols, 30000, 5000, "a", "/h", None, False)
+    )
+    await clock.advance(0)
+    a = await first
+    await groups.sync("g", a.generation, a.member_id, {a.member_id: b""})
+    # a second member joins: a rebalance starts; `a` keeps polling but never rejoins
+    second = asyncio.ensure_future(
+        groups.join("g", "", "consumer", protocols, 30000, 5000, "b", "/h", None, False)
+    )
+    await clock.advance(1)
+    assert groups.group("g").state == "PreparingRebalance"
+    await clock.advance(5)  # the rebalance timeout (max.poll.interval.ms) passes
+    b = await second
+    assert b.error == 0 and b.leader == b.member_id
+    assert list(groups.group("g").members) == [b.member_id]
+    assert groups.heartbeat("g", b.generation, a.member_id) == codes.UNKNOWN_MEMBER_ID

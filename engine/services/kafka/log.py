@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from kafka.record.default_records import DefaultRecordBatch, DefaultRecordBatchBuilder
+from kafka.record.util import calc_crc32c
 
 HEADER = DefaultRecordBatch.HEADER_STRUCT
 HEADER_SIZE = HEADER.size
@@ -59,6 +60,19 @@ def batch_info(data: bytes | memoryview) -> BatchInfo:
         bool(attrs & DefaultRecordBatch.CONTROL_MASK),
         magic,
     )
+
+
+def with_log_append_time(data: bytes, now_ms: int) -> bytes:
+    """The batch stamped with the broker's time (message.timestamp.type=LogAppendTime)."""
+    out = bytearray(data)
+    attrs_at = DefaultRecordBatch.ATTRIBUTES_OFFSET
+    (attrs,) = struct.unpack_from(">h", out, attrs_at)
+    struct.pack_into(">h", out, attrs_at, attrs | DefaultRecordBatch.TIMESTAMP_TYPE_MASK)
+    struct.pack_into(">q", out, attrs_at + 2 + 4 + 8, now_ms)  # MaxTimestamp
+    struct.pack_into(
+        ">I", out, DefaultRecordBatch.CRC_OFFSET, calc_crc32c(memoryview(out)[attrs_at:])
+    )
+    return bytes(out)
 
 
 def split_batches(data: bytes | memoryview) -> list[bytes]:

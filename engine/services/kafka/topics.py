@@ -7,7 +7,14 @@ from typing import TYPE_CHECKING
 
 from . import codes
 from .cluster import TOPIC_DEFAULTS, ClusterData, Partition, Topic
-from .log import ProduceRejected, Record, batch_info, build_batch, split_batches
+from .log import (
+    ProduceRejected,
+    Record,
+    batch_info,
+    build_batch,
+    split_batches,
+    with_log_append_time,
+)
 
 if TYPE_CHECKING:
     from .service import KafkaService
@@ -197,6 +204,10 @@ class Topics:
             return codes.MESSAGE_TOO_LARGE, -1, -1
         if data.topic_config(topic, "cleanup.policy") == "compact" and not self._all_keyed(batches):
             return codes.INVALID_RECORD, -1, -1
+        if data.topic_config(topic, "message.timestamp.type") == "LogAppendTime":
+            now = self.service.clock.now_ms()
+            batches = [with_log_append_time(b, now) for b in batches]
+            infos = [batch_info(b) for b in batches]
         log = partition.log
         first = -1
         count = 0
