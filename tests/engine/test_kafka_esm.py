@@ -112,3 +112,37 @@ async def test_mapping_parameters_are_checked(eng: Engine) -> None:
             EventSourceArn=arn, FunctionName="f", Topics=["t"], StartingPosition="NOW"
         )
     assert error.value.code == "ValidationException"  # outside the model's enum
+
+
+async def test_a_self_managed_kafka_source_is_the_labs_broker_by_address(
+    eng: Engine, clock: VirtualClock
+) -> None:
+    arn, brokers = await active_cluster(eng)
+    await topic(eng, arn, "payments", 1)
+    events: list[dict] = []
+    eng.register_function("payer", lambda event, context: events.append(event))
+    client = eng.client("lambda")
+    mapping = await client.create_event_source_mapping(
+        FunctionName="payer",
+        Topics=["payments"],
+        StartingPosition="TRIM_HORIZON",
+        SelfManagedEventSource={"Endpoints": {"KAFKA_BOOTSTRAP_SERVERS": brokers.split(",")}},
+        SelfManagedKafkaEventSourceConfig={"ConsumerGroupId": "payers"},
+    )
+    assert "EventSourceArn" not in mapping
+    assert mapping["SelfManagedKafkaEventSourceConfig"] == {"ConsumerGroupId": "payers"}
+    kafka = eng.service("kafka")
+    kafka.produce(kafka.resolve(arn), "payments", [(None, b"10 EUR", [])])
+    await clock.advance(2)
+    assert events and events[0]["eventSource"] == "SelfManagedKafka"
+    assert "eventSourceArn" not in events[0]
+    with pytest.raises(ServiceError) as error:
+        await client.create_event_source_mapping(
+            FunctionName="payer",
+            Topics=["payments"],
+            StartingPosition="LATEST",
+            SelfManagedEventSource={
+                "Endpoints": {"KAFKA_BOOTSTRAP_SERVERS": ["kafka.example.com:9092"]}
+            },
+        )
+    assert "names no Kafka broker of the lab" in error.value.message

@@ -80,6 +80,8 @@ class MappingOperations:
         )
         if poller is not None:
             described.update(poller.describe(mapping))
+        if mapping.params.get("SelfManaged"):
+            described.pop("EventSourceArn", None)  # a self-managed source has no ARN
         return described
 
     def _function_for_mapping(self: LambdaService, reference: str) -> tuple[str, str, int]:
@@ -107,6 +109,12 @@ class MappingOperations:
     def create_event_source_mapping(self: LambdaService, params: dict) -> dict:
         """CreateEventSourceMapping (State is Creating, then Enabled)."""
         source = params.get("EventSourceArn")
+        if not source and params.get("SelfManagedEventSource"):
+            # Self-managed Kafka: the bootstrap servers name a broker of the lab.
+            from engine.services.kafka.esm import self_managed_source
+
+            source = self_managed_source(self, params)
+            params = {**params, "EventSourceArn": source}
         if not source:
             raise invalid("Unrecognized event source, must be kinesis, dynamodb stream or sqs.")
         poller_class = self._poller_class(source)

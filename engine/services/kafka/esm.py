@@ -1,4 +1,7 @@
-"""Lambda event source mappings from Amazon MSK topics (the `EventSourcePoller` interface).
+"""Lambda event source mappings from Amazon MSK and self-managed Kafka topics.
+
+Implements the `EventSourcePoller` interface. A self-managed source (SelfManagedEventSource)
+must name a broker of the lab by its loopback address: the lab reaches nothing else.
 
 As Lambda does for MSK: the mapping reads one topic as a consumer group (ConsumerGroupId, or the
 mapping's UUID), batches records across partitions until BatchSize, 6 MB or the batching window
@@ -63,6 +66,21 @@ def kafka_event(
     return event
 
 
+def self_managed_source(service: LambdaService, params: dict) -> str:
+    """The lab cluster whose listener is one of SelfManagedEventSource's bootstrap servers."""
+    endpoints = (params["SelfManagedEventSource"].get("Endpoints") or {}).get(
+        "KAFKA_BOOTSTRAP_SERVERS"
+    ) or []
+    kafka: Any = service.engine.service("kafka")
+    for cluster in kafka.clusters.values():
+        if cluster.listener is not None and cluster.listener.address in endpoints:
+            return cluster.arn
+    raise validation(
+        "SelfManagedEventSource.Endpoints.KAFKA_BOOTSTRAP_SERVERS names no Kafka broker of the "
+        f"lab (the lab talks only to its own loopback brokers): {', '.join(endpoints) or 'none'}"
+    )
+
+
 class KafkaPoller(EventSourcePoller):
     """Reads one MSK topic for one mapping and invokes its function in batches."""
 
@@ -98,12 +116,20 @@ class KafkaPoller(EventSourcePoller):
             raise validation("StartingPositionTimestamp is required for AT_TIMESTAMP.")
         if params.get("MaximumBatchingWindowInSeconds", 0) > 300:
             raise validation("MaximumBatchingWindowInSeconds must be between 0 and 300.")
-        config = params.get("AmazonManagedKafkaEventSourceConfig") or {}
+        self_managed = "SelfManagedEventSource" in params
+        config = (
+            params.get("SelfManagedKafkaEventSourceConfig")
+            if self_managed
+            else params.get("AmazonManagedKafkaEventSourceConfig")
+        ) or {}
         settings: dict[str, Any] = {
             "StartingPosition": start,
             "Topics": list(topics),
             "ConsumerGroupId": config.get("ConsumerGroupId"),
         }
+        if self_managed:
+            settings["SelfManaged"] = True
+            settings["SelfManagedEventSource"] = params["SelfManagedEventSource"]
         if "StartingPositionTimestamp" in params:
             stamp = params["StartingPositionTimestamp"]
             settings["StartingPositionTimestamp"] = (
@@ -115,11 +141,17 @@ class KafkaPoller(EventSourcePoller):
     def describe(cls, mapping: EventSourceMapping) -> dict:
         """StartingPosition, Topics and the consumer group id."""
         params = mapping.params
-        return {
+        out: dict[str, Any] = {
             "StartingPosition": params["StartingPosition"],
             "Topics": list(params["Topics"]),
-            "AmazonManagedKafkaEventSourceConfig": {"ConsumerGroupId": cls.group_id(mapping)},
         }
+        group = {"ConsumerGroupId": cls.group_id(mapping)}
+        if params.get("SelfManaged"):
+            out["SelfManagedEventSource"] = params["SelfManagedEventSource"]
+            out["SelfManagedKafkaEventSourceConfig"] = group
+        else:
+            out["AmazonManagedKafkaEventSourceConfig"] = group
+        return out
 
     @staticmethod
     def group_id(mapping: EventSourceMapping) -> str:
@@ -167,7 +199,7 @@ class KafkaPoller(EventSourcePoller):
             else:
                 kept = batch
             if kept:
-                event = kafka_event(reader.cluster, kept)
+                event = kafka_event(reader.cluster, kept, bool(mapping.params.get("SelfManaged")))
                 trace_id = self.service.ids.trace_id(self.clock.now())
                 result = await self.invoke(event, trace_id=trace_id)
                 if result.function_error:
