@@ -173,3 +173,43 @@ async def test_broker_down_moves_leaders_and_shows_under_replicated_partitions(e
     assert listed[0]["OutOfSyncReplicaCount"] == 3
     service.set_broker_down(cluster, 1, False)
     assert cluster.data.under_replicated() == []
+
+
+async def test_setting_updates_scram_secrets_and_v2_operations(
+    eng: Engine, clock: VirtualClock
+) -> None:
+    kafka = eng.client("kafka")
+    arn, _ = await active_cluster(eng)
+    current = (await kafka.describe_cluster(ClusterArn=arn))["ClusterInfo"]["CurrentVersion"]
+    with pytest.raises(ServiceError):
+        await kafka.update_cluster_kafka_version(
+            ClusterArn=arn, CurrentVersion=current, TargetKafkaVersion="2.8.1"
+        )
+    op = await kafka.update_broker_type(
+        ClusterArn=arn, CurrentVersion=current, TargetInstanceType="kafka.m5.xlarge"
+    )
+    await clock.advance(1)
+    info = (await kafka.describe_cluster(ClusterArn=arn))["ClusterInfo"]
+    assert info["BrokerNodeGroupInfo"]["InstanceType"] == "kafka.m5.xlarge"
+    v2 = await kafka.describe_cluster_operation_v2(ClusterOperationArn=op["ClusterOperationArn"])
+    assert v2["ClusterOperationInfo"]["OperationType"] == "UPDATE_BROKER_TYPE"
+    listed = await kafka.list_cluster_operations_v2(ClusterArn=arn)
+    assert listed["ClusterOperationInfoList"][0]["OperationState"] == "UPDATE_COMPLETE"
+    secret = "arn:aws:secretsmanager:us-east-1:123456789012:secret:AmazonMSK_alice-AbCdEf"
+    bad = "arn:aws:secretsmanager:us-east-1:123456789012:secret:alice-AbCdEf"
+    result = await kafka.batch_associate_scram_secret(ClusterArn=arn, SecretArnList=[secret, bad])
+    assert [u["SecretArn"] for u in result["UnprocessedScramSecrets"]] == [bad]
+    assert (await kafka.list_scram_secrets(ClusterArn=arn))["SecretArnList"] == [secret]
+
+
+async def test_every_msk_operation_except_replicators_and_vpc_connections_is_served(
+    eng: Engine,
+) -> None:
+    from engine.model import operations
+
+    service = eng.service("kafka")
+    missing = sorted(s for s in operations("kafka") if not hasattr(service, s))
+    assert all(
+        "replicator" in s or "vpc_connection" in s or s == "update_replication_info"
+        for s in missing
+    ), missing

@@ -28,6 +28,7 @@ from .log import Record
 from .protocol import BrokerServer
 from .state import ClusterState
 from .topics import TopicError, Topics
+from .updates import ClusterUpdates
 
 
 class KafkaService(Service):
@@ -41,9 +42,10 @@ class KafkaService(Service):
         self.clusters: dict[str, ClusterState] = {}
         self.topics = Topics(self)
         self.control = ControlPlane(self)
+        self.updates = ClusterUpdates(self.control)
         # Every MSK operation the control plane implements is served by it directly.
         for snake in operations(self.name):
-            method = getattr(self.control, snake, None)
+            method = getattr(self.control, snake, None) or getattr(self.updates, snake, None)
             if method is not None:
                 setattr(self, snake, method)
 

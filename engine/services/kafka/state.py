@@ -56,6 +56,7 @@ class ClusterState:
         self.current_version = "K" + service.ids.hex(12).upper()
         self.tags: dict[str, str] = dict(request.get("Tags") or {})
         self.policy: str | None = None
+        self.scram_secrets: list[str] = []
         self.policy_version = 0
         self.configuration: dict[str, Any] | None = None  # {"Arn", "Revision"}
         self.operations: list[Operation] = []
