@@ -11,6 +11,7 @@ from engine import Engine, ServiceError, VirtualClock
 from .kafka_lab import active_cluster, topic
 
 pytestmark = pytest.mark.timeout(30)
+SECRET = "arn:aws:secretsmanager:us-east-1:123456789012:secret:AmazonMSK_lab-AbCdEf"
 
 
 async def test_mapping_sends_aws_kafka_events_and_commits_the_group(
@@ -125,10 +126,11 @@ async def test_a_self_managed_kafka_source_is_the_labs_broker_by_address(
     mapping = await client.create_event_source_mapping(
         FunctionName="payer",
         Topics=["payments"],
-        StartingPosition="TRIM_HORIZON",
         SelfManagedEventSource={"Endpoints": {"KAFKA_BOOTSTRAP_SERVERS": brokers.split(",")}},
         SelfManagedKafkaEventSourceConfig={"ConsumerGroupId": "payers"},
+        SourceAccessConfigurations=[{"Type": "BASIC_AUTH", "URI": SECRET}],
     )
+    assert mapping["StartingPosition"] == "TRIM_HORIZON"  # the default for self-managed Kafka
     assert "EventSourceArn" not in mapping
     assert mapping["SelfManagedKafkaEventSourceConfig"] == {"ConsumerGroupId": "payers"}
     kafka = eng.service("kafka")
@@ -136,13 +138,30 @@ async def test_a_self_managed_kafka_source_is_the_labs_broker_by_address(
     await clock.advance(2)
     assert events and events[0]["eventSource"] == "SelfManagedKafka"
     assert "eventSourceArn" not in events[0]
+    with pytest.raises(ServiceError) as error:  # same endpoint, function and topic
+        await client.create_event_source_mapping(
+            FunctionName="payer",
+            Topics=["payments"],
+            SelfManagedEventSource={
+                "Endpoints": {"KAFKA_BOOTSTRAP_SERVERS": [*brokers.split(","), "b:1"]}
+            },
+            SourceAccessConfigurations=[{"Type": "BASIC_AUTH", "URI": SECRET}],
+        )
+    assert error.value.code == "ResourceConflictException"
     with pytest.raises(ServiceError) as error:
         await client.create_event_source_mapping(
             FunctionName="payer",
             Topics=["payments"],
-            StartingPosition="LATEST",
-            SelfManagedEventSource={
-                "Endpoints": {"KAFKA_BOOTSTRAP_SERVERS": ["kafka.example.com:9092"]}
-            },
+            SelfManagedEventSource={"Endpoints": {"KAFKA_BOOTSTRAP_SERVERS": ["kafka:1000"]}},
         )
-    assert "names no Kafka broker of the lab" in error.value.message
+    assert error.value.message == "Required 'sourceAccessConfigurations' parameter is missing."
+    # an address outside the lab: the mapping exists, and reports that it cannot connect
+    outside = await client.create_event_source_mapping(
+        FunctionName="payer",
+        Topics=["payments"],
+        SelfManagedEventSource={"Endpoints": {"KAFKA_BOOTSTRAP_SERVERS": ["kafka:1000"]}},
+        SourceAccessConfigurations=[{"Type": "BASIC_AUTH", "URI": SECRET}],
+    )
+    await clock.advance(1)
+    described = await client.get_event_source_mapping(UUID=outside["UUID"])
+    assert described["LastProcessingResult"].startswith("PROBLEM: Connection error")

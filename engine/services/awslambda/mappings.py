@@ -123,7 +123,11 @@ class MappingOperations:
         window = params.get("MaximumBatchingWindowInSeconds", 0)
         self._check_batching(poller_class, batch, window)
         patterns, texts = _filters(params.get("FilterCriteria"))
+        if hasattr(poller_class, "check_duplicate"):  # Kafka: endpoints, function and topics
+            poller_class.check_duplicate(self, params, function_arn)
         for existing in self.mappings.values():
+            if hasattr(poller_class, "check_duplicate"):
+                break
             if existing.source_arn == source and existing.function_arn == function_arn:
                 kind = source.split(":")[2].upper()
                 raise conflict(

@@ -66,19 +66,26 @@ def kafka_event(
     return event
 
 
+def _endpoints(params: dict) -> list[str]:
+    source = params.get("SelfManagedEventSource") or {}
+    return list((source.get("Endpoints") or {}).get("KAFKA_BOOTSTRAP_SERVERS") or [])
+
+
 def self_managed_source(service: LambdaService, params: dict) -> str:
-    """The lab cluster whose listener is one of SelfManagedEventSource's bootstrap servers."""
-    endpoints = (params["SelfManagedEventSource"].get("Endpoints") or {}).get(
-        "KAFKA_BOOTSTRAP_SERVERS"
-    ) or []
+    """The source ARN for a self-managed Kafka mapping.
+
+    The lab cluster whose listener is one of the bootstrap servers; for any other address (the
+    lab reaches nothing beyond its own loopback brokers) a placeholder ARN: the mapping is
+    created, as on AWS, and reports a connection problem instead of reading.
+    """
+    if not params.get("SourceAccessConfigurations"):
+        raise validation("Required 'sourceAccessConfigurations' parameter is missing.")
+    endpoints = _endpoints(params)
     kafka: Any = service.engine.service("kafka")
     for cluster in kafka.clusters.values():
         if cluster.listener is not None and cluster.listener.address in endpoints:
             return cluster.arn
-    raise validation(
-        "SelfManagedEventSource.Endpoints.KAFKA_BOOTSTRAP_SERVERS names no Kafka broker of the "
-        f"lab (the lab talks only to its own loopback brokers): {', '.join(endpoints) or 'none'}"
-    )
+    return service.arn(f"cluster/self-managed/{','.join(endpoints)}", service="kafka")
 
 
 class KafkaPoller(EventSourcePoller):
@@ -95,18 +102,42 @@ class KafkaPoller(EventSourcePoller):
 
     # -- the EventSourcePoller interface ------------------------------------------------------
     @classmethod
+    def check_duplicate(cls, service: LambdaService, params: dict, function_arn: str) -> None:
+        """ResourceConflictException for a mapping with the same source, function and topics."""
+        from engine.errors import ServiceError
+
+        self_managed = "SelfManagedEventSource" in params
+        wanted = set(_endpoints(params)) if self_managed else {params["EventSourceArn"]}
+        topics = list(params.get("Topics") or [])
+        for existing in service.mappings.values():
+            request = existing.request
+            if existing.function_arn != function_arn or list(request.get("Topics") or []) != topics:
+                continue
+            if self_managed != ("SelfManagedEventSource" in request):
+                continue
+            theirs = set(_endpoints(request)) if self_managed else {existing.source_arn}
+            if wanted & theirs:
+                shown = ",".join(_endpoints(params)) if self_managed else params["EventSourceArn"]
+                raise ServiceError(
+                    "ResourceConflictException",
+                    f'An event source mapping with event source ("{shown}"), function '
+                    f'("{function_arn}"), topics ("{",".join(topics)}") already exists. Please '
+                    f"update or delete the existing mapping with UUID {existing.uuid}",
+                    status_code=409,
+                )
+
+    @classmethod
     def validate(cls, service: LambdaService, params: dict, function_timeout: int) -> dict:
         """The cluster exists, one topic, a starting position; returns the mapping's settings."""
         kafka: Any = service.engine.service("kafka")
         source = params["EventSourceArn"]
-        if kafka.cluster_for_arn(source) is None:
+        self_managed = "SelfManagedEventSource" in params
+        if kafka.cluster_for_arn(source) is None and not self_managed:
             raise validation(f"Cannot access cluster {source}: it does not exist.")
         topics = params.get("Topics") or []
         if len(topics) != 1:
-            raise validation(
-                "Topics must contain exactly one topic for an Amazon MSK event source."
-            )
-        start = params.get("StartingPosition")
+            raise validation("Topics must contain exactly one topic for a Kafka event source.")
+        start = params.get("StartingPosition", "TRIM_HORIZON" if self_managed else None)
         if start not in _POSITIONS:
             raise validation(
                 "StartingPosition must be one of TRIM_HORIZON, LATEST or AT_TIMESTAMP for an "
@@ -116,7 +147,6 @@ class KafkaPoller(EventSourcePoller):
             raise validation("StartingPositionTimestamp is required for AT_TIMESTAMP.")
         if params.get("MaximumBatchingWindowInSeconds", 0) > 300:
             raise validation("MaximumBatchingWindowInSeconds must be between 0 and 300.")
-        self_managed = "SelfManagedEventSource" in params
         config = (
             params.get("SelfManagedKafkaEventSourceConfig")
             if self_managed
@@ -130,6 +160,7 @@ class KafkaPoller(EventSourcePoller):
         if self_managed:
             settings["SelfManaged"] = True
             settings["SelfManagedEventSource"] = params["SelfManagedEventSource"]
+            settings["SourceAccessConfigurations"] = params["SourceAccessConfigurations"]
         if "StartingPositionTimestamp" in params:
             stamp = params["StartingPositionTimestamp"]
             settings["StartingPositionTimestamp"] = (
@@ -149,6 +180,7 @@ class KafkaPoller(EventSourcePoller):
         if params.get("SelfManaged"):
             out["SelfManagedEventSource"] = params["SelfManagedEventSource"]
             out["SelfManagedKafkaEventSourceConfig"] = group
+            out["SourceAccessConfigurations"] = params["SourceAccessConfigurations"]
         else:
             out["AmazonManagedKafkaEventSourceConfig"] = group
         return out
@@ -164,6 +196,10 @@ class KafkaPoller(EventSourcePoller):
             return
         cluster = self.kafka.cluster_for_arn(self.mapping.source_arn)
         if cluster is None:
+            self.mapping.last_result = (
+                "PROBLEM: Connection error. Please check your event source connection "
+                "configuration."
+            )
             return
         params = self.mapping.params
         self.reader = TopicReader(
