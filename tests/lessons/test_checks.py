@@ -32,6 +32,8 @@ CURRICULUM = {
     17: "Orchestration vs choreography",
     18: "Retries and idempotency",
     19: "Capstone",
+    28: "Kafka on MSK",
+    29: "Kinesis vs Kafka vs SQS",
 }
 
 
