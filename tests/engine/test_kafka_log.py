@@ -183,3 +183,36 @@ async def test_a_member_that_does_not_rejoin_within_the_rebalance_timeout_is_rem
     assert b.error == 0 and b.leader == b.member_id
     assert list(groups.group("g").members) == [b.member_id]
     assert groups.heartbeat("g", b.generation, a.member_id) == codes.UNKNOWN_MEMBER_ID
+
+
+async def test_a_long_poll_that_times_out_leaves_no_waiter_behind(
+    eng: Engine, clock: VirtualClock
+) -> None:
+    from kafka.protocol.consumer import FetchRequest
+
+    arn, _ = await active_cluster(eng)
+    await topic(eng, arn, "idle", 1)
+    cluster = eng.service("kafka").resolve(arn)
+    request = FetchRequest(
+        version=12,
+        max_wait_ms=500,
+        min_bytes=1,
+        max_bytes=1 << 20,
+        topics=[
+            FetchRequest.FetchTopic(
+                topic="idle",
+                partitions=[
+                    FetchRequest.FetchTopic.FetchPartition(
+                        partition=0, fetch_offset=0, partition_max_bytes=1 << 20
+                    )
+                ],
+            )
+        ],
+    )
+    request.with_header(correlation_id=1, client_id="t")
+    payload = bytes(request.encode(header=True))
+    for _ in range(5):
+        reply = asyncio.ensure_future(cluster.server.dispatch(1, 12, 1, payload, None))
+        await clock.advance(0.5)
+        assert (await reply)[:4]  # an empty answer after max.wait.ms
+    assert cluster.data.topics["idle"].partitions[0].waiters == []

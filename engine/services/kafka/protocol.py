@@ -345,6 +345,10 @@ class BrokerServer:
                 await woken
             finally:
                 timer.cancel()
+                # An idle partition must not collect the wake-ups of fetches that timed out.
+                for _, _, partition in wanted:
+                    if partition is not None and wake in partition.waiters:
+                        partition.waiters.remove(wake)
             if self.state.closed:
                 break
         del min_bytes  # one available batch satisfies a fetch (the lab sends what it has)
