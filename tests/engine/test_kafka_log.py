@@ -185,22 +185,17 @@ async def test_a_member_that_does_not_rejoin_within_the_rebalance_timeout_is_rem
     assert groups.heartbeat("g", b.generation, a.member_id) == codes.UNKNOWN_MEMBER_ID
 
 
-async def test_a_long_poll_that_times_out_leaves_no_waiter_behind(
-    eng: Engine, clock: VirtualClock
-) -> None:
+def _fetch(topic_name: str, max_wait_ms: int, min_bytes: int) -> bytes:
     from kafka.protocol.consumer import FetchRequest
 
-    arn, _ = await active_cluster(eng)
-    await topic(eng, arn, "idle", 1)
-    cluster = eng.service("kafka").resolve(arn)
     request = FetchRequest(
         version=12,
-        max_wait_ms=500,
-        min_bytes=1,
+        max_wait_ms=max_wait_ms,
+        min_bytes=min_bytes,
         max_bytes=1 << 20,
         topics=[
             FetchRequest.FetchTopic(
-                topic="idle",
+                topic=topic_name,
                 partitions=[
                     FetchRequest.FetchTopic.FetchPartition(
                         partition=0, fetch_offset=0, partition_max_bytes=1 << 20
@@ -210,7 +205,42 @@ async def test_a_long_poll_that_times_out_leaves_no_waiter_behind(
         ],
     )
     request.with_header(correlation_id=1, client_id="t")
-    payload = bytes(request.encode(header=True))
+    return bytes(request.encode(header=True))
+
+
+async def test_fetch_min_bytes_waits_for_enough_data_or_max_wait(
+    eng: Engine, clock: VirtualClock
+) -> None:
+    arn, _ = await active_cluster(eng)
+    await topic(eng, arn, "slow", 1)
+    kafka = eng.service("kafka")
+    cluster = kafka.resolve(arn)
+    reply = asyncio.ensure_future(
+        cluster.server.dispatch(1, 12, 1, _fetch("slow", 5000, 1000), None)
+    )
+    await clock.advance(1)
+    kafka.produce(cluster, "slow", [(None, b"x" * 100, [])])  # ~170 bytes: not enough yet
+    await clock.advance(1)
+    assert not reply.done()
+    kafka.produce(cluster, "slow", [(None, b"y" * 1000, [])])
+    await clock.advance(0)
+    assert reply.done()  # answered as soon as min.bytes had arrived, before max.wait.ms
+    late = asyncio.ensure_future(
+        cluster.server.dispatch(1, 12, 1, _fetch("slow", 5000, 1 << 20), None)
+    )
+    await clock.advance(4.9)
+    assert not late.done()
+    await clock.advance(0.2)
+    assert late.done()  # max.wait.ms passed: whatever there is
+
+
+async def test_a_long_poll_that_times_out_leaves_no_waiter_behind(
+    eng: Engine, clock: VirtualClock
+) -> None:
+    arn, _ = await active_cluster(eng)
+    await topic(eng, arn, "idle", 1)
+    cluster = eng.service("kafka").resolve(arn)
+    payload = _fetch("idle", 500, 1)
     for _ in range(5):
         reply = asyncio.ensure_future(cluster.server.dispatch(1, 12, 1, payload, None))
         await clock.advance(0.5)

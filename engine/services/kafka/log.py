@@ -156,6 +156,7 @@ class PartitionLog:
     __slots__ = (
         "_bases",
         "_lasts",
+        "_ends",
         "_batches",
         "_max_ts",
         "_ts_index",
@@ -171,6 +172,7 @@ class PartitionLog:
     def __init__(self) -> None:
         self._bases: list[int] = []  # base offset per batch
         self._lasts: list[int] = []  # last offset per batch
+        self._ends: list[int] = []  # running byte total through each batch (for fetch.min.bytes)
         self._batches: list[bytes] = []
         self._max_ts: list[int] = []  # running maximum of max timestamps (monotonic: bisectable)
         self._ts_index: list[int] = []  # each batch's own max timestamp
@@ -197,6 +199,7 @@ class PartitionLog:
         last = base + info.last_offset_delta
         self._bases.append(base)
         self._lasts.append(last)
+        self._ends.append((self._ends[-1] if self._ends else 0) + len(stored))
         self._batches.append(stored)
         self._ts_index.append(info.max_timestamp)
         previous = self._max_ts[-1] if self._max_ts else -1
@@ -259,6 +262,13 @@ class PartitionLog:
         if stop == index + 1:
             return first
         return b"".join(batches[index:stop])
+
+    def bytes_after(self, offset: int) -> int:
+        """Bytes a fetch from `offset` could return (whole batches, as Kafka counts them)."""
+        if offset >= self.end_offset or self._head >= len(self._batches):
+            return 0
+        index = max(bisect_right(self._bases, offset, self._head) - 1, self._head)
+        return self._ends[-1] - self._ends[index] + len(self._batches[index])
 
     def records(self, offset: int, limit: int) -> list[Record]:
         """Up to `limit` decoded records from `offset` (the lab's own consumers)."""
@@ -337,7 +347,14 @@ class PartitionLog:
         # Drop the retired prefix once it is half the list: amortised O(1) per batch.
         head = self._head
         if head and head * 2 >= len(self._batches):
-            for lst in (self._bases, self._lasts, self._batches, self._max_ts, self._ts_index):
+            for lst in (
+                self._bases,
+                self._lasts,
+                self._ends,
+                self._batches,
+                self._max_ts,
+                self._ts_index,
+            ):
                 del lst[:head]
             self._head = 0
 
@@ -395,6 +412,10 @@ class PartitionLog:
             setattr(self, name, [lst[i] for i in keep])
         self._head = 0
         running = -1
+        total = 0
+        self._ends = []
         for i, ts in enumerate(self._ts_index):
             running = max(running, ts)
             self._max_ts[i] = running
+            total += len(self._batches[i])
+            self._ends.append(total)

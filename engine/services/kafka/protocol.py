@@ -326,11 +326,14 @@ class BrokerServer:
         def available() -> int:
             total = 0
             for _, part, partition in wanted:
-                if partition is not None and partition.log.end_offset > part.fetch_offset:
-                    total += 1
+                if partition is not None:
+                    total += min(
+                        partition.log.bytes_after(part.fetch_offset), part.partition_max_bytes
+                    )
             return total
 
-        while not available() and self.clock.now() < deadline and wanted:
+        # fetch.min.bytes: wait (up to max.wait.ms on the engine clock) until enough has arrived
+        while available() < min_bytes and self.clock.now() < deadline and wanted:
             woken: asyncio.Future = asyncio.get_running_loop().create_future()
 
             def wake(future: asyncio.Future = woken) -> None:
@@ -351,7 +354,6 @@ class BrokerServer:
                         partition.waiters.remove(wake)
             if self.state.closed:
                 break
-        del min_bytes  # one available batch satisfies a fetch (the lab sends what it has)
         budget = request.max_bytes if request.max_bytes > 0 else 1 << 30
         responses: dict[str, list[dict]] = {}
         fetched = []
