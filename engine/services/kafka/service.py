@@ -28,7 +28,7 @@ from .log import Record
 from .protocol import BrokerServer
 from .state import ClusterState
 from .topics import TopicError, Topics
-from .updates import ClusterUpdates
+from .updates import SETTING_UPDATES, ClusterUpdates
 
 
 class KafkaService(Service):
@@ -43,11 +43,6 @@ class KafkaService(Service):
         self.topics = Topics(self)
         self.control = ControlPlane(self)
         self.updates = ClusterUpdates(self.control)
-        # Every MSK operation the control plane implements is served by it directly.
-        for snake in operations(self.name):
-            method = getattr(self.control, snake, None) or getattr(self.updates, snake, None)
-            if method is not None:
-                setattr(self, snake, method)
 
     # -- lifecycle -----------------------------------------------------------------------
     async def open_listener(self, cluster: ClusterState) -> None:
@@ -262,3 +257,22 @@ class KafkaService(Service):
                     if name in cluster.data.topics:
                         edges.append(Edge(cluster.topic_arn(name), group.arn, "consumer-group"))
         return nodes, edges
+
+
+def _delegate(owner: str, name: str) -> Callable[[KafkaService, dict], Any]:
+    def operation(self: KafkaService, params: dict) -> Any:
+        return getattr(getattr(self, owner), name)(params)
+
+    operation.__name__ = name
+    operation.__doc__ = f"{name}: served by the service's {owner} object."
+    return operation
+
+
+# Each MSK operation is a method of the service (so `help` and the client find it) that hands
+# the call to the delegated object implementing it.
+_UPDATES = set(SETTING_UPDATES) | {n for n in vars(ClusterUpdates) if not n.startswith("_")}
+for _snake in operations(KafkaService.name):
+    if callable(getattr(ControlPlane, _snake, None)):
+        setattr(KafkaService, _snake, _delegate("control", _snake))
+    elif _snake in _UPDATES:
+        setattr(KafkaService, _snake, _delegate("updates", _snake))
