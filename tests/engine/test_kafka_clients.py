@@ -309,3 +309,103 @@ async def test_librdkafka_cooperative_sticky_rebalance_moves_only_some_partition
     assert len(kept) == 2 and len(moved) == 2 and set(kept) | set(moved) == {0, 1, 2, 3}
     protocols = {e.detail["protocol"] for e in recorder.events if e.kind == "rebalanced"}
     assert protocols == {"cooperative-sticky"}
+
+
+async def test_aiokafka_transactions_commit_and_abort_for_read_committed_consumers(
+    real: Engine,
+) -> None:
+    from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+    arn, brokers = await active_cluster(real)
+    await topic(real, arn, "payments", 2)
+    producer = AIOKafkaProducer(bootstrap_servers=brokers, transactional_id="payer-1")
+    await producer.start()
+    async with producer.transaction():
+        await producer.send_and_wait("payments", b"committed-1", partition=0)
+        await producer.send_and_wait("payments", b"committed-2", partition=1)
+    await producer.begin_transaction()
+    await producer.send_and_wait("payments", b"aborted", partition=0)
+    await producer.abort_transaction()
+    async with producer.transaction():
+        await producer.send_and_wait("payments", b"committed-3", partition=0)
+    await producer.stop()
+
+    async def read(isolation: str) -> list[bytes]:
+        consumer = AIOKafkaConsumer(
+            "payments",
+            bootstrap_servers=brokers,
+            group_id=f"readers-{isolation}",
+            auto_offset_reset="earliest",
+            isolation_level=isolation,
+        )
+        await consumer.start()
+        got: list[bytes] = []
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            batch = await consumer.getmany(timeout_ms=300)
+            got.extend(m.value for messages in batch.values() for m in messages)
+            if len(got) >= 4 or (isolation == "read_committed" and len(got) >= 3 and not batch):
+                break
+        await consumer.stop()
+        return sorted(got)
+
+    assert await read("read_committed") == [b"committed-1", b"committed-2", b"committed-3"]
+    assert await read("read_uncommitted") == [
+        b"aborted",
+        b"committed-1",
+        b"committed-2",
+        b"committed-3",
+    ]
+
+
+async def test_librdkafka_transaction_commits_consumed_offsets_with_its_records(
+    real: Engine,
+) -> None:
+    arn, brokers = await active_cluster(real)
+    await topic(real, arn, "ledger", 1)
+
+    def run() -> list[bytes]:
+        from confluent_kafka import Consumer, Producer, TopicPartition
+
+        producer = Producer({"bootstrap.servers": brokers, "transactional.id": "ledger-writer"})
+        producer.init_transactions(10)
+        producer.begin_transaction()
+        producer.produce("ledger", b"ok")
+        producer.commit_transaction(10)
+        producer.begin_transaction()
+        producer.produce("ledger", b"bad")
+        producer.flush()
+        producer.abort_transaction(10)
+        consumer = Consumer(
+            {
+                "bootstrap.servers": brokers,
+                "group.id": "ledger-readers",
+                "auto.offset.reset": "earliest",
+                "isolation.level": "read_committed",
+                "enable.auto.commit": False,
+            }
+        )
+        consumer.subscribe(["ledger"])
+        got: list[bytes] = []
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and not got:
+            message = consumer.poll(0.2)
+            if message is not None and not message.error():
+                got.append(message.value())
+        producer.begin_transaction()
+        producer.produce("ledger", b"ok2")
+        producer.send_offsets_to_transaction(
+            [TopicPartition("ledger", 0, 2)], consumer.consumer_group_metadata(), 10
+        )
+        producer.commit_transaction(10)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and len(got) < 2:
+            message = consumer.poll(0.2)
+            if message is not None and not message.error():
+                got.append(message.value())
+        consumer.close()
+        return got
+
+    assert await asyncio.to_thread(run) == [b"ok", b"ok2"]
+    committed = real.service("kafka").resolve(arn).groups.committed("ledger-readers", "ledger", 0)
+    assert committed is not None and committed.offset >= 2

@@ -246,3 +246,27 @@ async def test_a_long_poll_that_times_out_leaves_no_waiter_behind(
         await clock.advance(0.5)
         assert (await reply)[:4]  # an empty answer after max.wait.ms
     assert cluster.data.topics["idle"].partitions[0].waiters == []
+
+
+async def test_transactions_fence_old_epochs_and_abort_on_timeout(
+    eng: Engine, clock: VirtualClock
+) -> None:
+    from engine.services.kafka.transactions import PRODUCER_FENCED
+
+    arn, _ = await active_cluster(eng)
+    await topic(eng, arn, "tx", 1)
+    cluster = eng.service("kafka").resolve(arn)
+    coordinator = cluster.transactions
+    error, pid, epoch = coordinator.init_producer("t-1", 10_000)
+    assert error == 0 and epoch == 0
+    assert coordinator.add_partitions("t-1", pid, epoch, [("tx", 0)]) == {("tx", 0): 0}
+    log = cluster.data.topics["tx"].partitions[0].log
+    builder = DefaultRecordBatchBuilder(2, 0, True, pid, epoch, 0, 1 << 20)
+    builder.append(0, 1000, None, b"pending", [])
+    log.append(bytes(builder.build()))
+    assert log.stable_offset == 0 and log.end_offset == 1  # read_committed sees nothing yet
+    await clock.advance(11)  # transaction.timeout.ms passes: aborted on the clock
+    assert log.stable_offset == 2 and log.aborted_between(0, 2) == [(pid, 0)]
+    assert coordinator.end("t-1", pid, epoch, True) == PRODUCER_FENCED
+    error, pid, newer = coordinator.init_producer("t-1", 10_000)
+    assert newer > epoch

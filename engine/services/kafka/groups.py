@@ -261,6 +261,11 @@ class GroupCoordinator:
             self._touch(group, group.members[member_id])
         elif group.members:
             return codes.ILLEGAL_GENERATION
+        self.store(group, offsets)
+        return codes.NONE
+
+    def store(self, group: Group, offsets: list[tuple[str, int, int, str | None, int]]) -> None:
+        """Record committed offsets (an OffsetCommit, or a transaction's at its commit)."""
         now = self.clock.now()
         for topic, partition, offset, metadata, epoch in offsets:
             group.offsets[(topic, partition)] = Committed(offset, metadata, epoch, now)
@@ -270,7 +275,6 @@ class GroupCoordinator:
             group.arn,
             offsets={f"{t}-{p}": o for t, p, o, _, _ in offsets[:16]},
         )
-        return codes.NONE
 
     def committed(self, group_id: str, topic: str, partition: int) -> Committed | None:
         """The committed offset of one partition, or None."""

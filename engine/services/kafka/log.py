@@ -75,6 +75,21 @@ def with_log_append_time(data: bytes, now_ms: int) -> bytes:
     return bytes(out)
 
 
+def control_batch(producer_id: int, epoch: int, commit: bool, timestamp: int) -> bytes:
+    """A transaction marker: a control batch with one COMMIT (1) or ABORT (0) record."""
+    builder = DefaultRecordBatchBuilder(2, 0, True, producer_id, epoch, -1, 1 << 10)
+    key = struct.pack(">hh", 0, 1 if commit else 0)
+    builder.append(0, timestamp, key, struct.pack(">hi", 0, 0), [])
+    out = bytearray(builder.build())
+    attrs_at = DefaultRecordBatch.ATTRIBUTES_OFFSET
+    (attrs,) = struct.unpack_from(">h", out, attrs_at)
+    struct.pack_into(">h", out, attrs_at, attrs | DefaultRecordBatch.CONTROL_MASK)
+    struct.pack_into(
+        ">I", out, DefaultRecordBatch.CRC_OFFSET, calc_crc32c(memoryview(out)[attrs_at:])
+    )
+    return bytes(out)
+
+
 def split_batches(data: bytes | memoryview) -> list[bytes]:
     """The record batches in a produce request's record set, each as its own bytes."""
     view = memoryview(data)
@@ -166,6 +181,8 @@ class PartitionLog:
         "size",
         "record_count",
         "producers",
+        "ongoing",
+        "aborted",
         "appended",
     )
 
@@ -182,6 +199,8 @@ class PartitionLog:
         self.size = 0  # retained bytes
         self.record_count = 0  # retained records (approximate after compaction: exact count)
         self.producers: dict[int, ProducerState] = {}
+        self.ongoing: dict[int, int] = {}  # producer id → first offset of its open transaction
+        self.aborted: list[tuple[int, int, int]] = []  # (producer id, first, marker offset)
         self.appended = 0  # records ever appended
 
     # -- appending ----------------------------------------------------------------------
@@ -210,7 +229,24 @@ class PartitionLog:
         self.appended += info.count
         if info.producer_id >= 0 and not info.control:
             self._remember(info, base)
+        if info.transactional:
+            if info.control:
+                first = self.ongoing.pop(info.producer_id, None)
+                commit = next(iter(DefaultRecordBatch(stored))).key[2:4] == b"\x00\x01"
+                if first is not None and not commit:
+                    self.aborted.append((info.producer_id, first, base))
+            else:
+                self.ongoing.setdefault(info.producer_id, base)
         return base
+
+    @property
+    def stable_offset(self) -> int:
+        """The last stable offset: where the first still-open transaction begins."""
+        return min(self.ongoing.values()) if self.ongoing else self.end_offset
+
+    def aborted_between(self, start: int, end: int) -> list[tuple[int, int]]:
+        """(producer id, first offset) of aborted transactions overlapping [start, end)."""
+        return [(pid, first) for pid, first, last in self.aborted if last >= start and first < end]
 
     def _check_sequence(self, info: BatchInfo) -> int | None:
         """None to append; the original base offset for a retried duplicate; raises if invalid."""
@@ -242,11 +278,14 @@ class PartitionLog:
             del state.recent[0]
 
     # -- reading --------------------------------------------------------------------------
-    def read(self, offset: int, max_bytes: int) -> bytes:
-        """Whole batches from the one holding `offset`, up to `max_bytes` (at least one batch)."""
+    def read(self, offset: int, max_bytes: int, below: int | None = None) -> bytes:
+        """Whole batches from the one holding `offset`, up to `max_bytes` (at least one batch).
+
+        `below` stops before the batch holding that offset (read_committed: the stable offset).
+        """
         index = max(bisect_right(self._bases, offset, self._head) - 1, self._head)
         batches = self._batches
-        end = len(batches)
+        end = len(batches) if below is None else bisect_left(self._bases, below, self._head)
         if index >= end:
             return b""
         if self._lasts[index] < offset:

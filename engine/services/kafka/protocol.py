@@ -54,6 +54,10 @@ SUPPORTED: dict[str, tuple[int, int]] = {
     "DeleteGroups": (0, 2),
     "IncrementalAlterConfigs": (0, 1),
     "DescribeCluster": (0, 1),
+    "AddPartitionsToTxn": (0, 3),
+    "AddOffsetsToTxn": (0, 3),
+    "EndTxn": (0, 3),
+    "TxnOffsetCommit": (0, 3),
 }
 MAX_FRAME = 100 * 1024 * 1024
 _HEAD = struct.Struct(">hhi")
@@ -322,14 +326,20 @@ class BrokerServer:
                 wanted.append((topic_req.topic, part, partition))
         min_bytes = max(request.min_bytes, 1)
         deadline = self.clock.now() + max(request.max_wait_ms, 0) / 1000
+        committed = request.isolation_level == 1  # read_committed: up to the stable offset
 
         def available() -> int:
             total = 0
             for _, part, partition in wanted:
                 if partition is not None:
-                    total += min(
-                        partition.log.bytes_after(part.fetch_offset), part.partition_max_bytes
-                    )
+                    log = partition.log
+                    ready = log.bytes_after(part.fetch_offset)
+                    if committed:
+                        stable = log.stable_offset
+                        ready = (
+                            0 if part.fetch_offset >= stable else ready - log.bytes_after(stable)
+                        )
+                    total += min(ready, part.partition_max_bytes)
             return total
 
         # fetch.min.bytes: wait (up to max.wait.ms on the engine clock) until enough has arrived
@@ -365,9 +375,10 @@ class BrokerServer:
                 entry.update(error_code=codes.NOT_LEADER_OR_FOLLOWER, high_watermark=-1)
             else:
                 log = partition.log
+                stable = log.stable_offset
                 entry.update(
                     high_watermark=log.end_offset,
-                    last_stable_offset=log.end_offset,
+                    last_stable_offset=stable,
                     log_start_offset=log.log_start_offset,
                 )
                 if not log.log_start_offset <= part.fetch_offset <= log.end_offset:
@@ -376,8 +387,14 @@ class BrokerServer:
                 else:
                     chunk = b""
                     if budget > 0:
-                        chunk = log.read(part.fetch_offset, min(part.partition_max_bytes, budget))
+                        limit = min(part.partition_max_bytes, budget)
+                        chunk = log.read(part.fetch_offset, limit, stable if committed else None)
                         budget -= len(chunk)
+                    if committed and log.aborted:
+                        entry["aborted_transactions"] = [
+                            {"producer_id": pid, "first_offset": first}
+                            for pid, first in log.aborted_between(part.fetch_offset, stable)
+                        ]
                     entry["error_code"] = 0
                     entry["records"] = chunk
                     if chunk:
@@ -405,7 +422,9 @@ class BrokerServer:
                         }
                     )
                     continue
-                offset, timestamp = self.service.topics.list_offset(partition, part.timestamp)
+                offset, timestamp = self.service.topics.list_offset(
+                    partition, part.timestamp, request.isolation_level == 1
+                )
                 partitions.append(
                     {
                         "partition_index": part.partition_index,
@@ -626,10 +645,83 @@ class BrokerServer:
 
     def _init_producer_id(self, request: Any, version: int, conn: Connection) -> dict:
         if request.transactional_id:
-            # Transactions are not emulated: refuse rather than pretend.
-            return {"error_code": codes.TRANSACTIONAL_ID_AUTHORIZATION_FAILED}
+            error, producer_id, epoch = self.state.transactions.init_producer(
+                request.transactional_id, request.transaction_timeout_ms
+            )
+            return {"error_code": error, "producer_id": producer_id, "producer_epoch": epoch}
         producer_id, epoch = self.state.new_producer_id()
         return {"error_code": 0, "producer_id": producer_id, "producer_epoch": epoch}
+
+    def _add_partitions_to_txn(self, request: Any, version: int, conn: Connection) -> dict:
+        wanted = [(t.name, p) for t in request.v3_and_below_topics for p in t.partitions]
+        errors = self.state.transactions.add_partitions(
+            request.v3_and_below_transactional_id,
+            request.v3_and_below_producer_id,
+            request.v3_and_below_producer_epoch,
+            wanted,
+        )
+        by_topic: dict[str, list[dict]] = {}
+        for (name, index), error in errors.items():
+            by_topic.setdefault(name, []).append(
+                {"partition_index": index, "partition_error_code": error}
+            )
+        return {
+            "results_by_topic_v3_and_below": [
+                {"name": name, "results_by_partition": rows} for name, rows in by_topic.items()
+            ]
+        }
+
+    def _add_offsets_to_txn(self, request: Any, version: int, conn: Connection) -> dict:
+        return {
+            "error_code": self.state.transactions.add_offsets(
+                request.transactional_id,
+                request.producer_id,
+                request.producer_epoch,
+                request.group_id,
+            )
+        }
+
+    def _txn_offset_commit(self, request: Any, version: int, conn: Connection) -> dict:
+        entries = [
+            (
+                t.name,
+                p.partition_index,
+                p.committed_offset,
+                p.committed_metadata,
+                p.committed_leader_epoch,
+            )
+            for t in request.topics
+            for p in t.partitions
+        ]
+        error = self.state.transactions.commit_offsets(
+            request.transactional_id,
+            request.producer_id,
+            request.producer_epoch,
+            request.group_id,
+            entries,
+        )
+        return {
+            "topics": [
+                {
+                    "name": t.name,
+                    "partitions": [
+                        {"partition_index": p.partition_index, "error_code": error}
+                        for p in t.partitions
+                    ],
+                }
+                for t in request.topics
+            ]
+        }
+
+    def _end_txn(self, request: Any, version: int, conn: Connection) -> dict:
+        return {
+            "error_code": self.state.transactions.end(
+                request.transactional_id,
+                request.producer_id,
+                request.producer_epoch,
+                request.committed,
+            )
+        }
 
     def _create_topics(self, request: Any, version: int, conn: Connection) -> dict:
         out = []

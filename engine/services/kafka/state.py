@@ -10,6 +10,7 @@ from engine.listeners import Listener
 
 from .cluster import ClusterData
 from .groups import GroupCoordinator
+from .transactions import TransactionCoordinator
 
 if TYPE_CHECKING:
     from .cluster import Partition, Topic
@@ -70,6 +71,7 @@ class ClusterState:
             service.emit,
             self.data.broker_setting,
         )
+        self.transactions = TransactionCoordinator(self)
         self.listener: Listener | None = None
         self.server: BrokerServer | None = None
         self.timers: list[Timer] = []
@@ -155,6 +157,7 @@ class ClusterState:
             timer.cancel()
         self.timers.clear()
         self.groups.close()
+        self.transactions.close()
         for topic in self.data.topics.values():
             for partition in topic.partitions:
                 partition.wake()

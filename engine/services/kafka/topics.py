@@ -274,11 +274,16 @@ class Topics:
         return partition.log.records(max(offset, partition.log.log_start_offset), limit)
 
     @staticmethod
-    def list_offset(partition: Partition, timestamp: int) -> tuple[int, int]:
-        """ListOffsets: (offset, timestamp) for latest, earliest, max timestamp or a time."""
+    def list_offset(
+        partition: Partition, timestamp: int, committed: bool = False
+    ) -> tuple[int, int]:
+        """ListOffsets: (offset, timestamp) for latest, earliest, max timestamp or a time.
+
+        With read_committed, latest is the last stable offset.
+        """
         log = partition.log
         if timestamp == LATEST:
-            return log.end_offset, -1
+            return (log.stable_offset if committed else log.end_offset), -1
         if timestamp == EARLIEST:
             return log.log_start_offset, -1
         if timestamp == MAX_TIMESTAMP:
