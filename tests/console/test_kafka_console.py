@@ -89,3 +89,27 @@ async def test_chaos_broker_down_shows_under_replicated_partitions(
     assert up.ok and up.value == []
     bad = await console.execute("chaos broker-down lab two")
     assert not bad.ok and "usage: chaos broker-down CLUSTER BROKER_ID" in bad.error
+
+
+async def test_save_and_open_keep_clusters_topics_records_and_offsets(
+    eng: Engine, console: Console, tmp_path
+) -> None:
+    arn, _ = await active_cluster(eng)
+    await topic(eng, arn, "orders", 2, cleanup_policy="compact")
+    for n in range(3):
+        await console.execute(f"kafka produce orders --key k{n} v{n}")
+    await console.execute("kafka consume orders --group billing --from-beginning --max 2")
+    path = tmp_path / "lab.json"
+    assert (await console.execute(f"save {path}")).ok
+    opened = await console.execute(f"open {path}")
+    assert opened.ok, opened.error
+    await eng.clock.advance(0.1)
+    cluster = eng.service("kafka").resolve("lab")
+    assert cluster.state == "ACTIVE" and cluster.listener is not None
+    assert cluster.data.topic_config(cluster.data.topics["orders"], "cleanup.policy") == "compact"
+    rows = (await console.execute("kafka consume orders --group billing")).value
+    assert len(rows) == 1  # the group resumes after the two records it had read
+    everything = (
+        await console.execute("kafka consume orders --group again --from-beginning")
+    ).value
+    assert sorted(r["Value"] for r in everything) == ["v0", "v1", "v2"]

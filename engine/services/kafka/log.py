@@ -343,6 +343,26 @@ class PartitionLog:
                 found = (record.offset, record.timestamp)
         return found
 
+    def batches(self) -> list[tuple[int, bytes]]:
+        """(base offset, stored bytes) of every retained batch (for save)."""
+        return list(zip(self._bases[self._head :], self._batches[self._head :], strict=True))
+
+    def restore(self, batches: list[tuple[int, bytes]], log_start: int, end_offset: int) -> None:
+        """Refill an empty log with saved batches, keeping their offsets."""
+        for base, data in batches:
+            info = batch_info(data)
+            self._bases.append(base)
+            self._lasts.append(base + info.last_offset_delta)
+            self._ends.append((self._ends[-1] if self._ends else 0) + len(data))
+            self._batches.append(data)
+            self._ts_index.append(info.max_timestamp)
+            previous = self._max_ts[-1] if self._max_ts else -1
+            self._max_ts.append(max(previous, info.max_timestamp))
+            self.size += len(data)
+            self.record_count += info.count
+        self.log_start_offset = log_start
+        self.end_offset = end_offset
+
     @property
     def batch_count(self) -> int:
         """Retained batches."""

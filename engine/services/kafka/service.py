@@ -26,6 +26,7 @@ from .cluster import Partition, Topic
 from .control import ControlPlane
 from .log import Record
 from .protocol import BrokerServer
+from .saving import dump_kafka, load_kafka
 from .state import ClusterState
 from .topics import TopicError, Topics
 from .updates import SETTING_UPDATES, ClusterUpdates
@@ -196,6 +197,17 @@ class KafkaService(Service):
             under_replicated=len(under),
         )
         return under
+
+    # -- save and open ---------------------------------------------------------------------
+    def dump(self) -> dict[str, Any] | None:
+        """Configurations, clusters, topics with their records and group offsets."""
+        if not self.clusters and not self.control.configurations:
+            return None
+        return dump_kafka(self)
+
+    def load(self, data: dict[str, Any]) -> None:
+        """Restore what `dump()` produced; each cluster's broker listens again (a new port)."""
+        load_kafka(self, data)
 
     # -- the fabric ------------------------------------------------------------------------------
     def owns(self, arn: str) -> bool:
