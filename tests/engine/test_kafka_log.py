@@ -270,3 +270,33 @@ async def test_transactions_fence_old_epochs_and_abort_on_timeout(
     assert coordinator.end("t-1", pid, epoch, True) == PRODUCER_FENCED
     error, pid, newer = coordinator.init_producer("t-1", 10_000)
     assert newer > epoch
+
+
+async def test_acks_all_needs_min_insync_replicas_and_fetches_outside_the_log_are_refused(
+    eng: Engine, clock: VirtualClock
+) -> None:
+    from kafka.protocol.consumer import FetchRequest, FetchResponse
+
+    arn, _ = await active_cluster(eng)
+    await topic(eng, arn, "safe", 1, min_insync_replicas=2)
+    kafka = eng.service("kafka")
+    cluster = kafka.resolve(arn)
+    safe = cluster.data.topics["safe"]
+    batch = build_batch([(None, b"x", [], 1)])
+    kafka.set_broker_down(cluster, 2, True)
+    assert kafka.topics.append(cluster.data, safe, safe.partitions[0], batch, -1)[0] == 0
+    kafka.set_broker_down(cluster, 3, True)  # the ISR is now {1}: below min.insync.replicas
+    assert (
+        kafka.topics.append(cluster.data, safe, safe.partitions[0], batch, -1)[0]
+        == codes.NOT_ENOUGH_REPLICAS
+    )
+    assert kafka.topics.append(cluster.data, safe, safe.partitions[0], batch, 1)[0] == 0  # acks=1
+    reply = await cluster.server.dispatch(1, 12, 1, _fetch("safe", 0, 1), None)
+    decoded = FetchResponse.decode(reply[4:], version=12, header=True)
+    assert decoded.responses[0].partitions[0].error_code == 0
+    request = FetchRequest.decode(_fetch("safe", 0, 1), version=12, header=True)
+    request.topics[0].partitions[0].fetch_offset = 99
+    request.with_header(correlation_id=2, client_id="t")
+    reply = await cluster.server.dispatch(1, 12, 2, bytes(request.encode(header=True)), None)
+    decoded = FetchResponse.decode(reply[4:], version=12, header=True)
+    assert decoded.responses[0].partitions[0].error_code == codes.OFFSET_OUT_OF_RANGE
