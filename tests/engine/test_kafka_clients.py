@@ -409,3 +409,29 @@ async def test_librdkafka_transaction_commits_consumed_offsets_with_its_records(
     assert await asyncio.to_thread(run) == [b"ok", b"ok2"]
     committed = real.service("kafka").resolve(arn).groups.committed("ledger-readers", "ledger", 0)
     assert committed is not None and committed.offset >= 2
+
+
+async def test_kafka_python_finds_offsets_by_timestamp(real: Engine) -> None:
+    arn, brokers = await active_cluster(real)
+    await topic(real, arn, "history", 1)
+
+    def run() -> tuple:
+        from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+
+        producer = KafkaProducer(bootstrap_servers=brokers)
+        for i in range(10):
+            producer.send("history", b"%d" % i, partition=0, timestamp_ms=1_000_000 + i * 1000)
+        producer.flush()
+        producer.close()
+        consumer = KafkaConsumer(bootstrap_servers=brokers)
+        tp = TopicPartition("history", 0)
+        found = consumer.offsets_for_times({tp: 1_004_500})[tp]
+        ends = consumer.end_offsets([tp])[tp], consumer.beginning_offsets([tp])[tp]
+        late = consumer.offsets_for_times({tp: 9_999_999})[tp]
+        consumer.close()
+        return found.offset, found.timestamp, ends, late
+
+    offset, timestamp, ends, late = await asyncio.to_thread(run)
+    assert (offset, timestamp) == (5, 1_005_000)
+    assert ends == (10, 0)
+    assert late is None  # no record at or after that time

@@ -290,7 +290,7 @@ class Topics:
             found = log.max_timestamp()
             return found if found is not None else (-1, -1)
         found = log.offset_for_timestamp(timestamp)
-        return found if found is not None else (log.end_offset, -1)
+        return found if found is not None else (-1, -1)  # no record at or after that time
 
     # -- housekeeping --------------------------------------------------------------------
     def clean(self, data: ClusterData) -> int:
