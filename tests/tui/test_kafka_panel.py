@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from rich.console import Console
 
@@ -62,3 +64,29 @@ async def test_selecting_a_topic_shows_its_panel(app: PipeworkApp, eng: Engine) 
         assert panel.view is not None and panel.view.kind == "kafka-topic"
         assert panel.view.details["kind"] == "kafka-topic"
         assert panel.view.details["lag"][0]["group"] == "billing"
+
+
+async def test_a_rebalance_flags_the_group_and_produced_records_give_the_topic_a_rate(
+    eng: Engine,
+) -> None:
+    from tui.app.trace_stats import TraceStats
+
+    stats = TraceStats(eng.trace, window=5)
+    arn, _ = await active_cluster(eng)
+    await topic(eng, arn, "orders", 1)
+    kafka = eng.service("kafka")
+    cluster = kafka.resolve(arn)
+    stats.set_nodes(frozenset(n.id for n in eng.topology().nodes))
+    for _ in range(5):
+        kafka.produce(cluster, "orders", [(None, b"x", [])])
+    join = asyncio.ensure_future(
+        cluster.groups.join(
+            "g", "", "consumer", [("range", b"")], 6000, 6000, "c", "/h", None, False
+        )
+    )
+    await eng.clock.advance(0)
+    await join
+    stats.drain()
+    now = eng.clock.now()
+    assert stats.node_flag(cluster.group_arn("g"), now) == "retry"
+    assert stats.node_rate(cluster.topic_arn("orders"), now) > 0
