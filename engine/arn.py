@@ -23,6 +23,7 @@ ARN_SERVICE_OWNERS: dict[str, str] = {
     "iam": "iam",
     "sts": "sts",
     "mq": "mq",
+    "kafka": "kafka",
 }
 
 

@@ -23,4 +23,5 @@ SERVICE_MODULES: dict[str, str] = {
     "iam": "engine.services.iam",
     "sts": "engine.services.sts",
     "mq": "engine.services.mq",
+    "kafka": "engine.services.kafka",
 }

@@ -34,6 +34,8 @@ CURRICULUM = {
     19: "Capstone",
     30: "Exchanges and routing keys",
     31: "Lift and shift",
+    28: "Kafka on MSK",
+    29: "Kinesis vs Kafka vs SQS",
 }
 
 

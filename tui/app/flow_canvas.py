@@ -50,6 +50,9 @@ KIND_GLYPHS = {
     "broker": "⬢",
     "exchange": "⇶",
     "amqp-queue": "▤",
+    "cluster": "⬢",
+    "kafka-topic": "☰",
+    "consumer-group": "⚇",
     # Step Functions state types, for the workflow graph.
     "task": "▣",
     "choice": "◆",

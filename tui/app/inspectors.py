@@ -3,7 +3,7 @@
 Each inspector runs where the engine runs (see engine_host) and returns plain data; the panel
 renders it. Kinds without an inspector show the generic panel only. Inspectors exist for the
 services that document an internal API: SQS (peek), Kinesis (shards and lag, see
-docs/services/kinesis.md), Lambda (recent log lines) and API Gateway (routes and recent
+docs/services/kinesis.md), MSK topics (partitions and group lag, docs/services/kafka.md), Lambda (recent log lines) and API Gateway (routes and recent
 requests, see api_inspector.py).
 """
 
@@ -115,6 +115,51 @@ def _stream(engine: Engine, node: Node) -> dict[str, Any]:
     return {"kind": "stream", "shards": shards, "lag": lag}
 
 
+def _kafka_topic(engine: Engine, node: Node) -> dict[str, Any]:
+    """Partitions (leader, ISR, offsets, size) and each consumer group's lag per partition."""
+    kafka: Any = engine.service("kafka")
+    cluster_arn = node.parent or ""
+    cluster = kafka.cluster_for_arn(cluster_arn)
+    topic = cluster.data.topics.get(node.name) if cluster is not None else None
+    if topic is None:
+        return {"error": "topic not found"}
+    partitions = [
+        {
+            "partition": p.index,
+            "leader": p.leader,
+            "replicas": list(p.replicas),
+            "isr": list(p.isr),
+            "start": p.log.log_start_offset,
+            "end": p.log.end_offset,
+            "bytes": p.log.size,
+        }
+        for p in topic.partitions
+    ]
+    lag = []
+    for group in cluster.groups.groups.values():
+        if not any(t == topic.name for t, _ in group.offsets):
+            continue
+        rows = kafka.group_lag(cluster, group.group_id)
+        for name, index, committed, _end, behind in rows:
+            if name != topic.name:
+                continue
+            history = group.lag_history.get((name, index), ())
+            lag.append(
+                {
+                    "group": group.group_id,
+                    "state": group.state,
+                    "generation": group.generation,
+                    "members": len(group.members),
+                    "rebalances": group.rebalances,
+                    "partition": index,
+                    "committed": committed,
+                    "behind": behind,
+                    "series": [value for _, value in history][-LAG_POINTS:],
+                }
+            )
+    return {"kind": "kafka-topic", "partitions": partitions, "lag": lag}
+
+
 def _function(engine: Engine, node: Node) -> dict[str, Any]:
     lam: Any = engine.service("lambda")
     return {"kind": "function", "logs": lam.function_logs(node.name)[-LOG_LINES:]}
@@ -129,4 +174,5 @@ INSPECTORS: dict[str, Callable[[Engine, Node], dict[str, Any]]] = {
     "queue": _queue,
     "stream": _stream,
     "function": _function,
+    "kafka-topic": _kafka_topic,
 }

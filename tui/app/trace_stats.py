@@ -19,6 +19,7 @@ ARRIVAL_KINDS = frozenset(
         "request",
         "written",
         "matched",
+        "produced",
     }
 )
 #: Trace kind → the flag the flow map colours an edge or node with.
@@ -31,6 +32,9 @@ FLAG_KINDS = {
     "throttled": "throttle",
     "dead-lettered": "dead-letter",
     "denied": "refused",
+    "rebalance-started": "retry",  # a consumer group rebalancing (Kafka)
+    "member-expired": "retry",
+    "broker-down": "error",
 }
 #: Events folded one by one per tick; beyond this, a stride sample stands for the rest.
 #: (Folding shares the GIL with a busy engine: 1,000 a tick keeps rates within a few per

@@ -119,11 +119,19 @@ def complete(console: Console, text: str, cursor: int) -> list[Completion]:
     head = done[0].value
     if head in console.commands:
         return _rank(prefix, start, _lab_items(console, head, [t.value for t in done[1:]]))
+    if len(done) > 1 and f"{head} {done[1].value}" in console.commands:  # `kafka produce …`
+        sub = f"{head} {done[1].value}"
+        return _rank(prefix, start, _lab_items(console, sub, [t.value for t in done[2:]]))
     if head not in console.services:
         return []
     extra = console.subcommands.get(head, {})
     if len(done) == 1:
         words = [(w, w, c.summary.partition(" — ")[0]) for w, c in extra.items()]
+        words += [
+            (c.name.split()[1], c.name.split()[1], "lab command")
+            for c in console.commands.values()
+            if c.name.startswith(f"{head} ")
+        ]
         return _rank(prefix, start, [*words, *_operation_items(head)])
     if done[1].value in extra:
         complete_words = getattr(extra[done[1].value].handler, "complete", None)
@@ -213,6 +221,10 @@ def _lab_items(console: Console, command: str, args: list[str]) -> list[tuple[st
             if event.message_id and event.message_id not in seen:
                 seen[event.message_id] = f"{event.kind} {event.resource.rsplit(':', 1)[-1]}"
         return [(ident, ident, meta) for ident, meta in reversed(seen.items())]
+    if command.startswith("kafka "):
+        from .lab.kafka import completions
+
+        return completions(console, command, args)
     words = console.commands[command].words
     if command == "clock" and args:
         return []

@@ -93,6 +93,8 @@ def parse(
         return LabCall(f"{head} {tokens[1].value}", [t.value for t in tokens[2:]])
     if head in lab:
         return LabCall(head, [t.value for t in tokens[1:]])
+    if len(tokens) > 1 and f"{head} {tokens[1].value}" in lab:  # e.g. `kafka produce` beside AWS's
+        return LabCall(f"{head} {tokens[1].value}", [t.value for t in tokens[2:]])
     if head not in services:
         raise CommandError(
             f"Invalid choice: '{head}' is not a service or lab command{suggest(head, [*services, *lab])}"

@@ -29,6 +29,7 @@ POLLER_LOCATIONS: dict[str, str] = {
     "kinesis": "engine.services.kinesis.esm:KinesisPoller",
     "dynamodb": "engine.services.dynamodbstreams.esm:StreamPoller",
     "mq": "engine.services.mq.esm:RabbitPoller",
+    "kafka": "engine.services.kafka.esm:KafkaPoller",
 }
 _pollers: dict[str, type[EventSourcePoller]] = {}
 

@@ -80,6 +80,8 @@ class MappingOperations:
         )
         if poller is not None:
             described.update(poller.describe(mapping))
+        if mapping.params.get("SelfManaged"):
+            described.pop("EventSourceArn", None)  # a self-managed source has no ARN
         return described
 
     def _function_for_mapping(self: LambdaService, reference: str) -> tuple[str, str, int]:
@@ -107,6 +109,12 @@ class MappingOperations:
     def create_event_source_mapping(self: LambdaService, params: dict) -> dict:
         """CreateEventSourceMapping (State is Creating, then Enabled)."""
         source = params.get("EventSourceArn")
+        if not source and params.get("SelfManagedEventSource"):
+            # Self-managed Kafka: the bootstrap servers name a broker of the lab.
+            from engine.services.kafka.esm import self_managed_source
+
+            source = self_managed_source(self, params)
+            params = {**params, "EventSourceArn": source}
         if not source:
             raise invalid("Unrecognized event source, must be kinesis, dynamodb stream or sqs.")
         poller_class = self._poller_class(source)
@@ -115,7 +123,11 @@ class MappingOperations:
         window = params.get("MaximumBatchingWindowInSeconds", 0)
         self._check_batching(poller_class, batch, window)
         patterns, texts = _filters(params.get("FilterCriteria"))
+        if hasattr(poller_class, "check_duplicate"):  # Kafka: endpoints, function and topics
+            poller_class.check_duplicate(self, params, function_arn)
         for existing in self.mappings.values():
+            if hasattr(poller_class, "check_duplicate"):
+                break
             if existing.source_arn == source and existing.function_arn == function_arn:
                 kind = source.split(":")[2].upper()
                 raise conflict(

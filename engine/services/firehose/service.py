@@ -86,7 +86,7 @@ class FirehoseService(StreamSettings, Service):
                 "[a-zA-Z0-9_.-]+",
             )
         kind = params.get("DeliveryStreamType", "DirectPut")
-        if kind not in ("DirectPut", "KinesisStreamAsSource"):
+        if kind not in ("DirectPut", "KinesisStreamAsSource", "MSKAsSource"):
             raise invalid(f"Pipework does not emulate delivery stream type {kind}.")
         source_config = params.get("KinesisStreamSourceConfiguration")
         if kind == "KinesisStreamAsSource" and source_config is None:
@@ -99,6 +99,16 @@ class FirehoseService(StreamSettings, Service):
                 "KinesisStreamSourceConfiguration is only valid for a KinesisStreamAsSource "
                 "delivery stream."
             )
+        msk_config = params.get("MSKSourceConfiguration")
+        if (kind == "MSKAsSource") != (msk_config is not None):
+            raise invalid(
+                "MSKSourceConfiguration is required for, and only valid for, an MSKAsSource "
+                "delivery stream."
+            )
+        if msk_config is not None:
+            kafka: Any = self.engine.service("kafka")
+            if kafka.cluster_for_arn(msk_config["MSKClusterARN"]) is None:
+                raise invalid(f"MSK cluster {msk_config['MSKClusterARN']} is not found.")
         destination = parse_destination(params)
         if name in self.streams:
             raise ServiceError(
@@ -138,6 +148,13 @@ class FirehoseService(StreamSettings, Service):
             stream.source_arn = source_config["KinesisStreamARN"]
             stream.source_role = source_config["RoleARN"]
             self._sources[name] = KinesisSource(self, stream, kinesis)
+        if msk_config is not None:
+            from engine.services.kafka.firehose_source import MskSource
+
+            stream.source_arn = msk_config["MSKClusterARN"]
+            stream.source_role = msk_config["AuthenticationConfiguration"]["RoleARN"]
+            stream.msk = dict(msk_config)
+            self._sources[name] = MskSource(self, stream, msk_config, kafka)
         self.emit("created", stream.arn, source=kind, destination=destination.kind)
         return {"DeliveryStreamARN": stream.arn}
 
@@ -179,6 +196,15 @@ class FirehoseService(StreamSettings, Service):
                 "KinesisStreamSourceDescription": {
                     "KinesisStreamARN": stream.source_arn,
                     "RoleARN": stream.source_role,
+                    "DeliveryStartTimestamp": self._when(stream.created),
+                }
+            }
+        elif stream.kind == "MSKAsSource" and stream.msk is not None:
+            description["Source"] = {
+                "MSKSourceDescription": {
+                    "MSKClusterARN": stream.msk["MSKClusterARN"],
+                    "TopicName": stream.msk["TopicName"],
+                    "AuthenticationConfiguration": dict(stream.msk["AuthenticationConfiguration"]),
                     "DeliveryStartTimestamp": self._when(stream.created),
                 }
             }
@@ -307,6 +333,10 @@ class FirehoseService(StreamSettings, Service):
         stream.received += len(datas)
         self._buffered(stream)
         return ids
+
+    def accept_values(self, stream: DeliveryStream, values: list[bytes]) -> None:
+        """Take record values an MSK source read (called by MskSource)."""
+        self._enqueue(stream, values, None)
 
     def accept_from_kinesis(
         self, stream: DeliveryStream, source: Any, shard: Any, records: list[dict]

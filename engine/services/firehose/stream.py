@@ -28,12 +28,13 @@ class DeliveryStream:
 
     name: str
     arn: str
-    kind: str  # DirectPut | KinesisStreamAsSource
+    kind: str  # DirectPut | KinesisStreamAsSource | MSKAsSource
     destination: Destination
     created: float
     source_arn: str | None = None
     source_role: str | None = None
     throughput_hint: int | None = None
+    msk: dict[str, Any] | None = None  # MSKSourceConfiguration for an MSK source
     status: str = "ACTIVE"
     version: int = 1
     updated: float | None = None

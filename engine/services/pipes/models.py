@@ -48,6 +48,7 @@ class Pipe:
             "DynamoDBStreamParameters",
             "SqsQueueParameters",
             "RabbitMQBrokerParameters",
+            "ManagedStreamingKafkaParameters",
         ):
             if parameters.get(key):
                 return parameters[key]

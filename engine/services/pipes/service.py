@@ -13,6 +13,7 @@ from engine.service import Service
 from engine.topology import Edge, Node
 
 from .dynamodb_source import DynamoDbSource
+from .kafka_source import KafkaSource
 from .kinesis_source import KinesisSource
 from .models import Pipe
 from .mq_source import MqSource
@@ -34,6 +35,7 @@ SOURCES: dict[str, Any] = {
     "kinesis": KinesisSource,
     "dynamodb": DynamoDbSource,
     "mq": MqSource,
+    "kafka": KafkaSource,
 }
 
 
@@ -261,8 +263,8 @@ class PipesService(Service):
         owner = owner_of(source)
         if owner not in SOURCES or (owner == "dynamodb" and "/stream/" not in source):
             raise _validation(
-                "Pipework's Pipes reads SQS queues, Kinesis streams, DynamoDB streams and RabbitMQ "
-                "brokers; this "
+                "Pipework's Pipes reads SQS queues, Kinesis streams, DynamoDB streams, RabbitMQ "
+                "brokers and MSK topics; this "
                 f"source is not emulated: {source}"
             )
         exists = (
@@ -276,6 +278,7 @@ class PipesService(Service):
             "kinesis": "KinesisStreamParameters",
             "dynamodb": "DynamoDBStreamParameters",
             "mq": "RabbitMQBrokerParameters",
+            "kafka": "ManagedStreamingKafkaParameters",
         }
         if owner in needed and needed[owner] not in source_parameters:
             raise _validation(

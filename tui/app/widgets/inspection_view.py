@@ -1,4 +1,4 @@
-"""Renders an inspector's data (queue peek, stream lag, function logs, API routes) for the panel."""
+"""Renders an inspector's data (queue peek, stream and topic lag, function logs, API routes)."""
 
 from __future__ import annotations
 
@@ -52,9 +52,13 @@ def render_inspection(data: dict[str, Any] | None) -> RenderableType:
         return Text(f"details unavailable: {data['error']}", "dim")
     if data["kind"] == "state-machine":
         return Text("enter (or double click): the workflow graph, executions and history", "italic")
-    renderer = {"queue": _queue, "stream": _stream, "function": _function, "api": render_api}.get(
-        data["kind"]
-    )
+    renderer = {
+        "queue": _queue,
+        "stream": _stream,
+        "function": _function,
+        "api": render_api,
+        "kafka-topic": _kafka_topic,
+    }.get(data["kind"])
     return renderer(data) if renderer else Text("")
 
 
@@ -118,6 +122,45 @@ def _stream(data: dict[str, Any]) -> RenderableType:
     if not data["lag"]:
         lag.append(" no consumers yet\n", "dim")
     return Group(shards, Text(""), lag)
+
+
+def _kafka_topic(data: dict[str, Any]) -> RenderableType:
+    partitions = Table(title="partitions", title_justify="left", box=None, padding=(0, 1))
+    for column in ("p", "leader", "isr", "offsets", "size"):
+        partitions.add_column(column, no_wrap=True, justify="right" if column != "isr" else "left")
+    for row in data["partitions"]:
+        under = len(row["isr"]) < len(row["replicas"])
+        isr = Text(",".join(map(str, row["isr"])), "yellow" if under else "")
+        leader = Text(
+            str(row["leader"]) if row["leader"] >= 0 else "none", "red" if row["leader"] < 0 else ""
+        )
+        size = row["bytes"]
+        shown = f"{size / 1024:.0f}K" if size >= 1024 else f"{size}B"
+        partitions.add_row(
+            str(row["partition"]), leader, isr, f"{row['start']}–{row['end']}", shown
+        )
+    lag = Text(no_wrap=True, overflow="ellipsis")
+    lag.append("lag per consumer group and partition\n", "italic")
+    top = max((row["behind"] for row in data["lag"]), default=0)
+    group = None
+    for row in data["lag"]:
+        if row["group"] != group:
+            group = row["group"]
+            lag.append(f" {group[:20]}", "bold")
+            lag.append(
+                f" ({row['state']}, gen {row['generation']}, {row['members']} members, "
+                f"{row['rebalances']} rebalances)\n",
+                "dim",
+            )
+        behind = row["behind"]
+        style = "red" if top and behind >= top * 0.8 and behind > 0 else ""
+        lag.append(f"  p{row['partition']:<3}", "dim")
+        lag.append(bar(behind, top, 10), style)
+        lag.append(f" {behind:>6} ", style)
+        lag.append(spark(row["series"][-12:]) + "\n", style)
+    if not data["lag"]:
+        lag.append(" no consumer group has committed yet\n", "dim")
+    return Group(partitions, Text(""), lag)
 
 
 def _function(data: dict[str, Any]) -> RenderableType:

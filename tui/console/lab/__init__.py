@@ -16,8 +16,11 @@ def register_builtins(console: Console) -> None:
         clock,
         describe,
         help,
+        iam,
+        kafka,
         load,
         memory,
+        mq,
         outbox,
         request,
         serve,
@@ -38,11 +41,8 @@ def register_builtins(console: Console) -> None:
         serve,
         memory,
         basic,
+        iam,  # `iam enforce` and `why`
+        kafka,  # `kafka produce|consume|groups|lag`
+        mq,  # words after the `mq` service: publish, consume, declare, bind …
     ):
         module.register(console)
-    from .iam import register as register_iam  # `iam enforce` and `why`
-
-    register_iam(console)
-    from . import mq  # lab words after the `mq` service (publish, consume, declare, bind …)
-
-    mq.register(console)

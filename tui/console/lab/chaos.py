@@ -15,6 +15,43 @@ if TYPE_CHECKING:
     from ..console import Console
 
 USAGE = f"chaos [{'|'.join(FAULT_NAMES)} RATE [--resource NAME]] | chaos off [--resource NAME]"
+#: `chaos broker-down CLUSTER N` / `chaos broker-up CLUSTER N`: fail a simulated MSK broker.
+BROKER_WORDS = ("broker-down", "broker-up")
+
+
+async def _broker(console: Console, args: list[str]) -> CommandResult:
+    """Fail or restore one simulated broker of an MSK cluster: leaders move, ISRs shrink."""
+    if len(args) != 3 or not args[2].isdigit():
+        return CommandResult.fail(f"usage: chaos {args[0]} CLUSTER BROKER_ID")
+    service = console.engine.service("kafka")
+    cluster = service.resolve(args[1])
+    under = service.set_broker_down(cluster, int(args[2]), args[0] == "broker-down")
+    rows = [
+        {
+            "Topic": p.topic,
+            "Partition": p.index,
+            "Leader": p.leader,
+            "Replicas": p.replicas,
+            "Isr": p.isr,
+        }
+        for p in under
+    ]
+    state = "down" if args[0] == "broker-down" else "back up"
+    if not rows:
+        return CommandResult(
+            ok=True,
+            value=[],
+            output=Text(
+                f"broker {args[2]} of {cluster.name} is {state}; no partition is under-replicated"
+            ),
+        )
+    return CommandResult(
+        ok=True,
+        value=rows,
+        output=records_table(
+            rows, f"broker {args[2]} of {cluster.name} is {state}: under-replicated partitions"
+        ),
+    )
 
 
 def _split_resource(args: list[str]) -> tuple[list[str], str | None]:
@@ -36,6 +73,8 @@ def _policies(console: Console) -> list[dict]:
 
 async def chaos(console: Console, args: list[str]) -> CommandResult:
     """Show, set or clear fault injection."""
+    if args and args[0] in BROKER_WORDS:
+        return await _broker(console, args)
     faults = console.engine.faults
     try:
         rest, resource = _split_resource(args)
@@ -95,5 +134,5 @@ def register(console: Console) -> None:
         "chaos",
         chaos,
         f"{USAGE} — inject faults AWS documents can happen",
-        (*FAULT_NAMES, "off", "--resource"),
+        (*FAULT_NAMES, "off", "--resource", *BROKER_WORDS),
     )
