@@ -23,7 +23,6 @@ import gc
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -32,6 +31,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from wire import _free_port, _wait_for  # noqa: E402  (the same server helpers as wire.py)
 
 IDLE_TARGET_MB = 60.0
 DRIFT_TARGET = 0.05
@@ -78,22 +80,6 @@ async def _in_process(rounds: int) -> dict[str, Any]:
 
 
 # -- over the wire -------------------------------------------------------------------------------
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_for(port: int, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.05)
-    raise RuntimeError(f"nothing listens on port {port}")
-
-
 def _servers(peers: list[str]) -> dict[str, list[str]]:
     """The command that starts each server on port {port}."""
     servers = {"lab": [sys.executable, "-m", "tui.cli", "serve", "--port", "{port}"]}
