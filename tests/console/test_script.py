@@ -98,3 +98,19 @@ def test_repl_reads_a_script_from_a_pipe(tmp_path: Path) -> None:
         timeout=60,
     )
     assert done.returncode == 1 and "<stdin>:3: expect failed" in done.stderr
+
+
+async def test_expect_comparing_a_number_with_text_is_one_clear_line(run) -> None:  # type: ignore[no-untyped-def]
+    await run("sqs create-queue --queue-name cmp")
+    await run("sqs list-queues")
+    result = await run("expect length(QueueUrls) > `0a`")
+    assert not result.ok
+    assert "Internal error" not in (result.error or "")
+    assert result.error.startswith("expect: bad JMESPath expression")
+
+
+async def test_a_query_that_cannot_be_evaluated_is_one_clear_line(run) -> None:  # type: ignore[no-untyped-def]
+    await run("sqs create-queue --queue-name cmp")
+    result = await run("sqs list-queues --query 'length(QueueUrls) > `\"a\"`'")
+    assert not result.ok
+    assert (result.error or "").startswith("--query: ")

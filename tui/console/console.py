@@ -13,6 +13,7 @@ from engine.errors import ServiceError
 from engine.model import operation_model
 
 from .parser import CommandError, LabCall, ServiceCall, parse
+from .query import QueryError, search
 from .render import jsonable, render
 from .resolver import resolve
 from .result import CommandResult, Completion
@@ -228,9 +229,10 @@ class Console:
         value = jsonable(response)
         shown = value
         if call.query is not None:
-            import jmespath
-
-            shown = jmespath.search(call.query, value)
+            try:
+                shown = search(call.query, value)
+            except QueryError as error:
+                return CommandResult.fail(f"--query: {error}")
         self.last_shown = shown
         output = render(
             shown,

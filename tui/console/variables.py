@@ -12,6 +12,8 @@ import json
 import re
 from typing import Any
 
+from .query import QueryError, search
+
 ASSIGNMENT = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)=\$\((.*)\)\s*$", re.DOTALL)
 ASSIGNMENT_START = re.compile(r"^\s*[A-Za-z_][A-Za-z0-9_]*=\$\(")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -108,12 +110,9 @@ def _lookup(expression: str, variables: dict[str, str], previous: Any) -> str:
     """`${NAME}` is a variable; otherwise `${EXPR}` is JMESPath on the previous result."""
     if expression in variables:
         return variables[expression]
-    import jmespath
-    from jmespath.exceptions import JMESPathError
-
     try:
-        found = jmespath.search(expression, previous)
-    except JMESPathError:
+        found = search(expression, previous)
+    except QueryError:
         raise UndefinedVariable(expression) from None
     if found is None:
         raise UndefinedVariable(expression)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from ..query import QueryError, search
 from ..result import CommandResult
 
 if TYPE_CHECKING:
@@ -25,14 +26,10 @@ async def expect(console: Console, args: list[str]) -> CommandResult:
         return CommandResult.fail(
             "expect needs a JMESPath expression, e.g. expect length(Messages) == `1`"
         )
-    import jmespath
-    from jmespath.exceptions import JMESPathError
-
     try:
-        found = jmespath.search(expression, console.last_value)
-    except JMESPathError as error:
-        reason = " ".join(str(error).split())
-        return CommandResult.fail(f"expect: bad JMESPath expression {expression!r}: {reason}")
+        found = search(expression, console.last_value)
+    except QueryError as error:
+        return CommandResult.fail(f"expect: bad JMESPath expression {expression!r}: {error}")
     if truthy(found):
         return CommandResult(ok=True, value=found)
     shown = json.dumps(found, default=str)
