@@ -321,6 +321,80 @@ async def pipes_round(eng: Engine, clock: VirtualClock) -> None:
     await sqs.delete_queue(QueueUrl=target)
 
 
+async def kafka_round(eng: Engine, clock: VirtualClock) -> None:
+    kafka = eng.client("kafka")
+    arn = (
+        await kafka.create_cluster(
+            ClusterName="events",
+            KafkaVersion="3.6.0",
+            NumberOfBrokerNodes=3,
+            BrokerNodeGroupInfo={
+                "InstanceType": "kafka.m5.large",
+                "ClientSubnets": ["subnet-a", "subnet-b", "subnet-c"],
+            },
+        )
+    )["ClusterArn"]
+    await clock.advance(10)
+    await kafka.create_topic(
+        ClusterArn=arn, TopicName="clicks", PartitionCount=3, ReplicationFactor=3
+    )
+    service = eng.service("kafka")
+    cluster = service.resolve(arn)
+    service.produce(cluster, "clicks", [(str(n).encode(), b"x" * 50, []) for n in range(100)])
+    await kafka.delete_cluster(ClusterArn=arn)
+    await clock.advance(10)
+
+
+async def mq_round(eng: Engine, clock: VirtualClock) -> None:
+    mq = eng.client("mq")
+    broker_id = (
+        await mq.create_broker(
+            BrokerName="shop",
+            EngineType="RABBITMQ",
+            HostInstanceType="mq.m5.large",
+            DeploymentMode="SINGLE_INSTANCE",
+            PubliclyAccessible=False,
+            Users=[{"Username": "admin", "Password": "lab-password-1"}],
+        )
+    )["BrokerId"]
+    await clock.advance(5)
+    broker = eng.service("mq").rabbit(broker_id)
+    broker.vhost("/").declare_queue("orders", arguments={"x-message-ttl": 60_000})
+    for number in range(50):
+        broker.publish("", "orders", f"m{number}".encode())
+    await mq.delete_broker(BrokerId=broker_id)
+    await clock.advance(5)
+
+
+async def iam_round(eng: Engine, clock: VirtualClock) -> None:
+    iam, sts = eng.client("iam"), eng.client("sts")
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}],
+    }
+    role = (await iam.create_role(RoleName="worker", AssumeRolePolicyDocument=json.dumps(trust)))[
+        "Role"
+    ]
+    await iam.put_role_policy(
+        RoleName="worker",
+        PolicyName="queues",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": "sqs:*", "Resource": "*"}],
+            }
+        ),
+    )
+    await iam.create_user(UserName="ana")
+    key = (await iam.create_access_key(UserName="ana"))["AccessKey"]["AccessKeyId"]
+    await sts.assume_role(RoleArn=role["Arn"], RoleSessionName="soak", DurationSeconds=900)
+    await iam.delete_access_key(UserName="ana", AccessKeyId=key)
+    await iam.delete_user(UserName="ana")
+    await iam.delete_role_policy(RoleName="worker", PolicyName="queues")
+    await iam.delete_role(RoleName="worker")
+    await clock.advance(901 + 3600)  # the session expires, and is forgotten an hour later
+
+
 ROUNDS: dict[str, Round] = {
     "sqs": sqs_round,
     "sns": sns_round,
@@ -334,6 +408,9 @@ ROUNDS: dict[str, Round] = {
     "apigateway": apigateway_round,
     "scheduler": scheduler_round,
     "pipes": pipes_round,
+    "kafka": kafka_round,
+    "mq": mq_round,
+    "iam": iam_round,
 }
 
 

@@ -29,6 +29,8 @@ CHAINED_MAX_DURATION = 3600
 SESSION_TOKEN_DEFAULT = 43200
 SESSION_TOKEN_MAX = 129600
 MAX_SESSION_TAGS = 50
+#: How long an expired session is remembered before it is forgotten.
+EXPIRED_SESSION_GRACE = 3600.0
 
 
 def invalid_parameter(message: str) -> ServiceError:
@@ -249,6 +251,11 @@ class StsService(Service):
         store = self.iam.store
         store.sessions[session.key_id] = session
         store.changed()
+        # Kept an hour past expiry (so a late caller hears its token expired), then forgotten:
+        # a long lab that keeps assuming roles stays flat.
+        self.clock.call_at(
+            session.expires + EXPIRED_SESSION_GRACE, self._forget_session, session.key_id
+        )
         self.emit(
             "created",
             principal_arn,
@@ -257,6 +264,12 @@ class StsService(Service):
             caller=current_access_key() or "lab",
         )
         return session
+
+    def _forget_session(self, key_id: str) -> None:
+        """Drop a session whose credentials have expired."""
+        session = self.iam.store.sessions.get(key_id)
+        if session is not None and session.expires < self.clock.now():
+            del self.iam.store.sessions[key_id]
 
     def _credentials(self, session: Session) -> dict[str, Any]:
         return {
