@@ -25,6 +25,7 @@ from .definition import DefinitionError, Diagnostic, Validator, load_definition,
 from .errors import Failure
 from .interpreter import Cursor, Runner
 from .payload import Scope, compact
+from .persistence import dump_executions, load_executions
 from .records import Activity, Alias, Execution, MapRun, StateMachine
 from .test_state import run_test_state
 from .tokens import TokenBook
@@ -1461,7 +1462,17 @@ class StepFunctionsService(Service):
                 for m in self.machines.values()
             ],
             "activities": [a.name for a in self.activities.values()],
+            "executions": dump_executions(self, self.clock.now()),
         }
+
+    def _abort_unresumable(self, execution: Execution) -> None:
+        """A restored running execution whose position was not saved ends as ABORTED."""
+        root = self._root(execution.machine)
+        root.running -= 1
+        root.failed += 1
+        execution.status = "ABORTED"
+        execution.stopped = self.clock.now()
+        execution.cause = "Pipework could not resume this execution after open."
 
     def load(self, data: dict[str, Any]) -> None:
         """Recreate what dump() saved (machines with their published versions, activities)."""
@@ -1484,6 +1495,7 @@ class StepFunctionsService(Service):
             machine.definition, machine.document, machine.revision_id = latest
         for name in data.get("activities", []):
             self.create_activity({"name": name})
+        load_executions(self, data.get("executions", []), self.clock.now())
 
     async def close(self) -> None:
         """Cancel running executions."""
