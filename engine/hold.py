@@ -16,12 +16,15 @@ class Hold:
     def __init__(self) -> None:
         self.held = False
         self.reason = ""
+        #: Who made the held lab: kept in saves and checkpoints until `resume`.
+        self.origin: dict | None = None
         self._released: asyncio.Event | None = None
 
-    def hold(self, reason: str) -> None:
-        """Pause mappings, schedules and pipes, saying why."""
+    def hold(self, reason: str, origin: dict | None = None) -> None:
+        """Pause mappings, schedules and pipes, saying why (and who made the lab)."""
         self.held = True
         self.reason = reason
+        self.origin = origin
         if self._released is not None:
             self._released.clear()
 
@@ -29,6 +32,7 @@ class Hold:
         """Let them run."""
         self.held = False
         self.reason = ""
+        self.origin = None
         if self._released is not None:
             self._released.set()
 

@@ -25,6 +25,10 @@ FOREIGN_REASON = (
 )
 
 
+#: The origin written for a paused lab whose maker is not known.
+UNKNOWN_ORIGIN = {"machine": "unknown", "user": "unknown"}
+
+
 def machine_id() -> str:
     """A stable id for this machine (systemd's machine-id, else the host name and MAC)."""
     for candidate in ("/etc/machine-id", "/var/lib/dbus/machine-id"):
@@ -77,7 +81,8 @@ def snapshot(engine: Engine) -> dict[str, Any]:
         "format": FORMAT,
         "version": VERSION,
         "time": engine.clock.now(),
-        "origin": origin(),
+        # A lab still paused keeps its maker: saving it here must not make it trusted.
+        "origin": (engine.hold.origin or UNKNOWN_ORIGIN) if engine.hold.held else origin(),
         # The restored lab's ids continue from here rather than repeat the ones in the file.
         "ids_seed": engine.ids.continuation_seed(),
         "services": services,
@@ -190,10 +195,11 @@ async def restore(engine: Engine, document: LabDocument) -> None:
                 ) from error
 
     hold = engine.hold
-    before = (hold.held, hold.reason)
+    before = (hold.held, hold.reason, hold.origin)
     # Held before anything loads: mappings start polling as they are restored.
     if is_foreign(document.origin):
-        hold.hold(FOREIGN_REASON.format(who=describe_origin(document.origin)))
+        saved = document.origin if isinstance(document.origin, dict) else None
+        hold.hold(FOREIGN_REASON.format(who=describe_origin(document.origin)), saved)
     else:
         hold.release()
     try:
@@ -201,7 +207,7 @@ async def restore(engine: Engine, document: LabDocument) -> None:
         await engine.replace(load, seed=seed if isinstance(seed, int) else None)
     except BaseException:
         if before[0]:
-            hold.hold(before[1])
+            hold.hold(before[1], before[2])
         else:
             hold.release()
         raise

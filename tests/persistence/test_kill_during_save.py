@@ -59,7 +59,7 @@ def test_the_previous_save_always_opens(tmp_path: Path) -> None:
     rng = random.Random(16)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     counts = []
-    for _ in range(6):
+    for _ in range(4):
         process = subprocess.Popen(
             [sys.executable, "-c", SAVER, str(path)],
             env=env,
@@ -69,7 +69,7 @@ def test_the_previous_save_always_opens(tmp_path: Path) -> None:
         try:
             assert process.stdout is not None
             assert process.stdout.readline().strip() == b"saved"
-            time.sleep(rng.uniform(0.05, 0.6))  # somewhere in the middle of a later save
+            time.sleep(rng.uniform(0.05, 0.4))  # somewhere in the middle of a later save
         finally:
             os.kill(process.pid, signal.SIGKILL)
             process.wait()

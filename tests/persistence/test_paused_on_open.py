@@ -58,9 +58,7 @@ async def _lab_file(run, tmp_path: Path, *, foreign: bool) -> Path:  # type: ign
 async def _counts(run) -> dict[str, int]:  # type: ignore[no-untyped-def]
     counts = {}
     for name in ("jobs", "ticks", "beats"):
-        attributes = await run(
-            f"sqs get-queue-attributes --queue-url {name} --attribute-names All"
-        )
+        attributes = await run(f"sqs get-queue-attributes --queue-url {name} --attribute-names All")
         values = attributes.value["Attributes"]
         counts[name] = int(values["ApproximateNumberOfMessages"]) + int(
             values["ApproximateNumberOfMessagesNotVisible"]

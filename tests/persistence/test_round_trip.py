@@ -120,9 +120,9 @@ async def _describe(eng: Engine, handles: dict[str, Any]) -> dict[str, Any]:
         histories[key] = [(e["id"], e["type"]) for e in events]
     described = {
         "queues": sorted((await sqs.list_queues())["QueueUrls"]),
-        "inbox": (
-            await sqs.get_queue_attributes(QueueUrl=handles["url"], AttributeNames=["All"])
-        )["Attributes"]["ApproximateNumberOfMessages"],
+        "inbox": (await sqs.get_queue_attributes(QueueUrl=handles["url"], AttributeNames=["All"]))[
+            "Attributes"
+        ]["ApproximateNumberOfMessages"],
         "subscriptions": [
             (s["Protocol"], s["Endpoint"])
             for s in (await sns.list_subscriptions_by_topic(TopicArn=handles["topic"]))[
@@ -132,9 +132,9 @@ async def _describe(eng: Engine, handles: dict[str, Any]) -> dict[str, Any]:
         "object": (await s3.get_object(Bucket="blobs", Key="b.bin"))["Body"].read(),
         "records": [(r["SequenceNumber"], r["Data"], r["PartitionKey"]) for r in records],
         "item": (await ddb.get_item(TableName="t", Key={"id": {"S": "a"}}))["Item"],
-        "function": (await eng.client("lambda").get_function(FunctionName="echo"))[
-            "Configuration"
-        ]["CodeSha256"],
+        "function": (await eng.client("lambda").get_function(FunctionName="echo"))["Configuration"][
+            "CodeSha256"
+        ],
         "executions": [
             (await sfn.describe_execution(executionArn=handles[k]))["status"]
             for k in ("waits", "calls")

@@ -7,8 +7,9 @@ import asyncio
 import sys
 
 
-async def _interactive(virtual: bool) -> int:
+async def _interactive(virtual: bool, lab: str | None = None, durable: bool = False) -> int:
     from engine import Engine, RealClock, VirtualClock
+    from engine.persistence.keeper import kept
     from tui.console.paths import data_dir
 
     from .session import Repl
@@ -19,7 +20,7 @@ async def _interactive(virtual: bool) -> int:
     if not (directory / "settings.json").exists():
         settings.save(directory / "settings.json")
     clock = VirtualClock() if virtual else RealClock(speed=settings.speed)
-    async with Engine(clock=clock) as engine:
+    async with Engine(clock=clock) as engine, kept(engine, lab, durable=durable):
         repl = Repl(engine, settings, directory)
         return await repl.run(directory / "history")
 
@@ -32,6 +33,12 @@ def main(args: argparse.Namespace) -> int:
         text = sys.stdin.read()
         return asyncio.run(run_script(text, name="<stdin>", output=getattr(args, "output", None)))
     try:
-        return asyncio.run(_interactive(bool(getattr(args, "virtual", False))))
+        return asyncio.run(
+            _interactive(
+                bool(getattr(args, "virtual", False)),
+                getattr(args, "lab", None),
+                bool(getattr(args, "durable", False)),
+            )
+        )
     except KeyboardInterrupt:
         return 130
