@@ -3,8 +3,8 @@
 `write_json` streams a value whose arrays may be generators (a queue's million messages is never
 one list). Bytes become `{"$b64": "..."}` so binary data comes back as bytes, not as its text.
 `Reader` parses with ijson (the C yajl backend): everything but the *bulk* arrays (whose ijson
-prefixes the caller names) is built; each bulk array becomes a `Bulk`, a lazy list that parses its
-items again from the file when a loader iterates it, one at a time.
+prefixes the caller names) is built; each bulk array becomes a `Bulk`, a lazy list whose items
+ijson builds in C from the file again when they are checked or loaded, one at a time.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Callable, Iterable, Iterator
+from itertools import islice
 from typing import IO, Any
 
 import ijson
@@ -49,6 +50,22 @@ class _Writer:
         self.parts.clear()
         self.size = 0
 
+    def stream(self, items: Iterator[Any]) -> None:
+        """A generator's items, encoded a thousand at a time by the C encoder.
+
+        Items of a generator array are flat data (no generators inside them).
+        """
+        self.put("[")
+        first = True
+        while True:
+            chunk = list(islice(items, 1000))
+            if not chunk:
+                break
+            text = self.dumps(chunk)
+            self.put(("\n" if first else ",\n") + text[1:-1].replace("},{", "},\n{"))
+            first = False
+        self.put("]")
+
     def value(self, value: Any, depth: int) -> None:
         if isinstance(value, dict):
             self.put("{")
@@ -65,6 +82,8 @@ class _Writer:
             self.array(value, depth)
         elif isinstance(value, (str, int, float, bool, type(None), list, tuple, bytes)):
             self.put(self.dumps(value))
+        elif isinstance(value, Iterator):
+            self.stream(value)
         elif isinstance(value, Iterable):
             self.array(value, depth)
         else:
@@ -125,13 +144,17 @@ def json_path(parts: Iterable[Any]) -> str:
 
 
 class Bulk(list):
-    """A bulky array of a lab file, parsed again item by item when iterated."""
+    """A bulky array of a lab file, read again from the file (item by item) when iterated."""
 
-    def __init__(self, reader: Reader, ordinal: int, count: int) -> None:
+    def __init__(
+        self, reader: Reader, prefix: str, ordinal: int, count: int, path: list[Any]
+    ) -> None:
         super().__init__()
         self.reader = reader
+        self.prefix = prefix
         self.ordinal = ordinal
         self.count = count
+        self.path = path
 
     def __len__(self) -> int:
         return self.count
@@ -140,70 +163,92 @@ class Bulk(list):
         return self.count > 0
 
     def __iter__(self) -> Iterator[Any]:
-        return self.reader.bulk_items(self.ordinal)
+        return self.reader.bulk_items(self)
 
 
 ItemCheck = Callable[[Any, list[Any]], None]
 
 
+class _Cursor:
+    """Where the reading of one bulk prefix's items stands."""
+
+    def __init__(self, stream: IO[bytes], items: Iterator[Any]) -> None:
+        self.stream = stream
+        self.items = items
+        self.next_ordinal = 0
+
+
 class Reader:
-    """One lab file: its skeleton (built) and its bulk arrays (re-read lazily)."""
+    """One lab file: its skeleton (built in Python) and its bulk arrays (built by ijson in C)."""
 
     def __init__(self, open_file: Callable[[], IO[bytes]], bulk: dict[str, ItemCheck]) -> None:
         self.open_file = open_file
         self.bulk = bulk
-        self._stream: IO[bytes] | None = None
-        self._events: Iterator[tuple[str, str, Any]] | None = None
-        self._next_ordinal = 0
+        self.arrays: dict[str, list[Bulk]] = {prefix: [] for prefix in bulk}
+        self._cursors: dict[str, _Cursor] = {}
 
     def skeleton(self) -> Any:
-        """The whole document with each bulk array replaced by a `Bulk` (items checked)."""
+        """The document with each bulk array replaced by a `Bulk` (items not yet checked)."""
         with self.open_file() as stream:
             events = ijson.parse(stream, use_float=True)
             try:
-                builder = _Builder(self, events, check_bulk=True)
-                return builder.build()
+                return _Builder(self, events).build()
             except ijson.JSONError as error:
-                first_line = str(error).strip().splitlines()[0] if str(error).strip() else ""
-                raise FileFormatError("", f"is not JSON ({first_line})") from None
+                raise _not_json(error) from None
 
-    def bulk_items(self, ordinal: int) -> Iterator[Any]:
-        """The items of bulk array number `ordinal` (document order), parsed one at a time."""
-        if self._events is None or ordinal < self._next_ordinal:
-            self.close()
-            self._stream = self.open_file()
-            self._events = ijson.parse(self._stream, use_float=True)
-            self._next_ordinal = 0
-        events = self._events
-        for prefix, event, _value in events:
-            if event == "start_array" and prefix in self.bulk:
-                seen = self._next_ordinal
-                self._next_ordinal += 1
-                if seen == ordinal:
-                    builder = _Builder(self, events, check_bulk=False)
-                    yield from builder.array_items()
-                    return
-        raise FileFormatError("", "changed while it was being opened")
+    def check_items(self) -> None:
+        """Check every bulk item against its schema, naming the path of the first bad one."""
+        for prefix, arrays in self.arrays.items():
+            if not any(arrays):
+                continue
+            check = self.bulk[prefix]
+            with self.open_file() as stream:
+                items = ijson.items(stream, prefix + ".item", use_float=True)
+                try:
+                    for array in arrays:
+                        for index in range(array.count):
+                            check(_decode(next(items), [*array.path, index]), [*array.path, index])
+                except (ijson.JSONError, StopIteration) as error:
+                    raise _not_json(error) from None
+
+    def bulk_items(self, array: Bulk) -> Iterator[Any]:
+        """The items of one bulk array, in order (arrays are best read in document order)."""
+        cursor = self._cursors.get(array.prefix)
+        if cursor is None or array.ordinal < cursor.next_ordinal:
+            if cursor is not None:
+                cursor.stream.close()
+            stream = self.open_file()
+            cursor = _Cursor(stream, ijson.items(stream, array.prefix + ".item", use_float=True))
+            self._cursors[array.prefix] = cursor
+        items = cursor.items
+        for skipped in self.arrays[array.prefix][cursor.next_ordinal : array.ordinal]:
+            for _ in range(skipped.count):
+                next(items)
+        cursor.next_ordinal = array.ordinal + 1
+        path = array.path
+        for index in range(array.count):
+            yield _decode(next(items), [*path, index])
 
     def close(self) -> None:
-        """Close the file a bulk iteration left open."""
-        if self._stream is not None:
-            self._stream.close()
-        self._stream = None
-        self._events = None
+        """Close the files bulk reading left open."""
+        for cursor in self._cursors.values():
+            cursor.stream.close()
+        self._cursors.clear()
+
+
+def _not_json(error: BaseException) -> FileFormatError:
+    text = str(error).strip()
+    first_line = text.splitlines()[0] if text else "it ends early"
+    return FileFormatError("", f"is not JSON ({first_line})")
 
 
 class _Builder:
-    """Builds values from ijson events, tracking the JSON path of what it builds."""
+    """Builds the skeleton from ijson events, tracking the JSON path of what it builds."""
 
-    def __init__(
-        self, reader: Reader, events: Iterator[tuple[str, str, Any]], *, check_bulk: bool
-    ) -> None:
+    def __init__(self, reader: Reader, events: Iterator[tuple[str, str, Any]]) -> None:
         self.reader = reader
         self.events = events
-        self.check_bulk = check_bulk
         self.path: list[Any] = []
-        self.ordinal = 0
 
     def build(self) -> Any:
         prefix, event, value = next(self.events)
@@ -213,7 +258,7 @@ class _Builder:
         if event == "start_map":
             return self.mapping()
         if event == "start_array":
-            if self.check_bulk and prefix in self.reader.bulk:
+            if prefix in self.reader.bulk:
                 return self.bulk_array(prefix)
             return self.array()
         return value
@@ -222,7 +267,7 @@ class _Builder:
         result: dict[str, Any] = {}
         events = self.events
         path = self.path
-        for prefix, event, value in events:
+        for _prefix, event, value in events:
             if event == "end_map":
                 if len(result) == 1 and BYTES_KEY in result:
                     return _decode_bytes(result[BYTES_KEY], path)
@@ -248,24 +293,37 @@ class _Builder:
         raise FileFormatError(json_path(path), "the file ends early")
 
     def bulk_array(self, prefix: str) -> Bulk:
-        check = self.reader.bulk[prefix]
-        ordinal = self.ordinal
-        self.ordinal += 1
-        path = self.path
-        path.append(0)
-        for count, (item_prefix, event, value) in enumerate(self.events):
-            if event == "end_array":
-                path.pop()
-                return Bulk(self.reader, ordinal, count)
-            path[-1] = count
-            check(self.value(item_prefix, event, value), path)
-        raise FileFormatError(json_path(path), "the file ends early")
+        """Skip a bulk array, counting its items (they are built later, in C)."""
+        depth = 0
+        count = 0
+        for _prefix, event, _value in self.events:
+            if depth == 0:
+                if event == "end_array":
+                    arrays = self.reader.arrays[prefix]
+                    array = Bulk(self.reader, prefix, len(arrays), count, list(self.path))
+                    arrays.append(array)
+                    return array
+                count += 1
+            if event == "start_map" or event == "start_array":
+                depth += 1
+            elif event == "end_map" or event == "end_array":
+                depth -= 1
+        raise FileFormatError(json_path(self.path), "the file ends early")
 
-    def array_items(self) -> Iterator[Any]:
-        for prefix, event, value in self.events:
-            if event == "end_array":
-                return
-            yield self.value(prefix, event, value)
+
+def _decode(value: Any, path: list[Any]) -> Any:
+    """Turn `{"$b64": …}` members back into bytes, in place (C-built items)."""
+    if type(value) is dict:
+        if len(value) == 1 and BYTES_KEY in value:
+            return _decode_bytes(value[BYTES_KEY], path)
+        for key, item in value.items():
+            if type(item) is dict or type(item) is list:
+                value[key] = _decode(item, [*path, key])
+    elif type(value) is list:
+        for index, item in enumerate(value):
+            if type(item) is dict or type(item) is list:
+                value[index] = _decode(item, [*path, index])
+    return value
 
 
 def _decode_bytes(text: Any, path: list[Any]) -> bytes:

@@ -172,6 +172,7 @@ def read_document(open_file: Callable[[], IO[bytes]], known_services: list[str])
     compile_check(lab_schema(known_services))(data, [])
     if version < OLDEST_VERSION:
         raise FileFormatError("version", f"expected a version from {OLDEST_VERSION} to {VERSION}")
+    reader.check_items()
     return LabDocument(data, reader)
 
 
