@@ -78,7 +78,14 @@ def _lab_options(parser: argparse.ArgumentParser, default: object) -> None:
         action="store_true",
         default=default if default is not None else False,
         help="with --lab: every acknowledged write (SendMessage, PutRecord, PutItem, "
-        "PutObject …) is on disk before the call returns and survives a crash",
+        "PutObject …) is journaled before the call returns and survives kill -9",
+    )
+    parser.add_argument(
+        "--fsync",
+        action="store_true",
+        default=default if default is not None else False,
+        help="with --lab: --durable, and fsync every journal commit (survives a power cut; "
+        "much slower)",
     )
 
 
@@ -110,8 +117,9 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the `pipework` console script."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    if getattr(args, "durable", False) and getattr(args, "lab", None) is None:
-        parser.error("--durable needs --lab NAME (the store the writes go to)")
+    wants_journal = getattr(args, "durable", False) or getattr(args, "fsync", False)
+    if wants_journal and getattr(args, "lab", None) is None:
+        parser.error("--durable and --fsync need --lab NAME (the store the writes go to)")
     if args.command is not None:
         return _dispatch("command", args)
     return _dispatch(args.subcommand or "app", args)

@@ -22,13 +22,13 @@ if TYPE_CHECKING:
 CHECKPOINT_INTERVAL = 5.0
 
 
-def kept(engine: Engine, name: str | None, *, durable: bool = False) -> Any:
+def kept(engine: Engine, name: str | None, *, durable: bool = False, fsync: bool = False) -> Any:
     """`KeptLab` for `--lab NAME` in the data folder, or a context that keeps nothing."""
     if name is None:
         return contextlib.nullcontext()
     from .store import data_dir
 
-    return KeptLab(engine, name, data_dir(), durable=durable)
+    return KeptLab(engine, name, data_dir(), durable=durable or fsync, fsync=fsync)
 
 
 class KeptLab:
@@ -41,12 +41,14 @@ class KeptLab:
         data_dir: Path,
         *,
         durable: bool = False,
+        fsync: bool = False,
         interval: float = CHECKPOINT_INTERVAL,
     ) -> None:
         self.engine = engine
         self.name = name
         self.path = lab_path(data_dir, name)
         self.durable = durable
+        self.fsync = fsync
         self.interval = interval
         self.store: LabStore | None = None
         self.journal: Journal | None = None
@@ -63,7 +65,7 @@ class KeptLab:
 
     async def open(self) -> None:
         """Restore the last checkpoint, replay the journal after it, start the cadence."""
-        store = self.store = LabStore(self.path)
+        store = self.store = LabStore(self.path, fsync=self.fsync)
         engine = self.engine
         if store.generation() is None:
             self.created = True

@@ -3,7 +3,8 @@
 One file per lab, `<data dir>/labs/<name>.sqlite`. A checkpoint writes the whole lab (the same
 JSON as a lab file, in 1 MiB chunks) and switches to it in one transaction, so a crash leaves
 the previous checkpoint or the new one. In durable mode every acknowledged write is appended to
-the `journal` table and committed before the call returns; opening replays the entries the last
+the `journal` table and committed before the call returns (written to the WAL file: it survives
+the process being killed; with `fsync` also a power cut); opening replays the entries the last
 checkpoint does not cover.
 """
 
@@ -93,14 +94,15 @@ def delete_lab(data_dir: Path, name: str) -> bool:
 class LabStore:
     """One lab's SQLite database: its checkpoints and its durable journal."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, fsync: bool = False) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         try:
             self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
             self.db.execute("PRAGMA journal_mode=WAL")
-            # FULL: a commit is on disk (WAL fsynced) before it returns; durable mode needs it.
-            self.db.execute("PRAGMA synchronous=FULL")
+            # NORMAL: a commit is in the WAL file (the OS has it) when it returns, so it survives
+            # the process dying (kill -9); FULL also fsyncs it, surviving a power cut, slower.
+            self.db.execute(f"PRAGMA synchronous={'FULL' if fsync else 'NORMAL'}")
             self.db.executescript(_SCHEMA)
         except sqlite3.DatabaseError as error:
             raise StoreError(f"{path}: not a Pipework lab store ({error})") from None

@@ -14,8 +14,10 @@ from engine.persistence.store import StoreError
 from .server import WireServer, is_loopback
 
 
-async def _serve(host: str, port: int, lab: str | None = None, durable: bool = False) -> None:
-    async with Engine() as engine, kept(engine, lab, durable=durable):
+async def _serve(
+    host: str, port: int, lab: str | None = None, durable: bool = False, fsync: bool = False
+) -> None:
+    async with Engine() as engine, kept(engine, lab, durable=durable, fsync=fsync):
         server = WireServer(engine, host, port)
         url = await server.start()
         print(f"Pipework is serving the lab at {url}")
@@ -43,6 +45,7 @@ def main(args: argparse.Namespace) -> int:
                 args.port,
                 getattr(args, "lab", None),
                 bool(getattr(args, "durable", False)),
+                bool(getattr(args, "fsync", False)),
             )
         )
     except KeyboardInterrupt:

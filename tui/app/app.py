@@ -95,6 +95,7 @@ class PipeworkApp(App[int]):
         demo: str | None = None,
         lab: str | None = None,
         durable: bool = False,
+        fsync: bool = False,
     ) -> None:
         super().__init__()
         self._owns_engine = engine is None
@@ -124,7 +125,7 @@ class PipeworkApp(App[int]):
         self.history_file = history_file or (history_path() if self._owns_engine else None)
         self._start_demo = demo
         #: `--lab NAME`: the kept lab opened on mount, checkpointed while open and on exit.
-        self._lab_name, self._durable = lab, durable
+        self._lab_name, self._durable, self._fsync = lab, durable, fsync
         self.kept_lab: Any = None
         self._last_tick = time.monotonic()
         self._clock_worker: Worker | None = None
@@ -169,7 +170,7 @@ class PipeworkApp(App[int]):
     async def _open_kept_lab(self) -> None:
         from engine.persistence.keeper import kept
 
-        keeper = kept(self.engine, self._lab_name, durable=self._durable)
+        keeper = kept(self.engine, self._lab_name, durable=self._durable, fsync=self._fsync)
         try:
             await self.host.run(keeper.open())
         except (ValueError, OSError) as error:  # a bad name, a damaged store: say so, stay empty

@@ -12,5 +12,6 @@ def main(args: argparse.Namespace | None = None) -> int:
     demo = getattr(args, "demo", None) if args is not None else None
     lab = getattr(args, "lab", None) if args is not None else None
     durable = bool(getattr(args, "durable", False)) if args is not None else False
-    result = PipeworkApp(demo=demo, lab=lab, durable=durable).run()
+    fsync = bool(getattr(args, "fsync", False)) if args is not None else False
+    result = PipeworkApp(demo=demo, lab=lab, durable=durable, fsync=fsync).run()
     return int(result or 0)

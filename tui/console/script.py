@@ -41,6 +41,7 @@ async def run_script(
     stderr: TextIO | None = None,
     lab: str | None = None,
     durable: bool = False,
+    fsync: bool = False,
 ) -> int:
     """Run every command of `text` in a fresh lab; 0 when all succeeded and every expect held."""
     from rich.console import Console as RichConsole
@@ -56,7 +57,7 @@ async def run_script(
     from engine.persistence.keeper import kept
 
     clock = RealClock() if real_time else VirtualClock()
-    async with Engine(clock=clock) as engine, kept(engine, lab, durable=durable):
+    async with Engine(clock=clock) as engine, kept(engine, lab, durable=durable, fsync=fsync):
         console = Console(engine, output=output)
         try:
             for number, command in iter_commands(text):
@@ -117,6 +118,7 @@ def main(args: argparse.Namespace) -> int:
                 output=getattr(args, "output", None),
                 lab=getattr(args, "lab", None),
                 durable=bool(getattr(args, "durable", False)),
+                fsync=bool(getattr(args, "fsync", False)),
             )
         )
     except LAB_ERRORS as error:  # a bad lab name or store

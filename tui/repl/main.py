@@ -7,7 +7,9 @@ import asyncio
 import sys
 
 
-async def _interactive(virtual: bool, lab: str | None = None, durable: bool = False) -> int:
+async def _interactive(
+    virtual: bool, lab: str | None = None, durable: bool = False, fsync: bool = False
+) -> int:
     from engine import Engine, RealClock, VirtualClock
     from engine.persistence.keeper import kept
     from tui.console.paths import data_dir
@@ -20,7 +22,7 @@ async def _interactive(virtual: bool, lab: str | None = None, durable: bool = Fa
     if not (directory / "settings.json").exists():
         settings.save(directory / "settings.json")
     clock = VirtualClock() if virtual else RealClock(speed=settings.speed)
-    async with Engine(clock=clock) as engine, kept(engine, lab, durable=durable):
+    async with Engine(clock=clock) as engine, kept(engine, lab, durable=durable, fsync=fsync):
         repl = Repl(engine, settings, directory)
         return await repl.run(directory / "history")
 
@@ -38,6 +40,7 @@ def main(args: argparse.Namespace) -> int:
                 bool(getattr(args, "virtual", False)),
                 getattr(args, "lab", None),
                 bool(getattr(args, "durable", False)),
+                bool(getattr(args, "fsync", False)),
             )
         )
     except KeyboardInterrupt:
