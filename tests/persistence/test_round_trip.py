@@ -192,3 +192,40 @@ async def test_everything_round_trips_and_behaves_the_same(
         assert types.count("TaskScheduled") == 1  # resumed, not called again
         assert types[-1] == "ExecutionSucceeded"
         assert [e["id"] for e in history] == list(range(1, len(history) + 1))
+
+
+async def test_a_stream_mapping_resumes_from_its_checkpoint(
+    eng: Engine, clock: VirtualClock, tmp_path: Path
+) -> None:
+    kinesis, lam = eng.client("kinesis"), eng.client("lambda")
+    await kinesis.create_stream(StreamName="s", ShardCount=1)
+    stream_arn = (await kinesis.describe_stream(StreamName="s"))["StreamDescription"]["StreamARN"]
+    await lam.create_function(
+        FunctionName="reader",
+        Runtime="python3.12",
+        Role=ROLE,
+        Handler="pipework.demos.echo",
+        Code={},
+    )
+    await lam.create_event_source_mapping(
+        FunctionName="reader",
+        EventSourceArn=stream_arn,
+        StartingPosition="TRIM_HORIZON",
+        BatchSize=1,
+    )
+    for n in range(3):
+        await kinesis.put_record(StreamName="s", Data=f"old-{n}".encode(), PartitionKey="k")
+    await clock.advance(10)
+    path = tmp_path / "lab.json"
+    save_file(eng, path)
+
+    async with Engine(clock=VirtualClock(start=clock.now())) as fresh:
+        recorder = fresh.trace.record()
+        await restore(fresh, read_file(path, fresh.available_services()))
+        for n in range(2):
+            await fresh.client("kinesis").put_record(
+                StreamName="s", Data=f"new-{n}".encode(), PartitionKey="k"
+            )
+        await fresh.clock.advance(10)
+        invoked = [e for e in recorder.events if e.kind == "invoked"]
+        assert len(invoked) == 2  # only the records put after the checkpoint, not all five
