@@ -202,3 +202,47 @@ async def test_save_replaces_the_file_atomically(run, tmp_path: Path) -> None:  
     assert (await run(f"save {path}")).ok
     assert [p.name for p in tmp_path.iterdir()] == ["lab.json"]  # no temporary file left
     assert json.loads(path.read_text())["version"] == 2
+
+
+async def test_a_version_1_file_still_opens_paused(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    old = tmp_path / "old.json"
+    old.write_text(
+        json.dumps(
+            {
+                "format": "pipework-lab",
+                "version": 1,
+                "time": 1767225600.0,
+                "services": {
+                    "sqs": {
+                        "saved_at": 1767225600.0,
+                        "queues": [
+                            {
+                                "name": "legacy",
+                                "attributes": {"VisibilityTimeout": "30"},
+                                "fifo": False,
+                                "tags": {},
+                                "policy": None,
+                                "messages": [
+                                    {
+                                        "id": "m1",
+                                        "body": "from v1",
+                                        "attributes": {},
+                                        "system_attributes": None,
+                                        "sent_at": 1767225590.0,
+                                        "receive_count": 0,
+                                        "group_id": None,
+                                        "dedup_id": None,
+                                        "dead_letter_source": None,
+                                    }
+                                ],
+                            }
+                        ],
+                    }
+                },
+            }
+        )
+    )
+    opened = await run(f"open {old}")
+    assert opened.ok and opened.value["paused"] is True  # no origin: made who knows where
+    got = await run("sqs receive-message --queue-url legacy")
+    assert got.value["Messages"][0]["Body"] == "from v1"
