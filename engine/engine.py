@@ -105,6 +105,8 @@ class Engine:
         self.settings.clear()
         self.hold.release()
         self.ids = Ids(self.seed)
+        if self.journal is not None:
+            self.journal.lab_replaced()
 
     async def replace(self, restore: Callable[[Engine], Any], *, seed: int | None = None) -> None:
         """Build the lab afresh with `restore(engine)`; keep the old lab if it raises.
@@ -129,6 +131,8 @@ class Engine:
             raise
         await self._stop(old[0], old[2], old[4])
         self.faults.clear()
+        if self.journal is not None:
+            self.journal.lab_replaced()
 
     @staticmethod
     async def _stop(

@@ -74,6 +74,7 @@ class KeptLab:
             document = read_document(store.open_checkpoint, engine.available_services())
             await restore(engine, document)
         journal = self.journal = Journal(store, durable=self.durable)
+        journal.on_replaced = self.checkpoint
         engine.journal = journal
         await self._replay(journal)
         if self.replayed or self.created:

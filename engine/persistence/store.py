@@ -14,7 +14,7 @@ import asyncio
 import json
 import re
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -301,7 +301,16 @@ class Journal:
         self.pending: list[tuple[str, str, str]] = []
         self.waiters: list[asyncio.Future] = []
         self.replaying = False
+        #: Called when the whole lab was replaced (`open`, `reset`): the keeper checkpoints,
+        #: so journal entries made before it are never replayed onto the new lab.
+        self.on_replaced: Callable[[], None] | None = None
         self._scheduled = False
+
+    def lab_replaced(self) -> None:
+        """The lab was emptied or opened from a file: keep that at once."""
+        self.changed = True
+        if self.on_replaced is not None and not self.replaying:
+            self.on_replaced()
 
     def wants(self, service: str, operation: str) -> bool:
         """Whether a call changes state worth keeping (reads are not journaled)."""

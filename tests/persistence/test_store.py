@@ -83,3 +83,32 @@ def test_lab_list_and_delete_from_the_command_line(
     assert cli(["run", str(script), "--lab", "../etc"]) == 2
     with pytest.raises(SystemExit):
         cli(["run", str(script), "--durable"])  # --durable needs --lab
+
+
+async def test_opening_a_file_into_a_kept_lab_is_kept_at_once(tmp_path: Path) -> None:
+    other = tmp_path / "other.json"
+    other.write_text(
+        json.dumps(
+            {
+                "format": "pipework-lab",
+                "version": 2,
+                "services": {"sqs": {"queues": [{"name": "from-file", "messages": []}]}},
+            }
+        )
+    )
+    async with (
+        Engine(clock=VirtualClock()) as eng,
+        KeptLab(eng, "w", tmp_path, durable=True, interval=3600),
+    ):
+        await eng.client("sqs").create_queue(QueueName="before")
+        await restore(eng, read_file(other, eng.available_services()))
+        await eng.client("sqs").create_queue(QueueName="after")
+        # A crash now: the store must not replay "before" onto the opened lab.
+        kept_store = eng.journal.store
+        snapshot_gen = kept_store.generation()
+        assert kept_store.journal_length() == 1 and snapshot_gen is not None
+    async with Engine(clock=VirtualClock()) as eng, KeptLab(eng, "w", tmp_path):
+        names = sorted(
+            u.rsplit("/", 1)[1] for u in (await eng.client("sqs").list_queues())["QueueUrls"]
+        )
+        assert names == ["after", "from-file"]
