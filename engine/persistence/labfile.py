@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import getpass
 import os
 import socket
 import tempfile
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -129,7 +131,8 @@ def _fsync_folder(folder: Path) -> None:
 def save_file(engine: Engine, path: str | os.PathLike[str]) -> list[str]:
     """Save the lab to `path` atomically; returns the names of the services saved."""
     data = snapshot(engine)
-    write_atomically(path, lambda out: write_json(out, data))
+    with _no_gc_passes():
+        write_atomically(path, lambda out: write_json(out, data))
     return list(data["services"])
 
 
@@ -159,7 +162,8 @@ def read_document(open_file: Callable[[], IO[bytes]], known_services: list[str])
     """Parse and validate a whole lab; raises FileFormatError naming the path that is wrong."""
     bulk = {prefix: compile_check(schema) for prefix, schema in BULK.items()}
     reader = Reader(open_file, bulk)
-    data = reader.skeleton()
+    with _no_gc_passes():
+        data = reader.skeleton()
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise FileFormatError("", "is not a Pipework lab file (made by save)")
     version = data.get("version")
@@ -172,7 +176,8 @@ def read_document(open_file: Callable[[], IO[bytes]], known_services: list[str])
     compile_check(lab_schema(known_services))(data, [])
     if version < OLDEST_VERSION:
         raise FileFormatError("version", f"expected a version from {OLDEST_VERSION} to {VERSION}")
-    reader.check_items()
+    with _no_gc_passes():
+        reader.check_items()
     return LabDocument(data, reader)
 
 
@@ -185,6 +190,10 @@ async def restore(engine: Engine, document: LabDocument) -> None:
     """Replace the lab with `document`'s, all-or-nothing; hold it when it came from elsewhere."""
 
     def load(fresh: Engine) -> None:
+        with _no_gc_passes():
+            load_services(fresh)
+
+    def load_services(fresh: Engine) -> None:
         for name, dumped in document.services.items():
             try:
                 fresh.service(name).load(dumped)
@@ -214,6 +223,19 @@ async def restore(engine: Engine, document: LabDocument) -> None:
         raise
     finally:
         document.close()
+
+
+@contextlib.contextmanager
+def _no_gc_passes() -> Iterator[None]:
+    """Pause the cyclic collector while millions of objects are made (it would rescan them all
+    again and again, for nothing: a restored lab's objects live on)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _describe(error: Exception) -> str:
