@@ -68,6 +68,18 @@ async def _build(eng: Engine) -> dict[str, Any]:
     )
     await s3.create_bucket(Bucket="blobs")
     await s3.put_object(Bucket="blobs", Key="b.bin", Body=bytes(range(256)))
+    await s3.create_bucket(Bucket="lake")
+    firehose = eng.client("firehose")
+    await firehose.create_delivery_stream(
+        DeliveryStreamName="clicks-to-lake",
+        ExtendedS3DestinationConfiguration={
+            "RoleARN": ROLE,
+            "BucketARN": "arn:aws:s3:::lake",
+            "Prefix": "raw/",
+            "BufferingHints": {"IntervalInSeconds": 300},
+        },
+    )
+    await firehose.put_record(DeliveryStreamName="clicks-to-lake", Record={"Data": b"\x00buffered"})
     await kinesis.create_stream(StreamName="clicks", ShardCount=1)
     put = await kinesis.put_record(StreamName="clicks", Data=b"\x01\x02", PartitionKey="k")
     await ddb.create_table(
@@ -192,6 +204,14 @@ async def test_everything_round_trips_and_behaves_the_same(
         assert types.count("TaskScheduled") == 1  # resumed, not called again
         assert types[-1] == "ExecutionSucceeded"
         assert [e["id"] for e in history] == list(range(1, len(history) + 1))
+
+        # The Firehose buffer came back and is delivered when its interval is up.
+        lake = fresh.client("s3")
+        assert "Contents" not in await lake.list_objects_v2(Bucket="lake")
+        await fresh_clock.advance(300 - 72)  # 72 s have passed already
+        (key,) = [o["Key"] for o in (await lake.list_objects_v2(Bucket="lake"))["Contents"]]
+        body = (await lake.get_object(Bucket="lake", Key=key))["Body"].read()
+        assert key.startswith("raw/") and body == b"\x00buffered"
 
 
 async def test_a_stream_mapping_resumes_from_its_checkpoint(
