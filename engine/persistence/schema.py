@@ -162,7 +162,7 @@ LAMBDA = _obj(
     {
         "functions": {
             "type": "array",
-            "items": _obj({"name": _STR, "latest": _obj({"handler": _STR, "runtime": _STR})}),
+            "items": _obj({"name": _STR, "latest": _obj({"handler": _STR}, {"runtime": _OPT_STR})}),
         },
         "mappings": {
             "type": "array",
