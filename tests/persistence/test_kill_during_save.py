@@ -19,7 +19,7 @@ pytestmark = pytest.mark.timeout(60)
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# Builds a lab of 20,000 messages (a few MB of JSON), saves once, says so, then saves forever.
+# Builds a lab of 10,000 messages (a few MB of JSON), saves once, says so, then saves forever.
 SAVER = """
 import asyncio, sys
 from engine import Engine, VirtualClock
@@ -29,7 +29,7 @@ async def main(path):
     async with Engine(clock=VirtualClock()) as eng:
         sqs = eng.client("sqs")
         url = (await sqs.create_queue(QueueName="big"))["QueueUrl"]
-        for start in range(0, 20000, 10):
+        for start in range(0, 10000, 10):
             await sqs.send_message_batch(QueueUrl=url, Entries=[
                 {"Id": str(i), "MessageBody": f"message {start + i} " + "x" * 100}
                 for i in range(10)])
@@ -74,7 +74,7 @@ def test_the_previous_save_always_opens(tmp_path: Path) -> None:
             os.kill(process.pid, signal.SIGKILL)
             process.wait()
         counts.append(_count(path))
-    assert all(count >= 20000 for count in counts)
+    assert all(count >= 10000 for count in counts)
     leftovers = [p.name for p in tmp_path.iterdir() if p.name != "lab.json"]
     # A killed save may leave its temporary file behind, never a damaged lab.json.
     assert all(name.startswith(".lab.json.") and name.endswith(".tmp") for name in leftovers)

@@ -249,3 +249,45 @@ async def test_a_stream_mapping_resumes_from_its_checkpoint(
         await fresh.clock.advance(10)
         invoked = [e for e in recorder.events if e.kind == "invoked"]
         assert len(invoked) == 2  # only the records put after the checkpoint, not all five
+
+
+async def test_a_dynamodb_stream_mapping_resumes_from_its_checkpoint(
+    eng: Engine, clock: VirtualClock, tmp_path: Path
+) -> None:
+    ddb, lam = eng.client("dynamodb"), eng.client("lambda")
+    table = await ddb.create_table(
+        TableName="orders",
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
+    )
+    stream_arn = table["TableDescription"]["LatestStreamArn"]
+    await lam.create_function(
+        FunctionName="reader",
+        Runtime="python3.12",
+        Role=ROLE,
+        Handler="pipework.demos.echo",
+        Code={},
+    )
+    await lam.create_event_source_mapping(
+        FunctionName="reader",
+        EventSourceArn=stream_arn,
+        StartingPosition="TRIM_HORIZON",
+        BatchSize=1,
+    )
+    for n in range(3):
+        await ddb.put_item(TableName="orders", Item={"id": {"S": f"old-{n}"}})
+    await clock.advance(10)
+    path = tmp_path / "lab.json"
+    save_file(eng, path)
+
+    async with Engine(clock=VirtualClock(start=clock.now())) as fresh:
+        recorder = fresh.trace.record()
+        await restore(fresh, read_file(path, fresh.available_services()))
+        for n in range(2):
+            await fresh.client("dynamodb").put_item(
+                TableName="orders", Item={"id": {"S": f"new-{n}"}}
+            )
+        await fresh.clock.advance(10)
+        assert len([e for e in recorder.events if e.kind == "invoked"]) == 2
