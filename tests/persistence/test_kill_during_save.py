@@ -59,7 +59,7 @@ def test_the_previous_save_always_opens(tmp_path: Path) -> None:
     rng = random.Random(16)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     counts = []
-    for _ in range(4):
+    for _ in range(3):
         process = subprocess.Popen(
             [sys.executable, "-c", SAVER, str(path)],
             env=env,
