@@ -96,10 +96,15 @@ class KeptLab:
 
     async def _every_interval(self) -> None:
         # Real time on purpose: this protects the person's work, whatever the lab clock does.
+        pause = self.interval
         while True:
-            await asyncio.sleep(self.interval)
+            await asyncio.sleep(pause)
             if self.journal is not None and self.journal.changed:
+                started = time.perf_counter()
                 self.checkpoint()
+                # A big lab takes a while to write: checkpoint it less often, so that writing
+                # never takes more than a tenth of the lab's time.
+                pause = max(self.interval, 10 * (time.perf_counter() - started))
 
     def checkpoint(self) -> None:
         """Write the whole lab as the new checkpoint (pending journal entries first)."""

@@ -52,3 +52,24 @@ async def test_a_foreign_lab_shows_the_banner_until_resume(eng: Engine, tmp_path
         await pilot.pause()
         assert not eng.hold.held
         assert not banner.has_class("-held") and banner.reason == ""
+
+
+async def test_the_app_keeps_a_lab_with_lab_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from engine import VirtualClock
+
+    monkeypatch.setenv("PIPEWORK_DATA_DIR", str(tmp_path))
+    async with Engine(clock=VirtualClock()) as first:
+        app = PipeworkApp(engine=first, lab="pilot")
+        async with app.run_test(size=(120, 36)) as pilot:
+            await app.workers.wait_for_complete()
+            await _command(pilot, app, "sqs create-queue --queue-name kept")
+    async with Engine(clock=VirtualClock()) as second:
+        app = PipeworkApp(engine=second, lab="pilot")
+        async with app.run_test(size=(120, 36)) as pilot:
+            await app.workers.wait_for_complete()
+            listed = await second.client("sqs").list_queues()
+            assert [u.rsplit("/", 1)[1] for u in listed["QueueUrls"]] == ["kept"]
+            assert not second.hold.held  # made here, by this user
+    assert (tmp_path / "labs" / "pilot.sqlite").exists()
