@@ -207,7 +207,9 @@ class Reader:
                 try:
                     for array in arrays:
                         for index in range(array.count):
-                            check(_decode(next(items), [*array.path, index]), [*array.path, index])
+                            check(
+                                decode_tree(next(items), [*array.path, index]), [*array.path, index]
+                            )
                 except (ijson.JSONError, StopIteration) as error:
                     raise _not_json(error) from None
 
@@ -227,7 +229,7 @@ class Reader:
         cursor.next_ordinal = array.ordinal + 1
         path = array.path
         for index in range(array.count):
-            yield _decode(next(items), [*path, index])
+            yield decode_tree(next(items), [*path, index])
 
     def close(self) -> None:
         """Close the files bulk reading left open."""
@@ -311,18 +313,18 @@ class _Builder:
         raise FileFormatError(json_path(self.path), "the file ends early")
 
 
-def _decode(value: Any, path: list[Any]) -> Any:
+def decode_tree(value: Any, path: list[Any]) -> Any:
     """Turn `{"$b64": …}` members back into bytes, in place (C-built items)."""
     if type(value) is dict:
         if len(value) == 1 and BYTES_KEY in value:
             return _decode_bytes(value[BYTES_KEY], path)
         for key, item in value.items():
             if type(item) is dict or type(item) is list:
-                value[key] = _decode(item, [*path, key])
+                value[key] = decode_tree(item, [*path, key])
     elif type(value) is list:
         for index, item in enumerate(value):
             if type(item) is dict or type(item) is list:
-                value[index] = _decode(item, [*path, index])
+                value[index] = decode_tree(item, [*path, index])
     return value
 
 

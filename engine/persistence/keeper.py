@@ -11,9 +11,10 @@ from typing import TYPE_CHECKING, Any
 
 from engine.errors import ServiceError
 
+from .journal import Journal
 from .jsonstream import write_json
 from .labfile import origin, read_document, restore, snapshot
-from .store import Journal, LabStore, lab_path
+from .store import LabStore, lab_path
 
 if TYPE_CHECKING:
     from engine.engine import Engine
