@@ -33,7 +33,16 @@ def main(args: argparse.Namespace) -> int:
         from tui.console.script import run_script
 
         text = sys.stdin.read()
-        return asyncio.run(run_script(text, name="<stdin>", output=getattr(args, "output", None)))
+        return asyncio.run(
+            run_script(
+                text,
+                name="<stdin>",
+                output=getattr(args, "output", None),
+                lab=getattr(args, "lab", None),
+                durable=bool(getattr(args, "durable", False)),
+                fsync=bool(getattr(args, "fsync", False)),
+            )
+        )
     try:
         return asyncio.run(
             _interactive(
