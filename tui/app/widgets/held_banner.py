@@ -21,12 +21,10 @@ class HeldBanner(Widget):
         self.set_class(bool(reason), "-held")
 
     def render(self) -> Text:
-        """The reason, then how to let the lab run."""
+        """The reason (which names the `resume` command) and the click that does it."""
         text = Text(" ⏸ ", "bold")
         text.append(self.reason)
-        text.append("  Type ", "dim")
-        text.append("resume", "bold")
-        text.append(" (or click here) to let it run.", "dim")
+        text.append("  (click here to resume)", "dim")
         return text
 
     def on_click(self, event: Click) -> None:
