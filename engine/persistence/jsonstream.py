@@ -4,7 +4,9 @@
 one list). Bytes become `{"$b64": "..."}` so binary data comes back as bytes, not as its text.
 `Reader` parses with ijson (the C yajl backend): everything but the *bulk* arrays (whose ijson
 prefixes the caller names) is built; each bulk array becomes a `Bulk`, a lazy list whose items
-ijson builds in C from the file again when they are checked or loaded, one at a time.
+ijson builds in C from the file again when a loader iterates them, one at a time, each checked
+against its schema as it comes (opening restores into a fresh lab, so a bad item deep in the
+file still changes nothing).
 """
 
 from __future__ import annotations
@@ -196,23 +198,6 @@ class Reader:
             except ijson.JSONError as error:
                 raise _not_json(error) from None
 
-    def check_items(self) -> None:
-        """Check every bulk item against its schema, naming the path of the first bad one."""
-        for prefix, arrays in self.arrays.items():
-            if not any(arrays):
-                continue
-            check = self.bulk[prefix]
-            with self.open_file() as stream:
-                items = ijson.items(stream, prefix + ".item", use_float=True)
-                try:
-                    for array in arrays:
-                        for index in range(array.count):
-                            check(
-                                decode_tree(next(items), [*array.path, index]), [*array.path, index]
-                            )
-                except (ijson.JSONError, StopIteration) as error:
-                    raise _not_json(error) from None
-
     def bulk_items(self, array: Bulk) -> Iterator[Any]:
         """The items of one bulk array, in order (arrays are best read in document order)."""
         cursor = self._cursors.get(array.prefix)
@@ -228,8 +213,15 @@ class Reader:
                 next(items)
         cursor.next_ordinal = array.ordinal + 1
         path = array.path
-        for index in range(array.count):
-            yield decode_tree(next(items), [*path, index])
+        check = self.bulk[array.prefix]
+        try:
+            for index in range(array.count):
+                where = [*path, index]
+                item = decode_tree(next(items), where)
+                check(item, where)  # raises FileFormatError naming `where`
+                yield item
+        except (ijson.JSONError, StopIteration) as error:
+            raise _not_json(error) from None
 
     def close(self) -> None:
         """Close the files bulk reading left open."""
