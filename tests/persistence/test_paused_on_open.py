@@ -105,3 +105,41 @@ async def test_a_file_without_origin_counts_as_foreign(run, tmp_path: Path) -> N
     assert (await run(f"open {path}")).value["paused"] is True
     assert (await run("resume")).value == {"resumed": True}
     assert (await run("resume")).value == {"resumed": False}
+
+
+async def test_a_restored_execution_waits_for_resume_too(  # type: ignore[no-untyped-def]
+    run, clock: VirtualClock, tmp_path: Path
+) -> None:
+    definition = json.dumps(
+        {
+            "StartAt": "Pause",
+            "States": {
+                "Pause": {"Type": "Wait", "Seconds": 10, "Next": "Done"},
+                "Done": {"Type": "Pass", "End": True},
+            },
+        }
+    )
+    path = tmp_path / "lab.json"
+    assert (
+        await run(
+            f"stepfunctions create-state-machine --name w --role-arn {ROLE} "
+            f"--definition '{definition}'"
+        )
+    ).ok
+    started = await run(
+        "stepfunctions start-execution --state-machine-arn "
+        "arn:aws:states:us-east-1:123456789012:stateMachine:w"
+    )
+    arn = started.value["executionArn"]
+    assert (await run(f"save {path}")).ok
+    data = json.loads(path.read_text())
+    data["origin"] = {"machine": "another-machine", "user": "mallory"}
+    path.write_text(json.dumps(data))
+    assert (await run(f"open {path}")).value["paused"] is True
+    await clock.advance(60)
+    described = await run(f"stepfunctions describe-execution --execution-arn {arn}")
+    assert described.value["status"] == "RUNNING"
+    assert (await run("resume")).ok
+    await clock.advance(1)
+    described = await run(f"stepfunctions describe-execution --execution-arn {arn}")
+    assert described.value["status"] == "SUCCEEDED"

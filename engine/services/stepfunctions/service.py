@@ -539,6 +539,10 @@ class StepFunctionsService(Service):
             # Express workflows run for at most five minutes.
             timeout = min(timeout or EXPRESS_MAX_SECONDS, EXPRESS_MAX_SECONDS)
         try:
+            point = execution.resume_point
+            if point is not None and point.get("resumed"):
+                # Restored from a lab made elsewhere: run nothing until the person resumes it.
+                await self.engine.hold.wait()
             work = runner.run_machine(
                 document,
                 start_input if start_at else execution.input,
