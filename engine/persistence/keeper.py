@@ -54,6 +54,7 @@ class KeptLab:
         self.store: LabStore | None = None
         self.journal: Journal | None = None
         self.replayed = 0
+        self.failed_replays = 0
         self.created = False
         self._cadence: asyncio.Task | None = None
 
@@ -88,9 +89,11 @@ class KeptLab:
         try:
             for _seq, service, operation, params in list(self.store.journal()):
                 method = getattr(self.engine.client(service), operation)
-                # A write that fails again (a receipt handle gone stale) fails as it would have.
-                with contextlib.suppress(ServiceError):
+                try:
                     await method(**params)
+                except ServiceError:
+                    # A write that fails again (a receipt handle gone stale) fails as it would have.
+                    self.failed_replays += 1
                 self.replayed += 1
         finally:
             journal.replaying = False
@@ -132,13 +135,3 @@ class KeptLab:
             self.engine.journal = None
             self.store.close()
             self.store = None
-
-    def status(self) -> dict[str, Any]:
-        """What `lab status` shows."""
-        return {
-            "name": self.name,
-            "path": str(self.path),
-            "durable": self.durable,
-            "replayed": self.replayed,
-            "created": self.created,
-        }
