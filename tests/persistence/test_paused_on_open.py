@@ -27,7 +27,7 @@ def run(clock: VirtualClock, eng: Engine):  # type: ignore[no-untyped-def]
 
 
 async def _lab_file(run, tmp_path: Path, *, foreign: bool) -> Path:  # type: ignore[no-untyped-def]
-    """A mapping from a queue to a demo function, a minutely rule and schedule, then reset."""
+    """A mapping with a message waiting for it, a minutely rule and schedule; then reset."""
     for line in (
         "sqs create-queue --queue-name jobs",
         "sqs create-queue --queue-name ticks",
@@ -42,12 +42,20 @@ async def _lab_file(run, tmp_path: Path, *, foreign: bool) -> Path:  # type: ign
         "scheduler create-schedule --name beat --schedule-expression 'rate(1 minute)' "
         "--flexible-time-window Mode=OFF --target "
         f"Arn=arn:aws:sqs:us-east-1:123456789012:beats,RoleArn={ROLE}",
+        "lambda update-event-source-mapping --uuid UUID --no-enabled",
+        "sqs send-message --queue-url jobs --message-body job",
     ):
+        if "UUID" in line:
+            mappings = (await run("lambda list-event-source-mappings")).value
+            line = line.replace("UUID", mappings["EventSourceMappings"][0]["UUID"])
         result = await run(line)
         assert result.ok, (line, result.error)
     path = tmp_path / "lab.json"
     assert (await run(f"save {path}")).ok
     data = json.loads(path.read_text())
+    # As a crafted file would have it: the mapping enabled with a message waiting for it.
+    (mapping,) = data["services"]["lambda"]["mappings"]
+    mapping["enabled"] = True
     if foreign:
         data["origin"] = {"machine": "another-machine", "user": "mallory", "host": "elsewhere"}
     path.write_text(json.dumps(data))
@@ -73,7 +81,6 @@ async def test_a_foreign_lab_runs_nothing_until_resume(  # type: ignore[no-untyp
     opened = await run(f"open {path}")
     assert opened.ok and opened.value["paused"] is True
     assert "mallory on elsewhere" in str(opened.output)
-    assert (await run("sqs send-message --queue-url jobs --message-body job")).ok
     await clock.advance(300)
     # The message waits, and neither the rule nor the schedule fired.
     assert await _counts(run) == {"jobs": 1, "ticks": 0, "beats": 0}
@@ -91,7 +98,6 @@ async def test_a_lab_made_here_by_this_user_runs_at_once(  # type: ignore[no-unt
     path = await _lab_file(run, tmp_path, foreign=False)
     opened = await run(f"open {path}")
     assert opened.ok and opened.value["paused"] is False
-    assert (await run("sqs send-message --queue-url jobs --message-body job")).ok
     await clock.advance(61)
     counts = await _counts(run)
     assert counts["jobs"] == 0 and counts["ticks"] >= 1 and counts["beats"] >= 1
