@@ -246,3 +246,24 @@ async def test_a_version_1_file_still_opens_paused(run, tmp_path: Path) -> None:
     assert opened.ok and opened.value["paused"] is True  # no origin: made who knows where
     got = await run("sqs receive-message --queue-url legacy")
     assert got.value["Messages"][0]["Body"] == "from v1"
+
+
+async def test_sns_fifo_deduplication_and_sequence_survive(
+    eng: Engine, clock: VirtualClock, tmp_path: Path
+) -> None:
+    sns = eng.client("sns")
+    topic = (await sns.create_topic(Name="t.fifo", Attributes={"FifoTopic": "true"}))["TopicArn"]
+    first = await sns.publish(
+        TopicArn=topic, Message="x", MessageGroupId="g", MessageDeduplicationId="d1"
+    )
+    save_file(eng, tmp_path / "lab.json")
+    async with await _reopened(eng, tmp_path / "lab.json") as fresh:
+        client = fresh.client("sns")
+        again = await client.publish(
+            TopicArn=topic, Message="x", MessageGroupId="g", MessageDeduplicationId="d1"
+        )
+        assert again == {**first, "ResponseMetadata": again["ResponseMetadata"]}
+        other = await client.publish(
+            TopicArn=topic, Message="y", MessageGroupId="g", MessageDeduplicationId="d2"
+        )
+        assert int(other["SequenceNumber"]) > int(first["SequenceNumber"])
