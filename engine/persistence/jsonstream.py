@@ -20,6 +20,8 @@ from typing import IO, Any
 import ijson
 
 BYTES_KEY = "$b64"
+#: Deeper than any lab (a DynamoDB item nests 32 levels): beyond it a file is refused.
+MAX_DEPTH = 200
 _CHUNK = 1 << 16
 
 
@@ -231,8 +233,11 @@ class Reader:
 
 
 def _not_json(error: BaseException) -> FileFormatError:
-    text = str(error).strip()
-    first_line = text.splitlines()[0] if text else "it ends early"
+    detail = error.args[0] if error.args else ""
+    if isinstance(detail, bytes):  # yajl's messages come as bytes
+        detail = detail.decode("utf-8", "replace")
+    text = str(detail).strip()
+    first_line = text.splitlines()[0].strip() if text else "it ends early"
     return FileFormatError("", f"is not JSON ({first_line})")
 
 
@@ -261,6 +266,8 @@ class _Builder:
         result: dict[str, Any] = {}
         events = self.events
         path = self.path
+        if len(path) > MAX_DEPTH:
+            raise _too_deep(path)
         for _prefix, event, value in events:
             if event == "end_map":
                 if len(result) == 1 and BYTES_KEY in result:
@@ -277,6 +284,8 @@ class _Builder:
         result: list[Any] = []
         events = self.events
         path = self.path
+        if len(path) > MAX_DEPTH:
+            raise _too_deep(path)
         path.append(0)
         for prefix, event, value in events:
             if event == "end_array":
@@ -305,8 +314,14 @@ class _Builder:
         raise FileFormatError(json_path(self.path), "the file ends early")
 
 
+def _too_deep(path: list[Any]) -> FileFormatError:
+    return FileFormatError(json_path(path[:8]) + "…", f"nested more than {MAX_DEPTH} levels deep")
+
+
 def decode_tree(value: Any, path: list[Any]) -> Any:
     """Turn `{"$b64": …}` members back into bytes, in place (C-built items)."""
+    if len(path) > MAX_DEPTH:
+        raise _too_deep(path)
     if type(value) is dict:
         if len(value) == 1 and BYTES_KEY in value:
             return _decode_bytes(value[BYTES_KEY], path)

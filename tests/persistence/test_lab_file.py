@@ -167,6 +167,14 @@ async def test_a_file_that_fails_while_restoring_changes_nothing(run, tmp_path: 
     ("text", "error"),
     [
         ("{", "open: bad.json: is not JSON"),
+        ("\udcff\x00garbage", "open: bad.json: is not JSON (lexical error"),
+        (
+            '{"format": "pipework-lab", "version": 2, "services": {"sqs": '
+            + "[" * 100_000
+            + "]" * 100_000
+            + "}}",
+            "open: bad.json: services.sqs[0][0][0][0][0][0]…: nested more than 200 levels deep",
+        ),
         ("{}", "open: bad.json: is not a Pipework lab file (made by save)"),
         (
             '{"format": "pipework-lab", "version": 99, "services": {}}',
@@ -189,7 +197,7 @@ async def test_a_file_that_fails_while_restoring_changes_nothing(run, tmp_path: 
 async def test_malformed_files_get_one_line(run, tmp_path: Path, text: str, error: str) -> None:  # type: ignore[no-untyped-def]
     await _lab_with_queue(run, tmp_path)
     bad = tmp_path / "bad.json"
-    bad.write_text(text)
+    bad.write_bytes(text.encode("utf-8", "surrogateescape"))
     result = await run(f"open {bad}")
     assert not result.ok and result.error.startswith(error), result.error
     assert "\n" not in result.error
