@@ -112,3 +112,15 @@ async def test_opening_a_file_into_a_kept_lab_is_kept_at_once(tmp_path: Path) ->
             u.rsplit("/", 1)[1] for u in (await eng.client("sqs").list_queues())["QueueUrls"]
         )
         assert names == ["after", "from-file"]
+
+
+def test_a_damaged_store_gets_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("PIPEWORK_DATA_DIR", str(tmp_path))
+    (tmp_path / "labs").mkdir()
+    (tmp_path / "labs" / "broken.sqlite").write_bytes(b"not a database at all" * 100)
+    assert cli(["--lab", "broken", "-c", "sqs list-queues"]) == 2
+    error = capsys.readouterr().err.strip()
+    assert error.startswith("pipework: ") and "not a Pipework lab store" in error
+    assert "\n" not in error
