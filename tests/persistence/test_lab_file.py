@@ -170,8 +170,8 @@ async def test_a_file_that_fails_while_restoring_changes_nothing(run, tmp_path: 
         ("\udcff\x00garbage", "open: bad.json: is not JSON (lexical error"),
         (
             '{"format": "pipework-lab", "version": 2, "services": {"sqs": '
-            + "[" * 100_000
-            + "]" * 100_000
+            + "[" * 1000
+            + "]" * 1000
             + "}}",
             "open: bad.json: services.sqs[0][0][0][0][0][0]…: nested more than 200 levels deep",
         ),
@@ -192,6 +192,15 @@ async def test_a_file_that_fails_while_restoring_changes_nothing(run, tmp_path: 
             "open: bad.json: services.sqs.queues[0].messages[0].attributes.a.BinaryValue.$b64: "
             "is not valid base64",
         ),
+    ],
+    ids=[
+        "truncated",
+        "binary",
+        "deep",
+        "not-a-lab",
+        "future-version",
+        "unknown-service",
+        "bad-base64",
     ],
 )
 async def test_malformed_files_get_one_line(run, tmp_path: Path, text: str, error: str) -> None:  # type: ignore[no-untyped-def]
