@@ -140,8 +140,9 @@ async def _durable(count: int, batched: bool, fsync: bool = False) -> float:
     from engine.persistence.keeper import KeptLab
 
     with tempfile.TemporaryDirectory() as folder:
-        async with Engine(clock=VirtualClock()) as eng, KeptLab(
-            eng, "bench", Path(folder), durable=True, fsync=fsync, interval=3600
+        async with (
+            Engine(clock=VirtualClock()) as eng,
+            KeptLab(eng, "bench", Path(folder), durable=True, fsync=fsync, interval=3600),
         ):
             sqs = eng.client("sqs")
             url = (await sqs.create_queue(QueueName="bench"))["QueueUrl"]
