@@ -69,11 +69,15 @@ def list_labs(data_dir: Path) -> list[dict[str, Any]]:
     folder = labs_folder(data_dir)
     labs = []
     for path in sorted(folder.glob("*.sqlite")) if folder.exists() else []:
-        store = LabStore(path)
         try:
-            saved = store.meta("checkpointed_at")
-        finally:
-            store.close()
+            store = LabStore(path)
+        except StoreError:
+            saved = None  # damaged: listed (so it can be deleted), never checkpointed
+        else:
+            try:
+                saved = store.meta("checkpointed_at")
+            finally:
+                store.close()
         size = sum(p.stat().st_size for p in folder.glob(f"{path.name}*"))
         labs.append(
             {"name": path.stem, "bytes": size, "checkpointed_at": float(saved) if saved else None}

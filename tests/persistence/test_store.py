@@ -124,3 +124,6 @@ def test_a_damaged_store_gets_one_line(
     error = capsys.readouterr().err.strip()
     assert error.startswith("pipework: ") and "not a Pipework lab store" in error
     assert "\n" not in error
+    assert cli(["lab", "list"]) == 0
+    assert "broken\t" in capsys.readouterr().out
+    assert cli(["lab", "delete", "broken"]) == 0
