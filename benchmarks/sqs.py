@@ -129,6 +129,47 @@ async def _memory(count: int) -> float:
     return (after - before) * 1_000_000 / count
 
 
+async def _durable(count: int, batched: bool, fsync: bool = False) -> float:
+    """send → receive → delete with `--durable`: each acknowledged write committed to SQLite.
+
+    Sequential calls: every send and delete waits for its own commit (an fsync), the worst case;
+    concurrent callers share commits.
+    """
+    import tempfile
+
+    from engine.persistence.keeper import KeptLab
+
+    with tempfile.TemporaryDirectory() as folder:
+        async with (
+            Engine(clock=VirtualClock()) as eng,
+            KeptLab(eng, "bench", Path(folder), durable=True, fsync=fsync, interval=3600),
+        ):
+            sqs = eng.client("sqs")
+            url = (await sqs.create_queue(QueueName="bench"))["QueueUrl"]
+            body = "x" * 100
+            entries = [{"Id": str(i), "MessageBody": body} for i in range(10)]
+            started = time.perf_counter()
+            rounds = count // 10 if batched else count
+            for _ in range(rounds):
+                if batched:
+                    await sqs.send_message_batch(QueueUrl=url, Entries=entries)
+                    got = await sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)
+                    await sqs.delete_message_batch(
+                        QueueUrl=url,
+                        Entries=[
+                            {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
+                            for i, m in enumerate(got["Messages"])
+                        ],
+                    )
+                else:
+                    await sqs.send_message(QueueUrl=url, MessageBody=body)
+                    got = await sqs.receive_message(QueueUrl=url)
+                    await sqs.delete_message(
+                        QueueUrl=url, ReceiptHandle=got["Messages"][0]["ReceiptHandle"]
+                    )
+            return count / (time.perf_counter() - started)
+
+
 async def _floor(count: int) -> float:
     """Raw asyncio.Queue put/get: the ceiling any in-process queue can reach."""
     queue: asyncio.Queue[str] = asyncio.Queue()
@@ -170,6 +211,9 @@ async def main(quick: bool) -> dict:
     drain_small, drain_large = await _drain_rates(1_000, 1_000_000 // scale, 50_000 // scale)
     memory = await _memory(1_000_000 // scale)
     floor = await _floor(200_000 // scale)
+    durable_batched = await _durable(20_000 // scale, batched=True)
+    durable_unbatched = await _durable(4_000 // scale, batched=False)
+    fsync_unbatched = await _durable(400 // scale, batched=False, fsync=True)
     moto = _moto(1_000 // scale)
     return {
         "benchmark": "sqs",
@@ -179,6 +223,10 @@ async def main(quick: bool) -> dict:
         f"drain_rate_{1_000_000 // scale}_resident": round(drain_large),
         "drain_rate_ratio": round(drain_large / drain_small, 3),
         "resident_mb_per_1m_messages": round(memory, 1),
+        "durable_batched_messages_per_s": round(durable_batched),
+        "durable_unbatched_messages_per_s": round(durable_unbatched),
+        "durable_cost_batched": round(batched / durable_batched, 1),
+        "durable_fsync_unbatched_messages_per_s": round(fsync_unbatched),
         "floor_asyncio_queue_per_s": round(floor),
         "moto_messages_per_s": round(moto) if moto else None,
         "speedup_vs_moto": round(unbatched / moto, 1) if moto else None,

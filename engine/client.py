@@ -59,6 +59,7 @@ class Client:
         )
         handler = getattr(service, snake, None)
         ids = self._engine.ids
+        engine = self._engine
         service_label = self._service_name
         engine = self._engine
         settings = engine.settings
@@ -94,6 +95,10 @@ class Client:
                 if error.operation is None:
                     error.operation = model_name
                 raise
+            journal = engine.journal
+            if journal is not None and journal.wants(service_label, snake):
+                # Durable mode: the write is on disk before the caller hears it succeeded.
+                await journal.record(service_label, snake, params)
             result["ResponseMetadata"] = {
                 "RequestId": ids.request_id(),
                 "HTTPStatusCode": 200,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import importlib.util
+import inspect
 from collections import deque
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -13,6 +14,7 @@ from .client import Client
 from .clock import Clock, RealClock
 from .fabric import Fabric
 from .faults import FaultInjector
+from .hold import Hold
 from .ids import Ids
 from .listeners import Listeners
 from .service import Service
@@ -52,6 +54,10 @@ class Engine:
         self.listeners = Listeners(self)
         #: Lab-wide switches a front end or lesson can flip (e.g. "kinesis.enforce_limits").
         self.settings: dict[str, Any] = {}
+        #: Mappings, schedules and pipes wait while a lab from elsewhere is held (`resume`).
+        self.hold = Hold()
+        #: Durable mode's write-ahead log (engine.persistence.store.Journal) or None.
+        self.journal: Any = None
         self._services: dict[str, Service] = {}
         self._clients: dict[str, Client] = {}
         self._tasks: set[asyncio.Task] = set()
@@ -71,15 +77,7 @@ class Engine:
         if self._closed:
             return
         self._closed = True
-        for service in list(self._services.values()):
-            await service.close()
-            service.clock.release()
-        await self.listeners.close_all()
-        for task in list(self._tasks):
-            task.cancel()
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
-        self._tasks.clear()
+        await self._stop(self._services, self._tasks, self.listeners)
 
     async def reset(self) -> None:
         """Empty the lab: stop every service and background task, clear faults and settings.
@@ -87,22 +85,55 @@ class Engine:
         The clock, trace bus (and its subscribers) and fabric stay; services start afresh on
         next use. Used by the console's `reset` and `open`.
         """
-        services = list(self._services.values())
-        self._services.clear()
-        self._clients.clear()
-        for service in services:
+        services = self._services
+        self._services, self._clients = {}, {}
+        await self._stop(services, self._tasks, self.listeners)
+        self.faults.clear()
+        self.settings.clear()
+        self.hold.release()
+        self.ids = Ids(self.seed)
+        if self.journal is not None:
+            self.journal.lab_replaced()
+
+    async def replace(self, restore: Callable[[Engine], Any], *, seed: int | None = None) -> None:
+        """Build the lab afresh with `restore(engine)`; keep the old lab if it raises.
+
+        The fresh services, tasks and listeners replace the old ones only when `restore` returns
+        (all-or-nothing open); on failure the new ones are stopped and the old lab is untouched.
+        """
+        old = (self._services, self._clients, self._tasks, self.ids, self.listeners)
+        old_settings = dict(self.settings)
+        self._services, self._clients, self._tasks = {}, {}, set()
+        self.ids = Ids(self.seed if seed is None else seed)
+        self.listeners = Listeners(self)
+        try:
+            result = restore(self)
+            if inspect.isawaitable(result):
+                await result
+        except BaseException:
+            await self._stop(self._services, self._tasks, self.listeners)
+            self._services, self._clients, self._tasks, self.ids, self.listeners = old
+            self.settings.clear()
+            self.settings.update(old_settings)
+            raise
+        await self._stop(old[0], old[2], old[4])
+        self.faults.clear()
+        if self.journal is not None:
+            self.journal.lab_replaced()
+
+    @staticmethod
+    async def _stop(
+        services: dict[str, Service], tasks: set[asyncio.Task], listeners: Listeners
+    ) -> None:
+        for service in list(services.values()):
             await service.close()
-            service.clock.release()
-        await self.listeners.close_all()
-        tasks = list(self._tasks)
-        for task in tasks:
+            service.clock.release()  # timers a dropped service set must not keep it alive
+        await listeners.close_all()
+        for task in list(tasks):
             task.cancel()
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
-        self._tasks.clear()
-        self.faults.clear()
-        self.settings.clear()
-        self.ids = Ids(self.seed)
+        tasks.clear()
 
     def spawn(self, coro: Coroutine[Any, Any, Any], *, name: str | None = None) -> asyncio.Task:
         """Run background work owned by the engine (cancelled when it closes)."""

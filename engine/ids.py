@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import random
 from contextvars import ContextVar
 
@@ -48,6 +49,13 @@ class Ids:
         alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
         choice = self._random.choice
         return "".join(choice(alphabet) for _ in range(length))
+
+    def continuation_seed(self) -> int:
+        """A seed for a lab restored from this one: its ids go on without repeating these."""
+        state = repr(self._random.getstate()).encode()
+        return int.from_bytes(
+            hashlib.sha256(state).digest()[:7], "big"
+        )  # within JSON parsers' int64
 
     def random(self) -> float:
         """A float in [0, 1)."""

@@ -32,17 +32,21 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--output", choices=["json", "table", "text", "yaml"], help="output format for -c"
     )
+    _lab_options(parser, None)
     sub = parser.add_subparsers(dest="subcommand", metavar="COMMAND")
 
-    sub.add_parser("app", help="open the Textual lab (the default)")
+    app = sub.add_parser("app", help="open the Textual lab (the default)")
+    _lab_options(app, argparse.SUPPRESS)
 
     repl = sub.add_parser("repl", help="the interactive console (AWS CLI language)")
+    _lab_options(repl, argparse.SUPPRESS)
     repl.add_argument("--virtual", action="store_true", help="run on a virtual clock")
 
     run = sub.add_parser("run", help="run a script of console commands; exit 0 if all held")
     run.add_argument("file", help="script file (one command per line, # comments, expect lines)")
     run.add_argument("--echo", action="store_true", help="print each command before its result")
     run.add_argument("--real-time", action="store_true", help="run at human pace on the real clock")
+    _lab_options(run, argparse.SUPPRESS)
 
     lessons = sub.add_parser("lessons", help="list the guided lessons with your progress")
     lessons.add_argument("--reset", action="store_true", help="forget all lesson progress")
@@ -50,7 +54,39 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="serve the lab to boto3 and the AWS CLI over HTTP")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default loopback)")
     serve.add_argument("--port", type=int, default=4566, help="port (default 4566)")
+    _lab_options(serve, argparse.SUPPRESS)
+
+    lab = sub.add_parser("lab", help="list or delete the labs kept with --lab NAME")
+    lab_sub = lab.add_subparsers(dest="lab_command", metavar="ACTION", required=True)
+    lab_sub.add_parser("list", help="every kept lab with its size and last checkpoint")
+    delete = lab_sub.add_parser("delete", help="delete a kept lab")
+    delete.add_argument("name", help="the lab's name")
     return parser
+
+
+def _lab_options(parser: argparse.ArgumentParser, default: object) -> None:
+    """`--lab NAME` and `--durable`, on the main parser and on each way into a lab."""
+    parser.add_argument(
+        "--lab",
+        metavar="NAME",
+        default=default,
+        help="open (or create) the lab NAME kept in the data folder; it is checkpointed every "
+        "5 s when changed and on exit",
+    )
+    parser.add_argument(
+        "--durable",
+        action="store_true",
+        default=default if default is not None else False,
+        help="with --lab: every acknowledged write (SendMessage, PutRecord, PutItem, "
+        "PutObject …) is journaled before the call returns and survives kill -9",
+    )
+    parser.add_argument(
+        "--fsync",
+        action="store_true",
+        default=default if default is not None else False,
+        help="with --lab: --durable, and fsync every journal commit (survives a power cut; "
+        "much slower)",
+    )
 
 
 #: sub-command → "module:function" taking the parsed arguments and returning an exit status.
@@ -60,6 +96,7 @@ _ENTRY_POINTS = {
     "run": "tui.console.script:main",
     "lessons": "lessons.cli:main",
     "serve": "engine.wire.serve:main",
+    "lab": "tui.labs:main",
     "command": "tui.console.oneshot:main",
 }
 
@@ -78,7 +115,11 @@ def _dispatch(key: str, args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `pipework` console script."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    wants_journal = getattr(args, "durable", False) or getattr(args, "fsync", False)
+    if wants_journal and getattr(args, "lab", None) is None:
+        parser.error("--durable and --fsync need --lab NAME (the store the writes go to)")
     if args.command is not None:
         return _dispatch("command", args)
     return _dispatch(args.subcommand or "app", args)

@@ -7,12 +7,17 @@ import asyncio
 import sys
 
 from engine import Engine
+from engine.persistence.jsonstream import FileFormatError
+from engine.persistence.keeper import kept
+from engine.persistence.store import StoreError
 
 from .server import WireServer, is_loopback
 
 
-async def _serve(host: str, port: int) -> None:
-    async with Engine() as engine:
+async def _serve(
+    host: str, port: int, lab: str | None = None, durable: bool = False, fsync: bool = False
+) -> None:
+    async with Engine() as engine, kept(engine, lab, durable=durable, fsync=fsync):
         server = WireServer(engine, host, port)
         url = await server.start()
         print(f"Pipework is serving the lab at {url}")
@@ -34,9 +39,20 @@ def main(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     try:
-        asyncio.run(_serve(args.host, args.port))
+        asyncio.run(
+            _serve(
+                args.host,
+                args.port,
+                getattr(args, "lab", None),
+                bool(getattr(args, "durable", False)),
+                bool(getattr(args, "fsync", False)),
+            )
+        )
     except KeyboardInterrupt:
         return 0
+    except (StoreError, FileFormatError) as error:
+        print(f"pipework: {error}", file=sys.stderr)
+        return 1
     except OSError as error:
         print(
             f"pipework: cannot listen on {args.host}:{args.port}: {error.strerror}", file=sys.stderr

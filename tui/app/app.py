@@ -42,6 +42,7 @@ from .widgets.command_bar import CommandBar
 from .widgets.command_hint import CommandHint
 from .widgets.event_log import EventLog
 from .widgets.flow_map import FlowMap
+from .widgets.held_banner import HeldBanner
 from .widgets.lesson_panel import LessonPanel, LessonView
 from .widgets.resource_panel import ResourcePanel
 from .widgets.result_pane import ResultPane
@@ -95,6 +96,9 @@ class PipeworkApp(App[int]):
         history_file: Path | None = None,
         demo: str | None = None,
         memory_probe: Callable[[], int | None] | None = None,
+        lab: str | None = None,
+        durable: bool = False,
+        fsync: bool = False,
     ) -> None:
         super().__init__()
         self._owns_engine = engine is None
@@ -127,6 +131,9 @@ class PipeworkApp(App[int]):
         self.selected: str | None = None
         self.history_file = history_file or (history_path() if self._owns_engine else None)
         self._start_demo = demo
+        #: `--lab NAME`: the kept lab opened on mount, checkpointed while open and on exit.
+        self._lab_name, self._durable, self._fsync = lab, durable, fsync
+        self.kept_lab: Any = None
         self._last_tick = time.monotonic()
         self._clock_worker: Worker | None = None
         self._ticks = 0
@@ -164,6 +171,22 @@ class PipeworkApp(App[int]):
         # Read the recorder the app keeps anyway: no second listener for the engine to feed.
         self.stats = TraceStats(self.engine.trace, recorder=self.recorder)
         self.host.start()
+        if self._lab_name is not None:
+            self.run_worker(self._open_kept_lab(), group="lab")
+
+    async def _open_kept_lab(self) -> None:
+        from engine.persistence.keeper import kept
+
+        keeper = kept(self.engine, self._lab_name, durable=self._durable, fsync=self._fsync)
+        try:
+            await self.host.run(keeper.open())
+        except (ValueError, OSError) as error:  # a bad name, a damaged store: say so, stay empty
+            self.notify(
+                f"The lab {self._lab_name!r} could not be opened: {error}", severity="error"
+            )
+            return
+        self.kept_lab = keeper
+        self.notify(f"Lab {self._lab_name!r} is kept in {keeper.path}", title="Lab", timeout=5)
 
     async def on_lab_screen_ready(self, message: LabScreen.Ready) -> None:
         bar = self.screen.query_one(CommandBar)
@@ -190,6 +213,8 @@ class PipeworkApp(App[int]):
             await self.host.call(self.stats.close)
         if self._owns_console and self.lab_console is not None:
             await self.host.call(self.lab_console.close)
+        if self.kept_lab is not None:
+            await self.host.run(self.kept_lab.close())
         await self.host.stop(close_engine=self._owns_engine)
 
     # -- the tick: drain the trace, sample the topology, feed the widgets ------------------
@@ -267,6 +292,8 @@ class PipeworkApp(App[int]):
         )
         if batch.events or batch.total:
             screen.query_one(EventLog).add_events(batch.events, batch.total)
+        hold = self.engine.hold  # two plain attributes: safe to read from the UI thread
+        screen.query_one(HeldBanner).reason = hold.reason if hold.held else ""
         bar = screen.query_one(ClockBar)
         bar.sim_time = now
         bar.paused = self.clock_control.paused
@@ -361,6 +388,9 @@ class PipeworkApp(App[int]):
             self.exit(0)
         self.refresh_views(force_panel=True)
         await self.tick_lesson(command)
+
+    def on_held_banner_resume_requested(self, message: HeldBanner.ResumeRequested) -> None:
+        self.run_command("resume")
 
     # -- public API (lessons, tests, palette) -----------------------------------------------
     def show_lesson(self, lesson: LessonView | None) -> None:

@@ -10,5 +10,8 @@ from .app import PipeworkApp
 def main(args: argparse.Namespace | None = None) -> int:
     """Run the app until the user quits; returns the exit status."""
     demo = getattr(args, "demo", None) if args is not None else None
-    result = PipeworkApp(demo=demo).run()
+    lab = getattr(args, "lab", None) if args is not None else None
+    durable = bool(getattr(args, "durable", False)) if args is not None else False
+    fsync = bool(getattr(args, "fsync", False)) if args is not None else False
+    result = PipeworkApp(demo=demo, lab=lab, durable=durable, fsync=fsync).run()
     return int(result or 0)

@@ -14,8 +14,22 @@ def main(args: argparse.Namespace) -> int:
 
     commands = split_commands(args.command)
     text = "\n".join(commands)
+    from .script import LAB_ERRORS
+
     try:
-        return asyncio.run(run_script(text, name="-c", output=getattr(args, "output", None)))
+        return asyncio.run(
+            run_script(
+                text,
+                name="-c",
+                output=getattr(args, "output", None),
+                lab=getattr(args, "lab", None),
+                durable=bool(getattr(args, "durable", False)),
+                fsync=bool(getattr(args, "fsync", False)),
+            )
+        )
+    except LAB_ERRORS as error:  # a bad lab name or store
+        print(f"pipework: {error}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
 

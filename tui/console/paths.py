@@ -1,16 +1,7 @@
-"""Where Pipework keeps a person's files: history, settings, lesson progress."""
+"""Where Pipework keeps a person's files: history, settings, lesson progress, kept labs."""
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
+from engine.persistence.store import data_dir
 
-import platformdirs
-
-
-def data_dir() -> Path:
-    """`platformdirs.user_data_dir("pipework")` ($PIPEWORK_DATA_DIR overrides it), created on use."""
-    override = os.environ.get("PIPEWORK_DATA_DIR")
-    path = Path(override) if override else Path(platformdirs.user_data_dir("pipework"))
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+__all__ = ["data_dir"]

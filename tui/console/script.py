@@ -39,6 +39,9 @@ async def run_script(
     output: str | None = None,
     stdout: TextIO | None = None,
     stderr: TextIO | None = None,
+    lab: str | None = None,
+    durable: bool = False,
+    fsync: bool = False,
 ) -> int:
     """Run every command of `text` in a fresh lab; 0 when all succeeded and every expect held."""
     from rich.console import Console as RichConsole
@@ -51,8 +54,10 @@ async def run_script(
 
     out = RichConsole(file=stdout or sys.stdout, highlight=False, soft_wrap=True)
     err = RichConsole(file=stderr or sys.stderr, highlight=False, soft_wrap=True)
+    from engine.persistence.keeper import kept
+
     clock = RealClock() if real_time else VirtualClock()
-    async with Engine(clock=clock) as engine:
+    async with Engine(clock=clock) as engine, kept(engine, lab, durable=durable, fsync=fsync):
         console = Console(engine, output=output)
         try:
             for number, command in iter_commands(text):
@@ -78,6 +83,16 @@ async def run_script(
     return 0
 
 
+def _lab_errors() -> tuple[type[Exception], ...]:
+    from engine.persistence.jsonstream import FileFormatError
+    from engine.persistence.store import StoreError
+
+    return (StoreError, FileFormatError)
+
+
+LAB_ERRORS = _lab_errors()
+
+
 def main(args: argparse.Namespace) -> int:
     """`pipework run FILE [--echo] [--real-time]`."""
     path = args.file
@@ -101,8 +116,14 @@ def main(args: argparse.Namespace) -> int:
                 echo=bool(getattr(args, "echo", False)),
                 real_time=bool(getattr(args, "real_time", False)),
                 output=getattr(args, "output", None),
+                lab=getattr(args, "lab", None),
+                durable=bool(getattr(args, "durable", False)),
+                fsync=bool(getattr(args, "fsync", False)),
             )
         )
+    except LAB_ERRORS as error:  # a bad lab name or store
+        print(f"pipework run: {error}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("pipework run: interrupted", file=sys.stderr)
         return 130

@@ -7,8 +7,11 @@ import asyncio
 import sys
 
 
-async def _interactive(virtual: bool) -> int:
+async def _interactive(
+    virtual: bool, lab: str | None = None, durable: bool = False, fsync: bool = False
+) -> int:
     from engine import Engine, RealClock, VirtualClock
+    from engine.persistence.keeper import kept
     from tui.console.paths import data_dir
 
     from .session import Repl
@@ -19,7 +22,7 @@ async def _interactive(virtual: bool) -> int:
     if not (directory / "settings.json").exists():
         settings.save(directory / "settings.json")
     clock = VirtualClock() if virtual else RealClock(speed=settings.speed)
-    async with Engine(clock=clock) as engine:
+    async with Engine(clock=clock) as engine, kept(engine, lab, durable=durable, fsync=fsync):
         repl = Repl(engine, settings, directory)
         return await repl.run(directory / "history")
 
@@ -30,8 +33,24 @@ def main(args: argparse.Namespace) -> int:
         from tui.console.script import run_script
 
         text = sys.stdin.read()
-        return asyncio.run(run_script(text, name="<stdin>", output=getattr(args, "output", None)))
+        return asyncio.run(
+            run_script(
+                text,
+                name="<stdin>",
+                output=getattr(args, "output", None),
+                lab=getattr(args, "lab", None),
+                durable=bool(getattr(args, "durable", False)),
+                fsync=bool(getattr(args, "fsync", False)),
+            )
+        )
     try:
-        return asyncio.run(_interactive(bool(getattr(args, "virtual", False))))
+        return asyncio.run(
+            _interactive(
+                bool(getattr(args, "virtual", False)),
+                getattr(args, "lab", None),
+                bool(getattr(args, "durable", False)),
+                bool(getattr(args, "fsync", False)),
+            )
+        )
     except KeyboardInterrupt:
         return 130

@@ -128,6 +128,8 @@ class EventSourcePoller:
         """Invoke the mapping's function synchronously with `event`; counts the outcome."""
         service = self.service
         mapping = self.mapping
+        # A lab opened from elsewhere runs no code until the person says `resume`.
+        await service.engine.hold.wait()
         function, version, invoked_arn = service.resolve_for_invoke(mapping.function_arn, None)
         result = await service.runtime.invoke(
             function, version, invoked_arn, event, trace_id=trace_id, source=mapping.source_arn

@@ -85,6 +85,7 @@ def dump(service: LambdaService) -> dict[str, Any] | None:
             "maximum_concurrency": m.maximum_concurrency,
             "last_modified": m.last_modified,
             "params": m.params,
+            "checkpoints": _checkpoints(m.poller),
         }
         for m in service.mappings.values()
         if m.function_name not in skipped
@@ -92,6 +93,41 @@ def dump(service: LambdaService) -> dict[str, Any] | None:
     if not functions and not mappings:
         return None
     return {"functions": functions, "mappings": mappings, "skipped_callables": skipped}
+
+
+def _checkpoints(poller: Any) -> dict[str, Any] | None:
+    """Where a stream mapping has read to (Kinesis shards, DynamoDB stream lanes), as text.
+
+    Sequence numbers exceed 64 bits, so they are saved as decimal text.
+    """
+    if poller is None:
+        return None
+    if hasattr(poller, "positions") and hasattr(poller, "placed"):  # Kinesis
+        return {
+            "placed": poller.placed,
+            "shards": {str(index): str(position) for index, position in poller.positions.items()},
+        }
+    if hasattr(poller, "lanes") and hasattr(poller, "started"):  # DynamoDB streams
+        return {
+            "placed": poller.started,
+            "lanes": [
+                {shard: str(position) for shard, position in lane.positions.items()}
+                for lane in poller.lanes
+            ],
+        }
+    return None
+
+
+def _restore_checkpoints(poller: Any, saved: dict[str, Any] | None) -> None:
+    if not saved:
+        return
+    if "shards" in saved and hasattr(poller, "positions"):
+        poller.positions = {int(index): int(value) for index, value in saved["shards"].items()}
+        poller.placed = bool(saved.get("placed"))
+    elif "lanes" in saved and hasattr(poller, "lanes"):
+        for lane, positions in zip(poller.lanes, saved["lanes"], strict=False):
+            lane.positions = {shard: int(value) for shard, value in positions.items()}
+        poller.started = bool(saved.get("placed"))
 
 
 def _load_version(service: LambdaService, data: dict[str, Any]) -> FunctionVersion:
@@ -157,6 +193,7 @@ def load(service: LambdaService, data: dict[str, Any]) -> None:
         poller = poller_for(mapping.source_arn)
         if poller is not None:
             mapping.poller = poller(service, mapping)
+            _restore_checkpoints(mapping.poller, saved.get("checkpoints"))
             if mapping.enabled and running:
                 mapping.poller.start()
         service.mappings[mapping.uuid] = mapping

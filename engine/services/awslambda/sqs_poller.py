@@ -132,7 +132,10 @@ class SqsPoller(EventSourcePoller):
         source = mapping.source_arn
         sqs = self.sqs
         clock = self.clock
+        hold = self.service.engine.hold
         while self.running:
+            if hold.held:
+                await hold.wait()  # opened from elsewhere: take no message until `resume`
             wanted = mapping.batch_size
             try:
                 batch = await sqs.poll(source, min(10, wanted), POLL_WAIT_SECONDS, None)

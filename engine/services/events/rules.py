@@ -102,6 +102,9 @@ class RuleOperations:
         bus = self.buses.get(rule.bus_name)
         if bus is None or bus.rules.get(rule.name) is not rule or not rule.enabled:
             return
+        if self.engine.hold.held:
+            self._schedule_next(rule)  # paused lab: this firing is skipped
+            return
         event = {
             "version": "0",
             "id": self.ids.uuid(),

@@ -31,7 +31,8 @@ def _dump_stream(stream: Stream) -> dict[str, Any]:
         "shard_level_metrics": list(stream.shard_level_metrics),
         "tags": dict(stream.tags),
         "policy": stream.policy,
-        "counter": stream.counter,
+        # Sequence numbers exceed 64 bits: kept as text, as AWS shows them.
+        "counter": str(stream.counter),
         "consumers": [
             {
                 "name": c.name,
@@ -52,11 +53,11 @@ def _dump_shard(shard: Shard) -> dict[str, Any]:
         "index": shard.index,
         "start_hash": str(shard.start_hash),
         "end_hash": str(shard.end_hash),
-        "starting_sequence": shard.starting_sequence,
+        "starting_sequence": str(shard.starting_sequence),
         "created_at": shard.created_at,
         "parent_id": shard.parent_id,
         "adjacent_parent_id": shard.adjacent_parent_id,
-        "ending_sequence": shard.ending_sequence,
+        "ending_sequence": None if shard.ending_sequence is None else str(shard.ending_sequence),
         "closed_at": shard.closed_at,
         "child_ids": list(shard.child_ids),
         "records": [
@@ -90,7 +91,7 @@ def load_streams(data: dict[str, Any], now: float) -> dict[str, Stream]:
             tags=dict(item["tags"]),
             policy=item["policy"],
             lag=LagBook(),
-            counter=item["counter"],
+            counter=int(item["counter"]),
         )
         for consumer in item["consumers"]:
             stream.consumers[consumer["name"]] = Consumer(
@@ -115,11 +116,11 @@ def _load_shard(saved: dict[str, Any]) -> Shard:
         saved["index"],
         int(saved["start_hash"]),
         int(saved["end_hash"]),
-        saved["starting_sequence"],
+        int(saved["starting_sequence"]),
         saved["created_at"],
         parent_id=saved["parent_id"],
         adjacent_parent_id=saved["adjacent_parent_id"],
-        ending_sequence=saved["ending_sequence"],
+        ending_sequence=None if saved["ending_sequence"] is None else int(saved["ending_sequence"]),
         closed_at=saved["closed_at"],
         child_ids=list(saved["child_ids"]),
     )

@@ -40,6 +40,7 @@ class Pipeline:
     async def handle(self, records: list[dict[str, Any]], trace_id: str) -> tuple[bool, list[int]]:
         """Run one batch; (whether it succeeded, indexes of the records the filters dropped)."""
         pipe, service = self.pipe, self.service
+        await self.engine.hold.wait()  # a lab opened from elsewhere runs nothing until `resume`
         pipe.received += len(records)
         service.emit("received", pipe.arn, trace_id=trace_id, count=len(records))
         kept: list[dict[str, Any]] = []
@@ -240,7 +241,10 @@ class SqsSource:
         wake = asyncio.Event()
         cancel = None
         try:
+            hold = self.service.engine.hold
             while True:
+                if hold.held:
+                    await hold.wait()  # opened from elsewhere: take no message until `resume`
                 if cancel is None:
                     try:
                         cancel = sqs.on_available(pipe.source, wake.set)

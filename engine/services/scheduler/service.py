@@ -330,6 +330,9 @@ class SchedulerService(Service):
         schedule.timer = None
         if self.schedules.get((schedule.group, schedule.name)) is not schedule:
             return
+        if self.engine.hold.held:
+            self._arm(schedule, due)  # paused lab: this firing is skipped
+            return
         schedule.invocations += 1
         execution = self.ids.uuid()
         spec = schedule.spec["Target"]

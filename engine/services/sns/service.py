@@ -180,6 +180,7 @@ class SnsService(
         changed_sms = self.sms_attributes != {"MonthlySpendLimit": "1"}
         if not (self.topics or self.applications or self.opted_out or changed_sms):
             return None
+        now = self.clock.now()
         return {
             "topics": [
                 {
@@ -188,6 +189,13 @@ class SnsService(
                     "attributes": dict(t.attributes),
                     "tags": dict(t.tags),
                     "data_protection_policy": t.data_protection_policy,
+                    # FIFO: the sequence counter and each deduplication id's time left.
+                    "sequence": t.sequence,
+                    "dedup": [
+                        [key, expiry - now, message_id, sequence]
+                        for key, (expiry, message_id, sequence) in t.dedup.items()
+                        if expiry > now
+                    ],
                     "subscriptions": [
                         {
                             "arn": s.arn,
@@ -226,6 +234,11 @@ class SnsService(
             topic.attributes = dict(saved["attributes"])
             topic.tags = dict(saved["tags"])
             topic.data_protection_policy = saved.get("data_protection_policy", "")
+            topic.sequence = saved.get("sequence", 0)
+            now = self.clock.now()
+            for key, remaining, message_id, sequence in saved.get("dedup", []):
+                topic.dedup[key] = (now + remaining, message_id, sequence)
+                topic.dedup_order.append((now + remaining, key))
             self.topics[topic.arn] = topic
             for sub in saved["subscriptions"]:
                 self._subscription_seq += 1

@@ -182,6 +182,17 @@ class Queue:
             self._make_visible(message, at_front=False)
             self._notify()
 
+    def restore_in_flight(self, message: Message, remaining: float) -> None:
+        """Re-add a saved in-flight message: invisible for the `remaining` seconds it had."""
+        self.retention.append(message)
+        self._arm(message.sent_at + self.settings.retention_period)
+        message.state = IN_FLIGHT
+        self.in_flight_count += 1
+        self.by_receipt[message.message_id] = message
+        if self.fifo:
+            self._group(message).in_flight += 1
+        self._schedule_in_flight(message, self.clock.now() + remaining)
+
     def _make_visible(self, message: Message, *, at_front: bool) -> None:
         message.state = VISIBLE
         self.visible_count += 1

@@ -13,7 +13,7 @@ import base64
 import hashlib
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,7 +35,7 @@ from .errors import (
 )
 from .md5 import md5_of_attributes, md5_of_body
 from .move_tasks import MoveTasks
-from .queue import DEDUPLICATION_WINDOW, GONE, IN_FLIGHT, Message, Queue
+from .queue import DEDUPLICATION_WINDOW, DELAYED, GONE, IN_FLIGHT, Message, Queue
 
 _QUEUE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
 _FIFO_NAME = re.compile(r"^[A-Za-z0-9_-]{1,75}\.fifo$")
@@ -1040,28 +1040,26 @@ class SqsService(Service):
         return nodes, edges
 
     def dump(self) -> dict[str, Any]:
+        """Queues with their messages as plain lists (see `dump_streaming`)."""
+        data = self.dump_streaming()
+        for queue in data["queues"]:
+            queue["messages"] = list(queue["messages"])
+        return data
+
+    def dump_streaming(self) -> dict[str, Any]:
+        """Queues with their messages as generators: the lab file streams a million of them.
+
+        Deadlines are saved as time remaining, so a delayed or in-flight message reappears
+        after the same wait once the lab is opened; FIFO deduplication ids keep their window.
+        """
         queues = []
         # Dead-letter queues first, so redrive policies find their targets on load.
         ordered = sorted(
             self.queues.values(), key=lambda q: 0 if self._is_dead_letter_target(q) else 1
         )
+        now = self.clock.now()
         for queue in ordered:
             queue.refresh()
-            messages = [
-                {
-                    "id": m.message_id,
-                    "body": m.body,
-                    "attributes": m.attributes,
-                    "system_attributes": m.system_attributes,
-                    "sent_at": m.sent_at,
-                    "receive_count": m.receive_count,
-                    "group_id": m.group_id,
-                    "dedup_id": m.dedup_id,
-                    "dead_letter_source": m.dead_letter_source,
-                }
-                for m in queue.retention
-                if m.state != GONE
-            ]
             queues.append(
                 {
                     "name": queue.name,
@@ -1069,10 +1067,16 @@ class SqsService(Service):
                     "fifo": queue.fifo,
                     "tags": queue.tags,
                     "policy": queue.settings.policy,
-                    "messages": messages,
+                    "dedup": [
+                        [key, expiry - now, message_id, sequence_number]
+                        for key, (expiry, message_id, sequence_number) in queue.dedup.items()
+                        if expiry > now
+                    ],
+                    # Last: a reader reaches the queue's settings before its messages.
+                    "messages": _dump_messages(queue, now),
                 }
             )
-        return {"saved_at": self.clock.now(), "queues": queues}
+        return {"saved_at": now, "queues": queues}
 
     def _is_dead_letter_target(self, queue: Queue) -> bool:
         return any(
@@ -1082,10 +1086,11 @@ class SqsService(Service):
         )
 
     def load(self, data: dict[str, Any]) -> None:
-        # Messages keep their age: shift send times from the save's clock to this one.
-        age_shift = self.clock.now() - data.get("saved_at", self.clock.now())
+        """Restore what dump() produced: messages keep their age, state and remaining time."""
+        now = self.clock.now()
+        age_shift = now - data.get("saved_at", now)
         for entry in data.get("queues", []):
-            attributes = dict(entry.get("attributes", {}))
+            attributes = {key: str(value) for key, value in entry.get("attributes", {}).items()}
             if entry.get("fifo"):
                 attributes["FifoQueue"] = "true"
             self.create_queue(
@@ -1097,24 +1102,88 @@ class SqsService(Service):
             )
             queue = self.queues[entry["name"]]
             queue.settings.policy = entry.get("policy")
+            for key, remaining, message_id, sequence_number in entry.get("dedup", []):
+                queue.dedup[key] = (now + remaining, message_id, sequence_number)
+                queue.dedup_order.append((now + remaining, key))
             for item in entry.get("messages", []):
-                message = Message(
-                    item["id"],
-                    item["body"],
-                    item.get("attributes"),
-                    item.get("system_attributes"),
-                    item["sent_at"] + age_shift,
-                    queue.next_sequence(),
-                    len(item["body"].encode()),
-                    None,
-                    item.get("group_id"),
-                    item.get("dedup_id"),
-                )
-                message.receive_count = item.get("receive_count", 0)
-                message.dead_letter_source = item.get("dead_letter_source")
-                if queue.fifo:
-                    message.sequence_number = queue.next_sequence_number()
-                queue.add(message, 0)
+                _load_message(queue, item, age_shift)
+            queue.rearm()
+
+
+def _dump_messages(queue: Queue, now: float) -> Iterator[dict[str, Any]]:
+    """Each message held by `queue`, in send order, as plain data."""
+    for m in list(queue.retention):
+        state = m.state
+        if state == GONE:
+            continue
+        item: dict[str, Any] = {
+            "id": m.message_id,
+            "body": m.body,
+            "sent_at": m.sent_at,
+            "receive_count": m.receive_count,
+        }
+        if m.attributes:
+            item["attributes"] = m.attributes
+        if m.system_attributes:
+            item["system_attributes"] = m.system_attributes
+        if m.first_receive_at is not None:
+            item["first_receive_at"] = m.first_receive_at
+        if m.group_id is not None:
+            item["group_id"] = m.group_id
+        if m.dedup_id is not None:
+            item["dedup_id"] = m.dedup_id
+        if m.sequence_number is not None:
+            item["sequence_number"] = m.sequence_number
+        if m.dead_letter_source is not None:
+            item["dead_letter_source"] = m.dead_letter_source
+        if m.trace_id is not None:
+            item["trace_id"] = m.trace_id
+        if m.receive_generation:
+            item["receive_generation"] = m.receive_generation
+            item["received_at"] = m.received_at
+        if state == DELAYED:
+            item["state"], item["remaining"] = "delayed", max(0.0, m.deadline - now)
+        elif state == IN_FLIGHT:
+            item["state"], item["remaining"] = "in_flight", max(0.0, m.deadline - now)
+        yield item
+
+
+def _load_message(queue: Queue, item: dict[str, Any], age_shift: float) -> None:
+    get = item.get  # a million of these: one attribute lookup, not eleven
+    body = item["body"]
+    attributes = get("attributes")
+    message = Message(
+        item["id"],
+        body,
+        attributes,
+        get("system_attributes"),
+        item["sent_at"] + age_shift,
+        queue.next_sequence(),
+        len(body.encode()) + (_attributes_size(attributes) if attributes else 0),
+        get("trace_id"),
+        get("group_id"),
+        get("dedup_id"),
+        get("sequence_number"),
+    )
+    count = message.receive_count = get("receive_count", 0)
+    if count:
+        message.receive_generation = get("receive_generation", count)
+        first = get("first_receive_at")
+        message.first_receive_at = first + age_shift if first is not None else None
+    message.dead_letter_source = get("dead_letter_source")
+    if "received_at" in item:
+        message.received_at = item["received_at"] + age_shift
+    if queue.fifo:
+        if message.sequence_number is None:
+            message.sequence_number = queue.next_sequence_number()
+        else:
+            queue.sequence_counter = max(queue.sequence_counter, int(message.sequence_number))
+    state = get("state", "visible")
+    remaining = float(get("remaining", 0.0))
+    if state == "in_flight":
+        queue.restore_in_flight(message, remaining)
+    else:
+        queue.add(message, remaining if state == "delayed" else 0.0)
 
 
 # ----------------------------------------------------------------------------------------

@@ -101,8 +101,13 @@ async def invoke_task(
     timeout: float | None,
     heartbeat: float | None,
     token: PendingToken | None,
+    *,
+    resumed: bool = False,
 ) -> Any:
-    """Call a Task's resource with `payload`; returns its result or raises Failure."""
+    """Call a Task's resource with `payload`; returns its result or raises Failure.
+
+    `resumed`: a restored callback Task already called its resource; it only waits again.
+    """
     parts = resource.split(":")
     if len(parts) >= 7 and parts[2] == "lambda" and parts[5] == "function":
         return await _lambda_direct(runner, resource, payload, ev, cursor, timeout)
@@ -141,16 +146,20 @@ async def invoke_task(
         scheduled["timeoutInSeconds"] = int(timeout)
     if heartbeat is not None:
         scheduled["heartbeatInSeconds"] = int(heartbeat)
-    runner.event(cursor, "TaskScheduled", "taskScheduledEventDetails", scheduled)
-    runner.event(
-        cursor,
-        "TaskStarted",
-        "taskStartedEventDetails",
-        {"resourceType": resource_type, "resource": resource_name_full},
-    )
     token_wait = token if pattern == "token" else None
+    resumed = resumed and token_wait is not None
+    if not resumed:
+        runner.event(cursor, "TaskScheduled", "taskScheduledEventDetails", scheduled)
+        runner.event(
+            cursor,
+            "TaskStarted",
+            "taskStartedEventDetails",
+            {"resourceType": resource_type, "resource": resource_name_full},
+        )
 
     async def whole() -> Any:
+        if resumed and token_wait is not None:
+            return await token_wait.wait()
         result = await call()
         if token_wait is not None:
             runner.event(

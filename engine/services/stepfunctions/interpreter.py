@@ -89,6 +89,10 @@ class Runner:
         self.retry_once = False
         self.retry_pending = False
         self.inspection: dict[str, Any] | None = None
+        #: Where a restored execution picks up (see persistence.py); used once.
+        point = execution.resume_point
+        self.resume = dict(point) if point and point.get("resumed") else None
+        self.top_states = machine.document.get("States", {})
 
     # -- history ----------------------------------------------------------------------------
     def event(
@@ -194,7 +198,12 @@ class Runner:
         entered_at = self.clock.now()
         entered_id = 0
         entered_previous = cursor.last
-        if self.history is not None:
+        resuming = self.resume is not None and self.resume["state"] == name
+        if resuming:
+            entered_id = cursor.last  # restored: its entered event is already in the history
+            if "until" not in self.resume and "token" not in self.resume:
+                self.resume = None
+        elif self.history is not None:
             entered_id = self.event(
                 cursor,
                 f"{kind}StateEntered",
@@ -257,6 +266,9 @@ class Runner:
             raise failure
         if step.assigned:
             scope.values.update(step.assigned)
+        point = self.execution.resume_point
+        if point is not None and point.get("state") == name:
+            self.execution.resume_point = None
         if status.status == "running":
             status.status = "succeeded"
         status.exited = self.clock.now()
@@ -558,6 +570,12 @@ class Runner:
                 output = {} if path is None else ev.path(path, effective)
         if until - now > MAX_WAIT_SECONDS:
             raise ev.runtime("Wait state delay is too long.")
+        resume = self.resume
+        if resume is not None and resume["state"] == ev.state_name and "until" in resume:
+            until = resume["until"]  # restored: wait out the time it had left
+            self.resume = None
+        if self.top_states.get(ev.state_name) is state and self.history is not None:
+            self.execution.resume_point = {"state": ev.state_name, "until": until}
         if until > now:
             await self.clock.sleep_until(until)
         return Step(output, state.get("Next"), assigned)
@@ -706,11 +724,19 @@ class Runner:
 
         resource = state["Resource"]
         token_text = None
+        resumed = False
         if isinstance(resource, str) and (
             resource.endswith(".waitForTaskToken") or ":activity:" in resource
         ):
             # The token must exist before the payload: Parameters may read $$.Task.Token.
-            token_text = self.service.new_token()
+            resume = self.resume
+            resumed = resume is not None and resume["state"] == ev.state_name
+            if resumed and "token" in resume:
+                token_text = resume["token"]  # restored: keep waiting for the same token
+                self.resume = None
+            else:
+                token_text = self.service.new_token()
+                resumed = False
             ev.context["Task"] = {"Token": token_text}
         if jsonata:
             states = ev.states_binding(input=value)
@@ -733,11 +759,13 @@ class Runner:
         token = None
         if token_text is not None:
             token = self.service.tokens.add(token_text, self.execution.arn, heartbeat)
+            if self.top_states.get(ev.state_name) is state and self.history is not None:
+                self.execution.resume_point = {"state": ev.state_name, "token": token_text}
         if self.mock is not None:
             result = self.mocked_result()
         else:
             result = await invoke_task(
-                self, resource, payload, ev, cursor, timeout, heartbeat, token
+                self, resource, payload, ev, cursor, timeout, heartbeat, token, resumed=resumed
             )
         self.inspect("afterArguments" if jsonata else "afterParameters", payload)
         self.inspect("result", result)

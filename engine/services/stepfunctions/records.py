@@ -87,6 +87,9 @@ class Execution:
     redrive_time: float | None = None
     failed_state: str | None = None
     failed_input: Any = None
+    #: What a top-level Wait or callback Task waits for ({"state", "until"} or {"state",
+    #: "token"}): saved so the execution resumes there after open.
+    resume_point: dict[str, Any] | None = None
 
 
 @dataclass(slots=True)

@@ -26,6 +26,7 @@ from .definition import DefinitionError, Diagnostic, Validator, load_definition,
 from .errors import Failure
 from .interpreter import Cursor, Runner
 from .payload import Scope, compact
+from .persistence import dump_executions, load_executions
 from .records import Activity, Alias, Execution, MapRun, StateMachine
 from .test_state import run_test_state
 from .tokens import TokenBook
@@ -549,6 +550,10 @@ class StepFunctionsService(Service):
             # Express workflows run for at most five minutes.
             timeout = min(timeout or EXPRESS_MAX_SECONDS, EXPRESS_MAX_SECONDS)
         try:
+            point = execution.resume_point
+            if point is not None and point.get("resumed"):
+                # Restored from a lab made elsewhere: run nothing until the person resumes it.
+                await self.engine.hold.wait()
             work = runner.run_machine(
                 document,
                 start_input if start_at else execution.input,
@@ -1485,7 +1490,17 @@ class StepFunctionsService(Service):
                 for m in self.machines.values()
             ],
             "activities": [a.name for a in self.activities.values()],
+            "executions": dump_executions(self, self.clock.now()),
         }
+
+    def _abort_unresumable(self, execution: Execution) -> None:
+        """A restored running execution whose position was not saved ends as ABORTED."""
+        root = self._root(execution.machine)
+        root.running -= 1
+        root.failed += 1
+        execution.status = "ABORTED"
+        execution.stopped = self.clock.now()
+        execution.cause = "Pipework could not resume this execution after open."
 
     def load(self, data: dict[str, Any]) -> None:
         """Recreate what dump() saved (machines with their published versions, activities)."""
@@ -1508,6 +1523,7 @@ class StepFunctionsService(Service):
             machine.definition, machine.document, machine.revision_id = latest
         for name in data.get("activities", []):
             self.create_activity({"name": name})
+        load_executions(self, data.get("executions", []), self.clock.now())
 
     async def close(self) -> None:
         """Cancel running executions."""

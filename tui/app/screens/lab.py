@@ -13,6 +13,7 @@ from ..widgets.command_bar import CommandBar
 from ..widgets.command_hint import CommandHint
 from ..widgets.event_log import EventLog
 from ..widgets.flow_map import FlowMap
+from ..widgets.held_banner import HeldBanner
 from ..widgets.lesson_panel import LessonPanel
 from ..widgets.resource_panel import ResourcePanel
 from ..widgets.result_pane import ResultPane
@@ -29,6 +30,7 @@ class LabScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield ClockBar(id="clock")
+        yield HeldBanner(id="held")
         with Horizontal(id="lab"):
             with Vertical(id="main"):
                 yield FlowMap(id="flow")

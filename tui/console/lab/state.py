@@ -1,22 +1,25 @@
-"""`reset`, `save FILE` and `open FILE`: empty the lab, or keep its resources and data in a file."""
+"""`reset`, `save FILE`, `open FILE` and `resume`: empty the lab, keep it in a file, let it run.
+
+`save` writes a portable JSON lab file atomically (a crash leaves the old file or the new one);
+`open` validates the whole file before it touches the lab and restores it all-or-nothing. A lab
+made by another user or on another machine opens paused (mappings, schedules, pipes) until
+`resume`. The format is described in docs/persistence.md.
+"""
 
 from __future__ import annotations
 
-import json
 import os
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 
-from engine.errors import ServiceError
+from engine.persistence.jsonstream import FileFormatError
+from engine.persistence.labfile import read_file, restore, save_file
 
 from ..result import CommandResult
 
 if TYPE_CHECKING:
     from ..console import Console
-
-FORMAT = "pipework-lab"
-VERSION = 1
 
 
 async def reset(console: Console, args: list[str]) -> CommandResult:
@@ -24,96 +27,97 @@ async def reset(console: Console, args: list[str]) -> CommandResult:
     if args:
         return CommandResult.fail("usage: reset")
     await console.engine.reset()
+    _forget_session(console)
+    return CommandResult(ok=True, value={"reset": True}, output=Text("The lab is empty."))
+
+
+def _forget_session(console: Console) -> None:
     console.recorder.clear()
     console.load_runs.clear()
     console.watching = None
     console.last_value = None
-    return CommandResult(ok=True, value={"reset": True}, output=Text("The lab is empty."))
-
-
-def lab_snapshot(console: Console) -> dict[str, Any]:
-    """Every started service's `dump()`, as the file `save` writes."""
-    services: dict[str, Any] = {}
-    for service in console.engine.started_services():
-        data = service.dump()
-        if data:
-            services[service.name] = data
-    return {
-        "format": FORMAT,
-        "version": VERSION,
-        "time": console.engine.clock.now(),
-        "services": services,
-    }
 
 
 async def save(console: Console, args: list[str]) -> CommandResult:
-    """Write the lab's resources and data to a JSON file."""
+    """Write the lab's resources and data to a JSON file, atomically."""
     if len(args) != 1:
         return CommandResult.fail("usage: save FILE")
     path = os.path.expanduser(args[0])
-    snapshot = lab_snapshot(console)
     try:
-        text = json.dumps(snapshot, indent=2, default=_encode)
+        names = save_file(console.engine, path)
+    except OSError as error:
+        return CommandResult.fail(f"save: cannot write {path}: {error.strerror or error}")
     except (TypeError, ValueError) as error:
         return CommandResult.fail(f"save: the lab could not be written as JSON: {error}")
-    try:
-        with open(path, "w", encoding="utf-8") as fh:
-            fh.write(text + "\n")
-    except OSError as error:
-        return CommandResult.fail(f"save: cannot write {path}: {error.strerror}")
-    names = ", ".join(snapshot["services"]) or "nothing yet"
+    listed = ", ".join(names) or "nothing yet"
     return CommandResult(
         ok=True,
-        value={"file": path, "services": list(snapshot["services"])},
-        output=Text(f"Saved {names} to {path}"),
+        value={"file": path, "services": names},
+        output=Text(f"Saved {listed} to {path}"),
     )
-
-
-def _encode(value: Any) -> Any:
-    if isinstance(value, (bytes, bytearray)):
-        import base64
-
-        return base64.b64encode(bytes(value)).decode("ascii")
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    raise TypeError(f"{type(value).__name__} is not JSON")
 
 
 async def open_lab(console: Console, args: list[str]) -> CommandResult:
-    """Replace the lab with what a `save` file holds."""
+    """Replace the lab with what a `save` file holds (nothing changes if the file is bad)."""
     if len(args) != 1:
         return CommandResult.fail("usage: open FILE")
     path = os.path.expanduser(args[0])
+    label = os.path.basename(path)
     try:
-        with open(path, encoding="utf-8") as fh:
-            data = json.load(fh)
+        document = read_file(path, console.engine.available_services())
+        await restore(console.engine, document)
+    except FileNotFoundError:
+        return CommandResult.fail(f"open: {path}: no such file")
     except OSError as error:
-        return CommandResult.fail(f"open: cannot read {path}: {error.strerror}")
-    except ValueError as error:
-        return CommandResult.fail(f"open: {path} is not JSON: {error}")
-    if not isinstance(data, dict) or data.get("format") != FORMAT:
-        return CommandResult.fail(f"open: {path} is not a Pipework lab file (made by save)")
-    services = data.get("services")
-    if not isinstance(services, dict):
-        return CommandResult.fail(f"open: {path} has no services section")
-    unknown = [name for name in services if name not in console.services]
-    if unknown:
-        return CommandResult.fail(f"open: this build does not emulate {', '.join(unknown)}")
-    await reset(console, [])
-    for name, dumped in services.items():
-        try:
-            console.engine.service(name).load(dumped)
-        except (ServiceError, KeyError, TypeError, ValueError) as error:
-            return CommandResult.fail(f"open: {name} could not be restored from {path}: {error}")
+        return CommandResult.fail(f"open: cannot read {path}: {error.strerror or error}")
+    except FileFormatError as error:
+        where = f"{label}: {error.path}" if error.path else label
+        return CommandResult.fail(f"open: {where}: {error.detail}")
+    _forget_session(console)
+    services = list(document.services)
+    text = f"Opened {path}: {', '.join(services) or 'an empty lab'}"
+    hold = console.engine.hold
+    if hold.held:
+        text += f"\n{hold.reason}"
     return CommandResult(
         ok=True,
-        value={"file": path, "services": list(services)},
-        output=Text(f"Opened {path}: {', '.join(services) or 'an empty lab'}"),
+        value={"file": path, "services": services, "paused": hold.held},
+        output=Text(text),
     )
 
 
+async def resume(console: Console, args: list[str]) -> CommandResult:
+    """Let a lab opened from elsewhere run its mappings, schedules and pipes."""
+    if args:
+        return CommandResult.fail("usage: resume")
+    hold = console.engine.hold
+    was_held = hold.held
+    hold.release()
+    text = (
+        "Event source mappings, schedules and pipes are running."
+        if was_held
+        else "Nothing was paused."
+    )
+    return CommandResult(ok=True, value={"resumed": was_held}, output=Text(text))
+
+
 def register(console: Console) -> None:
-    """Register `reset`, `save` and `open`."""
+    """Register `reset`, `save`, `open` and `resume`."""
     console.register_command("reset", reset, "reset — remove every resource and message")
-    console.register_command("save", save, "save FILE — write the lab's resources and data to FILE")
-    console.register_command("open", open_lab, "open FILE — replace the lab with a saved one")
+    console.register_command(
+        "save",
+        save,
+        "save FILE — write the lab (resources, messages, running executions) to a JSON file; "
+        "an interrupted save leaves the previous file whole",
+    )
+    console.register_command(
+        "open",
+        open_lab,
+        "open FILE — replace the lab with a saved one; a bad file changes nothing; a lab made "
+        "elsewhere opens with mappings, schedules and pipes paused",
+    )
+    console.register_command(
+        "resume",
+        resume,
+        "resume — let an opened lab's event source mappings, schedules and pipes run",
+    )
