@@ -14,6 +14,7 @@ from .fabric import Fabric
 from .faults import FaultInjector
 from .ids import Ids
 from .listeners import Listeners
+from .outbound import OutboundPolicy
 from .service import Service
 from .services import SERVICE_MODULES
 from .topology import Topology
@@ -49,6 +50,8 @@ class Engine:
         self.fabric = Fabric(self)
         #: Loopback protocol listeners (Kafka, AMQP, STOMP, MQTT, GraphQL …) owned by resources.
         self.listeners = Listeners(self)
+        #: Hosts beyond loopback the lab may send to for a caller (the user's choice; kept on reset).
+        self.outbound = OutboundPolicy(self.trace)
         #: Lab-wide switches a front end or lesson can flip (e.g. "kinesis.enforce_limits").
         self.settings: dict[str, Any] = {}
         self._services: dict[str, Service] = {}

@@ -7,7 +7,7 @@ import asyncio
 import sys
 
 
-async def _interactive(virtual: bool) -> int:
+async def _interactive(virtual: bool, outbound: tuple[str, ...] = ()) -> int:
     from engine import Engine, RealClock, VirtualClock
     from tui.console.paths import data_dir
 
@@ -20,6 +20,8 @@ async def _interactive(virtual: bool) -> int:
         settings.save(directory / "settings.json")
     clock = VirtualClock() if virtual else RealClock(speed=settings.speed)
     async with Engine(clock=clock) as engine:
+        for host in outbound:
+            engine.outbound.allow(host)
         repl = Repl(engine, settings, directory)
         return await repl.run(directory / "history")
 
@@ -32,6 +34,7 @@ def main(args: argparse.Namespace) -> int:
         text = sys.stdin.read()
         return asyncio.run(run_script(text, name="<stdin>", output=getattr(args, "output", None)))
     try:
-        return asyncio.run(_interactive(bool(getattr(args, "virtual", False))))
+        outbound = tuple(getattr(args, "allow_outbound", None) or ())
+        return asyncio.run(_interactive(bool(getattr(args, "virtual", False)), outbound))
     except KeyboardInterrupt:
         return 130

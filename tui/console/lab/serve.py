@@ -11,7 +11,10 @@ from ..result import CommandResult
 if TYPE_CHECKING:
     from ..console import Console
 
-USAGE = "usage: serve [PORT] [--host HOST] | serve stop | serve status"
+USAGE = (
+    "usage: serve [PORT] [--host HOST] [--allow-origin ORIGIN]… [--verify-signatures]"
+    " | serve stop | serve status"
+)
 
 
 async def serve(console: Console, args: list[str]) -> CommandResult:
@@ -31,7 +34,15 @@ async def serve(console: Console, args: list[str]) -> CommandResult:
         return CommandResult(value=value, output=Text(text))
     host, port = "127.0.0.1", 4566
     rest = list(args)
+    origins: list[str] = []
+    verify = "--verify-signatures" in rest
+    if verify:
+        rest.remove("--verify-signatures")
     try:
+        while "--allow-origin" in rest:
+            at = rest.index("--allow-origin")
+            origins.append(rest[at + 1])
+            del rest[at : at + 2]
         if "--host" in rest:
             at = rest.index("--host")
             host = rest[at + 1]
@@ -44,7 +55,12 @@ async def serve(console: Console, args: list[str]) -> CommandResult:
         return CommandResult.fail(USAGE)
     if server is not None:
         return CommandResult.fail(f"serve: already serving at {server.url} (serve stop first)")
-    server = WireServer(console.engine, host, port)
+    verifier = None
+    if verify:
+        from engine.wire.signing import SignatureVerifier
+
+        verifier = SignatureVerifier.for_engine(console.engine)
+    server = WireServer(console.engine, host, port, allow_origins=origins, verifier=verifier)
     try:
         url = await server.start()
     except (OSError, SystemExit) as error:
@@ -64,6 +80,7 @@ def register(console: Console) -> None:
     console.register_command(
         "serve",
         serve,
-        "serve [PORT] | serve stop | serve status — the lab as an AWS endpoint for boto3 and the AWS CLI",
-        ("stop", "status"),
+        "serve [PORT] [--allow-origin ORIGIN] [--verify-signatures] | serve stop | serve status"
+        " — the lab as an AWS endpoint for boto3 and the AWS CLI",
+        ("stop", "status", "--host", "--allow-origin", "--verify-signatures"),
     )
