@@ -39,10 +39,12 @@ async def _serve(args: argparse.Namespace) -> None:
         for host in getattr(args, "allow_outbound", None) or ():
             engine.outbound.allow(host)
         verifier = None
+        admin_key: tuple[str, str] | None = None
         if getattr(args, "verify_signatures", False):
-            from .signing import SignatureVerifier
+            from .signing import SignatureVerifier, issue_admin_key
 
             verifier = SignatureVerifier.for_engine(engine)
+            admin_key = await issue_admin_key(engine)
         server = WireServer(
             engine,
             args.host,
@@ -54,8 +56,10 @@ async def _serve(args: argparse.Namespace) -> None:
         print(f"Pipework is serving the lab at {url}")
         print(f"  boto3:   boto3.client('sqs', endpoint_url='{url}', region_name='us-east-1')")
         print(f"  AWS CLI: aws --endpoint-url {url} sqs list-queues")
-        if verifier is not None:
-            print("Signatures are verified against the lab's IAM access keys. Ctrl-C stops.")
+        if admin_key is not None:
+            print("Signatures are verified against the lab's IAM access keys; an administrator's:")
+            print(f"  AWS_ACCESS_KEY_ID={admin_key[0]} AWS_SECRET_ACCESS_KEY={admin_key[1]}")
+            print("Ctrl-C stops.")
         else:
             print("Any credentials are accepted. Ctrl-C stops.")
         sys.stdout.flush()

@@ -26,6 +26,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.compat import HTTPHeaders
 from botocore.credentials import Credentials
 
+from engine.errors import ServiceError
 from engine.http import HttpRequest, HttpResponse
 
 if TYPE_CHECKING:
@@ -93,20 +94,22 @@ class _Recomputer(SigV4Auth):
 class SignatureVerifier:
     """Checks SigV4 signatures; answers the first failure as AWS does, else lets the request on."""
 
-    def __init__(self, keys: KeySource, now: Callable[[], float] = time.time) -> None:
-        self.keys = keys
-        self.now = now
-
     @classmethod
     def for_engine(cls, engine: Engine) -> SignatureVerifier:
-        """A verifier reading keys from the lab's IAM service (its access keys and secrets)."""
+        """A verifier reading keys from the lab's IAM (access keys, STS sessions and tokens)."""
+        iam: Any = engine.service("iam")
+        return cls(iam.identity_for_access_key, session_tokens=iam.session_token_for)
 
-        def keys(access_key: str) -> tuple[str, str] | None:
-            iam = engine.service("iam")
-            lookup = getattr(iam, "identity_for_access_key", None)
-            return None if lookup is None else lookup(access_key)
-
-        return cls(keys)
+    def __init__(
+        self,
+        keys: KeySource,
+        now: Callable[[], float] = time.time,
+        session_tokens: Callable[[str], str | None] | None = None,
+    ) -> None:
+        self.keys = keys
+        self.now = now
+        #: The session token an STS key must come with (None: a long-term key).
+        self.session_tokens = session_tokens or (lambda key: None)
 
     def check(self, request: HttpRequest, endpoint: WireEndpoint) -> HttpResponse | None:
         """None when the signature holds; otherwise the error answer in the request's protocol."""
@@ -138,13 +141,32 @@ class SignatureVerifier:
         elif abs(now - stamp) > MAX_SKEW_SECONDS:
             return "expired", _expired_message(signed.amz_date, now)
         identity = self.keys(signed.access_key)
-        if identity is None:
+        token = self.session_tokens(signed.access_key)
+        sent = request.headers.get("x-amz-security-token") or request.query_dict().get(
+            "X-Amz-Security-Token"
+        )
+        if identity is None or (token is not None and sent != token):
             return "unknown", "The security token included in the request is invalid."
         _, secret = identity
         expected = _signature(request, signed, secret)
         if expected != signed.signature.lower():
             return "mismatch", _MISMATCH
         return None
+
+
+async def issue_admin_key(engine: Engine, user: str = "pipework-admin") -> tuple[str, str]:
+    """An access key of an administrator in the lab's IAM, for a lab that verifies signatures."""
+    iam = engine.client("iam")
+    try:
+        await iam.create_user(UserName=user)
+        await iam.attach_user_policy(
+            UserName=user, PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess"
+        )
+    except ServiceError as error:
+        if error.code != "EntityAlreadyExists":
+            raise
+    key = (await iam.create_access_key(UserName=user))["AccessKey"]
+    return key["AccessKeyId"], key["SecretAccessKey"]
 
 
 #: failure kind → protocol family → AWS's error code.

@@ -132,3 +132,32 @@ async def test_presigned_url_is_verified() -> None:
     finally:
         await server.stop()
         await engine.close()
+
+
+async def test_keys_come_from_the_lab_iam() -> None:
+    import asyncio
+
+    from engine.wire.signing import issue_admin_key
+
+    engine = Engine(clock=RealClock())
+    server = WireServer(engine, "127.0.0.1", 0, verifier=SignatureVerifier.for_engine(engine))
+    url = await server.start()
+    try:
+        key, secret = await issue_admin_key(engine)
+        admin = _client(url, "iam", key, secret)
+        await asyncio.to_thread(admin.create_user, UserName="bob")
+        made = (await asyncio.to_thread(admin.create_access_key, UserName="bob"))["AccessKey"]
+        bob = _client(url, "sqs", made["AccessKeyId"], made["SecretAccessKey"])
+        await asyncio.to_thread(bob.list_queues)
+        with pytest.raises(ClientError) as stranger:
+            await asyncio.to_thread(_client(url, "sqs", "test", "test").list_queues)
+        assert stranger.value.response["Error"]["Code"] == "UnrecognizedClientException"
+        await asyncio.to_thread(
+            admin.delete_access_key, UserName="bob", AccessKeyId=made["AccessKeyId"]
+        )
+        with pytest.raises(ClientError) as revoked:
+            await asyncio.to_thread(bob.list_queues)
+        assert revoked.value.response["Error"]["Code"] == "UnrecognizedClientException"
+    finally:
+        await server.stop()
+        await engine.close()

@@ -56,10 +56,12 @@ async def serve(console: Console, args: list[str]) -> CommandResult:
     if server is not None:
         return CommandResult.fail(f"serve: already serving at {server.url} (serve stop first)")
     verifier = None
+    admin_key = None
     if verify:
-        from engine.wire.signing import SignatureVerifier
+        from engine.wire.signing import SignatureVerifier, issue_admin_key
 
         verifier = SignatureVerifier.for_engine(console.engine)
+        admin_key = await issue_admin_key(console.engine)
     server = WireServer(console.engine, host, port, allow_origins=origins, verifier=verifier)
     try:
         url = await server.start()
@@ -68,6 +70,11 @@ async def serve(console: Console, args: list[str]) -> CommandResult:
         return CommandResult.fail(f"serve: cannot listen on {host}:{port}: {reason}")
     console.wire_server = server
     lines = [f"Serving the lab at {url}", f"  aws --endpoint-url {url} sqs list-queues"]
+    if admin_key is not None:
+        lines.append(
+            "  signatures verified; an administrator's key: "
+            f"AWS_ACCESS_KEY_ID={admin_key[0]} AWS_SECRET_ACCESS_KEY={admin_key[1]}"
+        )
     if not is_loopback(host):
         lines.append(
             "  warning: this address is reachable from other machines; the lab has no auth"
