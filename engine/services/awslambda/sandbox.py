@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -21,6 +22,7 @@ from typing import Any
 from .worker import FRAME
 
 WORKER = str(Path(__file__).with_name("worker.py"))
+_encode = json.JSONEncoder(separators=(",", ":")).encode
 
 
 class WorkerExited(Exception):
@@ -47,33 +49,82 @@ def exit_status(returncode: int | None) -> str:
     return f"signal: {name or -returncode}"
 
 
+class _Pipes(asyncio.SubprocessProtocol):
+    """The worker's pipes: whole reply frames resolve the waiting call; an exit fails it."""
+
+    def __init__(self) -> None:
+        self.transport: asyncio.SubprocessTransport | None = None
+        self.buffer = bytearray()
+        self.waiter: asyncio.Future[tuple[int, bytes]] | None = None
+        self.exited = asyncio.get_running_loop().create_future()
+        self.closed = False  # stdout ended: no reply will come
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def pipe_data_received(self, fd: int, data: bytes) -> None:
+        self.buffer += data
+        self._deliver()
+
+    def _deliver(self) -> None:
+        waiter, buffer = self.waiter, self.buffer
+        if waiter is None or waiter.done() or len(buffer) < FRAME.size:
+            return
+        header_size, blob_size = FRAME.unpack_from(buffer)
+        end = FRAME.size + header_size + blob_size
+        if len(buffer) >= end:
+            frame = bytes(buffer[FRAME.size : end])
+            del buffer[:end]
+            waiter.set_result((header_size, frame))
+
+    def pipe_connection_lost(self, fd: int, exc: Exception | None) -> None:
+        if fd == 1:
+            self.closed = True
+            self._fail()
+
+    def process_exited(self) -> None:
+        self.closed = True
+        self._fail()
+        if not self.exited.done():
+            self.exited.set_result(None)
+
+    def _fail(self) -> None:
+        if self.waiter is not None and not self.waiter.done():
+            self.waiter.set_exception(EOFError())
+
+
 class Sandbox:
     """One running worker process (one execution environment of zip code)."""
 
-    def __init__(self, process: asyncio.subprocess.Process, workdir: str) -> None:
-        self.process = process
+    def __init__(self, transport: asyncio.SubprocessTransport, pipes: _Pipes, workdir: str):
+        self.transport = transport
+        self.pipes = pipes
+        self.pid = transport.get_pid()
         self.workdir = workdir
+        self._stdin = transport.get_pipe_transport(0)
         self._ending: asyncio.Future[None] | None = None
 
     async def call(self, header: dict[str, Any], blob: bytes = b"") -> tuple[dict, bytes]:
         """Send one frame and wait for the reply; WorkerExited if the process ends first."""
-        process = self.process
-        assert process.stdin is not None and process.stdout is not None
-        data = json.dumps(header).encode()
+        pipes = self.pipes
+        data = _encode(header).encode()
+        waiter = pipes.waiter = asyncio.get_running_loop().create_future()
         try:
-            process.stdin.write(FRAME.pack(len(data), len(blob)) + data + blob)
-            await process.stdin.drain()
-            head = await process.stdout.readexactly(FRAME.size)
-            header_size, blob_size = FRAME.unpack(head)
-            body = await process.stdout.readexactly(header_size + blob_size)
-        except (asyncio.IncompleteReadError, ConnectionError, BrokenPipeError):
-            await self.kill()
-            raise WorkerExited(exit_status(process.returncode)) from None
-        reply = json.loads(body[:header_size])
+            if pipes.closed:
+                raise EOFError
+            self._stdin.write(FRAME.pack(len(data), len(blob)) + data + blob)  # type: ignore[attr-defined]
+            pipes._deliver()
+            header_size, frame = await waiter
+        except (EOFError, ConnectionError, RuntimeError):
+            await self.kill(wait_exit=True)
+            raise WorkerExited(exit_status(self.transport.get_returncode())) from None
+        finally:
+            pipes.waiter = None
+        reply = json.loads(frame[:header_size])
         if "exit" in reply or "oom" in reply:
             await self.kill(wait_exit=True)
-            raise WorkerExited(exit_status(process.returncode), reply)
-        return reply, body[header_size:]
+            raise WorkerExited(exit_status(self.transport.get_returncode()), reply)
+        return reply, frame[header_size:]
 
     @property
     def ended(self) -> bool:
@@ -88,22 +139,18 @@ class Sandbox:
         await asyncio.shield(self._ending)
 
     async def _end(self, wait_exit: bool) -> None:
-        process = self.process
-        if wait_exit and process.returncode is None:
+        exited = self.pipes.exited
+        if wait_exit and not exited.done():
             try:  # it is exiting by itself: let it give its own status
-                await asyncio.wait_for(process.wait(), 2)
+                await asyncio.wait_for(asyncio.shield(exited), 2)
             except TimeoutError:
                 pass
         try:  # the whole group: its threads go with it, its children too
-            os.killpg(process.pid, signal.SIGKILL)
+            os.killpg(self.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
-        await process.wait()
-        if process.stdin is not None:
-            process.stdin.close()
-        transport = getattr(process, "_transport", None)
-        if transport is not None:  # asyncio keeps it until the pipes report closing
-            transport.close()
+        await exited
+        self.transport.close()
         shutil.rmtree(self.workdir, ignore_errors=True)
 
 
@@ -118,19 +165,19 @@ class Sandboxes:
     async def start(self, variables: dict[str, str]) -> Sandbox:
         """A fresh worker process with exactly `variables` as its environment."""
         workdir = tempfile.mkdtemp(prefix="pipework-lambda-")
-        process = await asyncio.create_subprocess_exec(
+        transport, pipes = await asyncio.get_running_loop().subprocess_exec(
+            _Pipes,
             sys.executable,
             "-I",
             WORKER,
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.DEVNULL,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
             env=variables,
             cwd=workdir,
             start_new_session=True,
-            limit=1 << 20,
         )
-        sandbox = Sandbox(process, workdir)
+        sandbox = Sandbox(transport, pipes, workdir)
         self.running.add(sandbox)
         self.started += 1
         if self.closed:  # the lab closed while this one was starting
