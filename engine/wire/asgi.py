@@ -83,6 +83,8 @@ class WireApp:
                 response = await self._verified(request)
                 if response is None:
                     response = await self.endpoint.handle(request, served)
+        if served.service == "-":  # refused before the endpoint read it
+            self.endpoint.identify(request, served)
         await _send(receive, send, response, scope["method"] == "HEAD")
         if access_log.isEnabledFor(logging.INFO):
             access_log.info(

@@ -132,6 +132,16 @@ class WireEndpoint:
         """Whether the request is for a deployed API's URL (its own CORS rules answer browsers)."""
         return "/_user_request_/" in request.path or ".execute-api." in request.host
 
+    def identify(self, request: HttpRequest, served: Served) -> None:
+        """Fill in the service (and a JSON request's operation) from the headers alone."""
+        try:
+            served.service = self._service_for(request)[0]
+        except WireError:
+            return
+        target = request.headers.get("x-amz-target")
+        if target:
+            served.operation = target.rsplit(".", 1)[-1]
+
     def protocol_of(self, request: HttpRequest) -> str:
         """The wire protocol the request speaks, from its headers alone (json when unknown)."""
         try:
