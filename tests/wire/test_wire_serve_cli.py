@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import re
 import signal
@@ -71,11 +72,18 @@ async def test_each_request_is_one_access_log_line() -> None:
     assert len(lines) == 3
 
 
-async def test_quiet_serve_logs_no_requests() -> None:
-    process, url = await _serve("-q")
-    try:
-        async with httpx.AsyncClient(base_url=url) as http:
-            await http.post("/", json={}, headers={"x-amz-target": "AmazonSQS.ListQueues"})
-    finally:
-        log = await _stop(process)
-    assert "ListQueues" not in log
+@pytest.mark.parametrize(
+    ("argv", "level"),
+    [
+        ([], logging.INFO),
+        (["-q"], logging.WARNING),
+        (["-qq"], logging.ERROR),
+        (["-v"], logging.DEBUG),
+        (["--log-level", "warning", "-v"], logging.WARNING),
+    ],
+)
+def test_verbosity_options_pick_the_log_level(argv: list[str], level: int) -> None:
+    from engine.wire.serve import log_level
+    from tui.cli import build_parser
+
+    assert log_level(build_parser().parse_args(["serve", *argv])) == level

@@ -25,10 +25,17 @@ async def _served(now=time.time):
     return engine, server, await server.start()
 
 
+_SESSION = boto3.session.Session(region_name="us-east-1")  # one model loader for every client
+
+
 def _client(url: str, service: str, key: str, secret: str, **config):
-    return boto3.session.Session(
-        aws_access_key_id=key, aws_secret_access_key=secret, region_name="us-east-1"
-    ).client(service, endpoint_url=url, config=Config(retries={"max_attempts": 1}, **config))
+    return _SESSION.client(
+        service,
+        endpoint_url=url,
+        aws_access_key_id=key,
+        aws_secret_access_key=secret,
+        config=Config(retries={"max_attempts": 1}, **config),
+    )
 
 
 CALLS = {
@@ -40,68 +47,63 @@ CALLS = {
 }
 
 
-@pytest.mark.parametrize("service", sorted(CALLS))
-async def test_signed_with_the_right_secret_passes(service: str) -> None:
+async def test_signed_with_the_right_secret_passes() -> None:
     import asyncio
 
     engine, server, url = await _served()
     try:
-        client = _client(url, service, "AKIAGOOD", "right-secret")
-        await asyncio.to_thread(CALLS[service], client)
+        for service in sorted(CALLS):
+            client = _client(url, service, "AKIAGOOD", "right-secret")
+            await asyncio.to_thread(CALLS[service], client)
     finally:
         await server.stop()
         await engine.close()
 
 
-@pytest.mark.parametrize(
-    ("service", "wrong_secret", "unknown_key"),
-    [
-        ("sqs", "InvalidSignatureException", "UnrecognizedClientException"),
-        ("dynamodb", "InvalidSignatureException", "UnrecognizedClientException"),
-        ("sns", "SignatureDoesNotMatch", "InvalidClientTokenId"),
-        ("s3", "SignatureDoesNotMatch", "InvalidAccessKeyId"),
-        ("lambda", "InvalidSignatureException", "UnrecognizedClientException"),
-    ],
-)
-async def test_bad_signature_and_unknown_key_get_aws_codes(
-    service: str, wrong_secret: str, unknown_key: str
-) -> None:
+#: service → (code for a wrong secret, code for an unknown key), per protocol family.
+CODES = {
+    "sqs": ("InvalidSignatureException", "UnrecognizedClientException"),
+    "dynamodb": ("InvalidSignatureException", "UnrecognizedClientException"),
+    "sns": ("SignatureDoesNotMatch", "InvalidClientTokenId"),
+    "s3": ("SignatureDoesNotMatch", "InvalidAccessKeyId"),
+    "lambda": ("InvalidSignatureException", "UnrecognizedClientException"),
+}
+
+
+async def test_bad_signature_and_unknown_key_get_aws_codes() -> None:
     import asyncio
 
     engine, server, url = await _served()
     try:
-        with pytest.raises(ClientError) as bad:
-            await asyncio.to_thread(CALLS[service], _client(url, service, "AKIAGOOD", "wrong"))
-        assert bad.value.response["Error"]["Code"] == wrong_secret
-        assert "does not match" in bad.value.response["Error"]["Message"]
-        with pytest.raises(ClientError) as unknown:
-            await asyncio.to_thread(CALLS[service], _client(url, service, "AKIANOBODY", "x"))
-        assert unknown.value.response["Error"]["Code"] == unknown_key
+        for service, (wrong_secret, unknown_key) in CODES.items():
+            with pytest.raises(ClientError) as bad:
+                await asyncio.to_thread(CALLS[service], _client(url, service, "AKIAGOOD", "wrong"))
+            assert bad.value.response["Error"]["Code"] == wrong_secret, service
+            assert "does not match" in bad.value.response["Error"]["Message"]
+            with pytest.raises(ClientError) as unknown:
+                await asyncio.to_thread(CALLS[service], _client(url, service, "AKIANOBODY", "x"))
+            assert unknown.value.response["Error"]["Code"] == unknown_key, service
     finally:
         await server.stop()
         await engine.close()
 
 
-@pytest.mark.parametrize(
-    ("service", "code"),
-    [
-        ("sqs", "InvalidSignatureException"),
-        ("sns", "RequestExpired"),
-        ("s3", "RequestTimeTooSkewed"),
-    ],
-)
-async def test_a_request_signed_long_ago_has_expired(service: str, code: str) -> None:
+async def test_a_request_signed_long_ago_has_expired() -> None:
     import asyncio
 
     engine, server, url = await _served(now=lambda: time.time() + 3600)
     try:
-        with pytest.raises(ClientError) as expired:
-            await asyncio.to_thread(
-                CALLS[service], _client(url, service, "AKIAGOOD", "right-secret")
-            )
-        assert expired.value.response["Error"]["Code"] == code
-        if service == "sqs":
-            assert expired.value.response["Error"]["Message"].startswith("Signature expired: ")
+        expected = {"sqs": "InvalidSignatureException", "sns": "RequestExpired"}
+        expected["s3"] = "RequestTimeTooSkewed"
+        for service, code in expected.items():
+            with pytest.raises(ClientError) as expired:
+                await asyncio.to_thread(
+                    CALLS[service], _client(url, service, "AKIAGOOD", "right-secret")
+                )
+            assert expired.value.response["Error"]["Code"] == code
+            if service == "sqs":
+                message = expired.value.response["Error"]["Message"]
+                assert message.startswith("Signature expired: ")
     finally:
         await server.stop()
         await engine.close()
