@@ -148,3 +148,20 @@ async def test_concurrent_invocations_get_their_own_environments() -> None:
         again = await asyncio.gather(*(invoke(eng, "par") for _ in range(3)))
         assert {pid for _, pid in again} == pids  # the warm ones are reused
         assert eng.service("lambda").functions["par"].cold_starts == 3
+
+
+async def test_idle_workers_retire_after_the_warm_period_on_the_real_clock() -> None:
+    import asyncio
+
+    # 600 s of lab time pass in 0.3 s real; a 300 s timeout is 150 ms real (computing counts
+    # at the clock's speed), and the cold start has its own init limit.
+    async with Engine(clock=RealClock(speed=2000)) as eng:
+        await create(eng, "nap", "def handler(e, c):\n    return 1\n", Timeout=300)
+        assert (await invoke(eng, "nap"))[1] == 1
+        sandboxes = eng.service("lambda").runtime.sandboxes
+        assert len(sandboxes.running) == 1
+        for _ in range(100):
+            await asyncio.sleep(0.05)
+            if not sandboxes.running:
+                break
+        assert not sandboxes.running

@@ -52,6 +52,7 @@ class ExecutionEnvironment:
     last_used: float
     invocations: int = 0
     sandbox: Sandbox | None = None
+    reaper: Any = None  # the clock timer that retires it once idle too long (real clock only)
 
 
 @dataclass(slots=True)

@@ -7,8 +7,9 @@ import inspect
 import json
 import os
 from collections import OrderedDict
+from collections.abc import Awaitable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from engine.clock import VirtualClock
 from engine.errors import ServiceError
@@ -29,10 +30,14 @@ from .worker import LambdaContext, error_object
 if TYPE_CHECKING:
     from .service import LambdaService
 
+T = TypeVar("T")
+
 #: Synchronous request and response payloads: 6 MB.
 SYNC_PAYLOAD_LIMIT = 6 * 1024 * 1024
 #: Asynchronous (Event) request payloads: 256 KB.
 ASYNC_PAYLOAD_LIMIT = 256 * 1024
+#: Real seconds a worker may take to start and import the handler (AWS's init limit).
+INIT_SECONDS = 10.0
 #: Idle worker processes kept warm across all functions (the oldest retires beyond it).
 MAX_IDLE_WORKERS = 32
 #: The account's concurrency quota (AWS's default), overridable by `lambda.account_concurrency`.
@@ -200,6 +205,9 @@ class Runtime:
 
     def _retire(self, env: ExecutionEnvironment) -> None:
         self._idle_order.pop(id(env), None)
+        if env.reaper is not None:
+            env.reaper.cancel()
+            env.reaper = None
         sandbox, env.sandbox = env.sandbox, None
         if sandbox is not None and not sandbox.ended:
             self.service.engine.spawn(self.sandboxes.retire(sandbox), name="lambda-retire")
@@ -209,6 +217,10 @@ class Runtime:
         version.idle.append(env)
         if env.sandbox is None:
             return
+        if not isinstance(self.clock, VirtualClock):
+            # On the real clock an idle worker ends after the warm period by itself; on a
+            # virtual clock a timer would make scripts jump ahead, so it ends on next use.
+            env.reaper = self.clock.call_later(WARM_SECONDS, self._reap, version, env)
         order = self._idle_order
         order[id(env)] = (version, env)
         while len(order) > self.max_idle_workers():
@@ -216,6 +228,12 @@ class Runtime:
             if oldest in owner.idle:
                 owner.idle.remove(oldest)
             self._retire(oldest)
+
+    def _reap(self, version: FunctionVersion, env: ExecutionEnvironment) -> None:
+        env.reaper = None
+        if env in version.idle:
+            version.idle.remove(env)
+            self._retire(env)
 
     def max_idle_workers(self) -> int:
         """How many idle worker processes the lab keeps warm (`lambda.max_idle_workers`)."""
@@ -270,6 +288,9 @@ class Runtime:
         env = idle.pop() if idle else None
         if env is not None:
             self._idle_order.pop(id(env), None)
+            if env.reaper is not None:
+                env.reaper.cancel()
+                env.reaper = None
             if start - env.last_used > WARM_SECONDS:
                 self._retire(env)
                 self.retire_idle(version)  # everything older is colder still
@@ -300,6 +321,11 @@ class Runtime:
                 error = await self._apply_faults(policy, version, request_id, deadline)
             if error is None:
                 if env.handler is None:
+                    if env.sandbox is None:
+                        # The init phase (its own limit) does not count against the timeout.
+                        await self._watched(env, self._start_worker(env, version), INIT_SECONDS)
+                        start = now()
+                        deadline = start + version.timeout
                     call = _SandboxCall(
                         function, version, invoked_arn, request_id, deadline, trace_id
                     )
@@ -455,7 +481,7 @@ class Runtime:
         """
         version = call.version
         clock = self.clock
-        speed = 0.0 if isinstance(clock, VirtualClock) or clock.paused else clock.speed
+        speed = self._speed()
         header = {
             "op": "invoke",
             "request_id": log.request_id,
@@ -473,33 +499,43 @@ class Runtime:
         }
         event_bytes = _encode(event).encode()
 
-        async def run() -> tuple[dict, bytes]:
-            if env.sandbox is None:
-                await self._start_worker(env, version, header)
-            assert env.sandbox is not None
-            return await env.sandbox.call(header, event_bytes)
-
+        assert env.sandbox is not None
         left = max(0.0, call.deadline - clock.now())
-        work = clock.outside(run())
+        reply, payload = await self._watched(
+            env, env.sandbox.call(header, event_bytes), left / speed if speed else left
+        )
+        log.write(reply.get("log", ""))
+        log.slept = float(reply.get("slept", 0.0))
+        return payload, reply.get("error")
+
+    def _speed(self) -> float:
+        """Engine seconds per real second for worker time (0: computing takes no clock time)."""
+        clock = self.clock
+        return 0.0 if isinstance(clock, VirtualClock) or clock.paused else clock.speed
+
+    async def _watched(self, env: ExecutionEnvironment, work: Awaitable[T], seconds: float) -> T:
+        """Await work in the worker under a real-time watchdog; _TimedOut when it runs over.
+
+        Not asyncio.wait_for, which can swallow a cancellation that arrives as the work ends.
+        Computing takes no engine time: on expiry the clock is not moved (a virtual clock
+        would wait for someone to advance it), the worker is simply ended.
+        """
+        task = self.clock.outside(work)
         expired = False
 
         def expire() -> None:
             nonlocal expired
             expired = True
-            work.cancel()
+            task.cancel()
 
-        # A real-time watchdog (not asyncio.wait_for, which can swallow a cancellation that
-        # arrives as the work ends).
-        watchdog = asyncio.get_running_loop().call_later(left / speed if speed else left, expire)
+        watchdog = asyncio.get_running_loop().call_later(seconds, expire)
         try:
-            reply, payload = await work
+            return await task
         except asyncio.CancelledError:
             if env.sandbox is not None:
                 await self.sandboxes.retire(env.sandbox)
             if not expired:
                 raise  # the invocation itself was cancelled
-            # Computing takes no engine time: the clock is not moved to the deadline (a
-            # virtual clock would wait for someone to advance it), the worker is simply ended.
             raise _TimedOut from None
         except BaseException:  # the worker died: end what is left of it
             if env.sandbox is not None:
@@ -507,13 +543,8 @@ class Runtime:
             raise
         finally:
             watchdog.cancel()
-        log.write(reply.get("log", ""))
-        log.slept = float(reply.get("slept", 0.0))
-        return payload, reply.get("error")
 
-    async def _start_worker(
-        self, env: ExecutionEnvironment, version: FunctionVersion, header: dict
-    ) -> None:
+    async def _start_worker(self, env: ExecutionEnvironment, version: FunctionVersion) -> None:
         """Start the worker process and import the handler (the init phase of a cold start)."""
         assert version.bundle is not None
         sandbox = await self.sandboxes.start(env.environ)
@@ -521,8 +552,8 @@ class Runtime:
         init = {
             "op": "init",
             "handler": version.handler,
-            "now": header["now"],
-            "speed": header["speed"],
+            "now": self.clock.now(),
+            "speed": self._speed(),
             "memory_limit": version.memory * 1024 * 1024,
         }
         reply, _ = await sandbox.call(init, version.bundle.zip_bytes)
