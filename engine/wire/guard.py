@@ -21,8 +21,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-#: Names that always mean this machine.
-_LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
+from engine.outbound import is_loopback_host
+
+#: Names that mean this machine besides localhost, *.localhost and loopback addresses.
+_LOOPBACK_NAMES = frozenset({"localhost.localdomain", "ip6-localhost"})
 #: Bind addresses that listen on every interface: any address literal then names the listener.
 _WILDCARD = frozenset({"0.0.0.0", "::", ""})
 
@@ -79,12 +81,9 @@ class RequestGuard:
         if not header:
             return True
         host = split_host(header)
-        if host in _LOOPBACK_NAMES or host.endswith(".localhost") or host == self.bind_host:
+        if host in _LOOPBACK_NAMES or is_loopback_host(host) or host == self.bind_host:
             return True
-        address = _is_address(host)
-        if address is None:
-            return False
-        return address.is_loopback or self.bind_host in _WILDCARD
+        return self.bind_host in _WILDCARD and _is_address(host) is not None
 
     def check_host(self, header: str | None) -> Refusal | None:
         """A refusal when the Host header names another machine (DNS rebinding)."""

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 import uvicorn
+
+from engine.outbound import is_loopback_host
 
 from .asgi import WireApp
 from .guard import RequestGuard
@@ -20,13 +21,8 @@ if TYPE_CHECKING:
 
 
 def is_loopback(host: str) -> bool:
-    """Whether `host` names this machine only (127.0.0.0/8, ::1 or localhost)."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    """Whether `host` names this machine only (127.0.0.0/8, ::1, localhost or *.localhost)."""
+    return is_loopback_host(host)
 
 
 class WireServer:
