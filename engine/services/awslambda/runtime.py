@@ -90,12 +90,9 @@ class _InitFailed(Exception):
 
 @dataclass(slots=True)
 class _SandboxCall:
-    """What one invocation in a worker needs to know about its function."""
+    """What one invocation in a worker is told beyond its environment's fixed fields."""
 
-    function: Function
-    version: FunctionVersion
     invoked_arn: str
-    request_id: str
     deadline: float
     trace_id: str | None
 
@@ -323,12 +320,12 @@ class Runtime:
                 if env.handler is None:
                     if env.sandbox is None:
                         # The init phase (its own limit) does not count against the timeout.
-                        await self._watched(env, self._start_worker(env, version), INIT_SECONDS)
+                        await self._watched(
+                            env, self._start_worker(env, function, version), INIT_SECONDS
+                        )
                         start = now()
                         deadline = start + version.timeout
-                    call = _SandboxCall(
-                        function, version, invoked_arn, request_id, deadline, trace_id
-                    )
+                    call = _SandboxCall(invoked_arn, deadline, trace_id)
                     payload, error = await self._in_sandbox(env, call, event, log, client_context)
                 else:
                     payload, error = await self._in_process(
@@ -479,7 +476,6 @@ class Runtime:
         The worker's computing takes no engine time (see worker.py); a real-time watchdog of
         the time left (in real seconds at the clock's speed) ends a handler that runs away.
         """
-        version = call.version
         clock = self.clock
         speed = self._speed()
         header = {
@@ -488,12 +484,7 @@ class Runtime:
             "now": clock.now(),
             "speed": speed,
             "deadline": call.deadline,
-            "function_name": call.function.name,
-            "version": version.version,
             "invoked_arn": call.invoked_arn,
-            "memory": version.memory,
-            "log_group": call.function.logs.group,
-            "log_stream": env.log_stream,
             "trace_id": call.trace_id,
             "client_context": client_context,
         }
@@ -544,7 +535,9 @@ class Runtime:
         finally:
             watchdog.cancel()
 
-    async def _start_worker(self, env: ExecutionEnvironment, version: FunctionVersion) -> None:
+    async def _start_worker(
+        self, env: ExecutionEnvironment, function: Function, version: FunctionVersion
+    ) -> None:
         """Start the worker process and import the handler (the init phase of a cold start)."""
         assert version.bundle is not None
         sandbox = await self.sandboxes.start(env.environ)
@@ -555,6 +548,13 @@ class Runtime:
             "now": self.clock.now(),
             "speed": self._speed(),
             "memory_limit": version.memory * 1024 * 1024,
+            "static": {
+                "function_name": function.name,
+                "version": version.version,
+                "memory": version.memory,
+                "log_group": function.logs.group,
+                "log_stream": env.log_stream,
+            },
         }
         reply, _ = await sandbox.call(init, version.bundle.zip_bytes)
         log = current_log.get()

@@ -240,6 +240,7 @@ class Worker:
         self.speed = 0.0  # engine seconds per real second (0: a virtual clock)
         self.slept = 0.0
         self.loop: asyncio.AbstractEventLoop | None = None
+        self.static: dict[str, Any] = {}
 
     # -- time on the lab clock ---------------------------------------------------------------
     def now(self) -> float:
@@ -307,6 +308,8 @@ class Worker:
     # -- work ---------------------------------------------------------------------------------
     def init(self, header: dict, zip_bytes: bytes) -> None:
         self.base, self.speed, self.started = header["now"], header["speed"], _perf_counter()
+        #: What every invocation of this environment shares (sent once).
+        self.static = header["static"]
         began = _perf_counter()
         limit = header.get("memory_limit")
         if limit:
@@ -328,14 +331,15 @@ class Worker:
         self.base, self.speed, self.slept = header["now"], header["speed"], 0.0
         self.started = _perf_counter()
         os.environ["_X_AMZN_TRACE_ID"] = header.get("trace_id") or ""
+        static = self.static
         context = LambdaContext(
             request_id,
-            header["function_name"],
-            header["version"],
+            static["function_name"],
+            static["version"],
             header["invoked_arn"],
-            header["memory"],
-            header["log_group"],
-            header["log_stream"],
+            static["memory"],
+            static["log_group"],
+            static["log_stream"],
             header["deadline"],
             self.now,
             header.get("client_context"),
@@ -386,8 +390,11 @@ def _limit_address_space(extra_bytes: int) -> None:
     """Cap the address space at what the runtime uses now plus the function's MemorySize."""
     import resource
 
-    with open("/proc/self/statm") as statm:
-        used = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    try:
+        with open("/proc/self/statm") as statm:
+            used = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError):
+        return  # not Linux: the limit cannot be measured here
     limit = used + extra_bytes
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
