@@ -5,8 +5,9 @@ no CORS preflight when its content type is `text/plain`), and a hostile DNS name
 resolve to 127.0.0.1 (DNS rebinding). So a request is refused with 403 when:
 
 - its `Host` does not name this listener: a loopback name or address, the address it binds,
-  or a name under `.localhost` (which covers `{api}.execute-api.localhost` and S3's
-  `{bucket}.s3.localhost`); or
+  a name under `.localhost` (which covers `{api}.execute-api.localhost` and S3's
+  `{bucket}.s3.localhost`), or an AWS service name (`*.amazonaws.com`, which only the user's
+  own hosts file can point here); or
 - a browser sent it from another origin (`Origin`, else `Referer`, else `Sec-Fetch-Site`) that
   `--allow-origin` does not list. SDKs and the AWS CLI send none of these and pass.
 
@@ -25,6 +26,8 @@ from engine.outbound import is_loopback_host
 
 #: Names that mean this machine besides localhost, *.localhost and loopback addresses.
 _LOOPBACK_NAMES = frozenset({"localhost.localdomain", "ip6-localhost"})
+#: AWS's service domains, which only the user's own resolver can point at the lab.
+_AWS_DOMAINS = (".amazonaws.com", ".amazonaws.com.cn")
 #: Bind addresses that listen on every interface: any address literal then names the listener.
 _WILDCARD = frozenset({"0.0.0.0", "::", ""})
 
@@ -83,6 +86,10 @@ class RequestGuard:
         host = split_host(header)
         if host in _LOOPBACK_NAMES or is_loopback_host(host) or host == self.bind_host:
             return True
+        if host.endswith(_AWS_DOMAINS):
+            # AWS's own names (a queue URL) pointed at the lab by a hosts file or DNS override:
+            # nobody can make them resolve to this machine for someone else, so no rebinding.
+            return True
         return self.bind_host in _WILDCARD and _is_address(host) is not None
 
     def check_host(self, header: str | None) -> Refusal | None:
@@ -91,7 +98,8 @@ class RequestGuard:
             return None
         return Refusal(
             f"The Host header '{header}' does not name this lab's endpoint (refused to stop DNS "
-            "rebinding). Use localhost, 127.0.0.1, [::1] or a name under .localhost."
+            "rebinding). Use localhost, 127.0.0.1, [::1], a name under .localhost or an AWS "
+            "service name."
         )
 
     # -- Origin -------------------------------------------------------------------------------

@@ -145,6 +145,7 @@ async def test_rebinding_host_is_refused(lab, host: str) -> None:
         "sqs.localhost:4566",
         "abc123.execute-api.localhost:4566",
         "site.s3.localhost:4566",
+        "sqs.us-east-1.amazonaws.com",
     ],
 )
 def test_hosts_naming_the_listener_are_accepted(host: str) -> None:
