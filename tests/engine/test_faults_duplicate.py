@@ -97,5 +97,3 @@ def test_faults_that_apply_are_accepted(eng) -> None:
     eng.faults.configure("arn:aws:dynamodb:us-east-1:123456789012:table/t", throttle=0.5)
     eng.faults.configure("*", reorder=0.1)  # globs are not checked
     assert len(eng.faults.policies()) == 4
-
-

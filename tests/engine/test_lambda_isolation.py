@@ -51,7 +51,9 @@ async def test_segfault_and_base_exceptions_end_only_the_environment(eng) -> Non
 
 
 async def test_memory_size_is_enforced(eng) -> None:
-    source = "def handler(e, c):\n    block = bytearray(1536 * 1024 * 1024)\n    return len(block)\n"
+    source = (
+        "def handler(e, c):\n    block = bytearray(1536 * 1024 * 1024)\n    return len(block)\n"
+    )
     await create(eng, "hog", source, MemorySize=128)
     response, error = await invoke(eng, "hog", LogType="Tail")
     assert error["errorType"] == "Runtime.OutOfMemory"
@@ -140,7 +142,9 @@ async def test_concurrent_invocations_get_their_own_environments() -> None:
     import asyncio
 
     async with Engine(clock=RealClock()) as eng:
-        source = "import os, time\ndef handler(e, c):\n    time.sleep(0.5)\n    return os.getpid()\n"
+        source = (
+            "import os, time\ndef handler(e, c):\n    time.sleep(0.5)\n    return os.getpid()\n"
+        )
         await create(eng, "par", source, Timeout=5)
         results = await asyncio.gather(*(invoke(eng, "par") for _ in range(3)))
         pids = {pid for _, pid in results}
