@@ -1,4 +1,5 @@
-"""Lambda throughput: sync invokes of the echo demo, and an SQS event source mapping draining a queue.
+"""Lambda throughput: sync invokes of the echo demo (in-process) and of an echo zip handler (in a
+worker process), and an SQS event source mapping draining a queue.
 
 Prints one JSON object: measured rates, their floors measured in the same run, and the targets.
 moto is not measured: its Lambda runs handlers in Docker containers, which this machine lacks.
@@ -7,9 +8,11 @@ moto is not measured: its Lambda runs handlers in Docker containers, which this 
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import sys
 import time
+import zipfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -17,10 +20,74 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from engine import Engine, VirtualClock  # noqa: E402
 
 INVOKES = 20_000
+WORKER_INVOKES = 10_000
 MESSAGES = 100_000
 BATCH = 10
 TARGET_INVOKES = 20_000
+TARGET_WORKER_INVOKES = 3_000
 TARGET_DRAIN = 20_000
+
+
+async def worker_invoke_rate() -> float:
+    """Invocations per second of an echo zip handler through a warm worker process."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("index.py", "def handler(event, context):\n    return event\n")
+    async with Engine(clock=VirtualClock()) as eng:
+        client = eng.client("lambda")
+        await client.create_function(
+            FunctionName="echo-zip",
+            Runtime="python3.12",
+            Role="arn:aws:iam::123456789012:role/bench",
+            Handler="index.handler",
+            Code={"ZipFile": buffer.getvalue()},
+        )
+        payload = b'{"hello": "world"}'
+        for _ in range(200):  # warm up: the cold start, client method creation
+            await client.invoke(FunctionName="echo-zip", Payload=payload)
+        start = time.perf_counter()
+        for _ in range(WORKER_INVOKES):
+            response = await client.invoke(FunctionName="echo-zip", Payload=payload)
+            response["Payload"].read()
+        return WORKER_INVOKES / (time.perf_counter() - start)
+
+
+#: The floor of a worker round trip: a process that echoes length-prefixed frames over its pipes.
+_ECHO_PROCESS = """
+import os, struct
+inbox = os.fdopen(0, "rb", buffering=1 << 16)
+while True:
+    head = inbox.read(8)
+    if len(head) < 8:
+        break
+    size, blob = struct.unpack(">II", head)
+    body = inbox.read(size + blob)
+    os.write(1, head + body)
+"""
+
+
+async def worker_floor_rate() -> float:
+    """Round trips per second to an echo process over pipes (no runtime, no Lambda)."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-I",
+        "-c",
+        _ECHO_PROCESS,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+    )
+    assert process.stdin is not None and process.stdout is not None
+    body = b'{"op": "invoke"}{"hello": "world"}'
+    frame = len(body).to_bytes(4, "big") + (0).to_bytes(4, "big") + body
+    start = time.perf_counter()
+    for _ in range(WORKER_INVOKES):
+        process.stdin.write(frame)
+        await process.stdin.drain()
+        await process.stdout.readexactly(len(frame))
+    rate = WORKER_INVOKES / (time.perf_counter() - start)
+    process.stdin.close()
+    await process.wait()
+    return rate
 
 
 async def sync_invoke_rate() -> float:
@@ -93,6 +160,8 @@ async def drain_floor_rate() -> float:
 
 async def main() -> None:
     invoke_rate = await sync_invoke_rate()
+    worker_rate = await worker_invoke_rate()
+    worker_floor = await worker_floor_rate()
     invoke_floor = await invoke_floor_rate()
     drain_rate, handled = await esm_drain_rate()
     drain_floor = await drain_floor_rate()
@@ -102,12 +171,17 @@ async def main() -> None:
                 "sync_invoke_per_s": round(invoke_rate),
                 "sync_invoke_floor_per_s": round(invoke_floor),
                 "sync_invoke_target_per_s": TARGET_INVOKES,
+                "worker_invoke_per_s": round(worker_rate),
+                "worker_invoke_floor_per_s": round(worker_floor),
+                "worker_invoke_target_per_s": TARGET_WORKER_INVOKES,
                 "esm_sqs_drain_messages_per_s": round(drain_rate),
                 "esm_sqs_drain_floor_per_s": round(drain_floor),
                 "esm_sqs_drain_target_per_s": TARGET_DRAIN,
                 "esm_messages_handled": handled,
                 "moto": "not measured: moto's Lambda needs Docker to run handlers",
-                "meets_targets": invoke_rate >= TARGET_INVOKES and drain_rate >= TARGET_DRAIN,
+                "meets_targets": invoke_rate >= TARGET_INVOKES
+                and worker_rate >= TARGET_WORKER_INVOKES
+                and drain_rate >= TARGET_DRAIN,
             }
         )
     )

@@ -149,6 +149,14 @@ class Clock(ABC):
             if not task.done():
                 task.cancel()
 
+    def outside(self, awaitable: Awaitable[T]) -> asyncio.Future[T]:
+        """Run work done outside the event loop (a worker process) as a task.
+
+        A VirtualClock counts it as part of settling: time does not move while it runs, so
+        what it causes happens at the time it started, however long it takes for real.
+        """
+        return asyncio.ensure_future(awaitable)
+
     def next_deadline(self) -> float | None:
         """The time of the earliest pending timer, or None."""
         self._drop_cancelled_head()
@@ -229,13 +237,27 @@ class VirtualClock(Clock):
         # How many advance_to() calls are running: run() must not idle-jump past their target.
         self._advancing = 0
         self._advance_waiters: list[asyncio.Future] = []
+        #: Work outside the loop (worker processes) that settling waits for.
+        self._outside: set[asyncio.Future] = set()
 
     def now(self) -> float:
         return self._now
 
+    def outside(self, awaitable: Awaitable[T]) -> asyncio.Future[T]:
+        future = asyncio.ensure_future(awaitable)
+        self._outside.add(future)
+        future.add_done_callback(self._outside.discard)
+        return future
+
     async def settle(self) -> None:
         """Let the engine run until everything waits on the clock or on outside input."""
+        await self._settle()
+
+    async def _settle(self) -> None:
         await settle()
+        while self._outside:
+            await asyncio.wait(set(self._outside))
+            await settle()
 
     async def advance(self, seconds: float) -> None:
         """Move time forward by `seconds`, firing timers in order and settling after each."""
@@ -256,14 +278,14 @@ class VirtualClock(Clock):
                     _resolve(waiter)
 
     async def _advance_to(self, when: float) -> None:
-        await settle()
+        await self._settle()
         while (timer := self._pop_due(when)) is not None:
             self._now = max(self._now, timer.when)
             callback, args = timer._take()
             callback(*args)
-            await settle()
+            await self._settle()
         self._now = max(self._now, when)
-        await settle()
+        await self._settle()
 
     def _is_advancing(self) -> bool:
         return self._advancing > 0

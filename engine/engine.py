@@ -17,6 +17,7 @@ from .faults import FaultInjector
 from .hold import Hold
 from .ids import Ids
 from .listeners import Listeners
+from .outbound import OutboundPolicy
 from .service import Service
 from .services import SERVICE_MODULES
 from .topology import Topology
@@ -52,6 +53,8 @@ class Engine:
         self.fabric = Fabric(self)
         #: Loopback protocol listeners (Kafka, AMQP, STOMP, MQTT, GraphQL …) owned by resources.
         self.listeners = Listeners(self)
+        #: Hosts beyond loopback the lab may send to for a caller (the user's choice; kept on reset).
+        self.outbound = OutboundPolicy(self.trace)
         #: Lab-wide switches a front end or lesson can flip (e.g. "kinesis.enforce_limits").
         self.settings: dict[str, Any] = {}
         #: Mappings, schedules and pipes wait while a lab from elsewhere is held (`resume`).

@@ -28,6 +28,86 @@ class FaultPolicy:
 
 FAULT_NAMES = tuple(f.name for f in fields(FaultPolicy))
 
+#: Delivery targets of SNS subscriptions and EventBridge rules (what `latency`/`throttle` reach).
+_TARGET = "SNS and EventBridge deliveries to it"
+#: What each fault does to each resource type that honours it (a type not listed ignores it).
+FAULT_EFFECTS: dict[str, dict[str, str]] = {
+    "duplicate": {
+        "sqs standard queue": "one extra copy of a received message comes back after it is "
+        "deleted (same MessageId, its own receive count; never more than one)",
+    },
+    "reorder": {"sqs standard queue": "receives return messages out of send order"},
+    "latency": {
+        "sqs queue": "sent messages become visible this many seconds later",
+        "lambda function": "each invocation takes this many seconds longer (counts against "
+        "its timeout)",
+        "delivery target": f"{_TARGET} wait this many seconds",
+    },
+    "failure": {"lambda function": "invocations fail with Runtime.ExitError"},
+    "throttle": {
+        "lambda function": "Invoke answers TooManyRequestsException",
+        "dynamodb table": "requests answer ProvisionedThroughputExceededException",
+        "delivery target": f"{_TARGET} are throttled (and retried)",
+    },
+}
+
+#: Resource types that receive SNS or EventBridge deliveries.
+_TARGET_TYPES = frozenset(
+    {
+        "sqs standard queue",
+        "sqs fifo queue",
+        "lambda function",
+        "sns topic",
+        "states state machine",
+        "kinesis stream",
+        "firehose stream",
+        "events bus",
+        "http endpoint",
+    }
+)
+
+
+def resource_type(arn: str) -> str | None:
+    """The fault-relevant type of a resource ARN or endpoint URL, or None if unrecognised."""
+    if arn.startswith(("http://", "https://")):
+        return "http endpoint"
+    parts = arn.split(":", 5)
+    if len(parts) < 6 or parts[0] != "arn":
+        return None
+    service, resource = parts[2], parts[5]
+    if service == "sqs":
+        return "sqs fifo queue" if resource.endswith(".fifo") else "sqs standard queue"
+    kinds = {
+        "lambda": "lambda function",
+        "dynamodb": "dynamodb table",
+        "sns": "sns topic",
+        "states": "states state machine",
+        "kinesis": "kinesis stream",
+        "firehose": "firehose stream",
+        "events": "events bus",
+        "s3": "s3 bucket",
+    }
+    return kinds.get(service, f"{service} resource")
+
+
+def fault_applies(kind: str, rtype: str) -> bool:
+    """Whether fault `kind` does anything to a resource of type `rtype`."""
+    effects = FAULT_EFFECTS[kind]
+    if rtype in effects:
+        return True
+    if rtype.startswith("sqs ") and "sqs queue" in effects:
+        return True
+    return "delivery target" in effects and rtype in _TARGET_TYPES
+
+
+def check_fault(kind: str, arn: str) -> None:
+    """Raise ValueError (one line) when `kind` would do nothing to the resource `arn`."""
+    rtype = resource_type(arn)
+    if rtype is None or fault_applies(kind, rtype):
+        return
+    honoured = ", ".join(FAULT_EFFECTS[kind])
+    raise ValueError(f"{kind} does nothing to a {rtype} ({arn}); it applies to: {honoured}")
+
 
 class FaultInjector:
     """Holds fault policies per resource (ARN, name or glob) and the seeded dice they roll."""
@@ -40,12 +120,18 @@ class FaultInjector:
         self.enabled = False
 
     def configure(self, resource: str = "*", **rates: float) -> FaultPolicy:
-        """Set fault rates for a resource (ARN, bare name, or glob such as `*`)."""
+        """Set fault rates for a resource (ARN, bare name, or glob such as `*`).
+
+        Switching on a fault that the named ARN's type ignores raises ValueError.
+        """
         unknown = set(rates) - set(FAULT_NAMES)
         if unknown:
             raise ValueError(
                 f"unknown fault {sorted(unknown)[0]!r}; choose from {', '.join(FAULT_NAMES)}"
             )
+        for name, value in rates.items():
+            if value:
+                check_fault(name, resource)
         for name, value in rates.items():
             if name != "latency" and not 0.0 <= value <= 1.0:
                 raise ValueError(f"fault rate {name} must be between 0 and 1, got {value}")

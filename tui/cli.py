@@ -33,13 +33,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--output", choices=["json", "table", "text", "yaml"], help="output format for -c"
     )
     _lab_options(parser, None)
+    _outbound_option(parser)
     sub = parser.add_subparsers(dest="subcommand", metavar="COMMAND")
 
     app = sub.add_parser("app", help="open the Textual lab (the default)")
     _lab_options(app, argparse.SUPPRESS)
+    _outbound_option(app)
 
     repl = sub.add_parser("repl", help="the interactive console (AWS CLI language)")
     _lab_options(repl, argparse.SUPPRESS)
+    _outbound_option(repl)
     repl.add_argument("--virtual", action="store_true", help="run on a virtual clock")
 
     run = sub.add_parser("run", help="run a script of console commands; exit 0 if all held")
@@ -55,6 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default loopback)")
     serve.add_argument("--port", type=int, default=4566, help="port (default 4566)")
     _lab_options(serve, argparse.SUPPRESS)
+    _serve_security_options(serve)
+    _outbound_option(serve)
 
     lab = sub.add_parser("lab", help="list or delete the labs kept with --lab NAME")
     lab_sub = lab.add_subparsers(dest="lab_command", metavar="ACTION", required=True)
@@ -87,6 +92,39 @@ def _lab_options(parser: argparse.ArgumentParser, default: object) -> None:
         help="with --lab: --durable, and fsync every journal commit (survives a power cut; "
         "much slower)",
     )
+
+
+def _outbound_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--allow-outbound",
+        action="append",
+        metavar="HOST",
+        default=argparse.SUPPRESS,
+        help="let the lab send requests (SNS HTTP/S, API Gateway HTTP, Firehose HTTP) to HOST "
+        "beyond loopback (a name or glob; repeatable)",
+    )
+
+
+def _serve_security_options(serve: argparse.ArgumentParser) -> None:
+    serve.add_argument(
+        "--allow-origin",
+        action="append",
+        metavar="ORIGIN",
+        help="let browser pages from ORIGIN (e.g. http://localhost:3000, or *) call the lab; "
+        "repeatable (cross-site requests are refused otherwise)",
+    )
+    serve.add_argument(
+        "--verify-signatures",
+        action="store_true",
+        help="check each request's SigV4 signature against the lab's IAM access keys",
+    )
+    serve.add_argument(
+        "--log-level",
+        choices=["debug", "info", "warning", "error"],
+        help="request log verbosity (info: one line per request, the default)",
+    )
+    serve.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
+    serve.add_argument("-q", "--quiet", action="count", default=0, help="less log output")
 
 
 #: sub-command → "module:function" taking the parsed arguments and returning an exit status.

@@ -37,8 +37,26 @@ _MISSING_TOP_LEVEL = re.compile(r'Missing required parameter in input: "(\w+)"')
 
 #: The largest request body the endpoint reads (S3 single PUTs in a lab stay far below AWS's 5 GB).
 MAX_BODY = 64 * 1024 * 1024
+#: The largest body per protocol: DynamoDB's 16 MB requests bound the JSON protocol, Lambda's
+#: 50 MB zip (base64 in JSON) the REST JSON one, S3's lab-sized PUTs the REST XML one.
+BODY_LIMITS = {
+    "json": 16 * 1024 * 1024,
+    "query": 16 * 1024 * 1024,
+    "rest-json": 70 * 1024 * 1024,
+    "rest-xml": MAX_BODY,
+}
 
-__all__ = ["MAX_BODY", "WireEndpoint", "WireError"]
+__all__ = ["BODY_LIMITS", "MAX_BODY", "Served", "WireEndpoint", "WireError"]
+
+
+class Served:
+    """What one request turned out to be, for the access log: service and operation names."""
+
+    __slots__ = ("service", "operation")
+
+    def __init__(self) -> None:
+        self.service = "-"
+        self.operation = "-"
 
 
 class WireEndpoint:
@@ -49,16 +67,22 @@ class WireEndpoint:
         self._services = tuple(engine.available_services())
 
     # -- entry ------------------------------------------------------------------------------
-    async def handle(self, request: HttpRequest) -> HttpResponse:
-        """Answer one request; never raises."""
+    async def handle(self, request: HttpRequest, served: Served | None = None) -> HttpResponse:
+        """Answer one request; never raises. `served` learns the service and operation."""
         service: str | None = None
         protocol = "json"
         try:
             api = self._api_gateway_for(request)
             if api is not None:
+                if served is not None:
+                    served.service = "execute-api"
                 return await api
             service, protocol = self._service_for(request)
+            if served is not None:
+                served.service = service
             model, operation, params = self._parse(service, protocol, request)
+            if served is not None:
+                served.operation = operation.name
             if self.engine.trace.enabled:
                 self._trace_request(request, service, operation)
             # The engine call runs as the caller's key: STS and IAM answer for it, and with
@@ -85,6 +109,14 @@ class WireEndpoint:
             response = self._error_response(
                 service, protocol, error.code, error.message, error.status
             )
+        except RecursionError:  # nesting the parsers let through still gets a 400, not a 500
+            response = self._error_response(
+                service,
+                protocol,
+                "SerializationException",
+                "The request is nested too deeply.",
+                400,
+            )
         except Exception as error:  # a bug must not take the listener down
             self.engine.report_error("wire", request.path, error)
             response = self._error_response(
@@ -93,6 +125,41 @@ class WireEndpoint:
         if service == "dynamodb":
             _add_crc32(response)
         return response
+
+    def is_api_gateway(self, request: HttpRequest) -> bool:
+        """Whether the request is for a deployed API's URL (its own CORS rules answer browsers)."""
+        return "/_user_request_/" in request.path or ".execute-api." in request.host
+
+    def identify(self, request: HttpRequest, served: Served) -> None:
+        """Fill in the service (and a JSON request's operation) from the headers alone."""
+        try:
+            served.service = self._service_for(request)[0]
+        except WireError:
+            return
+        target = request.headers.get("x-amz-target")
+        if target:
+            served.operation = target.rsplit(".", 1)[-1]
+
+    def protocol_of(self, request: HttpRequest) -> str:
+        """The wire protocol the request speaks, from its headers alone (json when unknown)."""
+        try:
+            return self._service_for(request)[1]
+        except WireError:
+            return "json"
+
+    def refuse(self, request: HttpRequest, message: str, status: int = 403) -> HttpResponse:
+        """An access-denied answer in the protocol of the service the request is for."""
+        protocol = self.protocol_of(request)
+        code = "AccessDenied" if protocol in ("query", "rest-xml") else "AccessDeniedException"
+        return self.error_for(request, code, message, status)
+
+    def error_for(self, request: HttpRequest, code: str, message: str, status: int) -> HttpResponse:
+        """Error `code` answered in the protocol of the service the request is for."""
+        try:
+            service, protocol = self._service_for(request)
+        except WireError:
+            service, protocol = None, "json"
+        return self._error_response(service, protocol, code, message, status)
 
     def _trace_request(self, request: HttpRequest, service: str, operation: OperationModel) -> None:
         caller = caller_of(request)
@@ -108,7 +175,7 @@ class WireEndpoint:
 
     def _api_gateway_for(self, request: HttpRequest) -> Any:
         """A pending API Gateway answer when the request is for a deployed API's URL."""
-        if "/_user_request_/" not in request.path and ".execute-api." not in request.host:
+        if not self.is_api_gateway(request):
             return None
         for name in ("apigateway", "apigatewayv2"):
             if name in self._services:

@@ -24,6 +24,10 @@ _S3_VIRTUAL_HOST = re.compile(
     r"^(?:(?P<bucket>.+)\.s3(?:[.-][a-z0-9-]+)?\.(?:localhost|amazonaws\.com)"
     r"|(?P<local>(?!s3\.localhost$)[^.]+(?:\.[^.]+)*?)\.localhost)$"
 )
+#: How deep a JSON request body may nest: deeper than any AWS API shape (DynamoDB's documents
+#: stop at 32 attribute levels, about 70 JSON levels), far below where Python's parser would run out of stack.
+MAX_JSON_DEPTH = 128
+_TOO_DEEP = f"The JSON document is nested more than {MAX_JSON_DEPTH} levels deep."
 _MALFORMED_XML = (
     "The XML you provided was not well-formed or did not validate against our published schema"
 )
@@ -36,7 +40,7 @@ def parse_json(model: ServiceModel, request: HttpRequest) -> tuple[OperationMode
         raise WireError("UnknownOperationException", f"Unknown operation {name}")
     operation = model.operation_model(name)
     try:
-        body = json.loads(request.body or b"{}")
+        body = load_json(request.body or b"{}")
     except ValueError:
         raise WireError(
             "SerializationException", "Start of structure or map found where not expected."
@@ -175,7 +179,7 @@ def _header_value(member: Shape, value: str) -> Any:
     if member.type_name == "list":
         return [parse_scalar(member.member, v.strip()) for v in value.split(",")]
     if member.serialization.get("jsonvalue"):
-        return json.loads(base64.b64decode(value))
+        return load_json(base64.b64decode(value))
     return parse_scalar(member, value)
 
 
@@ -209,9 +213,41 @@ def decode_body(protocol: str, shape: Shape, body: bytes) -> Any:
             raise WireError("MalformedXML", _MALFORMED_XML) from None
         return decode_xml(shape, root)
     try:
-        return decode_json(shape, json.loads(body))
+        return decode_json(shape, load_json(body))
     except ValueError as error:
         raise WireError("SerializationException", _json_problem(error)) from None
+
+
+def load_json(body: bytes) -> Any:
+    """A JSON request body, refused with 400 (never a RecursionError) when nested too deep."""
+    if body.count(b"[") + body.count(b"{") > MAX_JSON_DEPTH:
+        try:
+            value = json.loads(body)
+        except RecursionError:
+            raise WireError("SerializationException", _TOO_DEEP) from None
+        if nesting_depth(value, MAX_JSON_DEPTH) > MAX_JSON_DEPTH:
+            raise WireError("SerializationException", _TOO_DEEP)
+        return value
+    return json.loads(body)
+
+
+def nesting_depth(value: Any, limit: int) -> int:
+    """How deep lists and objects nest in `value` (counting stops once past `limit`)."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict):
+            children: Any = node.values()
+        elif isinstance(node, list):
+            children = node
+        else:
+            continue
+        deepest = max(deepest, depth)
+        if deepest > limit:
+            return deepest
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
 
 
 def _json_problem(error: ValueError) -> str:

@@ -3,35 +3,48 @@
 from __future__ import annotations
 
 import asyncio
-import ipaddress
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 import uvicorn
 
+from engine.outbound import is_loopback_host
+
 from .asgi import WireApp
+from .guard import RequestGuard
+from .limits import ConnectionRegistry, ServerLimits, guarded_protocol
 
 if TYPE_CHECKING:
     from engine.engine import Engine
 
+    from .signing import SignatureVerifier
+
 
 def is_loopback(host: str) -> bool:
-    """Whether `host` names this machine only (127.0.0.0/8, ::1 or localhost)."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    """Whether `host` names this machine only (127.0.0.0/8, ::1, localhost or *.localhost)."""
+    return is_loopback_host(host)
 
 
 class WireServer:
     """The lab served over HTTP: start it inside a running engine, stop it when done."""
 
-    def __init__(self, engine: Engine, host: str = "127.0.0.1", port: int = 4566) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        host: str = "127.0.0.1",
+        port: int = 4566,
+        *,
+        allow_origins: Iterable[str] = (),
+        limits: ServerLimits | None = None,
+        verifier: SignatureVerifier | None = None,
+    ) -> None:
         self.engine = engine
         self.host = host
         self.port = port
-        self.app = WireApp(engine)
+        self.limits = limits or ServerLimits()
+        self.guard = RequestGuard.build(host, allow_origins)
+        self.app = WireApp(engine, guard=self.guard, verifier=verifier)
+        self._protocol = guarded_protocol(self.limits)
         self._server: uvicorn.Server | None = None
         self._task: asyncio.Task | None = None
 
@@ -49,6 +62,10 @@ class WireServer:
             lifespan="on",
             log_level="warning",
             access_log=False,
+            http=self._protocol,
+            timeout_keep_alive=self.limits.keep_alive_timeout,  # type: ignore[arg-type]
+            # Headers are bounded by the protocol; the h11 fallback gets the same total.
+            h11_max_incomplete_event_size=self.limits.max_header_bytes,
             # An open event stream (SubscribeToShard) must not hold a stop for its five minutes.
             timeout_graceful_shutdown=1,
             ws="websockets-sansio" if _has_sansio() else "auto",
@@ -66,6 +83,10 @@ class WireServer:
             self.port = sockets[0].getsockname()[1]
         self.engine.trace.emit("serving", "wire", self.url)
         return self.url
+
+    def connections(self) -> ConnectionRegistry:
+        """The open connections (and how many were closed to make room)."""
+        return self._protocol.registry  # type: ignore[attr-defined]
 
     async def stop(self) -> None:
         """Stop listening and wait for the server to finish."""

@@ -13,5 +13,8 @@ def main(args: argparse.Namespace | None = None) -> int:
     lab = getattr(args, "lab", None) if args is not None else None
     durable = bool(getattr(args, "durable", False)) if args is not None else False
     fsync = bool(getattr(args, "fsync", False)) if args is not None else False
-    result = PipeworkApp(demo=demo, lab=lab, durable=durable, fsync=fsync).run()
+    app = PipeworkApp(demo=demo, lab=lab, durable=durable, fsync=fsync)
+    for host in getattr(args, "allow_outbound", None) or ():
+        app.engine.outbound.allow(host)
+    result = app.run()
     return int(result or 0)

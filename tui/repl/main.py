@@ -8,7 +8,11 @@ import sys
 
 
 async def _interactive(
-    virtual: bool, lab: str | None = None, durable: bool = False, fsync: bool = False
+    virtual: bool,
+    lab: str | None = None,
+    durable: bool = False,
+    fsync: bool = False,
+    outbound: tuple[str, ...] = (),
 ) -> int:
     from engine import Engine, RealClock, VirtualClock
     from engine.persistence.keeper import kept
@@ -23,6 +27,8 @@ async def _interactive(
         settings.save(directory / "settings.json")
     clock = VirtualClock() if virtual else RealClock(speed=settings.speed)
     async with Engine(clock=clock) as engine, kept(engine, lab, durable=durable, fsync=fsync):
+        for host in outbound:
+            engine.outbound.allow(host)
         repl = Repl(engine, settings, directory)
         return await repl.run(directory / "history")
 
@@ -50,6 +56,7 @@ def main(args: argparse.Namespace) -> int:
                 getattr(args, "lab", None),
                 bool(getattr(args, "durable", False)),
                 bool(getattr(args, "fsync", False)),
+                tuple(getattr(args, "allow_outbound", None) or ()),
             )
         )
     except KeyboardInterrupt:

@@ -42,9 +42,11 @@ async def call_http(
         # handle_http finds the API (REST or HTTP API) and its stage from the host and path.
         response = await service.handle_http(request)
         return response.status, response.headers, response.body
-    if host not in ("127.0.0.1", "localhost", "::1") and not host.startswith("127."):
-        context.log.append(f"Execution failed: the lab reaches only loopback hosts, not {host}")
-        raise GatewayAnswer("INTEGRATION_FAILURE", "Internal server error", status="502")
+    try:
+        service.engine.outbound.check(url, "apigateway")
+    except OSError as refused:
+        context.log.append(f"Execution failed: {refused}")
+        raise GatewayAnswer("INTEGRATION_FAILURE", "Internal server error", status="502") from None
     import httpx
 
     timeout = (
@@ -53,7 +55,7 @@ async def call_http(
         else 29_000
     ) / 1000
     try:
-        async with httpx.AsyncClient(timeout=timeout) as client:
+        async with httpx.AsyncClient(timeout=timeout, trust_env=False) as client:
             response = await client.request(
                 method,
                 url,

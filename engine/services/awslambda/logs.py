@@ -9,8 +9,11 @@ import sys
 from collections import deque
 from collections.abc import Callable
 from contextvars import ContextVar
-from datetime import UTC, datetime
 from typing import TextIO
+
+from .worker import lambda_timestamp
+
+__all__ = ["FunctionLogs", "InvocationLog", "StreamCapture", "current_log", "lambda_timestamp"]
 
 #: Invocations kept per function log; older ones fall off (CloudWatch keeps more, a lab needs less).
 INVOCATIONS_PER_FUNCTION = 500
@@ -37,6 +40,9 @@ class InvocationLog:
         "timed_out",
         "finished",
         "slept",
+        "init_ms",
+        "init_failed",
+        "error_type",
     )
 
     def __init__(
@@ -53,6 +59,9 @@ class InvocationLog:
         self.timed_out = False
         self.finished = False
         self.slept = 0.0  # seconds of time.sleep() in zip code, paid on the clock afterwards
+        self.init_ms = 0.0  # real milliseconds the worker took to import the handler
+        self.init_failed = False
+        self.error_type = ""  # the runtime's error when the environment itself failed
 
     def write(self, text: str) -> None:
         """Append raw text (print output arrives in pieces)."""
@@ -71,9 +80,11 @@ class InvocationLog:
             f"Memory Size: {self.memory} MB\tMax Memory Used: {min(self.memory, 40)} MB"
         )
         if self.cold:
-            report += "\tInit Duration: 0.00 ms"
+            report += f"\tInit Duration: {self.init_ms:.2f} ms"
         if self.timed_out:
             report += "\tStatus: timeout"
+        elif self.error_type:
+            report += f"\tStatus: error\tError Type: {self.error_type}"
         body = "".join(self.parts)
         if body and not body.endswith("\n"):
             body += "\n"
@@ -136,11 +147,6 @@ class StreamCapture:
                 sys.stdout = self._stdout.fallback
             if sys.stderr is self._stderr:
                 sys.stderr = self._stderr.fallback
-
-
-def lambda_timestamp(epoch: float) -> str:
-    """AWS's log timestamp: 2026-01-01T00:00:00.123Z."""
-    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 class _LambdaLogHandler(logging.Handler):

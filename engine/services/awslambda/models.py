@@ -8,6 +8,7 @@ from typing import Any
 
 from .code import CodeBundle
 from .logs import FunctionLogs
+from .sandbox import Sandbox
 
 #: How long an idle execution environment stays warm (AWS does not document it; minutes).
 WARM_SECONDS = 600.0
@@ -41,15 +42,17 @@ class FunctionVersion:
     env_seq: int = 0
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class ExecutionEnvironment:
-    """A warm sandbox: the loaded handler and its private module table and variables."""
+    """A warm sandbox: a registered callable, or a worker process running zip code."""
 
-    handler: Callable[..., Any]
+    handler: Callable[..., Any] | None  # None for zip code, which runs in `sandbox`
     environ: dict[str, str]
     log_stream: str
     last_used: float
     invocations: int = 0
+    sandbox: Sandbox | None = None
+    reaper: Any = None  # the clock timer that retires it once idle too long (real clock only)
 
 
 @dataclass(slots=True)

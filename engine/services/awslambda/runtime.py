@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import json
 import os
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import Awaitable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from engine.clock import VirtualClock
 from engine.errors import ServiceError
 from engine.ids import ambient_trace_id
 
-from .code import InitError, load_handler, user_stack
+from .code import user_stack
 from .logs import (
     InvocationLog,
     StreamCapture,
@@ -21,14 +24,22 @@ from .logs import (
     lambda_timestamp,
 )
 from .models import WARM_SECONDS, ExecutionEnvironment, Function, FunctionVersion
+from .sandbox import Sandboxes, WorkerExited
+from .worker import LambdaContext, error_object
 
 if TYPE_CHECKING:
     from .service import LambdaService
+
+T = TypeVar("T")
 
 #: Synchronous request and response payloads: 6 MB.
 SYNC_PAYLOAD_LIMIT = 6 * 1024 * 1024
 #: Asynchronous (Event) request payloads: 256 KB.
 ASYNC_PAYLOAD_LIMIT = 256 * 1024
+#: Real seconds a worker may take to start and import the handler (AWS's init limit).
+INIT_SECONDS = 10.0
+#: Idle worker processes kept warm across all functions (the oldest retires beyond it).
+MAX_IDLE_WORKERS = 32
 #: The account's concurrency quota (AWS's default), overridable by `lambda.account_concurrency`.
 DEFAULT_ACCOUNT_CONCURRENCY = 1000
 #: Concurrency AWS keeps unreserved for functions without reserved concurrency.
@@ -45,77 +56,6 @@ def getenv(name: str, default: str | None = None) -> str | None:
     if log is None or log.environ is None:
         return default
     return log.environ.get(name, default)
-
-
-class LambdaContext:
-    """The context object the Python runtime passes to handlers."""
-
-    __slots__ = (
-        "aws_request_id",
-        "invoked_function_arn",
-        "log_stream_name",
-        "identity",
-        "client_context",
-        "_function",
-        "_version",
-        "_deadline",
-        "_now",
-        "_log",
-    )
-
-    def __init__(
-        self,
-        request_id: str,
-        function: Function,
-        version: FunctionVersion,
-        invoked_arn: str,
-        log_stream: str,
-        deadline: float,
-        now: Callable[[], float],
-        log: InvocationLog,
-        client_context: Any = None,
-    ) -> None:
-        self.aws_request_id = request_id
-        self.invoked_function_arn = invoked_arn
-        self.log_stream_name = log_stream
-        self.identity = None
-        self.client_context = client_context
-        self._function = function
-        self._version = version
-        self._deadline = deadline
-        self._now = now
-        self._log = log
-
-    @property
-    def function_name(self) -> str:
-        """The function's name."""
-        return self._function.name
-
-    @property
-    def function_version(self) -> str:
-        """The version being executed ($LATEST or a number)."""
-        return self._version.version
-
-    @property
-    def memory_limit_in_mb(self) -> str:
-        """Memory in MB; a string, as the runtime reads it from AWS_LAMBDA_FUNCTION_MEMORY_SIZE."""
-        return str(self._version.memory)
-
-    @property
-    def log_group_name(self) -> str:
-        """/aws/lambda/<function name>."""
-        return self._function.logs.group
-
-    def get_remaining_time_in_millis(self) -> int:
-        """Milliseconds left before the function times out, on the engine clock."""
-        # time.sleep() in zip code is paid on the clock later; count it as already spent.
-        return max(0, int((self._deadline - self._now() - self._log.slept) * 1000))
-
-    def __repr__(self) -> str:
-        return (
-            f"LambdaContext(aws_request_id={self.aws_request_id!r}, "
-            f"function_name={self.function_name!r}, function_version={self.function_version!r})"
-        )
 
 
 @dataclass(slots=True)
@@ -136,13 +76,32 @@ class InvocationResult:
         return self.log.tail() if self.log is not None else ""
 
 
-def error_object(error_type: str, message: str, request_id: str, stack: list[str]) -> dict:
-    """The JSON error the Python runtime returns for a failed invocation."""
+class _TimedOut(Exception):
+    """The watchdog ended a worker that ran past the function's deadline."""
+
+
+class _InitFailed(Exception):
+    """The worker could not load the handler: carries the runtime's error object."""
+
+    def __init__(self, error: dict) -> None:
+        super().__init__(error.get("errorMessage", ""))
+        self.error = error
+
+
+@dataclass(slots=True)
+class _SandboxCall:
+    """What one invocation in a worker is told beyond its environment's fixed fields."""
+
+    invoked_arn: str
+    deadline: float
+    trace_id: str | None
+
+
+def _exit_error(request_id: str, status: str) -> dict:
+    """Runtime.ExitError as AWS reports a runtime process that ended."""
     return {
-        "errorMessage": message,
-        "errorType": error_type,
-        "requestId": request_id,
-        "stackTrace": stack,
+        "errorType": "Runtime.ExitError",
+        "errorMessage": f"RequestId: {request_id} Error: Runtime exited with error: {status}",
     }
 
 
@@ -167,6 +126,11 @@ class Runtime:
         self.capture = StreamCapture()
         self.unreserved_in_flight = 0
         self.reserved_total = 0
+        #: Worker processes of zip code, and the idle ones oldest first (id → version, env).
+        self.sandboxes = Sandboxes()
+        self._idle_order: OrderedDict[int, tuple[FunctionVersion, ExecutionEnvironment]] = (
+            OrderedDict()
+        )
         install_logging_handler()
 
     # -- concurrency ----------------------------------------------------------------
@@ -227,12 +191,56 @@ class Runtime:
         day = self.clock.datetime().strftime("%Y/%m/%d")
         stream = f"{day}/[{version.version}]{self.ids.hex(32)}"
         variables = self._variables(function, version, stream)
-        if version.callable is not None:
-            handler = version.callable
-        else:
-            assert version.bundle is not None
-            handler = load_handler(version.bundle, version.handler, variables)
-        return ExecutionEnvironment(handler, variables, stream, self.clock.now())
+        # Zip code gets its worker process on its first invocation (inside the watchdog).
+        return ExecutionEnvironment(version.callable, variables, stream, self.clock.now())
+
+    def retire_idle(self, version: FunctionVersion) -> None:
+        """Discard a version's warm environments (new code or configuration, a deleted function)."""
+        for env in version.idle:
+            self._retire(env)
+        version.idle.clear()
+
+    def _retire(self, env: ExecutionEnvironment) -> None:
+        self._idle_order.pop(id(env), None)
+        if env.reaper is not None:
+            env.reaper.cancel()
+            env.reaper = None
+        sandbox, env.sandbox = env.sandbox, None
+        if sandbox is not None and not sandbox.ended:
+            self.service.engine.spawn(self.sandboxes.retire(sandbox), name="lambda-retire")
+
+    def _keep_warm(self, version: FunctionVersion, env: ExecutionEnvironment) -> None:
+        """Return an environment to its version's warm pool; the oldest beyond the cap retires."""
+        version.idle.append(env)
+        if env.sandbox is None:
+            return
+        if not isinstance(self.clock, VirtualClock):
+            # On the real clock an idle worker ends after the warm period by itself; on a
+            # virtual clock a timer would make scripts jump ahead, so it ends on next use.
+            env.reaper = self.clock.call_later(WARM_SECONDS, self._reap, version, env)
+        order = self._idle_order
+        order[id(env)] = (version, env)
+        while len(order) > self.max_idle_workers():
+            _, (owner, oldest) = order.popitem(last=False)
+            if oldest in owner.idle:
+                owner.idle.remove(oldest)
+            self._retire(oldest)
+
+    def _reap(self, version: FunctionVersion, env: ExecutionEnvironment) -> None:
+        env.reaper = None
+        if env in version.idle:
+            version.idle.remove(env)
+            self._retire(env)
+
+    def max_idle_workers(self) -> int:
+        """How many idle worker processes the lab keeps warm (`lambda.max_idle_workers`)."""
+        limit = self.settings.get("lambda.max_idle_workers")
+        return MAX_IDLE_WORKERS if limit is None else int(limit)
+
+    async def close(self) -> None:
+        """End every worker process."""
+        self._idle_order.clear()
+        await self.sandboxes.close()
 
     # -- invoking -------------------------------------------------------------------
     async def invoke(
@@ -275,9 +283,15 @@ class Runtime:
         deadline = start + version.timeout
         idle = version.idle
         env = idle.pop() if idle else None
-        if env is not None and start - env.last_used > WARM_SECONDS:
-            idle.clear()  # everything older is colder still
-            env = None
+        if env is not None:
+            self._idle_order.pop(id(env), None)
+            if env.reaper is not None:
+                env.reaper.cancel()
+                env.reaper = None
+            if start - env.last_used > WARM_SECONDS:
+                self._retire(env)
+                self.retire_idle(version)  # everything older is colder still
+                env = None
         error: dict | None = None
         payload = b""
         trace_token = None
@@ -300,44 +314,33 @@ class Runtime:
                     cold=log.cold,
                     source=source,
                 )
-            context = LambdaContext(
-                request_id,
-                function,
-                version,
-                invoked_arn,
-                env.log_stream,
-                deadline,
-                now,
-                log,
-                client_context,
-            )
             if policy is not None:
                 error = await self._apply_faults(policy, version, request_id, deadline)
             if error is None:
-                if version.callable is not None and version.environment:
-                    result = self._call_with_environ(env, event, context, version)
+                if env.handler is None:
+                    if env.sandbox is None:
+                        # The init phase (its own limit) does not count against the timeout.
+                        await self._watched(
+                            env, self._start_worker(env, function, version), INIT_SECONDS
+                        )
+                        start = now()
+                        deadline = start + version.timeout
+                    call = _SandboxCall(invoked_arn, deadline, trace_id)
+                    payload, error = await self._in_sandbox(env, call, event, log, client_context)
                 else:
-                    result = env.handler(event, context)
-                if result.__class__ not in _PLAIN and inspect.isawaitable(result):
-                    result = await clock.timeout(max(0.0, deadline - now()), result)
+                    payload, error = await self._in_process(
+                        env, function, version, invoked_arn, event, log, deadline, client_context
+                    )
                 if log.slept:
                     await self._pay_sleep(log, deadline)
-                try:
-                    payload = _encode(result).encode()
-                except (TypeError, ValueError) as marshal:
-                    error = error_object(
-                        "Runtime.MarshalError",
-                        f"Unable to marshal response: {marshal}",
-                        request_id,
-                        [],
-                    )
-                else:
-                    if len(payload) > SYNC_PAYLOAD_LIMIT:
-                        error = {
-                            "errorMessage": "Response payload size exceeded maximum allowed payload "
-                            f"size ({SYNC_PAYLOAD_LIMIT + 100} bytes).",
-                            "errorType": "Function.ResponseSizeTooLarge",
-                        }
+                if error is None and len(payload) > SYNC_PAYLOAD_LIMIT:
+                    error = {
+                        "errorMessage": "Response payload size exceeded maximum allowed payload "
+                        f"size ({SYNC_PAYLOAD_LIMIT + 100} bytes).",
+                        "errorType": "Function.ResponseSizeTooLarge",
+                    }
+        except _TimedOut:
+            error = self._timed_out(log, version, request_id)
         except TimeoutError as raised:
             if now() < deadline:
                 # The handler's own TimeoutError (a socket, a lock), not the function timeout.
@@ -348,19 +351,21 @@ class Runtime:
                     user_stack(raised, version.bundle),
                 )
             else:
-                log.timed_out = True
-                error = {
-                    "errorType": "Sandbox.Timedout",
-                    "errorMessage": f"RequestId: {request_id} Error: Task timed out after "
-                    f"{version.timeout:.2f} seconds",
-                }
-                log.write(
-                    f"{lambda_timestamp(now())} {request_id} Task timed out after "
-                    f"{version.timeout:.2f} seconds\n"
-                )
-        except InitError as init:
+                error = self._timed_out(log, version, request_id)
+        except _InitFailed as failed:
+            log.init_failed = True
+            init = failed.error
+            error = error_object(
+                init.get("errorType", "Runtime.Unknown"),
+                init.get("errorMessage", ""),
+                request_id,
+                init.get("stackTrace", []),
+            )
+        except WorkerExited as exited:
+            if env is not None:
+                self._retire(env)
             env = None
-            error = error_object(init.error_type, init.message, request_id, init.stack)
+            error = self._exited(exited, log, request_id)
         except Exception as raised:
             error = error_object(
                 type(raised).__name__, str(raised), request_id, user_stack(raised, version.bundle)
@@ -369,11 +374,7 @@ class Runtime:
             # sys.exit() ends the runtime process on AWS: the sandbox is reset.
             env = None
             status = exited.code if isinstance(exited.code, int) else 1
-            error = {
-                "errorType": "Runtime.ExitError",
-                "errorMessage": f"RequestId: {request_id} Error: Runtime exited with error: "
-                f"exit status {status}",
-            }
+            error = _exit_error(request_id, f"exit status {status}")
         finally:
             if trace_token is not None:
                 ambient_trace_id.reset(trace_token)
@@ -384,10 +385,13 @@ class Runtime:
         log.elapsed_ms = (end - start) * 1000
         log.finished = True
         function.logs.invocations.append(log)
-        if env is not None and not log.timed_out:
-            # A timed-out or failed-to-initialise sandbox is reset; others stay warm.
-            env.last_used = end
-            idle.append(env)
+        if env is not None:
+            if log.timed_out or log.init_failed:
+                # A timed-out or failed-to-initialise sandbox is reset; others stay warm.
+                self._retire(env)
+            else:
+                env.last_used = end
+                self._keep_warm(version, env)
         if error is None:
             if tracing:
                 service.emit(
@@ -419,6 +423,180 @@ class Runtime:
         return InvocationResult(
             request_id, payload, version.version, "Unhandled", error, log, log.cold
         )
+
+    async def _in_process(
+        self,
+        env: ExecutionEnvironment,
+        function: Function,
+        version: FunctionVersion,
+        invoked_arn: str,
+        event: Any,
+        log: InvocationLog,
+        deadline: float,
+        client_context: Any,
+    ) -> tuple[bytes, dict | None]:
+        """A registered callable or demo, in the lab's process and loop."""
+        clock = self.clock
+        context = LambdaContext(
+            log.request_id,
+            function.name,
+            version.version,
+            invoked_arn,
+            version.memory,
+            function.logs.group,
+            env.log_stream,
+            deadline,
+            lambda: clock.now() + log.slept,
+            client_context,
+        )
+        if version.environment and not inspect.iscoroutinefunction(env.handler):
+            result = self._call_with_environ(env, event, context, version)
+        else:
+            result = env.handler(event, context)
+        if result.__class__ not in _PLAIN and inspect.isawaitable(result):
+            result = await clock.timeout(max(0.0, deadline - clock.now()), result)
+        try:
+            return _encode(result).encode(), None
+        except (TypeError, ValueError) as marshal:
+            error = error_object(
+                "Runtime.MarshalError", f"Unable to marshal response: {marshal}", log.request_id, []
+            )
+            return b"", error
+
+    async def _in_sandbox(
+        self,
+        env: ExecutionEnvironment,
+        call: _SandboxCall,
+        event: Any,
+        log: InvocationLog,
+        client_context: Any,
+    ) -> tuple[bytes, dict | None]:
+        """Zip code in the environment's worker process (started here on a cold start).
+
+        The worker's computing takes no engine time (see worker.py); a real-time watchdog of
+        the time left (in real seconds at the clock's speed) ends a handler that runs away.
+        """
+        clock = self.clock
+        speed = self._speed()
+        header = {
+            "op": "invoke",
+            "request_id": log.request_id,
+            "now": clock.now(),
+            "speed": speed,
+            "deadline": call.deadline,
+            "invoked_arn": call.invoked_arn,
+            "trace_id": call.trace_id,
+            "client_context": client_context,
+        }
+        event_bytes = _encode(event).encode()
+
+        assert env.sandbox is not None
+        left = max(0.0, call.deadline - clock.now())
+        reply, payload = await self._watched(
+            env, env.sandbox.call(header, event_bytes), left / speed if speed else left
+        )
+        log.write(reply.get("log", ""))
+        log.slept = float(reply.get("slept", 0.0))
+        return payload, reply.get("error")
+
+    def _speed(self) -> float:
+        """Engine seconds per real second for worker time (0: computing takes no clock time)."""
+        clock = self.clock
+        return 0.0 if isinstance(clock, VirtualClock) or clock.paused else clock.speed
+
+    async def _watched(self, env: ExecutionEnvironment, work: Awaitable[T], seconds: float) -> T:
+        """Await work in the worker under a real-time watchdog; _TimedOut when it runs over.
+
+        Not asyncio.wait_for, which can swallow a cancellation that arrives as the work ends.
+        Computing takes no engine time: on expiry the clock is not moved (a virtual clock
+        would wait for someone to advance it), the worker is simply ended.
+        """
+        task = self.clock.outside(work)
+        expired = False
+
+        def expire() -> None:
+            nonlocal expired
+            expired = True
+            task.cancel()
+
+        watchdog = asyncio.get_running_loop().call_later(seconds, expire)
+        try:
+            return await task
+        except asyncio.CancelledError:
+            if env.sandbox is not None:
+                await self.sandboxes.retire(env.sandbox)
+            if not expired:
+                raise  # the invocation itself was cancelled
+            raise _TimedOut from None
+        except BaseException:  # the worker died: end what is left of it
+            if env.sandbox is not None:
+                await self.sandboxes.retire(env.sandbox)
+            raise
+        finally:
+            watchdog.cancel()
+
+    async def _start_worker(
+        self, env: ExecutionEnvironment, function: Function, version: FunctionVersion
+    ) -> None:
+        """Start the worker process and import the handler (the init phase of a cold start)."""
+        assert version.bundle is not None
+        sandbox = await self.sandboxes.start(env.environ)
+        env.sandbox = sandbox
+        init = {
+            "op": "init",
+            "handler": version.handler,
+            "now": self.clock.now(),
+            "speed": self._speed(),
+            "memory_limit": version.memory * 1024 * 1024,
+            "static": {
+                "function_name": function.name,
+                "version": version.version,
+                "memory": version.memory,
+                "log_group": function.logs.group,
+                "log_stream": env.log_stream,
+            },
+        }
+        reply, _ = await sandbox.call(init, version.bundle.zip_bytes)
+        log = current_log.get()
+        if log is not None:
+            log.write(reply.get("log", ""))
+            log.init_ms = float(reply.get("init_ms", 0.0))
+        if reply.get("error"):
+            raise _InitFailed(reply["error"])
+
+    def _timed_out(self, log: InvocationLog, version: FunctionVersion, request_id: str) -> dict:
+        log.timed_out = True
+        log.write(
+            f"{lambda_timestamp(self.clock.now())} {request_id} Task timed out after "
+            f"{version.timeout:.2f} seconds\n"
+        )
+        return {
+            "errorType": "Sandbox.Timedout",
+            "errorMessage": f"RequestId: {request_id} Error: Task timed out after "
+            f"{version.timeout:.2f} seconds",
+        }
+
+    def _exited(self, exited: WorkerExited, log: InvocationLog, request_id: str) -> dict:
+        """The error for an environment whose process ended (out of memory, exit, crash)."""
+        log.write(exited.header.get("log", ""))
+        log.slept = 0.0
+        if exited.header.get("oom"):
+            log.error_type = "Runtime.OutOfMemory"
+            log.write(
+                f"RequestId: {request_id} Error: Runtime exited with error: signal: killed\n"
+                "Runtime.OutOfMemory\n"
+            )
+            return {
+                "errorType": "Runtime.OutOfMemory",
+                "errorMessage": f"RequestId: {request_id} Error: Runtime exited with error: "
+                "signal: killed",
+            }
+        status = exited.status
+        if "exit" in exited.header:
+            status = f"exit status {exited.header['exit']}"
+        log.error_type = "Runtime.ExitError"
+        log.write(f"RequestId: {request_id} Error: Runtime exited with error: {status}\n")
+        return _exit_error(request_id, status)
 
     async def _pay_sleep(self, log: InvocationLog, deadline: float) -> None:
         """Move the clock by what zip code slept; past the deadline it is a timeout."""

@@ -61,8 +61,9 @@ class LambdaService(
         self.mappings_init()
 
     async def close(self) -> None:
-        """Stop every event source mapping's poller."""
+        """Stop every event source mapping's poller and every worker process."""
         await self.mappings_close()
+        await self.runtime.close()
 
     # -- lookups ----------------------------------------------------------------------------
     def function_arn(self, name: str) -> str:
@@ -340,7 +341,7 @@ class LambdaService(
     def _touch(self, version: FunctionVersion) -> None:
         version.last_modified = timestamp_text(self.clock.now())
         version.revision_id = self.ids.uuid()
-        version.idle.clear()
+        self.runtime.retire_idle(version)
 
     @staticmethod
     def _check_revision(current: str, given: str | None) -> None:
@@ -410,13 +411,15 @@ class LambdaService(
                 raise conflict(
                     f"Unable to delete version because the following aliases reference it: {using}"
                 )
-            del function.versions[qualifier]
+            self.runtime.retire_idle(function.versions.pop(qualifier))
             return {}
         if qualifier == "$LATEST":
             raise invalid("$LATEST version cannot be deleted without deleting the function.")
         if function.reserved is not None:
             self.runtime.reserved_total -= function.reserved
         del self.functions[function.name]
+        for version in (function.latest, *function.versions.values()):
+            self.runtime.retire_idle(version)
         self.emit("deleted", function.arn)
         return {}
 

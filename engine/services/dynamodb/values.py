@@ -65,7 +65,11 @@ def format_number(number: Decimal) -> str:
     return text
 
 
-def clean_value(value: Any) -> dict[str, Any]:
+#: Documents nest at most 32 levels (DynamoDB's documented limit).
+MAX_NESTING = 32
+
+
+def clean_value(value: Any, depth: int = 1) -> dict[str, Any]:
     """Validate one caller AttributeValue and return a canonical private copy."""
     if not isinstance(value, dict) or not value:
         raise invalid(
@@ -112,14 +116,16 @@ def clean_value(value: Any) -> dict[str, Any]:
                 "contains duplicates."
             )
         return {kind: members}
+    if kind in ("M", "L") and depth > MAX_NESTING:
+        raise invalid("Nesting Levels have exceeded supported limits")
     if kind == "M":
         if not isinstance(inner, dict):
             raise invalid("One or more parameter values were invalid: M must be a map")
-        return {"M": {str(k): clean_value(v) for k, v in inner.items()}}
+        return {"M": {str(k): clean_value(v, depth + 1) for k, v in inner.items()}}
     if kind == "L":
         if not isinstance(inner, (list, tuple)):
             raise invalid("One or more parameter values were invalid: L must be a list")
-        return {"L": [clean_value(v) for v in inner]}
+        return {"L": [clean_value(v, depth + 1) for v in inner]}
     raise invalid(
         "Supplied AttributeValue is empty, must contain exactly one of the supported datatypes"
     )

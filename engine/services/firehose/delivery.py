@@ -27,18 +27,29 @@ FIRST_BACKOFF = 1.0
 MAX_BACKOFF = 60.0
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A redirect is the endpoint's answer, not a new destination (it could leave loopback)."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+#: No proxies from the environment (a proxy would carry loopback traffic elsewhere), no redirects.
+_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirects())
+
+
 async def post_http(url: str, headers: dict[str, str], body: bytes) -> tuple[int, bytes]:
     """POST `body` to a real HTTP endpoint (in a thread, so the loop keeps running)."""
 
     def send() -> tuple[int, bytes]:
         request = urllib.request.Request(url, data=body, headers=headers, method="POST")
         try:
-            with urllib.request.urlopen(request, timeout=30) as response:
+            with _OPENER.open(request, timeout=30) as response:
                 return response.status, response.read()
         except urllib.error.HTTPError as error:
             return error.code, error.read()
         except (urllib.error.URLError, OSError) as error:
-            return 0, str(error).encode()
+            return 0, f"connection failed: {error}".encode()
 
     return await asyncio.to_thread(send)
 
@@ -203,7 +214,11 @@ class Deliverer:
                 if destination.backup_mode == "AllData" and destination.backup is not None:
                     await self._to_s3(destination.backup, chunks, first_arrival)
                 return
-            reason = f"HTTP {status}" if status else "connection failed"
+            reason = (
+                f"HTTP {status}"
+                if status
+                else (answer.decode(errors="replace") or "connection failed")
+            )
             if (
                 self.clock.now() + wait > give_up
                 or self.service.streams.get(stream.name) is not stream

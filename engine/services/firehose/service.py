@@ -51,7 +51,15 @@ class FirehoseService(StreamSettings, Service):
         self._sources: dict[str, KinesisSource] = {}
         self._record_count = 0
         self.http_transport: Callable[[str, dict[str, str], bytes], Awaitable[tuple[int, bytes]]]
-        self.http_transport = post_http
+        self.http_transport = self._post_http
+
+    async def _post_http(self, url: str, headers: dict[str, str], body: bytes) -> tuple[int, bytes]:
+        """POST to an HTTP endpoint the lab may reach; a refused host is a failed connection."""
+        try:
+            self.engine.outbound.check(url, "firehose")
+        except OSError as refused:
+            return 0, str(refused).encode()
+        return await post_http(url, headers, body)
 
     async def close(self) -> None:
         """Stop timers and Kinesis readers."""

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import ipaddress
 import ssl
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
+
+from engine.outbound import is_loopback_host
 
 #: Seconds SNS waits for an HTTP endpoint to answer (AWS: 15 s).
 HTTP_TIMEOUT = 15.0
@@ -36,8 +37,15 @@ class _Endpoint:
 class HttpSink:
     """Where SNS's HTTP/S deliveries go: registered lab endpoints first, then loopback HTTP."""
 
-    def __init__(self, now: Callable[[], float], history: int = 10_000) -> None:
+    def __init__(
+        self,
+        now: Callable[[], float],
+        history: int = 10_000,
+        outbound: Callable[[str, str], None] | None = None,
+    ) -> None:
         self._now = now
+        #: Raises OSError for a host the lab may not reach (the engine's outbound policy).
+        self._outbound = outbound or _loopback_only
         self._endpoints: dict[str, _Endpoint] = {}
         #: Every request made, newest last (bounded).
         self.requests: deque[HttpRequest] = deque(maxlen=history)
@@ -84,10 +92,13 @@ class HttpSink:
                     status = 200 if answer is None else int(answer)
                 except Exception:  # a lab endpoint that crashes answers like a broken server
                     status = 500
-        elif _is_loopback(url):
-            status = await _post_over_network(url, headers, body)
         else:
-            status = 0
+            try:
+                self._outbound(url, "sns")
+            except OSError:
+                status = 0  # refused (and traced): a delivery nothing answered
+            else:
+                status = await _post_over_network(url, headers, body)
         request = HttpRequest(request.time, url, request.headers, body, status)
         if endpoint is not None:
             endpoint.requests.append(request)
@@ -95,14 +106,10 @@ class HttpSink:
         return status
 
 
-def _is_loopback(url: str) -> bool:
+def _loopback_only(url: str, source: str = "sns") -> None:
     host = urlsplit(url).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    if not is_loopback_host(host):
+        raise OSError(f"the lab reaches only loopback, not {host}")
 
 
 async def _post_over_network(url: str, headers: dict[str, str], body: str) -> int:

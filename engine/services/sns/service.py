@@ -65,7 +65,7 @@ class SnsService(
         #: Email, email-json, SMS and mobile push messages SNS "sent", oldest first.
         self.outbox: list[OutboxMessage] = []
         #: Lab HTTP/S endpoints (and the record of every HTTP/S request SNS made).
-        self.http_sink = HttpSink(self.clock.now)
+        self.http_sink = HttpSink(self.clock.now, outbound=engine.outbound.check)
         self.urls = UrlScheme(self.region, self.ids.hex(32))
         self.deliverer = Deliverer(self)
         self._subscription_seq = 0

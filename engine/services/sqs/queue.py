@@ -50,6 +50,7 @@ class Message:
         "dead_letter_source",
         "size",
         "duplicate_pending",
+        "duplicate_rolled",
         "md5",
     )
 
@@ -86,6 +87,8 @@ class Message:
         self.dead_letter_source: str | None = None
         self.size = size
         self.duplicate_pending = False
+        #: The duplicate fault has had its one chance on this message (or this is the copy).
+        self.duplicate_rolled = False
         self.md5 = ""
 
 

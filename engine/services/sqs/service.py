@@ -713,8 +713,15 @@ class SqsService(Service):
                     continue
                 queue.put_in_flight(message, visibility)
                 taken.append(message)
-                if policy is not None and policy.duplicate and faults.roll(policy.duplicate):
-                    message.duplicate_pending = True
+                if (
+                    policy is not None
+                    and policy.duplicate
+                    and not queue.fifo
+                    and not message.duplicate_rolled
+                ):
+                    # One roll per message: at most one extra copy, however often it is received.
+                    message.duplicate_rolled = True
+                    message.duplicate_pending = faults.roll(policy.duplicate)
                 if tracing:
                     self.emit(
                         "received",
@@ -860,8 +867,14 @@ class SqsService(Service):
                 trace_id=message.trace_id,
             )
         if message.duplicate_pending:
-            # At-least-once: a copy the deletion did not reach comes back.
+            # At-least-once: a copy the deletion did not reach comes back, once, as a message
+            # of its own (never received yet, so never sent to the DLQ on the original's count).
             copy = _copy_message(message, queue.next_sequence())
+            copy.receive_count = 0
+            copy.first_receive_at = None
+            # Receipt handles stay unique: the copy's continue after the original's.
+            copy.receive_generation = message.receive_generation
+            copy.duplicate_rolled = True
             queue.add(copy, 0)
             self.emit(
                 "duplicated", queue.arn, message_id=message.message_id, trace_id=message.trace_id

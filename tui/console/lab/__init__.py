@@ -21,6 +21,7 @@ def register_builtins(console: Console) -> None:
         load,
         memory,
         mq,
+        outbound,
         outbox,
         request,
         serve,
@@ -44,5 +45,6 @@ def register_builtins(console: Console) -> None:
         iam,  # `iam enforce` and `why`
         kafka,  # `kafka produce|consume|groups|lag`
         mq,  # words after the `mq` service: publish, consume, declare, bind …
+        outbound,  # `outbound allow|deny HOST`
     ):
         module.register(console)

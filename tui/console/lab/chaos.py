@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from rich.console import Group
 from rich.text import Text
 
-from engine.faults import FAULT_NAMES
+from engine.faults import FAULT_EFFECTS, FAULT_NAMES, check_fault
 
 from ..render import records_table
 from ..result import CommandResult
@@ -14,7 +15,10 @@ from ..result import CommandResult
 if TYPE_CHECKING:
     from ..console import Console
 
-USAGE = f"chaos [{'|'.join(FAULT_NAMES)} RATE [--resource NAME]] | chaos off [--resource NAME]"
+USAGE = (
+    f"chaos [{'|'.join(FAULT_NAMES)} RATE [--resource NAME]] | chaos off [--resource NAME]"
+    " | chaos kinds | chaos broker-down|broker-up CLUSTER BROKER_ID"
+)
 #: `chaos broker-down CLUSTER N` / `chaos broker-up CLUSTER N`: fail a simulated MSK broker.
 BROKER_WORDS = ("broker-down", "broker-up")
 
@@ -54,6 +58,15 @@ async def _broker(console: Console, args: list[str]) -> CommandResult:
     )
 
 
+def _kinds() -> list[dict]:
+    """What each fault kind does to each resource type (the rest ignore it)."""
+    return [
+        {"fault": kind, "resource type": rtype, "effect": effect}
+        for kind, effects in FAULT_EFFECTS.items()
+        for rtype, effect in effects.items()
+    ]
+
+
 def _split_resource(args: list[str]) -> tuple[list[str], str | None]:
     if "--resource" in args:
         index = args.index("--resource")
@@ -80,13 +93,20 @@ async def chaos(console: Console, args: list[str]) -> CommandResult:
         rest, resource = _split_resource(args)
     except ValueError as error:
         return CommandResult.fail(f"chaos: {error}")
+    kinds = records_table(_kinds(), "What each fault does (other resource types ignore it)")
+    if rest == ["kinds"] and resource is None:
+        return CommandResult(ok=True, value=_kinds(), output=kinds)
     if not rest:
         if resource is not None:
             return CommandResult.fail(f"usage: {USAGE}")
         value = _policies(console)
         if not value:
-            return CommandResult(ok=True, value=[], output=Text("No faults injected."))
-        return CommandResult(ok=True, value=value, output=records_table(value, "Faults"))
+            return CommandResult(
+                ok=True, value=[], output=Group(Text("No faults injected."), kinds)
+            )
+        return CommandResult(
+            ok=True, value=value, output=Group(records_table(value, "Faults"), kinds)
+        )
     if rest == ["off"]:
         faults.clear(resource)
         value = _policies(console)
@@ -109,6 +129,10 @@ async def chaos(console: Console, args: list[str]) -> CommandResult:
     except ValueError:
         return CommandResult.fail(f"chaos: {name} needs a number, got '{raw_rate}'")
     try:
+        if rate and resource and not any(c in resource for c in "*?["):
+            arn = _arn_of(console, resource)
+            if arn is not None:
+                check_fault(name, arn)
         policy = faults.configure(resource or "*", **{name: rate})
     except ValueError as error:
         return CommandResult.fail(f"chaos: {error}")
@@ -128,11 +152,21 @@ def _exists(console: Console, resource: str) -> bool:
     return any(resource in (node.name, node.id) for node in nodes)
 
 
+def _arn_of(console: Console, resource: str) -> str | None:
+    """The ARN of the resource a name (or ARN) names, if the lab has it."""
+    if resource.startswith("arn:"):
+        return resource
+    for node in console.engine.topology().nodes:
+        if resource == node.name and node.id.startswith("arn:"):
+            return node.id
+    return None
+
+
 def register(console: Console) -> None:
     """Register `chaos`."""
     console.register_command(
         "chaos",
         chaos,
-        f"{USAGE} — inject faults AWS documents can happen",
-        (*FAULT_NAMES, "off", "--resource", *BROKER_WORDS),
+        f"{USAGE} — inject faults AWS documents can happen (chaos kinds: what each does where)",
+        (*FAULT_NAMES, "off", "kinds", "--resource", *BROKER_WORDS),
     )

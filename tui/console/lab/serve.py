@@ -11,7 +11,10 @@ from ..result import CommandResult
 if TYPE_CHECKING:
     from ..console import Console
 
-USAGE = "usage: serve [PORT] [--host HOST] | serve stop | serve status"
+USAGE = (
+    "usage: serve [PORT] [--host HOST] [--allow-origin ORIGIN]… [--verify-signatures]"
+    " | serve stop | serve status"
+)
 
 
 async def serve(console: Console, args: list[str]) -> CommandResult:
@@ -31,7 +34,15 @@ async def serve(console: Console, args: list[str]) -> CommandResult:
         return CommandResult(value=value, output=Text(text))
     host, port = "127.0.0.1", 4566
     rest = list(args)
+    origins: list[str] = []
+    verify = "--verify-signatures" in rest
+    if verify:
+        rest.remove("--verify-signatures")
     try:
+        while "--allow-origin" in rest:
+            at = rest.index("--allow-origin")
+            origins.append(rest[at + 1])
+            del rest[at : at + 2]
         if "--host" in rest:
             at = rest.index("--host")
             host = rest[at + 1]
@@ -44,7 +55,14 @@ async def serve(console: Console, args: list[str]) -> CommandResult:
         return CommandResult.fail(USAGE)
     if server is not None:
         return CommandResult.fail(f"serve: already serving at {server.url} (serve stop first)")
-    server = WireServer(console.engine, host, port)
+    verifier = None
+    admin_key = None
+    if verify:
+        from engine.wire.signing import SignatureVerifier, issue_admin_key
+
+        verifier = SignatureVerifier.for_engine(console.engine)
+        admin_key = await issue_admin_key(console.engine)
+    server = WireServer(console.engine, host, port, allow_origins=origins, verifier=verifier)
     try:
         url = await server.start()
     except (OSError, SystemExit) as error:
@@ -52,6 +70,11 @@ async def serve(console: Console, args: list[str]) -> CommandResult:
         return CommandResult.fail(f"serve: cannot listen on {host}:{port}: {reason}")
     console.wire_server = server
     lines = [f"Serving the lab at {url}", f"  aws --endpoint-url {url} sqs list-queues"]
+    if admin_key is not None:
+        lines.append(
+            "  signatures verified; an administrator's key: "
+            f"AWS_ACCESS_KEY_ID={admin_key[0]} AWS_SECRET_ACCESS_KEY={admin_key[1]}"
+        )
     if not is_loopback(host):
         lines.append(
             "  warning: this address is reachable from other machines; the lab has no auth"
@@ -64,6 +87,7 @@ def register(console: Console) -> None:
     console.register_command(
         "serve",
         serve,
-        "serve [PORT] | serve stop | serve status — the lab as an AWS endpoint for boto3 and the AWS CLI",
-        ("stop", "status"),
+        "serve [PORT] [--allow-origin ORIGIN] [--verify-signatures] | serve stop | serve status"
+        " — the lab as an AWS endpoint for boto3 and the AWS CLI",
+        ("stop", "status", "--host", "--allow-origin", "--verify-signatures"),
     )
