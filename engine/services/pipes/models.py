@@ -8,7 +8,6 @@ from typing import Any
 
 from engine.patterns import CompiledPattern
 
-
 #: The most records a pipe hands one target in one batch (EventBridge Pipes' batching docs).
 TARGET_BATCH_LIMITS = {"sqs": 10, "sns": 10, "events": 10, "kinesis": 500, "firehose": 500}
 
