@@ -49,7 +49,7 @@ class LessonGuide:
         """The resource the flow map should show after these steps (the last one that names one)."""
         for step in reversed(newly):
             if step.focus:
-                return step.focus
+                return self.session.focus_of(step)  # the ARN: names repeat across lessons
         return None
 
     def view(self) -> LessonView | None:
