@@ -6,10 +6,9 @@ start, or the previous step's tick, so that work done before the lesson never co
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-
-import json
 
 import jmespath
 from jmespath import functions

@@ -16,6 +16,8 @@ CONTENT = Path(__file__).resolve().parent / "content"
 #: Console commands a check may run: they read the lab and never change it.
 READ_ONLY_OPERATION = re.compile(r"^[a-z0-9]+ (get|list|describe)-[a-z0-9-]+( |$)")
 READ_ONLY_LAB_COMMANDS = ("describe ", "outbox", "events test-event-pattern ")
+#: Lab commands that only read when given no arguments (`delivery` shows the delivery mode).
+READ_ONLY_BARE_COMMANDS = ("delivery", "chaos")
 #: Operations named like reads that change the lab: they hand out work, spend a shard's read
 #: budget or register a reader (`test-invoke-method` and `test-state` run integrations too).
 NOT_READ_ONLY = (
@@ -29,6 +31,8 @@ NOT_READ_ONLY = (
 
 def is_read_only(command: str) -> bool:
     """Whether a check may run `command`: a get-/list-/describe- call or a reading lab command."""
+    if command.strip() in READ_ONLY_BARE_COMMANDS:
+        return True
     if command.startswith(READ_ONLY_LAB_COMMANDS):
         return True
     if command.startswith(NOT_READ_ONLY):

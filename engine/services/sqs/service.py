@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.errors import ServiceError
+from engine.faults import FaultPolicy
 from engine.service import Envelope, Service
 from engine.topology import Edge, Node
 
@@ -58,6 +59,12 @@ SYSTEM_ATTRIBUTE_NAMES = (
     "AWSTraceHeader",
     "DeadLetterQueueSourceArn",
 )
+
+
+#: `eng.settings` key: standard queues deliver occasional duplicates and out-of-order receives.
+REALISTIC_SETTING = "sqs.realistic-delivery"
+#: How often, with realistic delivery on (seeded, so a lab replays the same way).
+REALISTIC_DELIVERY = FaultPolicy(duplicate=0.05, reorder=0.3)
 
 
 @dataclass(slots=True)
@@ -696,8 +703,12 @@ class SqsService(Service):
         faults = self.engine.faults
         if faults.enabled:
             policy = faults.policy_for(queue.arn)
-            if policy is not None and policy.reorder and not queue.fifo:
-                reorder = lambda n: faults.randrange(n) if faults.roll(policy.reorder) else 0  # noqa: E731
+        if policy is None and not queue.fifo and self.engine.settings.get(REALISTIC_SETTING):
+            # Best-effort ordering and at-least-once delivery, as AWS documents standard queues.
+            policy = REALISTIC_DELIVERY
+        if policy is not None and policy.reorder and not queue.fifo:
+            rate = policy.reorder
+            reorder = lambda n: faults.randrange(n) if faults.roll(rate) else 0  # noqa: E731
         redrive = queue.settings.redrive_policy
         dead_letter = self._by_arn.get(redrive.dead_letter_target_arn) if redrive else None
         taken: list[Message] = []
@@ -722,6 +733,8 @@ class SqsService(Service):
                         trace_id=message.trace_id,
                         receive_count=message.receive_count,
                         visibility_timeout=visibility,
+                        position=message.sequence,  # arrival order: shows out-of-order receives
+                        group_id=message.group_id,
                     )
             if queue.fifo:
                 break
