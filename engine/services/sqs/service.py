@@ -674,7 +674,8 @@ class SqsService(Service):
         messages = self._take(queue, max_messages, visibility)
         if messages or wait <= 0:
             return messages
-        deadline = self.clock.now() + wait
+        started = self.clock.now()
+        deadline = started + wait
         loop = asyncio.get_running_loop()
         while True:
             waiter = loop.create_future()
@@ -690,6 +691,14 @@ class SqsService(Service):
                 return []
             messages = self._take(queue, max_messages, visibility)
             if messages or self.clock.now() >= deadline:
+                if self.trace.enabled:
+                    self.emit(
+                        "long-polled",
+                        queue.arn,
+                        wait=wait,
+                        waited=round(self.clock.now() - started, 3),
+                        messages=len(messages),
+                    )
                 return messages
 
     def _take(self, queue: Queue, max_messages: int, visibility: float | None) -> list[Message]:
