@@ -101,6 +101,11 @@ async def evaluate(console: Console, check: Check, since: int = 0) -> Outcome:
     if check.lag is not None:
         value = _search(check.expect, _lag_rows(console, check.lag))
         return Outcome(_truthy(value), value=value)
+    if check.at_most is not None:
+        count = count_events(console, check, since, check.at_most + 1)
+        if count <= check.at_most:
+            return Outcome(True, value=count)
+        return Outcome(False, f"more than {check.at_most} since the lesson started", count)
     count = count_events(console, check, since, check.at_least)
     if count >= check.at_least:
         return Outcome(True, value=count)

@@ -58,6 +58,7 @@ class Check:
     trace: str | None = None  # a trace event kind, e.g. "dead-lettered"
     resource: str | None = None  # the event's resource (name or ARN)
     at_least: int = 1
+    at_most: int | None = None  # trace checks: no more than this many such events (0: none)
     where: str | None = None  # JMESPath on the event (kind, resource, detail …) that must hold
     lag: str | None = None  # a Kinesis stream (name or ARN) whose consumer lag rows `expect` reads
     describe: str = ""  # what the learner sees when this check is not yet met
@@ -117,6 +118,7 @@ def _check(raw: Any, path: Path, where: str, *, observing: bool = False) -> Chec
         "trace",
         "resource",
         "at_least",
+        "at_most",
         "where",
         "lag",
         "describe",
@@ -147,6 +149,8 @@ def _check(raw: Any, path: Path, where: str, *, observing: bool = False) -> Chec
                 raise LessonError(path, f"{where}: bad JMESPath {expression!r}: {error}") from None
     if not isinstance(check.at_least, int) or check.at_least < 1:
         raise LessonError(path, f"{where}: 'at_least' must be a positive integer")
+    if check.at_most is not None and (not isinstance(check.at_most, int) or check.at_most < 0):
+        raise LessonError(path, f"{where}: 'at_most' must be a whole number")
     if check.since not in ("lesson", "step"):
         raise LessonError(path, f"{where}: 'since' must be 'lesson' or 'step'")
     return check
