@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from rich.table import Table
+from rich.text import Text
 
 from ..result import CommandResult
 from ..timefmt import clock_text, format_duration, parse_duration
@@ -12,7 +13,7 @@ from ..timefmt import clock_text, format_duration, parse_duration
 if TYPE_CHECKING:
     from ..console import Console
 
-USAGE = "clock [show | pause | resume | speed N | advance DURATION]"
+USAGE = "clock [show | now | pause | resume | speed N | advance DURATION]"
 
 
 def clock_state(console: Console) -> dict:
@@ -52,6 +53,12 @@ async def clock_command(console: Console, args: list[str]) -> CommandResult:
     is_virtual = type(clock).__name__ == "VirtualClock"
     if action == "show" and not rest:
         return _show(console)
+    if action == "now" and not rest:
+        # The lab's time as ISO 8601, for scripts: START=$(clock now)
+        from datetime import UTC, datetime
+
+        now = datetime.fromtimestamp(clock.now(), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return CommandResult(ok=True, value=now, output=Text(now))
     if action == "advance" and len(rest) == 1:
         try:
             seconds = parse_duration(rest[0])
@@ -98,5 +105,5 @@ def register(console: Console) -> None:
         "clock",
         clock_command,
         f"{USAGE} — show or control simulated time",
-        ("show", "pause", "resume", "speed", "advance"),
+        ("show", "now", "pause", "resume", "speed", "advance"),
     )
