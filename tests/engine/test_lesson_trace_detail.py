@@ -80,7 +80,7 @@ async def test_dynamodb_traces_conditions_transactions_and_refusals(eng: Engine)
 async def test_redrive_says_from_and_to(eng: Engine, clock: VirtualClock) -> None:
     recorder = eng.trace.record()
     sqs = eng.client("sqs")
-    dlq = (await sqs.create_queue(QueueName="dlq"))["QueueUrl"]
+    await sqs.create_queue(QueueName="dlq")
     policy = {"deadLetterTargetArn": "arn:aws:sqs:us-east-1:123456789012:dlq", "maxReceiveCount": 1}
     src = (
         await sqs.create_queue(
