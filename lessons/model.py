@@ -17,7 +17,7 @@ CONTENT = Path(__file__).resolve().parent / "content"
 READ_ONLY_OPERATION = re.compile(r"^[a-z0-9]+ (get|list|describe)-[a-z0-9-]+( |$)")
 READ_ONLY_LAB_COMMANDS = ("describe ", "outbox", "events test-event-pattern ")
 #: Lab commands that only read when given no arguments (`delivery` shows the delivery mode).
-READ_ONLY_BARE_COMMANDS = ("delivery", "chaos")
+READ_ONLY_BARE_COMMANDS = ("delivery", "chaos", "iam enforce")
 #: Operations named like reads that change the lab: they hand out work, spend a shard's read
 #: budget or register a reader (`test-invoke-method` and `test-state` run integrations too).
 NOT_READ_ONLY = (
