@@ -20,4 +20,6 @@ SERVICE_MODULES: dict[str, str] = {
     "s3": "engine.services.s3",
     "dynamodb": "engine.services.dynamodb",
     "dynamodbstreams": "engine.services.dynamodbstreams",
+    "iam": "engine.services.iam",
+    "sts": "engine.services.sts",
 }

@@ -28,3 +28,6 @@ def register_builtins(console: Console) -> None:
     for module in (help, clock, watch, load, chaos, outbox, describe, state, request, serve, basic):
         module.register(console)
     delivery.register(console)
+    from .iam import register as register_iam  # `iam enforce` and `why`
+
+    register_iam(console)
