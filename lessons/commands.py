@@ -263,7 +263,8 @@ async def _restart(session: LessonSession, args: list[str]) -> CommandResult:
         parts.append(
             Markdown(
                 f"This lesson's resources are still in the lab ({names}); "
-                f"`lesson restart {lesson.number} --delete` removes them first."
+                f"`lesson restart {lesson.number} --delete` removes the ones you made first "
+                "(the lesson's setup keeps its own)."
             )
         )
     parts.append(checklist(session))

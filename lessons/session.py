@@ -69,6 +69,9 @@ class LessonSession:
         self._scanned = 0  # trace position up to which `created` events were attributed
         #: Setup commands of the last start whose resource was already in the lab.
         self.setup_found: list[str] = []
+        #: ARNs each lesson's setup created: a restart keeps them (setup would make them again,
+        #: and AWS refuses to re-create a queue name for 60 seconds after its deletion).
+        self.setup_made: dict[int, set[str]] = {}
 
     # -- state ------------------------------------------------------------------------------
     def states(self) -> list[StepState]:
@@ -124,6 +127,7 @@ class LessonSession:
             for key_ in [k for k in self.answered_at if k[0] == number]:
                 del self.answered_at[key_]
         self.setup_found = []
+        before = set(self.progress.of(number).resources)
         for command in lesson.setup:
             result = await self.console.execute(command)
             if result.ok:
@@ -132,6 +136,8 @@ class LessonSession:
                 raise RuntimeError(f"lesson setup failed at {command!r}: {result.error}")
             self.setup_found.append(command)
         self._attribute_created()
+        made = set(self.progress.of(number).resources) - before
+        self.setup_made.setdefault(number, set()).update(made)
         await self.recheck()
         return lesson
 
@@ -343,7 +349,7 @@ class LessonSession:
         return [arn for arn in self.progress.of(number).resources if arn in names]
 
     async def restart(self, number: int, *, delete: bool = False) -> tuple[Lesson, list[str]]:
-        """Start lesson `number` over; with `delete`, remove its resources first.
+        """Start lesson `number` over; with `delete`, remove the resources the learner made first.
 
         Returns the lesson and the resources it made that are still in the lab.
         """
@@ -352,8 +358,10 @@ class LessonSession:
             raise LookupError(f"no lesson {number!r}; `lesson list` shows them")
         self._attribute_created()
         if delete:
-            await delete_resources(self.console, self.progress.of(lesson.number).resources)
-            self.progress.of(lesson.number).resources.clear()
+            record = self.progress.of(lesson.number)
+            keep = self.setup_made.get(lesson.number, set())
+            await delete_resources(self.console, [a for a in record.resources if a not in keep])
+            record.resources = [arn for arn in record.resources if arn in keep]
         left = self.resources_of(lesson.number)
         kept = list(self.progress.of(lesson.number).resources)
         await self.start(lesson.number, restart=True)

@@ -237,3 +237,25 @@ def test_lessons_own_distinct_names() -> None:
         for name in lesson.resources:
             assert name not in owner, f"{name} is in lessons {owner.get(name)} and {lesson.number}"
             owner[name] = lesson.number
+
+
+@pytest.mark.parametrize("number", [19, 20, 21])
+async def test_restart_delete_removes_every_kind_of_resource(tmp_path: Path, number: int) -> None:
+    from tui.console.script import iter_commands
+
+    engine, console, session = await _lab(tmp_path)
+    lesson = CATALOGUE.get(number)
+    await console.execute(f"lesson start {number}")
+    for _, command in iter_commands(lesson.solution):
+        await engine.clock.run(console.execute(command))
+    await session.check()
+    made = session.resources_of(number)
+    assert len(made) >= 3
+    result = await console.execute(f"lesson restart {number} --delete")
+    assert result.ok
+    # What the learner made is gone; what setup made stays (setup would only make it again).
+    present = {node.id for node in engine.topology().nodes}
+    learner_made = [arn for arn in made if arn not in session.setup_made[number]]
+    assert learner_made and not (set(learner_made) & present), set(learner_made) & present
+    assert session.setup_made[number] and session.setup_made[number] <= present
+    await _close(engine, console)
