@@ -132,7 +132,7 @@ def _search(expression: str | None, data: Any) -> Any:
     """`expression` on `data`; a type error (a missing field, say) is None."""
     try:
         return jmespath.search(expression or "@", data, options=OPTIONS)
-    except JMESPathError:
+    except (JMESPathError, TypeError, ValueError):  # comparing a number with text raises TypeError
         return None
 
 

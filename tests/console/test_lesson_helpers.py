@@ -50,3 +50,10 @@ async def test_send_task_success_takes_its_output_as_task_output(run) -> None:  
         "stepfunctions send-task-success --task-token nope --task-output '{\"ok\": true}'"
     )
     assert not answered.ok and "TaskDoesNotExist" in answered.error  # parsed, then refused
+
+
+async def test_expect_comparing_a_number_with_text_is_one_clear_line(run) -> None:  # type: ignore[no-untyped-def]
+    await run("sqs create-queue --queue-name q")
+    await run("sqs list-queues")
+    compared = await run('expect length(QueueUrls) > `"a"`')
+    assert not compared.ok and "Internal error" not in compared.error

@@ -143,3 +143,12 @@ async def test_a_trace_resource_may_be_named_when_its_arn_ends_in_an_id() -> Non
         assert (await console.execute("apigateway create-rest-api --name catalog")).ok
         assert await check_passes(console, check)  # the event's resource is …/restapis/<id>
         console.close()
+
+
+async def test_a_check_comparing_a_number_with_text_is_simply_not_met() -> None:
+    async with Engine(clock=VirtualClock()) as engine:
+        console = Console(engine)
+        await console.execute("sqs create-queue --queue-name q")
+        check = Check(command="sqs list-queues", expect='length(QueueUrls) > `"a"`')
+        assert not await check_passes(console, check)
+        console.close()

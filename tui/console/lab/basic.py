@@ -30,7 +30,7 @@ async def expect(console: Console, args: list[str]) -> CommandResult:
 
     try:
         found = jmespath.search(expression, console.last_value)
-    except JMESPathError as error:
+    except (JMESPathError, TypeError, ValueError) as error:  # `0 > 'a'` is a TypeError
         reason = " ".join(str(error).split())
         return CommandResult.fail(f"expect: bad JMESPath expression {expression!r}: {reason}")
     if truthy(found):
