@@ -16,6 +16,10 @@ class LessonProgress:
     done_steps: list[str] = field(default_factory=list)
     hints_used: dict[str, int] = field(default_factory=dict)
     completed: bool = False
+    predictions: dict[str, str] = field(default_factory=dict)  # predict step → the answer given
+    predicted_right: dict[str, bool] = field(default_factory=dict)  # … and whether the lab agreed
+    solutions_shown: list[str] = field(default_factory=list)  # steps (or "*") shown the solution
+    resources: list[str] = field(default_factory=list)  # ARNs the lesson created, in order
 
 
 @dataclass(slots=True)
@@ -37,6 +41,10 @@ class Progress:
                     list(value.get("done_steps", [])),
                     dict(value.get("hints_used", {})),
                     bool(value.get("completed", False)),
+                    {str(k): str(v) for k, v in dict(value.get("predictions", {})).items()},
+                    {str(k): bool(v) for k, v in dict(value.get("predicted_right", {})).items()},
+                    [str(v) for v in value.get("solutions_shown", [])],
+                    [str(v) for v in value.get("resources", [])],
                 )
                 for key, value in raw.get("lessons", {}).items()
             }
@@ -57,6 +65,11 @@ class Progress:
         temporary = self.path.with_suffix(".tmp")
         temporary.write_text(json.dumps(data, indent=2), encoding="utf-8")
         temporary.replace(self.path)
+
+    def forget(self, number: int) -> None:
+        """Forget one lesson's progress."""
+        self.lessons.pop(str(number), None)
+        self.save()
 
     def reset(self) -> None:
         """Forget everything."""

@@ -35,6 +35,26 @@ async def test_write_budget_refills_on_the_clock(eng: Engine, clock: VirtualCloc
     assert result["FailedRecordCount"] == 0
 
 
+async def test_a_shard_takes_no_more_than_1000_records_in_any_second(
+    eng: Engine, clock: VirtualClock
+) -> None:
+    """Writes spread over the first second must not get a full budget plus its refill (~2,000)."""
+    kinesis = await make_stream(eng)
+    accepted = 0
+    for _ in range(20):  # 20 × 100 records, 0.05 s apart: 2,000 offered within one second
+        result = await kinesis.put_records(
+            StreamName="orders", Records=[{"Data": b"x", "PartitionKey": "k"}] * 100
+        )
+        accepted += 100 - result["FailedRecordCount"]
+        await clock.advance(0.05)
+    assert accepted == 1000
+    await clock.advance(1)
+    result = await kinesis.put_records(
+        StreamName="orders", Records=[{"Data": b"x", "PartitionKey": "k"}] * 500
+    )
+    assert result["FailedRecordCount"] == 0
+
+
 async def test_over_one_mib_per_second_throttles_put_record(eng: Engine) -> None:
     kinesis = await make_stream(eng)
     await kinesis.put_record(StreamName="orders", Data=b"x" * 1_000_000, PartitionKey="k")

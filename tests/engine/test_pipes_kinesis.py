@@ -132,3 +132,37 @@ async def test_kinesis_source_needs_starting_position(eng: Engine) -> None:
     with pytest.raises(ServiceError) as caught:
         await eng.client("pipes").create_pipe(Name="p", Source=stream, Target=target, RoleArn=ROLE)
     assert caught.value.code == "ValidationException"
+
+
+async def test_a_queue_target_refuses_batches_larger_than_ten(eng: Engine) -> None:
+    """A Kinesis → SQS pipe cannot batch more than 10 records (the queue's batch limit)."""
+    stream = await _stream(eng)
+    _, target = await _queue(eng, "target")
+    pipes = eng.client("pipes")
+    with pytest.raises(ServiceError) as caught:
+        await pipes.create_pipe(
+            Name="p",
+            Source=stream,
+            Target=target,
+            RoleArn=ROLE,
+            SourceParameters={
+                "KinesisStreamParameters": {"StartingPosition": "LATEST", "BatchSize": 100}
+            },
+        )
+    assert caught.value.code == "ValidationException"
+    assert "10" in caught.value.message
+    await pipes.create_pipe(
+        Name="p",
+        Source=stream,
+        Target=target,
+        RoleArn=ROLE,
+        SourceParameters={
+            "KinesisStreamParameters": {"StartingPosition": "LATEST", "BatchSize": 10}
+        },
+    )
+    with pytest.raises(ServiceError):
+        await pipes.update_pipe(
+            Name="p",
+            RoleArn=ROLE,
+            SourceParameters={"KinesisStreamParameters": {"BatchSize": 50}},
+        )

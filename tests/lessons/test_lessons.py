@@ -13,6 +13,8 @@ from lessons.progress import Progress
 from tui.console import Console
 from tui.console.script import iter_commands
 
+pytestmark = pytest.mark.timeout(60)
+
 CATALOGUE = load_catalogue()
 
 
@@ -34,7 +36,9 @@ async def test_solution_solves_the_lesson(lesson, tmp_path: Path) -> None:
     clock = VirtualClock()
     async with Engine(clock=clock) as engine:
         console = Console(engine)
-        session = LessonSession(console, CATALOGUE, Progress(path=tmp_path / "p.json"))
+        session = install(
+            console, LessonSession(console, CATALOGUE, Progress(path=tmp_path / "p.json"))
+        )
         await session.start(lesson.number)
         assert await session.check() == [], "a step passed before the learner did anything"
         for number, command in iter_commands(lesson.solution):

@@ -7,10 +7,17 @@ from pathlib import Path
 import pytest
 
 from engine import Engine, VirtualClock
-from lessons import LessonSession, load_catalogue, load_lesson
+from lessons import LessonSession, install, load_catalogue, load_lesson
 from lessons.model import Catalogue
 from lessons.progress import Progress
 from tui.console import Console
+
+pytestmark = pytest.mark.timeout(60)
+
+
+def _already_there(console: Console) -> list[str]:
+    """Setup commands of the last start that found their resource in place (none expected)."""
+    return list(getattr(console.lesson_session, "setup_found", []))
 
 
 async def test_every_lesson_starts_again_in_the_same_lab(tmp_path: Path) -> None:
@@ -40,17 +47,27 @@ async def test_a_setup_command_that_fails_otherwise_stops_the_start(tmp_path: Pa
         console.close()
 
 
-async def test_the_whole_course_works_in_one_lab(tmp_path: Path) -> None:
-    """A learner doing every lesson in order in the same lab: names must not collide."""
+@pytest.mark.parametrize("order", ["forward", "reverse"])
+async def test_the_whole_course_works_in_one_lab(tmp_path: Path, order: str) -> None:
+    """A learner doing every lesson (in order, or backwards) in one lab: nothing ticked at start,
+    no setup meeting another lesson's resource, every solution solving its lesson."""
     from tui.console.script import iter_commands
 
     catalogue = load_catalogue()
+    lessons = catalogue.lessons if order == "forward" else list(reversed(catalogue.lessons))
     clock = VirtualClock()
     async with Engine(clock=clock) as engine:
         console = Console(engine)
-        session = LessonSession(console, catalogue, Progress(path=tmp_path / "p.json"))
-        for lesson in catalogue.lessons:
+        session = install(
+            console, LessonSession(console, catalogue, Progress(path=tmp_path / "p.json"))
+        )
+        for lesson in lessons:
             await session.start(lesson.number)
+            ticked = [s.step.id for s in session.states() if s.done]
+            assert ticked == [], f"{lesson.slug}: ticked before the learner began: {ticked}"
+            for command in lesson.setup:
+                # Each lesson's setup makes resources of its own: nothing was there before.
+                assert f"{command}" not in _already_there(console), lesson.slug
             for number, command in iter_commands(lesson.solution):
                 result = await clock.run(console.execute(command))
                 assert result.ok, f"{lesson.slug} solution line {number}: {result.error}"

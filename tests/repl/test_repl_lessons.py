@@ -29,6 +29,7 @@ async def test_steps_tick_as_the_learner_works(tmp_path: Path) -> None:
         assert result.ok
         await repl._tick_lesson("sqs create-queue --queue-name tour")
         printed = buffer.getvalue()
-        assert "✔ Create a standard queue named `tour`." in printed
+        assert "✔ Create a standard queue named tour." in printed
+        assert "`" not in printed  # lesson text renders as Markdown, not raw
         assert "Next: Be the producer" in printed
         repl.console.close()

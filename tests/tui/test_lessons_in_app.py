@@ -121,7 +121,7 @@ async def test_hints_are_revealed_one_at_a_time_with_f3(app: PipeworkApp) -> Non
 async def test_time_passing_alone_ticks_a_step(app: PipeworkApp, eng: Engine) -> None:
     async with app.run_test(size=(160, 44)) as pilot:
         await _run(pilot, app, "lesson start 2")
-        for command in _solution_commands(QUEUES)[:5]:  # create, send ×3, receive
+        for command in _solution_commands(QUEUES)[:6]:  # create, send ×3, predict, receive
             await _run(pilot, app, command)
         await _run(pilot, app, "clock advance 9s")
         assert _done_flags(app)[2] is False  # still invisible: the timeout is 10 s
@@ -250,3 +250,28 @@ async def test_the_lessons_screen_shows_progress_at_80_by_24(app: PipeworkApp) -
         progress_column = table.ordered_columns[1]
         assert str(progress_column.label) == "progress"
         assert progress_column.get_render_width(table) < 40  # left of the long titles
+
+
+async def test_the_goal_picture_ticks_as_edges_appear(app: PipeworkApp) -> None:
+    async with app.run_test(size=(160, 44)) as pilot:
+        await _run(pilot, app, "lesson start 7")
+        goal = app.screen.query_one(LessonPanel).lesson.goal
+        assert [(edge.source, edge.target, edge.done) for edge in goal] == [
+            ("order-feed", "eu-orders", False),
+            ("order-feed", "big-orders", False),
+        ]
+        await _run(
+            pilot,
+            app,
+            "sns subscribe --topic-arn order-feed --protocol sqs --notification-endpoint "
+            "arn:aws:sqs:us-east-1:123456789012:eu-orders",
+        )
+        goal = app.screen.query_one(LessonPanel).lesson.goal
+        assert [edge.done for edge in goal] == [True, False]
+        from rich.console import Console as RichConsole
+
+        from tui.app.widgets.lesson_panel import render_lesson
+
+        out = RichConsole(width=80, record=True, color_system=None)
+        out.print(render_lesson(app.screen.query_one(LessonPanel).lesson))
+        assert "Goal · 1/2 connections" in out.export_text()

@@ -418,7 +418,8 @@ class PipeworkApp(App[int]):
 
                 self.screen.query_one(ResultPane).show_result(announce(session, newly), None, None)
             if isinstance(self.screen, LabScreen):
-                self.show_lesson(guide.view())
+                topology = await self.host.call(self.engine.topology) if session.lesson else None
+                self.show_lesson(guide.view(topology))
 
     async def _point_at(self, name: str | None) -> str:
         """Select a lesson step's `focus` resource on the flow map; says where to look."""

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from lessons.model import Step
 from lessons.session import LessonSession
 
-from .widgets.lesson_panel import LessonStep, LessonView
+from .widgets.lesson_panel import GoalEdge, LessonStep, LessonView
 
 
 @dataclass(slots=True, frozen=True)
@@ -49,10 +50,41 @@ class LessonGuide:
         """The resource the flow map should show after these steps (the last one that names one)."""
         for step in reversed(newly):
             if step.focus:
-                return step.focus
+                return self.session.focus_of(step)  # the ARN: names repeat across lessons
         return None
 
-    def view(self) -> LessonView | None:
+    def goal(self, topology: Any | None) -> list[GoalEdge]:
+        """The lesson's goal edges, each done when the lab's topology has it.
+
+        An end that is not one of the lesson's resources (a producer, a client) stands for the
+        learner: that edge is done once the resource at the other end exists.
+        """
+        lesson = self.session.lesson
+        if lesson is None or not lesson.goal:
+            return []
+        names: dict[str, str] = {}
+        links: set[tuple[str, str]] = set()
+        if topology is not None:
+            names = {node.id: node.name for node in topology.nodes}
+            for edge in topology.edges:
+                links.add((_name(edge.source, names), _name(edge.target, names)))
+            for node in topology.nodes:
+                if node.parent:
+                    links.add((_name(node.parent, names), node.name))
+        present = set(names.values())
+        owned = set(lesson.resources)
+        edges = []
+        for source, target in lesson.goal:
+            if owned and source not in owned:
+                done = target in present
+            elif owned and target not in owned:
+                done = source in present
+            else:
+                done = (source, target) in links
+            edges.append(GoalEdge(source, target, done))
+        return edges
+
+    def view(self, topology: Any | None = None) -> LessonView | None:
         """The panel's view of the lesson in hand (None: no lesson, hide the panel)."""
         self._follow_lesson()
         session = self.session
@@ -74,6 +106,7 @@ class LessonGuide:
             explain=explain,
             pointer=self.pointer,
             complete=complete,
+            goal=self.goal(topology),
         )
         following = session.next_step()
         if following is not None:
@@ -114,3 +147,8 @@ class LessonGuide:
             if row.progress != "done":
                 return row.number
         return None
+
+
+def _name(ident: str, names: dict[str, str]) -> str:
+    """A resource's name from its ARN (or an endpoint's last part)."""
+    return names.get(ident) or ident.rsplit(":", 1)[-1].rsplit("/", 1)[-1]

@@ -27,7 +27,7 @@ ARGUMENT_RENAMES: dict[tuple[str, str, str], str] = {
     ("apigateway", "CreateRestApi", "Version"): "--api-version",
     ("apigatewayv2", "CreateApi", "Version"): "--api-version",
     ("apigatewayv2", "UpdateApi", "Version"): "--api-version",
-    ("stepfunctions", "SendTaskSuccess", "Output"): "--task-output",
+    ("stepfunctions", "SendTaskSuccess", "output"): "--task-output",
     ("schemas", "*", "Version"): "--schema-version",
 }
 

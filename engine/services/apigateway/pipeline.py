@@ -162,6 +162,9 @@ class Pipeline:
                 status=response.status,
                 decided_by=context.decided_by or "integration",
                 latency_ms=int((time.perf_counter() - context.real_started) * 1000),
+                method=context.request.method,
+                path=context.request.path,
+                cors=_cors_headers(response.headers),
             )
         return response
 
@@ -936,6 +939,17 @@ class Pipeline:
         except GatewayAnswer as answer:
             response = self._gateway_response(context, answer)
         latency = int((time.perf_counter() - context.real_started) * 1000)
+        if service.trace.enabled:
+            service.emit(
+                "test-invoked",
+                service.arn_of(api.id),
+                message_id=context.request_id,
+                status=response.status,
+                method=request.method,
+                path=path,
+                resource_path=resource.path,
+                cors=_cors_headers(response.headers),
+            )
         log = "\n".join(
             [
                 f"Execution log for request {context.request_id}",
@@ -956,6 +970,15 @@ class Pipeline:
 
 
 # -- helpers ----------------------------------------------------------------------------------------------
+
+
+def _cors_headers(headers: dict[str, str]) -> dict[str, str]:
+    """The CORS headers of a response (lower-case names), for the trace."""
+    return {
+        name.lower(): value
+        for name, value in headers.items()
+        if name.lower().startswith("access-control-")
+    }
 
 
 def _placeholder_stage(name: str) -> Stage:

@@ -8,6 +8,7 @@ console `lambda create-function --function-name f --runtime python3.12 --role r
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -204,6 +205,20 @@ def _partial_batch(engine: Engine) -> Handler:
     return handler
 
 
+def _fail_on_marker(engine: Engine) -> Handler:
+    def handler(event: Any, context: Any) -> Any:
+        marker = getenv("FAIL_MARKER", "poison") or "poison"
+        records = event.get("Records", []) if isinstance(event, dict) else []
+        for record in records or [event]:
+            data = record.get("kinesis", {}).get("data") if isinstance(record, dict) else None
+            text = base64.b64decode(data).decode("utf-8", "replace") if data else str(record)
+            if marker in text:
+                raise DemoFailure(f"Cannot process a record containing {marker!r}")
+        return {"processed": len(records) or 1}
+
+    return handler
+
+
 def _log_event(engine: Engine) -> Handler:
     def handler(event: Any, context: Any) -> Any:
         print(json.dumps(event, default=str))
@@ -257,6 +272,12 @@ DEMOS: dict[str, Demo] = {
             "SQS batch handler reporting records whose body contains a marker as failures.",
             _partial_batch,
             "FAIL_MARKER (default 'fail')",
+        ),
+        Demo(
+            "fail-on-marker",
+            "Fails the whole invocation when any record (Kinesis data, SQS body) holds a marker.",
+            _fail_on_marker,
+            "FAIL_MARKER (default 'poison')",
         ),
         Demo("log-event", "Prints the event to the function's log and returns.", _log_event),
     )

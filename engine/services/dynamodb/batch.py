@@ -34,6 +34,7 @@ class PlannedWrite:
     new: Item | None
     operation: str
     size: int = 0
+    condition: str | None = None
 
 
 def _token_fingerprint(params: dict[str, Any]) -> str:
@@ -203,12 +204,17 @@ class BatchOperations:
         planned: list[PlannedWrite] = []
         usage: dict[str, tuple[Table, float]] = {}
         failed = False
+        transaction = self.ids.uuid()
         for table, key, kind, body in checked:
             old = table.get(key)
             try:
                 write = self._plan_transact_write(table, key, kind, body, old)
             except ServiceError as error:
                 failed = True
+                if error.code == "ConditionalCheckFailedException":
+                    self._trace_condition_failed(
+                        table, key, kind, body.get("ConditionExpression"), transaction
+                    )
                 reason: dict[str, Any] = {
                     "Code": error.code.removesuffix("Exception"),
                     "Message": error.message,
@@ -236,7 +242,15 @@ class BatchOperations:
                 extra={"CancellationReasons": reasons},
             )
         for write in planned:
-            self._commit(write.table, write.old, write.new, write.operation, write.size)
+            self._commit(
+                write.table,
+                write.old,
+                write.new,
+                write.operation,
+                write.size,
+                condition=write.condition,
+                transaction=transaction,
+            )
         result: dict[str, Any] = {}
         consumed = capacity_list(usage, params.get("ReturnConsumedCapacity"), write=True)
         if consumed:
@@ -294,13 +308,16 @@ class BatchOperations:
             raise condition_failed(old, body.get("ReturnValuesOnConditionCheckFailure"))
         if kind == "ConditionCheck":
             return None
+        condition = body.get("ConditionExpression")
         if kind == "Put":
-            return PlannedWrite(table, old, body["_item"], "PutItem", body["_size"])
+            return PlannedWrite(table, old, body["_item"], "PutItem", body["_size"], condition)
         if kind == "Delete":
-            return PlannedWrite(table, old, None, "DeleteItem") if old is not None else None
+            if old is None:
+                return None
+            return PlannedWrite(table, old, None, "DeleteItem", 0, condition)
         new = apply_update(old if old is not None else key, expressions.update or [])
         size = check_item_keys(table, new)
-        return PlannedWrite(table, old, new, "UpdateItem", size)
+        return PlannedWrite(table, old, new, "UpdateItem", size, condition)
 
     def transact_get_items(self: DynamoDbService, params: dict[str, Any]) -> dict[str, Any]:
         """TransactGetItems: up to 100 items read as one snapshot."""

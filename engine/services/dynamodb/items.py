@@ -84,8 +84,8 @@ class ItemOperations:
         self._admit(table)
         old = table.get(item)
         old_size = table.size_of(old) if old is not None else 0
-        self._check_condition(expressions, old, params)
-        self._commit(table, old, item, "PutItem", size)
+        self._check_condition(table, item, "PutItem", expressions, old, params)
+        self._commit(table, old, item, "PutItem", size, condition=params.get("ConditionExpression"))
         result: dict[str, Any] = {}
         if returns == "ALL_OLD" and old is not None:
             result["Attributes"] = copy_item(old)
@@ -129,11 +129,13 @@ class ItemOperations:
                 )
         self._admit(table)
         old = table.get(key)
-        self._check_condition(expressions, old, params)
+        self._check_condition(table, key, "UpdateItem", expressions, old, params)
         new = apply_update(old if old is not None else key, actions)
         size = check_item_keys(table, new)
         old_size = table.size_of(old) if old is not None else 0
-        self._commit(table, old, new, "UpdateItem", size)
+        self._commit(
+            table, old, new, "UpdateItem", size, condition=params.get("ConditionExpression")
+        )
         result: dict[str, Any] = {}
         paths = [action.path for action in actions]
         shown: Item | None = None
@@ -158,20 +160,29 @@ class ItemOperations:
         self._admit(table)
         old = table.get(key)
         old_size = table.size_of(old) if old is not None else 0
-        self._check_condition(expressions, old, params)
+        self._check_condition(table, key, "DeleteItem", expressions, old, params)
         if old is not None:
-            self._commit(table, old, None, "DeleteItem")
+            self._commit(
+                table, old, None, "DeleteItem", condition=params.get("ConditionExpression")
+            )
         result: dict[str, Any] = {}
         if returns == "ALL_OLD" and old is not None:
             result["Attributes"] = copy_item(old)
         return _with_write_metadata(result, table, write_units(old_size), key, params)
 
     def _check_condition(
-        self: DynamoDbService, expressions: Expressions, old: Item | None, params: dict[str, Any]
+        self: DynamoDbService,
+        table: Table,
+        key: Item,
+        operation: str,
+        expressions: Expressions,
+        old: Item | None,
+        params: dict[str, Any],
     ) -> None:
         if expressions.condition is None:
             return
         if not evaluate(old or {}, expressions.condition):
+            self._trace_condition_failed(table, key, operation, params.get("ConditionExpression"))
             raise condition_failed(old, params.get("ReturnValuesOnConditionCheckFailure"))
 
 

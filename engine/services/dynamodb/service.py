@@ -100,6 +100,8 @@ class DynamoDbService(
         operation: str,
         size: int | None = None,
         identity: dict[str, str] | None = None,
+        condition: str | None = None,
+        transaction: str | None = None,
     ) -> None:
         """Apply one checked write (`new` of `size` bytes) to the table, indexes and stream."""
         streaming = table.stream.enabled and table.latest_stream_arn is not None
@@ -118,6 +120,8 @@ class DynamoDbService(
                 trace_id=trace_id,
                 operation=operation,
                 key={name: _short(value) for name, value in key.items()},
+                condition=condition,
+                transaction=transaction,
             )
         # AWS writes no stream record for a write that leaves the item as it was.
         unchanged = old is not None and new is not None and items_equal(old, new)
@@ -125,6 +129,25 @@ class DynamoDbService(
             event = "INSERT" if old is None else ("REMOVE" if new is None else "MODIFY")
             sizes = (old_size, table.size_of(new) if new is not None else 0)
             self._append_record(table, event, old, new, sizes, trace_id, identity)
+
+    def _trace_condition_failed(
+        self,
+        table: Table,
+        key: Item,
+        operation: str,
+        condition: str | None,
+        transaction: str | None = None,
+    ) -> None:
+        """Trace a write its condition expression refused."""
+        if self.trace.enabled:
+            self.emit(
+                "condition-failed",
+                table.arn,
+                operation=operation,
+                key={name: _short(value) for name, value in key_of(table, key).items()},
+                condition=condition,
+                transaction=transaction,
+            )
 
     # -- streams -------------------------------------------------------------------------------
     def _start_stream(self, table: Table, settings: StreamSettings) -> None:

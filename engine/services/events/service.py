@@ -320,6 +320,7 @@ class EventsService(RuleOperations, ArchiveOperations, ApiDestinationOperations,
                 trace_id=trace_id,
                 source=event["source"],
                 detail_type=event["detail-type"],
+                replay_name=event.get("replay-name"),
             )
         if rule_filter is None:
             self._archive(bus, event)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import deque
+from dataclasses import dataclass, field
 
 MIB = 1024 * 1024
 #: Documented per-shard quotas (Kinesis Data Streams quotas and limits page).
@@ -29,11 +30,33 @@ class Bucket:
 
 
 @dataclass(slots=True)
+class WriteWindow:
+    """The writes a shard accepted in the last second: at most 1,000 records and 1 MiB in it.
+
+    A sliding one-second window rather than a token bucket: a full bucket plus its refill would
+    let a shard take about twice its quota within its first second, which AWS does not.
+    """
+
+    accepted: deque[tuple[float, int]] = field(default_factory=deque)
+    bytes: int = 0
+
+    def take(self, now: float, size: int) -> bool:
+        """Accept one record of `size` bytes if the last second has room; False (nothing taken)."""
+        accepted = self.accepted
+        while accepted and accepted[0][0] <= now - 1.0:
+            self.bytes -= accepted.popleft()[1]
+        if len(accepted) >= WRITE_RECORDS_PER_SECOND or self.bytes + size > WRITE_BYTES_PER_SECOND:
+            return False
+        accepted.append((now, size))
+        self.bytes += size
+        return True
+
+
+@dataclass(slots=True)
 class ShardLimits:
     """The write and read budgets of one shard."""
 
-    write_records: Bucket
-    write_bytes: Bucket
+    writes: WriteWindow
     read_calls: Bucket
     read_bytes: Bucket
 
@@ -41,24 +64,14 @@ class ShardLimits:
     def fresh(cls, now: float) -> ShardLimits:
         """Full budgets, as a new shard has."""
         return cls(
-            Bucket(
-                WRITE_RECORDS_PER_SECOND, WRITE_RECORDS_PER_SECOND, WRITE_RECORDS_PER_SECOND, now
-            ),
-            Bucket(WRITE_BYTES_PER_SECOND, WRITE_BYTES_PER_SECOND, WRITE_BYTES_PER_SECOND, now),
+            WriteWindow(),
             Bucket(READ_CALLS_PER_SECOND, READ_CALLS_PER_SECOND, READ_CALLS_PER_SECOND, now),
             Bucket(READ_BYTES_PER_SECOND, READ_BYTES_PER_SECOND, READ_BYTES_PER_SECOND, now),
         )
 
     def take_write(self, now: float, size: int) -> bool:
         """Spend one record and `size` bytes of write budget; False (nothing spent) if short."""
-        records, data = self.write_records, self.write_bytes
-        records.refill(now)
-        data.refill(now)
-        if records.level < 1 or data.level < size:
-            return False
-        records.level -= 1
-        data.level -= size
-        return True
+        return self.writes.take(now, size)
 
     def take_read_call(self, now: float) -> bool:
         """Spend one GetRecords call; False when the shard is over its call rate or byte rate."""

@@ -8,6 +8,15 @@ from typing import Any
 
 from engine.patterns import CompiledPattern
 
+#: The most records a pipe hands one target in one batch (EventBridge Pipes' batching docs).
+TARGET_BATCH_LIMITS = {"sqs": 10, "sns": 10, "events": 10, "kinesis": 500, "firehose": 500}
+
+
+def target_batch_limit(target: str) -> int | None:
+    """The largest batch the target `target` (an ARN) accepts, or None when it sets no limit."""
+    parts = target.split(":")
+    return TARGET_BATCH_LIMITS.get(parts[2]) if len(parts) > 2 else None
+
 
 @dataclass(slots=True)
 class Pipe:
@@ -56,9 +65,14 @@ class Pipe:
 
     @property
     def batch_size(self) -> int:
-        """How many records one invocation carries (default: 10 for SQS, 100 for streams)."""
+        """How many records one invocation carries (default: 10 for SQS, 100 for streams).
+
+        The default never exceeds what the target takes in one batch (10 for a queue, say).
+        """
+        if "BatchSize" in self.source_settings:
+            return int(self.source_settings["BatchSize"])
         default = 10 if ":sqs:" in self.source or ":mq:" in self.source else 100
-        return int(self.source_settings.get("BatchSize", default))
+        return min(default, target_batch_limit(self.target) or default)
 
     @property
     def batching_window(self) -> float:

@@ -15,7 +15,7 @@ from engine.topology import Edge, Node
 from .dynamodb_source import DynamoDbSource
 from .kafka_source import KafkaSource
 from .kinesis_source import KinesisSource
-from .models import Pipe
+from .models import Pipe, target_batch_limit
 from .mq_source import MqSource
 from .runner import SqsSource
 
@@ -41,6 +41,20 @@ SOURCES: dict[str, Any] = {
 
 def _validation(message: str) -> ServiceError:
     return ServiceError("ValidationException", message)
+
+
+def _check_batch_size(source_parameters: dict, target: str) -> None:
+    """Refuse a source BatchSize larger than the target takes in one batch (10 for SQS)."""
+    limit = target_batch_limit(target)
+    if limit is None:
+        return
+    for key in ("KinesisStreamParameters", "DynamoDBStreamParameters", "SqsQueueParameters"):
+        size = (source_parameters.get(key) or {}).get("BatchSize")
+        if size is not None and size > limit:
+            raise _validation(
+                f"BatchSize {size} is larger than the maximum batch size of {limit} "
+                f"supported by the target {target}."
+            )
 
 
 class PipesService(Service):
@@ -73,6 +87,7 @@ class PipesService(Service):
         enrichment = params.get("Enrichment") or ""
         self._check_enrichment(enrichment)
         self._check_target(params["Target"], params.get("TargetParameters") or {})
+        _check_batch_size(params.get("SourceParameters") or {}, params["Target"])
         now = self.clock.now()
         pipe = Pipe(
             name,
@@ -169,6 +184,8 @@ class PipesService(Service):
         target = params.get("Target", pipe.target)
         target_parameters = params.get("TargetParameters", pipe.target_parameters)
         self._check_target(target, target_parameters)
+        merged_source = {**pipe.source_parameters, **(source_parameters or {})}
+        _check_batch_size(merged_source, target)
         self._halt(pipe)
         if source_parameters:
             merged = _copy(pipe.source_parameters)

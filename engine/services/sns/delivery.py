@@ -131,6 +131,9 @@ class Deliverer:
                 protocol=subscription.protocol,
                 endpoint=subscription.endpoint,
                 retry=retry,
+                raw=subscription.raw,
+                # The policy scope that let this message through (None: no filter policy).
+                filter_scope=subscription.filter_scope if subscription.filter_policy else None,
             )
             return "delivered"
 

@@ -230,7 +230,14 @@ class PublishOperations:
             if subscription.pending:
                 continue
             kind = "matched" if subscription.arn in matched else "filtered-out"
-            self.emit(kind, subscription.arn, message_id=note.message_id, trace_id=note.trace_id)
+            self.emit(
+                kind,
+                subscription.arn,
+                message_id=note.message_id,
+                trace_id=note.trace_id,
+                endpoint=subscription.endpoint,
+                filter_scope=subscription.filter_scope if subscription.filter_policy else None,
+            )
 
     # -- direct publishing --------------------------------------------------------------------
     def _publish_sms(

@@ -35,6 +35,10 @@ if TYPE_CHECKING:
     from engine.engine import Engine
 
 
+#: How a subscription's edge names its filter policy (the flow map shows the label).
+_FILTER_LABELS = {"MessageAttributes": " · attribute filter", "MessageBody": " · body filter"}
+
+
 class SnsService(
     TopicOperations,
     SubscriptionOperations,
@@ -152,7 +156,13 @@ class SnsService(
                         topic.arn,
                         subscription.endpoint,
                         "subscription",
-                        subscription.protocol + (" (pending)" if subscription.pending else ""),
+                        subscription.protocol
+                        + (" (pending)" if subscription.pending else "")
+                        + (
+                            _FILTER_LABELS[subscription.filter_scope]
+                            if subscription.filter_policy
+                            else ""
+                        ),
                         {
                             "matched": subscription.matched,
                             "delivered": subscription.delivered,

@@ -115,6 +115,7 @@ class MoveTasks:
                     self._fail(task, "AWS.SimpleQueueService.NonExistentQueue")
                     return
                 source.discard_taken(message)
+                came_from = message.dead_letter_source
                 moved = _restore(message, target)
                 moved.dead_letter_source = None
                 moved.receive_count = 0
@@ -127,6 +128,10 @@ class MoveTasks:
                     message_id=message.message_id,
                     trace_id=message.trace_id,
                     destination=target.arn,
+                    from_queue=task.source_arn,
+                    to_queue=target.arn,
+                    # Whether the message went back to the queue it was dead-lettered from.
+                    to_source=came_from == target.arn,
                 )
             if task.moved >= task.to_move or not batch:
                 task.status = "COMPLETED"

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.errors import ServiceError
+from engine.faults import FaultPolicy
 from engine.service import Envelope, Service
 from engine.services.iam.enforcement import ENFORCE_SETTING, check_delivery
 from engine.topology import Edge, Node
@@ -59,6 +60,12 @@ SYSTEM_ATTRIBUTE_NAMES = (
     "AWSTraceHeader",
     "DeadLetterQueueSourceArn",
 )
+
+
+#: `eng.settings` key: standard queues deliver occasional duplicates and out-of-order receives.
+REALISTIC_SETTING = "sqs.realistic-delivery"
+#: How often, with realistic delivery on (seeded, so a lab replays the same way).
+REALISTIC_DELIVERY = FaultPolicy(duplicate=0.05, reorder=0.3)
 
 
 @dataclass(slots=True)
@@ -668,7 +675,8 @@ class SqsService(Service):
         messages = self._take(queue, max_messages, visibility)
         if messages or wait <= 0:
             return messages
-        deadline = self.clock.now() + wait
+        started = self.clock.now()
+        deadline = started + wait
         loop = asyncio.get_running_loop()
         while True:
             waiter = loop.create_future()
@@ -684,6 +692,14 @@ class SqsService(Service):
                 return []
             messages = self._take(queue, max_messages, visibility)
             if messages or self.clock.now() >= deadline:
+                if self.trace.enabled:
+                    self.emit(
+                        "long-polled",
+                        queue.arn,
+                        wait=wait,
+                        waited=round(self.clock.now() - started, 3),
+                        messages=len(messages),
+                    )
                 return messages
 
     def _take(self, queue: Queue, max_messages: int, visibility: float | None) -> list[Message]:
@@ -697,8 +713,12 @@ class SqsService(Service):
         faults = self.engine.faults
         if faults.enabled:
             policy = faults.policy_for(queue.arn)
-            if policy is not None and policy.reorder and not queue.fifo:
-                reorder = lambda n: faults.randrange(n) if faults.roll(policy.reorder) else 0  # noqa: E731
+        if policy is None and not queue.fifo and self.engine.settings.get(REALISTIC_SETTING):
+            # Best-effort ordering and at-least-once delivery, as AWS documents standard queues.
+            policy = REALISTIC_DELIVERY
+        if policy is not None and policy.reorder and not queue.fifo:
+            rate = policy.reorder
+            reorder = lambda n: faults.randrange(n) if faults.roll(rate) else 0  # noqa: E731
         redrive = queue.settings.redrive_policy
         dead_letter = self._by_arn.get(redrive.dead_letter_target_arn) if redrive else None
         taken: list[Message] = []
@@ -730,6 +750,8 @@ class SqsService(Service):
                         trace_id=message.trace_id,
                         receive_count=message.receive_count,
                         visibility_timeout=visibility,
+                        position=message.sequence,  # arrival order: shows out-of-order receives
+                        group_id=message.group_id,
                     )
             if queue.fifo:
                 break

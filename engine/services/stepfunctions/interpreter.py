@@ -684,6 +684,15 @@ class Runner:
                 for catcher in state.get("Catch") or []:
                     if matches(catcher["ErrorEquals"], failure.error, branch):
                         status.status = "caught"
+                        if self.trace_enabled:
+                            self.service.emit(
+                                "caught",
+                                self.execution.arn,
+                                trace_id=self.execution.trace_id,
+                                state=name,
+                                error=failure.error,
+                                next=catcher["Next"],
+                            )
                         return self.caught(catcher, failure, value, ev, jsonata)
                 raise
 

@@ -925,6 +925,7 @@ class StepFunctionsService(Service):
                 "InvalidOutput", f"Invalid Output: '{_json_problem(params['output'], error)}'"
             ) from None
         self.tokens.resolve(pending.token, output)
+        self.emit("task-answered", pending.execution_arn, outcome="success")
         return {}
 
     def send_task_failure(self, params: dict) -> dict:
@@ -933,12 +934,16 @@ class StepFunctionsService(Service):
         self.tokens.resolve(
             pending.token, failure=Failure(params.get("error"), params.get("cause"))
         )
+        self.emit(
+            "task-answered", pending.execution_arn, outcome="failure", error=params.get("error")
+        )
         return {}
 
     def send_task_heartbeat(self, params: dict) -> dict:
         """SendTaskHeartbeat: restart the Task's heartbeat window."""
         pending = self._token(params["taskToken"])
         self.tokens.beat(pending)
+        self.emit("task-heartbeat", pending.execution_arn)
         return {}
 
     def create_activity(self, params: dict) -> dict:

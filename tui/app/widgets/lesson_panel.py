@@ -31,6 +31,15 @@ class LessonStep:
 
 
 @dataclass(slots=True)
+class GoalEdge:
+    """One connection of the topology the lesson builds, and whether the lab has it yet."""
+
+    source: str
+    target: str
+    done: bool = False
+
+
+@dataclass(slots=True)
 class LessonView:
     """What the panel shows: title, checklist, what just happened, what to do next, hints.
 
@@ -47,6 +56,7 @@ class LessonView:
     hints: list[str] = field(default_factory=list)  # hints revealed so far for that step
     hints_left: int = 0
     complete: bool = False
+    goal: list[GoalEdge] = field(default_factory=list)  # the picture to build, edge by edge
 
 
 def progress_bar(done: int, total: int, width: int = PROGRESS_WIDTH) -> Text:
@@ -94,6 +104,20 @@ def checklist(steps: list[LessonStep]) -> Table:
     return table
 
 
+def goal_picture(goal: list[GoalEdge]) -> Text:
+    """The lesson's goal topology, one edge a line, ticked as the lab gains each edge."""
+    text = Text()
+    width = max(len(edge.source) for edge in goal)
+    for edge in goal:
+        style = "green" if edge.done else "dim"
+        text.append("✔ " if edge.done else "· ", style)
+        text.append(edge.source.ljust(width), "bold" if edge.done else "")
+        text.append(" ──▶ ", style)
+        text.append(edge.target + "\n", "bold" if edge.done else "")
+    text.rstrip()
+    return text
+
+
 def _heading(title: str) -> Text:
     return Text(f"\n{title}", "bold underline")
 
@@ -102,6 +126,10 @@ def render_lesson(lesson: LessonView) -> RenderableType:
     """Everything below the title: checklist, explanation, next step with hints, introduction."""
     done = sum(step.done for step in lesson.steps)
     parts: list[RenderableType] = [progress_bar(done, len(lesson.steps)), checklist(lesson.steps)]
+    if lesson.goal:
+        built = sum(edge.done for edge in lesson.goal)
+        parts.append(_heading(f"Goal · {built}/{len(lesson.goal)} connections"))
+        parts.append(goal_picture(lesson.goal))
     if lesson.explain:
         parts.append(_heading("Lesson complete" if lesson.complete else "Just done"))
         parts.append(Markdown(lesson.explain))

@@ -14,6 +14,7 @@ def register_builtins(console: Console) -> None:
         basic,
         chaos,
         clock,
+        delivery,
         describe,
         help,
         iam,
@@ -32,6 +33,7 @@ def register_builtins(console: Console) -> None:
     for module in (
         help,
         clock,
+        delivery,
         watch,
         load,
         chaos,

@@ -38,6 +38,24 @@ async def expect(console: Console, args: list[str]) -> CommandResult:
     return CommandResult.fail(f"expect failed: {expression} was {shown}")
 
 
+async def expect_error(console: Console, args: list[str]) -> CommandResult:
+    """Run a command that must fail with an error code: `expect-error CODE COMMAND …`."""
+    import shlex
+
+    if len(args) < 2:
+        return CommandResult.fail(
+            "usage: expect-error CODE COMMAND — e.g. expect-error ConditionalCheckFailedException"
+            " dynamodb put-item …"
+        )
+    code, line = args[0], shlex.join(args[1:])
+    result = await console.execute(line)
+    if result.ok:
+        return CommandResult.fail(f"expect-error: the command succeeded; expected {code}")
+    if f"({code})" not in (result.error or "") and code not in (result.error or ""):
+        return CommandResult.fail(f"expect-error: expected {code}, got: {result.error}")
+    return CommandResult(ok=True, value={"error": code}, output=None)
+
+
 async def leave(console: Console, args: list[str]) -> CommandResult:
     """Leave the console."""
     return CommandResult(ok=True, exit=True)
@@ -47,6 +65,11 @@ def register(console: Console) -> None:
     """Register `expect`, `exit` and `quit`."""
     console.register_command(
         "expect", expect, "expect JMESPATH — check the previous command's result is truthy"
+    )
+    console.register_command(
+        "expect-error",
+        expect_error,
+        "expect-error CODE COMMAND — run a command that must fail with that error code",
     )
     console.register_command("exit", leave, "exit — leave the console")
     console.register_command("quit", leave, "quit — leave the console")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from rich.table import Table
+from rich.text import Text
 
 from ..result import CommandResult
 from ..timefmt import clock_text, format_duration, parse_duration
@@ -12,7 +13,7 @@ from ..timefmt import clock_text, format_duration, parse_duration
 if TYPE_CHECKING:
     from ..console import Console
 
-USAGE = "clock [show | pause | resume | speed N | advance DURATION]"
+USAGE = "clock [show | now [+DURATION] | pause | resume | speed N | advance DURATION]"
 
 
 def clock_state(console: Console) -> dict:
@@ -44,6 +45,32 @@ def _show(console: Console, note: str = "") -> CommandResult:
     return CommandResult(ok=True, value=state, output=table)
 
 
+def _now(epoch: float, args: list[str]) -> CommandResult:
+    """`clock now [+DURATION] [--schedule]`: the lab's time (plus a duration) for scripts.
+
+    ISO 8601 in UTC (`START=$(clock now)`), or as an EventBridge Scheduler one-time expression
+    with `--schedule` (`at(2026-01-01T00:05:00)`, which takes no zone suffix).
+    """
+    from datetime import UTC, datetime
+
+    schedule = "--schedule" in args
+    rest = [a for a in args if a != "--schedule"]
+    if len(rest) > 1 or (rest and not rest[0].startswith("+")):
+        return CommandResult.fail("usage: clock now [+DURATION] [--schedule]")
+    if rest:
+        try:
+            epoch += parse_duration(rest[0][1:])
+        except ValueError as error:
+            return CommandResult.fail(f"clock now: {error}")
+    moment = datetime.fromtimestamp(epoch, UTC)
+    text = (
+        f"at({moment.strftime('%Y-%m-%dT%H:%M:%S')})"
+        if schedule
+        else moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    )
+    return CommandResult(ok=True, value=text, output=Text(text))
+
+
 async def clock_command(console: Console, args: list[str]) -> CommandResult:
     """Show or control the lab's clock."""
     clock = console.engine.clock
@@ -52,6 +79,8 @@ async def clock_command(console: Console, args: list[str]) -> CommandResult:
     is_virtual = type(clock).__name__ == "VirtualClock"
     if action == "show" and not rest:
         return _show(console)
+    if action == "now":
+        return _now(clock.now(), rest)
     if action == "advance" and len(rest) == 1:
         try:
             seconds = parse_duration(rest[0])
@@ -98,5 +127,5 @@ def register(console: Console) -> None:
         "clock",
         clock_command,
         f"{USAGE} — show or control simulated time",
-        ("show", "pause", "resume", "speed", "advance"),
+        ("show", "now", "pause", "resume", "speed", "advance"),
     )
