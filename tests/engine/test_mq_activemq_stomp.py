@@ -247,4 +247,5 @@ def test_heart_beats_are_sent_and_a_silent_client_is_dropped(lab):
     answer = raw(lab, connect_frame)  # the client sends nothing more: the broker hangs up
     assert time.monotonic() - started < 5
     assert b"heart-beat:50,100" in answer
-    assert answer.endswith(b"\0\n")  # CONNECTED, then at least one heart-beat EOL
+    beats = answer[answer.index(b"\0") + 1 :]
+    assert beats and beats.strip(b"\n") == b""  # CONNECTED, then heart-beat EOLs only
