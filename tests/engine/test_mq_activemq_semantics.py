@@ -49,7 +49,7 @@ async def test_activemq_broker_runs_with_a_stomp_endpoint_and_users(eng, clock):
     assert described["EngineType"] == "ACTIVEMQ"
     assert described["EngineVersion"] == "5.18"
     (instance,) = described["BrokerInstances"]
-    assert [e.split(":")[0] for e in instance["Endpoints"]] == ["stomp"]
+    assert [e.split(":")[0] for e in instance["Endpoints"]] == ["stomp", "mqtt"]
     assert instance["Endpoints"][0].startswith("stomp://127.0.0.1:")
     assert described["Users"] == [{"Username": "admin"}]
 

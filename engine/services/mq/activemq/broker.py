@@ -1,4 +1,4 @@
-"""An ActiveMQ broker: its users, its JMS model, its STOMP listener, and a lab-side API.
+"""An ActiveMQ broker: its users, its JMS model, its STOMP and MQTT listeners, and a lab-side API.
 
 The lab side (console `mq send`/`mq subscribe`, Lambda event source mappings) calls `send` and
 `subscribe` directly: the same destinations, selectors and trace as STOMP clients.
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from engine.engine import Engine
     from engine.listeners import Listener
 
+    from .mqtt_connection import MqttConnection, MqttSession
     from .stomp_connection import StompConnection
 
 #: The ActiveMQ version the lab's broker says it is.
@@ -39,8 +40,13 @@ class ActiveBroker:
         self.ids = engine.ids
         self.users: dict[str, str] = dict(users)
         self.core = JmsCore(self)
-        self.connections: set[StompConnection] = set()
+        self.connections: set[StompConnection | MqttConnection] = set()
         self.stomp: Listener | None = None
+        self.mqtt: Listener | None = None
+        #: MQTT: the connection holding each client id, persistent sessions, retained messages.
+        self.mqtt_clients: dict[str, MqttConnection] = {}
+        self.mqtt_sessions: dict[str, MqttSession] = {}
+        self.retained: dict[str, Message] = {}
         self.accepting = False
         self._message_counter = 0
         self._consumer_counter = 0
@@ -48,20 +54,30 @@ class ActiveBroker:
 
     # -- lifecycle --------------------------------------------------------------------------
     async def open(self) -> None:
-        """Open the STOMP listener on a loopback port."""
+        """Open the STOMP and MQTT listeners on loopback ports."""
+        from .mqtt_connection import MqttConnection
         from .stomp_connection import StompConnection
 
-        async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            if not self.accepting:
-                return  # not RUNNING: the endpoint hangs up
-            await StompConnection(self, reader, writer).serve()
+        async def stomp(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            if self.accepting:  # not RUNNING: the endpoint hangs up
+                await StompConnection(self, reader, writer).serve()
 
-        self.stomp = await self.engine.listeners.open(f"{self.arn}#stomp", serve)
+        async def mqtt(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            if self.accepting:
+                await MqttConnection(self, reader, writer).serve()
+
+        self.stomp = await self.engine.listeners.open(f"{self.arn}#stomp", stomp)
+        self.mqtt = await self.engine.listeners.open(f"{self.arn}#mqtt", mqtt)
 
     @property
     def endpoints(self) -> list[str]:
         """The protocols the lab serves, as DescribeBroker lists them."""
-        return [f"stomp://{self.stomp.address}"] if self.stomp else []
+        found = []
+        if self.stomp is not None:
+            found.append(f"stomp://{self.stomp.address}")
+        if self.mqtt is not None:
+            found.append(f"mqtt://{self.mqtt.address}")
+        return found
 
     @property
     def endpoint(self) -> str:
@@ -80,9 +96,12 @@ class ActiveBroker:
         """Close the listener and free every message (the broker was deleted)."""
         self.accepting = False
         self.drop_connections("shutdown")
-        if self.stomp is not None:
-            await self.stomp.close()
+        for listener in (self.stomp, self.mqtt):
+            if listener is not None:
+                await listener.close()
         self.core.close()
+        self.retained.clear()
+        self.mqtt_sessions.clear()
 
     # -- identity and trace -------------------------------------------------------------------
     def authenticate(self, user: str | None, password: str | None) -> bool:

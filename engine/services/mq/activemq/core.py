@@ -30,6 +30,17 @@ def _trie_pattern(name: str) -> str:
     return ".".join("#" if word == ">" else word for word in name.split("."))
 
 
+def topic_matches(pattern: str, name: str) -> bool:
+    """Whether a topic name matches a pattern (`*` one word, `>` the rest) — for retained lookups."""
+    words, parts = pattern.split("."), name.split(".")
+    for index, word in enumerate(words):
+        if word == ">":
+            return True
+        if index >= len(parts) or (word != "*" and word != parts[index]):
+            return False
+    return len(words) == len(parts)
+
+
 def is_wildcard(name: str) -> bool:
     """Whether a destination name uses ActiveMQ's wildcards (`*`, `>`)."""
     return any(word in _WILDCARDS for word in name.split("."))
