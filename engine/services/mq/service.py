@@ -46,7 +46,10 @@ class MqService(Service):
     # -- internal API ----------------------------------------------------------------------
     def rabbit(self, broker: str) -> RabbitBroker:
         """The RabbitMQ data plane of a broker (id, ARN or name)."""
-        return self.brokers.get(broker).plane
+        record = self.brokers.get(broker)
+        if record.spec.engine_type != "RABBITMQ":
+            raise bad_request(f"Broker [{record.name}] is not a RabbitMQ broker.", "broker-id")
+        return record.plane
 
     def activemq(self, broker: str) -> ActiveBroker:
         """The ActiveMQ data plane of a broker (id, ARN or name)."""

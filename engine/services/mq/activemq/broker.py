@@ -147,6 +147,7 @@ class ActiveBroker:
         correlation_id: str | None = None,
         jms_type: str | None = None,
         trace_id: str | None = None,
+        text: bool = True,
     ) -> dict[str, Any]:
         """Send as a JMS producer would (`orders`, `topic://prices`, `a,topic://b`)."""
         destinations = parse_destinations(destination)
@@ -167,6 +168,7 @@ class ActiveBroker:
             None,
             0,
             trace_id or self.trace_id(),
+            text=text,
         )
         reached = self.core.send(destinations, message)
         return {

@@ -89,6 +89,7 @@ class Message:
     redeliveries: int = 0
     trace_id: str | None = None
     seq: int = 0
+    text: bool = False  # a TextMessage (STOMP without content-length, the lab's `mq send`)
 
     @property
     def group_id(self) -> str | None:
@@ -120,6 +121,7 @@ class Message:
             0,
             self.trace_id,
             self.seq,
+            self.text,
         )
 
 

@@ -264,6 +264,7 @@ class StompConnection:
             headers.get("reply-to"),
             0,
             self.broker.trace_id(),
+            text="content-length" not in headers,
         )
 
     # -- SUBSCRIBE / UNSUBSCRIBE ----------------------------------------------------------------------
