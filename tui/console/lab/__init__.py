@@ -17,3 +17,6 @@ def register_builtins(console: Console) -> None:
     from . import mq  # lab words after the `mq` service (publish, consume, declare, bind …)
 
     mq.register(console)
+    from . import mq_jms  # ActiveMQ words after `mq` (send, subscribe, received …)
+
+    mq_jms.register(console)

@@ -14,6 +14,7 @@ from engine.topology import Edge, Node
 
 from .core import JmsCore
 from .endpoints import AUTO, DEFAULT_PREFETCH, Consumer
+from .inbox import LabSubscriptions
 from .model import DEFAULT_PRIORITY, QUEUE, TOPIC, Destination, Message, parse_destinations
 from .selector import compile_selector
 
@@ -40,6 +41,7 @@ class ActiveBroker:
         self.ids = engine.ids
         self.users: dict[str, str] = dict(users)
         self.core = JmsCore(self)
+        self.lab = LabSubscriptions(self)
         self.connections: set[StompConnection | MqttConnection] = set()
         self.stomp: Listener | None = None
         self.mqtt: Listener | None = None

@@ -105,11 +105,12 @@ class JmsCore:
 
     def send(self, destinations: list[Destination], message: Message) -> list[str]:
         """Deliver a message to each destination (a composite sends to all); returns reached ids."""
+        for destination in destinations:  # check all first: a composite is sent whole or not at all
+            if is_wildcard(destination.name):
+                raise ValueError(f"Cannot send to a wildcard destination: {destination.uri}")
         self.stamp(message)
         reached: list[str] = []
         for destination in destinations:
-            if is_wildcard(destination.name):
-                raise ValueError(f"Cannot send to a wildcard destination: {destination.uri}")
             copy = message if len(destinations) == 1 else message.copy(destination)
             copy.destination = destination
             self.broker.emit(
