@@ -22,6 +22,7 @@ READ_ONLY_LAB_COMMANDS = (
     "mq queues ",
     "mq exchanges ",
     "mq bindings ",
+    "mq destinations ",
 )
 #: Operations named like reads that change the lab: they hand out work, spend a shard's read
 #: budget or register a reader (`test-invoke-method` and `test-state` run integrations too).

@@ -24,7 +24,7 @@ USAGE = {
     "[--correlation-id ID] [--type T] [--non-persistent] BODY",
     "subscribe": "mq subscribe BROKER DESTINATION [--selector EXPR] [--durable NAME]",
     "received": "mq received BROKER SUBSCRIPTION",
-    "unsubscribe": "mq unsubscribe BROKER SUBSCRIPTION",
+    "unsubscribe": "mq unsubscribe BROKER SUBSCRIPTION | mq unsubscribe BROKER --durable NAME",
     "destinations": "mq destinations BROKER",
 }
 SUMMARIES = {
@@ -209,9 +209,15 @@ def _received(console: Console, positional: list[str], options: dict) -> Command
 
 
 def _unsubscribe(console: Console, positional: list[str], options: dict) -> CommandResult:
-    if len(positional) != 2:
+    durable = options.get("--durable")
+    if len(positional) != (1 if durable else 2):
         raise UsageError(f"usage: {USAGE['unsubscribe']}")
     broker = _broker(console, positional[0])
+    if durable:
+        found = [s.id for s in broker.lab.items.values() if s.durable == durable]
+        if not found:
+            raise UsageError(f"No open lab subscription with the durable name '{durable}'")
+        positional = [positional[0], found[0]]
     sub = broker.lab.unsubscribe(positional[1])
     text = Text(f"Closed {sub.id}")
     if sub.durable:
@@ -298,6 +304,7 @@ def _complete(console: Console, word: str, args: list[str]) -> list[tuple[str, s
     options = {
         "send": ["--prop", "--priority", "--ttl", "--correlation-id", "--type", "--non-persistent"],
         "subscribe": ["--selector", "--durable"],
+        "unsubscribe": ["--durable"],
     }.get(word, [])
     return [(o, o, "option") for o in options if o not in args or o == "--prop"]
 
