@@ -207,3 +207,19 @@ def test_bad_credentials_protocol_and_malformed_packets(lab):
             assert sock.recv(16) == answer
     healthy = Client(lab)
     healthy.close()
+
+
+def test_keep_alive_closes_a_silent_client_and_publishes_its_will(lab):
+    watcher = Client(lab)
+    watcher.subscribe("devices/+/status", qos=1)
+    packet = bytearray(_connect_packet("dev-3", "devices/dev-3/status", b"gone"))
+    at = packet.index(b"MQTT") + 6  # protocol name, level, flags: then the keep-alive
+    packet[at : at + 2] = (1).to_bytes(2, "big")
+    with socket.create_connection(("127.0.0.1", lab.endpoints["mqtt"]), timeout=5) as sock:
+        sock.sendall(bytes(packet))
+        assert sock.recv(4) == b"\x20\x02\x00\x00"
+        started = time.monotonic()
+        assert sock.recv(16) == b""  # closed after 1.5 × 1 s of silence
+        assert 1.0 < time.monotonic() - started < 4
+    assert watcher.wait(1) == [("devices/dev-3/status", b"gone", 1, False)]
+    watcher.close()

@@ -246,3 +246,25 @@ async def test_trace_and_topology_show_destinations_and_selectors(eng, clock):
     assert {"broker", "jms-topic", "jms-subscription"} <= kinds
     (edge,) = [e for e in edges if e.kind == "subscription"]
     assert edge.label == "lang = 'en'"
+
+
+async def test_reboot_keeps_messages_and_delete_releases_listeners(eng, clock):
+    import asyncio
+
+    mq = eng.client("mq")
+    broker_id, broker = await make_broker(eng, clock)
+    broker.send("kept", b"survives")
+    port = broker.stomp.port
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(b"CONNECT\naccept-version:1.2\nlogin:admin\npasscode:lab-password-1\n\n\0")
+    assert (await reader.readuntil(b"\0")).startswith(b"CONNECTED")
+    await mq.reboot_broker(BrokerId=broker_id)
+    assert b"Broker reboot" in await reader.read()  # an ERROR frame, then the connection closes
+    await clock.advance(5)
+    assert broker.core.queues["kept"].ready_count == 1
+    await mq.delete_broker(BrokerId=broker_id)
+    assert broker.core.queues == {}
+    with pytest.raises(OSError):
+        await asyncio.open_connection("127.0.0.1", port)
+    await clock.advance(5)
+    assert eng.listeners.all() == []

@@ -249,3 +249,20 @@ def test_heart_beats_are_sent_and_a_silent_client_is_dropped(lab):
     assert b"heart-beat:50,100" in answer
     beats = answer[answer.index(b"\0") + 1 :]
     assert beats and beats.strip(b"\n") == b""  # CONNECTED, then heart-beat EOLs only
+
+
+def test_abort_redelivers_what_the_transaction_acked(lab):
+    connection, listener = connect(lab)
+    connection.connect(USER, PASSWORD, wait=True)
+    connection.subscribe("/queue/s-abort", id="a", ack="client-individual")
+    connection.send("/queue/s-abort", "once")
+    (first,) = listener.wait(1)
+    tx = connection.begin()
+    connection.ack(first.headers["ack"], transaction=tx)
+    connection.abort(tx)
+    frames = listener.wait(2)
+    assert [f.body for f in frames] == ["once", "once"]
+    assert frames[1].headers["redelivered"] == "true"
+    connection.ack(frames[1].headers["ack"])
+    connection.disconnect(receipt="done")
+    assert lab.run(lambda: lab.broker.core.queues["s-abort"].depth) == 0
