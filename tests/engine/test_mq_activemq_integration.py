@@ -121,5 +121,14 @@ async def test_topology_shows_queues_topics_virtual_topics_and_selectors(eng, cl
     assert [n.name for n in by_kind["jms-topic"]] == ["VirtualTopic.Orders"]
     assert {(e.kind, e.label) for e in edges} == {
         ("virtual-topic", ""),
-        ("subscription", "amount > 100"),
+        ("jms-subscription", "amount > 100"),
     }
+
+
+async def test_wildcard_subscriptions_get_a_pattern_node(eng, clock, broker):
+    broker.subscribe("topic://stock.>", lambda c, m: None)
+    nodes, edges = eng.service("mq").topology()
+    ids = {n.id for n in nodes}
+    (edge,) = [e for e in edges if e.kind == "jms-subscription"]
+    assert edge.source in ids and edge.target in ids
+    assert edge.source.endswith("/topic/stock.>")

@@ -244,7 +244,7 @@ async def test_trace_and_topology_show_destinations_and_selectors(eng, clock):
     nodes, edges = eng.service("mq").topology()
     kinds = {n.kind for n in nodes}
     assert {"broker", "jms-topic", "jms-subscription"} <= kinds
-    (edge,) = [e for e in edges if e.kind == "subscription"]
+    (edge,) = [e for e in edges if e.kind == "jms-subscription"]
     assert edge.label == "lang = 'en'"
 
 

@@ -50,6 +50,9 @@ KIND_GLYPHS = {
     "broker": "⬢",
     "exchange": "⇶",
     "amqp-queue": "▤",
+    "jms-queue": "▤",
+    "jms-topic": "◉",
+    "jms-subscription": "◌",
     # Step Functions state types, for the workflow graph.
     "task": "▣",
     "choice": "◆",

@@ -246,6 +246,7 @@ class ActiveBroker:
                         topic_id, self.node_id(Destination(QUEUE, queue_name)), "virtual-topic", ""
                     )
                 )
+        patterns: set[str] = set()
         for sub_id, subscription in core.subscriptions.items():
             nodes.append(
                 Node(
@@ -258,6 +259,18 @@ class ActiveBroker:
                 )
             )
             source = self.node_id(subscription.destination)
+            if subscription.destination.name not in core.topics and source not in patterns:
+                patterns.add(source)  # a wildcard subscription: its pattern gets a node
+                nodes.append(
+                    Node(
+                        source,
+                        "jms-topic",
+                        subscription.destination.name,
+                        "mq",
+                        {},
+                        parent=self.arn,
+                    )
+                )
             label = subscription.selector.text if subscription.selector else ""
-            edges.append(Edge(source, subscription.node_id, "subscription", label))
+            edges.append(Edge(source, subscription.node_id, "jms-subscription", label))
         return nodes, edges
