@@ -7,6 +7,7 @@ JMS requires: an unknown (null) operand makes a comparison unknown, and only TRU
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Callable
 from functools import lru_cache
@@ -83,42 +84,31 @@ class SelectorError(ValueError):
     """A selector that does not parse (ActiveMQ answers `InvalidSelectorException`)."""
 
 
-def _and(values: list[Any]) -> Any:
-    unknown = False
-    for value in values:
-        if value is False:
-            return False
-        if value is not True:
-            unknown = True
-    return None if unknown else True
-
-
 def _number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+_NUMERIC = frozenset({int, float})
+_OPERATORS = {
+    "=": operator.eq,
+    "<>": operator.ne,
+    "<": operator.lt,
+    ">": operator.gt,
+    "<=": operator.le,
+    ">=": operator.ge,
+}
 
 
 def _compare(op: str, left: Any, right: Any) -> Any:
     if left is None or right is None:
         return None
-    if _number(left) and _number(right):
-        pass
-    elif type(left) is not type(right):
+    left_type, right_type = type(left), type(right)
+    if left_type is right_type:
+        if left_type in (str, bool) and op not in ("=", "<>"):
+            return None  # strings and booleans compare only with = and <>
+    elif not (left_type in _NUMERIC and right_type in _NUMERIC):
         return False  # JMS: comparing unlike types is false (ActiveMQ does the same)
-    elif isinstance(left, bool) and op not in ("=", "<>"):
-        return None
-    elif isinstance(left, str) and op not in ("=", "<>"):
-        return None  # string comparison is only = and <>
-    if op == "=":
-        return left == right
-    if op == "<>":
-        return left != right
-    if op == "<":
-        return left < right
-    if op == ">":
-        return left > right
-    if op == "<=":
-        return left <= right
-    return left >= right
+    return _OPERATORS[op](left, right)
 
 
 def _arith(op: str, left: Any, right: Any) -> Any:
@@ -213,9 +203,17 @@ class _Compiler(Transformer):
         return lambda get: _compare(symbol, left(get), right(get))
 
     def between(self, value: Compiled, low: Compiled, high: Compiled) -> Compiled:
-        return lambda get: _and(
-            [_compare(">=", v := value(get), low(get)), _compare("<=", v, high(get))]
-        )
+        def evaluate(get: Getter) -> Any:
+            found = value(get)
+            above = _compare(">=", found, low(get))
+            if above is False:
+                return False
+            below = _compare("<=", found, high(get))
+            if below is False:
+                return False
+            return None if above is None or below is None else True
+
+        return evaluate
 
     def not_between(self, value: Compiled, _token: Token, low: Compiled, high: Compiled) -> Any:
         inner = self.between(value, low, high)
@@ -264,7 +262,17 @@ class _Compiler(Transformer):
 
     @v_args(inline=False)
     def and_(self, operands: list[Compiled]) -> Compiled:
-        return lambda get: _and([operand(get) for operand in operands])
+        def evaluate(get: Getter) -> Any:
+            unknown = False
+            for operand in operands:  # FALSE wins at once; UNKNOWN only if nothing is FALSE
+                found = operand(get)
+                if found is False:
+                    return False
+                if found is not True:
+                    unknown = True
+            return None if unknown else True
+
+        return evaluate
 
     @v_args(inline=False)
     def or_(self, operands: list[Compiled]) -> Compiled:
