@@ -268,3 +268,25 @@ async def test_reboot_keeps_messages_and_delete_releases_listeners(eng, clock):
         await asyncio.open_connection("127.0.0.1", port)
     await clock.advance(5)
     assert eng.listeners.all() == []
+
+
+async def test_scheduled_delivery_delay_period_and_repeat(eng, clock):
+    _, broker = await make_broker(eng, clock)
+    inbox = Inbox()
+    broker.subscribe("later", inbox)
+    broker.send("later", b"in 10s", properties={"AMQ_SCHEDULED_DELAY": 10_000})
+    broker.send(
+        "later",
+        b"tick",
+        properties={"AMQ_SCHEDULED_PERIOD": "5000", "AMQ_SCHEDULED_REPEAT": "2"},
+    )
+    await clock.advance(4)
+    assert inbox.bodies == []
+    await clock.advance(2)  # t=6: the first tick
+    assert inbox.bodies == [b"tick"]
+    await clock.advance(5)  # t=11: the delayed one and the second tick
+    assert sorted(inbox.bodies) == sorted([b"tick", b"in 10s", b"tick"])
+    await clock.advance(30)
+    assert inbox.bodies.count(b"tick") == 3  # the first delivery and 2 repeats
+    with pytest.raises(ValueError, match="AMQ_SCHEDULED_DELAY"):
+        broker.send("later", b"x", properties={"AMQ_SCHEDULED_DELAY": "soon"})

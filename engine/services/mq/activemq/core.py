@@ -16,6 +16,8 @@ from .model import DLQ, QUEUE, TOPIC, Destination, Message
 from .selector import Selector
 
 if TYPE_CHECKING:
+    from engine.clock import Timer
+
     from .broker import ActiveBroker
 
 #: ActiveMQ's default RedeliveryPolicy `maximumRedeliveries`.
@@ -23,6 +25,24 @@ MAX_REDELIVERIES = 6
 #: ActiveMQ's default virtual topic consumer queues: `Consumer.<name>.VirtualTopic.<topic>`.
 _VIRTUAL_CONSUMER = re.compile(r"Consumer\.[^.]+\.(VirtualTopic\..+)")
 _WILDCARDS = frozenset("*>")
+
+
+_SCHEDULE_PROPERTIES = ("AMQ_SCHEDULED_DELAY", "AMQ_SCHEDULED_PERIOD", "AMQ_SCHEDULED_REPEAT")
+
+
+def _schedule(properties: dict[str, Any]) -> tuple[int, int, int]:
+    """(delay ms, period ms, repeat) from ActiveMQ's scheduling properties (0 when absent)."""
+    values = []
+    for name in _SCHEDULE_PROPERTIES:
+        raw = properties.get(name, 0)
+        try:
+            value = int(raw)
+        except (TypeError, ValueError):
+            raise ValueError(f"{name} must be a whole number, not '{raw}'") from None
+        if value < 0:
+            raise ValueError(f"{name} must not be negative")
+        values.append(value)
+    return values[0], values[1], values[2]
 
 
 def _trie_pattern(name: str) -> str:
@@ -60,6 +80,7 @@ class JmsCore:
         self._virtual: dict[str, set[str]] = {}  # VirtualTopic.X → consumer queue names
         self.max_redeliveries = MAX_REDELIVERIES
         self._seq = 0
+        self._timers: set[Timer] = set()  # scheduled deliveries (AMQ_SCHEDULED_*)
 
     # -- destinations --------------------------------------------------------------------------
     def queue(self, name: str) -> Endpoint:
@@ -108,6 +129,38 @@ class JmsCore:
         for destination in destinations:  # check all first: a composite is sent whole or not at all
             if is_wildcard(destination.name):
                 raise ValueError(f"Cannot send to a wildcard destination: {destination.uri}")
+        delay, period, repeat = _schedule(message.properties)
+        if delay or (period and repeat):
+            self._schedule(destinations, message, delay or period, period, repeat)
+            return []
+        return self._deliver_now(destinations, message)
+
+    def _schedule(
+        self, destinations: list[Destination], message: Message, wait: int, period: int, repeat: int
+    ) -> None:
+        """ActiveMQ's scheduler: deliver after `wait` ms, then `repeat` more times every `period`."""
+        for destination in destinations:
+            self.broker.emit(
+                "scheduled",
+                self.broker.node_id(destination),
+                message_id=message.id,
+                trace_id=message.trace_id,
+                delay_ms=wait,
+                period_ms=period,
+                repeat=repeat,
+            )
+
+        def fire(remaining: int) -> None:
+            self._timers.discard(timer_box[0])
+            self._deliver_now(destinations, message.copy())
+            if remaining > 0 and period > 0:
+                timer_box[0] = self.clock.call_later(period / 1000, fire, remaining - 1)
+                self._timers.add(timer_box[0])
+
+        timer_box = [self.clock.call_later(wait / 1000, fire, repeat)]
+        self._timers.add(timer_box[0])
+
+    def _deliver_now(self, destinations: list[Destination], message: Message) -> list[str]:
         self.stamp(message)
         reached: list[str] = []
         for destination in destinations:
@@ -364,6 +417,9 @@ class JmsCore:
         self.subscriptions.clear()
         self.durable.clear()
         self._virtual.clear()
+        for timer in self._timers:
+            timer.cancel()
+        self._timers.clear()
 
     def stats(self) -> dict[str, Any]:
         """Totals for the broker node."""
