@@ -290,3 +290,25 @@ async def test_scheduled_delivery_delay_period_and_repeat(eng, clock):
     assert inbox.bodies.count(b"tick") == 3  # the first delivery and 2 repeats
     with pytest.raises(ValueError, match="AMQ_SCHEDULED_DELAY"):
         broker.send("later", b"x", properties={"AMQ_SCHEDULED_DELAY": "soon"})
+
+
+async def test_advisory_topics_for_consumers_expiry_and_dlq(eng, clock):
+    _, broker = await make_broker(eng, clock)
+    consumers, expired, dlqd = Inbox(), Inbox(), Inbox()
+    broker.subscribe("topic://ActiveMQ.Advisory.Consumer.Queue.>", consumers)
+    broker.subscribe("topic://ActiveMQ.Advisory.Expired.Queue.watched", expired)
+    broker.subscribe("topic://ActiveMQ.Advisory.MessageDLQd.>", dlqd)
+    first = broker.subscribe("watched", Inbox(), ack_mode="client", prefetch=1)
+    assert [m.destination.name for m in consumers.messages] == [
+        "ActiveMQ.Advisory.Consumer.Queue.watched"
+    ]
+    assert consumers.messages[0].properties["consumerCount"] == 1
+    broker.core.close_consumer(first)
+    assert consumers.messages[-1].properties["consumerCount"] == 0
+    sent = broker.send("watched", b"stale", ttl_ms=1000)
+    await clock.advance(2)
+    broker.subscribe("watched", Inbox())
+    (advisory,) = expired.messages
+    assert advisory.properties["orignalMessageId"] == sent["MessageId"]
+    assert advisory.type == "Advisory"
+    assert [m.properties["dlqDeliveryFailureCause"] for m in dlqd.messages] == ["Message expired"]

@@ -25,6 +25,8 @@ MAX_REDELIVERIES = 6
 #: ActiveMQ's default virtual topic consumer queues: `Consumer.<name>.VirtualTopic.<topic>`.
 _VIRTUAL_CONSUMER = re.compile(r"Consumer\.[^.]+\.(VirtualTopic\..+)")
 _WILDCARDS = frozenset("*>")
+#: Where ActiveMQ publishes advisories (consumer added/removed, message expired, DLQ'd).
+ADVISORY_PREFIX = "ActiveMQ.Advisory."
 
 
 _SCHEDULE_PROPERTIES = ("AMQ_SCHEDULED_DELAY", "AMQ_SCHEDULED_PERIOD", "AMQ_SCHEDULED_REPEAT")
@@ -208,6 +210,31 @@ class JmsCore:
             queue.enqueue(message.copy(queue.destination))
         return reached
 
+    # -- advisories ---------------------------------------------------------------------------------
+    def advise(self, kind: str, destination: Destination, properties: dict[str, Any]) -> None:
+        """Send an advisory (`ActiveMQ.Advisory.<kind>.Queue.<name>`) if anyone subscribed to it."""
+        if destination.name.startswith(ADVISORY_PREFIX):
+            return  # advisory topics get no advisories of their own
+        name = f"{ADVISORY_PREFIX}{kind}.{destination.kind.capitalize()}.{destination.name}"
+        if not self._topic_index.match(name):
+            return  # nobody listens: nothing is built (as the trace does)
+        advisory = Message(
+            self.broker.next_message_id(),
+            Destination(TOPIC, name),
+            b"",
+            {"originBrokerName": self.broker.name, **properties},
+            type="Advisory",
+        )
+        self._deliver_now([advisory.destination], advisory)
+
+    def _consumer_count(self, destination: Destination) -> int:
+        if destination.kind == QUEUE:
+            queue = self.queues.get(destination.name)
+            return len(queue.consumers) if queue else 0
+        return sum(
+            len(s.consumers) for s in self.subscriptions.values() if s.destination == destination
+        )
+
     # -- consuming ----------------------------------------------------------------------------------
     def subscribe(
         self,
@@ -235,6 +262,7 @@ class JmsCore:
                 selector=selector.text if selector else None,
             )
             queue.add_consumer(consumer)
+            self.advise("Consumer", destination, {"consumerCount": len(queue.consumers)})
             return consumer
         consumer = Consumer(consumer_id, deliver, ack_mode=ack_mode, prefetch=prefetch)
         endpoint = self.durable.get(durable) if durable else None
@@ -275,6 +303,7 @@ class JmsCore:
             durable=durable[1] if durable else None,
         )
         endpoint.add_consumer(consumer)
+        self.advise("Consumer", destination, {"consumerCount": self._consumer_count(destination)})
         return consumer
 
     def close_consumer(self, consumer: Consumer) -> None:
@@ -287,7 +316,17 @@ class JmsCore:
         self.broker.emit("consumer-removed", endpoint.node_id, consumer=consumer.id)
         if endpoint.destination.kind == TOPIC and endpoint.durable is None:
             self._drop_subscription(endpoint)
+            self.advise(
+                "Consumer",
+                endpoint.destination,
+                {"consumerCount": self._consumer_count(endpoint.destination)},
+            )
             return
+        self.advise(
+            "Consumer",
+            endpoint.destination,
+            {"consumerCount": self._consumer_count(endpoint.destination)},
+        )
         for message in held:
             self._redeliver_message(endpoint, message, "consumer closed")
         endpoint.dispatch()
@@ -361,6 +400,8 @@ class JmsCore:
     def expire(self, endpoint: Endpoint, message: Message) -> None:
         """A message's JMSExpiration passed before delivery."""
         self.broker.emit("expired", endpoint.node_id, message_id=message.id)
+        # ActiveMQ's misspelt property names (AdvisorySupport) are what clients read.
+        self.advise("Expired", message.destination, {"orignalMessageId": message.id})
         self.dead_letter(endpoint, message, "Message expired")
 
     def dead_letter(self, endpoint: Endpoint, message: Message, cause: str) -> None:
@@ -393,6 +434,11 @@ class JmsCore:
         )
         dlq.enqueued += 1
         dlq.enqueue(dead)
+        self.advise(
+            "MessageDLQd",
+            message.destination,
+            {"orignalMessageId": message.id, "dlqDeliveryFailureCause": cause},
+        )
 
     def dispatched(self, endpoint: Endpoint, consumer: Consumer, message: Message) -> None:
         """Trace one dispatch (called by the endpoint)."""
