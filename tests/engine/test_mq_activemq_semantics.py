@@ -312,3 +312,17 @@ async def test_advisory_topics_for_consumers_expiry_and_dlq(eng, clock):
     assert advisory.properties["orignalMessageId"] == sent["MessageId"]
     assert advisory.type == "Advisory"
     assert [m.properties["dlqDeliveryFailureCause"] for m in dlqd.messages] == ["Message expired"]
+
+
+async def test_dead_lettering_frees_prefetch_for_the_next_message(eng, clock):
+    _, broker = await make_broker(eng, clock)
+    inbox = Inbox()
+    consumer = broker.subscribe("line", inbox, ack_mode="client-individual", prefetch=1)
+    broker.send("line", b"poison")
+    broker.send("line", b"next")
+    broker.core.poison(consumer, inbox.messages[0].id)
+    assert inbox.bodies == [b"poison", b"next"]
+    broker.send("line", b"after")
+    for _ in range(7):
+        broker.core.redeliver(consumer, inbox.messages[-1].id)
+    assert inbox.bodies[-2:] == [b"next", b"after"]  # the limit dead-lettered "next", freed room

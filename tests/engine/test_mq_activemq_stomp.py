@@ -148,28 +148,37 @@ def test_transaction_commit_and_abort(lab):
     connection.disconnect()
 
 
-def test_client_ack_nack_redelivery_then_activemq_dlq(lab):
-    connection, listener = connect(lab)
-    connection.connect(USER, PASSWORD, wait=True)
-    connection.subscribe(
+def test_client_ack_redelivery_then_nack_sends_to_activemq_dlq(lab):
+    first, got_first = connect(lab)
+    first.connect(USER, PASSWORD, wait=True)
+    first.subscribe("/queue/s-poison", id="p", ack="client", headers={"activemq.prefetchSize": "1"})
+    first.send("/queue/s-poison", "bad", headers={"persistent": "true"})
+    first.send("/queue/s-poison", "fleeting")  # non-persistent (STOMP's default)
+    (delivered,) = got_first.wait(1)
+    assert "redelivered" not in delivered.headers
+    first.disconnect()  # unacknowledged: the broker redelivers it to the next consumer
+    second, got_second = connect(lab)
+    second.connect(USER, PASSWORD, wait=True)
+    second.subscribe(
         "/queue/s-poison", id="p", ack="client", headers={"activemq.prefetchSize": "1"}
     )
-    connection.send("/queue/s-poison", "bad", headers={"persistent": "true"})
-    for attempt in range(7):
-        frames = listener.wait(attempt + 1)
-        assert len(frames) == attempt + 1
-        assert ("redelivered" in frames[-1].headers) == (attempt > 0)
-        connection.nack(frames[-1].headers["ack"])
+    (again,) = got_second.wait(1)
+    assert again.body == "bad" and again.headers["redelivered"] == "true"
+    second.nack(again.headers["ack"])  # ActiveMQ: a STOMP NACK is a poison ack → the DLQ
+    (fleeting,) = got_second.wait(2)[1:]
+    assert fleeting.body == "fleeting"
+    second.nack(fleeting.headers["ack"])  # non-persistent: discarded, not dead-lettered
     dlq, dead = connect(lab)
     dlq.connect(USER, PASSWORD, wait=True)
     dlq.subscribe("/queue/ActiveMQ.DLQ", id="dlq")
     (frame,) = dead.wait(1)
     assert frame.body == "bad"
     assert frame.headers["originalDestination"] == "queue://s-poison"
-    assert "maximumRedeliveries = 6" in frame.headers["dlqDeliveryFailureCause"]
-    assert len(listener.messages) == 7
+    assert "Poison ack" in frame.headers["dlqDeliveryFailureCause"]
+    settle(lab)
+    assert len(dead.messages) == 1
     dlq.disconnect()
-    connection.disconnect()
+    second.disconnect()
 
 
 def test_stomp_10_and_11_negotiate_and_bad_login_is_refused(lab):

@@ -328,7 +328,8 @@ class JmsCore:
             {"consumerCount": self._consumer_count(endpoint.destination)},
         )
         for message in held:
-            self._redeliver_message(endpoint, message, "consumer closed")
+            # The broker redelivers; only a JMS client counts against maximumRedeliveries.
+            self._redeliver_message(endpoint, message, "consumer closed", limited=False)
         endpoint.dispatch()
 
     def unsubscribe_durable(self, client_id: str, name: str) -> bool:
@@ -367,25 +368,46 @@ class JmsCore:
             )
         return acked
 
-    def redeliver(self, consumer: Consumer, message_id: str, reason: str = "nack") -> bool:
-        """NACK or rollback: the message returns for redelivery, or goes to the DLQ after the limit."""
+    def redeliver(
+        self, consumer: Consumer, message_id: str, reason: str = "rollback", *, limited: bool = True
+    ) -> bool:
+        """A rollback: the message returns for redelivery, or (when the consumer applies the
+        redelivery policy, as JMS clients and Lambda's poller do) goes to the DLQ after the limit."""
         endpoint = consumer.endpoint
         if endpoint is None:
             return False
         message = endpoint.take_back(consumer, message_id)
         if message is None:
             return False
-        self._redeliver_message(endpoint, message, reason)
+        self._redeliver_message(endpoint, message, reason, limited=limited)
         return True
 
-    def _redeliver_message(self, endpoint: Endpoint, message: Message, reason: str) -> None:
+    def poison(self, consumer: Consumer, message_id: str) -> bool:
+        """A poison ack (what ActiveMQ makes of a STOMP NACK): straight to the DLQ."""
+        endpoint = consumer.endpoint
+        if endpoint is None:
+            return False
+        message = endpoint.take_back(consumer, message_id)
+        if message is None:
+            return False
+        self.broker.emit(
+            "nacked", endpoint.node_id, message_id=message.id, trace_id=message.trace_id
+        )
+        self.dead_letter(endpoint, message, "Poison ack (NACK) from the consumer")
+        endpoint.dispatch()  # the consumer has room again
+        return True
+
+    def _redeliver_message(
+        self, endpoint: Endpoint, message: Message, reason: str, *, limited: bool = True
+    ) -> None:
         message.redeliveries += 1
-        if message.redeliveries > self.max_redeliveries:
+        if limited and message.redeliveries > self.max_redeliveries:
             cause = (
                 f"Delivery[{message.redeliveries}] exceeds redelivery policy limit:"
                 f"RedeliveryPolicy {{maximumRedeliveries = {self.max_redeliveries}}}"
             )
             self.dead_letter(endpoint, message, cause)
+            endpoint.dispatch()  # the consumer has room again
             return
         self.broker.emit(
             "redelivered",

@@ -394,8 +394,8 @@ class StompConnection:
 
     def _apply_settle(self, subscription: Subscription, message_id: str, nack: bool) -> None:
         core = self.broker.core
-        if nack:
-            core.redeliver(subscription.consumer, message_id, "nack")
+        if nack:  # ActiveMQ turns a STOMP NACK into a poison ack: the message goes to the DLQ
+            core.poison(subscription.consumer, message_id)
         else:
             core.ack(subscription.consumer, message_id)
 
@@ -431,7 +431,9 @@ class StompConnection:
         # Sends are dropped; messages acknowledged in the transaction are redelivered (rollback).
         for subscription, message_id, _ in transaction.acks:
             if message_id in subscription.consumer.inflight:
-                self.broker.core.redeliver(subscription.consumer, message_id, "rollback")
+                self.broker.core.redeliver(
+                    subscription.consumer, message_id, "rollback", limited=False
+                )
 
     def disconnect(self, frame: Frame) -> bool:
         receipt = frame.headers.get("receipt")
