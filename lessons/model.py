@@ -24,6 +24,7 @@ READ_ONLY_LAB_COMMANDS = (
     "mq bindings ",
     "kafka lag ",
     "kafka groups",
+    "mq destinations ",
 )
 #: Lab commands that only read when given no arguments (`delivery` shows the delivery mode).
 READ_ONLY_BARE_COMMANDS = ("delivery", "chaos", "iam enforce")

@@ -53,15 +53,12 @@ async def test_broker_is_created_then_running_with_loopback_endpoints(eng, clock
     assert [b["BrokerName"] for b in listed["BrokerSummaries"]] == ["orders"]
 
 
-async def test_activemq_is_refused_plainly(eng):
+async def test_activemq_configurations_are_refused_plainly(eng):
     mq = eng.client("mq")
     with pytest.raises(ServiceError) as caught:
-        await mq.create_broker(
-            **create_params(EngineType="ACTIVEMQ", HostInstanceType="mq.t3.micro")
-        )
+        await mq.create_configuration(Name="amq", EngineType="ACTIVEMQ")
     assert caught.value.code == "BadRequestException"
-    assert "does not emulate the ActiveMQ engine yet" in caught.value.message
-    assert (await mq.list_brokers())["BrokerSummaries"] == []
+    assert "does not emulate ActiveMQ configurations" in caught.value.message
     types = await mq.describe_broker_engine_types()
     assert {t["EngineType"] for t in types["BrokerEngineTypes"]} == {"RABBITMQ", "ACTIVEMQ"}
 

@@ -53,6 +53,9 @@ KIND_GLYPHS = {
     "cluster": "⬢",
     "kafka-topic": "☰",
     "consumer-group": "⚇",
+    "jms-queue": "▤",
+    "jms-topic": "◉",
+    "jms-subscription": "◌",
     # Step Functions state types, for the workflow graph.
     "task": "▣",
     "choice": "◆",

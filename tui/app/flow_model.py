@@ -27,8 +27,8 @@ COUNTER_ABBREVIATIONS = {
     "consumers": "cons",
     "prefetch": "pf",
 }
-#: Edge kinds whose label the map draws on the edge (a binding's routing key).
-LABELLED_EDGES = frozenset({"binding"})
+#: Edge kinds whose label the map draws on the edge (a binding's routing key, a JMS selector).
+LABELLED_EDGES = frozenset({"binding", "jms-subscription"})
 
 
 def counter_line(counters: dict[str, float], limit: int = 3) -> str:

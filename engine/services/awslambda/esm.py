@@ -28,7 +28,7 @@ POLLER_LOCATIONS: dict[str, str] = {
     "sqs": "engine.services.awslambda.sqs_poller:SqsPoller",
     "kinesis": "engine.services.kinesis.esm:KinesisPoller",
     "dynamodb": "engine.services.dynamodbstreams.esm:StreamPoller",
-    "mq": "engine.services.mq.esm:RabbitPoller",
+    "mq": "engine.services.mq.esm:MqPoller",
     "kafka": "engine.services.kafka.esm:KafkaPoller",
 }
 _pollers: dict[str, type[EventSourcePoller]] = {}

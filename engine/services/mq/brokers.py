@@ -48,7 +48,8 @@ class BrokerRecord:
     creator_request_id: str | None
     state: str = "CREATION_IN_PROGRESS"
     pending: dict[str, Any] = field(default_factory=dict)
-    plane: Any = None  # the engine's data plane (RabbitBroker)
+    plane: Any = None  # the engine's data plane (RabbitBroker, ActiveBroker)
+    user_details: dict[str, Any] = field(default_factory=dict)  # ActiveMQ: name → BrokerUser
     timer: Timer | None = None
 
 
@@ -128,8 +129,7 @@ class BrokerControl:
             raise bad_request("A SINGLE_INSTANCE broker requires exactly one subnet.", "subnetIds")
         if params.get("AuthenticationStrategy", "SIMPLE") != "SIMPLE":
             raise bad_request(
-                "The lab's RabbitMQ brokers authenticate SIMPLE users only (no LDAP or "
-                "CONFIG_MANAGED).",
+                "The lab's brokers authenticate SIMPLE users only (no LDAP or CONFIG_MANAGED).",
                 "authenticationStrategy",
             )
         users = params.get("Users") or []
@@ -137,6 +137,11 @@ class BrokerControl:
             raise bad_request(
                 "RabbitMQ brokers require exactly one user at creation (the administrative "
                 "user); add others through the RabbitMQ management API.",
+                "users",
+            )
+        if spec.engine_type == "ACTIVEMQ" and not users:
+            raise bad_request(
+                "At least one user is required for an ActiveMQ broker with SIMPLE authentication.",
                 "users",
             )
         check = check_rabbit_user if spec.engine_type == "RABBITMQ" else check_activemq_user
@@ -200,6 +205,18 @@ class BrokerControl:
             creator_request_id=token,
             plane=plane,
         )
+        if spec.engine_type == "ACTIVEMQ":
+            from .broker_users import BrokerUser
+
+            record.user_details = {
+                u["Username"]: BrokerUser(
+                    u["Password"],
+                    bool(u.get("ConsoleAccess", False)),
+                    list(u.get("Groups") or []),
+                    bool(u.get("ReplicationUser", False)),
+                )
+                for u in params.get("Users") or []
+            }
         self.brokers[broker_id] = record
         self.apply_configuration(record)
         service.tags.set(arn, params.get("Tags") or {})
@@ -232,11 +249,17 @@ class BrokerControl:
             record.configuration = pending["Configuration"]
             self.apply_configuration(record)
         pending.clear()
+        if record.spec.engine_type == "ACTIVEMQ":
+            from .broker_users import BrokerUsers
+
+            BrokerUsers.apply_pending(record)
 
     def apply_configuration(self, record: BrokerRecord) -> None:
         """Apply the settings the lab honours from the broker's configuration (consumer_timeout)."""
         from .rabbitmq.broker import DEFAULT_CONSUMER_TIMEOUT_MS
 
+        if record.spec.engine_type != "RABBITMQ":
+            return  # ActiveMQ configurations (activemq.xml) are not emulated
         settings = self.service.configurations.settings(record.configuration)
         timeout = settings.get("consumer_timeout", "")
         record.plane.consumer_timeout_ms = (
@@ -249,9 +272,11 @@ class BrokerControl:
         record = self.get(params["BrokerId"])
         instances = []
         if record.state in ("RUNNING", "REBOOT_IN_PROGRESS"):
-            instances = [
-                {"ConsoleURL": record.plane.console_url, "Endpoints": [record.plane.endpoint]}
-            ]
+            plane = record.plane
+            instance: dict[str, Any] = {"Endpoints": list(plane.endpoints)}
+            if plane.console_url:
+                instance["ConsoleURL"] = plane.console_url
+            instances = [instance]
         result: dict[str, Any] = {
             "AuthenticationStrategy": record.authentication_strategy,
             "AutoMinorVersionUpgrade": record.auto_minor_version_upgrade,
@@ -274,7 +299,7 @@ class BrokerControl:
             "StorageType": record.storage_type,
             "SubnetIds": list(record.subnet_ids),
             "Tags": self.service.tags.get(record.arn),
-            "Users": [{"Username": name} for name in record.users],
+            "Users": self._user_summaries(record),
             "DataReplicationMode": "NONE",
         }
         pending = record.pending
@@ -282,6 +307,15 @@ class BrokerControl:
             if key in pending:
                 result[f"Pending{key}"] = pending[key]
         return result
+
+    @staticmethod
+    def _user_summaries(record: BrokerRecord) -> list[dict[str, Any]]:
+        if not record.user_details:
+            return [{"Username": name} for name in record.users]
+        return [
+            {"Username": name, **({"PendingChange": u.pending} if u.pending else {})}
+            for name, u in record.user_details.items()
+        ]
 
     def _configurations(self, record: BrokerRecord) -> dict[str, Any]:
         found: dict[str, Any] = {"History": []}
@@ -342,7 +376,7 @@ class BrokerControl:
             )
         if params.get("AuthenticationStrategy", "SIMPLE") != "SIMPLE":
             raise bad_request(
-                "The lab's RabbitMQ brokers authenticate SIMPLE users only.",
+                "The lab's brokers authenticate SIMPLE users only.",
                 "authenticationStrategy",
             )
         record.pending.update(changes)

@@ -119,6 +119,12 @@ class Configurations:
             )
         if spec.factory is None:
             raise bad_request(spec.not_emulated, "engineType")
+        if spec.engine_type != "RABBITMQ":
+            raise bad_request(
+                "Pipework does not emulate ActiveMQ configurations (activemq.xml): ActiveMQ "
+                "brokers run with Amazon MQ's default configuration.",
+                "engineType",
+            )
         version = params.get("EngineVersion") or spec.default_version
         if version not in spec.versions:
             raise bad_request(

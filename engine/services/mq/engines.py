@@ -25,6 +25,14 @@ async def _rabbitmq(engine: Engine, arn: str, name: str, users: dict[str, str]) 
     return broker
 
 
+async def _activemq(engine: Engine, arn: str, name: str, users: dict[str, str]) -> Any:
+    from .activemq import ActiveBroker
+
+    broker = ActiveBroker(engine, arn, name, users)
+    await broker.open()
+    return broker
+
+
 @dataclass(frozen=True, slots=True)
 class EngineSpec:
     """One engine type: versions, instance types, deployment modes, storage, and its lab broker."""
@@ -80,10 +88,6 @@ ENGINES: dict[str, EngineSpec] = {
         ),
         ("SINGLE_INSTANCE", "ACTIVE_STANDBY_MULTI_AZ"),
         ("EBS", "EFS"),
-        None,
-        not_emulated=(
-            "Pipework does not emulate the ActiveMQ engine yet (no OpenWire, STOMP, MQTT or JMS "
-            "broker in the lab): create a RABBITMQ broker instead."
-        ),
+        _activemq,
     ),
 }

@@ -1,8 +1,9 @@
-"""Lambda event source mappings from a RabbitMQ queue (`eventSource: aws:rmq`).
+"""Lambda event source mappings from an Amazon MQ queue: RabbitMQ (`aws:rmq`) and ActiveMQ (`aws:mq`).
 
-Registered in Lambda's poller registry for source ARNs of service `mq`. The mapping names one
-queue (`Queues`) and its credentials (`SourceAccessConfigurations`: BASIC_AUTH, optional
-VIRTUAL_HOST); events group messages by `queue::vhost` in `rmqMessagesByQueue`.
+`MqPoller` is registered in Lambda's poller registry for source ARNs of service `mq` and becomes
+the poller of the broker's engine. The mapping names one queue (`Queues`) and its credentials
+(`SourceAccessConfigurations`: BASIC_AUTH, and for RabbitMQ an optional VIRTUAL_HOST). RabbitMQ
+events group messages by `queue::vhost` in `rmqMessagesByQueue`; ActiveMQ events list `messages`.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from engine.errors import ServiceError
 from engine.services.awslambda.esm import EventSourceMapping, EventSourcePoller, validation
 
+from .activemq.reader import ActiveReader, amq_message
 from .reader import QueueReader, rmq_message, source_key
 
 if TYPE_CHECKING:
@@ -29,16 +31,29 @@ def _vhost(params: dict) -> str:
     return "/"
 
 
-class RabbitPoller(EventSourcePoller):
-    """Consumes one queue of one broker for one mapping."""
+def _engine_type(service: LambdaService, arn: str) -> str | None:
+    mq: Any = service.engine.service("mq")
+    try:
+        return mq.brokers.get(arn).spec.engine_type
+    except ServiceError:
+        return None
+
+
+class MqPoller(EventSourcePoller):
+    """An Amazon MQ source: becomes the RabbitMQ or ActiveMQ poller of the mapping's broker."""
 
     default_batch_size: ClassVar[int] = 100
     max_batch_size: ClassVar[int] = 10_000
 
+    def __new__(cls, service: LambdaService, mapping: EventSourceMapping) -> MqPoller:
+        if cls is MqPoller:
+            engine = _engine_type(service, mapping.source_arn)
+            cls = ActivePoller if engine == "ACTIVEMQ" else RabbitPoller
+        return super().__new__(cls)
+
     def __init__(self, service: LambdaService, mapping: EventSourceMapping) -> None:
         super().__init__(service, mapping)
         self.task: asyncio.Task | None = None
-        self.reader: QueueReader | None = None
 
     @classmethod
     def validate(cls, service: LambdaService, params: dict, function_timeout: int) -> dict:
@@ -60,8 +75,10 @@ class RabbitPoller(EventSourcePoller):
             record = mq.brokers.get(params["EventSourceArn"])
         except ServiceError:
             raise validation(f"Broker {params['EventSourceArn']} does not exist.") from None
-        if record.spec.engine_type != "RABBITMQ":
-            raise validation("The lab's Amazon MQ event sources are RabbitMQ brokers.")
+        if record.spec.engine_type == "ACTIVEMQ" and any(
+            a.get("Type") == "VIRTUAL_HOST" for a in accesses
+        ):
+            raise validation("VIRTUAL_HOST applies to RabbitMQ brokers only.")
         return {
             "Queues": list(queues),
             "SourceAccessConfigurations": [dict(a) for a in accesses],
@@ -87,6 +104,23 @@ class RabbitPoller(EventSourcePoller):
             self.task.cancel()
             await asyncio.gather(self.task, return_exceptions=True)
             self.task = None
+        self.release()
+
+    def release(self) -> None:
+        """Stop consuming (unacknowledged messages return to the queue)."""
+
+    async def _run(self) -> None:
+        raise NotImplementedError
+
+
+class RabbitPoller(MqPoller):
+    """Consumes one queue of one RabbitMQ broker for one mapping."""
+
+    def __init__(self, service: LambdaService, mapping: EventSourceMapping) -> None:
+        super().__init__(service, mapping)
+        self.reader: QueueReader | None = None
+
+    def release(self) -> None:
         if self.reader is not None:
             self.reader.close()
             self.reader = None
@@ -134,3 +168,54 @@ class RabbitPoller(EventSourcePoller):
                 await self.clock.sleep(1.0)
                 continue
             reader.settle(tags, ok=not result.function_error)
+
+
+class ActivePoller(MqPoller):
+    """Consumes one queue of one ActiveMQ broker for one mapping (`eventSource: aws:mq`)."""
+
+    def __init__(self, service: LambdaService, mapping: EventSourceMapping) -> None:
+        super().__init__(service, mapping)
+        self.reader: ActiveReader | None = None
+
+    def release(self) -> None:
+        if self.reader is not None:
+            self.reader.close()
+            self.reader = None
+
+    async def _run(self) -> None:
+        mapping = self.mapping
+        queue = mapping.params["Queues"][0]
+        while True:
+            try:
+                if self.reader is None:
+                    mq: Any = self.service.engine.service("mq")
+                    self.reader = ActiveReader(
+                        mq.activemq(mapping.source_arn), queue, mapping.batch_size
+                    )
+                self.reader.attach()
+            except ServiceError as error:
+                mapping.last_result = f"PROBLEM: {error.message}"[:200]
+                self.reader = None
+                await self.clock.sleep(RETRY_SECONDS)
+                continue
+            reader = self.reader
+            batch = await reader.batch(
+                self.clock, mapping.batch_size, mapping.batching_window or 0.5
+            )
+            if not batch:
+                continue
+            now_ms = int(self.clock.now() * 1000)
+            event = {
+                "eventSource": "aws:mq",
+                "eventSourceArn": mapping.source_arn,
+                "messages": [amq_message(message, now_ms) for message in batch],
+            }
+            trace_id = next((m.trace_id for m in batch if m.trace_id), None)
+            mapping.records += len(batch)
+            try:
+                result = await self.invoke(event, trace_id=trace_id)
+            except ServiceError:
+                reader.settle(batch, ok=False)
+                await self.clock.sleep(1.0)
+                continue
+            reader.settle(batch, ok=not result.function_error)

@@ -206,7 +206,10 @@ def dump(service: MqService) -> dict[str, Any] | None:
                 "data": _dump_rabbit(r.plane),
             }
             for r in brokers.values()
-            if r.state != "DELETION_IN_PROGRESS" and r.plane is not None
+            # ActiveMQ brokers are not saved (their JMS data has no save format yet)
+            if r.state != "DELETION_IN_PROGRESS"
+            and r.plane is not None
+            and r.spec.engine_type == "RABBITMQ"
         ],
         "configurations": [
             {

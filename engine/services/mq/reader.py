@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -74,6 +75,31 @@ def rmq_message(entry: Entry) -> dict[str, Any]:
     }
 
 
+async def gather_batch(
+    wake: asyncio.Event,
+    count: Callable[[], int],
+    reattach: Callable[[], None],
+    clock: Clock,
+    size: int,
+    window: float,
+) -> None:
+    """Wait for a first delivery, then up to `window` seconds (engine clock) for `size` of them."""
+    while not count():
+        wake.clear()
+        await wake.wait()
+        reattach()
+    deadline = clock.now() + window
+    while count() < size and clock.now() < deadline:
+        wake.clear()
+        waiter = asyncio.ensure_future(wake.wait())
+        timer = asyncio.ensure_future(clock.sleep_until(deadline))
+        try:
+            await asyncio.wait({waiter, timer}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            waiter.cancel()
+            timer.cancel()
+
+
 def source_key(queue: str, vhost: str) -> str:
     """`queue::vhost`, the key AWS groups messages under."""
     return f"{queue}::{vhost}"
@@ -108,20 +134,7 @@ class QueueReader:
     async def batch(self, clock: Clock, size: int, window: float) -> list[tuple[int, Any, Entry]]:
         """Wait for deliveries, then up to `window` seconds (engine clock) to fill `size`."""
         session = self.session
-        while not session.buffer:
-            self.wake.clear()
-            await self.wake.wait()
-            self.attach()
-        deadline = clock.now() + window
-        while len(session.buffer) < size and clock.now() < deadline:
-            self.wake.clear()
-            waiter = asyncio.ensure_future(self.wake.wait())
-            timer = asyncio.ensure_future(clock.sleep_until(deadline))
-            try:
-                await asyncio.wait({waiter, timer}, return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                waiter.cancel()
-                timer.cancel()
+        await gather_batch(self.wake, lambda: len(session.buffer), self.attach, clock, size, window)
         return session.drain(size)
 
     def settle(self, tags: list[int], ok: bool) -> None:

@@ -1,4 +1,4 @@
-"""Amazon MQ (`mq`): the control plane, with RabbitMQ brokers served over AMQP 0-9-1 on loopback.
+"""Amazon MQ (`mq`): the control plane, RabbitMQ brokers over AMQP 0-9-1 and ActiveMQ over STOMP.
 
 Internal API (console lab commands, Lambda event source mappings, Pipes):
     mq.rabbit(broker) -> RabbitBroker      broker id, ARN or name; raises NotFoundException
@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from engine.service import Service
 from engine.topology import Edge, Node
 
+from .broker_users import BrokerUsers
 from .brokers import BrokerControl
 from .configurations import Configurations
 from .engines import ENGINES
@@ -22,11 +23,12 @@ from .tags import Tags
 if TYPE_CHECKING:
     from engine.engine import Engine
 
+    from .activemq import ActiveBroker
     from .rabbitmq import RabbitBroker
 
 
 class MqService(Service):
-    """Amazon MQ in the lab: RabbitMQ brokers (ActiveMQ is described but not emulated)."""
+    """Amazon MQ in the lab: RabbitMQ brokers over AMQP, ActiveMQ brokers over STOMP."""
 
     name: ClassVar[str] = "mq"
     validation_error_code: ClassVar[str] = "BadRequestException"
@@ -35,6 +37,7 @@ class MqService(Service):
         super().__init__(engine)
         self.tags = Tags()
         self.brokers = BrokerControl(self)
+        self.users = BrokerUsers(self)
         self.configurations = Configurations(self)
 
     async def close(self) -> None:
@@ -43,7 +46,17 @@ class MqService(Service):
     # -- internal API ----------------------------------------------------------------------
     def rabbit(self, broker: str) -> RabbitBroker:
         """The RabbitMQ data plane of a broker (id, ARN or name)."""
-        return self.brokers.get(broker).plane
+        record = self.brokers.get(broker)
+        if record.spec.engine_type != "RABBITMQ":
+            raise bad_request(f"Broker [{record.name}] is not a RabbitMQ broker.", "broker-id")
+        return record.plane
+
+    def activemq(self, broker: str) -> ActiveBroker:
+        """The ActiveMQ data plane of a broker (id, ARN or name)."""
+        record = self.brokers.get(broker)
+        if record.spec.engine_type != "ACTIVEMQ":
+            raise bad_request(f"Broker [{record.name}] is not an ActiveMQ broker.", "broker-id")
+        return record.plane
 
     def owns(self, arn: str) -> bool:
         return any(r.arn == arn for r in self.brokers.brokers.values())
@@ -76,15 +89,20 @@ class MqService(Service):
         )
 
     # -- users: Amazon MQ's user APIs are ActiveMQ's; RabbitMQ users live in the broker ------
-    def _refuse_users(self, params: dict) -> dict:
-        record = self.brokers.get(params["BrokerId"])
-        raise bad_request(
-            f"Broker [{record.id}] is a RabbitMQ broker: its users are managed in RabbitMQ (the "
-            "management API on its console URL), not through the Amazon MQ user APIs.",
-            "broker-id",
-        )
+    def create_user(self, params: dict) -> dict:
+        return self.users.create(params)
 
-    create_user = update_user = delete_user = describe_user = list_users = _refuse_users
+    def update_user(self, params: dict) -> dict:
+        return self.users.update(params)
+
+    def delete_user(self, params: dict) -> dict:
+        return self.users.delete(params)
+
+    def describe_user(self, params: dict) -> dict:
+        return self.users.describe(params)
+
+    def list_users(self, params: dict) -> dict:
+        return self.users.list(params)
 
     # -- configurations ------------------------------------------------------------------------
     def create_configuration(self, params: dict) -> dict:

@@ -22,6 +22,7 @@ def register_builtins(console: Console) -> None:
         load,
         memory,
         mq,
+        mq_jms,
         outbound,
         outbox,
         request,
@@ -47,6 +48,7 @@ def register_builtins(console: Console) -> None:
         iam,  # `iam enforce` and `why`
         kafka,  # `kafka produce|consume|groups|lag`
         mq,  # words after the `mq` service: publish, consume, declare, bind …
+        mq_jms,  # ActiveMQ words after `mq`: send, subscribe, received …
         outbound,  # `outbound allow|deny HOST`
     ):
         module.register(console)

@@ -90,6 +90,10 @@ def _value(text: str) -> Any:
 
 def _broker(console: Console, name: str) -> Any:
     record = console.engine.service("mq").brokers.get(name)
+    if record.spec.engine_type != "RABBITMQ":
+        raise UsageError(
+            f"Broker '{record.name}' is an ActiveMQ broker: use mq send / mq subscribe"
+        )
     if record.state != "RUNNING":
         raise UsageError(
             f"Broker '{record.name}' is {record.state}: its endpoint accepts clients once it is "

@@ -72,6 +72,11 @@ class RabbitBroker:
         return f"amqp://{self.listener.address}" if self.listener else ""
 
     @property
+    def endpoints(self) -> list[str]:
+        """DescribeBroker's endpoints: the AMQP one."""
+        return [self.endpoint] if self.listener else []
+
+    @property
     def console_url(self) -> str:
         """The management API's base URL."""
         return f"http://{self.console.address}" if self.console else ""
