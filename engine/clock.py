@@ -93,6 +93,11 @@ class Clock(ABC):
         return False
 
     @property
+    def virtual(self) -> bool:
+        """Whether time moves only when advanced (VirtualClock), not with the wall clock."""
+        return False
+
+    @property
     def speed(self) -> float:
         """Simulated seconds per real second."""
         return 1.0
@@ -230,6 +235,10 @@ async def settle(max_rounds: int = 10_000, stop: Callable[[], bool] | None = Non
 
 class VirtualClock(Clock):
     """Deterministic time that moves only when told to: `advance()` fires timers in order."""
+
+    @property
+    def virtual(self) -> bool:
+        return True
 
     def __init__(self, start: float = DEFAULT_EPOCH) -> None:
         super().__init__()

@@ -477,3 +477,9 @@ async def test_the_heap_is_compacted_when_cancelled_timers_outnumber_live_ones(
     clock.call_later(2, fired.append, 2)
     await clock.advance(3)
     assert fired == [2]
+
+
+async def test_a_service_sees_whether_its_clock_is_virtual(eng: Engine) -> None:
+    # Services hold a ServiceClock view: code must ask `clock.virtual`, never isinstance.
+    assert eng.service("sqs").clock.virtual is True
+    assert eng.clock.virtual is True

@@ -11,7 +11,6 @@ from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from engine.clock import VirtualClock
 from engine.errors import ServiceError
 from engine.ids import ambient_trace_id
 
@@ -214,7 +213,7 @@ class Runtime:
         version.idle.append(env)
         if env.sandbox is None:
             return
-        if not isinstance(self.clock, VirtualClock):
+        if not self.clock.virtual:
             # On the real clock an idle worker ends after the warm period by itself; on a
             # virtual clock a timer would make scripts jump ahead, so it ends on next use.
             env.reaper = self.clock.call_later(WARM_SECONDS, self._reap, version, env)
@@ -502,7 +501,7 @@ class Runtime:
     def _speed(self) -> float:
         """Engine seconds per real second for worker time (0: computing takes no clock time)."""
         clock = self.clock
-        return 0.0 if isinstance(clock, VirtualClock) or clock.paused else clock.speed
+        return 0.0 if clock.virtual or clock.paused else clock.speed
 
     async def _watched(self, env: ExecutionEnvironment, work: Awaitable[T], seconds: float) -> T:
         """Await work in the worker under a real-time watchdog; _TimedOut when it runs over.
