@@ -206,7 +206,11 @@ class Runtime:
             env.reaper = None
         sandbox, env.sandbox = env.sandbox, None
         if sandbox is not None and not sandbox.ended:
-            self.service.engine.spawn(self.sandboxes.retire(sandbox), name="lambda-retire")
+            # Ending a process takes real time: a virtual clock settles only once it has ended.
+            retiring = self.service.engine.spawn(
+                self.sandboxes.retire(sandbox), name="lambda-retire"
+            )
+            self.clock.outside(retiring)
 
     def _keep_warm(self, version: FunctionVersion, env: ExecutionEnvironment) -> None:
         """Return an environment to its version's warm pool; the oldest beyond the cap retires."""
