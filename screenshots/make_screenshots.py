@@ -75,18 +75,19 @@ async def _events(app: PipeworkApp, pilot: object) -> None:
 #: Lesson 6 (SNS fan-out) half done: the topic fans out to two queues and a function.
 LESSON_COMMANDS = [
     "lesson start 6",
-    "sns create-topic --name orders",
+    "sns create-topic --name order-placed",
     "sqs create-queue --queue-name billing",
     "sqs create-queue --queue-name shipping",
-    "sns subscribe --topic-arn orders --protocol sqs"
+    "sns subscribe --topic-arn order-placed --protocol sqs"
     " --notification-endpoint arn:aws:sqs:us-east-1:123456789012:billing",
-    "sns subscribe --topic-arn orders --protocol sqs"
+    "sns subscribe --topic-arn order-placed --protocol sqs"
     " --notification-endpoint arn:aws:sqs:us-east-1:123456789012:shipping",
     "lambda create-function --function-name notify --runtime python3.12"
     " --role arn:aws:iam::123456789012:role/lab --handler pipework.demos.log-event --code '{}'",
-    "sns subscribe --topic-arn orders --protocol lambda"
+    "sns subscribe --topic-arn order-placed --protocol lambda"
     " --notification-endpoint arn:aws:lambda:us-east-1:123456789012:function:notify",
-    'sns publish --topic-arn orders --message \'{"orderId": "o-1"}\'',
+    "lesson predict 3",
+    'sns publish --topic-arn order-placed --message \'{"orderId": "o-1"}\'',
     "lesson hint",
 ]
 
