@@ -12,6 +12,7 @@ from .client import Client
 from .clock import Clock, RealClock
 from .fabric import Fabric
 from .faults import FaultInjector
+from .heap import HeapKeeper
 from .ids import Ids
 from .listeners import Listeners
 from .service import Service
@@ -55,6 +56,9 @@ class Engine:
         self._clients: dict[str, Client] = {}
         self._tasks: set[asyncio.Task] = set()
         self._closed = False
+        #: Freezes long-lived lab state out of the cyclic collector's scans (see engine/heap.py).
+        self.heap = HeapKeeper()
+        self.heap.start()
 
     # -- lifecycle --------------------------------------------------------------------
     async def __aenter__(self) -> Engine:
@@ -77,6 +81,7 @@ class Engine:
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
+        self.heap.stop()
 
     async def reset(self) -> None:
         """Empty the lab: stop every service and background task, clear faults and settings.
@@ -99,6 +104,7 @@ class Engine:
         self._tasks.clear()
         self.faults.clear()
         self.settings.clear()
+        self.heap.thaw()  # the dropped services' cycles are garbage now
         self.ids = Ids(self.seed)
 
     def spawn(self, coro: Coroutine[Any, Any, Any], *, name: str | None = None) -> asyncio.Task:
