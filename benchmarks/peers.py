@@ -74,10 +74,10 @@ def absent(name: str) -> str:
     return f"{name} absent (pip install -e '.[bench]')"
 
 
-def start(name: str, port: int) -> subprocess.Popen:
+def start(name: str, port: int, base_env: dict[str, str] | None = None) -> subprocess.Popen:
     """Start server `name` on `port` (its output discarded)."""
     command, extra = commands(port)[name]
-    env = {**os.environ, "PYTHONPATH": str(ROOT), **extra}
+    env = {**(base_env or os.environ), "PYTHONPATH": str(ROOT), **extra}
     return subprocess.Popen(
         command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT
     )
