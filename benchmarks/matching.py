@@ -180,7 +180,7 @@ def measure_end_to_end(rounds: int = 3) -> dict[str, Any]:
     """
     from scaling import measure
 
-    result = measure("rules", rounds, keeper_off=False)
+    result = measure("rules", rounds, keeper_off=False, sizes=(10, 1_000, 10_000))
     medians = result["us_per_unit_median"]
     return {
         "work": "put_events(10) with delivery to SQS, each event matching 2 rules, drained",

@@ -38,10 +38,10 @@ BENCHMARKS: dict[str, tuple[list[str], int]] = {
     "dynamodb": (["--quick"], 180),
     "console": ([], 120),
     "wire": (["--messages", "300"], 240),
-    "tui": ([], 240),
+    "tui": ([], 240),  # its own ROUNDS (3)
     "startup": (["--rounds", "3"], 180),
     "scaling": (["--rounds", "3"], 600),
-    "soak": (["--rounds", "5", "--wire-rounds", "3"], 300),
+    "soak": (["--rounds", "3", "--wire-rounds", "2"], 480),
 }
 
 Row = tuple[str, str, str, str, str]  # benchmark, ours, peer, ratio, floor / target

@@ -304,11 +304,13 @@ def worker(dimension: str, size: int, keeper_off: bool) -> None:
 # -- the parent ---------------------------------------------------------------------------------
 
 
-def measure(dimension: str, rounds: int, keeper_off: bool) -> dict[str, Any]:
+def measure(
+    dimension: str, rounds: int, keeper_off: bool, sizes: tuple[int, ...] | None = None
+) -> dict[str, Any]:
     """Best and median µs per unit for each size of one dimension, in interleaved rounds."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     children = {}
-    for size in SIZES[dimension]:
+    for size in sizes or SIZES[dimension]:
         command = [sys.executable, __file__, "--worker", dimension, str(size)]
         if keeper_off:
             command.append("--keeper-off")
