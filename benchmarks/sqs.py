@@ -1,6 +1,9 @@
 """SQS throughput, backlog scaling and memory, beside a raw asyncio.Queue floor and moto.
 
-Run: `python benchmarks/sqs.py [--quick]`. Prints one JSON object.
+Run: `python benchmarks/sqs.py [--quick]`. Prints one JSON object. The lab's own rates are the
+best of ROUNDS; the comparison with moto (`beside_moto_in_process`) runs the same cycles on
+both sides — batched beside batched, unbatched beside unbatched — with the same messages per
+round, in alternating rounds, best and median for each.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -20,6 +24,8 @@ from engine import Engine, VirtualClock  # noqa: E402
 
 #: Each rate is the best of this many equal rounds: a busy neighbour slows a round, never speeds it.
 ROUNDS = 5
+BODY = "x" * 100
+ENTRIES = [{"Id": str(i), "MessageBody": BODY} for i in range(10)]
 
 TARGETS = {
     "batched_messages_per_s": 50_000,
@@ -180,27 +186,106 @@ async def _floor(count: int) -> float:
     return count / (time.perf_counter() - started)
 
 
-def _moto(count: int) -> float | None:
-    """moto's SQS called directly through boto3 (its mock), send → receive → delete."""
-    try:
+class _Moto:
+    """moto's SQS through boto3 in-process (its mock), doing the same cycles as the lab."""
+
+    def __init__(self) -> None:
         import boto3
         from moto import mock_aws
-    except ImportError:
-        return None
-    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
-    os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
-    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws():
-        client = boto3.client("sqs", region_name="us-east-1")
-        url = client.create_queue(QueueName="bench")["QueueUrl"]
-        started = time.perf_counter()
+
+        os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+        os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
+        os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+        self._mock = mock_aws()
+        self._mock.start()
+        self.client = boto3.client("sqs", region_name="us-east-1")
+        self.url = self.client.create_queue(QueueName="bench")["QueueUrl"]
+
+    def unbatched(self, count: int) -> None:
+        client, url = self.client, self.url
         for _ in range(count):
-            client.send_message(QueueUrl=url, MessageBody="x" * 100)
+            client.send_message(QueueUrl=url, MessageBody=BODY)
             received = client.receive_message(QueueUrl=url)
             client.delete_message(
                 QueueUrl=url, ReceiptHandle=received["Messages"][0]["ReceiptHandle"]
             )
-        return count / (time.perf_counter() - started)
+
+    def batched(self, count: int) -> None:
+        client, url = self.client, self.url
+        for _ in range(count // 10):
+            client.send_message_batch(QueueUrl=url, Entries=ENTRIES)
+            received = client.receive_message(QueueUrl=url, MaxNumberOfMessages=10)
+            client.delete_message_batch(
+                QueueUrl=url,
+                Entries=[
+                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
+                    for i, m in enumerate(received["Messages"])
+                ],
+            )
+
+    def stop(self) -> None:
+        self._mock.stop()
+
+
+async def _ours_unbatched(sqs: Any, url: str, count: int) -> None:
+    for _ in range(count):
+        await sqs.send_message(QueueUrl=url, MessageBody=BODY)
+        received = await sqs.receive_message(QueueUrl=url)
+        await sqs.delete_message(
+            QueueUrl=url, ReceiptHandle=received["Messages"][0]["ReceiptHandle"]
+        )
+
+
+async def _ours_batched(sqs: Any, url: str, count: int) -> None:
+    for _ in range(count // 10):
+        await sqs.send_message_batch(QueueUrl=url, Entries=ENTRIES)
+        received = await sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)
+        await sqs.delete_message_batch(
+            QueueUrl=url,
+            Entries=[
+                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
+                for i, m in enumerate(received["Messages"])
+            ],
+        )
+
+
+def _summary(rates: list[float]) -> dict[str, float]:
+    return {"best": round(max(rates)), "median": round(sorted(rates)[len(rates) // 2])}
+
+
+async def _beside_moto(count: int, rounds: int = ROUNDS) -> dict[str, Any]:
+    """Batched beside batched, unbatched beside unbatched: same messages, same rounds, interleaved."""
+    try:
+        moto = _Moto()
+    except ImportError:
+        return {"moto": "moto not installed"}
+    rates: dict[str, list[float]] = {key: [] for key in ("ours", "moto")}
+    out: dict[str, Any] = {"messages_per_round": count, "rounds": rounds}
+    async with Engine(clock=VirtualClock()) as eng:
+        sqs = eng.client("sqs")
+        url = (await sqs.create_queue(QueueName="bench"))["QueueUrl"]
+        for mode, ours_run, moto_run in (
+            ("batched", _ours_batched, moto.batched),
+            ("unbatched", _ours_unbatched, moto.unbatched),
+        ):
+            rates = {"ours": [], "moto": []}
+            await ours_run(sqs, url, 100)  # warm-up
+            moto_run(100)
+            for _ in range(rounds):
+                started = time.perf_counter()
+                await ours_run(sqs, url, count)
+                rates["ours"].append(count / (time.perf_counter() - started))
+                started = time.perf_counter()
+                moto_run(count)
+                rates["moto"].append(count / (time.perf_counter() - started))
+            ours, theirs = _summary(rates["ours"]), _summary(rates["moto"])
+            out[mode] = {
+                "ours_messages_per_s": ours,
+                "moto_messages_per_s": theirs,
+                "ratio_median": round(ours["median"] / theirs["median"], 1),
+            }
+    moto.stop()
+    return out
 
 
 async def main(quick: bool) -> dict:
@@ -214,7 +299,7 @@ async def main(quick: bool) -> dict:
     durable_batched = await _durable(20_000 // scale, batched=True)
     durable_unbatched = await _durable(4_000 // scale, batched=False)
     fsync_unbatched = await _durable(400 // scale, batched=False, fsync=True)
-    moto = _moto(1_000 // scale)
+    peer = await _beside_moto(500 // scale)
     return {
         "benchmark": "sqs",
         "batched_messages_per_s": round(batched),
@@ -228,8 +313,7 @@ async def main(quick: bool) -> dict:
         "durable_cost_batched": round(batched / durable_batched, 1),
         "durable_fsync_unbatched_messages_per_s": round(fsync_unbatched),
         "floor_asyncio_queue_per_s": round(floor),
-        "moto_messages_per_s": round(moto) if moto else None,
-        "speedup_vs_moto": round(unbatched / moto, 1) if moto else None,
+        "beside_moto_in_process": peer,
         "targets": TARGETS,
     }
 

@@ -7,7 +7,8 @@ that other load on the machine falls on all of them alike:
 - `lab`: `pipework serve` (uvicorn + the wire endpoint + the engine);
 - `floor_canned_uvicorn`: uvicorn answering canned SQS responses with no engine at all — the
   most boto3 + uvicorn can do on this machine, so `lab / floor` is the share the lab keeps;
-- `moto_server`: moto's server mode (the issue's peer; target lab ≥ 3× moto).
+- `moto_server`: moto's server mode (the issue's peer; target lab ≥ 3× moto);
+- `ministack`: ministack over HTTP, when found through `$MINISTACK` or PATH (see peers.py).
 
 Server-side cost is also measured in-process, without sockets or boto3: the endpoint's
 `handle()` on pre-built requests, beside the engine's own client for the same three calls.
@@ -29,6 +30,9 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import peers  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET_RATIO = 3.0
@@ -87,8 +91,8 @@ class _Loop:
         return self.messages / self.seconds
 
 
-def _start(command: list[str]) -> subprocess.Popen:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+def _start(command: list[str], extra: dict[str, str] | None = None) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), **(extra or {})}
     return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
@@ -211,10 +215,16 @@ def main(messages: int) -> dict:
         commands["moto"] = [sys.executable, "-m", "moto.server", "-p", str(ports["moto"])]
     except ImportError:
         pass
+    ministack = peers.ministack_executable()
+    envs: dict[str, dict[str, str]] = {}
+    if ministack:
+        ports["ministack"] = _free_port()
+        commands["ministack"] = [ministack]
+        envs["ministack"] = {"GATEWAY_PORT": str(ports["ministack"]), "LOG_LEVEL": "WARNING"}
     processes = []
     try:
-        for command in commands.values():
-            processes.append(_start(command))
+        for name, command in commands.items():
+            processes.append(_start(command, envs.get(name)))
         for port in ports.values():
             _wait_for(port)
         rates = _interleaved(ports, messages)
@@ -223,6 +233,7 @@ def main(messages: int) -> dict:
             process.terminate()
             process.wait(timeout=10)
     lab, floor, moto = rates["lab"], rates["floor"], rates.get("moto")
+    other = rates.get("ministack")
     inside = asyncio.run(_in_process(messages * 5))
     return {
         "benchmark": "wire",
@@ -234,6 +245,8 @@ def main(messages: int) -> dict:
         "moto_server_messages_per_s": round(moto, 1) if moto else None,
         "ratio_vs_moto": round(lab / moto, 2) if moto else None,
         "target_ratio_vs_moto": TARGET_RATIO,
+        "ministack_messages_per_s": round(other, 1) if other else peers.absent("ministack"),
+        "ratio_vs_ministack": round(lab / other, 2) if other else None,
         "in_process_engine_client_messages_per_s": round(inside["engine_client"], 1),
         "in_process_endpoint_handle_messages_per_s": round(inside["endpoint_handle"], 1),
     }

@@ -14,6 +14,7 @@ from .client import Client
 from .clock import Clock, RealClock
 from .fabric import Fabric
 from .faults import FaultInjector
+from .heap import HeapKeeper
 from .hold import Hold
 from .ids import Ids
 from .listeners import Listeners
@@ -67,6 +68,9 @@ class Engine:
         #: The last defects the lab caught (see `report_error`).
         self.errors: deque[str] = deque(maxlen=100)
         self._closed = False
+        #: Freezes long-lived lab state out of the cyclic collector's scans (see engine/heap.py).
+        self.heap = HeapKeeper()
+        self.heap.start()
 
     # -- lifecycle --------------------------------------------------------------------
     async def __aenter__(self) -> Engine:
@@ -81,6 +85,7 @@ class Engine:
             return
         self._closed = True
         await self._stop(self._services, self._tasks, self.listeners)
+        self.heap.stop()
 
     async def reset(self) -> None:
         """Empty the lab: stop every service and background task, clear faults and settings.
@@ -94,6 +99,7 @@ class Engine:
         self.faults.clear()
         self.settings.clear()
         self.hold.release()
+        self.heap.thaw()  # the dropped services' cycles are garbage now
         self.ids = Ids(self.seed)
         if self.journal is not None:
             self.journal.lab_replaced()
@@ -120,6 +126,7 @@ class Engine:
             self.settings.update(old_settings)
             raise
         await self._stop(old[0], old[2], old[4])
+        self.heap.thaw()  # the replaced lab's cycles are garbage now
         self.faults.clear()
         if self.journal is not None:
             self.journal.lab_replaced()

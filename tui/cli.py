@@ -5,14 +5,30 @@ from __future__ import annotations
 import argparse
 import sys
 from importlib import import_module
-from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
 
 def _version() -> str:
+    # importlib.metadata costs ~50 ms to import: only `--version` pays for it.
+    from importlib.metadata import PackageNotFoundError, version
+
     try:
         return version("pipework")
     except PackageNotFoundError:  # running from a source tree that is not installed
         return "0+source"
+
+
+class _VersionAction(argparse.Action):
+    """argparse's `version` action, with the version looked up only when asked for."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(
+            option_strings, dest, nargs=0, help="show program's version number and exit"
+        )
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any) -> None:
+        print(f"pipework {_version()}")  # to stdout, as argparse's own version action does
+        parser.exit()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -25,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
             "With no command, opens the Textual app."
         ),
     )
-    parser.add_argument("--version", action="version", version=f"pipework {_version()}")
+    parser.add_argument("--version", action=_VersionAction)
     parser.add_argument(
         "-c", dest="command", metavar="COMMAND", help="run one console command and exit"
     )

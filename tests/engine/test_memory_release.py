@@ -40,6 +40,7 @@ def _census() -> collections.Counter[str]:
 
 async def _snapshot(eng: Engine, clock: VirtualClock) -> tuple[collections.Counter[str], int, int]:
     await clock.settle()
+    gc.unfreeze()  # the engine's heap keeper freezes long-lived objects: count (and free) them too
     gc.collect()
     return _census(), clock.pending_timers(), len(eng._tasks)
 
