@@ -20,4 +20,7 @@ SERVICE_MODULES: dict[str, str] = {
     "s3": "engine.services.s3",
     "dynamodb": "engine.services.dynamodb",
     "dynamodbstreams": "engine.services.dynamodbstreams",
+    "logs": "engine.services.logs",
+    "cloudwatch": "engine.services.cloudwatch",
+    "secretsmanager": "engine.services.secretsmanager",
 }
