@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import gzip
 import json
+import re
 
 import pytest
 
@@ -282,3 +283,25 @@ async def test_insights_queries(eng, clock):
             logGroupName="app", startTime=start, endTime=start + 1, queryString="fields | nonsense("
         )
     assert error.value.code == "MalformedQueryException"
+
+
+async def test_lambda_logs_land_in_aws_named_groups(eng, clock):
+    def handler(event, context):
+        print("processing", event["n"])
+        if event["n"] == 2:
+            raise ValueError("bad input")
+        return event["n"]
+
+    eng.register_function("worker", handler)
+    lam = eng.client("lambda")
+    await lam.invoke(FunctionName="worker", Payload=b'{"n": 1}')  # before the logs service ran
+    logs = eng.client("logs")
+    await lam.invoke(FunctionName="worker", Payload=b'{"n": 2}')
+    [stream] = (await logs.describe_log_streams(logGroupName="/aws/lambda/worker"))["logStreams"]
+    assert re.match(r"^\d{4}/\d{2}/\d{2}/\[\$LATEST\][0-9a-f]{32}$", stream["logStreamName"])
+    messages = [e["message"] for e in (await logs.get_log_events(logGroupName="/aws/lambda/worker", logStreamName=stream["logStreamName"], startFromHead=True))["events"]]
+    assert messages[0].startswith("START RequestId: ") and messages[1] == "processing 1"
+    assert messages[2].startswith("END RequestId: ") and messages[3].startswith("REPORT RequestId: ")
+    assert "processing 2" in messages and any(m.startswith("[ERROR] ValueError: bad input") for m in messages)
+    found = await logs.filter_log_events(logGroupName="/aws/lambda/worker", filterPattern="REPORT")
+    assert len(found["events"]) == 2

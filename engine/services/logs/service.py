@@ -60,6 +60,12 @@ class LogsService(Service):
         for owner in (self.config, self.insights):
             for operation in owner.OPERATIONS:
                 setattr(self, operation, getattr(owner, operation))
+        # Lambda writes its logs here from now on; what it kept so far is ingested now.
+        functions = engine.running("lambda")
+        if functions is not None:
+            for function in list(functions.functions.values()):
+                for log in list(function.logs.invocations):
+                    self.ingest_lambda(function.name, log.version, log)
 
     # -- lookup ---------------------------------------------------------------------------------
     def group(self, name: str) -> LogGroup | None:
@@ -381,6 +387,20 @@ class LogsService(Service):
         group = self.groups.get(group_name) or self._create_group(group_name)
         stream = group.streams.get(stream_name) or self._create_stream(group, stream_name)
         self._write(group, stream, events)
+
+    def ingest_arn(self, group_arn: str, stream_name: str, message: str) -> None:
+        """One line to the log group named by an ARN (API Gateway access logs); now-stamped."""
+        name = group_arn.split(":log-group:", 1)[-1].removesuffix(":*")
+        if name:
+            self.ingest(name, stream_name, [(self.now_ms(), message)])
+
+    def ingest_lambda(self, function_name: str, version: str, log: Any) -> None:
+        """One finished Lambda invocation into /aws/lambda/<function> (START … END, REPORT)."""
+        stream = log.stream
+        if not stream:
+            day = self.clock.datetime().strftime("%Y/%m/%d")
+            stream = f"{day}/[{version}]{self.ids.hex(32)}"
+        self.ingest(f"/aws/lambda/{function_name}", stream, log.events())
 
     def _write(self, group: LogGroup, stream: LogStream, events: list[tuple[int, str]]) -> None:
         if not events:
