@@ -11,6 +11,8 @@ if TYPE_CHECKING:
 def register_builtins(console: Console) -> None:
     """Register every built-in lab command on `console`."""
     from . import basic, chaos, clock, describe, help, load, outbox, request, serve, state, watch
+    from . import observe
 
     for module in (help, clock, watch, load, chaos, outbox, describe, state, request, serve, basic):
         module.register(console)
+    observe.register(console)
