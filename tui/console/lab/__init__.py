@@ -10,8 +10,20 @@ if TYPE_CHECKING:
 
 def register_builtins(console: Console) -> None:
     """Register every built-in lab command on `console`."""
-    from . import basic, chaos, clock, describe, help, load, outbox, request, serve, state, watch
-    from . import observe
+    from . import (
+        basic,
+        chaos,
+        clock,
+        describe,
+        help,
+        load,
+        observe,
+        outbox,
+        request,
+        serve,
+        state,
+        watch,
+    )
 
     for module in (help, clock, watch, load, chaos, outbox, describe, state, request, serve, basic):
         module.register(console)
