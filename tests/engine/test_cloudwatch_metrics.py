@@ -135,3 +135,35 @@ async def test_get_metric_data_math_and_order(eng, clock):
     assert rate["Label"] == "Error rate" and rate["Values"] == [0.0, 10.0, 20.0]
     assert total["Values"] == [10.0, 11.0, 12.0]
     assert rate["Timestamps"] == sorted(rate["Timestamps"])
+
+
+async def test_get_metric_data_pages_by_max_datapoints(eng, clock):
+    cw = eng.client("cloudwatch")
+    for minute in range(20):
+        await cw.put_metric_data(
+            Namespace="P",
+            MetricData=[
+                {"MetricName": "m", "Value": float(minute), "Timestamp": at(clock, 60 * minute)}
+            ],
+        )
+    query = {
+        "MetricDataQueries": [
+            {
+                "Id": "m1",
+                "MetricStat": {
+                    "Metric": {"Namespace": "P", "MetricName": "m"},
+                    "Period": 60,
+                    "Stat": "Sum",
+                },
+            }
+        ],
+        "StartTime": at(clock),
+        "EndTime": at(clock, 1200),
+        "MaxDatapoints": 10,
+        "ScanBy": "TimestampAscending",
+    }
+    first = await cw.get_metric_data(**query)
+    assert first["MetricDataResults"][0]["Values"] == [float(v) for v in range(10)]
+    second = await cw.get_metric_data(**query, NextToken=first["NextToken"])
+    assert second["MetricDataResults"][0]["Values"] == [float(v) for v in range(10, 20)]
+    assert "NextToken" not in second

@@ -230,3 +230,19 @@ async def test_eventbridge_connection_keeps_credentials_in_a_secret(eng):
     await events.delete_connection(Name="api")
     with pytest.raises(ServiceError):
         await sm.describe_secret(SecretId=secret_arn)
+
+
+async def test_list_filters_match_words_by_prefix_and_forced_delete_of_missing(eng):
+    sm = eng.client("secretsmanager")
+    for name, description in (("one", "a secret"), ("two", "an secret"), ("three", "asecret")):
+        await sm.create_secret(Name=name, SecretString="x", Description=description)
+
+    async def names(value: str) -> set[str]:
+        listed = await sm.list_secrets(Filters=[{"Key": "description", "Values": [value]}])
+        return {s["Name"] for s in listed["SecretList"]}
+
+    assert await names("a secret") == {"one", "two"}
+    assert await names("a") == {"one", "two", "three"}
+    assert await names("!an") == {"one", "three"}
+    deleted = await sm.delete_secret(SecretId="never-existed", ForceDeleteWithoutRecovery=True)
+    assert deleted["Name"] == "never-existed" and deleted["DeletionDate"] is not None

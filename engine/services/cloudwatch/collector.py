@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from ...clock import Timer
 from ..sqs.queue import GONE
+from .store import RETENTION_SECONDS
 
 if TYPE_CHECKING:
     from ...service import Service
@@ -34,6 +35,7 @@ class Collector:
         self._last: dict[tuple, float] = {}
         self._lambda_seen: dict[str, int] = {}
         self._timer: Timer | None = None
+        self._ticks = 0
         self.enabled = True
         self._samplers: dict[str, Callable[[Service], Iterator[Sample]]] = {
             "sqs": _sqs,
@@ -67,6 +69,11 @@ class Collector:
     def _tick(self) -> None:
         self._timer = None
         self.sample()
+        self._ticks += 1
+        if self._ticks % 60 == 0:  # hourly: forget datapoints past CloudWatch's retention
+            cutoff = self.service.clock.now() - RETENTION_SECONDS
+            for series in self.service.store.series.values():
+                series.expire(cutoff)
         self._arm()
 
     def sample(self, *, record: bool = True) -> None:

@@ -363,20 +363,37 @@ class CloudWatchService(Service):
                     "Messages": messages.get(query["Id"], []),
                 }
             )
+        return self._page_datapoints(out, params)
+
+    @staticmethod
+    def _page_datapoints(out: list[dict[str, Any]], params: dict) -> dict:
+        """At most MaxDatapoints datapoints per page; NextToken resumes inside a result."""
         max_points = params.get("MaxDatapoints", 100_800)
-        offset = int(params["NextToken"]) if str(params.get("NextToken", "")).isdigit() else 0
-        total = 0
+        token = str(params.get("NextToken", ""))
+        offset = int(token) if token.isdigit() else 0
+        skipped = taken = 0
         paged = []
-        next_token = None
-        for index, entry in enumerate(out[offset:], start=offset):
-            if total and total + len(entry["Values"]) > max_points:
-                next_token = str(index)
-                break
-            total += len(entry["Values"])
-            paged.append(entry)
+        more = False
+        for entry in out:
+            count = len(entry["Values"])
+            start = min(count, max(0, offset - skipped))
+            skipped += start
+            room = max_points - taken
+            chosen = min(count - start, room)
+            if count - start > chosen:
+                more = True
+            if chosen or (count == 0 and offset == 0):
+                paged.append(
+                    {
+                        **entry,
+                        "Timestamps": entry["Timestamps"][start : start + chosen],
+                        "Values": entry["Values"][start : start + chosen],
+                    }
+                )
+            taken += chosen
         result: dict[str, Any] = {"MetricDataResults": paged, "Messages": []}
-        if next_token:
-            result["NextToken"] = next_token
+        if more:
+            result["NextToken"] = str(offset + taken)
         return result
 
     @staticmethod

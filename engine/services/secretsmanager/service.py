@@ -401,9 +401,17 @@ class SecretsManagerService(Service):
 
     # -- delete / restore ------------------------------------------------------------------------
     def delete_secret(self, params: dict) -> dict:
-        secret = self._secret(params["SecretId"], allow_deleted=True)
         force = params.get("ForceDeleteWithoutRecovery", False)
         window = params.get("RecoveryWindowInDays")
+        if force and window is None and self.find(params["SecretId"]) is None:
+            # AWS answers a forced delete of a missing secret as if it had existed.
+            name = params["SecretId"]
+            return {
+                "ARN": self.arn(f"secret:{name}-{self.ids.token(6)}"),
+                "Name": name,
+                "DeletionDate": _stamp(self.clock.now()),
+            }
+        secret = self._secret(params["SecretId"], allow_deleted=True)
         if force and window is not None:
             raise _invalid_parameter(
                 "You can't use ForceDeleteWithoutRecovery in conjunction with RecoveryWindowInDays."
@@ -763,8 +771,10 @@ def _matches(secret: Secret, entry: dict) -> bool:
     for value in entry["Values"]:
         negate = value.startswith("!")
         wanted = value[1:] if negate else value
-        # Name and description filters match words by prefix, case-sensitively for name.
-        hit = any(f.startswith(wanted) or f" {wanted}" in f for f in fields if f)
+        # Every word of the value must begin a word of the field (AWS's prefix matching).
+        words = wanted.split() or [wanted]
+        field_words = [w for f in fields if f for w in f.split()]
+        hit = all(any(w.startswith(word) for w in field_words) for word in words)
         if negate == hit:
             return False
     return True
