@@ -299,9 +299,59 @@ async def test_lambda_logs_land_in_aws_named_groups(eng, clock):
     await lam.invoke(FunctionName="worker", Payload=b'{"n": 2}')
     [stream] = (await logs.describe_log_streams(logGroupName="/aws/lambda/worker"))["logStreams"]
     assert re.match(r"^\d{4}/\d{2}/\d{2}/\[\$LATEST\][0-9a-f]{32}$", stream["logStreamName"])
-    messages = [e["message"] for e in (await logs.get_log_events(logGroupName="/aws/lambda/worker", logStreamName=stream["logStreamName"], startFromHead=True))["events"]]
+    messages = [
+        e["message"]
+        for e in (
+            await logs.get_log_events(
+                logGroupName="/aws/lambda/worker",
+                logStreamName=stream["logStreamName"],
+                startFromHead=True,
+            )
+        )["events"]
+    ]
     assert messages[0].startswith("START RequestId: ") and messages[1] == "processing 1"
-    assert messages[2].startswith("END RequestId: ") and messages[3].startswith("REPORT RequestId: ")
-    assert "processing 2" in messages and any(m.startswith("[ERROR] ValueError: bad input") for m in messages)
+    assert messages[2].startswith("END RequestId: ") and messages[3].startswith(
+        "REPORT RequestId: "
+    )
+    assert "processing 2" in messages and any(
+        m.startswith("[ERROR] ValueError: bad input") for m in messages
+    )
     found = await logs.filter_log_events(logGroupName="/aws/lambda/worker", filterPattern="REPORT")
     assert len(found["events"]) == 2
+
+
+async def test_save_and_open_keep_groups_events_and_alarms(clock):
+    from engine import Engine
+
+    async with Engine(clock=clock) as first:
+        logs = first.client("logs")
+        await _group(logs)
+        await logs.put_retention_policy(logGroupName="app", retentionInDays=7)
+        await logs.put_log_events(
+            logGroupName="app",
+            logStreamName="s1",
+            logEvents=[{"timestamp": ms(clock), "message": "kept"}],
+        )
+        await first.client("cloudwatch").put_metric_alarm(
+            AlarmName="a",
+            Namespace="N",
+            MetricName="m",
+            Statistic="Sum",
+            Period=60,
+            EvaluationPeriods=1,
+            Threshold=1,
+            ComparisonOperator="GreaterThanThreshold",
+        )
+        saved = {name: first.service(name).dump() for name in ("logs", "cloudwatch")}
+    async with Engine(clock=clock) as second:
+        for name, data in saved.items():
+            second.service(name).load(data)
+        events = (
+            await second.client("logs").get_log_events(logGroupName="app", logStreamName="s1")
+        )["events"]
+        assert [e["message"] for e in events] == ["kept"]
+        [group] = (await second.client("logs").describe_log_groups())["logGroups"]
+        assert group["retentionInDays"] == 7
+        assert (await second.client("cloudwatch").describe_alarms())["MetricAlarms"][0][
+            "AlarmName"
+        ] == "a"

@@ -781,6 +781,44 @@ class CloudWatchService(Service):
             del self.dashboards[name]
         return {}
 
+    # -- save / open -----------------------------------------------------------------------------------
+    def dump(self) -> dict[str, Any] | None:
+        """Alarms (their definitions, states and tags) and dashboards; datapoints are not kept."""
+        if not self.alarms.alarms and not self.dashboards:
+            return None
+        return {
+            "alarms": [
+                {
+                    "kind": a.kind,
+                    "params": a.params,
+                    "state": a.state,
+                    "reason": a.reason,
+                    "tags": a.tags,
+                    "actions_enabled": a.actions_enabled,
+                }  # fmt: skip
+                for a in self.alarms.alarms.values()
+            ],
+            "dashboards": [
+                {"name": d["DashboardName"], "body": d["DashboardBody"]}
+                for d in self.dashboards.values()
+            ],
+        }
+
+    def load(self, data: dict[str, Any]) -> None:
+        """Restore what dump() produced."""
+        now = self.clock.now()
+        for saved in data.get("alarms", []):
+            name = saved["params"]["AlarmName"]
+            alarm = Alarm(name, self._alarm_arn(name), saved["params"], saved["kind"], now)
+            alarm.state, alarm.reason = saved.get("state", INSUFFICIENT), saved.get("reason", "")
+            alarm.tags = saved.get("tags", [])
+            alarm.actions_enabled = saved.get("actions_enabled", True)
+            alarm.state_changed = now
+            self.alarms.alarms[name] = alarm
+        for saved in data.get("dashboards", []):
+            self.put_dashboard({"DashboardName": saved["name"], "DashboardBody": saved["body"]})
+        self.alarms.ensure_timer()
+
     # -- views ----------------------------------------------------------------------------------------
     def topology(self) -> tuple[list[Node], list[Edge]]:
         nodes, edges = [], []

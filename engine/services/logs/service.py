@@ -737,6 +737,80 @@ class LogsService(Service):
         subscription.delivered += 1
         self.emit("delivered", group.plain_arn, target=destination, count=len(events))
 
+    # -- save / open ------------------------------------------------------------------------------
+    def dump(self) -> dict[str, Any] | None:
+        """Groups with their settings, filters, streams and events."""
+        if not self.groups:
+            return None
+        return {
+            "groups": [
+                {
+                    "name": g.name,
+                    "created": g.created,
+                    "retention": g.retention_days,
+                    "kms_key_id": g.kms_key_id,
+                    "class": g.log_group_class,
+                    "tags": g.tags,
+                    "metric_filters": [
+                        {
+                            "name": f.name,
+                            "pattern": f.pattern.text,
+                            "transformations": f.transformations,
+                        }
+                        for f in g.metric_filters.values()
+                    ],
+                    "subscriptions": [
+                        {
+                            "name": f.name,
+                            "pattern": f.pattern.text,
+                            "destination": f.destination,
+                            "role": f.role_arn,
+                            "distribution": f.distribution,
+                        }
+                        for f in g.subscriptions.values()
+                    ],
+                    "streams": [
+                        {
+                            "name": s.name,
+                            "created": s.created,
+                            "events": [
+                                [e.timestamp, e.message, e.ingestion_time] for e in s.events
+                            ],
+                        }
+                        for s in g.streams.values()
+                    ],
+                }
+                for g in self.groups.values()
+            ]
+        }
+
+    def load(self, data: dict[str, Any]) -> None:
+        """Restore what dump() produced."""
+        for saved in data.get("groups", []):
+            group = self._create_group(
+                saved["name"],
+                kms_key_id=saved.get("kms_key_id"),
+                log_group_class=saved.get("class", "STANDARD"),
+                tags=saved.get("tags"),
+            )
+            group.created = saved.get("created", group.created)
+            group.retention_days = saved.get("retention")
+            for f in saved.get("metric_filters", []):
+                group.metric_filters[f["name"]] = MetricFilter(
+                    f["name"], compile_pattern(f["pattern"]), f["transformations"], group.created
+                )
+            for f in saved.get("subscriptions", []):
+                group.subscriptions[f["name"]] = SubscriptionFilter(
+                    f["name"], compile_pattern(f["pattern"]), f["destination"], f.get("role"),
+                    f.get("distribution", "ByLogStream"), group.created,
+                )  # fmt: skip
+            for saved_stream in saved.get("streams", []):
+                stream = self._create_stream(group, saved_stream["name"])
+                stream.created = saved_stream.get("created", stream.created)
+                for timestamp, message, ingested in saved_stream.get("events", []):
+                    self._event_seq += 1
+                    stream.add(LogEvent(timestamp, message, ingested, f"{self._event_seq:056d}"))
+
     # -- views ------------------------------------------------------------------------------------
     def topology(self) -> tuple[list[Node], list[Edge]]:
         nodes, edges = [], []
