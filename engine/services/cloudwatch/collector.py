@@ -36,6 +36,7 @@ class Collector:
         self._lambda_seen: dict[str, int] = {}
         self._timer: Timer | None = None
         self._ticks = 0
+        self._recording = False
         self.enabled = True
         self._samplers: dict[str, Callable[[Service], Iterator[Sample]]] = {
             "sqs": _sqs,
@@ -78,6 +79,7 @@ class Collector:
 
     def sample(self, *, record: bool = True) -> None:
         """Read every running service's counters; record the last minute's values."""
+        self._recording = record
         now = self.service.clock.now()
         stamp = now - PERIOD  # the minute that just ended
         store = self.service.store
@@ -107,14 +109,34 @@ class Collector:
             total_concurrency += function.in_flight
             self._durations(function)
         yield ("AWS/Lambda", "ConcurrentExecutions", {}, total_concurrency, "Count", "gauge")
+        yield from self._iterator_ages(service)
+
+    def _iterator_ages(self, service: Any) -> Iterator[Sample]:
+        """IteratorAge of functions reading Kinesis streams: their mappings' oldest unread record."""
+        kinesis = self.engine.running("kinesis")
+        if kinesis is None:
+            return
+        ages: dict[str, float] = {}
+        for mapping in service.mappings.values():
+            if ":kinesis:" not in mapping.source_arn:
+                continue
+            try:
+                rows = kinesis.lag(mapping.source_arn)
+            except Exception:  # the stream is gone: the mapping reports nothing
+                continue
+            age = max((r.iterator_age_ms for r in rows if r.consumer == mapping.uuid), default=0)
+            name = mapping.function_arn.split(":")[6]
+            ages[name] = max(ages.get(name, 0.0), age)
+        for name, age in ages.items():
+            yield ("AWS/Lambda", "IteratorAge", {"FunctionName": name}, age, "Milliseconds", "gauge")
 
     def _durations(self, function: Any) -> None:
         """Record the Duration of every invocation finished since the last sample."""
-        seen = self._lambda_seen.get(function.arn)
+        seen = self._lambda_seen.get(function.arn, 0)
         finished = function.invocations
         self._lambda_seen[function.arn] = finished
-        if seen is None or finished <= seen:
-            return
+        if not self._recording or finished <= seen:
+            return  # the baseline: invocations before CloudWatch started are not reported
         logs = list(function.logs.invocations)[-(finished - seen) :]
         store = self.service.store
         key = (("FunctionName", function.name),)
