@@ -75,6 +75,9 @@ def json_error(
         type_name = query_code
     shape = error_shape(service, type_name)
     body = {"__type": type_name, "message": message, **_body_members(shape, extra)}
+    if shape is not None and "Message" in shape.members:
+        # Shapes that model `Message` (Secrets Manager, Logs …) carry it under that name too.
+        body["Message"] = message
     return headers, json.dumps(body).encode()
 
 
