@@ -77,6 +77,16 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def cloudwatch_query_code(code: str) -> str:
+    """The shape name CloudWatch's JSON and CBOR errors carry for a query error code."""
+    from engine.model import service_model
+
+    for name in service_model("cloudwatch").error_shapes:
+        if name.error_code == code:
+            return name.name
+    return "ValidationException" if code == "ValidationError" else code
+
+
 def cbor_response(result: dict, request_id: str) -> HttpResponse:
     """A CBOR answer."""
     return HttpResponse(
@@ -110,7 +120,7 @@ def cbor_error(
         fault = extra.get("Type") or ("Sender" if sender else "Receiver")
         headers["x-amzn-query-error"] = f"{code};{fault}"
     body: dict[str, Any] = {"__type": type_name}
-    if message:
+    if message:  # AWS leaves an empty message out
         body["message"] = message
     for key, value in extra.items():
         if key not in ("QueryErrorCode", "Type"):

@@ -20,7 +20,7 @@ from engine.http import HttpRequest, HttpResponse
 from engine.model import service_model
 from engine.services.sqs.errors import missing_parameter
 
-from .cbor import cbor_error, cbor_response, is_cbor, parse_cbor
+from .cbor import cbor_error, cbor_response, cloudwatch_query_code, is_cbor, parse_cbor
 from .chunked import is_aws_chunked, unchunked
 from .errors import WireError, json_error, query_error, rest_json_error, rest_xml_error
 from .requests import parse_json, parse_query, parse_rest, query_fields
@@ -231,6 +231,8 @@ class WireEndpoint:
         status = status if status >= 400 else 400
         sender = sender and status < 500
         extra = extra or {}
+        if service == "cloudwatch" and "QueryErrorCode" not in extra:
+            extra = {**extra, "QueryErrorCode": cloudwatch_query_code(code)}
         try:
             return self._serialize_error(
                 service, protocol, code, message, status, extra, sender, request_id

@@ -128,7 +128,14 @@ class Collector:
             name = mapping.function_arn.split(":")[6]
             ages[name] = max(ages.get(name, 0.0), age)
         for name, age in ages.items():
-            yield ("AWS/Lambda", "IteratorAge", {"FunctionName": name}, age, "Milliseconds", "gauge")
+            yield (
+                "AWS/Lambda",
+                "IteratorAge",
+                {"FunctionName": name},
+                age,
+                "Milliseconds",
+                "gauge",
+            )
 
     def _durations(self, function: Any) -> None:
         """Record the Duration of every invocation finished since the last sample."""

@@ -55,6 +55,23 @@ def invalid_combination(message: str) -> ServiceError:
     return _error("InvalidParameterCombination", message)
 
 
+def _metric_label(query: dict, queries: list[dict]) -> str:
+    """AWS's default label: the metric name, plus the stat and period where queries differ."""
+    stat = query["MetricStat"]
+    name = stat["Metric"]["MetricName"]
+    peers = [
+        q["MetricStat"]
+        for q in queries
+        if "MetricStat" in q and q["MetricStat"]["Metric"]["MetricName"] == name
+    ]
+    label = name
+    if len({p["Stat"] for p in peers}) > 1:
+        label += f" {stat['Stat']}"
+    if len({p["Period"] for p in peers}) > 1:
+        label += f" {stat['Period']}"
+    return label
+
+
 def _epoch(value: Any) -> float:
     if isinstance(value, datetime):
         return value.timestamp() if value.tzinfo else value.replace(tzinfo=UTC).timestamp()
@@ -69,7 +86,8 @@ class CloudWatchService(Service):
     """CloudWatch metrics and alarms on the engine clock."""
 
     name = "cloudwatch"
-    validation_error_code = "InvalidParameterValue"
+    #: The model's constraint failures: AWS's ValidationError (query code ValidationException).
+    validation_error_code = "ValidationError"
 
     def __init__(self, engine: Any) -> None:
         super().__init__(engine)
@@ -319,7 +337,7 @@ class CloudWatchService(Service):
                         if value is not None and slot < end:
                             values[slot] = value
             results[query["Id"]] = values
-            labels[query["Id"]] = query.get("Label") or metric["MetricName"]
+            labels[query["Id"]] = query.get("Label") or _metric_label(query, queries)
         default_period = next(
             (q["MetricStat"]["Period"] for q in queries if "MetricStat" in q),
             next((q["Period"] for q in queries if "Period" in q), 60),
@@ -360,9 +378,10 @@ class CloudWatchService(Service):
                     "Timestamps": [_stamp(t) for t in order],
                     "Values": values,
                     "StatusCode": "Complete",
-                    "Messages": messages.get(query["Id"], []),
                 }
             )
+            if messages.get(query["Id"]):
+                out[-1]["Messages"] = messages[query["Id"]]
         return self._page_datapoints(out, params)
 
     @staticmethod
@@ -467,6 +486,9 @@ class CloudWatchService(Service):
             )
         existing = self.alarms.alarms.get(name)
         now = self.clock.now()
+        params = dict(params)
+        if "Threshold" in params:
+            params["Threshold"] = float(params["Threshold"])
         alarm = Alarm(
             name,
             self._alarm_arn(name),
@@ -727,7 +749,11 @@ class CloudWatchService(Service):
         return {}
 
     def list_tags_for_resource(self, params: dict) -> dict:
-        return {"Tags": [dict(t) for t in self._tagged(params["ResourceARN"])]}
+        arn = params["ResourceARN"]
+        name = arn.split(":alarm:", 1)[-1] if ":alarm:" in arn else ""
+        if name not in self.alarms.alarms:
+            return {"Tags": []}  # AWS answers an unknown (or deleted) alarm with no tags
+        return {"Tags": [dict(t) for t in self._tagged(arn)]}
 
     # -- dashboards -----------------------------------------------------------------------------------
     def put_dashboard(self, params: dict) -> dict:
