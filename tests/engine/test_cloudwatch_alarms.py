@@ -146,3 +146,38 @@ async def test_missing_data_treatments_and_set_alarm_state(eng, clock):
     assert error.value.code == "ResourceNotFound"
     await cw.delete_alarms(AlarmNames=["missing", "breaching", "notBreaching", "ignore", "both"])
     assert (await cw.describe_alarms())["MetricAlarms"] == []
+
+
+async def test_composite_alarm_notifies_with_its_triggering_child(eng, clock):
+    cw, sns, sqs = eng.client("cloudwatch"), eng.client("sns"), eng.client("sqs")
+    topic = (await sns.create_topic(Name="composite"))["TopicArn"]
+    url = (await sqs.create_queue(QueueName="inbox"))["QueueUrl"]
+    arn = (await sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"]))["Attributes"][
+        "QueueArn"
+    ]
+    await sns.subscribe(
+        TopicArn=topic, Protocol="sqs", Endpoint=arn, Attributes={"RawMessageDelivery": "true"}
+    )
+    common = dict(
+        Namespace="Lab",
+        MetricName="m",
+        Statistic="Sum",
+        Period=60,
+        EvaluationPeriods=1,
+        Threshold=1,
+        ComparisonOperator="GreaterThanThreshold",
+    )
+    await cw.put_metric_alarm(AlarmName="a", **common)
+    await cw.put_metric_alarm(AlarmName="b", **common)
+    await cw.put_composite_alarm(
+        AlarmName="c",
+        AlarmRule='ALARM("a") OR ALARM("b")',
+        AlarmActions=[topic],
+        AlarmDescription="either",
+    )
+    await cw.set_alarm_state(AlarmName="b", StateValue="ALARM", StateReason="test")
+    await clock.advance(1)
+    message = json.loads((await _queue_messages(sqs, url))[0]["Body"])
+    assert message["NewStateValue"] == "ALARM" and message["AlarmDescription"] == "either"
+    assert message["TriggeringChildren"][0]["Arn"].endswith(":alarm:b")
+    assert "DatapointsToAlarm" not in json.dumps(message)

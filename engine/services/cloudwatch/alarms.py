@@ -333,7 +333,6 @@ class Alarms:
                 ],
                 "Period": params["Period"],
                 "EvaluationPeriods": params["EvaluationPeriods"],
-                "DatapointsToAlarm": params.get("DatapointsToAlarm", params["EvaluationPeriods"]),
                 "ComparisonOperator": params.get("ComparisonOperator"),
                 "Threshold": params.get("Threshold"),
                 "TreatMissingData": params.get("TreatMissingData", "missing"),
@@ -343,7 +342,9 @@ class Alarms:
             }
             if not statistic_name:
                 trigger["ExtendedStatistic"] = params.get("ExtendedStatistic")
-        return {
+            if "DatapointsToAlarm" in params:
+                trigger["DatapointsToAlarm"] = params["DatapointsToAlarm"]
+        message: dict[str, Any] = {
             "AlarmName": alarm.name,
             "AlarmDescription": params.get("AlarmDescription"),
             "AWSAccountId": service.account_id,
@@ -359,6 +360,25 @@ class Alarms:
             "InsufficientDataActions": list(params.get("InsufficientDataActions", [])),
             "Trigger": trigger,
         }
+        if alarm.kind == "CompositeAlarm":
+            message["AlarmRule"] = params["AlarmRule"]
+            message["TriggeringChildren"] = self.triggering_children(alarm)
+        return message
+
+    def triggering_children(self, alarm: Alarm) -> list[dict[str, Any]]:
+        """The child alarms a composite alarm's rule names that are in the state it now reflects."""
+        wanted = ALARM if alarm.state == ALARM else OK
+        found: list[Alarm] = []
+        for kind, reference in rule_tokens(alarm.params["AlarmRule"]):
+            child = self.alarms.get(reference.split(":alarm:", 1)[-1])
+            if kind in (ALARM, OK, INSUFFICIENT) and child is not None and child.state == wanted:
+                found.append(child)
+        # The child that changed last is the one that triggered the composite's change.
+        found.sort(key=lambda child: child.state_changed, reverse=True)
+        return [
+            {"Arn": c.arn, "State": {"Value": c.state, "Timestamp": iso(c.state_changed)}}
+            for c in found
+        ]
 
     # -- composite alarms ---------------------------------------------------------------------------
     def evaluate_composite(self, alarm: Alarm) -> None:
