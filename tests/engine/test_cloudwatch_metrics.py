@@ -167,3 +167,28 @@ async def test_get_metric_data_pages_by_max_datapoints(eng, clock):
     second = await cw.get_metric_data(**query, NextToken=first["NextToken"])
     assert second["MetricDataResults"][0]["Values"] == [float(v) for v in range(10, 20)]
     assert "NextToken" not in second
+
+
+async def test_values_with_different_units_are_never_combined(eng, clock):
+    cw = eng.client("cloudwatch")
+    await cw.put_metric_data(
+        Namespace="U",
+        MetricData=[
+            {"MetricName": "m", "Value": 1, "Unit": "Seconds"},
+            {"MetricName": "m", "Value": 5, "Unit": "Count"},
+            {"MetricName": "m", "Value": 10},
+        ],
+    )
+    window = dict(
+        Namespace="U", MetricName="m", StartTime=at(clock, -60), EndTime=at(clock, 60), Period=60
+    )
+    points = (await cw.get_metric_statistics(**window, Statistics=["Average"]))["Datapoints"]
+    assert sorted((p["Unit"], p["Average"]) for p in points) == [
+        ("Count", 5),
+        ("None", 10),
+        ("Seconds", 1),
+    ]
+    only = (await cw.get_metric_statistics(**window, Statistics=["Sum"], Unit="Count"))[
+        "Datapoints"
+    ]
+    assert [(p["Unit"], p["Sum"]) for p in only] == [("Count", 5)]

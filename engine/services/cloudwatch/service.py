@@ -193,16 +193,17 @@ class CloudWatchService(Service):
             series.last_write = max(series.last_write, when)
             if "Unit" in datum:
                 series.unit = datum["Unit"]
-            if "StatisticValues" in datum:
-                stats = datum["StatisticValues"]
-                bucket.add_set(
-                    stats["SampleCount"], stats["Sum"], stats["Minimum"], stats["Maximum"]
-                )
-            else:
-                counts = datum.get("Counts") or [1.0] * len(values)
-                for value, count in zip(values, counts, strict=True):
-                    bucket.add(float(value), float(count))
-            series.units.setdefault(int(when // 60 * 60), set()).add(datum.get("Unit", "None"))
+            unit_bucket = series.unit_bucket(when, datum.get("Unit", "None"))
+            for target in (bucket, unit_bucket):
+                if "StatisticValues" in datum:
+                    stats = datum["StatisticValues"]
+                    target.add_set(
+                        stats["SampleCount"], stats["Sum"], stats["Minimum"], stats["Maximum"]
+                    )
+                else:
+                    counts = datum.get("Counts") or [1.0] * len(values)
+                    for value, count in zip(values, counts, strict=True):
+                        target.add(float(value), float(count))
         if self.trace.enabled and prepared:
             self.emit("put", f"metric:{namespace}", count=len(prepared))
         return {}
@@ -248,18 +249,29 @@ class CloudWatchService(Service):
             params["Namespace"], params["MetricName"], dimensions_key(params.get("Dimensions"))
         )
         datapoints = []
-        if series is not None and (params.get("Unit") in (None, series.unit)):
+        if series is not None:
             aligned = start - start % period
-            for slot, bucket in sorted(series.aggregate(aligned, end, period).items()):
-                point: dict[str, Any] = {"Timestamp": _stamp(slot)}
-                for name in stats:
-                    point[name] = statistic(bucket, name)
-                if extended:
-                    point["ExtendedStatistics"] = {
-                        name: statistic(bucket, name) for name in extended
-                    }
-                point["Unit"] = series.unit or "None"
-                datapoints.append(point)
+            wanted = params.get("Unit")
+            units = series.units_between(aligned, end)
+            # Values put with different units are never combined: one datapoint per unit.
+            if wanted is not None:
+                chosen = [(wanted, series.aggregate(aligned, end, period, wanted))]
+            elif len(units) > 1:
+                chosen = [(u, series.aggregate(aligned, end, period, u)) for u in sorted(units)]
+            else:
+                unit = next(iter(units), series.unit or "None")
+                chosen = [(unit, series.aggregate(aligned, end, period))]
+            for unit, buckets in chosen:
+                for slot, bucket in sorted(buckets.items()):
+                    point: dict[str, Any] = {"Timestamp": _stamp(slot)}
+                    for name in stats:
+                        point[name] = statistic(bucket, name)
+                    if extended:
+                        point["ExtendedStatistics"] = {
+                            name: statistic(bucket, name) for name in extended
+                        }
+                    point["Unit"] = unit
+                    datapoints.append(point)
         return {"Label": params["MetricName"], "Datapoints": datapoints}
 
     def list_metrics(self, params: dict) -> dict:
@@ -325,14 +337,18 @@ class CloudWatchService(Service):
             if series is not None:
                 aligned = start - start % period
                 unit_filter = stat.get("Unit")
-                units_seen = self._units_between(series, aligned, end)
+                units_seen = series.units_between(aligned, end)
                 if unit_filter is None and len(units_seen) > 1:
                     shown = ", ".join(sorted(units_seen))
                     messages[query["Id"]] = [
                         {"Code": "MultipleUnits", "Value": f"Multiple units returned: '[{shown}]'"}
                     ]
-                if unit_filter is None or unit_filter in units_seen or unit_filter == series.unit:
-                    for slot, bucket in series.aggregate(aligned, end, period).items():
+                if unit_filter is not None and unit_filter not in units_seen:
+                    # Service metrics carry one unit for the whole series.
+                    unit_filter = None if unit_filter == series.unit else unit_filter
+                if unit_filter is None or unit_filter in units_seen:
+                    buckets = series.aggregate(aligned, end, period, unit_filter)
+                    for slot, bucket in buckets.items():
                         value = statistic(bucket, stat["Stat"])
                         if value is not None and slot < end:
                             values[slot] = value
@@ -414,14 +430,6 @@ class CloudWatchService(Service):
         if more:
             result["NextToken"] = str(offset + taken)
         return result
-
-    @staticmethod
-    def _units_between(series: Any, start: float, end: float) -> set[str]:
-        found: set[str] = set()
-        for minute, units in series.units.items():
-            if start - 60 < minute < end:
-                found |= units
-        return found
 
     def alarm_math(self, alarm: Alarm, now: float, periods: int) -> list[float | None]:
         """Datapoints of a metric-math alarm (the query with ReturnData true)."""

@@ -143,7 +143,8 @@ class Series:
     unit: str | None = None
     buckets: dict[int, StatSet] = field(default_factory=dict)
     last_write: float = 0.0
-    units: dict[int, set[str]] = field(default_factory=dict)  # units put per minute
+    #: PutMetricData's values per bucket and unit (a read naming a Unit sees only that unit's).
+    by_unit: dict[int, dict[str, StatSet]] = field(default_factory=dict)
 
     def bucket(self, timestamp: float) -> StatSet:
         """The bucket holding `timestamp` (created on first use)."""
@@ -153,10 +154,32 @@ class Series:
             stats = self.buckets[start] = StatSet()
         return stats
 
-    def aggregate(self, start: float, end: float, period: int) -> dict[int, StatSet]:
-        """Statistic sets per period-aligned start time, for buckets in [start, end)."""
+    def unit_bucket(self, timestamp: float, unit: str) -> StatSet:
+        """The bucket holding `timestamp` for values put with `unit`."""
+        start = int(timestamp // self.resolution * self.resolution)
+        units = self.by_unit.setdefault(start, {})
+        stats = units.get(unit)
+        if stats is None:
+            stats = units[unit] = StatSet()
+        return stats
+
+    def units_between(self, start: float, end: float) -> set[str]:
+        """The units values were put with in [start, end)."""
+        return {u for s, units in self.by_unit.items() if start <= s < end for u in units}
+
+    def aggregate(
+        self, start: float, end: float, period: int, unit: str | None = None
+    ) -> dict[int, StatSet]:
+        """Statistic sets per period-aligned start time, for buckets in [start, end).
+
+        With `unit`, only the values put with that unit count.
+        """
         out: dict[int, StatSet] = {}
-        for bucket_start, stats in self.buckets.items():
+        if unit is None:
+            source = self.buckets.items()
+        else:
+            source = ((s, u[unit]) for s, u in self.by_unit.items() if unit in u)
+        for bucket_start, stats in source:
             if start <= bucket_start < end:
                 slot = bucket_start // period * period
                 merged = out.get(slot)
@@ -169,6 +192,7 @@ class Series:
         """Forget buckets that started before `before`."""
         for start in [s for s in self.buckets if s < before]:
             del self.buckets[start]
+            self.by_unit.pop(start, None)
 
 
 class MetricStore:
