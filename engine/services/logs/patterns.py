@@ -61,7 +61,7 @@ def compile_pattern(text: str | None) -> FilterPattern:
     """Parse a filter pattern (raises PatternError)."""
     source = (text or "").strip()
     if not source:
-        return FilterPattern("", "all", lambda _message: {})
+        return FilterPattern(text or "", "all", lambda _message: {})
     if source.startswith("{"):
         if not source.endswith("}"):
             raise PatternError("Invalid character(s) in term")

@@ -296,6 +296,11 @@ class LogsService(Service):
         return {}
 
     def describe_log_streams(self, params: dict) -> dict:
+        if params.get("logGroupName") is not None and params.get("logGroupIdentifier") is not None:
+            raise ServiceError(
+                "ValidationException",
+                "LogGroup name and LogGroup ARN are mutually exclusive parameters.",
+            )
         group = self._group(params)
         prefix = params.get("logStreamNamePrefix")
         order = params.get("orderBy", "LogStreamName")
@@ -568,6 +573,7 @@ class LogsService(Service):
                         "applyOnTransformedLogs": metric_filter.apply_on_transformed,
                     }
                 )
+        views.sort(key=lambda view: view["filterName"])  # AWS lists by name across groups
         page, token = self._page(views, params, 50)
         result: dict[str, Any] = {"metricFilters": page}
         if token:
