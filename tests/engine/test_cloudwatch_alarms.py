@@ -181,3 +181,31 @@ async def test_composite_alarm_notifies_with_its_triggering_child(eng, clock):
     assert message["NewStateValue"] == "ALARM" and message["AlarmDescription"] == "either"
     assert message["TriggeringChildren"][0]["Arn"].endswith(":alarm:b")
     assert "DatapointsToAlarm" not in json.dumps(message)
+
+
+async def test_breaching_missing_data_reason_and_enum_errors(eng, clock):
+    cw = eng.client("cloudwatch")
+    await cw.put_metric_alarm(
+        AlarmName="b",
+        Namespace="Lab",
+        MetricName="m",
+        Statistic="Average",
+        Period=60,
+        Unit="Seconds",
+        EvaluationPeriods=2,
+        Threshold=2,
+        ComparisonOperator="GreaterThanThreshold",
+        TreatMissingData="breaching",
+    )
+    await clock.advance(120)
+    [alarm] = (await cw.describe_alarms(AlarmNames=["b"]))["MetricAlarms"]
+    assert alarm["StateReason"] == (
+        "Threshold Crossed: no datapoints were received for 2 periods and 2 missing datapoints "
+        "were treated as [Breaching]."
+    )
+    data = json.loads(alarm["StateReasonData"])
+    assert data["unit"] == "Seconds" and len(data["evaluatedDatapoints"]) == 2
+    with pytest.raises(ServiceError) as error:
+        await cw.set_alarm_state(AlarmName="b", StateValue="INVALID", StateReason="x")
+    assert error.value.code == "ValidationError"
+    assert error.value.message.endswith("[INSUFFICIENT_DATA, ALARM, OK]")

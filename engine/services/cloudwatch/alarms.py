@@ -146,8 +146,15 @@ class Alarms:
         if state == alarm.state:
             return
         shown = [v for v in values if v is not None][-needed:]
+        period = params.get("Period") or 60
         if state == INSUFFICIENT:
             reason = "Insufficient Data: 1 datapoint was unknown."
+        elif not present and treat in ("breaching", "notBreaching"):
+            treated = "Breaching" if treat == "breaching" else "NotBreaching"
+            reason = (
+                f"Threshold Crossed: no datapoints were received for {len(values)} periods and "
+                f"{missing} missing datapoints were treated as [{treated}]."
+            )
         else:
             points = ", ".join(f"{v} ({iso(now).replace('+0000', '')[:16]})" for v in shown)
             word = "were" if len(shown) != 1 else "was"
@@ -159,15 +166,22 @@ class Alarms:
                 f"{'s' if needed != 1 else ''} for {'ALARM' if state == ALARM else 'OK'} -> "
                 f"{state} transition)."
             )
-        data = {
-            "version": "1.0",
-            "queryDate": iso(now),
-            "statistic": params.get("Statistic") or params.get("ExtendedStatistic"),
-            "period": params.get("Period"),
-            "recentDatapoints": [v for v in values if v is not None],
-            "threshold": threshold,
-            "evaluatedDatapoints": [],
-        }
+        end = now - now % period
+        data: dict[str, Any] = {"version": "1.0", "queryDate": iso(now)}
+        if params.get("Unit"):
+            data["unit"] = params["Unit"]
+        data.update(
+            statistic=params.get("Statistic") or params.get("ExtendedStatistic"),
+            period=params.get("Period"),
+            recentDatapoints=present,
+            threshold=threshold,
+            evaluatedDatapoints=[
+                {"timestamp": iso(end - (index + 1) * period)}
+                if value is None
+                else {"timestamp": iso(end - (index + 1) * period), "value": value}
+                for index, value in enumerate(reversed(values))
+            ],
+        )
         self.change(alarm, state, reason, json.dumps(data))
 
     # -- state changes -------------------------------------------------------------------------------
@@ -389,12 +403,18 @@ class Alarms:
             return
         state = ALARM if result else OK
         if state != alarm.state:
-            reason = f"arn:aws:cloudwatch:{self.service.region}:{self.service.account_id}:alarm"
+            old, alarm.state = alarm.state, state  # the triggering children of the new state
+            triggering = [
+                {"arn": c["Arn"], "state": {"value": c["State"]["Value"], "timestamp": c["State"]["Timestamp"]}}
+                for c in self.triggering_children(alarm)[:1]
+            ]  # fmt: skip
+            alarm.state = old
+            names = ", ".join(t["arn"] for t in triggering)
             self.change(
                 alarm,
                 state,
-                f"{reason} rule evaluated to {str(result).upper()}",
-                json.dumps({"triggeringAlarms": []}),
+                f"{names} transitioned to {state}" if names else f"Rule evaluated to {state}",
+                json.dumps({"triggeringAlarms": triggering}),
             )
 
 

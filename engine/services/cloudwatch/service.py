@@ -55,6 +55,26 @@ def invalid_combination(message: str) -> ServiceError:
     return _error("InvalidParameterCombination", message)
 
 
+ALARM_STATES = (INSUFFICIENT, ALARM, OK)
+COMPARISON_OPERATORS = (
+    "GreaterThanOrEqualToThreshold", "GreaterThanThreshold", "LessThanThreshold",
+    "LessThanOrEqualToThreshold", "LessThanLowerOrGreaterThanUpperThreshold",
+    "LessThanLowerThreshold", "GreaterThanUpperThreshold",
+)  # fmt: skip
+
+
+def _check_enum(params: dict, key: str, allowed: tuple[str, ...]) -> None:
+    """AWS's ValidationError for a value outside an enum (in CloudWatch's own order)."""
+    value = params.get(key)
+    if value is not None and value not in allowed:
+        raise _error(
+            "ValidationError",
+            f"1 validation error detected: Value '{value}' at '{key[:1].lower()}{key[1:]}' failed "
+            f"to satisfy constraint: Member must satisfy enum value set: [{', '.join(allowed)}]",
+            "ValidationException",
+        )
+
+
 def _metric_label(query: dict, queries: list[dict]) -> str:
     """AWS's default label: the metric name, plus the stat and period where queries differ."""
     stat = query["MetricStat"]
@@ -88,6 +108,8 @@ class CloudWatchService(Service):
     name = "cloudwatch"
     #: The model's constraint failures: AWS's ValidationError (query code ValidationException).
     validation_error_code = "ValidationError"
+    #: CloudWatch lists an enum's values in its own order: the operations check their enums.
+    check_enums = False
 
     def __init__(self, engine: Any) -> None:
         super().__init__(engine)
@@ -468,6 +490,9 @@ class CloudWatchService(Service):
     def put_metric_alarm(self, params: dict) -> dict:
         name = params["AlarmName"]
         has_metric = "MetricName" in params
+        _check_enum(params, "ComparisonOperator", COMPARISON_OPERATORS)
+        _check_enum(params, "Statistic", STANDARD_STATISTICS)
+        _check_enum(params, "TreatMissingData", ("breaching", "notBreaching", "ignore", "missing"))
         if has_metric and "Metrics" in params:
             raise invalid_combination(
                 "The parameters MetricName and Metrics are mutually exclusive and you have "
@@ -601,6 +626,7 @@ class CloudWatchService(Service):
         return view
 
     def describe_alarms(self, params: dict) -> dict:
+        _check_enum(params, "StateValue", ALARM_STATES)
         names = params.get("AlarmNames")
         prefix = params.get("AlarmNamePrefix")
         if names and prefix:
@@ -665,17 +691,10 @@ class CloudWatchService(Service):
         return {}
 
     def set_alarm_state(self, params: dict) -> dict:
+        _check_enum(params, "StateValue", ALARM_STATES)
         alarm = self.alarms.alarms.get(params["AlarmName"])
         if alarm is None:
             raise _error("ResourceNotFound", "", "ResourceNotFound", 404)
-        if params["StateValue"] not in (OK, ALARM, INSUFFICIENT):
-            raise _error(
-                "ValidationError",
-                f"1 validation error detected: Value '{params['StateValue']}' at 'stateValue' "
-                "failed to satisfy constraint: Member must satisfy enum value set: "
-                "[INSUFFICIENT_DATA, ALARM, OK]",
-                "ValidationException",
-            )
         if "StateReasonData" in params:
             try:
                 json.loads(params["StateReasonData"])

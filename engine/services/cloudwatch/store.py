@@ -51,10 +51,10 @@ class StatSet:
 
     def add_set(self, count: float, total: float, low: float, high: float) -> None:
         """Merge a statistic set as PutMetricData's StatisticValues gives it."""
-        self.count += count
-        self.total += total
-        self.low = min(self.low, low)
-        self.high = max(self.high, high)
+        self.count += float(count)
+        self.total += float(total)
+        self.low = min(self.low, float(low))
+        self.high = max(self.high, float(high))
         # Percentiles come from raw values only, as on AWS (statistic sets carry none).
 
     def _sample(self, value: float) -> None:
