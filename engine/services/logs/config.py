@@ -191,7 +191,7 @@ class LogsConfig:
         return {"deliverySource": self._with_tags(self._source(params["name"]))}
 
     def describe_delivery_sources(self, params: dict) -> dict:
-        return {"deliverySources": [self._with_tags(s) for _, s in sorted(self.sources.items())]}
+        return {"deliverySources": [self._with_tags(s) for s in self.sources.values()]}
 
     def delete_delivery_source(self, params: dict) -> dict:
         self._source(params["name"], "..")
@@ -229,7 +229,8 @@ class LogsConfig:
     def describe_delivery_destinations(self, params: dict) -> dict:
         return {
             "deliveryDestinations": [
-                self._with_tags(s) for _, s in sorted(self.delivery_destinations.items())
+                self._with_tags(s)
+                for s in self.delivery_destinations.values()  # creation order
             ]
         }
 
