@@ -355,3 +355,43 @@ async def test_save_and_open_keep_groups_events_and_alarms(clock):
         assert (await second.client("cloudwatch").describe_alarms())["MetricAlarms"][0][
             "AlarmName"
         ] == "a"
+
+
+async def test_stored_configuration_policies_destinations_and_exports(eng, clock):
+    logs, s3 = eng.client("logs"), eng.client("s3")
+    for name in ("zeta", "alpha"):
+        await logs.put_delivery_destination(
+            name=name,
+            deliveryDestinationConfiguration={"destinationResourceArn": "arn:aws:s3:::bucket"},
+        )
+    listed = (await logs.describe_delivery_destinations())["deliveryDestinations"]
+    assert [d["name"] for d in listed] == ["zeta", "alpha"]  # creation order, as AWS lists them
+    with pytest.raises(ServiceError) as error:
+        await logs.delete_resource_policy(policyName="missing")
+    assert error.value.message == "Policy with name [missing] does not exist."
+    await _group(logs)
+    await logs.put_log_events(
+        logGroupName="app",
+        logStreamName="s1",
+        logEvents=[{"timestamp": ms(clock), "message": "exported"}],
+    )
+    with pytest.raises(ServiceError) as error:
+        await logs.create_export_task(
+            logGroupName="app", **{"from": 0}, to=ms(clock, 10), destination="nope"
+        )
+    assert "bucket does not exist" in error.value.message
+    await s3.create_bucket(Bucket="archive")
+    task = (
+        await logs.create_export_task(
+            logGroupName="app", **{"from": 0}, to=ms(clock, 10), destination="archive"
+        )
+    )["taskId"]
+    assert (await logs.describe_export_tasks(taskId=task))["exportTasks"][0]["status"][
+        "code"
+    ] == "PENDING"
+    await clock.advance(2)
+    assert (await logs.describe_export_tasks(taskId=task))["exportTasks"][0]["status"][
+        "code"
+    ] == "COMPLETED"
+    keys = [o["Key"] for o in (await s3.list_objects_v2(Bucket="archive"))["Contents"]]
+    assert keys == [f"exportedlogs/{task}/s1/000000.gz"]
