@@ -101,3 +101,24 @@ async def test_step_functions_and_eventbridge_metrics(eng, clock):
     assert _last(eng, clock, "AWS/States", "ExecutionsFailed", {"StateMachineArn": machine}) == 1
     assert _last(eng, clock, "AWS/Events", "MatchedEvents", {"RuleName": "r"}) == 2
     assert _last(eng, clock, "AWS/Events", "Invocations", {"RuleName": "r"}) == 2
+
+
+async def test_idle_queues_stop_reporting_after_six_hours(eng, clock):
+    eng.service("cloudwatch")
+    sqs = eng.client("sqs")
+    url = (await sqs.create_queue(QueueName="quiet"))["QueueUrl"]
+    await sqs.send_message(QueueUrl=url, MessageBody="x")
+    await sqs.purge_queue(QueueUrl=url)
+    await clock.advance(7 * 3600)
+    points = eng.service("cloudwatch").statistics(
+        "AWS/SQS",
+        "ApproximateNumberOfMessagesVisible",
+        {"QueueName": "quiet"},
+        0,
+        clock.now(),
+        60,
+        "Maximum",
+    )
+    last_report = points[-1][0]
+    assert 6 * 3600 - 120 <= last_report - points[0][0] <= 6 * 3600 + 120
+    assert clock.now() - last_report > 3000  # silent for the last hour

@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     from .service import CloudWatchService
 
 PERIOD = 60
+#: A resource with nothing to report for this long stops sending datapoints (SQS: six hours).
+IDLE_AFTER = 6 * 3600
 #: One sample: (namespace, metric, dimensions, value, unit, kind) with kind "delta" for running
 #: totals (the minute's increase is recorded) and "gauge" for levels.
 Sample = tuple[str, str, dict[str, str], float, str, str]
@@ -36,6 +38,7 @@ class Collector:
         self._lambda_seen: dict[str, int] = {}
         self._timer: Timer | None = None
         self._ticks = 0
+        self._active_until: dict[Any, float] = {}
         self._recording = False
         self.enabled = True
         self._samplers: dict[str, Callable[[Service], Iterator[Sample]]] = {
@@ -78,24 +81,51 @@ class Collector:
         self._arm()
 
     def sample(self, *, record: bool = True) -> None:
-        """Read every running service's counters; record the last minute's values."""
+        """Read every running service's counters; record the last minute's values.
+
+        As on AWS, a resource idle for six hours (every level zero, no count changed) stops
+        sending datapoints until it is used again: idle resources cost a lookup, not a write.
+        """
         self._recording = record
         now = self.service.clock.now()
         stamp = now - PERIOD  # the minute that just ended
         store = self.service.store
+        last = self._last
         for running in self.engine.started_services():
             sampler = self._samplers.get(running.name)
             if sampler is None:
                 continue
+            pending: list[tuple[str, str, tuple, float, str]] = []
+            active = False
+            group = None
             for namespace, name, dimensions, value, unit, kind in sampler(running):
                 key_dimensions = tuple(sorted(dimensions.items()))
+                if (namespace, key_dimensions) != group:
+                    self._flush(group, pending, active, record, stamp, now)
+                    group, pending, active = (namespace, key_dimensions), [], False
                 if kind == "delta":
                     key = (namespace, name, key_dimensions)
-                    previous = self._last.get(key, 0.0)
-                    self._last[key] = value
+                    previous = last.get(key, 0.0)
+                    last[key] = value
                     value = max(0.0, value - previous)
-                if record:
-                    store.record(namespace, name, key_dimensions, value, stamp, unit=unit)
+                active = active or value != 0 or store.get(namespace, name, key_dimensions) is None
+                pending.append((namespace, name, key_dimensions, value, unit))
+            self._flush(group, pending, active, record, stamp, now)
+
+    def _flush(
+        self, group: Any, pending: list, active: bool, record: bool, stamp: float, now: float
+    ) -> None:
+        """Record one resource's samples if it was active in the last six hours."""
+        if group is None:
+            return
+        if active:
+            self._active_until[group] = now + IDLE_AFTER
+        elif self._active_until.get(group, 0.0) < now:
+            return
+        if record:
+            store = self.service.store
+            for namespace, name, dimensions, value, unit in pending:
+                store.record(namespace, name, dimensions, value, stamp, unit=unit)
 
     # -- Lambda: counters plus each invocation's duration ------------------------------------------
     def _lambda(self, service: Any) -> Iterator[Sample]:
