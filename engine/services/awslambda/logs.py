@@ -43,6 +43,8 @@ class InvocationLog:
         "init_ms",
         "init_failed",
         "error_type",
+        "started",
+        "stream",
     )
 
     def __init__(
@@ -62,6 +64,8 @@ class InvocationLog:
         self.init_ms = 0.0  # real milliseconds the worker took to import the handler
         self.init_failed = False
         self.error_type = ""  # the runtime's error when the environment itself failed
+        self.started = clock_now()
+        self.stream = ""  # the execution environment's log stream (YYYY/MM/DD/[$LATEST]hex)
 
     def write(self, text: str) -> None:
         """Append raw text (print output arrives in pieces)."""
@@ -89,6 +93,21 @@ class InvocationLog:
         if body and not body.endswith("\n"):
             body += "\n"
         return f"{head}{body}END RequestId: {request_id}\n{report}\n"
+
+    def events(self) -> list[tuple[int, str]]:
+        """The log as CloudWatch Logs events: START, each printed line (tracebacks kept whole),
+        END and REPORT, timestamped in epoch milliseconds."""
+        start = int(self.started * 1000)
+        end = start + int(self.elapsed_ms)
+        lines = self.text().splitlines()
+        events: list[tuple[int, str]] = []
+        for index, line in enumerate(lines):
+            last = index >= len(lines) - 2 and self.finished
+            if events and line[:1] in (" ", "\t") and not last:
+                events[-1] = (events[-1][0], f"{events[-1][1]}\n{line}")
+            else:
+                events.append((end if last else start, line))
+        return events
 
     def tail(self) -> str:
         """The last 4 KB, as LogType=Tail returns it (before base64)."""

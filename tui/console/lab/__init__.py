@@ -23,6 +23,7 @@ def register_builtins(console: Console) -> None:
         memory,
         mq,
         mq_jms,
+        observe,
         outbound,
         outbox,
         request,
@@ -50,5 +51,6 @@ def register_builtins(console: Console) -> None:
         mq,  # words after the `mq` service: publish, consume, declare, bind …
         mq_jms,  # ActiveMQ words after `mq`: send, subscribe, received …
         outbound,  # `outbound allow|deny HOST`
+        observe,  # `metrics`, `tail`, `logs tail`
     ):
         module.register(console)
