@@ -45,6 +45,7 @@ BODY_LIMITS = {
     "query": 16 * 1024 * 1024,
     "rest-json": 70 * 1024 * 1024,
     "rest-xml": MAX_BODY,
+    "smithy-rpc-v2-cbor": 16 * 1024 * 1024,
 }
 
 __all__ = ["BODY_LIMITS", "MAX_BODY", "Served", "WireEndpoint", "WireError"]
