@@ -20,4 +20,5 @@ SERVICE_MODULES: dict[str, str] = {
     "s3": "engine.services.s3",
     "dynamodb": "engine.services.dynamodb",
     "dynamodbstreams": "engine.services.dynamodbstreams",
+    "cloudformation": "engine.services.cloudformation",
 }

@@ -1,0 +1,145 @@
+"""What a resource provider is: create, update and delete one resource type through the lab's APIs."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from engine.errors import ServiceError
+
+if TYPE_CHECKING:
+    from engine.client import Client
+    from engine.engine import Engine
+
+_NAME_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+
+
+@dataclass(slots=True)
+class Request:
+    """One resource operation: its logical id, resolved properties and what exists already."""
+
+    logical_id: str
+    stack_name: str
+    properties: dict[str, Any]
+    physical_id: str = ""
+    attributes: dict[str, Any] = field(default_factory=dict)
+    previous: dict[str, Any] = field(default_factory=dict)
+    stack_id: str = ""
+    tags: list[dict[str, str]] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What a create or update made: the physical id (what Ref returns) and Fn::GetAtt values."""
+
+    physical_id: str
+    attributes: dict[str, Any] = field(default_factory=dict)
+
+
+class Provider:
+    """Creates, updates and deletes resources of one type by calling the lab's own services.
+
+    The physical id is what `Ref` returns; `attributes` are what `Fn::GetAtt` reads. `update`
+    is called only for changes that do not need replacement (create-only properties are
+    handled by the engine, which creates a new resource and deletes the old one).
+    """
+
+    type_name: ClassVar[str] = ""
+    #: The property that names the resource (a generated name is used when it is absent).
+    name_property: ClassVar[str | None] = None
+    name_max: ClassVar[int] = 64
+    name_lower: ClassVar[bool] = False
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def client(self, service: str) -> Client:
+        """The lab's public client for `service`."""
+        return self.engine.client(service)
+
+    def arn(self, service: str, resource: str) -> str:
+        """An ARN in the lab's region and account."""
+        return f"arn:aws:{service}:{self.engine.region}:{self.engine.account_id}:{resource}"
+
+    # -- the three operations --------------------------------------------------------------
+    async def create(self, request: Request) -> Outcome:
+        """Make the resource."""
+        raise NotImplementedError
+
+    async def update(self, request: Request) -> Outcome:
+        """Change the resource in place; the default replaces what update cannot reach."""
+        await self.delete(request)
+        return await self.create(request)
+
+    async def delete(self, request: Request) -> None:
+        """Remove the resource (a resource that is already gone is not an error)."""
+
+    # -- helpers -----------------------------------------------------------------------------
+    def name(self, request: Request, *, suffix: str = "") -> str:
+        """The resource's name: its name property, or one made as CloudFormation makes them."""
+        if self.name_property:
+            given = request.properties.get(self.name_property)
+            if given:
+                return str(given)
+        return self.generated_name(request, suffix=suffix)
+
+    def generated_name(self, request: Request, *, suffix: str = "") -> str:
+        """`{stack}-{logical id}-{13 random characters}`, cut to fit the type's limit."""
+        choice = self.engine.ids._random.choice
+        token = "".join(choice(_NAME_ALPHABET) for _ in range(13))
+        room = self.name_max - len(token) - len(suffix) - 2
+        stack, logical = request.stack_name, request.logical_id
+        if len(stack) + len(logical) > room:
+            stack = stack[: max(room // 2, room - len(logical))]
+            logical = logical[: max(0, room - len(stack))]
+        name = f"{stack}-{logical}-{token}{suffix}"
+        return name.lower() if self.name_lower else name
+
+
+async def ignore_missing(call: Any, *codes: str) -> None:
+    """Await `call`, treating "it is gone already" errors as done."""
+    try:
+        await call
+    except ServiceError as error:
+        gone = codes or (
+            "ResourceNotFoundException",
+            "NotFoundException",
+            "NotFound",
+            "NoSuchBucket",
+            "AWS.SimpleQueueService.NonExistentQueue",
+            "QueueDoesNotExist",
+            "StateMachineDoesNotExist",
+        )
+        if error.code not in gone:
+            raise
+
+
+def json_text(value: Any) -> str:
+    """A property that AWS takes as JSON text but templates may give as an object."""
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def tag_list(properties: dict[str, Any], key: str = "Tags") -> list[dict[str, str]]:
+    """Tags as a list of {Key, Value}."""
+    tags = properties.get(key) or []
+    if isinstance(tags, dict):
+        return [{"Key": k, "Value": str(v)} for k, v in tags.items()]
+    return [{"Key": t["Key"], "Value": str(t["Value"])} for t in tags]
+
+
+def tag_map(properties: dict[str, Any], key: str = "Tags") -> dict[str, str]:
+    """Tags as a {key: value} map."""
+    return {t["Key"]: t["Value"] for t in tag_list(properties, key)}
+
+
+def pick(properties: dict[str, Any], *names: str) -> dict[str, Any]:
+    """The given properties that are present, under the same names."""
+    return {name: properties[name] for name in names if name in properties}
+
+
+def stringify(value: Any) -> str:
+    """A scalar as the string an attributes map carries."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value if isinstance(value, str) else json.dumps(value) if isinstance(value, (dict, list)) else str(value)
