@@ -20,7 +20,14 @@ if TYPE_CHECKING:
 
 REPLACING = "Requested update requires the creation of a new physical resource; hence creating one."
 #: Errors whose HandlerErrorCode AWS reports as AlreadyExists / NotFound.
-_ALREADY_EXISTS = ("AlreadyExists", "Conflict", "ResourceInUse", "QueueNameExists", "BucketAlreadyOwnedByYou", "ResourceExists")
+_ALREADY_EXISTS = (
+    "AlreadyExists",
+    "Conflict",
+    "ResourceInUse",
+    "QueueNameExists",
+    "BucketAlreadyOwnedByYou",
+    "ResourceExists",
+)
 
 
 class StackFailure(Exception):
@@ -120,7 +127,9 @@ class Deployer:
             language_extensions=uses_language_extensions(stack.original),
         )
 
-    def plan(self, stack: Stack, template: dict[str, Any], values: dict[str, Any], operation: str) -> Run:
+    def plan(
+        self, stack: Stack, template: dict[str, Any], values: dict[str, Any], operation: str
+    ) -> Run:
         """Everything a run needs, checked before anything changes."""
         scope = self.scope(stack, template, values)
         resources = included_resources(template, scope)
@@ -150,14 +159,16 @@ class Deployer:
         if not run.failed:
             self.service.set_status(stack, "CREATE_COMPLETE")
             return
-        reason = (
-            f"The following resource(s) failed to create: [{', '.join(sorted(run.failed))}]. "
-        )
+        reason = f"The following resource(s) failed to create: [{', '.join(sorted(run.failed))}]. "
         if stack.disable_rollback:
             self.service.set_status(stack, "CREATE_FAILED", reason)
             return
-        self.service.set_status(stack, "ROLLBACK_IN_PROGRESS", reason + "Rollback requested by user.")
-        await self._delete_resources(stack, [lid for _, lid, _ in reversed(run.done)], rollback=True)
+        self.service.set_status(
+            stack, "ROLLBACK_IN_PROGRESS", reason + "Rollback requested by user."
+        )
+        await self._delete_resources(
+            stack, [lid for _, lid, _ in reversed(run.done)], rollback=True
+        )
         stack.outputs = []
         self.service.store.release_exports(stack)
         self.service.set_status(stack, "ROLLBACK_COMPLETE")
@@ -215,7 +226,13 @@ class Deployer:
         except ServiceError as error:
             if replacing is None:
                 resource.status = f"{verb}_FAILED"
-            self._fail(run, replacing or resource, f"{verb}_FAILED", handler_message(error, self.engine.ids.uuid()), physical="" if replacing is None else None)
+            self._fail(
+                run,
+                replacing or resource,
+                f"{verb}_FAILED",
+                handler_message(error, self.engine.ids.uuid()),
+                physical="" if replacing is None else None,
+            )
             return
         except Exception as error:  # a provider bug fails the resource, never the engine
             self.engine.trace.emit("engine-error", "cloudformation", logical_id, error=repr(error))
@@ -236,12 +253,21 @@ class Deployer:
         resource.physical_id = outcome.physical_id
         resource.attributes = dict(outcome.attributes)
 
-    def _fail(self, run: Run, resource: StackResource, status: str, reason: str, physical: str | None = None) -> None:
+    def _fail(
+        self,
+        run: Run,
+        resource: StackResource,
+        status: str,
+        reason: str,
+        physical: str | None = None,
+    ) -> None:
         run.failed.append(resource.logical_id)
         self.service.record(run.stack, resource, status, reason)
 
     # -- update ---------------------------------------------------------------------------------
-    async def update(self, run: Run, previous_template: dict[str, Any], previous: dict[str, Any]) -> None:
+    async def update(
+        self, run: Run, previous_template: dict[str, Any], previous: dict[str, Any]
+    ) -> None:
         """UPDATE_IN_PROGRESS → changed resources → cleanup → UPDATE_COMPLETE, or roll back."""
         stack = run.stack
         run.old = {lid: _copy(r) for lid, r in stack.resources.items()}
@@ -284,7 +310,11 @@ class Deployer:
         provider = self.provider(old.type)
         if needs_replacement(old.type, old.properties, properties):
             name_property = provider.name_property
-            if name_property and properties.get(name_property) and properties.get(name_property) == old.properties.get(name_property):
+            if (
+                name_property
+                and properties.get(name_property)
+                and properties.get(name_property) == old.properties.get(name_property)
+            ):
                 self._fail(
                     run,
                     old,
@@ -309,7 +339,9 @@ class Deployer:
         try:
             outcome = await provider.update(request)
         except ServiceError as error:
-            self._fail(run, current, "UPDATE_FAILED", handler_message(error, self.engine.ids.uuid()))
+            self._fail(
+                run, current, "UPDATE_FAILED", handler_message(error, self.engine.ids.uuid())
+            )
             return
         self._store(current, outcome)
         current.properties = properties
@@ -357,7 +389,11 @@ class Deployer:
             if logical_id not in run.old:
                 stack.resources.pop(logical_id)
             else:
-                stack.resources[logical_id] = run.old[logical_id] if stack.resources[logical_id].status.endswith("FAILED") else stack.resources[logical_id]
+                stack.resources[logical_id] = (
+                    run.old[logical_id]
+                    if stack.resources[logical_id].status.endswith("FAILED")
+                    else stack.resources[logical_id]
+                )
 
     # -- delete ---------------------------------------------------------------------------------
     async def delete(self, stack: Stack) -> None:
@@ -375,7 +411,9 @@ class Deployer:
         self.service.store.release_exports(stack)
         self.service.set_status(stack, "DELETE_COMPLETE")
 
-    async def _delete_resources(self, stack: Stack, order: list[str], *, rollback: bool = False) -> list[str]:
+    async def _delete_resources(
+        self, stack: Stack, order: list[str], *, rollback: bool = False
+    ) -> list[str]:
         failed = []
         for logical_id in order:
             resource = stack.resources.get(logical_id)
@@ -481,7 +519,9 @@ def _graph_of(resources: dict[str, StackResource]) -> dict[str, set[str]]:
     for logical_id, resource in resources.items():
         needs = references(resource.definition.get("Properties"), names)
         depends_on = resource.definition.get("DependsOn") or []
-        needs |= {d for d in ([depends_on] if isinstance(depends_on, str) else depends_on) if d in names}
+        needs |= {
+            d for d in ([depends_on] if isinstance(depends_on, str) else depends_on) if d in names
+        }
         needs.discard(logical_id)
         graph[logical_id] = needs
     return graph

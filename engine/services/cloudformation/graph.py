@@ -19,7 +19,7 @@ def references(value: Any, names: frozenset[str] | set[str]) -> set[str]:
 def _collect(value: Any, names: frozenset[str] | set[str], found: set[str]) -> None:
     if isinstance(value, dict):
         if len(value) == 1:
-            (key, argument), = value.items()
+            ((key, argument),) = value.items()
             if key == "Ref" and isinstance(argument, str):
                 if argument in names:
                     found.add(argument)
@@ -37,7 +37,9 @@ def _collect(value: Any, names: frozenset[str] | set[str], found: set[str]) -> N
                 text, variables = (argument, {}) if isinstance(argument, str) else (None, {})
                 if isinstance(argument, list) and argument:
                     text = argument[0]
-                    variables = argument[1] if len(argument) > 1 and isinstance(argument[1], dict) else {}
+                    variables = (
+                        argument[1] if len(argument) > 1 and isinstance(argument[1], dict) else {}
+                    )
                     _collect(variables, names, found)
                 if isinstance(text, str):
                     for match in _SUB_VARIABLE.finditer(text):

@@ -155,7 +155,7 @@ class Resolver:
         """`value` with every intrinsic function evaluated and AWS::NoValue removed."""
         if isinstance(value, dict):
             if len(value) == 1:
-                (key, argument), = value.items()
+                ((key, argument),) = value.items()
                 function = self._functions.get(key)
                 if function is not None:
                     return function(argument)
@@ -249,8 +249,7 @@ class Resolver:
     def _select(self, argument: Any) -> Any:
         if not isinstance(argument, list) or len(argument) != 2:
             raise template_error(
-                "Fn::Select requires a list argument with two elements: an integer index and a "
-                "list"
+                "Fn::Select requires a list argument with two elements: an integer index and a list"
             )
         index, items = self.resolve(argument[0]), self.resolve(argument[1])
         if isinstance(items, str):
@@ -260,7 +259,7 @@ class Resolver:
         except (TypeError, ValueError):
             raise template_error("Fn::Select requires an integer index") from None
         if not isinstance(items, list) or not 0 <= position < len(items):
-            raise template_error("Fn::Select cannot select nonexistent value at index " f"{index}")
+            raise template_error(f"Fn::Select cannot select nonexistent value at index {index}")
         return items[position]
 
     def _if(self, argument: Any) -> Any:
@@ -304,7 +303,9 @@ class Resolver:
             if len(argument) == 4 and isinstance(argument[3], dict):
                 if "DefaultValue" in argument[3]:
                     return self.resolve(argument[3]["DefaultValue"])
-            raise template_error(f"Unable to get mapping for {'::'.join(map(str, names))}") from None
+            raise template_error(
+                f"Unable to get mapping for {'::'.join(map(str, names))}"
+            ) from None
 
     def _cidr(self, argument: Any) -> list[str]:
         if not isinstance(argument, list) or len(argument) != 3:

@@ -17,7 +17,9 @@ def _invalid(message: str) -> ServiceError:
     return ServiceError("ValidationError", message)
 
 
-def parse_given(given: list[dict[str, Any]], previous: dict[str, Any] | None = None) -> dict[str, str]:
+def parse_given(
+    given: list[dict[str, Any]], previous: dict[str, Any] | None = None
+) -> dict[str, str]:
     """The Parameters list of a call as {key: value}, UsePreviousValue taken from `previous`."""
     values: dict[str, str] = {}
     for entry in given:
@@ -26,7 +28,9 @@ def parse_given(given: list[dict[str, Any]], previous: dict[str, Any] | None = N
             continue
         if entry.get("UsePreviousValue"):
             if previous is None or key not in previous:
-                raise _invalid(f"Invalid input for parameter key {key}. Cannot specify usePreviousValue as true for a parameter key not in the previous template")
+                raise _invalid(
+                    f"Invalid input for parameter key {key}. Cannot specify usePreviousValue as true for a parameter key not in the previous template"
+                )
             values[key] = previous[key]
         elif "ParameterValue" in entry:
             values[key] = entry["ParameterValue"]
@@ -44,7 +48,9 @@ def resolve_parameters(
         if name in PSEUDO_PARAMETERS or not re.fullmatch(r"[A-Za-z0-9]+", name):
             raise _invalid(f"Template format error: Parameter name {name} is non alphanumeric.")
     missing = [
-        name for name, spec in declared.items() if name not in given and "Default" not in (spec or {})
+        name
+        for name, spec in declared.items()
+        if name not in given and "Default" not in (spec or {})
     ]
     if missing:
         raise _invalid(f"Parameters: [{', '.join(missing)}] must have values")

@@ -60,7 +60,9 @@ def plan_changes(
             continue
         change = modified.get(logical_id)
         if change is None:
-            change = Change("Modify", logical_id, definition["Type"], old.physical_id, "False", ["Properties"])
+            change = Change(
+                "Modify", logical_id, definition["Type"], old.physical_id, "False", ["Properties"]
+            )
             changes.append(change)
         for cause in sorted(causes):
             for name, value in (definition.get("Properties") or {}).items():
@@ -82,7 +84,9 @@ def plan_changes(
                         change.replacement = "Conditional"
     for logical_id, old in current.items():
         if logical_id not in resources and old.physical_id:
-            changes.append(Change("Remove", logical_id, old.type, old.physical_id, before=old.properties))
+            changes.append(
+                Change("Remove", logical_id, old.type, old.physical_id, before=old.properties)
+            )
     return changes
 
 
@@ -110,7 +114,9 @@ def _modification(
         target: dict[str, Any] = {"Attribute": attribute, "RequiresRecreation": recreation}
         if attribute == "Properties":
             target["Name"] = name
-        causing = sorted(references(raw.get(name), changed_parameters)) if changed_parameters else []
+        causing = (
+            sorted(references(raw.get(name), changed_parameters)) if changed_parameters else []
+        )
         detail: dict[str, Any] = {"Target": target, "Evaluation": "Static"}
         if causing:
             detail["ChangeSource"] = "ParameterReference"

@@ -49,14 +49,18 @@ class TemplateProcessor:
         """The template text: TemplateBody, TemplateURL (the lab's S3) or the previous template."""
         if params.get("UsePreviousTemplate"):
             if previous is None:
-                raise ServiceError("ValidationError", "UsePreviousTemplate requires an existing stack")
+                raise ServiceError(
+                    "ValidationError", "UsePreviousTemplate requires an existing stack"
+                )
             return previous
         if params.get("TemplateBody"):
             return params["TemplateBody"]
         url = params.get("TemplateURL")
         if url:
             return self._fetch(url)
-        raise ServiceError("ValidationError", "Either Template URL or Template Body must be specified.")
+        raise ServiceError(
+            "ValidationError", "Either Template URL or Template Body must be specified."
+        )
 
     def _fetch(self, url: str) -> str:
         parsed = urlparse(url)
@@ -71,9 +75,7 @@ class TemplateProcessor:
         try:
             data = self.engine.service("s3").get_object_internal(bucket, key)
         except ServiceError:
-            raise ServiceError(
-                "ValidationError", "S3 error: Access Denied"
-            ) from None
+            raise ServiceError("ValidationError", "S3 error: Access Denied") from None
         return data.decode() if isinstance(data, bytes) else str(data)
 
     def parse(self, body: str) -> dict[str, Any]:
@@ -139,14 +141,25 @@ class TemplateProcessor:
             kind = definition.get("Type", "")
             if kind.startswith(_IAM_TYPES):
                 props = definition.get("Properties") or {}
-                named = any(key in props for key in ("RoleName", "UserName", "GroupName", "ManagedPolicyName", "InstanceProfileName"))
+                named = any(
+                    key in props
+                    for key in (
+                        "RoleName",
+                        "UserName",
+                        "GroupName",
+                        "ManagedPolicyName",
+                        "InstanceProfileName",
+                    )
+                )
                 if named:
                     needed = "CAPABILITY_NAMED_IAM"
                 elif needed is None:
                     needed = "CAPABILITY_IAM"
         if needed is None:
             return
-        if needed in capabilities or (needed == "CAPABILITY_IAM" and "CAPABILITY_NAMED_IAM" in capabilities):
+        if needed in capabilities or (
+            needed == "CAPABILITY_IAM" and "CAPABILITY_NAMED_IAM" in capabilities
+        ):
             return
         raise ServiceError(
             "InsufficientCapabilitiesException", f"Requires capabilities : [{needed}]"
@@ -158,7 +171,9 @@ class TemplateProcessor:
             return []
         report = lint_template(template, self.engine.region)
         if report.errors and mode != "warn":
-            raise ServiceError("ValidationError", "Template format error: " + "; ".join(report.errors[:5]))
+            raise ServiceError(
+                "ValidationError", "Template format error: " + "; ".join(report.errors[:5])
+            )
         return report.errors + report.warnings
 
 
@@ -192,7 +207,9 @@ def check_structure(template: dict[str, Any]) -> None:
         if not _LOGICAL_ID.fullmatch(str(logical_id)):
             raise template_error(f"Resource name {logical_id} is non alphanumeric.")
         if "Type" not in definition:
-            raise template_error(f"[/Resources/{logical_id}] Every Resources object must contain a Type member.")
+            raise template_error(
+                f"[/Resources/{logical_id}] Every Resources object must contain a Type member."
+            )
     for name, mapping in (template.get("Mappings") or {}).items():
         if not isinstance(mapping, dict):
             raise template_error(f"Every Mappings member {name} must be a map")
@@ -206,4 +223,7 @@ def check_structure(template: dict[str, Any]) -> None:
         if not isinstance(output, dict) or "Value" not in output:
             raise template_error("Every Outputs member must contain a Value object")
         if output["Value"] is None:
-            raise ServiceError("ValidationError", f"[/Outputs/{key}/Value] 'null' values are not allowed in templates")
+            raise ServiceError(
+                "ValidationError",
+                f"[/Outputs/{key}/Value] 'null' values are not allowed in templates",
+            )

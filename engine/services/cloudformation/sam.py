@@ -84,7 +84,9 @@ async def package_local_code(
             data = zip_folder(local) if local.is_dir() else _zip_file(local)
             bucket, key = await upload(props["Code"], data)
             props["Code"] = {"S3Bucket": bucket, "S3Key": key}
-        elif kind == "AWS::Serverless::StateMachine" and isinstance(props.get("DefinitionUri"), str):
+        elif kind == "AWS::Serverless::StateMachine" and isinstance(
+            props.get("DefinitionUri"), str
+        ):
             from .template import parse_template
 
             uri = props["DefinitionUri"]

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from engine.errors import ServiceError
 from engine.service import Service
 
-from .deployer import Deployer, Run
+from .deployer import Deployer
 from .describe import (
     change_description,
     change_set_summary,
@@ -76,7 +76,16 @@ class CloudFormationService(Service):
         if status == "DELETE_COMPLETE":
             stack.deleted = now
             self.store.forget_name(stack)
-        self._event(stack, stack.name, stack.stack_id, "AWS::CloudFormation::Stack", status, reason, None, event_id=self.ids.uuid())
+        self._event(
+            stack,
+            stack.name,
+            stack.stack_id,
+            "AWS::CloudFormation::Stack",
+            status,
+            reason,
+            None,
+            event_id=self.ids.uuid(),
+        )
 
     def record(
         self,
@@ -100,12 +109,34 @@ class CloudFormationService(Service):
             json.dumps(properties, separators=(",", ":")) if properties is not None else None,
         )
 
-    def _event(self, stack: Stack, logical_id: str, physical_id: str, kind: str, status: str, reason: str, properties: str | None, *, event_id: str | None = None) -> None:
+    def _event(
+        self,
+        stack: Stack,
+        logical_id: str,
+        physical_id: str,
+        kind: str,
+        status: str,
+        reason: str,
+        properties: str | None,
+        *,
+        event_id: str | None = None,
+    ) -> None:
         now = self.clock.now()
         if event_id is None:
             event_id = f"{logical_id}-{status}-{when(now).strftime('%Y-%m-%dT%H:%M:%S.%f')[:-3]}Z"
         stack.events.append(
-            StackEvent(event_id, stack.stack_id, stack.name, logical_id, physical_id, kind, status, now, reason, properties)
+            StackEvent(
+                event_id,
+                stack.stack_id,
+                stack.name,
+                logical_id,
+                physical_id,
+                kind,
+                status,
+                now,
+                reason,
+                properties,
+            )
         )
         self.emit(
             "stack-event",
@@ -130,11 +161,15 @@ class CloudFormationService(Service):
             await asyncio.shield(task)
         return stack
 
-    def _new_stack(self, name: str, prepared: Prepared, params: dict[str, Any], status: str) -> Stack:
+    def _new_stack(
+        self, name: str, prepared: Prepared, params: dict[str, Any], status: str
+    ) -> Stack:
         stack_id = self.arn(f"stack/{name}/{self.ids.uuid()}")
         stack = Stack(stack_id, name, self.clock.now(), status=status)
         self._adopt(stack, prepared, params)
-        stack.disable_rollback = bool(params.get("DisableRollback")) or params.get("OnFailure") == "DO_NOTHING"
+        stack.disable_rollback = (
+            bool(params.get("DisableRollback")) or params.get("OnFailure") == "DO_NOTHING"
+        )
         stack.termination_protection = bool(params.get("EnableTerminationProtection"))
         stack.timeout_minutes = params.get("TimeoutInMinutes")
         self.store.add(stack)
@@ -145,7 +180,9 @@ class CloudFormationService(Service):
         stack.original = prepared.original
         stack.template = prepared.template
         stack.resolved_parameters = prepared.values
-        stack.description = prepared.template.get("Description", prepared.original.get("Description"))
+        stack.description = prepared.template.get(
+            "Description", prepared.original.get("Description")
+        )
         stack.capabilities = list(params.get("Capabilities") or [])
         if "Tags" in params:
             stack.tags = [dict(tag) for tag in params.get("Tags") or []]
@@ -185,7 +222,9 @@ class CloudFormationService(Service):
         prepared = await self.processor.prepare(
             params,
             previous_body=stack.template_body,
-            previous_values=raw_values(stack.template.get("Parameters") or {}, stack.resolved_parameters),
+            previous_values=raw_values(
+                stack.template.get("Parameters") or {}, stack.resolved_parameters
+            ),
         )
         if (
             prepared.template == stack.template
@@ -206,8 +245,17 @@ class CloudFormationService(Service):
         stack = self.store.find(name)
         if stack is None:
             raise _validation(f"Stack [{name}] does not exist")
-        if stack.in_progress or stack.status in ("ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "DELETE_COMPLETE", "DELETE_FAILED", "CREATE_FAILED", "REVIEW_IN_PROGRESS"):
-            raise _validation(f"Stack:{stack.stack_id} is in {stack.status} state and can not be updated.")
+        if stack.in_progress or stack.status in (
+            "ROLLBACK_COMPLETE",
+            "ROLLBACK_FAILED",
+            "DELETE_COMPLETE",
+            "DELETE_FAILED",
+            "CREATE_FAILED",
+            "REVIEW_IN_PROGRESS",
+        ):
+            raise _validation(
+                f"Stack:{stack.stack_id} is in {stack.status} state and can not be updated."
+            )
         return stack
 
     async def delete_stack(self, params: dict) -> dict:
@@ -253,7 +301,10 @@ class CloudFormationService(Service):
         result = []
         for stack in stacks:
             entry = stack_description(stack)
-            change_set = next((c for c in stack.change_sets.values() if c.execution_status.startswith("EXECUTE")), None)
+            change_set = next(
+                (c for c in stack.change_sets.values() if c.execution_status.startswith("EXECUTE")),
+                None,
+            )
             if change_set is not None:
                 entry["ChangeSetId"] = change_set.arn
             result.append(entry)
@@ -314,7 +365,10 @@ class CloudFormationService(Service):
     def get_template(self, params: dict) -> dict:
         if params.get("ChangeSetName"):
             change_set = self.store.change_set(params["ChangeSetName"], params.get("StackName"))
-            return {"TemplateBody": _body_for(change_set.template_body), "StagesAvailable": ["Original", "Processed"]}
+            return {
+                "TemplateBody": _body_for(change_set.template_body),
+                "StagesAvailable": ["Original", "Processed"],
+            }
         stack = self.store.get(params["StackName"])
         if params.get("TemplateStage") == "Processed":
             body: Any = stack.template
@@ -397,11 +451,15 @@ class CloudFormationService(Service):
             if existing.status == "REVIEW_IN_PROGRESS":
                 raise _validation(f"Stack [{stack_name}] does not exist")
             if existing.in_progress:
-                raise _validation(f"Stack:{existing.stack_id} is in {existing.status} state and can not be updated.")
+                raise _validation(
+                    f"Stack:{existing.stack_id} is in {existing.status} state and can not be updated."
+                )
             prepared = await self.processor.prepare(
                 params,
                 previous_body=existing.template_body,
-                previous_values=raw_values(existing.template.get("Parameters") or {}, existing.resolved_parameters),
+                previous_values=raw_values(
+                    existing.template.get("Parameters") or {}, existing.resolved_parameters
+                ),
                 require_capabilities=False,
             )
         stack = existing
@@ -435,10 +493,15 @@ class CloudFormationService(Service):
         try:
             self.deployer.plan(stack, prepared.template, prepared.values, kind)
             scope = self.deployer.scope(stack, prepared.template, prepared.values)
-            changed = {
-                key for key, value in prepared.values.items()
-                if stack.resolved_parameters.get(key) != value
-            } if kind == "UPDATE" else set()
+            changed = (
+                {
+                    key
+                    for key, value in prepared.values.items()
+                    if stack.resolved_parameters.get(key) != value
+                }
+                if kind == "UPDATE"
+                else set()
+            )
             current = stack.resources if kind == "UPDATE" else {}
             change_set.changes = plan_changes(prepared.template, scope, current, changed)
         except ServiceError as error:
@@ -447,7 +510,12 @@ class CloudFormationService(Service):
         outputs_changed = kind == "UPDATE" and (
             prepared.template.get("Outputs") != stack.template.get("Outputs")
         )
-        if not change_set.changes and not outputs_changed and kind == "UPDATE" and prepared.values == stack.resolved_parameters:
+        if (
+            not change_set.changes
+            and not outputs_changed
+            and kind == "UPDATE"
+            and prepared.values == stack.resolved_parameters
+        ):
             change_set.status, change_set.status_reason = "FAILED", NO_CHANGES
             return {"Id": arn, "StackId": stack.stack_id}
         change_set.status, change_set.execution_status = "CREATE_COMPLETE", "AVAILABLE"
@@ -475,7 +543,10 @@ class CloudFormationService(Service):
             "RollbackConfiguration": {},
             "Capabilities": list(change_set.capabilities),
             "Tags": [dict(t) for t in change_set.tags] or None,
-            "Changes": [_with_values(c) if with_values else change_description(c) for c in change_set.changes],
+            "Changes": [
+                _with_values(c) if with_values else change_description(c)
+                for c in change_set.changes
+            ],
             "IncludeNestedStacks": change_set.include_nested,
         }
         if result["Tags"] is None:
@@ -485,7 +556,9 @@ class CloudFormationService(Service):
             if prepared is not None:
                 from .parameters import described_parameters
 
-                result["Parameters"] = described_parameters(prepared[0].template.get("Parameters") or {}, prepared[0].values)
+                result["Parameters"] = described_parameters(
+                    prepared[0].template.get("Parameters") or {}, prepared[0].values
+                )
         if change_set.status_reason:
             result["StatusReason"] = change_set.status_reason
         if change_set.description is not None:
@@ -501,7 +574,10 @@ class CloudFormationService(Service):
                 f"ChangeSet [{change_set.arn}] cannot be executed in its current status of [{change_set.status}]",
             )
         prepared, original_params = self._prepared_change_sets[change_set.arn]
-        merged = {**original_params, **{k: v for k, v in params.items() if k in ("DisableRollback",)}}
+        merged = {
+            **original_params,
+            **{k: v for k, v in params.items() if k in ("DisableRollback",)},
+        }
         change_set.execution_status = "EXECUTE_IN_PROGRESS"
         for other in list(stack.change_sets.values()):
             if other is not change_set:
@@ -519,7 +595,11 @@ class CloudFormationService(Service):
 
         async def execute() -> None:
             await work
-            change_set.execution_status = "EXECUTE_FAILED" if stack.status in _TERMINAL_FAILED or "ROLLBACK" in stack.status else "EXECUTE_COMPLETE"
+            change_set.execution_status = (
+                "EXECUTE_FAILED"
+                if stack.status in _TERMINAL_FAILED or "ROLLBACK" in stack.status
+                else "EXECUTE_COMPLETE"
+            )
 
         self._start(stack, execute())
         return {}
@@ -561,14 +641,20 @@ class CloudFormationService(Service):
         parameters: dict[str, str] | None = None,
         *,
         base: Path | None = None,
-        capabilities: tuple[str, ...] = ("CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"),
+        capabilities: tuple[str, ...] = (
+            "CAPABILITY_IAM",
+            "CAPABILITY_NAMED_IAM",
+            "CAPABILITY_AUTO_EXPAND",
+        ),
         tags: dict[str, str] | None = None,
     ) -> Stack:
         """`pipework deploy`: create or update `stack_name` from `body` and wait for the end."""
         params: dict[str, Any] = {
             "StackName": stack_name,
             "TemplateBody": body,
-            "Parameters": [{"ParameterKey": k, "ParameterValue": v} for k, v in (parameters or {}).items()],
+            "Parameters": [
+                {"ParameterKey": k, "ParameterValue": v} for k, v in (parameters or {}).items()
+            ],
             "Capabilities": list(capabilities),
         }
         if tags:
@@ -590,7 +676,9 @@ class CloudFormationService(Service):
         else:
             stack = self._updatable(stack_name)
             params.pop("Parameters")
-            given = dict(raw_values(stack.template.get("Parameters") or {}, stack.resolved_parameters))
+            given = dict(
+                raw_values(stack.template.get("Parameters") or {}, stack.resolved_parameters)
+            )
             given.update(parameters or {})
             declared = self.processor.parse(body).get("Parameters") or {}
             params["Parameters"] = [
@@ -643,11 +731,15 @@ def _summary(template: dict[str, Any]) -> dict[str, Any]:
         }
         if "Default" in spec:
             default = spec["Default"]
-            entry["DefaultValue"] = ",".join(map(str, default)) if isinstance(default, list) else str(default)
+            entry["DefaultValue"] = (
+                ",".join(map(str, default)) if isinstance(default, list) else str(default)
+            )
         if "Description" in spec:
             entry["Description"] = spec["Description"]
         if "AllowedValues" in spec:
-            entry["ParameterConstraints"] = {"AllowedValues": [str(v) for v in spec["AllowedValues"]]}
+            entry["ParameterConstraints"] = {
+                "AllowedValues": [str(v) for v in spec["AllowedValues"]]
+            }
         parameters.append(entry)
     resources = template.get("Resources") or {}
     types = sorted({d.get("Type", "") for d in resources.values() if isinstance(d, dict)})
@@ -662,14 +754,25 @@ def _summary(template: dict[str, Any]) -> dict[str, Any]:
     transforms = template.get("Transform")
     if transforms:
         result["DeclaredTransforms"] = transforms if isinstance(transforms, list) else [transforms]
-    iam = [d for d in resources.values() if isinstance(d, dict) and str(d.get("Type", "")).startswith("AWS::IAM::")]
+    iam = [
+        d
+        for d in resources.values()
+        if isinstance(d, dict) and str(d.get("Type", "")).startswith("AWS::IAM::")
+    ]
     if iam:
         named = any(
-            any(k in (d.get("Properties") or {}) for k in ("RoleName", "UserName", "GroupName", "ManagedPolicyName"))
+            any(
+                k in (d.get("Properties") or {})
+                for k in ("RoleName", "UserName", "GroupName", "ManagedPolicyName")
+            )
             for d in iam
         )
         result["Capabilities"] = ["CAPABILITY_NAMED_IAM" if named else "CAPABILITY_IAM"]
-        result["CapabilitiesReason"] = "The following resource(s) require capabilities: [" + ", ".join(sorted({d["Type"] for d in iam})) + "]"
+        result["CapabilitiesReason"] = (
+            "The following resource(s) require capabilities: ["
+            + ", ".join(sorted({d["Type"] for d in iam}))
+            + "]"
+        )
     if "Metadata" in template:
         result["Metadata"] = json.dumps(template["Metadata"])
     return result
@@ -690,9 +793,13 @@ def _with_values(change: Any) -> dict[str, Any]:
             if name is not None and change.before is not None and change.after is not None:
                 before, after = change.before.get(name), change.after.get(name)
                 target["Path"] = f"/Properties/{name}"
-                target["AttributeChangeType"] = "Add" if before is None else "Remove" if after is None else "Modify"
+                target["AttributeChangeType"] = (
+                    "Add" if before is None else "Remove" if after is None else "Modify"
+                )
                 if before is not None:
-                    target["BeforeValue"] = before if isinstance(before, str) else json.dumps(before)
+                    target["BeforeValue"] = (
+                        before if isinstance(before, str) else json.dumps(before)
+                    )
                 if after is not None:
                     target["AfterValue"] = after if isinstance(after, str) else json.dumps(after)
     elif change.action == "Remove":
@@ -714,7 +821,9 @@ def _imports(template: dict[str, Any], stack: Stack, service: CloudFormationServ
                     from .intrinsics import Resolver
 
                     try:
-                        resolved = Resolver(service.deployer.scope(stack, template, stack.resolved_parameters)).resolve(argument)
+                        resolved = Resolver(
+                            service.deployer.scope(stack, template, stack.resolved_parameters)
+                        ).resolve(argument)
                         names.add(str(resolved))
                     except ServiceError:
                         pass

@@ -53,15 +53,21 @@ class StackStore:
                 for change_set in stack.change_sets.values():
                     if change_set.arn == name_or_arn:
                         return change_set
-            raise ServiceError("ChangeSetNotFound", f"ChangeSet [{name_or_arn}] does not exist", status_code=404)
+            raise ServiceError(
+                "ChangeSetNotFound", f"ChangeSet [{name_or_arn}] does not exist", status_code=404
+            )
         if not stack_name:
-            raise _validation("StackName must be specified if ChangeSetName is not specified as an ARN.")
+            raise _validation(
+                "StackName must be specified if ChangeSetName is not specified as an ARN."
+            )
         stack = self.find(stack_name)
         if stack is None:
             raise _validation(f"Stack [{stack_name}] does not exist")
         change_set = stack.change_sets.get(name_or_arn)
         if change_set is None:
-            raise ServiceError("ChangeSetNotFound", f"ChangeSet [{name_or_arn}] does not exist", status_code=404)
+            raise ServiceError(
+                "ChangeSetNotFound", f"ChangeSet [{name_or_arn}] does not exist", status_code=404
+            )
         return change_set
 
     # -- exports ----------------------------------------------------------------------------

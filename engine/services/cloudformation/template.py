@@ -16,10 +16,26 @@ _SHORT_FORMS = {
     "Condition": "Condition",
     **{
         name: f"Fn::{name}"
-        for name in (
-            "Base64 Cidr FindInMap GetAZs ImportValue Join Select Split Sub Transform If And "
-            "Equals Not Or Length ToJsonString GetAtt"
-        ).split()
+        for name in [
+            "Base64",
+            "Cidr",
+            "FindInMap",
+            "GetAZs",
+            "ImportValue",
+            "Join",
+            "Select",
+            "Split",
+            "Sub",
+            "Transform",
+            "If",
+            "And",
+            "Equals",
+            "Not",
+            "Or",
+            "Length",
+            "ToJsonString",
+            "GetAtt",
+        ]
     },
 }
 

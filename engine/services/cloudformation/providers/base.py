@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from functools import cache
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from engine.errors import ServiceError
+from engine.model import service_model
 
 if TYPE_CHECKING:
     from engine.client import Client
@@ -58,6 +60,12 @@ class Provider:
         """The lab's public client for `service`."""
         return self.engine.client(service)
 
+    async def call(self, service: str, operation: str, params: dict[str, Any]) -> dict[str, Any]:
+        """Call `service`'s `operation` (snake_case) with the params its input shape accepts."""
+        members = input_members(service, operation)
+        accepted = {k: v for k, v in params.items() if k in members and v is not None}
+        return await getattr(self.client(service), operation)(**accepted)
+
     def arn(self, service: str, resource: str) -> str:
         """An ARN in the lab's region and account."""
         return f"arn:aws:{service}:{self.engine.region}:{self.engine.account_id}:{resource}"
@@ -95,6 +103,24 @@ class Provider:
             logical = logical[: max(0, room - len(stack))]
         name = f"{stack}-{logical}-{token}{suffix}"
         return name.lower() if self.name_lower else name
+
+
+@cache
+def input_members(service: str, operation: str) -> frozenset[str]:
+    """The parameter names an operation (snake_case) takes, from botocore's model."""
+    from botocore import xform_name
+
+    model = service_model(service)
+    for name in model.operation_names:
+        if xform_name(name) == operation:
+            shape = model.operation_model(name).input_shape
+            return frozenset(shape.members) if shape is not None else frozenset()
+    raise KeyError(f"{service} has no operation {operation}")
+
+
+def lower_camel(properties: dict[str, Any]) -> dict[str, Any]:
+    """CloudFormation's PascalCase property names in API Gateway's lowerCamelCase."""
+    return {key[:1].lower() + key[1:]: value for key, value in properties.items()}
 
 
 async def ignore_missing(call: Any, *codes: str) -> None:
@@ -142,4 +168,10 @@ def stringify(value: Any) -> str:
     """A scalar as the string an attributes map carries."""
     if isinstance(value, bool):
         return "true" if value else "false"
-    return value if isinstance(value, str) else json.dumps(value) if isinstance(value, (dict, list)) else str(value)
+    return (
+        value
+        if isinstance(value, str)
+        else json.dumps(value)
+        if isinstance(value, (dict, list))
+        else str(value)
+    )

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from .base import Outcome, Provider, Request, ignore_missing, json_text, stringify, tag_list, tag_map
+from .base import (
+    Outcome,
+    Provider,
+    Request,
+    ignore_missing,
+    json_text,
+    stringify,
+    tag_list,
+    tag_map,
+)
 
 #: Queue properties that are not attributes of the queue.
 _QUEUE_NON_ATTRIBUTES = {"QueueName", "Tags"}
@@ -19,7 +28,9 @@ _SQS_DEFAULTS = {
 
 def _queue_attributes(properties: dict[str, Any]) -> dict[str, str]:
     return {
-        key: json_text(value) if key in ("RedrivePolicy", "RedriveAllowPolicy") else stringify(value)
+        key: json_text(value)
+        if key in ("RedrivePolicy", "RedriveAllowPolicy")
+        else stringify(value)
         for key, value in properties.items()
         if key not in _QUEUE_NON_ATTRIBUTES
     }
@@ -141,7 +152,11 @@ class TopicProvider(Provider):
         props = request.properties
         fifo = str(props.get("FifoTopic", "")).lower() == "true"
         name = self.name(request, suffix=".fifo" if fifo else "")
-        attributes = {k: json_text(props[k]) if k == "DeliveryPolicy" else stringify(props[k]) for k in _TOPIC_ATTRIBUTES if k in props}
+        attributes = {
+            k: json_text(props[k]) if k == "DeliveryPolicy" else stringify(props[k])
+            for k in _TOPIC_ATTRIBUTES
+            if k in props
+        }
         if fifo:
             attributes["FifoTopic"] = "true"
         params: dict[str, Any] = {"Name": name, "Attributes": attributes}
@@ -161,19 +176,31 @@ class TopicProvider(Provider):
         for key in _TOPIC_ATTRIBUTES:
             new, old = request.properties.get(key), request.previous.get(key)
             if new != old:
-                value = "" if new is None else json_text(new) if key == "DeliveryPolicy" else stringify(new)
+                value = (
+                    ""
+                    if new is None
+                    else json_text(new)
+                    if key == "DeliveryPolicy"
+                    else stringify(new)
+                )
                 await sns.set_topic_attributes(
                     TopicArn=request.physical_id, AttributeName=key, AttributeValue=value
                 )
-        old_subs = {(s["Protocol"], s["Endpoint"]) for s in request.previous.get("Subscription") or []}
-        new_subs = {(s["Protocol"], s["Endpoint"]) for s in request.properties.get("Subscription") or []}
+        old_subs = {
+            (s["Protocol"], s["Endpoint"]) for s in request.previous.get("Subscription") or []
+        }
+        new_subs = {
+            (s["Protocol"], s["Endpoint"]) for s in request.properties.get("Subscription") or []
+        }
         if old_subs != new_subs:
             listed = await sns.list_subscriptions_by_topic(TopicArn=request.physical_id)
             for sub in listed["Subscriptions"]:
                 if (sub["Protocol"], sub["Endpoint"]) in old_subs - new_subs:
                     await sns.unsubscribe(SubscriptionArn=sub["SubscriptionArn"])
             for protocol, endpoint in sorted(new_subs - old_subs):
-                await sns.subscribe(TopicArn=request.physical_id, Protocol=protocol, Endpoint=endpoint)
+                await sns.subscribe(
+                    TopicArn=request.physical_id, Protocol=protocol, Endpoint=endpoint
+                )
         return Outcome(request.physical_id, dict(request.attributes))
 
     async def delete(self, request: Request) -> None:
@@ -193,7 +220,9 @@ _SUBSCRIPTION_ATTRIBUTES = (
 
 def _subscription_attributes(props: dict[str, Any]) -> dict[str, str]:
     return {
-        key: json_text(props[key]) if isinstance(props[key], (dict, list)) else stringify(props[key])
+        key: json_text(props[key])
+        if isinstance(props[key], (dict, list))
+        else stringify(props[key])
         for key in _SUBSCRIPTION_ATTRIBUTES
         if key in props
     }
@@ -218,7 +247,10 @@ class SubscriptionProvider(Provider):
 
     async def update(self, request: Request) -> Outcome:
         sns = self.client("sns")
-        new, old = _subscription_attributes(request.properties), _subscription_attributes(request.previous)
+        new, old = (
+            _subscription_attributes(request.properties),
+            _subscription_attributes(request.previous),
+        )
         for key in sorted(set(new) | set(old)):
             if new.get(key) != old.get(key):
                 await sns.set_subscription_attributes(
@@ -238,7 +270,9 @@ class TopicPolicyProvider(Provider):
     type_name = "AWS::SNS::TopicPolicy"
 
     async def create(self, request: Request) -> Outcome:
-        await self._apply(request.properties.get("Topics") or [], json_text(request.properties["PolicyDocument"]))
+        await self._apply(
+            request.properties.get("Topics") or [], json_text(request.properties["PolicyDocument"])
+        )
         return Outcome(request.physical_id or self.generated_name(request))
 
     async def _apply(self, topics: list[str], policy: str) -> None:
@@ -267,7 +301,9 @@ class TopicInlinePolicyProvider(TopicPolicyProvider):
     type_name = "AWS::SNS::TopicInlinePolicy"
 
     async def create(self, request: Request) -> Outcome:
-        await self._apply([request.properties["TopicArn"]], json_text(request.properties["PolicyDocument"]))
+        await self._apply(
+            [request.properties["TopicArn"]], json_text(request.properties["PolicyDocument"])
+        )
         return Outcome(request.physical_id or self.generated_name(request))
 
     async def delete(self, request: Request) -> None:
