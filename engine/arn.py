@@ -20,6 +20,8 @@ ARN_SERVICE_OWNERS: dict[str, str] = {
     "schemas": "schemas",
     "scheduler": "scheduler",
     "pipes": "pipes",
+    "iam": "iam",
+    "sts": "sts",
 }
 
 

@@ -21,4 +21,6 @@ SERVICE_MODULES: dict[str, str] = {
     "dynamodb": "engine.services.dynamodb",
     "dynamodbstreams": "engine.services.dynamodbstreams",
     "cloudformation": "engine.services.cloudformation",
+    "iam": "engine.services.iam",
+    "sts": "engine.services.sts",
 }

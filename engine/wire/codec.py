@@ -8,6 +8,7 @@ import datetime as dt
 import json
 from email.utils import formatdate, parsedate_to_datetime
 from typing import Any
+from urllib.parse import quote
 from xml.etree import ElementTree
 
 from botocore.model import Shape
@@ -96,6 +97,9 @@ def scalar_text(shape: Shape, value: Any, timestamp_default: str = "iso8601") ->
         return base64.b64encode(read_blob(value)).decode()
     if kind in ("float", "double") and isinstance(value, float) and value == int(value):
         return str(value)
+    if kind == "string" and isinstance(value, dict):
+        # IAM policy documents: the engine gives boto3's decoded dict, the wire URL-encoded JSON.
+        return quote(json.dumps(value), safe="")
     return str(value)
 
 
