@@ -23,4 +23,7 @@ SERVICE_MODULES: dict[str, str] = {
     "cloudformation": "engine.services.cloudformation",
     "iam": "engine.services.iam",
     "sts": "engine.services.sts",
+    "logs": "engine.services.logs",
+    "cloudwatch": "engine.services.cloudwatch",
+    "secretsmanager": "engine.services.secretsmanager",
 }

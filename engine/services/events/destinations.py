@@ -123,6 +123,29 @@ def _stamp(epoch: float) -> datetime:
     return datetime.fromtimestamp(epoch, UTC)
 
 
+def connection_secret(kind: str, auth: dict[str, Any]) -> str:
+    """The secret AWS keeps for a connection: its credentials in snake_case JSON."""
+    secret: dict[str, Any] = {}
+    if kind == "BASIC":
+        basic = auth.get("BasicAuthParameters", {})
+        secret = {"username": basic.get("Username"), "password": basic.get("Password")}
+    elif kind == "API_KEY":
+        key = auth.get("ApiKeyAuthParameters", {})
+        secret = {"api_key_name": key.get("ApiKeyName"), "api_key_value": key.get("ApiKeyValue")}
+    elif kind == "OAUTH_CLIENT_CREDENTIALS":
+        oauth = auth.get("OAuthParameters", {})
+        client = oauth.get("ClientParameters", {})
+        secret = {
+            "client_id": client.get("ClientID"),
+            "client_secret": client.get("ClientSecret"),
+            "authorization_endpoint": oauth.get("AuthorizationEndpoint"),
+            "http_method": oauth.get("HttpMethod"),
+        }
+    if "InvocationHttpParameters" in auth:
+        secret["invocation_http_parameters"] = auth["InvocationHttpParameters"]
+    return json.dumps(secret)
+
+
 def _public_auth(auth: dict[str, Any]) -> dict[str, Any]:
     """AuthParameters as DescribeConnection shows them: secrets left out."""
     shown: dict[str, Any] = {}
@@ -194,12 +217,15 @@ class ApiDestinationOperations:
             _copy(params["AuthParameters"]),
             now,
             now,
-            self.arn(
-                f"secret:events!connection/{name}/{suffix}-{self.ids.token(6)}",
-                service="secretsmanager",
-            ),
+            "",
             params.get("Description"),
             authorized=now,
+        )
+        # As on AWS, the credentials live in a Secrets Manager secret the connection owns.
+        connection.secret_arn = self.engine.service("secretsmanager").create_internal(
+            f"events!connection/{name}/{suffix}",
+            connection_secret(connection.authorization_type, connection.auth),
+            owning_service="events",
         )
         self.connections[name] = connection
         self.emit("created", connection.arn)
@@ -231,6 +257,11 @@ class ApiDestinationOperations:
             connection.description = params["Description"]
         connection.modified = connection.authorized = self.clock.now()
         connection.state = "AUTHORIZED"
+        self.engine.service("secretsmanager").create_internal(
+            connection.secret_arn.split(":secret:", 1)[1][:-7],
+            connection_secret(kind, auth),
+            owning_service="events",
+        )
         return self._connection_summary(connection)
 
     def describe_connection(self: EventsService, params: dict) -> dict:
@@ -260,6 +291,7 @@ class ApiDestinationOperations:
     def delete_connection(self: EventsService, params: dict) -> dict:
         connection = self._connection(params["Name"])
         del self.connections[connection.name]
+        self.engine.service("secretsmanager").delete_internal(connection.secret_arn)
         summary = self._connection_summary(connection)
         summary["ConnectionState"] = "DELETING"
         self.emit("deleted", connection.arn)
