@@ -4,6 +4,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+#: Warnings that say nothing about the template a learner wrote: W3005 (redundant DependsOn),
+#: W3037 (IAM actions newer than cfn-lint's list, which SAM's policy templates use).
+_IGNORED = ("W3005", "W3037")
 
 #: cfn-lint rules stricter than CloudFormation itself: AWS deploys such templates.
 _NOT_REJECTED_BY_AWS = frozenset(
@@ -31,15 +37,23 @@ class LintReport:
     warnings: list[str] = field(default_factory=list)
 
 
+@cache
+def _runner(region: str) -> Any:
+    """cfn-lint's runner for `region`, its rules loaded once (loading them takes a second)."""
+    from cfnlint.config import ConfigMixIn
+    from cfnlint.runner import Runner
+
+    return Runner(ConfigMixIn(regions=[region], ignore_checks=list(_IGNORED)))
+
+
 def lint_template(template: dict, region: str) -> LintReport:
     """Run cfn-lint over `template` (already parsed) in `region`."""
-    from cfnlint.api import ManualArgs, lint
+    from cfnlint.decode.decode import decode_str
 
     report = LintReport()
     try:
-        matches = lint(
-            json.dumps(template), config=ManualArgs(regions=[region], ignore_checks=["W3005"])
-        )
+        decoded, errors = decode_str(json.dumps(template))
+        matches = list(errors) if errors else list(_runner(region).validate_template(decoded))
     except Exception as error:  # cfn-lint's own failure must not stop a deploy
         report.warnings.append(f"cfn-lint could not run: {error}")
         return report

@@ -26,6 +26,9 @@ __all__ = ["Outcome", "Provider", "Request", "provider_types"]
 @cache
 def provider_types() -> dict[str, type[Provider]]:
     """Every provider class by the resource type it handles."""
+    from engine.engine import Engine
+
+    available = set(Engine.available_services())
     table: dict[str, type[Provider]] = {}
     for module_name in _MODULES:
         try:
@@ -35,5 +38,6 @@ def provider_types() -> dict[str, type[Provider]]:
                 continue
             raise
         for cls in module.PROVIDERS:
-            table[cls.type_name] = cls
+            if cls.requires is None or cls.requires in available:
+                table[cls.type_name] = cls
     return table

@@ -49,15 +49,23 @@ class RestApiProvider(Provider):
         operations = []
         for key in ("Name", "Description"):
             if props.get(key) != old.get(key):
-                operations.append({"op": "replace", "path": "/" + key.lower(), "value": str(props.get(key, ""))})
+                operations.append(
+                    {"op": "replace", "path": "/" + key.lower(), "value": str(props.get(key, ""))}
+                )
         if operations:
-            await self.client("apigateway").update_rest_api(restApiId=request.physical_id, patchOperations=operations)
+            await self.client("apigateway").update_rest_api(
+                restApiId=request.physical_id, patchOperations=operations
+            )
         if _body(self, props) != _body(self, old) and _body(self, props):
-            raise ServiceError("ValidationError", "The lab replaces a REST API's Body only by replacing the API")
+            raise ServiceError(
+                "ValidationError", "The lab replaces a REST API's Body only by replacing the API"
+            )
         return Outcome(request.physical_id, dict(request.attributes))
 
     async def delete(self, request: Request) -> None:
-        await ignore_missing(self.client("apigateway").delete_rest_api(restApiId=request.physical_id))
+        await ignore_missing(
+            self.client("apigateway").delete_rest_api(restApiId=request.physical_id)
+        )
 
 
 class ResourceProvider(Provider):
@@ -84,12 +92,20 @@ class MethodProvider(Provider):
 
     async def create(self, request: Request) -> Outcome:
         props = request.properties
-        where = {"restApiId": props["RestApiId"], "resourceId": props["ResourceId"], "httpMethod": props["HttpMethod"]}
+        where = {
+            "restApiId": props["RestApiId"],
+            "resourceId": props["ResourceId"],
+            "httpMethod": props["HttpMethod"],
+        }
         params = {**lower_camel(props), **where}
         params.setdefault("authorizationType", "NONE")
         await self.call("apigateway", "put_method", params)
         for response in props.get("MethodResponses") or []:
-            await self.call("apigateway", "put_method_response", {**lower_camel(response), **where, "statusCode": str(response["StatusCode"])})
+            await self.call(
+                "apigateway",
+                "put_method_response",
+                {**lower_camel(response), **where, "statusCode": str(response["StatusCode"])},
+            )
         integration = props.get("Integration")
         if integration:
             spec = lower_camel(integration)
@@ -108,7 +124,9 @@ class MethodProvider(Provider):
         props = request.properties
         await ignore_missing(
             self.client("apigateway").delete_method(
-                restApiId=props["RestApiId"], resourceId=props["ResourceId"], httpMethod=props["HttpMethod"]
+                restApiId=props["RestApiId"],
+                resourceId=props["ResourceId"],
+                httpMethod=props["HttpMethod"],
             )
         )
 
@@ -134,7 +152,9 @@ class DeploymentProvider(Provider):
         props = request.properties
         apigw = self.client("apigateway")
         if props.get("StageName"):
-            await ignore_missing(apigw.delete_stage(restApiId=props["RestApiId"], stageName=props["StageName"]))
+            await ignore_missing(
+                apigw.delete_stage(restApiId=props["RestApiId"], stageName=props["StageName"])
+            )
         await ignore_missing(
             apigw.delete_deployment(restApiId=props["RestApiId"], deploymentId=request.physical_id),
             "NotFoundException",
@@ -158,18 +178,24 @@ class StageProvider(Provider):
         props, old = request.properties, request.previous
         operations = []
         if props.get("DeploymentId") != old.get("DeploymentId"):
-            operations.append({"op": "replace", "path": "/deploymentId", "value": props["DeploymentId"]})
+            operations.append(
+                {"op": "replace", "path": "/deploymentId", "value": props["DeploymentId"]}
+            )
         for key, value in (props.get("Variables") or {}).items():
             operations.append({"op": "replace", "path": f"/variables/{key}", "value": str(value)})
         if operations:
             await self.client("apigateway").update_stage(
-                restApiId=props["RestApiId"], stageName=request.physical_id, patchOperations=operations
+                restApiId=props["RestApiId"],
+                stageName=request.physical_id,
+                patchOperations=operations,
             )
         return Outcome(request.physical_id, dict(request.attributes))
 
     async def delete(self, request: Request) -> None:
         await ignore_missing(
-            self.client("apigateway").delete_stage(restApiId=request.properties["RestApiId"], stageName=request.physical_id)
+            self.client("apigateway").delete_stage(
+                restApiId=request.properties["RestApiId"], stageName=request.physical_id
+            )
         )
 
 
@@ -224,7 +250,9 @@ class UsagePlanProvider(Provider):
         return Outcome(made["id"], {"Id": made["id"]})
 
     async def delete(self, request: Request) -> None:
-        await ignore_missing(self.client("apigateway").delete_usage_plan(usagePlanId=request.physical_id))
+        await ignore_missing(
+            self.client("apigateway").delete_usage_plan(usagePlanId=request.physical_id)
+        )
 
 
 def _deep_lower(value: Any) -> Any:
@@ -241,7 +269,9 @@ class UsagePlanKeyProvider(Provider):
     type_name = "AWS::ApiGateway::UsagePlanKey"
 
     async def create(self, request: Request) -> Outcome:
-        made = await self.call("apigateway", "create_usage_plan_key", lower_camel(request.properties))
+        made = await self.call(
+            "apigateway", "create_usage_plan_key", lower_camel(request.properties)
+        )
         return Outcome(made["id"], {"Id": made["id"]})
 
     async def delete(self, request: Request) -> None:
@@ -261,7 +291,11 @@ class ModelProvider(Provider):
     async def create(self, request: Request) -> Outcome:
         props = request.properties
         name = props.get("Name") or request.logical_id
-        params = {**lower_camel(props), "name": name, "contentType": props.get("ContentType", "application/json")}
+        params = {
+            **lower_camel(props),
+            "name": name,
+            "contentType": props.get("ContentType", "application/json"),
+        }
         if "Schema" in props:
             params["schema"] = json_text(props["Schema"])
         await self.call("apigateway", "create_model", params)
@@ -269,7 +303,9 @@ class ModelProvider(Provider):
 
     async def delete(self, request: Request) -> None:
         await ignore_missing(
-            self.client("apigateway").delete_model(restApiId=request.properties["RestApiId"], modelName=request.physical_id)
+            self.client("apigateway").delete_model(
+                restApiId=request.properties["RestApiId"], modelName=request.physical_id
+            )
         )
 
 
@@ -302,14 +338,25 @@ class HttpApiProvider(Provider):
         props = request.properties
         body = _body(self, props)
         name = props.get("Name") or (body or {}).get("info", {}).get("title") or request.logical_id
-        params = {**props, "Name": name, "ProtocolType": props.get("ProtocolType", "HTTP"), "Tags": props.get("Tags")}
+        params = {
+            **props,
+            "Name": name,
+            "ProtocolType": props.get("ProtocolType", "HTTP"),
+            "Tags": props.get("Tags"),
+        }
         made = await self.call("apigatewayv2", "create_api", params)
         if body:
             await import_http_body(self.client("apigatewayv2"), made["ApiId"], body)
-        return Outcome(made["ApiId"], {"ApiId": made["ApiId"], "ApiEndpoint": made.get("ApiEndpoint", "")})
+        return Outcome(
+            made["ApiId"], {"ApiId": made["ApiId"], "ApiEndpoint": made.get("ApiEndpoint", "")}
+        )
 
     async def update(self, request: Request) -> Outcome:
-        params = {k: v for k, v in request.properties.items() if k not in ("Body", "BodyS3Location", "Tags", "ProtocolType")}
+        params = {
+            k: v
+            for k, v in request.properties.items()
+            if k not in ("Body", "BodyS3Location", "Tags", "ProtocolType")
+        }
         await self.call("apigatewayv2", "update_api", {**params, "ApiId": request.physical_id})
         return Outcome(request.physical_id, dict(request.attributes))
 
@@ -317,7 +364,9 @@ class HttpApiProvider(Provider):
         await ignore_missing(self.client("apigatewayv2").delete_api(ApiId=request.physical_id))
 
 
-def _v2_provider(type_name: str, noun: str, id_key: str, *, delete_key: str | None = None) -> type[Provider]:
+def _v2_provider(
+    type_name: str, noun: str, id_key: str, *, delete_key: str | None = None
+) -> type[Provider]:
     """A provider for an ApiGatewayV2 child resource (create_X / update_X / delete_X)."""
     delete_key = delete_key or id_key
 
@@ -336,7 +385,9 @@ def _v2_provider(type_name: str, noun: str, id_key: str, *, delete_key: str | No
             await ignore_missing(self.call("apigatewayv2", f"delete_{noun}", params))
 
     V2ChildProvider.type_name = type_name
-    V2ChildProvider.__name__ = V2ChildProvider.__qualname__ = noun.title().replace("_", "") + "Provider"
+    V2ChildProvider.__name__ = V2ChildProvider.__qualname__ = (
+        noun.title().replace("_", "") + "Provider"
+    )
     V2ChildProvider.__doc__ = f"{type_name} — Ref: the {id_key}."
     return V2ChildProvider
 
@@ -356,7 +407,9 @@ class V2StageProvider(Provider):
 
     async def delete(self, request: Request) -> None:
         await ignore_missing(
-            self.client("apigatewayv2").delete_stage(ApiId=request.properties["ApiId"], StageName=request.physical_id)
+            self.client("apigatewayv2").delete_stage(
+                ApiId=request.properties["ApiId"], StageName=request.physical_id
+            )
         )
 
 

@@ -51,6 +51,8 @@ class Provider:
     #: The property that names the resource (a generated name is used when it is absent).
     name_property: ClassVar[str | None] = None
     name_max: ClassVar[int] = 64
+    #: The lab service the provider needs (the type is unrecognized while it is not emulated).
+    requires: ClassVar[str | None] = None
     name_lower: ClassVar[bool] = False
 
     def __init__(self, engine: Engine) -> None:

@@ -54,12 +54,18 @@ class FunctionProvider(Provider):
     async def create(self, request: Request) -> Outcome:
         props = request.properties
         name = self.name(request)
-        params = {**props, "FunctionName": name, "Code": _code(props), "Tags": tag_map(props) or None}
+        params = {
+            **props,
+            "FunctionName": name,
+            "Code": _code(props),
+            "Tags": tag_map(props) or None,
+        }
         params.pop("ReservedConcurrentExecutions", None)
         result = await self.call("lambda", "create_function", params)
         if "ReservedConcurrentExecutions" in props:
             await self.client("lambda").put_function_concurrency(
-                FunctionName=name, ReservedConcurrentExecutions=int(props["ReservedConcurrentExecutions"])
+                FunctionName=name,
+                ReservedConcurrentExecutions=int(props["ReservedConcurrentExecutions"]),
             )
         return Outcome(name, {"Arn": result["FunctionArn"]})
 
@@ -68,23 +74,30 @@ class FunctionProvider(Provider):
         name = request.physical_id
         lam = self.client("lambda")
         if props.get("Code") != old.get("Code") or props.get("Runtime") != old.get("Runtime"):
-            await self.call("lambda", "update_function_code", {"FunctionName": name, **_code(props)})
+            await self.call(
+                "lambda", "update_function_code", {"FunctionName": name, **_code(props)}
+            )
         config = {key: props.get(key) for key in _CONFIG_KEYS if props.get(key) != old.get(key)}
         if config:
             if "Environment" in config and config["Environment"] is None:
                 config["Environment"] = {"Variables": {}}
-            await self.call("lambda", "update_function_configuration", {"FunctionName": name, **config})
+            await self.call(
+                "lambda", "update_function_configuration", {"FunctionName": name, **config}
+            )
         if props.get("ReservedConcurrentExecutions") != old.get("ReservedConcurrentExecutions"):
             if "ReservedConcurrentExecutions" in props:
                 await lam.put_function_concurrency(
-                    FunctionName=name, ReservedConcurrentExecutions=int(props["ReservedConcurrentExecutions"])
+                    FunctionName=name,
+                    ReservedConcurrentExecutions=int(props["ReservedConcurrentExecutions"]),
                 )
             else:
                 await lam.delete_function_concurrency(FunctionName=name)
         return Outcome(name, dict(request.attributes))
 
     async def delete(self, request: Request) -> None:
-        await ignore_missing(self.client("lambda").delete_function(FunctionName=request.physical_id))
+        await ignore_missing(
+            self.client("lambda").delete_function(FunctionName=request.physical_id)
+        )
 
 
 class VersionProvider(Provider):
@@ -127,7 +140,9 @@ class AliasProvider(Provider):
     async def delete(self, request: Request) -> None:
         props = request.properties
         await ignore_missing(
-            self.client("lambda").delete_alias(FunctionName=props["FunctionName"], Name=props["Name"])
+            self.client("lambda").delete_alias(
+                FunctionName=props["FunctionName"], Name=props["Name"]
+            )
         )
 
 
@@ -139,7 +154,9 @@ class PermissionProvider(Provider):
 
     async def create(self, request: Request) -> Outcome:
         statement = self.generated_name(request)
-        await self.call("lambda", "add_permission", {**request.properties, "StatementId": statement})
+        await self.call(
+            "lambda", "add_permission", {**request.properties, "StatementId": statement}
+        )
         return Outcome(statement, {"Id": statement})
 
     async def delete(self, request: Request) -> None:
@@ -159,14 +176,18 @@ class EventSourceMappingProvider(Provider):
         params = self._params(request.properties)
         result = await self.call("lambda", "create_event_source_mapping", params)
         uuid = result["UUID"]
-        arn = result.get("EventSourceMappingArn") or self.arn("lambda", f"event-source-mapping:{uuid}")
+        arn = result.get("EventSourceMappingArn") or self.arn(
+            "lambda", f"event-source-mapping:{uuid}"
+        )
         return Outcome(uuid, {"Id": uuid, "EventSourceMappingArn": arn})
 
     @staticmethod
     def _params(props: dict[str, Any]) -> dict[str, Any]:
         params = dict(props)
         if "StartingPositionTimestamp" in params:
-            params["StartingPositionTimestamp"] = datetime.fromtimestamp(float(params["StartingPositionTimestamp"]), UTC)
+            params["StartingPositionTimestamp"] = datetime.fromtimestamp(
+                float(params["StartingPositionTimestamp"]), UTC
+            )
         if "Tags" in params:
             params["Tags"] = tag_map(props)
         return params
@@ -175,11 +196,15 @@ class EventSourceMappingProvider(Provider):
         params = self._params(request.properties)
         for key in ("EventSourceArn", "StartingPosition", "StartingPositionTimestamp", "Tags"):
             params.pop(key, None)
-        await self.call("lambda", "update_event_source_mapping", {**params, "UUID": request.physical_id})
+        await self.call(
+            "lambda", "update_event_source_mapping", {**params, "UUID": request.physical_id}
+        )
         return Outcome(request.physical_id, dict(request.attributes))
 
     async def delete(self, request: Request) -> None:
-        await ignore_missing(self.client("lambda").delete_event_source_mapping(UUID=request.physical_id))
+        await ignore_missing(
+            self.client("lambda").delete_event_source_mapping(UUID=request.physical_id)
+        )
 
 
 class EventInvokeConfigProvider(Provider):
@@ -190,7 +215,10 @@ class EventInvokeConfigProvider(Provider):
     async def create(self, request: Request) -> Outcome:
         await self.call("lambda", "put_function_event_invoke_config", request.properties)
         props = request.properties
-        return Outcome(request.physical_id or self.generated_name(request), {"Id": f"{props['FunctionName']}:{props.get('Qualifier', '$LATEST')}"})
+        return Outcome(
+            request.physical_id or self.generated_name(request),
+            {"Id": f"{props['FunctionName']}:{props.get('Qualifier', '$LATEST')}"},
+        )
 
     async def update(self, request: Request) -> Outcome:
         await self.call("lambda", "put_function_event_invoke_config", request.properties)

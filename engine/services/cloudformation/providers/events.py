@@ -20,8 +20,12 @@ class EventBusProvider(Provider):
         params = {**props, "Name": name, "Tags": tag_list(props) or None}
         arn = (await self.call("events", "create_event_bus", params))["EventBusArn"]
         if "Policy" in props:
-            await self.client("events").put_permission(EventBusName=name, Policy=json_text(props["Policy"]))
-        return Outcome(name, {"Arn": arn, "Name": name, "Policy": json_text(props.get("Policy", ""))})
+            await self.client("events").put_permission(
+                EventBusName=name, Policy=json_text(props["Policy"])
+            )
+        return Outcome(
+            name, {"Arn": arn, "Name": name, "Policy": json_text(props.get("Policy", ""))}
+        )
 
     async def update(self, request: Request) -> Outcome:
         props = request.properties
@@ -30,7 +34,10 @@ class EventBusProvider(Provider):
             await self.client("events").put_permission(
                 EventBusName=request.physical_id, Policy=json_text(props["Policy"])
             )
-        return Outcome(request.physical_id, {**request.attributes, "Policy": json_text(props.get("Policy", ""))})
+        return Outcome(
+            request.physical_id,
+            {**request.attributes, "Policy": json_text(props.get("Policy", ""))},
+        )
 
     async def delete(self, request: Request) -> None:
         await ignore_missing(self.client("events").delete_event_bus(Name=request.physical_id))
@@ -52,7 +59,9 @@ class EventBusPolicyProvider(Provider):
                 import json
 
                 current = json.loads(described["Policy"])
-                others = [s for s in current.get("Statement", []) if s.get("Sid") != props["StatementId"]]
+                others = [
+                    s for s in current.get("Statement", []) if s.get("Sid") != props["StatementId"]
+                ]
                 policy["Statement"] = others + [statement]
             await self.client("events").put_permission(EventBusName=bus, Policy=json_text(policy))
         else:
@@ -65,7 +74,9 @@ class EventBusPolicyProvider(Provider):
     async def delete(self, request: Request) -> None:
         bus = request.properties.get("EventBusName", "default")
         await ignore_missing(
-            self.client("events").remove_permission(EventBusName=bus, StatementId=request.physical_id)
+            self.client("events").remove_permission(
+                EventBusName=bus, StatementId=request.physical_id
+            )
         )
 
 
@@ -93,7 +104,12 @@ class RuleProvider(Provider):
     async def _put(self, request: Request, name: str) -> Outcome:
         props = request.properties
         bus = _bus_name(props.get("EventBusName"))
-        params: dict[str, Any] = {**props, "Name": name, "EventBusName": bus, "Tags": tag_list(props) or None}
+        params: dict[str, Any] = {
+            **props,
+            "Name": name,
+            "EventBusName": bus,
+            "Tags": tag_list(props) or None,
+        }
         if "EventPattern" in props:
             params["EventPattern"] = json_text(props["EventPattern"])
         arn = (await self.call("events", "put_rule", params))["RuleArn"]
@@ -165,15 +181,23 @@ class ConnectionProvider(Provider):
 
     async def create(self, request: Request) -> Outcome:
         name = self.name(request)
-        result = await self.call("events", "create_connection", {**request.properties, "Name": name})
+        result = await self.call(
+            "events", "create_connection", {**request.properties, "Name": name}
+        )
         described = await self.client("events").describe_connection(Name=name)
         return Outcome(
             name,
-            {"Arn": result["ConnectionArn"], "Name": name, "SecretArn": described.get("SecretArn", "")},
+            {
+                "Arn": result["ConnectionArn"],
+                "Name": name,
+                "SecretArn": described.get("SecretArn", ""),
+            },
         )
 
     async def update(self, request: Request) -> Outcome:
-        await self.call("events", "update_connection", {**request.properties, "Name": request.physical_id})
+        await self.call(
+            "events", "update_connection", {**request.properties, "Name": request.physical_id}
+        )
         return Outcome(request.physical_id, dict(request.attributes))
 
     async def delete(self, request: Request) -> None:
@@ -188,11 +212,15 @@ class ApiDestinationProvider(Provider):
 
     async def create(self, request: Request) -> Outcome:
         name = self.name(request)
-        result = await self.call("events", "create_api_destination", {**request.properties, "Name": name})
+        result = await self.call(
+            "events", "create_api_destination", {**request.properties, "Name": name}
+        )
         return Outcome(name, {"Arn": result["ApiDestinationArn"], "Name": name})
 
     async def update(self, request: Request) -> Outcome:
-        await self.call("events", "update_api_destination", {**request.properties, "Name": request.physical_id})
+        await self.call(
+            "events", "update_api_destination", {**request.properties, "Name": request.physical_id}
+        )
         return Outcome(request.physical_id, dict(request.attributes))
 
     async def delete(self, request: Request) -> None:
@@ -227,7 +255,9 @@ class PipeProvider(Provider):
         params.pop("Source", None)
         params.pop("Tags", None)
         result = await self.call("pipes", "update_pipe", params)
-        return Outcome(request.physical_id, await self._attributes(request.physical_id, result["Arn"]))
+        return Outcome(
+            request.physical_id, await self._attributes(request.physical_id, result["Arn"])
+        )
 
     async def delete(self, request: Request) -> None:
         await ignore_missing(self.client("pipes").delete_pipe(Name=request.physical_id))
@@ -241,11 +271,15 @@ class ScheduleProvider(Provider):
 
     async def create(self, request: Request) -> Outcome:
         name = self.name(request)
-        result = await self.call("scheduler", "create_schedule", {**request.properties, "Name": name})
+        result = await self.call(
+            "scheduler", "create_schedule", {**request.properties, "Name": name}
+        )
         return Outcome(name, {"Arn": result["ScheduleArn"]})
 
     async def update(self, request: Request) -> Outcome:
-        await self.call("scheduler", "update_schedule", {**request.properties, "Name": request.physical_id})
+        await self.call(
+            "scheduler", "update_schedule", {**request.properties, "Name": request.physical_id}
+        )
         return Outcome(request.physical_id, dict(request.attributes))
 
     async def delete(self, request: Request) -> None:
@@ -271,7 +305,9 @@ class ScheduleGroupProvider(Provider):
         return Outcome(request.physical_id, dict(request.attributes))
 
     async def delete(self, request: Request) -> None:
-        await ignore_missing(self.client("scheduler").delete_schedule_group(Name=request.physical_id))
+        await ignore_missing(
+            self.client("scheduler").delete_schedule_group(Name=request.physical_id)
+        )
 
 
 PROVIDERS = (

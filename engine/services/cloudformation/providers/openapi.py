@@ -13,7 +13,16 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from engine.client import Client
 
-_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "x-amazon-apigateway-any-method")
+_METHODS = (
+    "get",
+    "put",
+    "post",
+    "delete",
+    "options",
+    "head",
+    "patch",
+    "x-amazon-apigateway-any-method",
+)
 
 
 def _http_method(key: str) -> str:
@@ -59,13 +68,17 @@ async def _resource_for(client: Client, api_id: str, ids: dict[str, str], path: 
     for part in parts:
         child = current.rstrip("/") + "/" + part
         if child not in ids:
-            made = await client.create_resource(restApiId=api_id, parentId=ids[current], pathPart=part)
+            made = await client.create_resource(
+                restApiId=api_id, parentId=ids[current], pathPart=part
+            )
             ids[child] = made["id"]
         current = child
     return ids[current]
 
 
-async def _rest_integration(client: Client, api_id: str, resource_id: str, method: str, spec: dict) -> None:
+async def _rest_integration(
+    client: Client, api_id: str, resource_id: str, method: str, spec: dict
+) -> None:
     kind = str(spec.get("type", "aws_proxy")).upper()
     params: dict[str, Any] = {
         "restApiId": api_id,
@@ -106,8 +119,14 @@ async def _rest_integration(client: Client, api_id: str, resource_id: str, metho
         )
 
 
-async def _rest_authorizers(client: Client, api_id: str, body: dict[str, Any]) -> dict[str, tuple[str, str]]:
-    schemes = (body.get("securityDefinitions") or (body.get("components") or {}).get("securitySchemes") or {})
+async def _rest_authorizers(
+    client: Client, api_id: str, body: dict[str, Any]
+) -> dict[str, tuple[str, str]]:
+    schemes = (
+        body.get("securityDefinitions")
+        or (body.get("components") or {}).get("securitySchemes")
+        or {}
+    )
     found: dict[str, tuple[str, str]] = {}
     for name, scheme in schemes.items():
         spec = scheme.get("x-amazon-apigateway-authorizer") if isinstance(scheme, dict) else None
@@ -119,11 +138,17 @@ async def _rest_authorizers(client: Client, api_id: str, body: dict[str, Any]) -
             params["providerARNs"] = spec.get("providerARNs", [])
         else:
             params["authorizerUri"] = spec.get("authorizerUri")
-        params["identitySource"] = spec.get("identitySource") or f"method.request.header.{scheme.get('name', 'Authorization')}"
+        params["identitySource"] = (
+            spec.get("identitySource")
+            or f"method.request.header.{scheme.get('name', 'Authorization')}"
+        )
         if "authorizerResultTtlInSeconds" in spec:
             params["authorizerResultTtlInSeconds"] = int(spec["authorizerResultTtlInSeconds"])
         made = await client.create_authorizer(**{k: v for k, v in params.items() if v is not None})
-        found[name] = ("COGNITO_USER_POOLS" if kind == "COGNITO_USER_POOLS" else "CUSTOM", made["id"])
+        found[name] = (
+            "COGNITO_USER_POOLS" if kind == "COGNITO_USER_POOLS" else "CUSTOM",
+            made["id"],
+        )
     return found
 
 
@@ -149,7 +174,9 @@ async def import_http_body(client: Client, api_id: str, body: dict[str, Any]) ->
                     }
                     if "timeoutInMillis" in spec:
                         params["TimeoutInMillis"] = int(spec["timeoutInMillis"])
-                    made = await client.create_integration(**{k: v for k, v in params.items() if v is not None})
+                    made = await client.create_integration(
+                        **{k: v for k, v in params.items() if v is not None}
+                    )
                     integrations[signature] = made["IntegrationId"]
                 target = f"integrations/{integrations[signature]}"
             params = {"ApiId": api_id, "RouteKey": route_key}

@@ -6,6 +6,8 @@ from typing import Any
 
 from .base import Outcome, Provider, Request, ignore_missing, tag_list
 
+_WAIT_STEPS = 600
+
 
 def _filter(config: dict[str, Any]) -> dict[str, Any]:
     rules = ((config.get("Filter") or {}).get("S3Key") or {}).get("Rules") or []
@@ -34,7 +36,10 @@ def notification_configuration(props: dict[str, Any]) -> dict[str, Any]:
         result["QueueConfigurations"] = queues
     if topics:
         result["TopicConfigurations"] = topics
-    if str((config.get("EventBridgeConfiguration") or {}).get("EventBridgeEnabled", "")).lower() == "true":
+    if (
+        str((config.get("EventBridgeConfiguration") or {}).get("EventBridgeEnabled", "")).lower()
+        == "true"
+    ):
         result["EventBridgeConfiguration"] = {}
     return result
 
@@ -69,7 +74,9 @@ class BucketProvider(Provider):
         s3 = self.client("s3")
         versioning = props.get("VersioningConfiguration")
         if versioning and versioning != old.get("VersioningConfiguration"):
-            await s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": versioning["Status"]})
+            await s3.put_bucket_versioning(
+                Bucket=name, VersioningConfiguration={"Status": versioning["Status"]}
+            )
         notifications = notification_configuration(props)
         if notifications or old.get("NotificationConfiguration"):
             await s3.put_bucket_notification_configuration(
@@ -77,7 +84,9 @@ class BucketProvider(Provider):
             )
         tags = tag_list(props)
         if tags and tags != tag_list(old):
-            await self.call("s3", "put_bucket_tagging", {"Bucket": name, "Tagging": {"TagSet": tags}})
+            await self.call(
+                "s3", "put_bucket_tagging", {"Bucket": name, "Tagging": {"TagSet": tags}}
+            )
 
     async def update(self, request: Request) -> Outcome:
         await self._configure(request.properties, request.physical_id, request.previous)
@@ -100,19 +109,40 @@ class TableProvider(Provider):
         params: dict[str, Any] = {**props, "TableName": name, "Tags": tag_list(props) or None}
         stream = props.get("StreamSpecification")
         if stream:
-            params["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": stream["StreamViewType"]}
-        if params.get("BillingMode", "PROVISIONED") == "PROVISIONED" and "ProvisionedThroughput" not in params:
+            params["StreamSpecification"] = {
+                "StreamEnabled": True,
+                "StreamViewType": stream["StreamViewType"],
+            }
+        if (
+            params.get("BillingMode", "PROVISIONED") == "PROVISIONED"
+            and "ProvisionedThroughput" not in params
+        ):
             params["BillingMode"] = "PROVISIONED"
         params.pop("TimeToLiveSpecification", None)
         if "SSESpecification" in params:
-            params["SSESpecification"] = {"Enabled": bool(params["SSESpecification"].get("SSEEnabled"))}
+            params["SSESpecification"] = {
+                "Enabled": bool(params["SSESpecification"].get("SSEEnabled"))
+            }
         table = (await self.call("dynamodb", "create_table", params))["TableDescription"]
+        await self._active(name)
         ttl = props.get("TimeToLiveSpecification")
         if ttl and str(ttl.get("Enabled")).lower() == "true":
             await self.client("dynamodb").update_time_to_live(
-                TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl["AttributeName"]}
+                TableName=name,
+                TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl["AttributeName"]},
             )
-        return Outcome(name, {"Arn": table["TableArn"], "StreamArn": table.get("LatestStreamArn", "")})
+        return Outcome(
+            name, {"Arn": table["TableArn"], "StreamArn": table.get("LatestStreamArn", "")}
+        )
+
+    async def _active(self, name: str) -> None:
+        """CloudFormation reports a table created once it is ACTIVE."""
+        dynamodb = self.client("dynamodb")
+        for _ in range(_WAIT_STEPS):
+            table = (await dynamodb.describe_table(TableName=name))["Table"]
+            if table["TableStatus"] == "ACTIVE":
+                return
+            await self.engine.clock.sleep(1)
 
     async def update(self, request: Request) -> Outcome:
         props, old = request.properties, request.previous
@@ -121,12 +151,16 @@ class TableProvider(Provider):
         params: dict[str, Any] = {"TableName": name}
         if props.get("BillingMode") != old.get("BillingMode") and props.get("BillingMode"):
             params["BillingMode"] = props["BillingMode"]
-        if props.get("ProvisionedThroughput") != old.get("ProvisionedThroughput") and props.get("ProvisionedThroughput"):
+        if props.get("ProvisionedThroughput") != old.get("ProvisionedThroughput") and props.get(
+            "ProvisionedThroughput"
+        ):
             params["ProvisionedThroughput"] = props["ProvisionedThroughput"]
         if props.get("StreamSpecification") != old.get("StreamSpecification"):
             stream = props.get("StreamSpecification")
             params["StreamSpecification"] = (
-                {"StreamEnabled": True, "StreamViewType": stream["StreamViewType"]} if stream else {"StreamEnabled": False}
+                {"StreamEnabled": True, "StreamViewType": stream["StreamViewType"]}
+                if stream
+                else {"StreamEnabled": False}
             )
         old_indexes = {i["IndexName"]: i for i in old.get("GlobalSecondaryIndexes") or []}
         new_indexes = {i["IndexName"]: i for i in props.get("GlobalSecondaryIndexes") or []}
@@ -141,12 +175,20 @@ class TableProvider(Provider):
             table = (await dynamodb.describe_table(TableName=name))["Table"]
         ttl, old_ttl = props.get("TimeToLiveSpecification"), old.get("TimeToLiveSpecification")
         if ttl != old_ttl:
-            spec = ttl or {"Enabled": False, "AttributeName": (old_ttl or {}).get("AttributeName", "ttl")}
+            spec = ttl or {
+                "Enabled": False,
+                "AttributeName": (old_ttl or {}).get("AttributeName", "ttl"),
+            }
             await dynamodb.update_time_to_live(
                 TableName=name,
-                TimeToLiveSpecification={"Enabled": str(spec.get("Enabled")).lower() == "true", "AttributeName": spec["AttributeName"]},
+                TimeToLiveSpecification={
+                    "Enabled": str(spec.get("Enabled")).lower() == "true",
+                    "AttributeName": spec["AttributeName"],
+                },
             )
-        return Outcome(name, {"Arn": table["TableArn"], "StreamArn": table.get("LatestStreamArn", "")})
+        return Outcome(
+            name, {"Arn": table["TableArn"], "StreamArn": table.get("LatestStreamArn", "")}
+        )
 
     async def delete(self, request: Request) -> None:
         await ignore_missing(self.client("dynamodb").delete_table(TableName=request.physical_id))

@@ -31,13 +31,17 @@ class StreamProvider(Provider):
         summary = await self._active(name)
         hours = int(props.get("RetentionPeriodHours", 24))
         if hours > 24:
-            await kinesis.increase_stream_retention_period(StreamName=name, RetentionPeriodHours=hours)
+            await kinesis.increase_stream_retention_period(
+                StreamName=name, RetentionPeriodHours=hours
+            )
         return Outcome(name, {"Arn": summary["StreamARN"]})
 
     async def _active(self, name: str) -> dict[str, Any]:
         kinesis = self.client("kinesis")
         for _ in range(_WAIT_STEPS):
-            summary = (await kinesis.describe_stream_summary(StreamName=name))["StreamDescriptionSummary"]
+            summary = (await kinesis.describe_stream_summary(StreamName=name))[
+                "StreamDescriptionSummary"
+            ]
             if summary["StreamStatus"] == "ACTIVE":
                 return summary
             await self.engine.clock.sleep(1)
@@ -49,19 +53,30 @@ class StreamProvider(Provider):
         name = request.physical_id
         if props.get("ShardCount") != old.get("ShardCount") and props.get("ShardCount"):
             await kinesis.update_shard_count(
-                StreamName=name, TargetShardCount=int(props["ShardCount"]), ScalingType="UNIFORM_SCALING"
+                StreamName=name,
+                TargetShardCount=int(props["ShardCount"]),
+                ScalingType="UNIFORM_SCALING",
             )
             await self._active(name)
-        new_hours, old_hours = int(props.get("RetentionPeriodHours", 24)), int(old.get("RetentionPeriodHours", 24))
+        new_hours, old_hours = (
+            int(props.get("RetentionPeriodHours", 24)),
+            int(old.get("RetentionPeriodHours", 24)),
+        )
         if new_hours > old_hours:
-            await kinesis.increase_stream_retention_period(StreamName=name, RetentionPeriodHours=new_hours)
+            await kinesis.increase_stream_retention_period(
+                StreamName=name, RetentionPeriodHours=new_hours
+            )
         elif new_hours < old_hours:
-            await kinesis.decrease_stream_retention_period(StreamName=name, RetentionPeriodHours=new_hours)
+            await kinesis.decrease_stream_retention_period(
+                StreamName=name, RetentionPeriodHours=new_hours
+            )
         return Outcome(name, dict(request.attributes))
 
     async def delete(self, request: Request) -> None:
         await ignore_missing(
-            self.client("kinesis").delete_stream(StreamName=request.physical_id, EnforceConsumerDeletion=True)
+            self.client("kinesis").delete_stream(
+                StreamName=request.physical_id, EnforceConsumerDeletion=True
+            )
         )
 
 
@@ -89,7 +104,9 @@ class StreamConsumerProvider(Provider):
         )
 
     async def delete(self, request: Request) -> None:
-        await ignore_missing(self.client("kinesis").deregister_stream_consumer(ConsumerARN=request.physical_id))
+        await ignore_missing(
+            self.client("kinesis").deregister_stream_consumer(ConsumerARN=request.physical_id)
+        )
 
 
 class DeliveryStreamProvider(Provider):

@@ -35,10 +35,15 @@ class StateMachineProvider(Provider):
             s3: Any = self.engine.service("s3")
             text = s3.get_object_internal(location["Bucket"], location["Key"]).decode()
         else:
-            raise ServiceError("ValidationError", "A state machine needs Definition, DefinitionString or DefinitionS3Location")
+            raise ServiceError(
+                "ValidationError",
+                "A state machine needs Definition, DefinitionString or DefinitionS3Location",
+            )
         substitutions = props.get("DefinitionSubstitutions") or {}
         if substitutions:
-            values = {k: v if isinstance(v, str) else json.dumps(v) for k, v in substitutions.items()}
+            values = {
+                k: v if isinstance(v, str) else json.dumps(v) for k, v in substitutions.items()
+            }
             text = substitute(text, lambda name: values.get(name, "${" + name + "}"))
         return text
 
@@ -61,14 +66,27 @@ class StateMachineProvider(Provider):
         }
         result = await self.call("stepfunctions", "create_state_machine", params)
         arn = result["stateMachineArn"]
-        return Outcome(arn, {"Arn": arn, "Name": name, "StateMachineRevisionId": result.get("stateMachineVersionArn", arn)})
+        return Outcome(
+            arn,
+            {
+                "Arn": arn,
+                "Name": name,
+                "StateMachineRevisionId": result.get("stateMachineVersionArn", arn),
+            },
+        )
 
     async def update(self, request: Request) -> Outcome:
-        await self.call("stepfunctions", "update_state_machine", {**self._params(request.properties), "stateMachineArn": request.physical_id})
+        await self.call(
+            "stepfunctions",
+            "update_state_machine",
+            {**self._params(request.properties), "stateMachineArn": request.physical_id},
+        )
         return Outcome(request.physical_id, dict(request.attributes))
 
     async def delete(self, request: Request) -> None:
-        await ignore_missing(self.client("stepfunctions").delete_state_machine(stateMachineArn=request.physical_id))
+        await ignore_missing(
+            self.client("stepfunctions").delete_state_machine(stateMachineArn=request.physical_id)
+        )
 
 
 def _lower_keys(value: Any) -> Any:
@@ -88,14 +106,18 @@ class ActivityProvider(Provider):
 
     async def create(self, request: Request) -> Outcome:
         name = self.name(request)
-        result = await self.call("stepfunctions", "create_activity", {"name": name, "tags": _tags(request.properties)})
+        result = await self.call(
+            "stepfunctions", "create_activity", {"name": name, "tags": _tags(request.properties)}
+        )
         return Outcome(result["activityArn"], {"Arn": result["activityArn"], "Name": name})
 
     async def update(self, request: Request) -> Outcome:
         return Outcome(request.physical_id, dict(request.attributes))
 
     async def delete(self, request: Request) -> None:
-        await ignore_missing(self.client("stepfunctions").delete_activity(activityArn=request.physical_id))
+        await ignore_missing(
+            self.client("stepfunctions").delete_activity(activityArn=request.physical_id)
+        )
 
 
 PROVIDERS = (StateMachineProvider, ActivityProvider)
