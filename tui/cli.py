@@ -50,6 +50,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="serve the lab to boto3 and the AWS CLI over HTTP")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default loopback)")
     serve.add_argument("--port", type=int, default=4566, help="port (default 4566)")
+
+    from tui.console.stacks_cli import add_parsers
+
+    add_parsers(sub)
     return parser
 
 
@@ -61,6 +65,8 @@ _ENTRY_POINTS = {
     "lessons": "lessons.cli:main",
     "serve": "engine.wire.serve:main",
     "command": "tui.console.oneshot:main",
+    "deploy": "tui.console.stacks_cli:deploy_main",
+    "export": "tui.console.stacks_cli:export_main",
 }
 
 

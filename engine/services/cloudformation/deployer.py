@@ -489,10 +489,7 @@ class Deployer:
 
 def needs_replacement(type_name: str, old: dict[str, Any], new: dict[str, Any]) -> bool:
     """Whether changing `old` properties to `new` requires a new physical resource."""
-    for path in create_only_properties(type_name):
-        if _at(old, path) != _at(new, path):
-            return True
-    return False
+    return any(_at(old, path) != _at(new, path) for path in create_only_properties(type_name))
 
 
 def replacement_kind(type_name: str, name: str) -> str:

@@ -300,9 +300,12 @@ class Resolver:
         try:
             return self.scope.mappings[names[0]][names[1]][names[2]]
         except (KeyError, TypeError):
-            if len(argument) == 4 and isinstance(argument[3], dict):
-                if "DefaultValue" in argument[3]:
-                    return self.resolve(argument[3]["DefaultValue"])
+            if (
+                len(argument) == 4
+                and isinstance(argument[3], dict)
+                and "DefaultValue" in argument[3]
+            ):
+                return self.resolve(argument[3]["DefaultValue"])
             raise template_error(
                 f"Unable to get mapping for {'::'.join(map(str, names))}"
             ) from None

@@ -706,7 +706,34 @@ class CloudFormationService(Service):
         return table
 
     def dump(self) -> dict[str, Any] | None:
-        return None
+        """Stacks (with their resources, events and outputs) and exports; change sets are not kept."""
+        if not self.store.stacks:
+            return None
+        from dataclasses import asdict
+
+        stacks = []
+        for stack in self.store.stacks.values():
+            data = asdict(stack)
+            data["change_sets"] = {}
+            stacks.append(data)
+        imports = {name: sorted(users) for name, users in self.store.imports.items()}
+        return {"stacks": stacks, "imports": imports}
+
+    def load(self, data: dict[str, Any]) -> None:
+        """Restore what `dump()` wrote (operations in progress come back as they were left)."""
+        for entry in data.get("stacks", []):
+            entry = dict(entry)
+            resources = {k: StackResource(**v) for k, v in entry.pop("resources", {}).items()}
+            events = [StackEvent(**e) for e in entry.pop("events", [])]
+            entry.pop("change_sets", None)
+            stack = Stack(**entry, resources=resources, events=events)
+            self.store.stacks[stack.stack_id] = stack
+            if stack.status != "DELETE_COMPLETE":
+                self.store.live[stack.name] = stack.stack_id
+            for name, value in stack.exports.items():
+                self.store.exports[name] = (stack.stack_id, value)
+        for name, users in (data.get("imports") or {}).items():
+            self.store.imports[name] = set(users)
 
 
 def _body_for(body: str) -> Any:

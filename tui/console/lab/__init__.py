@@ -10,7 +10,33 @@ if TYPE_CHECKING:
 
 def register_builtins(console: Console) -> None:
     """Register every built-in lab command on `console`."""
-    from . import basic, chaos, clock, describe, help, load, outbox, request, serve, state, watch
+    from . import (
+        basic,
+        chaos,
+        clock,
+        describe,
+        help,
+        load,
+        outbox,
+        request,
+        serve,
+        stacks,
+        state,
+        watch,
+    )
 
-    for module in (help, clock, watch, load, chaos, outbox, describe, state, request, serve, basic):
+    for module in (
+        help,
+        clock,
+        watch,
+        load,
+        chaos,
+        outbox,
+        describe,
+        state,
+        request,
+        serve,
+        stacks,
+        basic,
+    ):
         module.register(console)
