@@ -18,6 +18,7 @@ _MODULES = (
     "storage",
     "identity",
     "observability",
+    "metadata",
 )
 
 __all__ = ["Outcome", "Provider", "Request", "provider_types"]
