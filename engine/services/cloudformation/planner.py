@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .deployer import included_resources, replacement_kind
+from .deployer import included_resources, needs_replacement, replacement_kind
 from .graph import references
 from .intrinsics import KNOWN_AFTER_APPLY, Resolver, Scope
 from .models import Change, StackResource
@@ -128,8 +128,11 @@ def _modification(
             scope.append(attribute)
         if recreation == "Always":
             replacement = "True"
-        elif recreation == "Conditionally" and replacement == "False":
-            replacement = "Conditional"
+        elif recreation == "Conditionally" and needs_replacement(
+            kind, {name: before.get(name)}, {name: after.get(name)}
+        ):
+            # The create-only parts nested in the property are known now: they decide.
+            replacement = "True"
     if not details:
         return None
     return Change(

@@ -135,6 +135,9 @@ def translate(template: dict, parameters: dict[str, Any], region: str, account_i
         return translator.translate(copy.deepcopy(template), parameter_values=values)
     except (InvalidDocumentException, InvalidTemplateException) as error:
         detail = getattr(error, "message", str(error))
+        causes = [getattr(cause, "message", str(cause)) for cause in getattr(error, "causes", [])]
+        if causes:
+            detail = f"{detail} {' '.join(causes)}"
         raise ServiceError(
             "ValidationError", f"Transform {SAM_TRANSFORM} failed with: {detail}"
         ) from None

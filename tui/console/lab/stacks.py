@@ -25,6 +25,8 @@ DEPLOY_USAGE = (
 )
 EXPORT_USAGE = "export [--format sam|cloudformation] [--stack-name NAME] [--output-file FILE]"
 _GOOD = ("CREATE_COMPLETE", "UPDATE_COMPLETE")
+#: Where the shipped demos (and their templates) live: `deploy templates/x.yaml` finds them.
+DEMO_DIR = Path(__file__).resolve().parent.parent / "demos"
 
 
 class _Args(argparse.ArgumentParser):
@@ -67,6 +69,8 @@ async def deploy(console: Console, args: list[str]) -> CommandResult:
     except ValueError as error:
         return CommandResult.fail(f"{error} (usage: {DEPLOY_USAGE})")
     path = Path(options.template).expanduser()
+    if not path.exists() and not path.is_absolute() and (DEMO_DIR / path).exists():
+        path = DEMO_DIR / path  # the templates the demos ship with
     try:
         body = path.read_text(encoding="utf-8")
     except OSError as error:
