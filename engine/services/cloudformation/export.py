@@ -134,6 +134,14 @@ async def export_template(
     template["Resources"] = exporter.resources or {
         "Placeholder": {"Type": "AWS::SQS::Queue", "Properties": {}}
     }
+    if engine.trace.enabled:
+        engine.trace.emit(
+            "exported",
+            "cloudformation",
+            stack_name or "lab",
+            format=fmt,
+            resources=len(template["Resources"]),
+        )
     return template
 
 
