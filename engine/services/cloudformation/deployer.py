@@ -217,6 +217,8 @@ class Deployer:
         resource.properties = properties
         if replacing is None:
             stack.resources[logical_id] = resource
+        else:
+            resource.physical_id = replacing.physical_id  # AWS names the old one in this event
         record(stack, resource, f"{verb}_IN_PROGRESS", REPLACING if replacing else "", properties)
         request = Request(
             logical_id, stack.name, properties, stack_id=stack.stack_id, tags=stack.tags
@@ -231,7 +233,6 @@ class Deployer:
                 replacing or resource,
                 f"{verb}_FAILED",
                 handler_message(error, self.engine.ids.uuid()),
-                physical="" if replacing is None else None,
             )
             return
         except Exception as error:  # a provider bug fails the resource, never the engine
@@ -253,14 +254,7 @@ class Deployer:
         resource.physical_id = outcome.physical_id
         resource.attributes = dict(outcome.attributes)
 
-    def _fail(
-        self,
-        run: Run,
-        resource: StackResource,
-        status: str,
-        reason: str,
-        physical: str | None = None,
-    ) -> None:
+    def _fail(self, run: Run, resource: StackResource, status: str, reason: str) -> None:
         run.failed.append(resource.logical_id)
         self.service.record(run.stack, resource, status, reason)
 
@@ -417,8 +411,8 @@ class Deployer:
         failed = []
         for logical_id in order:
             resource = stack.resources.get(logical_id)
-            if resource is None:
-                continue
+            if resource is None or resource.status == "DELETE_COMPLETE":
+                continue  # a rollback already removed it
             policy = resource.definition.get("DeletionPolicy", "Delete")
             ok = await self._delete_one(stack, resource, retain=policy == "Retain" and not rollback)
             if ok:
