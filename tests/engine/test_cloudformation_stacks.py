@@ -319,3 +319,40 @@ async def test_outputs_conditions_and_templates(eng: Engine) -> None:
     await eng.service("cloudformation").wait("o")
     stack = (await cfn.describe_stacks(StackName="o"))["Stacks"][0]
     assert [o["OutputKey"] for o in stack["Outputs"]] == ["Name", "ProdArn"]
+
+
+async def test_deleting_a_rolled_back_stack_deletes_nothing_twice(eng: Engine) -> None:
+    body = _template(
+        Good={"Type": "AWS::SQS::Queue"},
+        Bad={"Type": "AWS::SQS::Queue", "DependsOn": "Good", "Properties": {"DelaySeconds": 9999}},
+    )
+    stack = await _create(eng, "twice", body)
+    assert stack["StackStatus"] == "ROLLBACK_COMPLETE"
+    cfn = eng.client("cloudformation")
+    await cfn.delete_stack(StackName="twice")
+    await eng.service("cloudformation").wait(stack["StackId"])
+    events = _statuses((await cfn.describe_stack_events(StackName=stack["StackId"]))["StackEvents"])
+    after = events[events.index(("twice", "DELETE_IN_PROGRESS")) :]
+    assert after == [("twice", "DELETE_IN_PROGRESS"), ("twice", "DELETE_COMPLETE")]
+
+
+async def test_replacement_event_names_the_old_physical_resource(eng: Engine) -> None:
+    await _create(
+        eng, "r", _template(Q={"Type": "AWS::SQS::Queue", "Properties": {"QueueName": "first"}})
+    )
+    cfn = eng.client("cloudformation")
+    await cfn.update_stack(
+        StackName="r",
+        TemplateBody=_template(
+            Q={"Type": "AWS::SQS::Queue", "Properties": {"QueueName": "second"}}
+        ),
+    )
+    await eng.service("cloudformation").wait("r")
+    events = list(reversed((await cfn.describe_stack_events(StackName="r"))["StackEvents"]))
+    replacing = next(
+        e
+        for e in events
+        if e.get("ResourceStatusReason", "").startswith("Requested update requires")
+    )
+    assert replacing["PhysicalResourceId"].endswith("/first")
+    assert events[-1]["ResourceStatus"] == "UPDATE_COMPLETE"

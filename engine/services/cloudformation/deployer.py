@@ -166,9 +166,11 @@ class Deployer:
         self.service.set_status(
             stack, "ROLLBACK_IN_PROGRESS", reason + "Rollback requested by user."
         )
-        await self._delete_resources(
-            stack, [lid for _, lid, _ in reversed(run.done)], rollback=True
-        )
+        # The failed resources first (nothing to delete, but AWS reports them), then what was
+        # made, newest first.
+        failed = [lid for lid in run.failed if lid in stack.resources]
+        made = [lid for _, lid, _ in reversed(run.done)]
+        await self._delete_resources(stack, failed + made, rollback=True)
         stack.outputs = []
         self.service.store.release_exports(stack)
         self.service.set_status(stack, "ROLLBACK_COMPLETE")
