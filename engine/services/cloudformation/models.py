@@ -112,6 +112,8 @@ class Stack:
     #: Template warnings cfn-lint found at the last deploy.
     warnings: list[str] = field(default_factory=list)
     exports: dict[str, str] = field(default_factory=dict)
+    #: The change set that last changed the stack (DescribeStacks' ChangeSetId).
+    change_set_id: str | None = None
 
     @property
     def in_progress(self) -> bool:

@@ -239,6 +239,7 @@ class CloudFormationService(Service):
         run = self.deployer.plan(stack, prepared.template, prepared.values, "UPDATE")
         previous_template, previous_values = stack.template, stack.resolved_parameters
         self._adopt(stack, prepared, params)
+        stack.change_set_id = None
         self._start(stack, self.deployer.update(run, previous_template, previous_values))
 
     def _updatable(self, name: str) -> Stack:
@@ -301,12 +302,8 @@ class CloudFormationService(Service):
         result = []
         for stack in stacks:
             entry = stack_description(stack)
-            change_set = next(
-                (c for c in stack.change_sets.values() if c.execution_status.startswith("EXECUTE")),
-                None,
-            )
-            if change_set is not None:
-                entry["ChangeSetId"] = change_set.arn
+            if stack.change_set_id:
+                entry["ChangeSetId"] = stack.change_set_id
             result.append(entry)
         return {"Stacks": result}
 
@@ -469,8 +466,11 @@ class CloudFormationService(Service):
             stack = self._new_stack(stack_name, prepared, params, "REVIEW_IN_PROGRESS")
             stack.template = {}
             self.set_status(stack, "REVIEW_IN_PROGRESS", "User Initiated")
-        if name in stack.change_sets:
-            raise ServiceError("AlreadyExistsException", f"ChangeSet [{name}] already exists")
+        existing_set = stack.change_sets.get(name)
+        if existing_set is not None:
+            if not existing_set.execution_status.startswith("EXECUTE"):
+                raise ServiceError("AlreadyExistsException", f"ChangeSet [{name}] already exists")
+            del stack.change_sets[name]  # an executed change set's name is free again
         arn = self.arn(f"changeSet/{name}/{self.ids.uuid()}")
         change_set = ChangeSet(
             arn,
@@ -579,6 +579,7 @@ class CloudFormationService(Service):
             **{k: v for k, v in params.items() if k in ("DisableRollback",)},
         }
         change_set.execution_status = "EXECUTE_IN_PROGRESS"
+        stack.change_set_id = change_set.arn
         for other in list(stack.change_sets.values()):
             if other is not change_set:
                 del stack.change_sets[other.name]
