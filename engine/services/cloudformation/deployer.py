@@ -64,6 +64,24 @@ def included_resources(template: dict[str, Any], scope: Scope) -> dict[str, dict
     return result
 
 
+def check_statically(
+    template: dict[str, Any], resources: dict[str, dict[str, Any]], scope: Scope
+) -> None:
+    """Evaluate what can be evaluated before anything exists (mappings, selects, conditions),
+    raising the template errors AWS raises when the request is made."""
+    from dataclasses import replace
+
+    static = replace(scope, import_value=lambda name: KNOWN_AFTER_APPLY)
+    static._conditions = scope._conditions
+    resolver = Resolver(static)
+    for definition in resources.values():
+        resolver.resolve(definition.get("Properties") or {})
+    for spec in (template.get("Outputs") or {}).values():
+        condition = spec.get("Condition") if isinstance(spec, dict) else None
+        if condition is None or static.condition(condition):
+            resolver.resolve(spec.get("Value"))
+
+
 def handler_message(error: ServiceError, token: str) -> str:
     """A provider failure in the words CloudFormation's resource events use."""
     code = "InvalidRequest"
@@ -105,11 +123,17 @@ class Deployer:
             resource = stack.resources.get(logical_id)
             if resource is None or not resource.physical_id:
                 return KNOWN_AFTER_APPLY
-            if name not in resource.attributes:
+            if name in resource.attributes:
+                return resource.attributes[name]
+            # The registry lets Fn::GetAtt read a resource's properties too (Topic.DisplayName).
+            value: Any = resource.properties
+            for part in name.split("."):
+                value = value.get(part) if isinstance(value, dict) else None
+            if value is None:
                 raise template_error(
                     f"resource {logical_id} does not support attribute type {name} in Fn::GetAtt"
                 )
-            return resource.attributes[name]
+            return value
 
         return Scope(
             self.engine.region,
@@ -140,6 +164,7 @@ class Deployer:
                 "ValidationError",
                 f"Template format error: Unrecognized resource types: [{', '.join(unknown)}]",
             )
+        check_statically(template, resources, scope)
         run = Run(stack, template, resources, graph, scope, operation)
         run.finished = {logical_id: asyncio.Event() for logical_id in resources}
         return run

@@ -244,6 +244,8 @@ class Resolver:
                 "a string to be split or a function that returns a string to be split."
             )
         delimiter, text = self.resolve(argument[0]), self.resolve(argument[1])
+        if _unknown(text):
+            return KNOWN_AFTER_APPLY
         return str(text).split(str(delimiter))
 
     def _select(self, argument: Any) -> Any:
@@ -252,6 +254,8 @@ class Resolver:
                 "Fn::Select requires a list argument with two elements: an integer index and a list"
             )
         index, items = self.resolve(argument[0]), self.resolve(argument[1])
+        if _unknown(items) or _unknown(index):
+            return KNOWN_AFTER_APPLY
         if isinstance(items, str):
             items = [item.strip() for item in items.split(",")]
         try:
@@ -297,6 +301,8 @@ class Resolver:
         if not isinstance(argument, list) or len(argument) not in (3, 4):
             raise template_error("every Fn::FindInMap object requires three parameters")
         names = [self.resolve(item) for item in argument[:3]]
+        if any(_unknown(name) for name in names):
+            return KNOWN_AFTER_APPLY
         try:
             return self.scope.mappings[names[0]][names[1]][names[2]]
         except (KeyError, TypeError):
@@ -324,6 +330,8 @@ class Resolver:
 
     def _length(self, argument: Any) -> int:
         items = self.resolve(argument)
+        if _unknown(items):
+            return KNOWN_AFTER_APPLY
         if not isinstance(items, list):
             raise template_error("Fn::Length requires a list")
         return len(items)
@@ -342,6 +350,15 @@ def substitute(text: str, value_of: Callable[[str], str]) -> str:
         return value_of(name.strip())
 
     return _SUB_VARIABLE.sub(replace, text)
+
+
+def _unknown(value: Any) -> bool:
+    """Whether a value is (or contains) one only known once resources exist."""
+    if isinstance(value, str):
+        return KNOWN_AFTER_APPLY in value
+    if isinstance(value, list):
+        return any(_unknown(item) for item in value)
+    return False
 
 
 def _text(value: Any) -> str:

@@ -44,6 +44,9 @@ class TemplateProcessor:
     def __init__(self, service: CloudFormationService) -> None:
         self.service = service
         self.engine = service.engine
+        #: API calls (CreateStack, CreateChangeSet …) answer as AWS does, which runs no linter;
+        #: the lab's `deploy` lints ("on") unless the lab setting says otherwise.
+        self.default_lint = "off"
 
     def body(self, params: dict[str, Any], previous: str | None = None) -> str:
         """The template text: TemplateBody, TemplateURL (the lab's S3) or the previous template."""
@@ -177,7 +180,7 @@ class TemplateProcessor:
         )
 
     def _lint(self, template: dict[str, Any]) -> list[str]:
-        mode = self.engine.settings.get(LINT_SETTING, "on")
+        mode = self.engine.settings.get(LINT_SETTING, self.default_lint)
         if mode == "off":
             return []
         report = lint_template(template, self.engine.region)

@@ -38,6 +38,8 @@ if TYPE_CHECKING:
 #: Where `deploy` uploads local code folders (as `sam deploy` uses a managed bucket).
 ARTIFACT_BUCKET = "pipework-cloudformation-artifacts"
 _TERMINAL_FAILED = ("ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "CREATE_FAILED", "DELETE_FAILED")
+#: How long (real time) a call waits for its stack operation before answering IN_PROGRESS.
+QUICK_OPERATION_SECONDS = 5.0
 NO_CHANGES = (
     "The submitted information didn't contain changes. Submit different information to create a "
     "change set."
@@ -149,9 +151,19 @@ class CloudFormationService(Service):
         )
 
     # -- running operations ---------------------------------------------------------------
-    def _start(self, stack: Stack, work: Any) -> None:
+    def _start(self, stack: Stack, work: Any) -> asyncio.Task:
         task = self.engine.spawn(work, name=f"cloudformation:{stack.name}")
         self._tasks[stack.stack_id] = task
+        return task
+
+    async def _settle(self, stack: Stack) -> None:
+        """On the real clock, answer once a quick operation has finished (so a client's first
+        waiter poll sees it done); on a virtual clock the caller moves time itself."""
+        from engine.clock import RealClock
+
+        task = self._tasks.get(stack.stack_id)
+        if task is not None and isinstance(self.clock, RealClock):
+            await asyncio.wait({task}, timeout=QUICK_OPERATION_SECONDS)
 
     async def wait(self, name_or_id: str) -> Stack:
         """Wait until the stack's running operation (if any) ends; returns the stack."""
@@ -195,6 +207,8 @@ class CloudFormationService(Service):
     def _check_name(self, name: str) -> None:
         import re
 
+        if name.startswith("arn:") and self.store.find(name) is not None:
+            return
         if not re.fullmatch(r"[A-Za-z][-A-Za-z0-9]{0,127}", name):
             raise _validation(
                 f"1 validation error detected: Value '{name}' at 'stackName' failed to satisfy "
@@ -215,6 +229,7 @@ class CloudFormationService(Service):
         run.stack = stack
         run.scope = self.deployer.scope(stack, prepared.template, prepared.values)
         self._start(stack, self.deployer.create(run))
+        await self._settle(stack)
         return {"StackId": stack.stack_id}
 
     async def update_stack(self, params: dict) -> dict:
@@ -233,6 +248,7 @@ class CloudFormationService(Service):
         ):
             raise _validation("No updates are to be performed.")
         self._begin_update(stack, prepared, params)
+        await self._settle(stack)
         return {"StackId": stack.stack_id}
 
     def _begin_update(self, stack: Stack, prepared: Prepared, params: dict[str, Any]) -> None:
@@ -288,6 +304,7 @@ class CloudFormationService(Service):
             await self.deployer.delete(stack)
 
         self._start(stack, work())
+        await self._settle(stack)
         return {}
 
     def describe_stacks(self, params: dict) -> dict:
@@ -317,14 +334,18 @@ class CloudFormationService(Service):
         return {"StackSummaries": stacks}
 
     def describe_stack_events(self, params: dict) -> dict:
-        stack = self.store.get(params["StackName"])
+        stack = self.store.find(params["StackName"])
+        if stack is None:
+            raise _validation(f"Stack [{params['StackName']}] does not exist")
         return {"StackEvents": [event_description(e) for e in reversed(stack.events)]}
 
     def _live_resources(self, stack: Stack) -> list[StackResource]:
         return [r for r in stack.resources.values() if r.status]
 
     def describe_stack_resource(self, params: dict) -> dict:
-        stack = self.store.get(params["StackName"])
+        stack = self.store.find(params["StackName"])
+        if stack is None:
+            raise _validation(f"Stack '{params['StackName']}' does not exist")
         resource = stack.resources.get(params["LogicalResourceId"])
         if resource is None:
             raise _validation(
@@ -366,6 +387,8 @@ class CloudFormationService(Service):
                 "TemplateBody": _body_for(change_set.template_body),
                 "StagesAvailable": ["Original", "Processed"],
             }
+        if not params.get("StackName"):
+            raise _validation("StackName is required if ChangeSetName is not specified.")
         stack = self.store.get(params["StackName"])
         if params.get("TemplateStage") == "Processed":
             body: Any = stack.template
@@ -603,6 +626,7 @@ class CloudFormationService(Service):
             )
 
         self._start(stack, execute())
+        await self._settle(stack)
         return {}
 
     def delete_change_set(self, params: dict) -> dict:
@@ -661,6 +685,19 @@ class CloudFormationService(Service):
         if tags:
             params["Tags"] = [{"Key": k, "Value": v} for k, v in tags.items()]
         self._check_name(stack_name)
+        self.processor.default_lint = "on"
+        try:
+            return await self._deploy(params, stack_name, parameters, base)
+        finally:
+            self.processor.default_lint = "off"
+
+    async def _deploy(
+        self,
+        params: dict[str, Any],
+        stack_name: str,
+        parameters: dict[str, str] | None,
+        base: Path | None,
+    ) -> Stack:
         existing = self.store.find(stack_name)
         if existing is not None and existing.status == "ROLLBACK_COMPLETE":
             await self.delete_stack({"StackName": stack_name})
@@ -681,7 +718,7 @@ class CloudFormationService(Service):
                 raw_values(stack.template.get("Parameters") or {}, stack.resolved_parameters)
             )
             given.update(parameters or {})
-            declared = self.processor.parse(body).get("Parameters") or {}
+            declared = self.processor.parse(params["TemplateBody"]).get("Parameters") or {}
             params["Parameters"] = [
                 {"ParameterKey": k, "ParameterValue": v} for k, v in given.items() if k in declared
             ]

@@ -64,8 +64,8 @@ class Provider:
 
     async def call(self, service: str, operation: str, params: dict[str, Any]) -> dict[str, Any]:
         """Call `service`'s `operation` (snake_case) with the params its input shape accepts."""
-        members = input_members(service, operation)
-        accepted = {k: v for k, v in params.items() if k in members and v is not None}
+        shape = input_shape(service, operation)
+        accepted = conform(shape, {k: v for k, v in params.items() if v is not None})
         return await getattr(self.client(service), operation)(**accepted)
 
     def arn(self, service: str, resource: str) -> str:
@@ -108,16 +108,57 @@ class Provider:
 
 
 @cache
-def input_members(service: str, operation: str) -> frozenset[str]:
-    """The parameter names an operation (snake_case) takes, from botocore's model."""
+def input_shape(service: str, operation: str) -> Any:
+    """The input shape of an operation (snake_case), from botocore's model."""
     from botocore import xform_name
 
     model = service_model(service)
     for name in model.operation_names:
         if xform_name(name) == operation:
-            shape = model.operation_model(name).input_shape
-            return frozenset(shape.members) if shape is not None else frozenset()
+            return model.operation_model(name).input_shape
     raise KeyError(f"{service} has no operation {operation}")
+
+
+_TRUE = ("true", "1", "yes")
+
+
+def conform(shape: Any, value: Any) -> Any:
+    """`value` shaped for the API: members the API lacks dropped, scalars in the shape's type.
+
+    CloudFormation's resource schemas carry properties the API has no member for (and accept
+    "5" for a number, "true" for a boolean); the API call gets only what it understands.
+    """
+    if shape is None:
+        return value
+    kind = shape.type_name
+    try:
+        if kind == "structure":
+            if not isinstance(value, dict) or shape.metadata.get("document"):
+                return value
+            return {
+                k: conform(shape.members[k], v)
+                for k, v in value.items()
+                if k in shape.members and v is not None
+            }
+        if kind == "list":
+            return [conform(shape.member, v) for v in value] if isinstance(value, list) else value
+        if kind == "map":
+            return (
+                {k: conform(shape.value, v) for k, v in value.items()}
+                if isinstance(value, dict)
+                else value
+            )
+        if kind in ("integer", "long") and isinstance(value, str):
+            return int(float(value))
+        if kind in ("float", "double") and isinstance(value, str):
+            return float(value)
+        if kind == "boolean" and isinstance(value, str):
+            return value.lower() in _TRUE
+        if kind == "string" and isinstance(value, (bool, int, float)):
+            return stringify(value)
+    except (TypeError, ValueError):
+        return value
+    return value
 
 
 def lower_camel(properties: dict[str, Any]) -> dict[str, Any]:
