@@ -60,6 +60,9 @@ class Client:
         handler = getattr(service, snake, None)
         ids = self._engine.ids
         service_label = self._service_name
+        engine = self._engine
+        settings = engine.settings
+        permission: list[Callable[[dict], None]] = []  # made on the first enforced call
 
         if handler is None:
 
@@ -77,6 +80,13 @@ class Client:
         async def call(**params: Any) -> dict:
             try:
                 validate(params)
+                if settings.get("iam.enforce"):
+                    # Keyed callers (the wire, `acting_as`) act as their user or role.
+                    if not permission:
+                        from .services.iam.enforcement import call_checker
+
+                        permission.append(call_checker(engine, service_label, model_name))
+                    permission[0](params)
                 result = handler(params)
                 if result.__class__ is not dict and inspect.isawaitable(result):
                     result = await result

@@ -159,3 +159,13 @@ def block_holds(condition: dict[str, dict[str, Any]], context: Context, variable
             if not condition_holds(operator, key, value, context, variables=variables):
                 return False
     return True
+
+
+def condition_operator_known(operator: str) -> bool:
+    """Whether `operator` exists (with any ForAnyValue:/ForAllValues: prefix, IfExists suffix)."""
+    qualifier, _, name = operator.rpartition(":")
+    if qualifier not in ("", "ForAnyValue", "ForAllValues"):
+        return False
+    if name.endswith("IfExists"):
+        name = name[: -len("IfExists")]
+    return name == "Null" or name in _POSITIVE or name in _NEGATED

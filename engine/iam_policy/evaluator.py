@@ -16,8 +16,9 @@ import json
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
+from urllib.parse import unquote
 
-from .conditions import Context, block_holds
+from .conditions import Context, block_holds, condition_operator_known
 from .matching import MissingVariable, arn_like, has_variables, like, substitute
 
 
@@ -145,39 +146,65 @@ def _principals(value: Any) -> dict[str, tuple[str, ...]]:
 
 @lru_cache(maxsize=2048)
 def compile_policy(text: str) -> Policy:
-    """Compile a policy document (already validated, or tolerated if odd) for evaluation."""
+    """Compile a policy document for evaluation.
+
+    Documents are validated where they are set; one that is odd anyway (a resource attribute
+    AWS would have refused) keeps only the statements that make sense, never raising.
+    """
     try:
         document = json.loads(text)
     except ValueError:
-        from urllib.parse import unquote
-
-        document = json.loads(unquote(text))
+        try:
+            document = json.loads(unquote(text))
+        except ValueError:
+            document = {}
+    if not isinstance(document, dict):
+        document = {}
     raw = document.get("Statement", [])
-    raw = [raw] if isinstance(raw, dict) else raw
+    raw = [raw] if isinstance(raw, dict) else raw if isinstance(raw, list) else []
     spans = statement_spans(text)
     statements = []
     for index, item in enumerate(raw):
         start, end = spans[index] if index < len(spans) else ((1, 1), (1, 1))
-        statements.append(
-            Statement(
-                index,
-                item.get("Sid"),
-                item.get("Effect", "Deny"),
-                _tuple(item["Action"]) if "Action" in item else None,
-                _tuple(item["NotAction"]) if "NotAction" in item else None,
-                _tuple(item["Resource"]) if "Resource" in item else None,
-                _tuple(item["NotResource"]) if "NotResource" in item else None,
-                _principals(item["Principal"]) if "Principal" in item else None,
-                _principals(item["NotPrincipal"]) if "NotPrincipal" in item else None,
-                item.get("Condition"),
-                start,
-                end,
-            )
-        )
+        try:
+            statement = _statement(index, item, start, end)
+        except (AttributeError, KeyError, TypeError, ValueError):
+            continue
+        if statement is not None:
+            statements.append(statement)
+    lowered = text.lower()
     return Policy(
         tuple(statements),
         document.get("Version") == "2012-10-17",
-        "aws:currenttime" in text.lower() or "aws:epochtime" in text.lower(),
+        "aws:currenttime" in lowered or "aws:epochtime" in lowered,
+    )
+
+
+def _statement(
+    index: int, item: dict[str, Any], start: tuple[int, int], end: tuple[int, int]
+) -> Statement | None:
+    """One statement, or None when it cannot take part (bad Effect, unknown condition operator)."""
+    effect = item.get("Effect")
+    condition = item.get("Condition")
+    if effect not in ("Allow", "Deny") or ("Action" in item) == ("NotAction" in item):
+        return None
+    if condition is not None and not all(
+        condition_operator_known(op) and isinstance(block, dict) for op, block in condition.items()
+    ):
+        return None
+    return Statement(
+        index,
+        item.get("Sid"),
+        effect,
+        _tuple(item["Action"]) if "Action" in item else None,
+        _tuple(item["NotAction"]) if "NotAction" in item else None,
+        _tuple(item["Resource"]) if "Resource" in item else None,
+        _tuple(item["NotResource"]) if "NotResource" in item else None,
+        _principals(item["Principal"]) if "Principal" in item else None,
+        _principals(item["NotPrincipal"]) if "NotPrincipal" in item else None,
+        condition,
+        start,
+        end,
     )
 
 
@@ -293,9 +320,9 @@ def statement_applies(
             how = _principal_matches(statement.principals, principal)
             if how is None:
                 return None
-        elif statement.not_principals is not None and _principal_matches(
-            statement.not_principals, principal
-        ):
+        elif statement.not_principals is None:
+            return None  # a resource policy statement names no principal: it applies to none
+        elif _principal_matches(statement.not_principals, principal):
             return None
     if statement.condition and not block_holds(statement.condition, context, variables):
         return None

@@ -281,3 +281,63 @@ async def test_account_authorization_details_and_simulator(eng) -> None:
         ResourceArns=["arn:aws:s3:::b/k"],
     )
     assert [r["EvalDecision"] for r in custom["EvaluationResults"]] == ["allowed", "explicitDeny"]
+
+
+async def test_service_linked_roles_follow_aws_naming(eng) -> None:
+    iam = eng.client("iam")
+    role = (await iam.create_service_linked_role(AWSServiceName="batch.amazonaws.com"))["Role"]
+    assert role["RoleName"] == "AWSServiceRoleForBatch"
+    assert role["Path"] == "/aws-service-role/batch.amazonaws.com/"
+    attached = await iam.list_attached_role_policies(RoleName="AWSServiceRoleForBatch")
+    assert [p["PolicyName"] for p in attached["AttachedPolicies"]] == ["BatchServiceRolePolicy"]
+    with pytest.raises(ServiceError) as error:
+        await iam.create_service_linked_role(AWSServiceName="batch.amazonaws.com")
+    assert error.value.code == "InvalidInput"
+    with pytest.raises(ServiceError) as error:
+        await iam.create_service_linked_role(AWSServiceName="ecs.amazonaws.com", CustomSuffix="x")
+    assert error.value.message == "Custom suffix is not allowed for ecs.amazonaws.com"
+    assert await _code(iam.delete_role(RoleName="AWSServiceRoleForBatch")) == "UnmodifiableEntity"
+    task = (await iam.delete_service_linked_role(RoleName="AWSServiceRoleForBatch"))[
+        "DeletionTaskId"
+    ]
+    status = await iam.get_service_linked_role_deletion_status(DeletionTaskId=task)
+    assert status["Status"] == "SUCCEEDED"
+
+
+async def test_common_aws_managed_policies_can_be_attached(eng) -> None:
+    iam = eng.client("iam")
+    await iam.create_role(RoleName="fn", AssumeRolePolicyDocument=TRUST)
+    arn = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+    await iam.attach_role_policy(RoleName="fn", PolicyArn=arn)
+    policy = (await iam.get_policy(PolicyArn=arn))["Policy"]
+    assert (policy["PolicyName"], policy["AttachmentCount"]) == ("AWSLambdaBasicExecutionRole", 1)
+    version = await iam.get_policy_version(PolicyArn=arn, VersionId=policy["DefaultVersionId"])
+    actions = version["PolicyVersion"]["Document"]["Statement"][0]["Action"]
+    assert "logs:PutLogEvents" in actions
+    assert (await iam.list_policies(Scope="Local"))["Policies"] == []
+    with pytest.raises(ServiceError) as error:
+        await iam.attach_role_policy(RoleName="fn", PolicyArn="longpolicynamebutnoarn")
+    assert error.value.message == "Invalid ARN:  Could not be parsed!"
+
+
+async def test_dump_and_load_keep_entities_keys_and_attachments(eng) -> None:
+    from engine import Engine, VirtualClock
+
+    iam = eng.client("iam")
+    await iam.create_user(UserName="alice")
+    key = (await iam.create_access_key(UserName="alice"))["AccessKey"]
+    await iam.create_group(GroupName="devs")
+    await iam.add_user_to_group(GroupName="devs", UserName="alice")
+    arn = (await iam.create_policy(PolicyName="p", PolicyDocument=doc()))["Policy"]["Arn"]
+    await iam.create_role(RoleName="r", AssumeRolePolicyDocument=TRUST)
+    await iam.attach_role_policy(RoleName="r", PolicyArn=arn)
+    saved = json.loads(json.dumps(eng.service("iam").dump()))
+    async with Engine(clock=VirtualClock()) as fresh:
+        fresh.service("iam").load(saved)
+        again = fresh.client("iam")
+        assert (await again.get_group(GroupName="devs"))["Users"][0]["UserName"] == "alice"
+        assert (await again.get_policy(PolicyArn=arn))["Policy"]["AttachmentCount"] == 1
+        assert fresh.service("iam").identity_for_access_key(key["AccessKeyId"]) == (
+            "arn:aws:iam::123456789012:user/alice",
+            key["SecretAccessKey"],
+        )

@@ -353,3 +353,18 @@ def test_condition_values_take_policy_variables() -> None:
     assert not decide(
         ALICE, "s3:ListBucket", "arn:aws:s3:::home", ctx, identity=identity(stmt)
     ).allowed
+
+
+def test_odd_documents_never_raise() -> None:
+    odd = [
+        "not json",
+        "[]",
+        '{"Statement": "x"}',
+        '{"Statement": [{"Effect": "Allow"}]}',
+        '{"Statement": [{"Effect": "Maybe", "Action": "*", "Resource": "*"}]}',
+        '{"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*", "Condition": {"Nope": {}}}]}',
+        '{"Statement": [{"Effect": "Allow", "Action": 3, "Resource": "*"}]}',
+    ]
+    for text in odd:
+        decision = decide(ALICE, "sqs:SendMessage", QUEUE, resource=Source("odd", text, "resource"))
+        assert decision.verdict == "implicitDeny"

@@ -81,3 +81,55 @@ async def test_policy_documents_round_trip_and_errors_are_modeled(lab) -> None:
             iam.put_user_policy, UserName="bob", PolicyName="bad", PolicyDocument="{not json"
         )
     assert error.value.response["Error"]["Code"] == "MalformedPolicyDocument"
+
+
+async def test_enforced_calls_over_the_wire_act_as_the_key(lab) -> None:
+    iam, sts, sqs = lab.client("iam"), lab.client("sts"), lab.client("sqs")
+    url = (await lab.call(sqs.create_queue, QueueName="orders"))["QueueUrl"]
+    arn = "arn:aws:sqs:us-east-1:123456789012:orders"
+    role = await lab.call(iam.create_role, RoleName="sender", AssumeRolePolicyDocument=TRUST)
+    send = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": arn}],
+    }
+    await lab.call(
+        iam.put_role_policy, RoleName="sender", PolicyName="send", PolicyDocument=json.dumps(send)
+    )
+    await lab.call(iam.create_user, UserName="carol")
+    key = (await lab.call(iam.create_access_key, UserName="carol"))["AccessKey"]
+    lab.engine.settings["iam.enforce"] = True
+    as_carol = _client_with(lab, "sqs", key)
+    with pytest.raises(ClientError) as error:
+        await lab.call(as_carol.send_message, QueueUrl=url, MessageBody="x")
+    assert error.value.response["Error"]["Code"] == "AccessDenied"
+    assumed = await lab.call(sts.assume_role, RoleArn=role["Role"]["Arn"], RoleSessionName="s1")
+    as_role = _client_with(lab, "sqs", assumed["Credentials"])
+    assert (await lab.call(as_role.send_message, QueueUrl=url, MessageBody="x"))["MessageId"]
+    with pytest.raises(ClientError):
+        await lab.call(as_role.purge_queue, QueueUrl=url)
+    # The lab's own test key is unknown to IAM: it acts as the admin.
+    await lab.call(sqs.purge_queue, QueueUrl=url)
+
+
+async def test_bucket_policy_round_trips_over_the_wire(lab) -> None:
+    s3 = lab.client("s3")
+    await lab.call(s3.create_bucket, Bucket="shared")
+    text = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": "s3.amazonaws.com"},
+                    "Action": "s3:PutObject",
+                    "Resource": "arn:aws:s3:::shared/*",
+                }
+            ],
+        }
+    )
+    await lab.call(s3.put_bucket_policy, Bucket="shared", Policy=text)
+    assert (await lab.call(s3.get_bucket_policy, Bucket="shared"))["Policy"] == text
+    await lab.call(s3.delete_bucket_policy, Bucket="shared")
+    with pytest.raises(ClientError) as error:
+        await lab.call(s3.get_bucket_policy, Bucket="shared")
+    assert error.value.response["Error"]["Code"] == "NoSuchBucketPolicy"

@@ -71,7 +71,7 @@ class NodeView:
     name: str
     summary: str = ""  # one line of counters for the full-size box
     headline: str = ""  # the main count, for the compact box
-    flag: str | None = None  # error | retry | throttle | dead-letter, when seen recently
+    flag: str | None = None  # refused | error | retry | throttle | dead-letter, when seen recently
     rate: float = 0.0
 
 

@@ -30,13 +30,15 @@ FLAG_KINDS = {
     "retried": "retry",
     "throttled": "throttle",
     "dead-lettered": "dead-letter",
+    "denied": "refused",
 }
 #: Events folded one by one per tick; beyond this, a stride sample stands for the rest.
 #: (Folding shares the GIL with a busy engine: 1,000 a tick keeps rates within a few per
 #: cent while leaving the engine most of its time.)
 FOLD_LIMIT = 1000
 #: Which flag wins when several were seen in the window.
-FLAG_ORDER = ("error", "dead-letter", "throttle", "retry")
+#: (A refusal by IAM also fails the delivery: "refused" wins so the map says why.)
+FLAG_ORDER = ("refused", "error", "dead-letter", "throttle", "retry")
 
 
 @dataclass(slots=True)

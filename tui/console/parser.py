@@ -82,6 +82,8 @@ def parse(
     if head in RAW_COMMANDS and head in lab:  # JMESPath keeps its own quotes
         return LabCall(head, [line[tokens[0].end :].strip()])
     head = SERVICE_ALIASES.get(head, head)
+    if len(tokens) > 1 and f"{head} {tokens[1].value}" in lab:  # `iam enforce on`
+        return LabCall(f"{head} {tokens[1].value}", [t.value for t in tokens[2:]])
     if head in lab:
         return LabCall(head, [t.value for t in tokens[1:]])
     if head not in services:

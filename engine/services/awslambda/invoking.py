@@ -12,6 +12,7 @@ from botocore.response import StreamingBody
 
 from engine.errors import FunctionError, ServiceError
 from engine.service import Envelope
+from engine.services.iam.enforcement import ENFORCE_SETTING, check_delivery
 
 from .describe import parse_function_ref
 from .runtime import ASYNC_PAYLOAD_LIMIT, SYNC_PAYLOAD_LIMIT
@@ -131,6 +132,8 @@ class InvokeOperations:
     async def deliver(self: LambdaService, target_arn: str, envelope: Envelope) -> Any:
         """Invoke for another service: sync returns the decoded result, Event returns None."""
         function, version, invoked_arn = self.resolve_for_invoke(target_arn, None)
+        if self.engine.settings.get(ENFORCE_SETTING):
+            check_delivery(self.engine, envelope, target_arn, "lambda:InvokeFunction")
         event = envelope.body
         trace_id = envelope.trace_id or (
             self.ids.trace_id(self.clock.now()) if self.trace.enabled else None

@@ -20,6 +20,7 @@ from ...errors import ServiceError
 from ...patterns import matches
 from ...service import Envelope, Service
 from ...topology import Edge, Node
+from ..iam.enforcement import ENFORCE_SETTING, check_delivery
 from .archives import ArchiveOperations
 from .delivery import TargetDelivery, bus_name_from
 from .destinations import ApiDestinationOperations
@@ -386,6 +387,10 @@ class EventsService(RuleOperations, ArchiveOperations, ApiDestinationOperations,
         """
         if ":api-destination/" in target_arn:
             return str(await self.invoke_api_destination(target_arn, envelope))
+        if self.engine.settings.get(ENFORCE_SETTING) and envelope.options.get("role_arn"):
+            # Pipes and Step Functions put events with their role (rule-to-bus hops use a
+            # target role AWS does not check against the bus policy in one account).
+            check_delivery(self.engine, envelope, target_arn, "events:PutEvents")
         bus = next((b for b in self.buses.values() if b.arn == target_arn), None)
         if bus is None:
             raise bus_not_found(bus_name_from(target_arn))

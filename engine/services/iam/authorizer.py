@@ -13,8 +13,15 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from ...errors import ServiceError
-from ...iam_policy.evaluator import Decision, Principal, Request, Source, evaluate
+from ...iam_policy.evaluator import (
+    Decision,
+    Principal,
+    Request,
+    Source,
+    evaluate,
+)
 from .identities import Identity
+from .resources import policy_label
 from .store import IamStore
 
 if TYPE_CHECKING:
@@ -38,6 +45,7 @@ class Denial:
     message_id: str | None
     decision: Decision
     context: dict[str, list[str]]
+    trace_id: str | None = None
 
 
 class Authorizer:
@@ -47,7 +55,15 @@ class Authorizer:
         self._service = service
         self._store: IamStore = service.store
         self._cache: dict[tuple, Decision] = {}
+        #: (key id, action, resource) → (resource policy, valid until, decision, principal).
+        self._key_cache: dict[tuple[str, str, str], tuple[Any, float, Any, Any]] = {}
         self._store.listeners.append(self._cache.clear)
+        self._store.listeners.append(self._key_cache.clear)
+        #: (source ARN, role ARN, action, target) → (resource policy, principal, decision).
+        self.hop_cache: dict[tuple, tuple[Any, Principal, Decision]] = {}
+        self._store.listeners.append(self.hop_cache.clear)
+        #: Whether the last `decide` read the clock (such decisions are not kept by any cache).
+        self.clock_bound = False
         #: Recent refusals, newest last (the console's `why` reads them).
         self.denials: deque[Denial] = deque(maxlen=1000)
 
@@ -84,19 +100,19 @@ class Authorizer:
         if entity is None:
             return [], None
         kind = "user" if principal.kind == "user" else "role"
-        sources = self._entity_sources(kind, entity)
+        sources = self.entity_sources(kind, entity)
         if kind == "user":
             for group_name in entity.groups:  # type: ignore[attr-defined]
                 group = store.groups.get(group_name)
                 if group is not None:
-                    sources += self._entity_sources("group", group)
+                    sources += self.entity_sources("group", group)
         boundary = None
         if entity.boundary and entity.boundary in store.policies:
             policy = store.policies[entity.boundary]
             boundary = Source(f"permissions boundary {policy.arn}", policy.document, "boundary")
         return sources, boundary
 
-    def _entity_sources(self, kind: str, entity: Any) -> list[Source]:
+    def entity_sources(self, kind: str, entity: Any) -> list[Source]:
         store = self._store
         sources = [
             Source(f"inline policy {name} of {kind} {entity.name}", text)
@@ -141,7 +157,9 @@ class Authorizer:
         )
         cached = self._cache.get(key)
         if cached is not None:
+            self.clock_bound = False
             return cached
+        self.clock_bound = False
         context = self._full_context(principal, context or {})
         identity, boundary = (
             ([], None) if principal.is_service else self.identity_sources(principal)
@@ -164,7 +182,10 @@ class Authorizer:
             session=session,
         )
         every = [*identity, *session, *([resource_source] if resource_source else [])]
+        if boundary is not None:
+            every.append(boundary)
         if any(source.policy.uses_time for source in every):
+            self.clock_bound = True
             return decision
         if len(self._cache) >= CACHE_LIMIT:
             self._cache.clear()
@@ -257,6 +278,7 @@ class Authorizer:
                 message_id,
                 decision,
                 dict(context or {}),
+                trace_id,
             )
         )
         detail: dict[str, Any] = {
@@ -284,6 +306,51 @@ class Authorizer:
             f"{resource} {why}",
             status_code=403,
         )
+
+    def remember_hop(
+        self, hop: tuple, policy: str | None, principal: Principal, decision: Decision
+    ) -> None:
+        """Keep a delivery hop's decision while the target's policy text stays the same."""
+        if hop[1] is not None or self.clock_bound:
+            return  # role hops read identity policies too; clock-bound decisions never keep
+        if len(self.hop_cache) >= CACHE_LIMIT:
+            self.hop_cache.clear()
+        self.hop_cache[hop] = (policy, principal, decision)
+
+    def check_key(self, key_id: str, action: str, resource: str, policy: str | None) -> None:
+        """Refuse (AccessDenied) a call made with `key_id` that its identity may not make.
+
+        The hot path of enforced API calls: decisions are kept per (key, action, resource) while
+        the resource policy is the same text and the key's session has not expired.
+        """
+        now = self._service.clock.now()
+        entry = self._key_cache.get((key_id, action, resource))
+        if entry is not None and entry[0] is policy and now < entry[1]:
+            decision = entry[2]
+            if decision is None:
+                return
+            principal = entry[3]
+        else:
+            identity = self._service.identity_for(key_id)
+            until = identity.session.expires if identity.session is not None else float("inf")
+            if identity.is_root:
+                self._key_cache[(key_id, action, resource)] = (policy, until, None, None)
+                return
+            principal = self.principal_of(identity)
+            decision = self.decide(
+                principal,
+                action,
+                resource,
+                resource_policy=policy,
+                resource_policy_id=policy_label(resource),
+            )
+            if len(self._key_cache) >= CACHE_LIMIT:
+                self._key_cache.clear()
+            if not self.clock_bound:
+                self._key_cache[(key_id, action, resource)] = (policy, until, decision, principal)
+        if not decision.allowed:
+            self.record_denial(principal, action, resource, decision)
+            raise self.access_denied(principal, action, resource, decision)
 
     # -- STS ---------------------------------------------------------------------------------------------
     def check_assume_role(self, caller: Identity, role: Any, action: str, params: dict) -> None:

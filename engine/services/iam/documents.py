@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from ...errors import ServiceError
+from ...iam_policy.conditions import condition_operator_known
 
 VERSIONS = ("2008-10-17", "2012-10-17")
 _TOP_KEYS = frozenset({"Version", "Id", "Statement"})
@@ -29,52 +30,11 @@ _STATEMENT_KEYS = frozenset(
     }
 )
 _ACTION = re.compile(r"^[a-zA-Z0-9*?-]+:[a-zA-Z0-9*?_-]*$")
-_CONDITION_OPERATORS = frozenset(
-    {
-        "StringEquals",
-        "StringNotEquals",
-        "StringEqualsIgnoreCase",
-        "StringNotEqualsIgnoreCase",
-        "StringLike",
-        "StringNotLike",
-        "NumericEquals",
-        "NumericNotEquals",
-        "NumericLessThan",
-        "NumericLessThanEquals",
-        "NumericGreaterThan",
-        "NumericGreaterThanEquals",
-        "DateEquals",
-        "DateNotEquals",
-        "DateLessThan",
-        "DateLessThanEquals",
-        "DateGreaterThan",
-        "DateGreaterThanEquals",
-        "Bool",
-        "BinaryEquals",
-        "IpAddress",
-        "NotIpAddress",
-        "ArnEquals",
-        "ArnLike",
-        "ArnNotEquals",
-        "ArnNotLike",
-        "Null",
-    }
-)
 
 
 def malformed(message: str) -> ServiceError:
     """IAM's error for a policy it cannot accept."""
     return ServiceError("MalformedPolicyDocument", message)
-
-
-def condition_operator_known(operator: str) -> bool:
-    """Whether `operator` (with any ForAnyValue:/ForAllValues: prefix and IfExists suffix) exists."""
-    prefix, _, base = operator.rpartition(":")
-    if prefix not in ("", "ForAnyValue", "ForAllValues"):
-        return False
-    if base.endswith("IfExists"):
-        base = base[: -len("IfExists")]
-    return base in _CONDITION_OPERATORS
 
 
 def parse_document(text: str) -> dict[str, Any]:

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from datetime import datetime
+from functools import cache
+from pathlib import Path
 from typing import Any
 
+from ...arn import parse_arn
 from ...ids import Ids
 from .documents import check_identity_policy, size_without_whitespace
 from .entities import ManagedPolicy, PolicyVersion, Principal
@@ -23,11 +28,44 @@ from .store import (
     page,
     remove_tags,
     tag_list,
+    validation,
 )
 from .users import unique_id
 
-#: Entity kind → (boto3 name parameter, store lookup attribute).
+#: Entity kind → the boto3 parameter that names it.
 KINDS = {"user": "UserName", "group": "GroupName", "role": "RoleName"}
+AWS_MANAGED_FILE = Path(__file__).with_name("aws_managed_policies.json")
+
+
+@cache
+def _aws_managed_documents() -> dict[str, dict[str, Any]]:
+    """The AWS managed policies templates and fixtures commonly attach.
+
+    AWS's published documents, as collected in LocalStack's aws_managed_policies.json
+    (Copyright (c) 2017+ LocalStack contributors, Apache License 2.0).
+    """
+    return json.loads(AWS_MANAGED_FILE.read_text())
+
+
+def load_aws_managed(store: IamStore) -> None:
+    """Give the account AWS's common managed policies (`arn:aws:iam::aws:policy/…`)."""
+    for name, data in _aws_managed_documents().items():
+        created = datetime.fromisoformat(data["CreateDate"]).timestamp()
+        updated = datetime.fromisoformat(data.get("UpdateDate") or data["CreateDate"]).timestamp()
+        version = data["DefaultVersionId"]
+        arn = f"arn:aws:iam::aws:policy{data['Path']}{name}"
+        store.policies[arn] = ManagedPolicy(
+            name,
+            "ANPA" + name.upper()[:17].ljust(17, "X"),
+            arn,
+            data["Path"],
+            created,
+            updated,
+            description=data.get("Description"),
+            default_version=version,
+            versions={version: PolicyVersion(version, json.dumps(data["Document"]), created)},
+            aws_managed=True,
+        )
 
 
 class PolicyOperations:
@@ -281,7 +319,7 @@ class PolicyOperations:
     def _attach(self, kind: str) -> Callable[[dict], dict]:
         def attach(params: dict) -> dict:
             entity = self.entity(kind, params[KINDS[kind]])
-            policy = self.store.policy(params["PolicyArn"])
+            policy = self.store.policy(_parsed_arn(params["PolicyArn"]))
             if policy.arn not in entity.attached:
                 if len(entity.attached) >= MAX_ATTACHED_POLICIES:
                     label = {"user": "User", "group": "Group", "role": "Role"}[kind]
@@ -298,7 +336,7 @@ class PolicyOperations:
     def _detach(self, kind: str) -> Callable[[dict], dict]:
         def detach(params: dict) -> dict:
             entity = self.entity(kind, params[KINDS[kind]])
-            arn = params["PolicyArn"]
+            arn = _parsed_arn(params["PolicyArn"])
             if arn not in entity.attached:
                 raise no_such_entity(f"Policy {arn} was not found.")
             entity.attached.remove(arn)
@@ -313,7 +351,12 @@ class PolicyOperations:
         def list_attached(params: dict) -> dict:
             entity = self.entity(kind, params[KINDS[kind]])
             prefix = params.get("PathPrefix", "/")
-            arns = [a for a in entity.attached if self.store.policies[a].path.startswith(prefix)]
+            policies = self.store.policies
+            arns = [
+                a
+                for a in entity.attached
+                if a not in policies or policies[a].path.startswith(prefix)
+            ]
             return page(attached_list(self.store, arns), params, "AttachedPolicies")
 
         return list_attached
@@ -415,3 +458,10 @@ class PolicyOperations:
                 ]
                 result["Policies"].append(shape)
         return result
+
+
+def _parsed_arn(arn: str) -> str:
+    """A policy ARN IAM can parse, or its ValidationError."""
+    if parse_arn(arn) is None:
+        raise validation("Invalid ARN:  Could not be parsed!")
+    return arn

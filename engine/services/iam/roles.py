@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from ...errors import ServiceError
 from ...ids import Ids
 from .documents import check_trust_policy, size_without_whitespace
 from .entities import InstanceProfile, Role
+from .service_linked import SERVICE_LINKED_ROLES
 from .shapes import profile_shape, role_shape
 from .store import (
     TRUST_POLICY_SIZE,
@@ -17,22 +19,21 @@ from .store import (
     delete_conflict,
     invalid_input,
     limit_exceeded,
+    no_such_entity,
     page,
     remove_tags,
     tag_list,
 )
 from .users import unique_id
 
-#: Services whose service-linked role takes a CustomSuffix (others refuse one).
-CUSTOM_SUFFIX_SERVICES = frozenset(
-    {"autoscaling.amazonaws.com", "connect.amazonaws.com", "lexv2.amazonaws.com"}
-)
-
 
 def service_linked_role_name(service: str, suffix: str | None) -> str:
-    """AWS's naming scheme: AWSServiceRoleFor + the service's name, `_suffix` when given."""
-    label = service.removesuffix(".amazonaws.com").split(".")[0]
-    name = "AWSServiceRoleFor" + "".join(part[:1].upper() + part[1:] for part in label.split("-"))
+    """The role AWS creates for `service` (`AWSServiceRoleFor…`), `_suffix` when given."""
+    known = SERVICE_LINKED_ROLES.get(service)
+    if known is not None:
+        name = known[0]
+    else:
+        name = "AWSServiceRoleFor" + service.split(".")[0].capitalize()
     return f"{name}_{suffix}" if suffix else name
 
 
@@ -73,7 +74,9 @@ class RoleOperations:
             tags=tags,
             boundary=boundary,
         )
-        return {"Role": role_shape(store, role, detail=False) | _tags_member(role)}
+        shape = role_shape(store, role, detail=False) | _tags_member(role)
+        del shape["MaxSessionDuration"]  # CreateRole does not answer it (GetRole does)
+        return {"Role": shape}
 
     def _add_role(self, name: str, path: str, trust: str, **options: Any) -> Role:
         store = self.store
@@ -132,7 +135,7 @@ class RoleOperations:
         store = self.store
         role = store.role(params["RoleName"])
         if role.service_linked:
-            raise ServiceErrorUnmodifiable(role.name)
+            raise unmodifiable(role.name)
         self._check_deletable(role)
         self._remove_role(role)
         return {}
@@ -172,7 +175,8 @@ class RoleOperations:
     def create_service_linked_role(self, params: dict) -> dict:
         service = params["AWSServiceName"]
         suffix = params.get("CustomSuffix")
-        if suffix and service not in CUSTOM_SUFFIX_SERVICES:
+        known = SERVICE_LINKED_ROLES.get(service)
+        if suffix and known is not None and not known[2]:
             raise invalid_input(f"Custom suffix is not allowed for {service}")
         name = service_linked_role_name(service, suffix)
         if name in self.store.roles:
@@ -198,6 +202,8 @@ class RoleOperations:
             description=params.get("Description"),
             service_linked=True,
         )
+        if known is not None:
+            role.attached.extend(known[1])
         return {"Role": role_shape(self.store, role, detail=False)}
 
     def delete_service_linked_role(self, params: dict) -> dict:
@@ -306,17 +312,13 @@ def _tags_member(role: Role) -> dict[str, Any]:
     return {"Tags": tag_list(role.tags)} if role.tags else {}
 
 
-def no_role_in_profile(role: str, profile: str) -> Exception:
+def no_role_in_profile(role: str, profile: str) -> ServiceError:
     """IAM's error for removing a role a profile does not hold."""
-    from .store import no_such_entity
-
     return no_such_entity(f"Role {role} in Instance Profile {profile} cannot be found.")
 
 
-def ServiceErrorUnmodifiable(name: str) -> Exception:  # noqa: N802 - reads as the error it is
+def unmodifiable(name: str) -> ServiceError:
     """IAM's refusal to delete a service-linked role with DeleteRole."""
-    from ...errors import ServiceError
-
     return ServiceError(
         "UnmodifiableEntity",
         f"Cannot perform the operation on the protected role '{name}' - this role is only "

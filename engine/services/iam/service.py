@@ -24,10 +24,11 @@ from ...errors import ServiceError
 from ...identity import current_access_key
 from ...model import operations
 from ...service import Service
+from . import persistence
 from .authorizer import Authorizer
 from .identities import Identity, credentials_of, identity_of
 from .patterns import with_patterns
-from .policies import PolicyOperations
+from .policies import PolicyOperations, load_aws_managed
 from .roles import RoleOperations
 from .simulation import SimulationOperations
 from .store import IamStore
@@ -44,10 +45,13 @@ class IamService(Service):
 
     name = "iam"
     validation_error_code = "ValidationError"
+    #: IAM answers values outside an enum with its own message (checked in `with_patterns`).
+    check_enums = False
 
     def __init__(self, engine: Engine) -> None:
         super().__init__(engine)
         self.store = IamStore(self.account_id, self.clock.now)
+        load_aws_managed(self.store)
         self.users = UserOperations(self.store, self.ids, self._caller_user_name)
         self.roles = RoleOperations(self.store, self.ids)
         self.policies = PolicyOperations(self.store, self.ids)
@@ -92,5 +96,9 @@ class IamService(Service):
 
     # -- save / open -------------------------------------------------------------------------------
     def dump(self) -> dict[str, Any] | None:
-        """IAM is restored by re-running its calls; nothing is saved beyond the lab's lifetime."""
-        return None
+        """The account's IAM entities (STS sessions are temporary and not saved)."""
+        return persistence.dump(self.store)
+
+    def load(self, data: dict[str, Any]) -> None:
+        """Restore saved IAM entities."""
+        persistence.load(self.store, data)

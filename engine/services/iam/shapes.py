@@ -24,7 +24,8 @@ def boundary_shape(arn: str | None) -> dict[str, Any]:
         return {}
     return {
         "PermissionsBoundary": {
-            "PermissionsBoundaryType": "PermissionsBoundaryPolicy",
+            # What IAM answers (the model's enum says PermissionsBoundaryPolicy).
+            "PermissionsBoundaryType": "Policy",
             "PermissionsBoundaryArn": arn,
         }
     }
@@ -66,11 +67,11 @@ def role_shape(store: IamStore, role: Role, *, detail: bool = True) -> dict[str,
         "CreateDate": store.timestamp(role.created),
         "AssumeRolePolicyDocument": document_value(role.trust_policy),
         "MaxSessionDuration": role.max_session_duration,
-        **boundary_shape(role.boundary),
     }
     if role.description is not None:
         shape["Description"] = role.description
-    if detail:
+    if detail:  # ListRoles leaves out the boundary, tags and last use
+        shape.update(boundary_shape(role.boundary))
         if role.tags:
             shape["Tags"] = tag_list(role.tags)
         shape["RoleLastUsed"] = (
@@ -123,8 +124,4 @@ def profile_shape(store: IamStore, profile: InstanceProfile) -> dict[str, Any]:
 
 def attached_list(store: IamStore, arns: list[str]) -> list[dict[str, str]]:
     """AttachedPolicies entries."""
-    return [
-        {"PolicyName": store.policies[arn].name, "PolicyArn": arn}
-        for arn in arns
-        if arn in store.policies
-    ]
+    return [{"PolicyName": arn.rsplit("/", 1)[-1], "PolicyArn": arn} for arn in arns]

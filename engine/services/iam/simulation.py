@@ -48,7 +48,7 @@ class SimulationOperations:
             group = store.groups.get(name)
             if group is None or group.arn != arn:
                 raise no_such_entity(f"The group with name {name} cannot be found.")
-            return authorizer._entity_sources("group", group), None  # noqa: SLF001
+            return authorizer.entity_sources("group", group), None
         return authorizer.identity_sources(principal)
 
     def simulate_principal_policy(self, params: dict) -> dict:

@@ -123,7 +123,9 @@ class UserOperations:
     def delete_user(self, params: dict) -> dict:
         store = self.store
         user = store.user(params["UserName"])
-        if user.access_keys or user.service_credentials:
+        if user.service_credentials:
+            raise delete_conflict("Cannot delete entity, must remove referenced objects first.")
+        if user.access_keys:
             raise delete_conflict("Cannot delete entity, must delete access keys first.")
         if user.inline:
             raise delete_conflict("Cannot delete entity, must delete policies first.")
@@ -381,6 +383,10 @@ class UserOperations:
     def list_service_specific_credentials(self, params: dict) -> dict:
         user = self._key_owner(params)
         service = params.get("ServiceName")
+        if service is not None and service not in CREDENTIAL_SERVICES:
+            raise no_such_entity(
+                f"No such service {service} is supported for Service Specific Credentials"
+            )
         return {
             "ServiceSpecificCredentials": [
                 self._credential_shape(c)

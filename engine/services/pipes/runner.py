@@ -142,10 +142,18 @@ class Pipeline:
         owner = owner_of(pipe.target)
         fabric = self.engine.fabric
         if owner in BATCH_TARGETS:
-            await fabric.deliver(pipe.target, self._batch_envelope(owner, events, trace_id))
+            envelope = self._batch_envelope(owner, events, trace_id)
+            await fabric.deliver(pipe.target, self._as_role(envelope))
             return
         for event in events:
-            await fabric.deliver(pipe.target, self._event_envelope(owner, event, trace_id))
+            envelope = self._event_envelope(owner, event, trace_id)
+            await fabric.deliver(pipe.target, self._as_role(envelope))
+
+    def _as_role(self, envelope: Envelope) -> Envelope:
+        """The pipe reaches its target with its execution role (checked when IAM is enforced)."""
+        envelope.options["role_arn"] = self.pipe.role_arn
+        envelope.options["role_session"] = self.pipe.name
+        return envelope
 
     def _batch_envelope(self, owner: str, events: list[Any], trace_id: str) -> Envelope:
         parameters = self.pipe.target_parameters

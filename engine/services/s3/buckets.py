@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from engine.errors import ServiceError
+from engine.services.iam.documents import check_resource_policy
 
 from . import notifications
-from .errors import check_bucket_name, not_found_head
+from .errors import check_bucket_name, no_such_bucket_policy, not_found_head
 from .models import OWNER, Bucket, boto_time
 
 if TYPE_CHECKING:
@@ -139,12 +140,43 @@ class BucketOperations:
         """PutBucketNotificationConfiguration: validates destinations, then sends s3:TestEvent."""
         bucket = self.bucket(params["Bucket"])
         parsed, eventbridge = await notifications.parse_configuration(
-            self, params["NotificationConfiguration"], bool(params.get("SkipDestinationValidation"))
+            self,
+            params["NotificationConfiguration"],
+            bool(params.get("SkipDestinationValidation")),
+            f"arn:aws:s3:::{bucket.name}",
         )
         bucket.notifications = parsed
         bucket.eventbridge = eventbridge
         await notifications.send_test_events(self, bucket, parsed)
         return {}
+
+    def put_bucket_policy(self: S3Service, params: dict) -> dict:
+        """PutBucketPolicy: a resource-based policy (IAM evaluates it when enforcement is on)."""
+        bucket = self.bucket(params["Bucket"])
+        text = params["Policy"]
+        try:
+            check_resource_policy(text)
+        except ServiceError as error:
+            raise ServiceError("MalformedPolicy", error.message) from None
+        bucket.policy = text
+        return {}
+
+    def get_bucket_policy(self: S3Service, params: dict) -> dict:
+        """GetBucketPolicy."""
+        bucket = self.bucket(params["Bucket"])
+        if bucket.policy is None:
+            raise no_such_bucket_policy(bucket.name)
+        return {"Policy": bucket.policy}
+
+    def delete_bucket_policy(self: S3Service, params: dict) -> dict:
+        """DeleteBucketPolicy."""
+        self.bucket(params["Bucket"]).policy = None
+        return {}
+
+    def bucket_policy_text(self: S3Service, name: str) -> str | None:
+        """The bucket policy of `name` (None when it has none or does not exist)."""
+        bucket = self.buckets.get(name)
+        return bucket.policy if bucket is not None else None
 
     def get_bucket_notification_configuration(self: S3Service, params: dict) -> dict:
         """GetBucketNotificationConfiguration."""

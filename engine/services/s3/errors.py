@@ -103,3 +103,13 @@ def check_encoding_type(params: dict) -> None:
         raise invalid_argument(
             "Invalid Encoding Method specified in Request", "encoding-type", value
         )
+
+
+def no_such_bucket_policy(name: str) -> ServiceError:
+    """NoSuchBucketPolicy (404)."""
+    return ServiceError(
+        "NoSuchBucketPolicy",
+        "The bucket policy does not exist",
+        status_code=404,
+        extra={"BucketName": name},
+    )

@@ -99,6 +99,7 @@ class Bucket:
     notifications: list[Notification] = field(default_factory=list)
     eventbridge: bool = False
     tags: dict[str, str] = field(default_factory=dict)
+    policy: str | None = None  # the bucket policy document, as put
     uploads: dict[str, MultipartUpload] = field(default_factory=dict)  # upload id → upload
     puts: int = 0
     gets: int = 0

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from engine.arn import parse_arn
 from engine.errors import ServiceError
 from engine.service import Envelope
+from engine.services.iam.enforcement import check_configuration
 
 from .errors import invalid_argument
 from .models import Bucket, Notification, ObjectVersion
@@ -62,7 +63,7 @@ def _iso(epoch: float) -> str:
 
 
 async def parse_configuration(
-    service: S3Service, config: dict, skip_validation: bool
+    service: S3Service, config: dict, skip_validation: bool, bucket_arn: str | None = None
 ) -> tuple[list[Notification], bool]:
     """Check a NotificationConfiguration and build its notifications (nothing is changed yet)."""
     notifications: list[Notification] = []
@@ -102,12 +103,38 @@ async def parse_configuration(
                     suffix = rule.get("Value", "")
             if not skip_validation and not await service.engine.fabric.exists(target):
                 raise invalid_argument(_UNVALIDATED, target, "The destination does not exist")
+            if bucket_arn is not None and not skip_validation:
+                _check_permission(service, bucket_arn, target, arn_service)
             ident = entry.get("Id") or service.ids.uuid()
             notifications.append(
                 Notification(ident, kind, target, events, prefix, suffix, [dict(r) for r in rules])
             )
     _check_overlap(notifications)
     return notifications, "EventBridgeConfiguration" in config
+
+
+#: What S3 must be allowed to do on each kind of destination, and AWS's words when it is not.
+_PERMISSIONS = {
+    "sqs": (
+        "sqs:SendMessage",
+        "Permissions on the destination queue do not allow S3 to publish notifications from this bucket",
+    ),
+    "sns": (
+        "sns:Publish",
+        "Permissions on the destination topic do not allow S3 to publish notifications from this bucket",
+    ),
+    "lambda": (
+        "lambda:InvokeFunction",
+        "Permissions on the destination function do not allow S3 to invoke it",
+    ),
+}
+
+
+def _check_permission(service: S3Service, bucket_arn: str, target: str, kind: str) -> None:
+    """With IAM enforcement on, the destination's resource policy must allow S3 (AWS checks it)."""
+    action, reason = _PERMISSIONS[kind]
+    if check_configuration(service.engine, bucket_arn, target, action) is not None:
+        raise invalid_argument(_UNVALIDATED, target, reason)
 
 
 def _check_overlap(notifications: list[Notification]) -> None:

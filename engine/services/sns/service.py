@@ -11,6 +11,7 @@ import time
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from engine.service import Envelope, Service
+from engine.services.iam.enforcement import ENFORCE_SETTING, check_delivery
 from engine.topology import Edge, Node
 
 from .delivery import Deliverer
@@ -108,6 +109,8 @@ class SnsService(
     async def deliver(self, target_arn: str, envelope: Envelope) -> Any:
         """Another service publishes to a topic (EventBridge target, S3 notification …)."""
         topic = self.require_topic(target_arn)
+        if self.engine.settings.get(ENFORCE_SETTING):
+            check_delivery(self.engine, envelope, target_arn, "sns:Publish")
         body = envelope.body
         if isinstance(body, (bytes, bytearray)):
             body = body.decode()

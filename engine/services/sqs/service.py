@@ -19,6 +19,7 @@ from typing import Any
 
 from engine.errors import ServiceError
 from engine.service import Envelope, Service
+from engine.services.iam.enforcement import ENFORCE_SETTING, check_delivery
 from engine.topology import Edge, Node
 
 from . import attributes as queue_attributes
@@ -938,6 +939,8 @@ class SqsService(Service):
     async def deliver(self, target_arn: str, envelope: Envelope) -> str:
         """Send a message into a queue on behalf of another service (SNS, EventBridge …)."""
         queue = self.queue_for_arn(target_arn)
+        if self.engine.settings.get(ENFORCE_SETTING):
+            check_delivery(self.engine, envelope, target_arn, "sqs:SendMessage")
         params: dict[str, Any] = {"MessageBody": envelope.body}
         if envelope.attributes:
             params["MessageAttributes"] = envelope.attributes

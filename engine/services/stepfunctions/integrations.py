@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING, Any
 from botocore import xform_name
 
 from engine.errors import FunctionError, ServiceError
+from engine.model import operations
 from engine.service import Envelope
+from engine.services.iam.enforcement import ENFORCE_SETTING, check_role_call
 
 from .errors import Failure
 from .payload import Evaluator, compact
@@ -334,6 +336,19 @@ async def _client_call(
             f"{prefix}.UnsupportedOperation", f"{boto_name} has no operation {operation}"
         ) from None
     try:
+        if engine.settings.get(ENFORCE_SETTING):
+            execution = runner.execution
+            model_name = operations(boto_name).get(operation, operation)
+            check_role_call(
+                engine,
+                execution.machine.role_arn,
+                execution.name,
+                boto_name,
+                model_name,
+                payload,
+                source=execution.arn,
+                trace_id=execution.trace_id,
+            )
         result = await method(**payload)
     except ServiceError as error:
         raise service_failure(error, prefix, boto_name, runner.service.ids.uuid()) from None
@@ -470,6 +485,9 @@ def _queue_arn(runner: Runner, queue_url: str) -> str:
 async def _deliver(runner: Runner, arn: str, envelope: Envelope, prefix: str, label: str) -> Any:
     envelope.source_arn = runner.execution.arn
     envelope.trace_id = runner.execution.trace_id
+    # The task acts with the state machine's execution role (checked when IAM is enforced).
+    envelope.options["role_arn"] = runner.execution.machine.role_arn
+    envelope.options["role_session"] = runner.execution.name
     try:
         return await runner.service.engine.fabric.deliver(arn, envelope)
     except ServiceError as error:

@@ -51,6 +51,7 @@ class StsService(Service):
 
     name = "sts"
     validation_error_code = "ValidationError"
+    check_enums = False
 
     def __init__(self, engine: Engine) -> None:
         super().__init__(engine)

@@ -205,6 +205,8 @@ class FlowMap(ScrollView, can_focus=True):
                 "throttle": colour("warning", bold=True),
                 # Dead-lettering gets its own hue in every theme (magenta), apart from errors.
                 "dead-letter": base + Style(color=Color.parse("#d670d6")),
+                # A hop IAM refused (enforcement on): orange in every theme, struck through.
+                "refused": base + Style(color=Color.parse("#ff8700"), bold=True, strike=True),
                 # Workflow states (the workflow screen): status of the chosen execution.
                 "running": colour("accent", bold=True),
                 "succeeded": colour("success"),

@@ -27,6 +27,7 @@ FLAG_STYLES = {
     "retry": "yellow",
     "throttle": "bold yellow",
     "dead-letter": "#d670d6",
+    "refused": "bold #ff8700",
 }
 
 

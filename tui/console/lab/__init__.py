@@ -40,3 +40,6 @@ def register_builtins(console: Console) -> None:
         basic,
     ):
         module.register(console)
+    from .iam import register as register_iam  # `iam enforce` and `why`
+
+    register_iam(console)
