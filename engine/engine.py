@@ -131,6 +131,10 @@ class Engine:
             service = self._services[name] = cls(self)
         return service
 
+    def running(self, name: str) -> Service | None:
+        """The service `name` if it has started, else None (never starts it)."""
+        return self._services.get(name)
+
     def started_services(self) -> list[Service]:
         """Services that have been used so far, in the order they started."""
         return list(self._services.values())

@@ -21,6 +21,7 @@ from engine.identity import caller_access_key
 from engine.model import service_model
 from engine.services.sqs.errors import missing_parameter
 
+from .cbor import cbor_error, cbor_response, cloudwatch_query_code, is_cbor, parse_cbor
 from .chunked import is_aws_chunked, unchunked
 from .errors import WireError, json_error, query_error, rest_json_error, rest_xml_error
 from .requests import parse_json, parse_query, parse_rest, query_fields
@@ -141,6 +142,12 @@ class WireEndpoint:
                 return "apigatewayv2", "rest-json"
             candidates = [c for c in candidates if c != "apigatewayv2"] or candidates
         service = candidates[0]
+        if is_cbor(request):
+            return service, "smithy-rpc-v2-cbor"
+        content_type = request.headers.get("content-type", "")
+        protocols = service_model(service).metadata.get("protocols", [])
+        if "query" in protocols and "x-www-form-urlencoded" in content_type:
+            return service, "query"
         if service == "sqs":
             # Without X-Amz-Target an SQS request is in the legacy query protocol.
             return service, "query"
@@ -161,6 +168,9 @@ class WireEndpoint:
         if protocol == "json":
             model = service_model(service)
             return model, *parse_json(model, request)
+        if protocol == "smithy-rpc-v2-cbor":
+            model = service_model(service)
+            return model, *parse_cbor(model, request)
         if protocol == "query":
             fields = query_fields(request)
             if service == "sqs":
@@ -208,6 +218,8 @@ class WireEndpoint:
         request_id = self.engine.ids.request_id()
         if protocol == "json":
             return json_response(model, operation, result, request_id)
+        if protocol == "smithy-rpc-v2-cbor":
+            return cbor_response(result, request_id)
         if protocol == "query":
             return query_response(model, operation, result, request_id)
         return rest_response(protocol, operation, result, request_id)
@@ -226,6 +238,8 @@ class WireEndpoint:
         status = status if status >= 400 else 400
         sender = sender and status < 500
         extra = extra or {}
+        if service == "cloudwatch" and "QueryErrorCode" not in extra:
+            extra = {**extra, "QueryErrorCode": cloudwatch_query_code(code)}
         try:
             return self._serialize_error(
                 service, protocol, code, message, status, extra, sender, request_id
@@ -249,6 +263,9 @@ class WireEndpoint:
         sender: bool,
         request_id: str,
     ) -> HttpResponse:
+        if protocol == "smithy-rpc-v2-cbor":
+            model = service_model(service) if service else None
+            return cbor_error(model, code, message, status, extra, sender, request_id)
         if protocol == "json":
             headers, body = json_error(service, code, message, extra, sender)
             version = (

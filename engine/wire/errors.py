@@ -75,6 +75,11 @@ def json_error(
         type_name = query_code
     shape = error_shape(service, type_name)
     body = {"__type": type_name, "message": message, **_body_members(shape, extra)}
+    if not message:
+        del body["message"]  # AWS leaves an empty message out (CloudWatch's ResourceNotFound)
+    elif shape is not None and "Message" in shape.members:
+        # Shapes that model `Message` (Secrets Manager, Logs …) carry it under that name too.
+        body["Message"] = message
     return headers, json.dumps(body).encode()
 
 
@@ -112,7 +117,8 @@ def query_error(
     error = ElementTree.SubElement(root, "Error")
     ElementTree.SubElement(error, "Type").text = "Sender" if sender else "Receiver"
     ElementTree.SubElement(error, "Code").text = code
-    ElementTree.SubElement(error, "Message").text = message
+    if message or service != "cloudwatch":
+        ElementTree.SubElement(error, "Message").text = message
     if service == "sqs":
         ElementTree.SubElement(error, "Detail")
     _xml_members(error, error_shape(service, code), extra)

@@ -109,7 +109,7 @@ async def test_update_version_stage_and_list_versions(eng):
         v["VersionId"]: v["VersionStages"]
         for v in (await sm.list_secret_version_ids(SecretId="s"))["Versions"]
     }
-    assert versions == {TOKEN_A: ["AWSPREVIOUS"], TOKEN_B: ["STAGED", "AWSCURRENT"]}
+    assert versions == {TOKEN_A: ["AWSPREVIOUS"], TOKEN_B: ["AWSCURRENT", "STAGED"]}
 
 
 async def test_rotation_runs_four_steps_and_schedule(eng, clock):
@@ -202,7 +202,8 @@ async def test_tags_policy_and_filters(eng):
     ) == ["other"]
     assert names(await sm.list_secrets(Filters=[{"Key": "name", "Values": ["!app"]}])) == ["other"]
     await sm.untag_resource(SecretId="other", TagKeys=["team"])
-    assert "Tags" not in await sm.describe_secret(SecretId="other")
+    # Once tagged, AWS shows Tags even when the last one is removed.
+    assert (await sm.describe_secret(SecretId="other"))["Tags"] == []
     policy = '{"Version":"2012-10-17","Statement":[]}'
     await sm.put_resource_policy(SecretId="other", ResourcePolicy=policy)
     assert (await sm.get_resource_policy(SecretId="other"))["ResourcePolicy"] == policy
@@ -230,3 +231,49 @@ async def test_eventbridge_connection_keeps_credentials_in_a_secret(eng):
     await events.delete_connection(Name="api")
     with pytest.raises(ServiceError):
         await sm.describe_secret(SecretId=secret_arn)
+
+
+async def test_list_filters_match_words_by_prefix_and_forced_delete_of_missing(eng):
+    sm = eng.client("secretsmanager")
+    for name, description in (("one", "a secret"), ("two", "an secret"), ("three", "asecret")):
+        await sm.create_secret(Name=name, SecretString="x", Description=description)
+
+    async def names(value: str) -> set[str]:
+        listed = await sm.list_secrets(Filters=[{"Key": "description", "Values": [value]}])
+        return {s["Name"] for s in listed["SecretList"]}
+
+    assert await names("a secret") == {"one", "two"}
+    assert await names("a") == {"one", "two", "three"}
+    assert await names("!an") == {"one", "three"}
+    deleted = await sm.delete_secret(SecretId="never-existed", ForceDeleteWithoutRecovery=True)
+    assert deleted["Name"] == "never-existed" and deleted["DeletionDate"] is not None
+
+
+async def test_names_stages_and_pending_follow_aws(eng):
+    sm = eng.client("secretsmanager")
+    with pytest.raises(ServiceError) as error:
+        await sm.create_secret(Name="Inv Name", SecretString="x")
+    assert error.value.code == "ValidationException"
+    with pytest.raises(ServiceError) as error:
+        await sm.describe_secret(SecretId=" Inv*Name? ")
+    assert error.value.code == "ValidationException"
+    await sm.create_secret(Name="s", SecretString="1", ClientRequestToken=TOKEN_A)
+    await sm.put_secret_value(
+        SecretId="s", SecretString="2", ClientRequestToken=TOKEN_B, VersionStages=["AWSPENDING"]
+    )
+    with pytest.raises(ServiceError) as error:
+        await sm.get_secret_value(SecretId="s", VersionId=TOKEN_A, VersionStage="AWSPENDING")
+    assert error.value.code == "InvalidRequestException"
+    await sm.update_secret_version_stage(
+        SecretId="s",
+        VersionStage="AWSCURRENT",
+        MoveToVersionId=TOKEN_B,
+        RemoveFromVersionId=TOKEN_A,
+    )
+    await sm.put_secret_value(SecretId="s", SecretString="3", ClientRequestToken="c" * 32)
+    versions = {
+        v["VersionId"]: v.get("VersionStages")
+        for v in (await sm.list_secret_version_ids(SecretId="s"))["Versions"]
+    }
+    # A new current value ends the rotation: AWSPENDING leaves the old current version.
+    assert versions == {TOKEN_B: ["AWSPREVIOUS"], "c" * 32: ["AWSCURRENT"]}

@@ -76,6 +76,7 @@ class PipeworkApp(App[int]):
         Binding("colon", "focus_command", "Command", id="app.command"),
         Binding("ctrl+l", "focus_command", "Command", show=False, id="app.command_alt"),
         Binding("j", "journey_latest", "Journey", id="app.journey"),
+        Binding("m", "metrics", "Metrics", id="app.metrics"),
         Binding("r", "redrive", "Redrive", show=False, id="app.redrive"),
         Binding("ctrl+e", "show_tab('events')", "Events", show=False, id="app.events"),
         Binding("ctrl+r", "show_tab('results')", "Results", show=False, id="app.results"),
@@ -157,6 +158,8 @@ class PipeworkApp(App[int]):
         # Read the recorder the app keeps anyway: no second listener for the engine to feed.
         self.stats = TraceStats(self.engine.trace, recorder=self.recorder)
         self.host.start()
+        # CloudWatch samples the lab's counters every lab minute: start it so metrics have history.
+        self.host.post(self.engine.service, "cloudwatch")
 
     async def on_lab_screen_ready(self, message: LabScreen.Ready) -> None:
         bar = self.screen.query_one(CommandBar)
@@ -536,6 +539,13 @@ class PipeworkApp(App[int]):
             self.notify("No message has been traced yet.", severity="warning")
             return
         await self.open_journey(event.message_id or event.trace_id or "")
+
+    async def action_metrics(self) -> None:
+        """Chart the selected resource's CloudWatch metrics (every metric when none is)."""
+        from .screens.metrics import MetricsScreen
+
+        if not isinstance(self.screen, MetricsScreen):
+            await self.push_screen(MetricsScreen(self.selected))
 
     def action_redrive(self) -> None:
         """Move the selected dead-letter queue's messages back to their source queues."""

@@ -115,6 +115,8 @@ def parse_service_call(service: str, tokens: list[Token]) -> ServiceCall | LabCa
     cli_op = tokens[0].value
     if cli_op == "help":
         return LabCall("help", [service])
+    if service == "logs" and cli_op == "tail":  # the AWS CLI's own `aws logs tail`
+        return LabCall("tail", [t.value for t in tokens[1:]])
     operation = table.get(cli_op)
     if operation is None and service == "s3" and cli_op in _S3_HIGH_LEVEL:
         raise CommandError(

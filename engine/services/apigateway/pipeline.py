@@ -882,6 +882,9 @@ class Pipeline:
         log = self.access_logs.setdefault((context.api.id, stage.name), deque(maxlen=1000))
         log.append(line)
         self.service.emit("access-log", self.service.arn_of(context.api.id), line=line)
+        self.service.engine.service("logs").ingest_arn(
+            stage.access_log_destination, f"{context.api.id}_{stage.name}", line
+        )
 
     def integration_target(self, integration: Integration | None) -> str | None:
         """The ARN an integration calls (a function, a queue …), for the flow map."""

@@ -473,6 +473,9 @@ class HttpPipeline:
         log = self.access_logs.setdefault((api.id, stage.name), deque(maxlen=1000))
         log.append(line)
         self.service.emit("access-log", self.service.arn_of(api.id), line=line)
+        self.service.engine.service("logs").ingest_arn(
+            stage.access_log_destination, f"{api.id}_{stage.name}", line
+        )
 
 
 def request_view(request: HttpRequest, stage: Stage, call: HttpCall | None) -> dict[str, Any]:

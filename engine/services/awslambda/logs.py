@@ -37,6 +37,8 @@ class InvocationLog:
         "timed_out",
         "finished",
         "slept",
+        "started",
+        "stream",
     )
 
     def __init__(
@@ -53,6 +55,8 @@ class InvocationLog:
         self.timed_out = False
         self.finished = False
         self.slept = 0.0  # seconds of time.sleep() in zip code, paid on the clock afterwards
+        self.started = clock_now()
+        self.stream = ""  # the execution environment's log stream (YYYY/MM/DD/[$LATEST]hex)
 
     def write(self, text: str) -> None:
         """Append raw text (print output arrives in pieces)."""
@@ -78,6 +82,21 @@ class InvocationLog:
         if body and not body.endswith("\n"):
             body += "\n"
         return f"{head}{body}END RequestId: {request_id}\n{report}\n"
+
+    def events(self) -> list[tuple[int, str]]:
+        """The log as CloudWatch Logs events: START, each printed line (tracebacks kept whole),
+        END and REPORT, timestamped in epoch milliseconds."""
+        start = int(self.started * 1000)
+        end = start + int(self.elapsed_ms)
+        lines = self.text().splitlines()
+        events: list[tuple[int, str]] = []
+        for index, line in enumerate(lines):
+            last = index >= len(lines) - 2 and self.finished
+            if events and line[:1] in (" ", "\t") and not last:
+                events[-1] = (events[-1][0], f"{events[-1][1]}\n{line}")
+            else:
+                events.append((end if last else start, line))
+        return events
 
     def tail(self) -> str:
         """The last 4 KB, as LogType=Tail returns it (before base64)."""

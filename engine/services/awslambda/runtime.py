@@ -287,6 +287,7 @@ class Runtime:
                 function.cold_starts += 1
                 env = self._cold_environment(function, version)
             log.environ = env.environ
+            log.stream = env.log_stream
             if trace_id:
                 env.environ["_X_AMZN_TRACE_ID"] = trace_id
                 trace_token = ambient_trace_id.set(trace_id)
@@ -388,7 +389,10 @@ class Runtime:
             # A timed-out or failed-to-initialise sandbox is reset; others stay warm.
             env.last_used = end
             idle.append(env)
+        logs = service.engine.running("logs")
         if error is None:
+            if logs is not None:
+                logs.ingest_lambda(function.name, version.version, log)
             if tracing:
                 service.emit(
                     "succeeded",
@@ -405,6 +409,8 @@ class Runtime:
                 f"Traceback (most recent call last):\n{trace_text}"
             )
         function.errors += 1
+        if logs is not None:
+            logs.ingest_lambda(function.name, version.version, log)
         payload = _encode(error).encode()
         if service.trace.enabled:
             service.emit(

@@ -53,6 +53,7 @@ class Secret:
     deletion_timer: Timer | None = None
     policy: str | None = None
     owning_service: str | None = None
+    tagged: bool = False  # once tagged, DescribeSecret shows Tags (even empty)
 
     def stage_owner(self, stage: str) -> SecretVersion | None:
         """The version that carries staging label `stage`."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import string
 from datetime import UTC, datetime
 from typing import Any
@@ -73,6 +74,7 @@ class SecretsManagerService(Service):
         return None
 
     def _secret(self, secret_id: str, *, allow_deleted: bool = False) -> Secret:
+        _check_name(secret_id)
         secret = self.find(secret_id)
         if secret is None:
             raise _not_found()
@@ -133,10 +135,13 @@ class SecretsManagerService(Service):
             previous = secret.move_stage(stage, version)
             if stage == CURRENT and previous is not None:
                 secret.move_stage(PREVIOUS, previous)
+                if PENDING in previous.stages and PENDING not in stages:
+                    previous.stages.remove(PENDING)  # as AWS: a new current ends that rotation
 
     # -- create / read ---------------------------------------------------------------------------
     def create_secret(self, params: dict) -> dict:
         name = params["Name"]
+        _check_name(name)
         text, blob = self._value(params)
         existing = self.secrets.get(name)
         if existing is not None:
@@ -194,7 +199,11 @@ class SecretsManagerService(Service):
     ) -> SecretVersion:
         if version_id is not None:
             version = secret.versions.get(version_id)
-            if version is None or not version.has_value or (stage and stage not in version.stages):
+            if version is not None and version.has_value and stage and stage not in version.stages:
+                raise _invalid_request(
+                    "You provided a VersionStage that is not associated to the provided VersionId."
+                )
+            if version is None or not version.has_value:
                 raise _not_found(
                     "Secrets Manager can't find the specified secret value for VersionId: "
                     f"{version_id}"
@@ -217,7 +226,7 @@ class SecretsManagerService(Service):
             "ARN": secret.arn,
             "Name": secret.name,
             "VersionId": version.version_id,
-            "VersionStages": list(version.stages),
+            "VersionStages": sorted(version.stages),
             "CreatedDate": _stamp(version.created),
         }
         if version.string is not None:
@@ -259,7 +268,7 @@ class SecretsManagerService(Service):
             "ARN": secret.arn,
             "Name": secret.name,
             "VersionId": version.version_id,
-            "VersionStages": list(version.stages),
+            "VersionStages": sorted(version.stages),
         }
 
     def update_secret(self, params: dict) -> dict:
@@ -282,7 +291,7 @@ class SecretsManagerService(Service):
 
     def _describe(self, secret: Secret, *, versions_key: str = "VersionIdsToStages") -> dict:
         result: dict[str, Any] = {"ARN": secret.arn, "Name": secret.name}
-        if secret.description is not None:
+        if secret.description:
             result["Description"] = secret.description
         if secret.kms_key_id is not None:
             result["KmsKeyId"] = secret.kms_key_id
@@ -302,9 +311,9 @@ class SecretsManagerService(Service):
                 result[key] = _stamp(epoch)
         if secret.accessed is not None:
             result["LastAccessedDate"] = _day(secret.accessed)
-        if secret.tags:
+        if secret.tags or secret.tagged:
             result["Tags"] = [dict(t) for t in secret.tags]
-        staged = {v.version_id: list(v.stages) for v in secret.versions.values() if v.stages}
+        staged = {v.version_id: sorted(v.stages) for v in secret.versions.values() if v.stages}
         if staged:
             result[versions_key] = staged
         if secret.owning_service:
@@ -345,9 +354,11 @@ class SecretsManagerService(Service):
                 continue
             entry: dict[str, Any] = {
                 "VersionId": version.version_id,
-                "VersionStages": list(version.stages),
                 "CreatedDate": _stamp(version.created),
+                "KmsKeyIds": [secret.kms_key_id or "DefaultEncryptionKey"],
             }
+            if version.stages:
+                entry["VersionStages"] = sorted(version.stages)
             if version.last_accessed is not None:
                 entry["LastAccessedDate"] = _day(version.last_accessed)
             versions.append(entry)
@@ -401,9 +412,18 @@ class SecretsManagerService(Service):
 
     # -- delete / restore ------------------------------------------------------------------------
     def delete_secret(self, params: dict) -> dict:
-        secret = self._secret(params["SecretId"], allow_deleted=True)
         force = params.get("ForceDeleteWithoutRecovery", False)
         window = params.get("RecoveryWindowInDays")
+        _check_name(params["SecretId"])
+        if force and window is None and self.find(params["SecretId"]) is None:
+            # AWS answers a forced delete of a missing secret as if it had existed.
+            name = params["SecretId"]
+            return {
+                "ARN": self.arn(f"secret:{name}-{self.ids.token(6)}"),
+                "Name": name,
+                "DeletionDate": _stamp(self.clock.now()),
+            }
+        secret = self._secret(params["SecretId"], allow_deleted=True)
         if force and window is not None:
             raise _invalid_parameter(
                 "You can't use ForceDeleteWithoutRecovery in conjunction with RecoveryWindowInDays."
@@ -453,6 +473,7 @@ class SecretsManagerService(Service):
     # -- tags and policies -----------------------------------------------------------------------
     def tag_resource(self, params: dict) -> dict:
         secret = self._secret(params["SecretId"])
+        secret.tagged = True
         for tag in params["Tags"]:
             secret.tags = [t for t in secret.tags if t["Key"] != tag["Key"]] + [dict(tag)]
         return {}
@@ -723,6 +744,19 @@ class SecretsManagerService(Service):
             self.secrets[secret.name] = secret
 
 
+_NAME = re.compile(r"^[A-Za-z0-9/_+=.@!-]+$")
+
+
+def _check_name(name: str) -> None:
+    """AWS's ValidationException for names outside its character set (ARNs pass)."""
+    if not name.startswith("arn:") and not _NAME.match(name):
+        raise ServiceError(
+            "ValidationException",
+            "Invalid name. Must be a valid name containing alphanumeric characters, or any of "
+            "the following: -/_+=.@!",
+        )
+
+
 def _check_rules(rules: dict) -> None:
     days = rules.get("AutomaticallyAfterDays")
     expression = rules.get("ScheduleExpression")
@@ -763,8 +797,10 @@ def _matches(secret: Secret, entry: dict) -> bool:
     for value in entry["Values"]:
         negate = value.startswith("!")
         wanted = value[1:] if negate else value
-        # Name and description filters match words by prefix, case-sensitively for name.
-        hit = any(f.startswith(wanted) or f" {wanted}" in f for f in fields if f)
+        # Every word of the value must begin a word of the field (AWS's prefix matching).
+        words = wanted.split() or [wanted]
+        field_words = [w for f in fields if f for w in f.split()]
+        hit = all(any(w.startswith(word) for w in field_words) for word in words)
         if negate == hit:
             return False
     return True

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import choice
 from .errors import Failure, matches
+from .execution_logs import ExecutionLogger
 from .jsonata_eval import UNDEFINED, is_expression
 from .jsonpath import PathError, compile_path
 from .jsonpath import assign as assign_path
@@ -83,6 +84,8 @@ class Runner:
         if execution.redrive_time is not None:
             self.execution_context["RedriveTime"] = format_timestamp(execution.redrive_time)
         self.machine_context = {"Id": execution.version_arn or machine.arn, "Name": machine.name}
+        #: Execution logs to CloudWatch Logs (LoggingConfiguration), or None when OFF.
+        self.logger = ExecutionLogger.for_execution(service, execution)
         #: TestState: a mocked Task answer ({"result"} or {"errorOutput"}), stop at the first
         #: retry instead of waiting, and the intermediate values it reports.
         self.mock: dict[str, Any] | None = None
@@ -108,6 +111,8 @@ class Runner:
         `link_latest=True` links the event to the newest event of the history instead.
         """
         history = self.history
+        if self.logger is not None:
+            self.logger.log(kind, key, details, history, cursor.last)
         if history is None:
             return 0
         event_id = len(history) + 1

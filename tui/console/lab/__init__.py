@@ -17,6 +17,7 @@ def register_builtins(console: Console) -> None:
         describe,
         help,
         load,
+        observe,
         outbox,
         request,
         serve,
@@ -43,3 +44,4 @@ def register_builtins(console: Console) -> None:
     from .iam import register as register_iam  # `iam enforce` and `why`
 
     register_iam(console)
+    observe.register(console)
