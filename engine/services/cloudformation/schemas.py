@@ -10,6 +10,11 @@ from importlib import resources
 
 @cache
 def _type_index() -> dict[str, str]:
+    """Type name → schema file digest; cfn-lint keeps it as a JSON file (newer) or a module."""
+    providers = resources.files("cfnlint.data.schemas.providers")
+    index = providers.joinpath("us-east-1.json")
+    if index.is_file():
+        return dict(json.loads(index.read_text()))
     module = importlib.import_module("cfnlint.data.schemas.providers.us_east_1")
     return dict(module.types)
 
