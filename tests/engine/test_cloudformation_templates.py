@@ -241,3 +241,47 @@ async def test_validate_template_and_summary(eng: Engine) -> None:
     assert result["Capabilities"] == ["CAPABILITY_IAM"]
     summary = await cfn.get_template_summary(TemplateBody=body)
     assert summary["ResourceTypes"] == ["AWS::IAM::Role"]
+
+
+async def test_yaml_booleans_are_strings_to_parameters_and_urls_are_checked(eng: Engine) -> None:
+    cfn = eng.client("cloudformation")
+    body = (
+        "Parameters:\n  Create: {Type: String, Default: true, AllowedValues: [true, false]}\n"
+        "Resources:\n  Q: {Type: AWS::SQS::Queue}\n"
+    )
+    await cfn.create_stack(
+        StackName="b",
+        TemplateBody=body,
+        Parameters=[{"ParameterKey": "Create", "ParameterValue": "false"}],
+    )
+    stack = await eng.service("cloudformation").wait("b")
+    assert stack.resolved_parameters == {"Create": "false"}
+    with pytest.raises(ServiceError) as error:
+        await cfn.create_stack(StackName="u", TemplateURL="s3://bucket/t.yaml")
+    assert (
+        error.value.message == "S3 error: Domain name specified in bucket is not a valid S3 domain"
+    )
+    with pytest.raises(ServiceError) as error:
+        await cfn.create_stack(StackName="u", TemplateURL="https://example.com/t.yaml")
+    assert error.value.message == "TemplateURL must be a supported URL."
+
+
+async def test_for_each_templates_pass_the_structure_check(eng: Engine) -> None:
+    body = json.dumps(
+        {
+            "Transform": "AWS::LanguageExtensions",
+            "Resources": {
+                "Fn::ForEach::Topics": [
+                    "Name",
+                    ["A", "B"],
+                    {"Topic${Name}": {"Type": "AWS::SNS::Topic"}},
+                ]
+            },
+        }
+    )
+    cfn = eng.client("cloudformation")
+    await cfn.create_stack(
+        StackName="each", TemplateBody=body, Capabilities=["CAPABILITY_AUTO_EXPAND"]
+    )
+    stack = await eng.service("cloudformation").wait("each")
+    assert sorted(stack.resources) == ["TopicA", "TopicB"]

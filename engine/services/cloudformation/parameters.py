@@ -58,7 +58,7 @@ def resolve_parameters(
     for name, spec in declared.items():
         spec = spec or {}
         raw = given.get(name, spec.get("Default"))
-        raw = ",".join(map(str, raw)) if isinstance(raw, list) else str(raw)
+        raw = ",".join(map(_text, raw)) if isinstance(raw, list) else _text(raw)
         values[name] = _typed(name, spec, raw, ssm_lookup)
     return values
 
@@ -86,6 +86,13 @@ def _typed(name: str, spec: dict[str, Any], raw: str, ssm_lookup: Any) -> Any:
     return raw
 
 
+def _text(value: Any) -> str:
+    """A template value as CloudFormation reads it (YAML's `true` is the string "true")."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
 def _number(name: str, raw: str) -> float:
     try:
         return float(raw)
@@ -102,7 +109,7 @@ def _check(name: str, spec: dict[str, Any], value: str) -> None:
         return _invalid(message)
 
     allowed = spec.get("AllowedValues")
-    if allowed is not None and value not in [str(v) for v in allowed]:
+    if allowed is not None and value not in [_text(v) for v in allowed]:
         raise fail(f"Parameter '{name}' must be one of AllowedValues")
     pattern = spec.get("AllowedPattern")
     if pattern is not None and re.fullmatch(str(pattern), value) is None:
