@@ -356,3 +356,22 @@ async def test_replacement_event_names_the_old_physical_resource(eng: Engine) ->
     )
     assert replacing["PhysicalResourceId"].endswith("/first")
     assert events[-1]["ResourceStatus"] == "UPDATE_COMPLETE"
+
+
+async def test_property_values_are_json_text_and_change_set_creation_counts_as_an_update(
+    eng: Engine,
+) -> None:
+    cfn = eng.client("cloudformation")
+    body = _template(T={"Type": "AWS::SNS::Topic", "Properties": {"DisplayName": "one"}})
+    created = await cfn.create_change_set(
+        StackName="ctx", ChangeSetName="c", ChangeSetType="CREATE", TemplateBody=body
+    )
+    described = await cfn.describe_change_set(
+        ChangeSetName=created["Id"], IncludePropertyValues=True
+    )
+    change = described["Changes"][0]["ResourceChange"]
+    assert json.loads(change["AfterContext"]) == {"Properties": {"DisplayName": "one"}}
+    await cfn.execute_change_set(ChangeSetName=created["Id"])
+    await eng.service("cloudformation").wait("ctx")
+    stack = (await cfn.describe_stacks(StackName="ctx"))["Stacks"][0]
+    assert stack["ChangeSetId"] == created["Id"] and "LastUpdatedTime" in stack

@@ -608,6 +608,7 @@ class CloudFormationService(Service):
                 del stack.change_sets[other.name]
         if change_set.change_set_type == "CREATE":
             run = self.deployer.plan(stack, prepared.template, prepared.values, "CREATE")
+            stack.updated = self.clock.now()  # AWS counts leaving REVIEW_IN_PROGRESS as an update
             self._adopt(stack, prepared, merged)
             stack.disable_rollback = bool(merged.get("DisableRollback"))
             work = self.deployer.create(run)
@@ -846,12 +847,13 @@ def _summary(template: dict[str, Any]) -> dict[str, Any]:
 def _with_values(change: Any) -> dict[str, Any]:
     entry = change_description(change)
     resource = entry["ResourceChange"]
+    # The contexts are JSON text in AWS's API.
     if change.action == "Add":
-        resource["AfterContext"] = {"Properties": change.after or {}}
+        resource["AfterContext"] = json.dumps({"Properties": change.after or {}})
         resource["Replacement"] = "True"
     elif change.action == "Modify":
-        resource["BeforeContext"] = {"Properties": change.before or {}}
-        resource["AfterContext"] = {"Properties": change.after or {}}
+        resource["BeforeContext"] = json.dumps({"Properties": change.before or {}})
+        resource["AfterContext"] = json.dumps({"Properties": change.after or {}})
         for detail in resource["Details"]:
             target = detail["Target"]
             name = target.get("Name")
@@ -868,7 +870,7 @@ def _with_values(change: Any) -> dict[str, Any]:
                 if after is not None:
                     target["AfterValue"] = after if isinstance(after, str) else json.dumps(after)
     elif change.action == "Remove":
-        resource["BeforeContext"] = {"Properties": change.before or {}}
+        resource["BeforeContext"] = json.dumps({"Properties": change.before or {}})
         resource["PolicyAction"] = "Delete"
     return entry
 
