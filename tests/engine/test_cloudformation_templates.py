@@ -285,3 +285,14 @@ async def test_for_each_templates_pass_the_structure_check(eng: Engine) -> None:
     )
     stack = await eng.service("cloudformation").wait("each")
     assert sorted(stack.resources) == ["TopicA", "TopicB"]
+
+
+async def test_secrets_manager_dynamic_references(eng: Engine) -> None:
+    await eng.client("secretsmanager").create_secret(Name="db", SecretString='{"user": "ana"}')
+    body = "Resources:\n  T: {Type: AWS::SNS::Topic, Properties: {DisplayName: '{{resolve:secretsmanager:db:SecretString:user}}'}}\n"
+    stack = await eng.service("cloudformation").deploy_template(body, "dyn")
+    assert stack.status == "CREATE_COMPLETE"
+    attributes = await eng.client("sns").get_topic_attributes(
+        TopicArn=stack.resources["T"].physical_id
+    )
+    assert attributes["Attributes"]["DisplayName"] == "ana"

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine.errors import ServiceError
 
+from .dynamic import resolve_dynamic
 from .graph import check_acyclic, dependencies
 from .intrinsics import KNOWN_AFTER_APPLY, Resolver, Scope, template_error
 from .models import Stack, StackResource
@@ -224,7 +225,7 @@ class Deployer:
         properties = run.resources[logical_id].get("Properties") or {}
         if not isinstance(properties, dict):
             raise template_error(f"Properties of {logical_id} must be an object")
-        return Resolver(run.scope).resolve(properties)
+        return resolve_dynamic(self.engine, Resolver(run.scope).resolve(properties))
 
     async def _create_resource(
         self, run: Run, logical_id: str, *, replacing: StackResource | None = None
