@@ -83,9 +83,13 @@ async def test_sam_template_means_what_it_means_on_aws(eng: Engine) -> None:
         r["path"] for r in (await eng.client("apigateway").get_resources(restApiId=rest))["items"]
     )
     assert paths == ["/", "/items"]
-    processed = (
-        await eng.client("cloudformation").get_template(StackName="sam", TemplateStage="Processed")
-    )["TemplateBody"]
+    processed = json.loads(
+        (
+            await eng.client("cloudformation").get_template(
+                StackName="sam", TemplateStage="Processed"
+            )
+        )["TemplateBody"]
+    )
     assert "Transform" not in processed and "WorkerRole" in processed["Resources"]
     sfn = eng.client("stepfunctions")
     definition = (

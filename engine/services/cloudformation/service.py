@@ -381,20 +381,18 @@ class CloudFormationService(Service):
         }
 
     def get_template(self, params: dict) -> dict:
+        """GetTemplate: the template text as submitted, or (Processed) after its transforms."""
+        stages = ["Original", "Processed"]
         if params.get("ChangeSetName"):
             change_set = self.store.change_set(params["ChangeSetName"], params.get("StackName"))
-            return {
-                "TemplateBody": _body_for(change_set.template_body),
-                "StagesAvailable": ["Original", "Processed"],
-            }
+            return {"TemplateBody": change_set.template_body, "StagesAvailable": stages}
         if not params.get("StackName"):
             raise _validation("StackName is required if ChangeSetName is not specified.")
         stack = self.store.get(params["StackName"])
-        if params.get("TemplateStage") == "Processed":
-            body: Any = stack.template
-        else:
-            body = _body_for(stack.template_body)
-        return {"TemplateBody": body, "StagesAvailable": ["Original", "Processed"]}
+        body = stack.template_body
+        if params.get("TemplateStage") == "Processed" and stack.template != stack.original:
+            body = json.dumps(stack.template)
+        return {"TemplateBody": body, "StagesAvailable": stages}
 
     def get_template_summary(self, params: dict) -> dict:
         if params.get("StackName"):
@@ -773,16 +771,6 @@ class CloudFormationService(Service):
                 self.store.exports[name] = (stack.stack_id, value)
         for name, users in (data.get("imports") or {}).items():
             self.store.imports[name] = set(users)
-
-
-def _body_for(body: str) -> Any:
-    stripped = body.lstrip()
-    if stripped.startswith("{"):
-        try:
-            return json.loads(body)
-        except ValueError:
-            return body
-    return body
 
 
 def _summary(template: dict[str, Any]) -> dict[str, Any]:
