@@ -375,3 +375,35 @@ async def test_property_values_are_json_text_and_change_set_creation_counts_as_a
     await eng.service("cloudformation").wait("ctx")
     stack = (await cfn.describe_stacks(StackName="ctx"))["Stacks"][0]
     assert stack["ChangeSetId"] == created["Id"] and "LastUpdatedTime" in stack
+
+
+async def test_change_sets_follow_attribute_reads_through_a_chain(eng: Engine) -> None:
+    def template(value: str) -> str:
+        return _template(
+            Topic1={"Type": "AWS::SNS::Topic", "Properties": {"DisplayName": value}},
+            Topic2={
+                "Type": "AWS::SNS::Topic",
+                "Properties": {"DisplayName": {"Fn::GetAtt": ["Topic1", "DisplayName"]}},
+            },
+            Topic3={
+                "Type": "AWS::SNS::Topic",
+                "Properties": {"DisplayName": {"Fn::GetAtt": ["Topic2", "DisplayName"]}},
+            },
+        )
+
+    await _create(eng, "chain", template("a"))
+    cfn = eng.client("cloudformation")
+    await cfn.create_change_set(StackName="chain", ChangeSetName="c", TemplateBody=template("b"))
+    described = await cfn.describe_change_set(StackName="chain", ChangeSetName="c")
+    sources = {
+        c["ResourceChange"]["LogicalResourceId"]: c["ResourceChange"]["Details"][0]["ChangeSource"]
+        for c in described["Changes"]
+    }
+    assert sources == {
+        "Topic1": "DirectModification",
+        "Topic2": "ResourceAttribute",
+        "Topic3": "ResourceAttribute",
+    }
+    await cfn.execute_change_set(StackName="chain", ChangeSetName="c")
+    stack = await eng.service("cloudformation").wait("chain")
+    assert stack.resources["Topic3"].properties == {"DisplayName": "b"}

@@ -114,3 +114,42 @@ def check_acyclic(graph: dict[str, set[str]]) -> list[str]:
             order.append(node)
             stack.pop()
     return order
+
+
+def attribute_references(value: Any, names: set[str]) -> set[tuple[str, str]]:
+    """(logical id, attribute) pairs that `value` reads with Fn::GetAtt or `${X.Attr}` in Fn::Sub."""
+    found: set[tuple[str, str]] = set()
+
+    def walk(item: Any) -> None:
+        if isinstance(item, dict):
+            if len(item) == 1 and "Fn::GetAtt" in item:
+                argument = item["Fn::GetAtt"]
+                if isinstance(argument, str):
+                    argument = argument.split(".", 1)
+                if (
+                    isinstance(argument, list)
+                    and len(argument) == 2
+                    and argument[0] in names
+                    and isinstance(argument[1], str)
+                ):
+                    found.add((argument[0], argument[1]))
+                return
+            if len(item) == 1 and "Fn::Sub" in item:
+                argument = item["Fn::Sub"]
+                text = argument[0] if isinstance(argument, list) and argument else argument
+                if isinstance(text, str):
+                    for match in _SUB_VARIABLE.finditer(text):
+                        target, _, attribute = match.group(1).strip().partition(".")
+                        if attribute and target in names:
+                            found.add((target, attribute))
+                if isinstance(argument, list) and len(argument) > 1:
+                    walk(argument[1])
+                return
+            for inner in item.values():
+                walk(inner)
+        elif isinstance(item, list):
+            for inner in item:
+                walk(inner)
+
+    walk(value)
+    return found

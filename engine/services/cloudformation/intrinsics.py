@@ -233,6 +233,8 @@ class Resolver:
             )
         delimiter = self.resolve(argument[0])
         items = self.resolve(argument[1])
+        if isinstance(items, str) and _unknown(items):
+            return KNOWN_AFTER_APPLY
         if not isinstance(items, list):
             raise template_error("Fn::Join requires a list of strings to join")
         return str(delimiter).join(_text(item) for item in items)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .deployer import included_resources, needs_replacement, replacement_kind
-from .graph import references
+from .graph import attribute_references, references
 from .intrinsics import KNOWN_AFTER_APPLY, Resolver, Scope
 from .models import Change, StackResource
 
@@ -82,6 +82,7 @@ def plan_changes(
                     )
                     if kind != "Never" and change.replacement == "False":
                         change.replacement = "Conditional"
+    _attribute_changes(resources, current, replaced, modified, changes)
     for logical_id, old in current.items():
         if logical_id not in resources and old.physical_id:
             changes.append(
@@ -146,3 +147,57 @@ def _modification(
         before=before,
         after=after,
     )
+
+
+def _attribute_changes(
+    resources: dict[str, dict[str, Any]],
+    current: dict[str, StackResource],
+    replaced: set[str],
+    modified: dict[str, Change],
+    changes: list[Change],
+) -> None:
+    """Resources reading a changed property of a modified resource (Fn::GetAtt) change with it."""
+    grown = True
+    while grown:
+        grown = False
+        changed_names = {
+            logical_id: {d["Target"].get("Name") for d in change.details}
+            for logical_id, change in modified.items()
+        }
+        for logical_id, definition in resources.items():
+            if logical_id in replaced or logical_id not in current:
+                continue
+            properties = definition.get("Properties") or {}
+            for name, value in properties.items():
+                for target, attribute in sorted(attribute_references(value, set(modified))):
+                    if attribute.split(".", 1)[0] not in changed_names.get(target, ()):
+                        continue
+                    change = modified.get(logical_id)
+                    if change is None:
+                        change = Change(
+                            "Modify",
+                            logical_id,
+                            definition["Type"],
+                            current[logical_id].physical_id,
+                            "False",
+                            ["Properties"],
+                        )
+                        changes.append(change)
+                        modified[logical_id] = change
+                        grown = True
+                    kind = replacement_kind(definition["Type"], name)
+                    detail = {
+                        "Target": {
+                            "Attribute": "Properties",
+                            "Name": name,
+                            "RequiresRecreation": kind,
+                        },
+                        "Evaluation": "Dynamic",
+                        "ChangeSource": "ResourceAttribute",
+                        "CausingEntity": f"{target}.{attribute}",
+                    }
+                    if detail not in change.details:
+                        change.details.append(detail)
+                        grown = True
+                    if kind != "Never" and change.replacement == "False":
+                        change.replacement = "Conditional"

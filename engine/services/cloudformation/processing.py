@@ -76,9 +76,10 @@ class TemplateProcessor:
         path = parsed.path.lstrip("/")
         if parsed.scheme not in ("http", "https") or not host:
             raise ServiceError("ValidationError", "TemplateURL must be a supported URL.")
-        if host.endswith(".amazonaws.com") and ".s3" in host and not host.startswith("s3"):
+        s3_host = host.endswith(".amazonaws.com") or _is_lab(host)
+        if s3_host and ".s3" in host and not host.startswith("s3"):
             bucket, key = host.split(".s3", 1)[0], path  # virtual-hosted style
-        elif host.endswith(".amazonaws.com") and host.startswith("s3") or _is_lab(host):
+        elif s3_host:
             bucket, _, key = path.partition("/")  # path style, or the lab's own endpoint
         else:
             raise ServiceError("ValidationError", "TemplateURL must be a supported URL.")
@@ -200,7 +201,7 @@ class TemplateProcessor:
 
 def _is_lab(host: str) -> bool:
     """Whether a TemplateURL's host is the lab's own endpoint (loopback)."""
-    return host in ("127.0.0.1", "::1", "localhost") or host.startswith("localhost.")
+    return host in ("127.0.0.1", "::1", "localhost") or "localhost" in host.split(".")
 
 
 #: The bootstrap stack version the lab reports: the lab counts as a CDK-bootstrapped account.
