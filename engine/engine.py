@@ -224,6 +224,11 @@ class Engine:
             nodes, edges = service.topology()
             topology.nodes.extend(nodes)
             topology.edges.extend(edges)
+        stacks = self._services.get("cloudformation")
+        if stacks is not None:
+            owners = stacks.stack_of()  # type: ignore[attr-defined]
+            for node in topology.nodes:
+                node.stack = owners.get(node.id) or owners.get(node.name)
         return topology
 
 

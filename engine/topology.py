@@ -16,6 +16,7 @@ class Node:
     service: str
     counters: dict[str, float] = field(default_factory=dict)
     parent: str | None = None  # e.g. a rule's bus, a shard's stream
+    stack: str | None = None  # the CloudFormation stack that made it (the flow map groups by it)
 
 
 @dataclass(slots=True)
@@ -58,6 +59,7 @@ class Topology:
                     "service": n.service,
                     "counters": n.counters,
                     "parent": n.parent,
+                    "stack": n.stack,
                 }
                 for n in self.nodes
             ],

@@ -82,6 +82,10 @@ def build_parser() -> argparse.ArgumentParser:
     lab_sub.add_parser("list", help="every kept lab with its size and last checkpoint")
     delete = lab_sub.add_parser("delete", help="delete a kept lab")
     delete.add_argument("name", help="the lab's name")
+
+    from tui.console.stacks_cli import add_parsers
+
+    add_parsers(sub)
     return parser
 
 
@@ -152,6 +156,8 @@ _ENTRY_POINTS = {
     "serve": "engine.wire.serve:main",
     "lab": "tui.labs:main",
     "command": "tui.console.oneshot:main",
+    "deploy": "tui.console.stacks_cli:deploy_main",
+    "export": "tui.console.stacks_cli:export_main",
 }
 
 

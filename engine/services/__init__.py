@@ -24,6 +24,7 @@ SERVICE_MODULES: dict[str, str] = {
     "sts": "engine.services.sts",
     "mq": "engine.services.mq",
     "kafka": "engine.services.kafka",
+    "cloudformation": "engine.services.cloudformation",
     "logs": "engine.services.logs",
     "cloudwatch": "engine.services.cloudwatch",
     "secretsmanager": "engine.services.secretsmanager",

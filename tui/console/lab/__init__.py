@@ -28,6 +28,7 @@ def register_builtins(console: Console) -> None:
         outbox,
         request,
         serve,
+        stacks,
         state,
         watch,
     )
@@ -52,5 +53,6 @@ def register_builtins(console: Console) -> None:
         mq_jms,  # ActiveMQ words after `mq`: send, subscribe, received …
         outbound,  # `outbound allow|deny HOST`
         observe,  # `metrics`, `tail`, `logs tail`
+        stacks,  # `deploy`, `export`
     ):
         module.register(console)
