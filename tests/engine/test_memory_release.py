@@ -396,6 +396,89 @@ async def iam_round(eng: Engine, clock: VirtualClock) -> None:
     await clock.advance(901 + 3600)  # the session expires, and is forgotten an hour later
 
 
+async def activemq_round(eng: Engine, clock: VirtualClock) -> None:
+    mq = eng.client("mq")
+    broker_id = (
+        await mq.create_broker(
+            BrokerName="legacy",
+            EngineType="ACTIVEMQ",
+            HostInstanceType="mq.t3.micro",
+            DeploymentMode="SINGLE_INSTANCE",
+            PubliclyAccessible=False,
+            Users=[{"Username": "admin", "Password": "lab-password-1"}],
+        )
+    )["BrokerId"]
+    await clock.advance(5)
+    broker = eng.service("mq").activemq(broker_id)
+    for number in range(30):
+        broker.send("orders", f"m{number}".encode(), properties={"n": number}, ttl_ms=60_000)
+        broker.send("topic://prices", b"p")
+    await mq.delete_broker(BrokerId=broker_id)
+    await clock.advance(5)
+
+
+async def observability_round(eng: Engine, clock: VirtualClock) -> None:
+    logs, cloudwatch = eng.client("logs"), eng.client("cloudwatch")
+    await logs.create_log_group(logGroupName="/lab/app")
+    await logs.put_retention_policy(logGroupName="/lab/app", retentionInDays=1)
+    await logs.create_log_stream(logGroupName="/lab/app", logStreamName="s")
+    await logs.put_log_events(
+        logGroupName="/lab/app",
+        logStreamName="s",
+        logEvents=[
+            {"timestamp": int(clock.now() * 1000), "message": f"line {n}"} for n in range(50)
+        ],
+    )
+    await cloudwatch.put_metric_data(
+        Namespace="Lab", MetricData=[{"MetricName": "Orders", "Value": 1.0} for _ in range(20)]
+    )
+    await cloudwatch.put_metric_alarm(
+        AlarmName="orders-high",
+        Namespace="Lab",
+        MetricName="Orders",
+        Statistic="Sum",
+        Period=60,
+        EvaluationPeriods=1,
+        Threshold=5,
+        ComparisonOperator="GreaterThanThreshold",
+    )
+    await clock.advance(120)
+    await cloudwatch.delete_alarms(AlarmNames=["orders-high"])
+    await logs.delete_log_group(logGroupName="/lab/app")
+
+
+async def secretsmanager_round(eng: Engine, clock: VirtualClock) -> None:
+    secrets = eng.client("secretsmanager")
+    arn = (await secrets.create_secret(Name="db/password", SecretString="one"))["ARN"]
+    await secrets.put_secret_value(SecretId=arn, SecretString="two")
+    await secrets.delete_secret(SecretId=arn, ForceDeleteWithoutRecovery=True)
+    await clock.advance(1)
+
+
+async def cloudformation_round(eng: Engine, clock: VirtualClock) -> None:
+    eng.settings["cloudformation.lint"] = "off"
+    cloudformation = eng.client("cloudformation")
+    template = {
+        "Resources": {
+            "Dlq": {"Type": "AWS::SQS::Queue"},
+            "Topic": {"Type": "AWS::SNS::Topic"},
+            "Table": {
+                "Type": "AWS::DynamoDB::Table",
+                "Properties": {
+                    "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+                    "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
+                    "BillingMode": "PAY_PER_REQUEST",
+                },
+            },
+        }
+    }
+    await cloudformation.create_stack(StackName="shop", TemplateBody=json.dumps(template))
+    await eng.service("cloudformation").wait("shop")
+    await cloudformation.delete_stack(StackName="shop")
+    await eng.service("cloudformation").wait("shop")
+    await clock.advance(1)
+
+
 ROUNDS: dict[str, Round] = {
     "sqs": sqs_round,
     "sns": sns_round,
@@ -412,6 +495,10 @@ ROUNDS: dict[str, Round] = {
     "kafka": kafka_round,
     "mq": mq_round,
     "iam": iam_round,
+    "activemq": activemq_round,
+    "logs and cloudwatch": observability_round,
+    "secretsmanager": secretsmanager_round,
+    "cloudformation": cloudformation_round,
 }
 
 
