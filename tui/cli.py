@@ -82,10 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     lab_sub.add_parser("list", help="every kept lab with its size and last checkpoint")
     delete = lab_sub.add_parser("delete", help="delete a kept lab")
     delete.add_argument("name", help="the lab's name")
-
-    from tui.console.stacks_cli import add_parsers
-
-    add_parsers(sub)
+    _stack_parsers(sub)
     return parser
 
 
@@ -171,6 +168,30 @@ def _dispatch(key: str, args: argparse.Namespace) -> int:
             return 2
         raise
     return int(getattr(module, function_name)(args) or 0)
+
+
+def _stack_parsers(sub: argparse._SubParsersAction) -> None:
+    """The `deploy` and `export` sub-commands."""
+    deploy = sub.add_parser("deploy", help="deploy a CloudFormation or SAM template into a lab")
+    deploy.add_argument("template", help="template file (YAML or JSON)")
+    deploy.add_argument("--stack-name", help="stack name (default: the file's name)")
+    deploy.add_argument("--parameter-overrides", nargs="*", metavar="KEY=VALUE", default=[])
+    deploy.add_argument("--tags", nargs="*", metavar="KEY=VALUE", default=[])
+    deploy.add_argument("--no-lint", action="store_true", help="skip cfn-lint")
+    deploy.add_argument(
+        "--lab", metavar="NAME", default=argparse.SUPPRESS, help="the kept lab to deploy into"
+    )
+    deploy.add_argument(
+        "--lab-file", help="a saved lab file (save/open) to deploy into (created or updated)"
+    )
+    export = sub.add_parser("export", help="write a lab as a SAM or CloudFormation template")
+    export.add_argument("--format", choices=["sam", "cloudformation"], default="sam")
+    export.add_argument("--stack-name", help="only this stack's resources")
+    export.add_argument("--output-file", help="write here (code folders beside it)")
+    export.add_argument(
+        "--lab", metavar="NAME", default=argparse.SUPPRESS, help="the kept lab to export"
+    )
+    export.add_argument("--lab-file", help="a saved lab file (save/open) to export")
 
 
 def main(argv: list[str] | None = None) -> int:

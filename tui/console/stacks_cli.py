@@ -55,27 +55,3 @@ def export_main(args: argparse.Namespace) -> int:
         return 2
     text = "\n".join(([f"open {shlex.quote(lab)}"] if lab else []) + [shlex.join(words)])
     return _run(text, "export", getattr(args, "lab", None))
-
-
-def add_parsers(sub: argparse._SubParsersAction) -> None:
-    """The `deploy` and `export` sub-commands."""
-    deploy = sub.add_parser("deploy", help="deploy a CloudFormation or SAM template into a lab")
-    deploy.add_argument("template", help="template file (YAML or JSON)")
-    deploy.add_argument("--stack-name", help="stack name (default: the file's name)")
-    deploy.add_argument("--parameter-overrides", nargs="*", metavar="KEY=VALUE", default=[])
-    deploy.add_argument("--tags", nargs="*", metavar="KEY=VALUE", default=[])
-    deploy.add_argument("--no-lint", action="store_true", help="skip cfn-lint")
-    deploy.add_argument(
-        "--lab", metavar="NAME", default=argparse.SUPPRESS, help="the kept lab to deploy into"
-    )
-    deploy.add_argument(
-        "--lab-file", help="a saved lab file (save/open) to deploy into (created or updated)"
-    )
-    export = sub.add_parser("export", help="write a lab as a SAM or CloudFormation template")
-    export.add_argument("--format", choices=["sam", "cloudformation"], default="sam")
-    export.add_argument("--stack-name", help="only this stack's resources")
-    export.add_argument("--output-file", help="write here (code folders beside it)")
-    export.add_argument(
-        "--lab", metavar="NAME", default=argparse.SUPPRESS, help="the kept lab to export"
-    )
-    export.add_argument("--lab-file", help="a saved lab file (save/open) to export")
