@@ -21,19 +21,30 @@ import argparse
 import asyncio
 import gc
 import json
-import os
-import shutil
-import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+# Run as `python benchmarks/soak.py`, this folder comes first on sys.path, and its kafka.py would
+# hide the kafka package the MSK broker uses: put the repository root there instead.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "benchmarks"]
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from wire import _free_port, _wait_for  # noqa: E402  (the same server helpers as wire.py)
+
+def _load_peers() -> Any:
+    """benchmarks/peers.py (servers and peers, shared by every benchmark), loaded by path."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("_bench_peers", ROOT / "benchmarks" / "peers.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+peers_module = _load_peers()
 
 IDLE_TARGET_MB = 60.0
 DRIFT_TARGET = 0.05
@@ -80,15 +91,11 @@ async def _in_process(rounds: int) -> dict[str, Any]:
 
 
 # -- over the wire -------------------------------------------------------------------------------
-def _servers(peers: list[str]) -> dict[str, list[str]]:
-    """The command that starts each server on port {port}."""
-    servers = {"lab": [sys.executable, "-m", "tui.cli", "serve", "--port", "{port}"]}
-    if "moto" in peers and shutil.which("moto_server"):
-        servers["moto_server"] = ["moto_server", "-p", "{port}"]
-    ministack = os.environ.get("MINISTACK") or shutil.which("ministack")
-    if "ministack" in peers and ministack:
-        servers["ministack"] = [ministack]
-    return servers
+def _servers(wanted: list[str]) -> list[str]:
+    """The lab, and each wanted peer installed here (`moto`, `ministack`)."""
+    found = peers_module.commands(0)
+    names = {"moto": "moto_server", "ministack": "ministack"}
+    return ["lab", *(names[w] for w in wanted if names.get(w) in found)]
 
 
 def _clients(endpoint: str) -> dict[str, Any]:
@@ -181,18 +188,11 @@ def _wire_round(c: dict[str, Any], number: int) -> None:
         sqs.delete_queue(QueueUrl=queue)
 
 
-def _wire(name: str, command: list[str], rounds: int) -> dict[str, Any]:
-    port = _free_port()
-    argv = [part.replace("{port}", str(port)) for part in command]
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        "GATEWAY_PORT": str(port),
-        "MINISTACK_PORT": str(port),
-    }
-    server = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+def _wire(name: str, rounds: int) -> dict[str, Any]:
+    port = peers_module.free_port()
+    server = peers_module.start(name, port)
     try:
-        _wait_for(port)
+        peers_module.wait_for(port, timeout=60)
         time.sleep(0.5)
         result: dict[str, Any] = {"idle_mb": round(_tree_rss_mb(server.pid), 1)}
         clients = _clients(f"http://127.0.0.1:{port}")
@@ -209,11 +209,7 @@ def _wire(name: str, command: list[str], rounds: int) -> dict[str, Any]:
     except Exception as error:  # a peer that cannot do the work says so instead of a figure
         return {"error": f"{type(error).__name__}: {error}"[:300]}
     finally:
-        server.terminate()
-        try:
-            server.wait(10)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        peers_module.stop(server)
 
 
 def main(rounds: int, wire_rounds: int, peers: list[str]) -> dict[str, Any]:
@@ -225,9 +221,7 @@ def main(rounds: int, wire_rounds: int, peers: list[str]) -> dict[str, Any]:
             "lab_after_rounds": "≤ the leanest peer",
         },
         "in_process": asyncio.run(_in_process(rounds)),
-        "wire": {
-            name: _wire(name, command, wire_rounds) for name, command in _servers(peers).items()
-        },
+        "wire": {name: _wire(name, wire_rounds) for name in _servers(peers)},
     }
     lab = report["wire"].get("lab", {})
     peer_after = [
