@@ -9,6 +9,7 @@ events group messages by `queue::vhost` in `rmqMessagesByQueue`; ActiveMQ events
 from __future__ import annotations
 
 import asyncio
+from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from engine.errors import ServiceError
@@ -39,7 +40,7 @@ def _engine_type(service: LambdaService, arn: str) -> str | None:
         return None
 
 
-class MqPoller(EventSourcePoller):
+class MqPoller(EventSourcePoller, ABC):
     """An Amazon MQ source: becomes the RabbitMQ or ActiveMQ poller of the mapping's broker."""
 
     default_batch_size: ClassVar[int] = 100
@@ -109,8 +110,9 @@ class MqPoller(EventSourcePoller):
     def release(self) -> None:
         """Stop consuming (unacknowledged messages return to the queue)."""
 
+    @abstractmethod
     async def _run(self) -> None:
-        raise NotImplementedError
+        """Consume the mapping's queue and invoke the function (per engine type)."""
 
 
 class RabbitPoller(MqPoller):

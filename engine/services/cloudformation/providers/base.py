@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -39,7 +40,7 @@ class Outcome:
     attributes: dict[str, Any] = field(default_factory=dict)
 
 
-class Provider:
+class Provider(ABC):
     """Creates, updates and deletes resources of one type by calling the lab's own services.
 
     The physical id is what `Ref` returns; `attributes` are what `Fn::GetAtt` reads. `update`
@@ -73,9 +74,9 @@ class Provider:
         return f"arn:aws:{service}:{self.engine.region}:{self.engine.account_id}:{resource}"
 
     # -- the three operations --------------------------------------------------------------
+    @abstractmethod
     async def create(self, request: Request) -> Outcome:
         """Make the resource."""
-        raise NotImplementedError
 
     async def update(self, request: Request) -> Outcome:
         """Change the resource in place; the default replaces what update cannot reach."""

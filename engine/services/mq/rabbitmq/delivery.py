@@ -7,6 +7,7 @@ their own prefetch and the holder's global prefetch leave credit, as RabbitMQ's 
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING
 
 from .errors import precondition
@@ -85,7 +86,7 @@ class Subscription:
         self.holder.consumer_cancelled(self)
 
 
-class Holder:
+class Holder(ABC):
     """Deliveries and consumers of one channel or lab session."""
 
     def __init__(self, broker: RabbitBroker) -> None:
@@ -158,9 +159,9 @@ class Holder:
             )
         return tag
 
+    @abstractmethod
     def deliver(self, consumer: Subscription, queue: Queue, entry: Entry) -> None:
         """Deliver to a consumer (subclasses write frames or buffer)."""
-        raise NotImplementedError
 
     def consumer_cancelled(self, consumer: Subscription) -> None:
         """The broker cancelled a consumer (its queue was deleted)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import Any
 
 from .model import Binding
@@ -11,7 +12,7 @@ from .topic import TopicTrie
 EXCHANGE_TYPES = ("direct", "fanout", "topic", "headers")
 
 
-class Exchange:
+class Exchange(ABC):
     """An exchange: its declaration and its bindings, matched by type."""
 
     type = ""
@@ -56,9 +57,9 @@ class Exchange:
             self._unindex(binding)
         return binding
 
+    @abstractmethod
     def match(self, routing_key: str, headers: dict[str, Any]) -> list[Binding]:
         """The bindings a message with this key and headers matches."""
-        raise NotImplementedError
 
     def _index(self, binding: Binding) -> None:
         pass
