@@ -234,7 +234,7 @@ async def standard_to_completion(count: int, rounds: int = 5) -> dict[str, Any]:
         )
         result["ratio_median"] = round(result["ours_median"] / result["moto_median"], 1)
         result["moto_express_sync"] = (
-            "supported" if express_sync else "StartSyncExecution not implemented: no peer figure"
+            "supported" if express_sync else "moto has no StartSyncExecution: no peer figure"
         )
     return result
 

@@ -18,7 +18,7 @@ from .entities import (
     User,
 )
 
-#: IAM's quotas (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html).
+#: IAM's quotas, as the IAM User Guide's "IAM and AWS STS quotas" page lists them.
 MAX_POLICY_VERSIONS = 5
 MAX_ACCESS_KEYS = 2
 MAX_ATTACHED_POLICIES = 10
