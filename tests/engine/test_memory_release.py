@@ -346,24 +346,29 @@ async def kafka_round(eng: Engine, clock: VirtualClock) -> None:
     await clock.advance(10)
 
 
-async def mq_round(eng: Engine, clock: VirtualClock) -> None:
-    mq = eng.client("mq")
-    broker_id = (
-        await mq.create_broker(
-            BrokerName="shop",
-            EngineType="RABBITMQ",
-            HostInstanceType="mq.m5.large",
-            DeploymentMode="SINGLE_INSTANCE",
-            PubliclyAccessible=False,
-            Users=[{"Username": "admin", "Password": "lab-password-1"}],
-        )
-    )["BrokerId"]
+async def _running_broker(
+    eng: Engine, clock: VirtualClock, name: str, engine_type: str, instance_type: str
+) -> str:
+    """An Amazon MQ broker, created and given the time to reach RUNNING; its id."""
+    created = await eng.client("mq").create_broker(
+        BrokerName=name,
+        EngineType=engine_type,
+        HostInstanceType=instance_type,
+        DeploymentMode="SINGLE_INSTANCE",
+        PubliclyAccessible=False,
+        Users=[{"Username": "admin", "Password": "lab-password-1"}],
+    )
     await clock.advance(5)
+    return created["BrokerId"]
+
+
+async def mq_round(eng: Engine, clock: VirtualClock) -> None:
+    broker_id = await _running_broker(eng, clock, "shop", "RABBITMQ", "mq.m5.large")
     broker = eng.service("mq").rabbit(broker_id)
     broker.vhost("/").declare_queue("orders", arguments={"x-message-ttl": 60_000})
     for number in range(50):
         broker.publish("", "orders", f"m{number}".encode())
-    await mq.delete_broker(BrokerId=broker_id)
+    await eng.client("mq").delete_broker(BrokerId=broker_id)
     await clock.advance(5)
 
 
@@ -397,23 +402,12 @@ async def iam_round(eng: Engine, clock: VirtualClock) -> None:
 
 
 async def activemq_round(eng: Engine, clock: VirtualClock) -> None:
-    mq = eng.client("mq")
-    broker_id = (
-        await mq.create_broker(
-            BrokerName="legacy",
-            EngineType="ACTIVEMQ",
-            HostInstanceType="mq.t3.micro",
-            DeploymentMode="SINGLE_INSTANCE",
-            PubliclyAccessible=False,
-            Users=[{"Username": "admin", "Password": "lab-password-1"}],
-        )
-    )["BrokerId"]
-    await clock.advance(5)
+    broker_id = await _running_broker(eng, clock, "legacy", "ACTIVEMQ", "mq.t3.micro")
     broker = eng.service("mq").activemq(broker_id)
     for number in range(30):
         broker.send("orders", f"m{number}".encode(), properties={"n": number}, ttl_ms=60_000)
         broker.send("topic://prices", b"p")
-    await mq.delete_broker(BrokerId=broker_id)
+    await eng.client("mq").delete_broker(BrokerId=broker_id)
     await clock.advance(5)
 
 
