@@ -52,31 +52,43 @@ class UsageError(Exception):
     """A malformed mq lab command (the message names what is wrong)."""
 
 
-def _split(word: str, args: list[str]) -> tuple[list[str], dict[str, Any]]:
+def split_options(
+    args: list[str],
+    usage: str,
+    *,
+    flags: set[str],
+    options: set[str],
+    multi: set[str],
+) -> tuple[list[str], dict[str, Any]]:
+    """Positional words and `--options` (flags; `multi` ones take key=value and repeat)."""
     positional: list[str] = []
-    options: dict[str, Any] = {name: [] for name in _MULTI}
+    found: dict[str, Any] = {name: [] for name in multi}
     index = 0
     while index < len(args):
         arg = args[index]
-        if arg in _FLAGS:
-            options[arg] = True
-        elif arg in _OPTIONS:
+        if arg in flags:
+            found[arg] = True
+        elif arg in options:
             if index + 1 >= len(args):
-                raise UsageError(f"{arg} needs a value — usage: {USAGE[word]}")
+                raise UsageError(f"{arg} needs a value — usage: {usage}")
             value = args[index + 1]
             index += 1
-            if arg in _MULTI:
+            if arg in multi:
                 if "=" not in value:
                     raise UsageError(f"{arg} takes key=value, got '{value}'")
-                options[arg].append(value.split("=", 1))
+                found[arg].append(value.split("=", 1))
             else:
-                options[arg] = value
+                found[arg] = value
         elif arg.startswith("--") and arg not in ("--",):
-            raise UsageError(f"Unknown option {arg} — usage: {USAGE[word]}")
+            raise UsageError(f"Unknown option {arg} — usage: {usage}")
         else:
             positional.append(arg)
         index += 1
-    return positional, options
+    return positional, found
+
+
+def _split(word: str, args: list[str]) -> tuple[list[str], dict[str, Any]]:
+    return split_options(args, USAGE[word], flags=_FLAGS, options=_OPTIONS, multi=_MULTI)
 
 
 def _value(text: str) -> Any:
@@ -88,18 +100,26 @@ def _value(text: str) -> Any:
     return text
 
 
-def _broker(console: Console, name: str) -> Any:
+def running_plane(console: Console, name: str, engine_type: str) -> Any:
+    """The data plane of a RUNNING broker of `engine_type`, or a UsageError saying why not."""
     record = console.engine.service("mq").brokers.get(name)
-    if record.spec.engine_type != "RABBITMQ":
-        raise UsageError(
-            f"Broker '{record.name}' is an ActiveMQ broker: use mq send / mq subscribe"
+    if record.spec.engine_type != engine_type:
+        other = (
+            "an ActiveMQ broker: use mq send / mq subscribe"
+            if engine_type == "RABBITMQ"
+            else "a RabbitMQ broker: use mq publish / mq consume"
         )
+        raise UsageError(f"Broker '{record.name}' is {other}")
     if record.state != "RUNNING":
         raise UsageError(
             f"Broker '{record.name}' is {record.state}: its endpoint accepts clients once it is "
             "RUNNING (see mq describe-broker)"
         )
     return record.plane
+
+
+def _broker(console: Console, name: str) -> Any:
+    return running_plane(console, name, "RABBITMQ")
 
 
 def _result(value: Any, output: Any) -> CommandResult:

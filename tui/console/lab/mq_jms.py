@@ -15,6 +15,7 @@ from engine.errors import ServiceError
 
 from ..render import records_table
 from ..result import CommandResult
+from .mq import UsageError, running_plane, split_options
 
 if TYPE_CHECKING:
     from ..console import Console
@@ -46,35 +47,8 @@ _OPTIONS = {
 }
 
 
-class UsageError(Exception):
-    """A malformed lab command (the message names what is wrong)."""
-
-
 def _split(word: str, args: list[str]) -> tuple[list[str], dict[str, Any]]:
-    positional: list[str] = []
-    options: dict[str, Any] = {"--prop": []}
-    index = 0
-    while index < len(args):
-        arg = args[index]
-        if arg in _FLAGS:
-            options[arg] = True
-        elif arg in _OPTIONS:
-            if index + 1 >= len(args):
-                raise UsageError(f"{arg} needs a value — usage: {USAGE[word]}")
-            value = args[index + 1]
-            index += 1
-            if arg == "--prop":
-                if "=" not in value:
-                    raise UsageError(f"--prop takes key=value, got '{value}'")
-                options[arg].append(value.split("=", 1))
-            else:
-                options[arg] = value
-        elif arg.startswith("--"):
-            raise UsageError(f"Unknown option {arg} — usage: {USAGE[word]}")
-        else:
-            positional.append(arg)
-        index += 1
-    return positional, options
+    return split_options(args, USAGE[word], flags=_FLAGS, options=_OPTIONS, multi={"--prop"})
 
 
 def _value(text: str) -> Any:
@@ -93,17 +67,7 @@ def _value(text: str) -> Any:
 
 
 def _broker(console: Console, name: str) -> Any:
-    record = console.engine.service("mq").brokers.get(name)
-    if record.spec.engine_type != "ACTIVEMQ":
-        raise UsageError(
-            f"Broker '{record.name}' is a RabbitMQ broker: use mq publish / mq consume"
-        )
-    if record.state != "RUNNING":
-        raise UsageError(
-            f"Broker '{record.name}' is {record.state}: it accepts clients once it is RUNNING "
-            "(see mq describe-broker)"
-        )
-    return record.plane
+    return running_plane(console, name, "ACTIVEMQ")
 
 
 def _number(options: dict, name: str, low: float, high: float) -> float | None:
