@@ -29,6 +29,29 @@ def service_model(name: str) -> ServiceModel:
 
 
 @cache
+def service_metadata(name: str) -> dict[str, Any]:
+    """The `metadata` block of service `name`'s model (protocol, target prefix, signing name …).
+
+    Routing a request asks this of every service the lab serves; reading just this block off
+    the model file keeps the other services' models out of memory until they are called.
+    """
+    import gzip
+    import os
+
+    import ijson
+
+    version = _loader.determine_latest_version(name, "service-2")
+    for root in _loader.search_paths:
+        base = os.path.join(root, name, version, "service-2.json")
+        for path, opener in ((base, open), (base + ".gz", gzip.open)):
+            if os.path.isfile(path):
+                with opener(path, "rb") as handle:
+                    for metadata in ijson.items(handle, "metadata"):
+                        return dict(metadata)
+    return dict(service_model(name).metadata)
+
+
+@cache
 def documented_model(name: str) -> ServiceModel:
     """botocore's whole model of service `name`, documentation included (for help and completion)."""
     return ServiceModel(Loader().load_service_model(name, "service-2"), service_name=name)

@@ -18,7 +18,7 @@ from botocore.model import OperationModel, ServiceModel
 from engine.errors import ServiceError
 from engine.http import HttpRequest, HttpResponse
 from engine.identity import caller_access_key
-from engine.model import service_model
+from engine.model import service_metadata, service_model
 from engine.services.sqs.errors import missing_parameter
 
 from .cbor import cbor_error, cbor_response, cloudwatch_query_code, is_cbor, parse_cbor
@@ -211,18 +211,18 @@ class WireEndpoint:
         if is_cbor(request):
             return service, "smithy-rpc-v2-cbor"
         content_type = request.headers.get("content-type", "")
-        protocols = service_model(service).metadata.get("protocols", [])
+        protocols = service_metadata(service).get("protocols", [])
         if "query" in protocols and "x-www-form-urlencoded" in content_type:
             return service, "query"
         if service == "sqs":
             # Without X-Amz-Target an SQS request is in the legacy query protocol.
             return service, "query"
-        return service, service_model(service).metadata["protocol"]
+        return service, service_metadata(service)["protocol"]
 
     def _guess_from_host(self, request: HttpRequest) -> list[str]:
         host = request.host
         for name in self._services:
-            prefix = service_model(name).metadata.get("endpointPrefix", name)
+            prefix = service_metadata(name).get("endpointPrefix", name)
             if host.startswith(f"{prefix}."):
                 return [name]
         return []

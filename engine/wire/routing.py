@@ -10,7 +10,7 @@ from urllib.parse import unquote
 from botocore.model import OperationModel
 
 from engine.http import HttpRequest
-from engine.model import service_model
+from engine.model import service_metadata, service_model
 
 _CREDENTIAL = re.compile(r"Credential=([^/]+)/(\d{8})/([^/]+)/([^/]+)/aws4_request")
 
@@ -50,7 +50,7 @@ def target_prefixes(services: tuple[str, ...]) -> dict[str, str]:
     """X-Amz-Target prefix → service, for the JSON-protocol services."""
     prefixes = {}
     for name in services:
-        prefix = service_model(name).metadata.get("targetPrefix")
+        prefix = service_metadata(name).get("targetPrefix")
         if prefix:
             prefixes[prefix] = name
     return prefixes
@@ -61,7 +61,7 @@ def signing_names(services: tuple[str, ...]) -> dict[str, list[str]]:
     """SigV4 signing name → services that sign with it."""
     names: dict[str, list[str]] = {}
     for name in services:
-        metadata = service_model(name).metadata
+        metadata = service_metadata(name)
         signing = metadata.get("signingName") or metadata.get("endpointPrefix") or name
         names.setdefault(signing, []).append(name)
     return names

@@ -1054,14 +1054,14 @@ def _match_segments(pattern: list[str], segments: list[str]) -> dict[str, str] |
 
 def _json_target(uri_service: str, action: str) -> tuple[str, str] | None:
     """(X-Amz-Target, Content-Type) for an action on a JSON-protocol service, else None."""
-    from engine.model import service_model
+    from engine.model import service_metadata
     from engine.services import SERVICE_MODULES
 
     names = {"states": "stepfunctions", "execute-api": "apigateway"}
     name = names.get(uri_service, uri_service)
     if name not in SERVICE_MODULES:
         return None
-    metadata = service_model(name).metadata
+    metadata = service_metadata(name)
     if metadata.get("protocol") != "json" or not metadata.get("targetPrefix"):
         return None
     if "awsQueryCompatible" in metadata:

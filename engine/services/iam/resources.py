@@ -9,7 +9,7 @@ from functools import cache
 from typing import TYPE_CHECKING
 
 from ...errors import ServiceError
-from ...model import service_model
+from ...model import service_metadata
 
 if TYPE_CHECKING:
     from ...engine import Engine
@@ -39,7 +39,7 @@ ACTION_ALIASES = {
 @cache
 def action_prefix(service: str) -> str:
     """The IAM service prefix of a boto3 service (`states` for stepfunctions …)."""
-    metadata = service_model(service).metadata
+    metadata = service_metadata(service)
     return metadata.get("signingName") or metadata.get("endpointPrefix") or service
 
 
