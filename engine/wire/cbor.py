@@ -1,13 +1,17 @@
-"""The Smithy RPC v2 CBOR protocol (CloudWatch's default in current SDKs), through cbor2.
+"""CBOR on the wire, through cbor2: Smithy RPC v2 CBOR, and the JSON protocol's CBOR form.
 
-Requests are `POST /service/{ServiceName}/operation/{Operation}` with `smithy-protocol:
+Smithy RPC v2 CBOR is CloudWatch's default in current SDKs. Requests are `POST /service/{ServiceName}/operation/{Operation}` with `smithy-protocol:
 rpc-v2-cbor` and a CBOR body; answers are CBOR with timestamps as tag 1 (epoch seconds).
 Errors carry `__type` in the body and, for awsQueryCompatible services, AWS's query error
 code in `x-amzn-query-error`.
+
+The JSON protocol's CBOR form (`application/x-amz-cbor-1.1`, which Kinesis's SDKs send) keeps
+X-Amz-Target and the JSON protocol's members and errors, encoded as CBOR instead of JSON.
 """
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,6 +23,47 @@ from engine.http import HttpRequest, HttpResponse
 from .errors import WireError
 
 CONTENT_TYPE = "application/cbor"
+
+
+#: The content type of the JSON protocol's CBOR form (Kinesis's SDKs send it).
+AMZ_CBOR_1_1 = "application/x-amz-cbor-1.1"
+
+
+def is_amz_cbor(request: HttpRequest) -> bool:
+    """Whether a JSON-protocol request carries its body as CBOR (`application/x-amz-cbor-1.1`)."""
+    return request.headers.get("content-type", "").startswith(AMZ_CBOR_1_1)
+
+
+def parse_amz_cbor(model: ServiceModel, request: HttpRequest) -> tuple[OperationModel, dict]:
+    """A JSON-protocol request in CBOR: the operation from X-Amz-Target, parameters from the body."""
+    name = request.headers.get("x-amz-target", "").rsplit(".", 1)[-1]
+    if name not in model.operation_names:
+        raise WireError("UnknownOperationException", f"Unknown operation {name}")
+    return _decoded(model.operation_model(name), request.body, _EPOCH_MILLIS)
+
+
+def _epoch_millis_datetime(value: Any, _immutable: bool = False) -> datetime:
+    return datetime.fromtimestamp(value / 1000, UTC)
+
+
+#: AWS's CBOR form of the JSON protocol puts timestamps in tag 1 as integer epoch
+#: *milliseconds* (not the seconds RFC 8949 says; aws/aws-sdk-java-v2#4661), both ways.
+_EPOCH_MILLIS = {1: _epoch_millis_datetime}
+
+
+def amz_cbor_response(result: dict, request_id: str) -> HttpResponse:
+    """A JSON-protocol answer in CBOR."""
+    return HttpResponse(
+        200,
+        {"content-type": AMZ_CBOR_1_1, "x-amzn-requestid": request_id},
+        cbor2.dumps(_plain(result, millis=True)),
+    )
+
+
+def amz_cbor_error(status: int, headers: dict[str, str], json_body: bytes) -> HttpResponse:
+    """A JSON-protocol error in CBOR: the same members as its JSON form."""
+    headers = {**headers, "content-type": AMZ_CBOR_1_1}
+    return HttpResponse(status, headers, cbor2.dumps(json.loads(json_body)))
 
 
 def is_cbor(request: HttpRequest) -> bool:
@@ -33,11 +78,20 @@ def parse_cbor(model: ServiceModel, request: HttpRequest) -> tuple[OperationMode
     name = request.path.rstrip("/").rsplit("/operation/", 1)[-1]
     if name not in model.operation_names:
         raise WireError("UnknownOperationException", f"Unknown operation {name}")
-    operation = model.operation_model(name)
+    return _decoded(model.operation_model(name), request.body)
+
+
+def _decoded(
+    operation: OperationModel, payload: bytes, semantic: dict | None = None
+) -> tuple[OperationModel, dict]:
     body: Any = {}
-    if request.body:
+    if payload:
         try:
-            body = cbor2.loads(request.body)
+            body = (
+                cbor2.loads(payload, semantic_decoders=semantic)
+                if semantic
+                else cbor2.loads(payload)
+            )
         except Exception:  # cbor2 raises several types for malformed input
             raise WireError("SerializationException", "The CBOR body is malformed.") from None
     if not isinstance(body, dict):
@@ -67,12 +121,14 @@ def _decode(shape: Shape, value: Any) -> Any:
     return value
 
 
-def _plain(value: Any) -> Any:
+def _plain(value: Any, millis: bool = False) -> Any:
     if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items() if v is not None}
+        return {k: _plain(v, millis) for k, v in value.items() if v is not None}
     if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
+        return [_plain(v, millis) for v in value]
     if isinstance(value, datetime):
+        if millis:
+            return cbor2.CBORTag(1, round(value.timestamp() * 1000))
         return cbor2.CBORTag(1, value.timestamp())
     return value
 

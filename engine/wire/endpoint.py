@@ -21,7 +21,17 @@ from engine.identity import caller_access_key
 from engine.model import service_metadata, service_model
 from engine.services.sqs.errors import missing_parameter
 
-from .cbor import cbor_error, cbor_response, cloudwatch_query_code, is_cbor, parse_cbor
+from .cbor import (
+    amz_cbor_error,
+    amz_cbor_response,
+    cbor_error,
+    cbor_response,
+    cloudwatch_query_code,
+    is_amz_cbor,
+    is_cbor,
+    parse_amz_cbor,
+    parse_cbor,
+)
 from .chunked import is_aws_chunked, unchunked
 from .errors import WireError, json_error, query_error, rest_json_error, rest_xml_error
 from .requests import parse_json, parse_query, parse_rest, query_fields
@@ -42,6 +52,7 @@ MAX_BODY = 64 * 1024 * 1024
 #: 50 MB zip (base64 in JSON) the REST JSON one, S3's lab-sized PUTs the REST XML one.
 BODY_LIMITS = {
     "json": 16 * 1024 * 1024,
+    "json-cbor": 16 * 1024 * 1024,
     "query": 16 * 1024 * 1024,
     "rest-json": 70 * 1024 * 1024,
     "rest-xml": MAX_BODY,
@@ -193,7 +204,7 @@ class WireEndpoint:
             service = target_prefixes(self._services).get(target.rsplit(".", 1)[0])
             if service is None:
                 raise WireError("UnknownOperationException", f"Unknown target: {target}")
-            return service, "json"
+            return service, "json-cbor" if is_amz_cbor(request) else "json"
         caller = caller_of(request)
         candidates = signing_names(self._services).get(caller.signing_name, [])
         if not candidates:
@@ -234,6 +245,9 @@ class WireEndpoint:
         if protocol == "json":
             model = service_model(service)
             return model, *parse_json(model, request)
+        if protocol == "json-cbor":
+            model = service_model(service)
+            return model, *parse_amz_cbor(model, request)
         if protocol == "smithy-rpc-v2-cbor":
             model = service_model(service)
             return model, *parse_cbor(model, request)
@@ -286,6 +300,8 @@ class WireEndpoint:
             return json_response(model, operation, result, request_id)
         if protocol == "smithy-rpc-v2-cbor":
             return cbor_response(result, request_id)
+        if protocol == "json-cbor":
+            return amz_cbor_response(result, request_id)
         if protocol == "query":
             return query_response(model, operation, result, request_id)
         return rest_response(protocol, operation, result, request_id)
@@ -330,7 +346,7 @@ class WireEndpoint:
         if protocol == "smithy-rpc-v2-cbor":
             model = service_model(service) if service else None
             return cbor_error(model, code, message, status, extra, sender, request_id)
-        if protocol == "json":
+        if protocol in ("json", "json-cbor"):
             headers, body = json_error(service, code, message, extra, sender)
             version = (
                 service_model(service).metadata.get("jsonVersion", "1.0") if service else "1.0"
@@ -341,6 +357,8 @@ class WireEndpoint:
                     "x-amzn-requestid": request_id,
                 }
             )
+            if protocol == "json-cbor":
+                return amz_cbor_error(status, headers, body)
             return HttpResponse(status, headers, body)
         if protocol == "query":
             if service == "sqs":

@@ -41,8 +41,15 @@ class Refusal:
 
 
 def split_host(header: str) -> str:
-    """The host name of a Host header, without port or IPv6 brackets, lower-cased."""
+    """The host name of a Host header, without port or IPv6 brackets, lower-cased.
+
+    Some clients put the whole endpoint URL in Host (`http://127.0.0.1:4566`), which AWS
+    accepts: its scheme is dropped, so such a request is judged by the host it names.
+    """
     header = header.strip().lower()
+    for scheme in ("http://", "https://"):
+        if header.startswith(scheme):
+            header = header[len(scheme) :].split("/", 1)[0]
     if header.startswith("["):
         return header[1:].split("]", 1)[0]
     if header.count(":") > 1:  # a bare IPv6 address

@@ -121,7 +121,14 @@ async def test_sdk_requests_without_browser_headers_pass(lab) -> None:
 
 
 @pytest.mark.parametrize(
-    "host", ["evil.example:4566", "evil.example", "attacker.com.:80", "10.0.0.5:4566"]
+    "host",
+    [
+        "evil.example:4566",
+        "evil.example",
+        "attacker.com.:80",
+        "10.0.0.5:4566",
+        "http://evil.example:4566",
+    ],
 )
 async def test_rebinding_host_is_refused(lab, host: str) -> None:
     async with httpx.AsyncClient(base_url=lab.url) as http:
@@ -146,6 +153,9 @@ async def test_rebinding_host_is_refused(lab, host: str) -> None:
         "abc123.execute-api.localhost:4566",
         "site.s3.localhost:4566",
         "sqs.us-east-1.amazonaws.com",
+        # A client that puts its endpoint URL in Host (LocalStack's Kinesis CBOR client does).
+        "http://127.0.0.1:4566",
+        "https://localhost:4566/",
     ],
 )
 def test_hosts_naming_the_listener_are_accepted(host: str) -> None:

@@ -99,3 +99,90 @@ async def test_firehose_delivers_to_s3(lab) -> None:
     assert delivered["Body"].read() == b"a\nb\nc\n"
     with pytest.raises(firehose.exceptions.ResourceNotFoundException):
         await lab.call(firehose.put_record, DeliveryStreamName="nope", Record={"Data": b"x"})
+
+
+async def test_kinesis_answers_cbor_requests_in_cbor(lab) -> None:
+    # Kinesis's SDKs (Java, and LocalStack's AWS-validated tests) send the JSON protocol as
+    # application/x-amz-cbor-1.1: blobs as bytes, timestamps as tag 1 integer epoch milliseconds.
+    from datetime import UTC, datetime
+
+    import cbor2
+    import httpx
+
+    def millis(value: int, _immutable: bool = False) -> datetime:
+        return datetime.fromtimestamp(value / 1000, UTC)
+
+    def loads(content: bytes) -> dict:
+        return cbor2.loads(content, semantic_decoders={1: millis})
+
+    kinesis = lab.client("kinesis")
+    await lab.call(kinesis.create_stream, StreamName="cbor", ShardCount=1)
+    await lab.call(kinesis.put_record, StreamName="cbor", Data=b"\x00raw", PartitionKey="k")
+    headers = {"content-type": "application/x-amz-cbor-1.1"}
+
+    async def post(operation: str, payload: dict) -> httpx.Response:
+        async with httpx.AsyncClient(base_url=lab.url) as http:
+            return await http.post(
+                "/",
+                content=cbor2.dumps(payload),
+                headers={**headers, "x-amz-target": f"Kinesis_20131202.{operation}"},
+            )
+
+    described = await post("DescribeStream", {"StreamName": "cbor"})
+    assert described.headers["content-type"] == "application/x-amz-cbor-1.1"
+    assert b"StreamCreationTimestamp\xc1\x1b" in described.content  # a uint64, not a float64
+    description = loads(described.content)["StreamDescription"]
+    created = description["StreamCreationTimestamp"]
+    assert abs(created.timestamp() - datetime.now(UTC).timestamp()) < 60
+    shard = description["Shards"][0]["ShardId"]
+    since = cbor2.CBORTag(1, int(created.timestamp() * 1000) - 1000)
+    iterator = loads(
+        (
+            await post(
+                "GetShardIterator",
+                {
+                    "StreamName": "cbor",
+                    "ShardId": shard,
+                    "ShardIteratorType": "AT_TIMESTAMP",
+                    "Timestamp": since,
+                },
+            )
+        ).content
+    )["ShardIterator"]
+    records = loads((await post("GetRecords", {"ShardIterator": iterator})).content)
+    assert records["Records"][0]["Data"] == b"\x00raw"
+    json_records = await lab.call(kinesis.get_records, ShardIterator=iterator)
+    assert (
+        records["Records"][0]["ApproximateArrivalTimestamp"]
+        == json_records["Records"][0]["ApproximateArrivalTimestamp"]
+    )
+    missing = await post("DescribeStream", {"StreamName": "nope"})
+    assert missing.status_code == 400
+    assert missing.headers["content-type"] == "application/x-amz-cbor-1.1"
+    assert loads(missing.content)["__type"] == "ResourceNotFoundException"
+
+
+async def test_kinesis_reads_a_shard_iterator_in_double_quotes(lab) -> None:
+    kinesis = lab.client("kinesis")
+    await lab.call(kinesis.create_stream, StreamName="quoted", ShardCount=1)
+    put = await lab.call(kinesis.put_record, StreamName="quoted", Data=b"x", PartitionKey="k")
+    iterator = (
+        await lab.call(
+            kinesis.get_shard_iterator,
+            StreamName="quoted",
+            ShardId=put["ShardId"],
+            ShardIteratorType="TRIM_HORIZON",
+        )
+    )["ShardIterator"]
+    page = await lab.call(kinesis.get_records, ShardIterator=f'"{iterator}"')
+    assert [r["Data"] for r in page["Records"]] == [b"x"]
+
+
+async def test_a_stream_created_without_shard_count_is_on_demand(lab) -> None:
+    kinesis = lab.client("kinesis")
+    await lab.call(kinesis.create_stream, StreamName="auto")
+    summary = (await lab.call(kinesis.describe_stream_summary, StreamName="auto"))[
+        "StreamDescriptionSummary"
+    ]
+    assert summary["StreamModeDetails"] == {"StreamMode": "ON_DEMAND"}
+    assert summary["OpenShardCount"] == 4

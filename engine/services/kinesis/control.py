@@ -134,7 +134,9 @@ class ControlPlane:
                 "streamName",
                 "Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+",
             )
-        mode = params.get("StreamModeDetails", {}).get("StreamMode", "PROVISIONED")
+        # With neither a shard count nor a mode, AWS makes an on-demand stream (of four shards).
+        default_mode = "PROVISIONED" if "ShardCount" in params else "ON_DEMAND"
+        mode = params.get("StreamModeDetails", {}).get("StreamMode", default_mode)
         if mode == "PROVISIONED":
             if "ShardCount" not in params:
                 raise invalid("ShardCount is required for a stream in PROVISIONED mode.")

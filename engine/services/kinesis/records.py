@@ -237,10 +237,13 @@ class DataPlane:
         )
 
     def _arrival_stamp(self: KinesisService, now: float) -> Any:
-        """The arrival time as a datetime, shared by every record put at the same instant."""
+        """The arrival time as a datetime, shared by every record put at the same instant.
+
+        Kinesis keeps arrival times in milliseconds: JSON and CBOR readers see the same value.
+        """
         if now != self._stamp_time:
             self._stamp_time = now
-            self._stamp = self.clock.datetime()
+            self._stamp = datetime.fromtimestamp(round(now, 3), UTC)
         return self._stamp
 
     def _after_put(self: KinesisService, stream: Stream, shards: Any) -> None:
@@ -313,6 +316,9 @@ class DataPlane:
         return SEQUENCE_BASE + stream.counter * SHARD_SLOTS
 
     def _iterator_state(self: KinesisService, token: str) -> IteratorState:
+        # AWS reads an iterator wrapped in double quotes (a shell-quoted copy) as the iterator.
+        if len(token) > 2 and token[0] == token[-1] == '"':
+            token = token[1:-1]
         state = self.iterators.decode(token)
         if state is None:
             raise invalid("Invalid ShardIterator.")
