@@ -125,7 +125,7 @@ class BatchOperations:
                     )
                 if "PutRequest" in write:
                     item = clean_item(write["PutRequest"]["Item"])
-                    size = check_item_keys(table, item)
+                    size = check_item_keys(table, item, batch=True)
                     key = key_of(table, item)
                     planned.append((name, write, table, key, item, size))
                 else:

@@ -199,6 +199,8 @@ class TableOperations:
             deletion_protection=bool(params.get("DeletionProtectionEnabled", False)),
             tags={t["Key"]: t["Value"] for t in params.get("Tags", [])},
             billing_changed=now if billing_mode == "PAY_PER_REQUEST" else None,
+            warm_reads=params.get("WarmThroughput", {}).get("ReadUnitsPerSecond"),
+            warm_writes=params.get("WarmThroughput", {}).get("WriteUnitsPerSecond"),
         )
         for index in indexes:
             (table.global_indexes if index.is_global else table.local_indexes)[index.name] = index
@@ -207,9 +209,7 @@ class TableOperations:
         if stream.enabled:
             self._start_stream(table, stream)
         self.emit("created", table.arn, table=name)
-        described = table.description(now)
-        described["TableStatus"] = "CREATING"
-        return {"TableDescription": described}
+        return {"TableDescription": table.description(now, status="CREATING")}
 
     def _set_busy(self: DynamoDbService, table: Table, status: str) -> None:
         delay = float(self.engine.settings.get("dynamodb.status_delay", 0.0))
@@ -242,8 +242,7 @@ class TableOperations:
                 "Disable deletion protection first."
             )
         now = self.clock.now()
-        described = table.description(now)
-        described["TableStatus"] = "DELETING"
+        described = table.description(now, status="DELETING")
         if table.latest_stream_arn is not None:
             self._stop_stream(table)
         if table.expiry_timer is not None:
@@ -366,9 +365,7 @@ class TableOperations:
             else:
                 self._stop_stream(table)
         self._set_busy(table, "UPDATING")
-        described = table.description(self.clock.now())
-        described["TableStatus"] = "UPDATING"
-        return {"TableDescription": described}
+        return {"TableDescription": table.description(self.clock.now(), status="UPDATING")}
 
     # -- tags ----------------------------------------------------------------------------
     def _table_by_arn(self: DynamoDbService, arn: str) -> Table:

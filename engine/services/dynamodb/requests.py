@@ -173,12 +173,17 @@ def clean_key(table: Table, key: Any) -> Item:
     return cleaned
 
 
-def check_item_keys(table: Table, item: Item) -> int:
-    """Check the item's key and index key values and its size; returns the size."""
+def check_item_keys(table: Table, item: Item, batch: bool = False) -> int:
+    """Check the item's key and index key values and its size; returns the size.
+
+    BatchWriteItem words a missing or mistyped key as a key that does not match the schema.
+    """
     for part in (table.shape.hash, table.shape.range):
         if part is None:
             continue
         value = item.get(part.name)
+        if batch and (value is None or type_of(value) != part.type):
+            raise invalid("The provided key element does not match the schema")
         if value is None:
             raise invalid(
                 f"One or more parameter values were invalid: Missing the key {part.name} in the item"

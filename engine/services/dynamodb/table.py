@@ -34,7 +34,7 @@ class Index:
             keep.update(self.non_key_attributes)
         return {name: value for name, value in item.items() if name in keep}
 
-    def description(self, billing_mode: str) -> dict[str, Any]:
+    def description(self, billing_mode: str, warm: bool = True) -> dict[str, Any]:
         """AWS's GlobalSecondaryIndexDescription / LocalSecondaryIndexDescription."""
         projection: dict[str, Any] = {"ProjectionType": self.projection_type}
         if self.projection_type == "INCLUDE":
@@ -54,7 +54,25 @@ class Index:
                 "ReadCapacityUnits": self.read_capacity if billing_mode == "PROVISIONED" else 0,
                 "WriteCapacityUnits": self.write_capacity if billing_mode == "PROVISIONED" else 0,
             }
+            if warm:
+                described["WarmThroughput"] = warm_throughput(
+                    billing_mode, self.read_capacity, self.write_capacity
+                )
         return described
+
+
+#: The warm throughput AWS reports for an on-demand table or index (units per second).
+ON_DEMAND_WARM_READS = 12_000
+ON_DEMAND_WARM_WRITES = 4_000
+
+
+def warm_throughput(
+    billing_mode: str, read: int, write: int, status: str = "ACTIVE"
+) -> dict[str, Any]:
+    """AWS's default WarmThroughput: the provisioned capacity, or on-demand's initial rates."""
+    if billing_mode == "PAY_PER_REQUEST":
+        read, write = ON_DEMAND_WARM_READS, ON_DEMAND_WARM_WRITES
+    return {"ReadUnitsPerSecond": read, "WriteUnitsPerSecond": write, "Status": status}
 
 
 @dataclass(slots=True)
@@ -98,6 +116,9 @@ class Table:
     expiries: list[tuple[float, int, Any, tuple]] = field(default_factory=list)
     expiry_seq: int = 0
     expiry_timer: Any = None
+    #: WarmThroughput asked for at creation or update (units per second), else AWS's default.
+    warm_reads: int | None = None
+    warm_writes: int | None = None
 
     def __post_init__(self) -> None:
         self.store = ItemStore(self.shape)
@@ -144,8 +165,12 @@ class Table:
                 index.store.put(index.project(new, self.shape.names), size)
 
     # -- description ------------------------------------------------------------------------
-    def description(self, now: float) -> dict[str, Any]:
-        """AWS's TableDescription."""
+    def description(self, now: float, status: str | None = None) -> dict[str, Any]:
+        """AWS's TableDescription (`status` names the change the answering call just began)."""
+        status = status or self.status(now)
+        # A table being created reports only the warm throughput it was asked for (UPDATING);
+        # once it exists, every table and index has one.
+        creating = status == "CREATING"
         described: dict[str, Any] = {
             "AttributeDefinitions": [
                 {"AttributeName": name, "AttributeType": kind}
@@ -153,7 +178,7 @@ class Table:
             ],
             "TableName": self.name,
             "KeySchema": self.shape.schema(),
-            "TableStatus": self.status(now),
+            "TableStatus": status,
             "CreationDateTime": datetime.fromtimestamp(self.created, UTC),
             "ProvisionedThroughput": {
                 "NumberOfDecreasesToday": 0,
@@ -178,8 +203,20 @@ class Table:
             ]
         if self.global_indexes:
             described["GlobalSecondaryIndexes"] = [
-                i.description(self.billing_mode) for i in self.global_indexes.values()
+                i.description(self.billing_mode, warm=not creating)
+                for i in self.global_indexes.values()
             ]
+        if self.warm_reads is not None or self.warm_writes is not None:
+            defaults = warm_throughput(self.billing_mode, self.read_capacity, self.write_capacity)
+            described["WarmThroughput"] = {
+                "ReadUnitsPerSecond": self.warm_reads or defaults["ReadUnitsPerSecond"],
+                "WriteUnitsPerSecond": self.warm_writes or defaults["WriteUnitsPerSecond"],
+                "Status": "UPDATING" if status != "ACTIVE" else "ACTIVE",
+            }
+        elif not creating:
+            described["WarmThroughput"] = warm_throughput(
+                self.billing_mode, self.read_capacity, self.write_capacity
+            )
         if self.stream.enabled:
             described["StreamSpecification"] = {
                 "StreamEnabled": True,
