@@ -248,6 +248,7 @@ class TableOperations:
         if table.expiry_timer is not None:
             table.expiry_timer.cancel()
         del self.tables[table.name]
+        self.kinesis_destinations.forget(table.name)
         self.emit("deleted", table.arn, table=table.name)
         return {"TableDescription": described}
 

@@ -22,6 +22,7 @@ from engine.topology import Edge, Node
 from .batch import BatchOperations
 from .control import TableOperations
 from .items import ItemOperations
+from .kinesis_destinations import KinesisDestinations
 from .reads import ReadOperations, not_found
 from .requests import key_of
 from .storage import ItemStore, KeyPart, KeyShape
@@ -38,7 +39,7 @@ from .streams import (
 from .table import Index, StreamSettings, Table
 from .throttling import throughput_exceeded
 from .ttl import TimeToLiveOperations
-from .values import Item, items_equal
+from .values import Item, item_size, items_equal
 
 
 class DynamoDbService(
@@ -61,6 +62,7 @@ class DynamoDbService(
         #: ClientRequestToken → (time, request fingerprint, result) for TransactWriteItems.
         self.tokens: dict[str, tuple[float, str, dict[str, Any]]] = {}
         self._next_sequence = 100_000_000_000_000_000
+        self.kinesis_destinations = KinesisDestinations(self)
 
     # -- lookups ---------------------------------------------------------------------------
     def _table(self, name: str) -> Table:
@@ -129,6 +131,37 @@ class DynamoDbService(
             event = "INSERT" if old is None else ("REMOVE" if new is None else "MODIFY")
             sizes = (old_size, table.size_of(new) if new is not None else 0)
             self._append_record(table, event, old, new, sizes, trace_id, identity)
+        if table.name in self.kinesis_destinations.by_table and not unchanged:
+            self._copy_to_kinesis(table, old, new, trace_id)
+
+    def _copy_to_kinesis(
+        self, table: Table, old: Item | None, new: Item | None, trace_id: str | None
+    ) -> None:
+        keys = key_of(table, new if new is not None else old)  # type: ignore[arg-type]
+        event = "INSERT" if old is None else ("REMOVE" if new is None else "MODIFY")
+        size = record_size(
+            keys,
+            item_size(old) if old is not None else 0,
+            item_size(new) if new is not None else 0,
+        )
+        self.kinesis_destinations.copy_change(table, event, keys, old, new, size, trace_id)
+
+    # -- Kinesis Data Streams for DynamoDB ------------------------------------------------------
+    def enable_kinesis_streaming_destination(self, params: dict[str, Any]) -> dict[str, Any]:
+        """EnableKinesisStreamingDestination."""
+        return self.kinesis_destinations.enable(params)
+
+    def describe_kinesis_streaming_destination(self, params: dict[str, Any]) -> dict[str, Any]:
+        """DescribeKinesisStreamingDestination."""
+        return self.kinesis_destinations.describe(params)
+
+    def update_kinesis_streaming_destination(self, params: dict[str, Any]) -> dict[str, Any]:
+        """UpdateKinesisStreamingDestination."""
+        return self.kinesis_destinations.update(params)
+
+    def disable_kinesis_streaming_destination(self, params: dict[str, Any]) -> dict[str, Any]:
+        """DisableKinesisStreamingDestination."""
+        return self.kinesis_destinations.disable(params)
 
     def _trace_condition_failed(
         self,
@@ -323,6 +356,11 @@ class DynamoDbService(
                     parent=self.arn(f"table/{log.table_name}"),
                 )
             )
+        for table in self.tables.values():
+            for stream_arn in self.kinesis_destinations.active_streams(table.name):
+                edges.append(
+                    Edge(table.arn, stream_arn, "kinesis-destination", "Kinesis destination")
+                )
         return nodes, edges
 
     def dump(self) -> dict[str, Any] | None:
@@ -333,6 +371,7 @@ class DynamoDbService(
             "tables": [_dump_table(t) for t in self.tables.values()],
             "streams": [_dump_stream(s) for s in self.streams.values()],
             "next_sequence": self._next_sequence,
+            "kinesis_destinations": self.kinesis_destinations.dump(),
         }
 
     def load(self, data: dict[str, Any]) -> None:
@@ -347,6 +386,7 @@ class DynamoDbService(
         for saved in data.get("streams", []):
             log = _load_stream(saved)
             self.streams[log.arn] = log
+        self.kinesis_destinations.load(data.get("kinesis_destinations", {}))
 
 
 # -- save/open ------------------------------------------------------------------------------------

@@ -85,7 +85,7 @@ class StreamRecord:
             "eventVersion": "1.1",
             "eventSource": "aws:dynamodb",
             "awsRegion": region,
-            "dynamodb": _jsonable(change),
+            "dynamodb": jsonable(change),
             "eventSourceARN": stream_arn,
         }
         if self.user_identity is not None:
@@ -93,16 +93,16 @@ class StreamRecord:
         return record
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
     """Binary values as base64 text, the way Lambda's JSON event carries them."""
     import base64
 
     if isinstance(value, bytes):
         return base64.b64encode(value).decode()
     if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
+        return {k: jsonable(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     return value
 
 
