@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -101,3 +102,33 @@ class Service:
         if trace.enabled:
             # The detail is already a dict here: hand it on as is rather than re-pack it.
             trace.publish(kind, self.name, resource, message_id, trace_id, detail)
+
+
+def _handed_to(owner: str, name: str) -> Callable[[Any, dict], Any]:
+    def operation(self: Any, params: dict) -> Any:
+        return getattr(getattr(self, owner), name)(params)
+
+    operation.__name__ = name
+    operation.__doc__ = f"{name}: served by the service's `{owner}` object."
+    return operation
+
+
+def delegate_operations(
+    service: type[Service], owners: dict[str, type], names: Iterable[str] | None = None
+) -> None:
+    """Give `service` a method for each operation a delegated class implements.
+
+    A big service keeps its operations in delegated objects, one per area, held in the
+    attributes `owners` names. The client and `help` find an operation as a method of the
+    service class, so each becomes one that hands the call to `self.<owner>`. Given `names`,
+    those operations go to the (single) owner even where its objects make them at run time.
+    """
+    from .model import operations
+
+    for snake in names if names is not None else operations(service.name):
+        if callable(getattr(service, snake, None)):
+            continue
+        for owner, implementation in owners.items():
+            if names is not None or callable(getattr(implementation, snake, None)):
+                setattr(service, snake, _handed_to(owner, snake))
+                break

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from ...errors import ServiceError
 from ...identity import current_access_key
 from ...model import operations
-from ...service import Service
+from ...service import Service, delegate_operations
 from . import persistence
 from .authorizer import Authorizer
 from .identities import Identity, credentials_of, identity_of
@@ -57,12 +57,10 @@ class IamService(Service):
         self.policies = PolicyOperations(self.store, self.ids)
         self.authorizer = Authorizer(self)
         self.simulation = SimulationOperations(self)
-        delegates: list[Any] = [self.users, self.roles, self.policies, self.simulation]
         self.policies.bind(self)
+        # IAM checks string parameters against the model's patterns server-side.
         for snake in operations("iam"):
             method = getattr(self, snake, None)
-            if method is None:
-                method = next((getattr(d, snake) for d in delegates if hasattr(d, snake)), None)
             if method is not None:
                 setattr(self, snake, with_patterns("iam", snake, method))
 
@@ -102,3 +100,14 @@ class IamService(Service):
     def load(self, data: dict[str, Any]) -> None:
         """Restore saved IAM entities."""
         persistence.load(self.store, data)
+
+
+delegate_operations(
+    IamService,
+    {
+        "users": UserOperations,
+        "roles": RoleOperations,
+        "policies": PolicyOperations,
+        "simulation": SimulationOperations,
+    },
+)

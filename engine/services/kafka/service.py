@@ -19,7 +19,7 @@ from typing import Any
 
 from engine.errors import ServiceError
 from engine.model import operations
-from engine.service import Envelope, Service
+from engine.service import Envelope, Service, delegate_operations
 from engine.topology import Edge, Node
 
 from .cluster import Partition, Topic
@@ -271,20 +271,11 @@ class KafkaService(Service):
         return nodes, edges
 
 
-def _delegate(owner: str, name: str) -> Callable[[KafkaService, dict], Any]:
-    def operation(self: KafkaService, params: dict) -> Any:
-        return getattr(getattr(self, owner), name)(params)
-
-    operation.__name__ = name
-    operation.__doc__ = f"{name}: served by the service's {owner} object."
-    return operation
-
-
-# Each MSK operation is a method of the service (so `help` and the client find it) that hands
-# the call to the delegated object implementing it.
+# Each MSK operation is a method of the service that hands the call to the object implementing it.
 _UPDATES = set(SETTING_UPDATES) | {n for n in vars(ClusterUpdates) if not n.startswith("_")}
-for _snake in operations(KafkaService.name):
-    if callable(getattr(ControlPlane, _snake, None)):
-        setattr(KafkaService, _snake, _delegate("control", _snake))
-    elif _snake in _UPDATES:
-        setattr(KafkaService, _snake, _delegate("updates", _snake))
+delegate_operations(KafkaService, {"control": ControlPlane})
+delegate_operations(
+    KafkaService,
+    {"updates": ClusterUpdates},
+    [n for n in operations(KafkaService.name) if n in _UPDATES],
+)
