@@ -59,7 +59,10 @@ def _copy_write(write: dict[str, Any]) -> dict[str, Any]:
 class BatchOperations:
     """Batch and transactional operations of DynamoDbService."""
 
-    def batch_get_item(self: DynamoDbService, params: dict[str, Any]) -> dict[str, Any]:
+    def __init__(self, service: DynamoDbService) -> None:
+        self.service = service
+
+    def batch_get_item(self, params: dict[str, Any]) -> dict[str, Any]:
         """BatchGetItem: up to 100 keys across tables."""
         requests = params["RequestItems"]
         total = sum(len(r["Keys"]) for r in requests.values())
@@ -67,7 +70,7 @@ class BatchOperations:
             raise invalid("Too many items requested for the BatchGetItem call")
         planned: list[tuple[str, Table, list[Item], Expressions]] = []
         for name, request in requests.items():
-            table = self._table(name)
+            table = self.service._table(name)
             expressions = Expressions(request)
             keys = [clean_key(table, k) for k in request["Keys"]]
             seen = {json.dumps(k, sort_keys=True, default=repr) for k in keys}
@@ -84,7 +87,7 @@ class BatchOperations:
             units = 0.0
             for key in keys:
                 # Throttled keys, and keys past the 16 MB response limit, come back unprocessed.
-                if returned > MAX_BATCH_GET_BYTES or self._throttled(table):
+                if returned > MAX_BATCH_GET_BYTES or self.service._throttled(table):
                     entry = unprocessed.setdefault(name, _unprocessed_request(requests[name]))
                     entry["Keys"].append(copy_item(key))
                     continue
@@ -107,7 +110,7 @@ class BatchOperations:
             result["ConsumedCapacity"] = consumed
         return result
 
-    def batch_write_item(self: DynamoDbService, params: dict[str, Any]) -> dict[str, Any]:
+    def batch_write_item(self, params: dict[str, Any]) -> dict[str, Any]:
         """BatchWriteItem: up to 25 puts and deletes across tables (no conditions)."""
         requests = params["RequestItems"]
         total = sum(len(r) for r in requests.values())
@@ -115,7 +118,7 @@ class BatchOperations:
             raise invalid("Too many items requested for the BatchWriteItem call")
         planned: list[tuple[str, dict, Table, Item, Item | None, int]] = []
         for name, writes in requests.items():
-            table = self._table(name)
+            table = self.service._table(name)
             seen: set[str] = set()
             for write in writes:
                 if len(write) != 1:
@@ -135,7 +138,7 @@ class BatchOperations:
                 if marker in seen:
                     raise invalid("Provided list of item keys contains duplicates")
                 seen.add(marker)
-        throttled = [self._throttled(table) for _, _, table, _, _, _ in planned]
+        throttled = [self.service._throttled(table) for _, _, table, _, _, _ in planned]
         if planned and all(throttled):
             raise throughput_exceeded(planned[0][2])
         unprocessed: dict[str, list[dict[str, Any]]] = {}
@@ -149,9 +152,9 @@ class BatchOperations:
             used = usage.get(name, (table, 0.0))[1]
             usage[name] = (table, used + write_units(old_size, size))
             if item is not None:
-                self._commit(table, old, item, "PutItem", size)
+                self.service._commit(table, old, item, "PutItem", size)
             elif old is not None:
-                self._commit(table, old, None, "DeleteItem")
+                self.service._commit(table, old, None, "DeleteItem")
         result: dict[str, Any] = {"UnprocessedItems": unprocessed}
         consumed = capacity_list(usage, params.get("ReturnConsumedCapacity"), write=True)
         if consumed:
@@ -159,19 +162,19 @@ class BatchOperations:
         return result
 
     # -- transactions --------------------------------------------------------------------
-    def _idempotent(self: DynamoDbService, params: dict[str, Any]) -> dict[str, Any] | None:
+    def _idempotent(self, params: dict[str, Any]) -> dict[str, Any] | None:
         token = params.get("ClientRequestToken")
         if token is None:
             return None
-        now = self.clock.now()
-        tokens = self.tokens
+        now = self.service.clock.now()
+        tokens = self.service.tokens
         # Tokens are kept in the order they were first used: drop the expired ones from the front.
         while tokens:
             oldest = next(iter(tokens))
             if tokens[oldest][0] + IDEMPOTENCY_SECONDS > now:
                 break
             del tokens[oldest]
-        seen = self.tokens.get(token)
+        seen = self.service.tokens.get(token)
         if seen is None:
             return None
         _, fingerprint, result = seen
@@ -182,7 +185,7 @@ class BatchOperations:
             )
         return result
 
-    def transact_write_items(self: DynamoDbService, params: dict[str, Any]) -> dict[str, Any]:
+    def transact_write_items(self, params: dict[str, Any]) -> dict[str, Any]:
         """TransactWriteItems: all of up to 100 writes and checks happen, or none do."""
         earlier = self._idempotent(params)
         if earlier is not None:
@@ -204,7 +207,7 @@ class BatchOperations:
         planned: list[PlannedWrite] = []
         usage: dict[str, tuple[Table, float]] = {}
         failed = False
-        transaction = self.ids.uuid()
+        transaction = self.service.ids.uuid()
         for table, key, kind, body in checked:
             old = table.get(key)
             try:
@@ -212,7 +215,7 @@ class BatchOperations:
             except ServiceError as error:
                 failed = True
                 if error.code == "ConditionalCheckFailedException":
-                    self._trace_condition_failed(
+                    self.service._trace_condition_failed(
                         table, key, kind, body.get("ConditionExpression"), transaction
                     )
                 reason: dict[str, Any] = {
@@ -242,7 +245,7 @@ class BatchOperations:
                 extra={"CancellationReasons": reasons},
             )
         for write in planned:
-            self._commit(
+            self.service._commit(
                 write.table,
                 write.old,
                 write.new,
@@ -256,20 +259,20 @@ class BatchOperations:
         if consumed:
             result["ConsumedCapacity"] = consumed
         if params.get("ClientRequestToken") is not None:
-            self.tokens[params["ClientRequestToken"]] = (
-                self.clock.now(),
+            self.service.tokens[params["ClientRequestToken"]] = (
+                self.service.clock.now(),
                 _token_fingerprint(params),
                 result,
             )
         return dict(result)
 
     def _check_transact_action(
-        self: DynamoDbService, action: dict[str, Any]
+        self, action: dict[str, Any]
     ) -> tuple[Table, Item, str, dict[str, Any]]:
         if len(action) != 1:
             raise invalid("TransactItems can only contain one of Check, Put, Update or Delete")
         ((kind, body),) = action.items()
-        table = self._table(body["TableName"])
+        table = self.service._table(body["TableName"])
         if kind == "Put":
             item = clean_item(body["Item"])
             body = {**body, "_size": check_item_keys(table, item)}
@@ -296,7 +299,7 @@ class BatchOperations:
         return table, key, kind, {**body, "_expressions": expressions}
 
     def _plan_transact_write(
-        self: DynamoDbService,
+        self,
         table: Table,
         key: Item,
         kind: str,
@@ -319,12 +322,12 @@ class BatchOperations:
         size = check_item_keys(table, new)
         return PlannedWrite(table, old, new, "UpdateItem", size, condition)
 
-    def transact_get_items(self: DynamoDbService, params: dict[str, Any]) -> dict[str, Any]:
+    def transact_get_items(self, params: dict[str, Any]) -> dict[str, Any]:
         """TransactGetItems: up to 100 items read as one snapshot."""
         planned = []
         for action in params["TransactItems"]:
             body = action["Get"]
-            table = self._table(body["TableName"])
+            table = self.service._table(body["TableName"])
             key = clean_key(table, body["Key"])
             expressions = Expressions(
                 {k: v for k, v in body.items() if k not in ("TableName", "Key")}

@@ -79,7 +79,10 @@ def _throughput(spec: dict[str, Any] | None, billing_mode: str, what: str) -> tu
 class TableOperations:
     """The control plane of DynamoDbService."""
 
-    def _check_table_name(self: DynamoDbService, name: str) -> str:
+    def __init__(self, service: DynamoDbService) -> None:
+        self.service = service
+
+    def check_table_name(self, name: str) -> str:
         if name.startswith("arn:"):
             name = name.rsplit("/", 1)[-1] if "/" in name else name
         if not _TABLE_NAME.fullmatch(name):
@@ -89,9 +92,9 @@ class TableOperations:
             )
         return name
 
-    def _describe_table_or_raise(self: DynamoDbService, name: str) -> Table:
-        name = self._check_table_name(name)
-        table = self.tables.get(name)
+    def table_or_not_found(self, name: str) -> Table:
+        name = self.check_table_name(name)
+        table = self.service.tables.get(name)
         if table is None:
             raise ServiceError(
                 "ResourceNotFoundException",
@@ -100,7 +103,7 @@ class TableOperations:
         return table
 
     def _build_index(
-        self: DynamoDbService,
+        self,
         spec: dict[str, Any],
         table_name: str,
         table_shape: KeyShape,
@@ -134,14 +137,14 @@ class TableOperations:
             read, write = _throughput(
                 spec.get("ProvisionedThroughput"), billing_mode, f" for index {name}"
             )
-        arn = self.arn(f"table/{table_name}/index/{name}")
+        arn = self.service.arn(f"table/{table_name}/index/{name}")
         return Index(
             name, arn, shape, kind, non_key, is_global, ItemStore(shape, table_shape), read, write
         )
 
-    def create_table(self: DynamoDbService, params: dict[str, Any]) -> dict[str, Any]:
+    def create_table(self, params: dict[str, Any]) -> dict[str, Any]:
         """CreateTable: key schema, attribute definitions, indexes, billing and stream settings."""
-        name = self._check_table_name(params["TableName"])
+        name = self.check_table_name(params["TableName"])
         types: dict[str, str] = {}
         for definition in params["AttributeDefinitions"]:
             types[definition["AttributeName"]] = definition["AttributeType"]
@@ -182,13 +185,13 @@ class TableOperations:
                 "not exactly match number of attributes defined in AttributeDefinitions"
             )
         stream = _stream_settings(params.get("StreamSpecification"))
-        if name in self.tables:
+        if name in self.service.tables:
             raise ServiceError("ResourceInUseException", f"Table already exists: {name}")
-        now = self.clock.now()
+        now = self.service.clock.now()
         table = Table(
             name=name,
-            arn=self.arn(f"table/{name}"),
-            table_id=self.ids.uuid(),
+            arn=self.service.arn(f"table/{name}"),
+            table_id=self.service.ids.uuid(),
             shape=shape,
             attribute_types=types,
             created=now,
@@ -205,26 +208,26 @@ class TableOperations:
         for index in indexes:
             (table.global_indexes if index.is_global else table.local_indexes)[index.name] = index
         self._set_busy(table, "CREATING")
-        self.tables[name] = table
+        self.service.tables[name] = table
         if stream.enabled:
-            self._start_stream(table, stream)
-        self.emit("created", table.arn, table=name)
+            self.service._start_stream(table, stream)
+        self.service.emit("created", table.arn, table=name)
         return {"TableDescription": table.description(now, status="CREATING")}
 
-    def _set_busy(self: DynamoDbService, table: Table, status: str) -> None:
-        delay = float(self.engine.settings.get("dynamodb.status_delay", 0.0))
+    def _set_busy(self, table: Table, status: str) -> None:
+        delay = float(self.service.engine.settings.get("dynamodb.status_delay", 0.0))
         table.pending_status = status
-        table.busy_until = self.clock.now() + delay
+        table.busy_until = self.service.clock.now() + delay
 
-    def describe_table(self: DynamoDbService, params: dict[str, Any]) -> dict[str, Any]:
+    def describe_table(self, params: dict[str, Any]) -> dict[str, Any]:
         """DescribeTable."""
-        table = self._describe_table_or_raise(params["TableName"])
-        return {"Table": table.description(self.clock.now())}
+        table = self.table_or_not_found(params["TableName"])
+        return {"Table": table.description(self.service.clock.now())}
 
-    def list_tables(self: DynamoDbService, params: dict[str, Any]) -> dict[str, Any]:
+    def list_tables(self, params: dict[str, Any]) -> dict[str, Any]:
         """ListTables: names in order, paged by ExclusiveStartTableName and Limit."""
         limit = params.get("Limit", 100)
-        names = sorted(self.tables)
+        names = sorted(self.service.tables)
         start = params.get("ExclusiveStartTableName")
         if start is not None:
             names = [n for n in names if n > start]
@@ -233,28 +236,28 @@ class TableOperations:
             result["LastEvaluatedTableName"] = names[limit - 1]
         return result
 
-    def delete_table(self: DynamoDbService, params: dict[str, Any]) -> dict[str, Any]:
+    def delete_table(self, params: dict[str, Any]) -> dict[str, Any]:
         """DeleteTable: the table goes at once; its stream stays readable for 24 hours."""
-        table = self._describe_table_or_raise(params["TableName"])
+        table = self.table_or_not_found(params["TableName"])
         if table.deletion_protection:
             raise invalid(
                 "Resource cannot be deleted as it is currently protected against deletion. "
                 "Disable deletion protection first."
             )
-        now = self.clock.now()
+        now = self.service.clock.now()
         described = table.description(now, status="DELETING")
         if table.latest_stream_arn is not None:
-            self._stop_stream(table)
+            self.service._stop_stream(table)
         if table.expiry_timer is not None:
             table.expiry_timer.cancel()
-        del self.tables[table.name]
-        self.kinesis_destinations.forget(table.name)
-        self.emit("deleted", table.arn, table=table.name)
+        del self.service.tables[table.name]
+        self.service.kinesis_destinations.forget(table.name)
+        self.service.emit("deleted", table.arn, table=table.name)
         return {"TableDescription": described}
 
-    def update_table(self: DynamoDbService, params: dict[str, Any]) -> dict[str, Any]:
+    def update_table(self, params: dict[str, Any]) -> dict[str, Any]:
         """UpdateTable: billing, throughput, streams, deletion protection and GSI changes."""
-        table = self._describe_table_or_raise(params["TableName"])
+        table = self.table_or_not_found(params["TableName"])
         changes = (
             "ProvisionedThroughput",
             "BillingMode",
@@ -334,7 +337,7 @@ class TableOperations:
         if billing_mode != table.billing_mode:
             table.billing_mode = billing_mode
             if billing_mode == "PAY_PER_REQUEST":
-                table.billing_changed = self.clock.now()
+                table.billing_changed = self.service.clock.now()
         table.read_capacity, table.write_capacity = read, write
         table.attribute_types = {
             name: kind
@@ -362,38 +365,38 @@ class TableOperations:
             table.table_class = params["TableClass"]
         if stream is not None:
             if stream.enabled:
-                self._start_stream(table, stream)
+                self.service._start_stream(table, stream)
             else:
-                self._stop_stream(table)
+                self.service._stop_stream(table)
         self._set_busy(table, "UPDATING")
-        return {"TableDescription": table.description(self.clock.now(), status="UPDATING")}
+        return {"TableDescription": table.description(self.service.clock.now(), status="UPDATING")}
 
     # -- tags ----------------------------------------------------------------------------
-    def _table_by_arn(self: DynamoDbService, arn: str) -> Table:
-        for table in self.tables.values():
+    def _table_by_arn(self, arn: str) -> Table:
+        for table in self.service.tables.values():
             if table.arn == arn:
                 return table
         raise ServiceError("ResourceNotFoundException", "Requested resource not found")
 
-    def tag_resource(self: DynamoDbService, params: dict[str, Any]) -> dict[str, Any]:
+    def tag_resource(self, params: dict[str, Any]) -> dict[str, Any]:
         """TagResource."""
         table = self._table_by_arn(params["ResourceArn"])
         table.tags.update({t["Key"]: t["Value"] for t in params["Tags"]})
         return {}
 
-    def untag_resource(self: DynamoDbService, params: dict[str, Any]) -> dict[str, Any]:
+    def untag_resource(self, params: dict[str, Any]) -> dict[str, Any]:
         """UntagResource."""
         table = self._table_by_arn(params["ResourceArn"])
         for key in params["TagKeys"]:
             table.tags.pop(key, None)
         return {}
 
-    def list_tags_of_resource(self: DynamoDbService, params: dict[str, Any]) -> dict[str, Any]:
+    def list_tags_of_resource(self, params: dict[str, Any]) -> dict[str, Any]:
         """ListTagsOfResource."""
         table = self._table_by_arn(params["ResourceArn"])
         return {"Tags": [{"Key": k, "Value": v} for k, v in table.tags.items()]}
 
-    def describe_limits(self: DynamoDbService, params: dict[str, Any]) -> dict[str, Any]:
+    def describe_limits(self, params: dict[str, Any]) -> dict[str, Any]:
         """DescribeLimits: AWS's default account and table quotas."""
         return {
             "AccountMaxReadCapacityUnits": 80000,
@@ -402,11 +405,14 @@ class TableOperations:
             "TableMaxWriteCapacityUnits": 40000,
         }
 
-    def describe_endpoints(self: DynamoDbService, params: dict[str, Any]) -> dict[str, Any]:
+    def describe_endpoints(self, params: dict[str, Any]) -> dict[str, Any]:
         """DescribeEndpoints."""
         return {
             "Endpoints": [
-                {"Address": f"dynamodb.{self.region}.amazonaws.com", "CachePeriodInMinutes": 1440}
+                {
+                    "Address": f"dynamodb.{self.service.region}.amazonaws.com",
+                    "CachePeriodInMinutes": 1440,
+                }
             ]
         }
 

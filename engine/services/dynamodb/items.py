@@ -74,29 +74,34 @@ def read_units(size: int, consistent: bool) -> float:
 class ItemOperations:
     """The single-item data plane of DynamoDbService."""
 
-    def put_item(self: DynamoDbService, params: dict[str, Any]) -> dict[str, Any]:
+    def __init__(self, service: DynamoDbService) -> None:
+        self.service = service
+
+    def put_item(self, params: dict[str, Any]) -> dict[str, Any]:
         """PutItem: replace or create an item, optionally under a condition."""
-        table = self._table(params["TableName"])
+        table = self.service._table(params["TableName"])
         expressions = Expressions(params)
         item = clean_item(params["Item"])
         size = check_item_keys(table, item)
         returns = check_return_values(params.get("ReturnValues"), ("NONE", "ALL_OLD"))
-        self._admit(table)
+        self.service._admit(table)
         old = table.get(item)
         old_size = table.size_of(old) if old is not None else 0
         self._check_condition(table, item, "PutItem", expressions, old, params)
-        self._commit(table, old, item, "PutItem", size, condition=params.get("ConditionExpression"))
+        self.service._commit(
+            table, old, item, "PutItem", size, condition=params.get("ConditionExpression")
+        )
         result: dict[str, Any] = {}
         if returns == "ALL_OLD" and old is not None:
             result["Attributes"] = copy_item(old)
         return _with_write_metadata(result, table, write_units(old_size, size), item, params)
 
-    def get_item(self: DynamoDbService, params: dict[str, Any]) -> dict[str, Any]:
+    def get_item(self, params: dict[str, Any]) -> dict[str, Any]:
         """GetItem: one item by primary key, optionally projected."""
-        table = self._table(params["TableName"])
+        table = self.service._table(params["TableName"])
         expressions = Expressions(params)
         key = clean_key(table, params["Key"])
-        self._admit(table)
+        self.service._admit(table)
         item = table.get(key)
         table.reads += 1
         result: dict[str, Any] = {}
@@ -112,9 +117,9 @@ class ItemOperations:
             result["ConsumedCapacity"] = consumed
         return result
 
-    def update_item(self: DynamoDbService, params: dict[str, Any]) -> dict[str, Any]:
+    def update_item(self, params: dict[str, Any]) -> dict[str, Any]:
         """UpdateItem: apply an UpdateExpression (creating the item if needed)."""
-        table = self._table(params["TableName"])
+        table = self.service._table(params["TableName"])
         expressions = Expressions(params)
         key = clean_key(table, params["Key"])
         returns = check_return_values(
@@ -127,13 +132,13 @@ class ItemOperations:
                     "One or more parameter values were invalid: Cannot update attribute "
                     f"{name}. This attribute is part of the key"
                 )
-        self._admit(table)
+        self.service._admit(table)
         old = table.get(key)
         self._check_condition(table, key, "UpdateItem", expressions, old, params)
         new = apply_update(old if old is not None else key, actions)
         size = check_item_keys(table, new)
         old_size = table.size_of(old) if old is not None else 0
-        self._commit(
+        self.service._commit(
             table, old, new, "UpdateItem", size, condition=params.get("ConditionExpression")
         )
         result: dict[str, Any] = {}
@@ -151,18 +156,18 @@ class ItemOperations:
             result["Attributes"] = copy_item(shown)
         return _with_write_metadata(result, table, write_units(old_size, size), key, params)
 
-    def delete_item(self: DynamoDbService, params: dict[str, Any]) -> dict[str, Any]:
+    def delete_item(self, params: dict[str, Any]) -> dict[str, Any]:
         """DeleteItem: remove an item by key, optionally under a condition."""
-        table = self._table(params["TableName"])
+        table = self.service._table(params["TableName"])
         expressions = Expressions(params)
         key = clean_key(table, params["Key"])
         returns = check_return_values(params.get("ReturnValues"), ("NONE", "ALL_OLD"))
-        self._admit(table)
+        self.service._admit(table)
         old = table.get(key)
         old_size = table.size_of(old) if old is not None else 0
         self._check_condition(table, key, "DeleteItem", expressions, old, params)
         if old is not None:
-            self._commit(
+            self.service._commit(
                 table, old, None, "DeleteItem", condition=params.get("ConditionExpression")
             )
         result: dict[str, Any] = {}
@@ -171,7 +176,7 @@ class ItemOperations:
         return _with_write_metadata(result, table, write_units(old_size), key, params)
 
     def _check_condition(
-        self: DynamoDbService,
+        self,
         table: Table,
         key: Item,
         operation: str,
@@ -182,7 +187,9 @@ class ItemOperations:
         if expressions.condition is None:
             return
         if not evaluate(old or {}, expressions.condition):
-            self._trace_condition_failed(table, key, operation, params.get("ConditionExpression"))
+            self.service._trace_condition_failed(
+                table, key, operation, params.get("ConditionExpression")
+            )
             raise condition_failed(old, params.get("ReturnValuesOnConditionCheckFailure"))
 
 

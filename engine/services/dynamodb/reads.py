@@ -140,9 +140,10 @@ def key_range(shape: KeyShape, node: Any) -> KeyRange:
 class ReadOperations:
     """Query and Scan for DynamoDbService."""
 
-    def _read_target(
-        self: DynamoDbService, table: Table, params: dict[str, Any]
-    ) -> tuple[ItemStore, Index | None]:
+    def __init__(self, service: DynamoDbService) -> None:
+        self.service = service
+
+    def _read_target(self, table: Table, params: dict[str, Any]) -> tuple[ItemStore, Index | None]:
         name = params.get("IndexName")
         if name is None:
             return table.store, None
@@ -153,9 +154,7 @@ class ReadOperations:
             raise invalid("Consistent reads are not supported on global secondary indexes")
         return index.store, index
 
-    def _select(
-        self: DynamoDbService, params: dict[str, Any], index: Index | None, expressions: Expressions
-    ) -> str:
+    def _select(self, params: dict[str, Any], index: Index | None, expressions: Expressions) -> str:
         select = params.get("Select")
         if select is None:
             if expressions.projection is not None:
@@ -190,9 +189,7 @@ class ReadOperations:
             )
         return select
 
-    def _start_key(
-        self: DynamoDbService, table: Table, index: Index | None, params: dict[str, Any]
-    ) -> Item | None:
+    def _start_key(self, table: Table, index: Index | None, params: dict[str, Any]) -> Item | None:
         start = params.get("ExclusiveStartKey")
         if start is None:
             return None
@@ -211,7 +208,7 @@ class ReadOperations:
         return key
 
     def _page(
-        self: DynamoDbService,
+        self,
         table: Table,
         index: Index | None,
         items: Iterator[tuple[Item, int]],
@@ -262,9 +259,9 @@ class ReadOperations:
             result["ConsumedCapacity"] = consumed
         return result
 
-    def query(self: DynamoDbService, params: dict[str, Any]) -> dict[str, Any]:
+    def query(self, params: dict[str, Any]) -> dict[str, Any]:
         """Query: one partition, a sort-key range, in order or reversed, paged."""
-        table = self._table(params["TableName"])
+        table = self.service._table(params["TableName"])
         if not params.get("KeyConditionExpression"):
             raise invalid(
                 "Either the KeyConditions or KeyConditionExpression parameter must be specified in the request."
@@ -287,7 +284,7 @@ class ReadOperations:
             raise invalid(
                 "The provided starting key is outside query boundaries based on provided conditions"
             )
-        self._admit(table)
+        self.service._admit(table)
         bounds = store.sort_bounds(found.hash_value, found.op, found.values)
         items = store.range_items(
             found.hash_value,
@@ -297,9 +294,9 @@ class ReadOperations:
         )
         return self._page(table, index, items, params, expressions, select)
 
-    def scan(self: DynamoDbService, params: dict[str, Any]) -> dict[str, Any]:
+    def scan(self, params: dict[str, Any]) -> dict[str, Any]:
         """Scan: every item in hash order, optionally one segment of a parallel scan."""
-        table = self._table(params["TableName"])
+        table = self.service._table(params["TableName"])
         expressions = Expressions(params)
         store, index = self._read_target(table, params)
         segment = params.get("Segment")
@@ -319,7 +316,7 @@ class ReadOperations:
             )
         select = self._select(params, index, expressions)
         start = self._start_key(table, index, params)
-        self._admit(table)
+        self.service._admit(table)
         items = store.scan(segment or 0, total or 1, after=start)
         return self._page(table, index, items, params, expressions, select)
 

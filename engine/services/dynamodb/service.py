@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from engine.errors import ServiceError
-from engine.service import Service
+from engine.service import Service, delegate_operations
 from engine.topology import Edge, Node
 
 from .batch import BatchOperations
@@ -42,15 +42,12 @@ from .ttl import TimeToLiveOperations
 from .values import Item, item_size, items_equal
 
 
-class DynamoDbService(
-    TableOperations,
-    ItemOperations,
-    ReadOperations,
-    BatchOperations,
-    TimeToLiveOperations,
-    Service,
-):
-    """Amazon DynamoDB, with DynamoDB Streams' storage (read through `dynamodbstreams`)."""
+class DynamoDbService(Service):
+    """Amazon DynamoDB, with DynamoDB Streams' storage (read through `dynamodbstreams`).
+
+    Operations live in delegated objects, one per area (tables, items, reads, batches and
+    transactions, Time to Live, Kinesis destinations); the service keeps the shared state.
+    """
 
     name = "dynamodb"
     validation_error_code = "ValidationException"
@@ -62,12 +59,17 @@ class DynamoDbService(
         #: ClientRequestToken → (time, request fingerprint, result) for TransactWriteItems.
         self.tokens: dict[str, tuple[float, str, dict[str, Any]]] = {}
         self._next_sequence = 100_000_000_000_000_000
+        self.tables_api = TableOperations(self)
+        self.items_api = ItemOperations(self)
+        self.reads_api = ReadOperations(self)
+        self.batch_api = BatchOperations(self)
+        self.ttl_api = TimeToLiveOperations(self)
         self.kinesis_destinations = KinesisDestinations(self)
 
     # -- lookups ---------------------------------------------------------------------------
     def _table(self, name: str) -> Table:
         """The table a data-plane call names (by name or ARN), or ResourceNotFoundException."""
-        name = self._check_table_name(name)
+        name = self.tables_api.check_table_name(name)
         table = self.tables.get(name)
         if table is None or table.status(self.clock.now()) == "CREATING":
             raise not_found()
@@ -111,7 +113,7 @@ class DynamoDbService(
         table.write(old, new, size)
         table.writes += 1
         if new is not None and table.ttl_attribute is not None:
-            self._track_expiry(table, new)
+            self.ttl_api.track_expiry(table, new)
         trace_id = None
         if self.trace.enabled:
             trace_id = self.ids.trace_id(self.clock.now())
@@ -382,7 +384,7 @@ class DynamoDbService(
             self.tables[table.name] = table
             if table.ttl_attribute is not None:
                 for item, _ in table.store.scan():
-                    self._track_expiry(table, item)
+                    self.ttl_api.track_expiry(table, item)
         for saved in data.get("streams", []):
             log = _load_stream(saved)
             self.streams[log.arn] = log
@@ -577,3 +579,15 @@ def _load_stream(data: dict[str, Any]) -> StreamLog:
             shard.sequences.append(r["sequence"])
         log.shards.append(shard)
     return log
+
+
+delegate_operations(
+    DynamoDbService,
+    {
+        "tables_api": TableOperations,
+        "items_api": ItemOperations,
+        "reads_api": ReadOperations,
+        "batch_api": BatchOperations,
+        "ttl_api": TimeToLiveOperations,
+    },
+)

@@ -41,9 +41,12 @@ def expiry_of(table: Table, item: Item) -> float | None:
 class TimeToLiveOperations:
     """TTL for DynamoDbService."""
 
-    def update_time_to_live(self: DynamoDbService, params: dict[str, Any]) -> dict[str, Any]:
+    def __init__(self, service: DynamoDbService) -> None:
+        self.service = service
+
+    def update_time_to_live(self, params: dict[str, Any]) -> dict[str, Any]:
         """UpdateTimeToLive: enable or disable expiry on one attribute."""
-        table = self._table(params["TableName"])
+        table = self.service._table(params["TableName"])
         spec = params["TimeToLiveSpecification"]
         enabled = bool(spec["Enabled"])
         name = spec["AttributeName"]
@@ -59,7 +62,7 @@ class TimeToLiveOperations:
         if enabled:
             table.ttl_attribute = name
             for item, _ in table.store.scan():
-                self._track_expiry(table, item)
+                self.track_expiry(table, item)
         else:
             table.ttl_attribute = None
             table.expiries.clear()
@@ -68,9 +71,9 @@ class TimeToLiveOperations:
                 table.expiry_timer = None
         return {"TimeToLiveSpecification": {"Enabled": enabled, "AttributeName": name}}
 
-    def describe_time_to_live(self: DynamoDbService, params: dict[str, Any]) -> dict[str, Any]:
+    def describe_time_to_live(self, params: dict[str, Any]) -> dict[str, Any]:
         """DescribeTimeToLive."""
-        table = self._describe_table_or_raise(params["TableName"])
+        table = self.service.tables_api.table_or_not_found(params["TableName"])
         if table.ttl_attribute is None:
             return {"TimeToLiveDescription": {"TimeToLiveStatus": "DISABLED"}}
         return {
@@ -80,7 +83,7 @@ class TimeToLiveOperations:
             }
         }
 
-    def _track_expiry(self: DynamoDbService, table: Table, item: Item) -> None:
+    def track_expiry(self, table: Table, item: Item) -> None:
         """Remember when `item` expires and make sure a timer is due by then."""
         expiry = expiry_of(table, item)
         if expiry is None:
@@ -88,22 +91,22 @@ class TimeToLiveOperations:
         hash_value, sort = table.key_of(item)
         table.expiry_seq += 1
         heapq.heappush(table.expiries, (expiry, table.expiry_seq, hash_value, sort))
-        delay = float(self.engine.settings.get("dynamodb.ttl_delay", 0.0))
+        delay = float(self.service.engine.settings.get("dynamodb.ttl_delay", 0.0))
         due = expiry + delay
         timer = table.expiry_timer
         if timer is None or timer.cancelled or due < timer.when:
             if timer is not None:
                 timer.cancel()
-            table.expiry_timer = self.clock.call_at(due, self._expire_due, table.name)
+            table.expiry_timer = self.service.clock.call_at(due, self._expire_due, table.name)
 
-    def _expire_due(self: DynamoDbService, table_name: str) -> None:
+    def _expire_due(self, table_name: str) -> None:
         """Delete every item of the table whose TTL has passed; re-arm the timer."""
-        table = self.tables.get(table_name)
+        table = self.service.tables.get(table_name)
         if table is None or table.ttl_attribute is None:
             return
         table.expiry_timer = None
-        now = self.clock.now()
-        delay = float(self.engine.settings.get("dynamodb.ttl_delay", 0.0))
+        now = self.service.clock.now()
+        delay = float(self.service.engine.settings.get("dynamodb.ttl_delay", 0.0))
         heap = table.expiries
         while heap and heap[0][0] + delay <= now:
             _, _, hash_value, sort = heapq.heappop(heap)
@@ -113,12 +116,12 @@ class TimeToLiveOperations:
             expiry = expiry_of(table, item)
             if expiry is None or expiry > now or expiry < now - MAX_PAST_SECONDS:
                 continue
-            self.emit("expired", table.arn, expiry=expiry)
+            self.service.emit("expired", table.arn, expiry=expiry)
             try:
-                self._commit(table, item, None, "TimeToLive", identity=TTL_IDENTITY)
+                self.service._commit(table, item, None, "TimeToLive", identity=TTL_IDENTITY)
             except ServiceError:
                 continue
         if heap:
-            table.expiry_timer = self.clock.call_at(
+            table.expiry_timer = self.service.clock.call_at(
                 heap[0][0] + delay, self._expire_due, table.name
             )
