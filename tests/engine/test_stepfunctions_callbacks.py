@@ -90,6 +90,41 @@ async def test_missed_heartbeat_times_out(eng: Engine, clock: VirtualClock) -> N
     assert (await status(eng, arn))["error"] == "States.HeartbeatTimeout"
 
 
+@pytest.mark.parametrize(
+    ("names", "caught"),
+    [
+        (["States.Timeout"], True),  # AWS: States.Timeout covers HeartbeatSeconds too
+        (["States.HeartbeatTimeout"], True),
+        (["States.TaskFailed"], False),
+    ],
+)
+async def test_catch_of_a_missed_heartbeat(
+    eng: Engine, clock: VirtualClock, names: list[str], caught: bool
+) -> None:
+    keeper(eng)
+    state = callback_state(heartbeat=10)
+    state["Catch"] = [{"ErrorEquals": names, "Next": "Late"}]
+    late = {"Type": "Pass", "Result": "late", "End": True}
+    arn = await start(eng, {"T": state, "Late": late})
+    await clock.advance(11)
+    described = await status(eng, arn)
+    if caught:
+        assert (described["status"], json.loads(described["output"])) == ("SUCCEEDED", "late")
+    else:
+        assert described["error"] == "States.HeartbeatTimeout"
+
+
+async def test_retry_of_states_timeout_retries_a_missed_heartbeat(
+    eng: Engine, clock: VirtualClock
+) -> None:
+    tokens = keeper(eng)
+    state = callback_state(heartbeat=10)
+    state["Retry"] = [{"ErrorEquals": ["States.Timeout"], "MaxAttempts": 1, "IntervalSeconds": 1}]
+    await start(eng, {"T": state})
+    await clock.advance(11.5)
+    assert len(tokens) == 2  # the task ran again
+
+
 async def test_answered_token_cannot_be_used_again(eng: Engine, clock: VirtualClock) -> None:
     tokens = keeper(eng)
     await start(eng, {"T": callback_state()})

@@ -41,6 +41,9 @@ def matches(names: list[str], error: str | None, branch_failed: bool = False) ->
             return True
         if name == "States.BranchFailed" and branch_failed:
             return True
+        # AWS: States.Timeout covers TimeoutSeconds and HeartbeatSeconds alike.
+        if name == "States.Timeout" and error == "States.HeartbeatTimeout":
+            return True
         if name == "States.TaskFailed" and error not in (
             "States.Timeout",
             "States.HeartbeatTimeout",
