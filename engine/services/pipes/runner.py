@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine.arn import owner_of
 from engine.errors import ServiceError
+from engine.faults import target_fails
 from engine.service import Envelope
 
 from .models import Pipe
@@ -142,6 +143,8 @@ class Pipeline:
         pipe = self.pipe
         owner = owner_of(pipe.target)
         fabric = self.engine.fabric
+        if target_fails(self.engine.faults, pipe.target):
+            raise ServiceError("InternalFailure", "The target failed (injected fault).")
         if owner in BATCH_TARGETS:
             envelope = self._batch_envelope(owner, events, trace_id)
             await fabric.deliver(pipe.target, self._as_role(envelope))
