@@ -149,3 +149,29 @@ async def test_a_failing_function_target_fails_once_not_twice(
     # SNS hands the event to Lambda (asynchronous invoke); the function's own failure follows.
     assert [e.kind for e in recorder.events if e.service == "sns" and e.kind == "retried"] == []
     assert any(e.kind == "delivered" and e.service == "sns" for e in recorder.events)
+
+
+async def test_a_failing_http_endpoint_gets_the_default_http_policy_then_the_dlq(
+    eng: Engine, clock: VirtualClock
+) -> None:
+    url = "http://hooks.lab/payments"
+    eng.service("sns").http_sink.register(url, auto_confirm=True)
+    dlq_url, dlq = await _queue(eng, "hooks-dlq")
+    sns = eng.client("sns")
+    topic = (await sns.create_topic(Name="hooked"))["TopicArn"]
+    await sns.subscribe(
+        TopicArn=topic,
+        Protocol="http",
+        Endpoint=url,
+        Attributes={"RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq})},
+    )
+    await clock.settle()
+    eng.faults.configure(url, failure=1.0)
+    recorder = eng.trace.record()
+    await sns.publish(TopicArn=topic, Message="m")
+    await clock.advance(59)
+    assert await _count(eng, dlq_url) == 0
+    await clock.advance(2)
+    assert await _count(eng, dlq_url) == 1  # three retries 20 s apart, then the DLQ
+    failed = [e.detail["reason"] for e in recorder.events if e.kind == "delivery-failed"]
+    assert failed == ["HTTP status 500 (fault injection)"] * 4
