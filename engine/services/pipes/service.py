@@ -294,7 +294,7 @@ class PipesService(Service):
         needed = {
             "kinesis": "KinesisStreamParameters",
             "dynamodb": "DynamoDBStreamParameters",
-            "mq": self._broker_parameters(source),
+            "mq": self._broker_parameters(source) if owner == "mq" else "",
             "kafka": "ManagedStreamingKafkaParameters",
         }
         if owner in needed and needed[owner] not in source_parameters:
