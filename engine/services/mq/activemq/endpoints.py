@@ -23,6 +23,8 @@ DEFAULT_PREFETCH = 1000
 AUTO = "auto"
 CLIENT = "client"
 INDIVIDUAL = "client-individual"
+#: STOMP's (and the console's) acknowledgement modes.
+ACK_MODES = (AUTO, CLIENT, INDIVIDUAL)
 
 
 class Consumer:
