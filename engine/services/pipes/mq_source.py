@@ -13,7 +13,6 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from engine.errors import ServiceError
-from engine.services.mq.activemq.reader import ActiveReader, amq_message
 from engine.services.mq.reader import QueueReader, rmq_message, source_key
 
 from .runner import PipeSource, source_unreadable
@@ -66,6 +65,8 @@ class MqSource(PipeSource):
         mq: Any = self.service.engine.service("mq")
         settings = pipe.source_settings
         if self._active:
+            from engine.services.mq.activemq.reader import ActiveReader
+
             return ActiveReader(mq.activemq(pipe.source), settings["QueueName"], pipe.batch_size)
         return QueueReader(
             mq,
@@ -99,6 +100,8 @@ class MqSource(PipeSource):
 
 def pipe_amq_record(source: str, message: Any, now_ms: int) -> dict[str, Any]:
     """One ActiveMQ message as a Pipes record (`aws:amq`; AWS spells `physicalname` in lower case)."""
+    from engine.services.mq.activemq.reader import amq_message
+
     record: dict[str, Any] = {"eventSource": "aws:amq", "eventSourceArn": source}
     record.update(amq_message(message, now_ms))
     record["destination"] = {"physicalname": message.destination.name}
