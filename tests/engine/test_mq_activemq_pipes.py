@@ -156,3 +156,32 @@ async def test_deleting_the_pipe_releases_its_consumer(eng, clock, broker):
     await pipes.delete_pipe(Name="short")
     await clock.advance(1)
     assert broker.core.queues["orders"].consumers == []
+
+
+async def test_update_pipe_changes_the_batch_size_and_keeps_the_queue(eng, clock, broker):
+    batches: list[int] = []
+    eng.register_function("sink", lambda event, context: batches.append(len(event)))
+    pipes = eng.client("pipes")
+    target = "arn:aws:lambda:us-east-1:123456789012:function:sink"
+    await pipes.create_pipe(
+        Name="tuned",
+        Source=broker.arn,
+        SourceParameters=_parameters(BatchSize=1),
+        Target=target,
+        RoleArn=ROLE,
+    )
+    await clock.advance(1)
+    await pipes.update_pipe(
+        Name="tuned",
+        RoleArn=ROLE,
+        SourceParameters={
+            "ActiveMQBrokerParameters": {"Credentials": {"BasicAuth": SECRET}, "BatchSize": 3}
+        },
+    )
+    await clock.advance(1)
+    described = await pipes.describe_pipe(Name="tuned")
+    assert described["SourceParameters"]["ActiveMQBrokerParameters"]["QueueName"] == "orders"
+    for index in range(3):
+        broker.send("orders", f"m{index}".encode())
+    await clock.advance(2)
+    assert batches == [3]

@@ -189,7 +189,12 @@ class PipesService(Service):
         self._halt(pipe)
         if source_parameters:
             merged = _copy(pipe.source_parameters)
-            merged.update(_copy(source_parameters))
+            for key, value in _copy(source_parameters).items():
+                # UpdatePipe's source members carry only what may change (no QueueName, say).
+                if isinstance(value, dict) and isinstance(merged.get(key), dict):
+                    merged[key] = {**merged[key], **value}
+                else:
+                    merged[key] = value
             pipe.source_parameters = merged
             pipe.filters = filters
         pipe.enrichment = enrichment
