@@ -230,3 +230,18 @@ async def test_a_new_revision_applies_on_reboot_only(eng, clock):
     assert [m.body for m in broker.core.queues["DLQ.orders"].browse()] == [b"after"]
     current = (await mq.describe_broker(BrokerId=broker_id))["Configurations"]["Current"]
     assert current == {"Id": config_id, "Revision": 2}
+
+
+async def test_a_dead_letter_that_fails_again_is_discarded_not_dead_lettered_twice(eng, clock):
+    broker = await broker_with(eng, clock, xml(INDIVIDUAL))
+    sub = broker.lab.subscribe("orders", ack_mode="client")
+    broker.send("orders", b"poison")
+    for _ in range(7):
+        broker.lab.nack(sub.id)
+        await clock.advance(1)
+    dlq = broker.lab.subscribe("DLQ.orders", ack_mode="client")
+    for _ in range(7):
+        broker.lab.nack(dlq.id)
+        await clock.advance(1)
+    assert "DLQ.DLQ.orders" not in broker.core.queues
+    assert broker.core.queues["DLQ.orders"].stats()["depth"] == 0

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from ..rabbitmq.topic import TopicTrie
 from .config import DEFAULT_POLICY, DEFAULT_STRATEGY, ActiveConfig, RedeliveryPolicy
 from .endpoints import AUTO, DEFAULT_PREFETCH, Consumer, Endpoint
-from .model import QUEUE, TOPIC, Destination, Message
+from .model import DLQ, QUEUE, TOPIC, Destination, Message
 from .selector import Selector
 
 if TYPE_CHECKING:
@@ -83,6 +83,8 @@ class JmsCore:
         self.config: ActiveConfig | None = None
         self._seq = 0
         self._timers: set[Timer] = set()  # scheduled deliveries (AMQ_SCHEDULED_*)
+        #: Destinations that hold dead letters (what fails there is discarded, as in ActiveMQ).
+        self.dead_letter_queues: set[Destination] = {Destination(QUEUE, DLQ)}
         #: Messages waiting out a redelivery delay: timer → (endpoint, message).
         self.redelivering: dict[Timer, tuple[Endpoint, Message]] = {}
 
@@ -508,9 +510,10 @@ class JmsCore:
             )
             return
         target = strategy.dead_letter_destination(message.destination)
-        if endpoint.destination == target:
+        if endpoint.destination == target or endpoint.destination in self.dead_letter_queues:
             self._discard(endpoint, message, cause)  # a dead letter's own DLQ: nowhere further
             return
+        self.dead_letter_queues.add(target)
         endpoint.dequeued += 1
         dead = message.copy(target)
         dead.properties["originalDestination"] = message.destination.uri

@@ -74,6 +74,7 @@ def dump_active(broker: ActiveBroker) -> dict[str, Any]:
     return {
         "users": dict(broker.users),
         "seq": core._seq,
+        "dead_letter_queues": [[d.kind, d.name] for d in core.dead_letter_queues],
         "message_counter": broker._message_counter,
         "queues": [
             {
@@ -107,6 +108,7 @@ def load_active(broker: ActiveBroker, data: dict[str, Any], age_shift: float) ->
     shift_ms = int(age_shift * 1000)
     broker.users = dict(data.get("users") or {})
     core._seq = int(data.get("seq", 0))
+    core.dead_letter_queues.update(Destination(k, n) for k, n in data.get("dead_letter_queues", []))
     broker._message_counter = int(data.get("message_counter", 0))
     for name, counters in (data.get("topics") or {}).items():
         core.topic(name).update(counters)
