@@ -30,6 +30,11 @@ FAULT_NAMES = tuple(f.name for f in fields(FaultPolicy))
 
 #: Delivery targets of SNS subscriptions and EventBridge rules (what `latency`/`throttle` reach).
 _TARGET = "SNS and EventBridge deliveries to it"
+#: What `failure` does to a delivery target that is not a Lambda function (those fail themselves).
+_FAILED_TARGET = (
+    "SNS, EventBridge and Pipes deliveries to it fail server-side (an HTTP endpoint answers 500): "
+    "each retries by its documented policy, then dead-letters"
+)
 #: What each fault does to each resource type that honours it (a type not listed ignores it).
 FAULT_EFFECTS: dict[str, dict[str, str]] = {
     "duplicate": {
@@ -43,7 +48,10 @@ FAULT_EFFECTS: dict[str, dict[str, str]] = {
         "its timeout)",
         "delivery target": f"{_TARGET} wait this many seconds",
     },
-    "failure": {"lambda function": "invocations fail with Runtime.ExitError"},
+    "failure": {
+        "lambda function": "invocations fail with Runtime.ExitError",
+        "delivery target": _FAILED_TARGET,
+    },
     "throttle": {
         "lambda function": "Invoke answers TooManyRequestsException",
         "dynamodb table": "requests answer ProvisionedThroughputExceededException",
@@ -65,6 +73,15 @@ _TARGET_TYPES = frozenset(
         "http endpoint",
     }
 )
+
+
+def target_fails(faults: FaultInjector, target: str) -> bool:
+    """Whether an injected `failure` fails this delivery to `target` (not a Lambda function:
+    a failing function fails its own invocations, so its caller sees a function error)."""
+    if not faults.enabled or resource_type(target) == "lambda function":
+        return False
+    policy = faults.policy_for(target)
+    return policy is not None and faults.roll(policy.failure)
 
 
 def resource_type(arn: str) -> str | None:

@@ -86,3 +86,23 @@ async def test_completion_offers_activemq_brokers_and_destinations(console, run,
     await run("mq send legacy orders x")
     assert "orders" in texts(console, "mq subscribe legacy ")
     assert "--selector" in texts(console, "mq subscribe legacy orders ")
+
+
+async def test_client_ack_from_the_console(console, run, legacy):
+    sub = await run("mq subscribe legacy jobs --ack client")
+    assert sub.ok, sub.error
+    assert sub.value["AckMode"] == "client"
+    sub_id = sub.value["Subscription"]
+    first = (await run("mq send legacy jobs one")).value["MessageId"]
+    await run("mq send legacy jobs two")
+    assert first in texts(console, f"mq ack legacy {sub_id} ")
+    acked = await run(f"mq ack legacy {sub_id} {first}")
+    assert acked.ok and acked.value["MessageIds"] == [first]
+    rolled = await run(f"mq nack legacy {sub_id}")
+    assert rolled.ok and len(rolled.value["MessageIds"]) == 1
+    assert "redelivery policy" in plain(rolled.output)
+    bad = await run(f"mq ack legacy {sub_id} ID:nope")
+    assert not bad.ok and "\n" not in bad.error
+    assert "client" in texts(console, "mq subscribe legacy jobs --ack ")
+    assert "jobs" in texts(console, "mq subscribe legacy ")  # destinations still complete
+    assert sub_id in texts(console, "mq nack legacy ")

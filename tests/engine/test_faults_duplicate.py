@@ -79,7 +79,7 @@ async def test_duplicate_copy_is_never_dead_lettered_for_the_original(eng, clock
         ("duplicate", "arn:aws:lambda:us-east-1:123456789012:function:f"),
         ("duplicate", "arn:aws:sqs:us-east-1:123456789012:orders.fifo"),
         ("reorder", "arn:aws:dynamodb:us-east-1:123456789012:table/t"),
-        ("failure", "arn:aws:sqs:us-east-1:123456789012:orders"),
+        ("failure", "arn:aws:dynamodb:us-east-1:123456789012:table/t"),
         ("latency", "arn:aws:dynamodb:us-east-1:123456789012:table/t"),
     ],
 )

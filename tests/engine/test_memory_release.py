@@ -411,6 +411,42 @@ async def activemq_round(eng: Engine, clock: VirtualClock) -> None:
     await clock.advance(5)
 
 
+async def activemq_configured_round(eng: Engine, clock: VirtualClock) -> None:
+    """A broker with an activemq.xml configuration, messages waiting out redelivery delays."""
+    import base64
+
+    mq = eng.client("mq")
+    config = await mq.create_configuration(Name="slow-redelivery", EngineType="ACTIVEMQ")
+    xml = (
+        '<broker xmlns="http://activemq.apache.org/schema/core"><plugins><redeliveryPlugin>'
+        "<redeliveryPolicyMap><redeliveryPolicyMap><defaultEntry>"
+        '<redeliveryPolicy maximumRedeliveries="3" initialRedeliveryDelay="600000"/>'
+        "</defaultEntry></redeliveryPolicyMap></redeliveryPolicyMap>"
+        "</redeliveryPlugin></plugins></broker>"
+    )
+    await mq.update_configuration(
+        ConfigurationId=config["Id"], Data=base64.b64encode(xml.encode()).decode()
+    )
+    created = await mq.create_broker(
+        BrokerName="configured",
+        EngineType="ACTIVEMQ",
+        HostInstanceType="mq.t3.micro",
+        DeploymentMode="SINGLE_INSTANCE",
+        PubliclyAccessible=False,
+        Configuration={"Id": config["Id"], "Revision": 2},
+        Users=[{"Username": "admin", "Password": "lab-password-1"}],
+    )
+    await clock.advance(5)
+    broker = eng.service("mq").activemq(created["BrokerId"])
+    sub = broker.lab.subscribe("jobs", ack_mode="client")
+    for number in range(20):
+        broker.send("jobs", f"j{number}".encode())
+    broker.lab.nack(sub.id)  # twenty ten-minute redelivery timers
+    await mq.delete_broker(BrokerId=created["BrokerId"])
+    await clock.advance(5)
+    await mq.delete_configuration(ConfigurationId=config["Id"])
+
+
 async def observability_round(eng: Engine, clock: VirtualClock) -> None:
     logs, cloudwatch = eng.client("logs"), eng.client("cloudwatch")
     await logs.create_log_group(logGroupName="/lab/app")
@@ -490,6 +526,7 @@ ROUNDS: dict[str, Round] = {
     "mq": mq_round,
     "iam": iam_round,
     "activemq": activemq_round,
+    "activemq with a configuration": activemq_configured_round,
     "logs and cloudwatch": observability_round,
     "secretsmanager": secretsmanager_round,
     "cloudformation": cloudformation_round,

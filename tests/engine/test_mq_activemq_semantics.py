@@ -213,8 +213,9 @@ async def test_redelivery_policy_then_dlq_and_non_persistent_discarded(eng, cloc
     inbox = Inbox()
     consumer = broker.subscribe("jobs", inbox, ack_mode="client-individual", prefetch=1)
     broker.send("jobs", b"poison", persistent=True)
-    for _ in range(7):  # the first delivery and 6 redeliveries
+    for _ in range(7):  # the first delivery and 6 redeliveries, 1 s apart (the default policy)
         broker.core.redeliver(consumer, inbox.messages[-1].id)
+        await clock.advance(1)
     assert len(inbox.messages) == 7
     assert inbox.counts == [0, 1, 2, 3, 4, 5, 6]
     (dead,) = broker.core.queues["ActiveMQ.DLQ"].browse()
@@ -223,6 +224,7 @@ async def test_redelivery_policy_then_dlq_and_non_persistent_discarded(eng, cloc
     broker.send("jobs", b"fleeting", persistent=False)
     for _ in range(7):
         broker.core.redeliver(consumer, inbox.messages[-1].id)
+        await clock.advance(1)
     assert len(broker.core.queues["ActiveMQ.DLQ"].browse()) == 1  # non-persistent: discarded
 
 
@@ -235,6 +237,7 @@ async def test_trace_and_topology_show_destinations_and_selectors(eng, clock):
         )
         broker.send("topic://news", b"hello", properties={"lang": "en"}, persistent=True)
         broker.core.redeliver(consumer, inbox.messages[0].id)
+        await clock.advance(1)  # ActiveMQ's default redelivery delay
         broker.core.ack(consumer, inbox.messages[1].id)
         events = [(e.kind, e.resource.rsplit("/", 1)[-1]) for e in subscription.drain()]
     assert ("sent", "news") in events

@@ -275,3 +275,68 @@ def test_abort_redelivers_what_the_transaction_acked(lab):
     connection.ack(frames[1].headers["ack"])
     connection.disconnect(receipt="done")
     assert lab.run(lambda: lab.broker.core.queues["s-abort"].depth) == 0
+
+
+def _configure(lab, xml: str) -> None:
+    """Give the lab's broker an ActiveMQ configuration revision and reboot it to apply it."""
+
+    async def apply() -> None:
+        import asyncio
+        import base64
+
+        mq = lab.engine.client("mq")
+        created = await mq.create_configuration(Name="stomp-config", EngineType="ACTIVEMQ")
+        data = base64.b64encode(xml.encode()).decode()
+        await mq.update_configuration(ConfigurationId=created["Id"], Data=data)
+        reference = {"Id": created["Id"], "Revision": 2}
+        await mq.update_broker(BrokerId=lab.broker_id, Configuration=reference)
+        await mq.reboot_broker(BrokerId=lab.broker_id)
+        while (await mq.describe_broker(BrokerId=lab.broker_id))["BrokerState"] != "RUNNING":
+            await asyncio.sleep(0.01)
+
+    lab.call(apply())
+
+
+PLUGIN_XML = """<broker xmlns="http://activemq.apache.org/schema/core">
+  <destinationPolicy><policyMap><policyEntries>
+    <policyEntry queue="&gt;"><deadLetterStrategy>
+      <individualDeadLetterStrategy queuePrefix="DLQ." useQueueForQueueMessages="true"/>
+    </deadLetterStrategy></policyEntry>
+  </policyEntries></policyMap></destinationPolicy>
+  <plugins><redeliveryPlugin fallbackToDeadLetter="true" sendToDlqIfMaxRetriesExceeded="true">
+    <redeliveryPolicyMap><redeliveryPolicyMap><defaultEntry>
+      <redeliveryPolicy maximumRedeliveries="2" initialRedeliveryDelay="200" redeliveryDelay="200"
+        useExponentialBackOff="true" backOffMultiplier="2"/>
+    </defaultEntry></redeliveryPolicyMap></redeliveryPolicyMap>
+  </redeliveryPlugin></plugins>
+</broker>"""
+
+
+def test_redelivery_plugin_redelivers_stomp_nacks_with_backoff_then_individual_dlq():
+    lab = ActiveLab().create_broker("configured")
+    try:
+        _configure(lab, PLUGIN_XML)
+        client, got = connect(lab)
+        client.connect(USER, PASSWORD, wait=True)
+        client.subscribe("/queue/c-jobs", id="j", ack="client-individual")
+        client.send("/queue/c-jobs", "bad", headers={"persistent": "true"})
+        seen = [time.monotonic()]
+        for count in (1, 2):
+            frame = got.wait(count)[-1]
+            client.nack(frame.headers["ack"])
+            (again,) = got.wait(count + 1)[count:]
+            seen.append(time.monotonic())
+            assert again.body == "bad" and again.headers["redelivered"] == "true"
+        # The broker's policy: 200 ms, then ×2 (lower bounds only: the machine may be slow).
+        assert seen[1] - seen[0] >= 0.18 and seen[2] - seen[1] >= 0.36
+        client.nack(got.messages[-1].headers["ack"])  # the third exceeds maximumRedeliveries=2
+        dlq, dead = connect(lab)
+        dlq.connect(USER, PASSWORD, wait=True)
+        dlq.subscribe("/queue/DLQ.c-jobs", id="dlq")
+        (frame,) = dead.wait(1)
+        assert frame.body == "bad"
+        assert "maximumRedeliveries = 2" in frame.headers["dlqDeliveryFailureCause"]
+        dlq.disconnect()
+        client.disconnect()
+    finally:
+        lab.close()

@@ -53,12 +53,12 @@ async def test_broker_is_created_then_running_with_loopback_endpoints(eng, clock
     assert [b["BrokerName"] for b in listed["BrokerSummaries"]] == ["orders"]
 
 
-async def test_activemq_configurations_are_refused_plainly(eng):
+async def test_activemq_configurations_start_from_amazon_mqs_default_xml(eng):
     mq = eng.client("mq")
-    with pytest.raises(ServiceError) as caught:
-        await mq.create_configuration(Name="amq", EngineType="ACTIVEMQ")
-    assert caught.value.code == "BadRequestException"
-    assert "does not emulate ActiveMQ configurations" in caught.value.message
+    created = await mq.create_configuration(Name="amq", EngineType="ACTIVEMQ")
+    assert created["LatestRevision"]["Revision"] == 1
+    described = await mq.describe_configuration(ConfigurationId=created["Id"])
+    assert described["EngineVersion"] == "5.18"
     types = await mq.describe_broker_engine_types()
     assert {t["EngineType"] for t in types["BrokerEngineTypes"]} == {"RABBITMQ", "ACTIVEMQ"}
 

@@ -87,7 +87,60 @@ async def test_missed_heartbeat_times_out(eng: Engine, clock: VirtualClock) -> N
     await clock.advance(8)
     assert (await status(eng, arn))["status"] == "RUNNING"
     await clock.advance(5)
-    assert (await status(eng, arn))["error"] == "States.HeartbeatTimeout"
+    # AWS reports a missed heartbeat as States.Timeout (its recorded TaskTimedOut says so).
+    assert (await status(eng, arn))["error"] == "States.Timeout"
+    history = await eng.client("stepfunctions").get_execution_history(executionArn=arn)
+    (timed_out,) = [e for e in history["events"] if e["type"] == "TaskTimedOut"]
+    assert timed_out["taskTimedOutEventDetails"]["error"] == "States.Timeout"
+
+
+@pytest.mark.parametrize(
+    ("names", "caught"),
+    [
+        (["States.Timeout"], True),  # AWS: States.Timeout covers HeartbeatSeconds too
+        (["States.HeartbeatTimeout"], True),
+        (["States.TaskFailed"], False),
+    ],
+)
+async def test_catch_of_a_missed_heartbeat(
+    eng: Engine, clock: VirtualClock, names: list[str], caught: bool
+) -> None:
+    keeper(eng)
+    state = callback_state(heartbeat=10)
+    state["Catch"] = [{"ErrorEquals": names, "Next": "Late"}]
+    late = {"Type": "Pass", "Result": "late", "End": True}
+    arn = await start(eng, {"T": state, "Late": late})
+    await clock.advance(11)
+    described = await status(eng, arn)
+    if caught:
+        assert (described["status"], json.loads(described["output"])) == ("SUCCEEDED", "late")
+    else:
+        assert described["error"] == "States.Timeout"
+
+
+async def test_states_heartbeat_timeout_does_not_catch_a_timeout_seconds_timeout(
+    eng: Engine, clock: VirtualClock
+) -> None:
+    keeper(eng)
+    state = callback_state(heartbeat=30)
+    state["TimeoutSeconds"] = 10
+    state["Catch"] = [{"ErrorEquals": ["States.HeartbeatTimeout"], "Next": "Late"}]
+    late = {"Type": "Pass", "Result": "late", "End": True}
+    arn = await start(eng, {"T": state, "Late": late})
+    await clock.advance(11)
+    described = await status(eng, arn)
+    assert (described["status"], described["error"]) == ("FAILED", "States.Timeout")
+
+
+async def test_retry_of_states_timeout_retries_a_missed_heartbeat(
+    eng: Engine, clock: VirtualClock
+) -> None:
+    tokens = keeper(eng)
+    state = callback_state(heartbeat=10)
+    state["Retry"] = [{"ErrorEquals": ["States.Timeout"], "MaxAttempts": 1, "IntervalSeconds": 1}]
+    await start(eng, {"T": state})
+    await clock.advance(11.5)
+    assert len(tokens) == 2  # the task ran again
 
 
 async def test_answered_token_cannot_be_used_again(eng: Engine, clock: VirtualClock) -> None:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from ...arn import owner_of, parse_arn
 from ...errors import ServiceError
+from ...faults import target_fails
 from ...service import Envelope
 from .models import Rule, Target
 from .transform import TransformContext, TransformError, compact, target_input
@@ -189,6 +190,8 @@ class TargetDelivery:
             await self._service.clock.sleep(policy.latency)
         if faults.roll(policy.throttle):
             raise ServiceError("ThrottlingException", "Rate exceeded (injected fault).")
+        if target_fails(faults, target_arn):
+            raise ServiceError("InternalException", "The target failed (injected fault).")
 
     async def _give_up(
         self,

@@ -255,11 +255,13 @@ class BrokerControl:
             BrokerUsers.apply_pending(record)
 
     def apply_configuration(self, record: BrokerRecord) -> None:
-        """Apply the settings the lab honours from the broker's configuration (consumer_timeout)."""
+        """Apply the settings the lab honours from the broker's configuration: RabbitMQ's
+        consumer_timeout; ActiveMQ's redelivery plugin and dead-letter strategies."""
         from .rabbitmq.broker import DEFAULT_CONSUMER_TIMEOUT_MS
 
-        if record.spec.engine_type != "RABBITMQ":
-            return  # ActiveMQ configurations (activemq.xml) are not emulated
+        if record.spec.engine_type == "ACTIVEMQ":
+            record.plane.core.configure(self.service.configurations.activemq(record.configuration))
+            return
         settings = self.service.configurations.settings(record.configuration)
         timeout = settings.get("consumer_timeout", "")
         record.plane.consumer_timeout_ms = (

@@ -1,4 +1,4 @@
-"""Broker configurations and their revisions (RabbitMQ: a `rabbitmq.conf` in cuttlefish form)."""
+"""Broker configurations and their revisions: a RabbitMQ `rabbitmq.conf`, an ActiveMQ activemq.xml."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from .engines import ENGINES
 from .errors import bad_request, conflict, not_found, page
 
 if TYPE_CHECKING:
+    from .activemq.config import ActiveConfig
     from .service import MqService
 
 #: What AWS puts in revision 1 of a new RabbitMQ configuration.
@@ -20,6 +21,7 @@ DEFAULT_RABBITMQ_CONF = (
     "# Default RabbitMQ delivery acknowledgement timeout is 30 minutes in milliseconds\n"
     "consumer_timeout = 1800000\n"
 )
+_ENGINE_NAMES = {"RABBITMQ": "RabbitMQ", "ACTIVEMQ": "ActiveMQ"}
 _NAME = re.compile(r"[A-Za-z0-9_-]{1,150}")
 _CONF_LINE = re.compile(r"\s*(#.*)?|\s*[A-Za-z0-9_.$-]+\s*=\s*\S.*")
 
@@ -46,6 +48,25 @@ class ConfigurationRecord:
     created: float
     authentication_strategy: str
     revisions: list[Revision] = field(default_factory=list)
+
+
+def _default_data(engine_type: str) -> str:
+    """Revision 1 of a new configuration: Amazon MQ's default for the engine."""
+    if engine_type == "ACTIVEMQ":
+        from .activemq.config import DEFAULT_ACTIVEMQ_XML
+
+        return DEFAULT_ACTIVEMQ_XML
+    return DEFAULT_RABBITMQ_CONF
+
+
+def _check_rabbit_conf(text: str) -> None:
+    """Every line of a rabbitmq.conf is `key = value`, a comment or blank."""
+    for number, line in enumerate(text.splitlines(), 1):
+        if not _CONF_LINE.fullmatch(line):
+            raise bad_request(
+                f"Line {number} of the configuration is not `key = value`: {line[:80]}",
+                "data",
+            )
 
 
 class Configurations:
@@ -119,12 +140,6 @@ class Configurations:
             )
         if spec.factory is None:
             raise bad_request(spec.not_emulated, "engineType")
-        if spec.engine_type != "RABBITMQ":
-            raise bad_request(
-                "Pipework does not emulate ActiveMQ configurations (activemq.xml): ActiveMQ "
-                "brokers run with Amazon MQ's default configuration.",
-                "engineType",
-            )
         version = params.get("EngineVersion") or spec.default_version
         if version not in spec.versions:
             raise bad_request(
@@ -147,8 +162,8 @@ class Configurations:
                 Revision(
                     1,
                     now,
-                    f"Auto-generated default for {name} on RabbitMQ {version}",
-                    DEFAULT_RABBITMQ_CONF,
+                    f"Auto-generated default for {name} on {_ENGINE_NAMES[engine_type]} {version}",
+                    _default_data(engine_type),
                 )
             ],
         )
@@ -192,18 +207,26 @@ class Configurations:
         return result
 
     def update(self, params: dict) -> dict:
-        """UpdateConfiguration: a new revision from base64 rabbitmq.conf data."""
+        """UpdateConfiguration: a new revision from base64 rabbitmq.conf or activemq.xml data.
+
+        ActiveMQ XML is sanitized as Amazon MQ does it: what is not permitted is removed, and
+        each removal comes back as a warning.
+        """
         record = self.get(params["ConfigurationId"])
         try:
             text = base64.b64decode(params["Data"], validate=True).decode("utf-8")
         except (binascii.Error, ValueError, UnicodeDecodeError):
             raise bad_request("Configuration data must be base64-encoded UTF-8.", "data") from None
-        for number, line in enumerate(text.splitlines(), 1):
-            if not _CONF_LINE.fullmatch(line):
-                raise bad_request(
-                    f"Line {number} of the configuration is not `key = value`: {line[:80]}",
-                    "data",
-                )
+        warnings: list[dict[str, str]] = []
+        if record.engine_type == "ACTIVEMQ":
+            from .activemq.config import ConfigurationError, sanitize
+
+            try:
+                text, warnings = sanitize(text)
+            except ConfigurationError as error:
+                raise bad_request(str(error), "data") from None
+        else:
+            _check_rabbit_conf(text)
         revision = Revision(
             len(record.revisions) + 1,
             self.service.clock.now(),
@@ -217,8 +240,20 @@ class Configurations:
             "Id": record.id,
             "LatestRevision": self._latest(record),
             "Name": record.name,
-            "Warnings": [],
+            "Warnings": warnings,
         }
+
+    def activemq(self, reference: dict[str, Any] | None) -> ActiveConfig | None:
+        """The parsed ActiveMQ configuration revision a broker names (None without one)."""
+        if not reference:
+            return None
+        record = self.items.get(reference.get("Id", ""))
+        if record is None or record.engine_type != "ACTIVEMQ":
+            return None
+        from .activemq.config import parse
+
+        revision = record.revisions[int(reference.get("Revision", len(record.revisions))) - 1]
+        return parse(revision.data)
 
     def revision(self, params: dict) -> dict:
         """DescribeConfigurationRevision."""

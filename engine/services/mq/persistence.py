@@ -1,6 +1,9 @@
-"""Save and open for Amazon MQ: brokers, configurations, tags, and each RabbitMQ broker's
-vhosts, exchanges, bindings, queues and ready messages (unacked ones are saved as ready and come
-back redelivered; exclusive queues belong to connections and are not saved)."""
+"""Save and open for Amazon MQ: brokers, configurations, tags, and each broker's contents.
+
+RabbitMQ: vhosts, exchanges, bindings, queues and ready messages (unacked ones are saved as ready
+and come back redelivered; exclusive queues belong to connections and are not saved). ActiveMQ:
+see `activemq/persistence.py` (users, destinations, durable subscriptions, persistent messages).
+"""
 
 from __future__ import annotations
 
@@ -171,6 +174,31 @@ def _load_rabbit(plane: RabbitBroker, data: dict[str, Any], age_shift: float) ->
             )
 
 
+def _dump_plane(record: BrokerRecord) -> dict[str, Any]:
+    if record.spec.engine_type == "ACTIVEMQ":
+        from .activemq.persistence import dump_active
+
+        return dump_active(record.plane)
+    return _dump_rabbit(record.plane)
+
+
+def _load_plane(service: MqService, b: dict[str, Any], age_shift: float) -> Any:
+    """A fresh data plane for a saved broker, filled with what was saved (listeners not open)."""
+    users = dict(b["users"])
+    if b["engine_type"] == "ACTIVEMQ":
+        from .activemq import ActiveBroker
+        from .activemq.persistence import load_active
+
+        active = ActiveBroker(service.engine, b["arn"], b["name"], users)
+        load_active(active, b.get("data") or {}, age_shift)
+        return active
+    from .rabbitmq import RabbitBroker
+
+    rabbit = RabbitBroker(service.engine, b["arn"], b["name"], users)
+    _load_rabbit(rabbit, b.get("data") or {}, age_shift)
+    return rabbit
+
+
 def dump(service: MqService) -> dict[str, Any] | None:
     """The service's brokers, configurations and broker contents as JSON-able data."""
     brokers = service.brokers.brokers
@@ -203,13 +231,21 @@ def dump(service: MqService) -> dict[str, Any] | None:
                 "creator_request_id": r.creator_request_id,
                 "pending": dict(r.pending),
                 "tags": service.tags.get(r.arn),
-                "data": _dump_rabbit(r.plane),
+                "user_details": {
+                    name: {
+                        "password": u.password,
+                        "console_access": u.console_access,
+                        "groups": list(u.groups),
+                        "replication_user": u.replication_user,
+                        "pending": u.pending,
+                        "pending_values": dict(u.pending_values),
+                    }
+                    for name, u in r.user_details.items()
+                },
+                "data": _dump_plane(r),
             }
             for r in brokers.values()
-            # ActiveMQ brokers are not saved (their JMS data has no save format yet)
-            if r.state != "DELETION_IN_PROGRESS"
-            and r.plane is not None
-            and r.spec.engine_type == "RABBITMQ"
+            if r.state != "DELETION_IN_PROGRESS" and r.plane is not None
         ],
         "configurations": [
             {
@@ -238,7 +274,7 @@ def dump(service: MqService) -> dict[str, Any] | None:
 
 def load(service: MqService, data: dict[str, Any]) -> None:
     """Restore what `dump` produced; each broker reopens its listeners, then is RUNNING."""
-    from .rabbitmq import RabbitBroker
+    from .broker_users import BrokerUser
 
     age_shift = service.clock.now() - data.get("saved_at", service.clock.now())
     for c in data.get("configurations", []):
@@ -256,8 +292,7 @@ def load(service: MqService, data: dict[str, Any]) -> None:
         service.tags.set(record.arn, c.get("tags") or {})
     for b in data.get("brokers", []):
         spec = ENGINES[b["engine_type"]]
-        plane = RabbitBroker(service.engine, b["arn"], b["name"], dict(b["users"]))
-        _load_rabbit(plane, b.get("data") or {}, age_shift)
+        plane = _load_plane(service, b, age_shift)
         record = BrokerRecord(
             id=b["id"],
             arn=b["arn"],
@@ -282,6 +317,17 @@ def load(service: MqService, data: dict[str, Any]) -> None:
             state="REBOOT_IN_PROGRESS",
             pending=dict(b.get("pending") or {}),
             plane=plane,
+            user_details={
+                name: BrokerUser(
+                    u["password"],
+                    u["console_access"],
+                    list(u["groups"]),
+                    u["replication_user"],
+                    u.get("pending"),
+                    dict(u.get("pending_values") or {}),
+                )
+                for name, u in (b.get("user_details") or {}).items()
+            },
         )
         service.brokers.brokers[record.id] = record
         service.brokers.apply_configuration(record)

@@ -8,27 +8,17 @@ to the group (ConsumerGroupID, or the pipe's name) after each handled batch.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from engine.errors import ServiceError
 
-from .models import Pipe
-from .runner import Pipeline, source_unreadable
-
-if TYPE_CHECKING:
-    from .service import PipesService
+from .runner import PipeSource, source_unreadable
 
 RETRY_PAUSE = 1.0
 
 
-class KafkaSource:
+class KafkaSource(PipeSource):
     """Reads one pipe's topic and moves each batch through the pipeline."""
-
-    def __init__(self, service: PipesService, pipe: Pipe) -> None:
-        self.service = service
-        self.pipe = pipe
-        self.clock = service.clock
-        self.pipeline = Pipeline(service, pipe)
 
     async def run(self) -> None:
         """Read until cancelled (StopPipe, DeletePipe, engine shutdown)."""

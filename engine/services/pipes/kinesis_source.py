@@ -18,7 +18,7 @@ from engine.service import Envelope
 
 from .models import Pipe
 from .records import kinesis_record
-from .runner import Pipeline, source_unreadable, wait_for_wake
+from .runner import PipeSource, source_unreadable, wait_for_wake
 
 if TYPE_CHECKING:
     from engine.services.kinesis.shard import Shard
@@ -29,14 +29,11 @@ if TYPE_CHECKING:
 RETRY_PAUSE = 1.0
 
 
-class KinesisSource:
+class KinesisSource(PipeSource):
     """Reads one pipe's stream and moves each batch through the pipeline."""
 
     def __init__(self, service: PipesService, pipe: Pipe) -> None:
-        self.service = service
-        self.pipe = pipe
-        self.clock = service.clock
-        self.pipeline = Pipeline(service, pipe)
+        super().__init__(service, pipe)
         self.positions: dict[str, int] = {}
         self.finished: set[str] = set()
 

@@ -57,6 +57,7 @@ class Pipe:
             "DynamoDBStreamParameters",
             "SqsQueueParameters",
             "RabbitMQBrokerParameters",
+            "ActiveMQBrokerParameters",
             "ManagedStreamingKafkaParameters",
         ):
             if parameters.get(key):

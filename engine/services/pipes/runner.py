@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, Any
 
 from engine.arn import owner_of
 from engine.errors import ServiceError
+from engine.faults import target_fails
 from engine.service import Envelope
 
 from .models import Pipe
@@ -142,6 +144,8 @@ class Pipeline:
         pipe = self.pipe
         owner = owner_of(pipe.target)
         fabric = self.engine.fabric
+        if target_fails(self.engine.faults, pipe.target):
+            raise ServiceError("InternalFailure", "The target failed (injected fault).")
         if owner in BATCH_TARGETS:
             envelope = self._batch_envelope(owner, events, trace_id)
             await fabric.deliver(pipe.target, self._as_role(envelope))
@@ -225,14 +229,22 @@ def _source_kind(source: str) -> str:
     return f"aws:{owner_of(source) or 'unknown'}"
 
 
-class SqsSource:
-    """Polls one pipe's SQS queue; deletes what was handled or filtered out."""
+class PipeSource(ABC):
+    """A pipe's source poller: its pipe, the service's clock and the shared pipeline."""
 
     def __init__(self, service: PipesService, pipe: Pipe) -> None:
         self.pipe = pipe
         self.service = service
         self.clock = service.clock
         self.pipeline = Pipeline(service, pipe)
+
+    @abstractmethod
+    async def run(self) -> None:
+        """Read the source until cancelled (StopPipe, DeletePipe, engine shutdown)."""
+
+
+class SqsSource(PipeSource):
+    """Polls one pipe's SQS queue; deletes what was handled or filtered out."""
 
     async def run(self) -> None:
         """Poll until cancelled (StopPipe, DeletePipe, engine shutdown)."""

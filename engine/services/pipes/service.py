@@ -189,7 +189,12 @@ class PipesService(Service):
         self._halt(pipe)
         if source_parameters:
             merged = _copy(pipe.source_parameters)
-            merged.update(_copy(source_parameters))
+            for key, value in _copy(source_parameters).items():
+                # UpdatePipe's source members carry only what may change (no QueueName, say).
+                if isinstance(value, dict) and isinstance(merged.get(key), dict):
+                    merged[key] = {**merged[key], **value}
+                else:
+                    merged[key] = value
             pipe.source_parameters = merged
             pipe.filters = filters
         pipe.enrichment = enrichment
@@ -280,7 +285,7 @@ class PipesService(Service):
         owner = owner_of(source)
         if owner not in SOURCES or (owner == "dynamodb" and "/stream/" not in source):
             raise _validation(
-                "Pipework's Pipes reads SQS queues, Kinesis streams, DynamoDB streams, RabbitMQ "
+                "Pipework's Pipes reads SQS queues, Kinesis streams, DynamoDB streams, Amazon MQ "
                 "brokers and MSK topics; this "
                 f"source is not emulated: {source}"
             )
@@ -294,14 +299,22 @@ class PipesService(Service):
         needed = {
             "kinesis": "KinesisStreamParameters",
             "dynamodb": "DynamoDBStreamParameters",
-            "mq": "RabbitMQBrokerParameters",
+            "mq": self._broker_parameters(source) if owner == "mq" else "",
             "kafka": "ManagedStreamingKafkaParameters",
         }
         if owner in needed and needed[owner] not in source_parameters:
+            starting = " (with StartingPosition)" if owner in ("kinesis", "dynamodb") else ""
             raise _validation(
-                f"SourceParameters.{needed[owner]} (with StartingPosition) is required for this "
-                "source."
+                f"SourceParameters.{needed[owner]}{starting} is required for this source."
             )
+
+    def _broker_parameters(self, source: str) -> str:
+        """The SourceParameters member an Amazon MQ broker needs: by its engine type."""
+        mq: Any = self.engine.service("mq")
+        engine_type = mq.brokers.get(source).spec.engine_type
+        return (
+            "ActiveMQBrokerParameters" if engine_type == "ACTIVEMQ" else "RabbitMQBrokerParameters"
+        )
 
     def _dynamodb_stream_exists(self, arn: str) -> bool:
         if "dynamodb" not in self.engine.available_services():

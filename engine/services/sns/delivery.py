@@ -12,6 +12,7 @@ from collections import deque
 from typing import TYPE_CHECKING, Any
 
 from engine.errors import ServiceError
+from engine.faults import target_fails
 from engine.service import Envelope
 
 from .attributes import effective_subscription_delivery_policy
@@ -182,6 +183,13 @@ class Deliverer:
             policy = faults.policy_for(subscription.endpoint)
             if policy is not None and faults.roll(policy.throttle):
                 raise DeliveryFailure("endpoint throttled (fault injection)", retryable=True)
+            if target_fails(faults, subscription.endpoint):
+                reason = (
+                    "HTTP status 500"
+                    if subscription.protocol in ("http", "https")
+                    else ("InternalFailure: the endpoint failed")
+                )
+                raise DeliveryFailure(f"{reason} (fault injection)", retryable=True)
         protocol = subscription.protocol
         if protocol == "sqs":
             await self._to_fabric(subscription.endpoint, self._sqs_envelope(subscription, note))

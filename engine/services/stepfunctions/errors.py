@@ -20,6 +20,8 @@ class Failure(Exception):
         self.reported = False
         #: Whether a Map iteration or Parallel branch failed (the state's Failed event is due).
         self.from_children = False
+        #: A States.Timeout that is a missed heartbeat (what States.HeartbeatTimeout matches).
+        self.heartbeat = False
 
     def output(self) -> dict[str, str]:
         """The error output a Catch passes on: {"Error", "Cause"}."""
@@ -29,10 +31,14 @@ class Failure(Exception):
         return out
 
 
-def matches(names: list[str], error: str | None, branch_failed: bool = False) -> bool:
+def matches(
+    names: list[str], error: str | None, branch_failed: bool = False, heartbeat: bool = False
+) -> bool:
     """Whether a retrier's or catcher's ErrorEquals covers `error`.
 
     `branch_failed`: the error came out of a Parallel branch, which States.BranchFailed names.
+    `heartbeat`: the error is a States.Timeout from a missed heartbeat — AWS reports it as
+    States.Timeout (so that name covers it), and States.HeartbeatTimeout names only it.
     """
     if error in UNCATCHABLE:
         return False
@@ -40,6 +46,8 @@ def matches(names: list[str], error: str | None, branch_failed: bool = False) ->
         if name == error or name == "States.ALL":
             return True
         if name == "States.BranchFailed" and branch_failed:
+            return True
+        if name == "States.HeartbeatTimeout" and heartbeat:
             return True
         if name == "States.TaskFailed" and error not in (
             "States.Timeout",

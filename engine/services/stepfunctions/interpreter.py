@@ -655,7 +655,7 @@ class Runner:
                     (
                         i
                         for i, r in enumerate(retriers)
-                        if matches(r["ErrorEquals"], failure.error, branch)
+                        if matches(r["ErrorEquals"], failure.error, branch, failure.heartbeat)
                     ),
                     None,
                 )
@@ -679,6 +679,7 @@ class Runner:
                                 trace_id=self.execution.trace_id,
                                 state=name,
                                 error=failure.error,
+                                heartbeat=failure.heartbeat,
                                 delay=delay,
                             )
                         await self.clock.sleep(delay)
@@ -687,7 +688,7 @@ class Runner:
                 if failure.from_children:
                     self.event(cursor, f"{kind}StateFailed")
                 for catcher in state.get("Catch") or []:
-                    if matches(catcher["ErrorEquals"], failure.error, branch):
+                    if matches(catcher["ErrorEquals"], failure.error, branch, failure.heartbeat):
                         status.status = "caught"
                         if self.trace_enabled:
                             self.service.emit(
@@ -696,6 +697,7 @@ class Runner:
                                 trace_id=self.execution.trace_id,
                                 state=name,
                                 error=failure.error,
+                                heartbeat=failure.heartbeat,
                                 next=catcher["Next"],
                             )
                         return self.caught(catcher, failure, value, ev, jsonata)

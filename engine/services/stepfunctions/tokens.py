@@ -56,7 +56,11 @@ class TokenBook:
         pending.timer = self.clock.call_later(pending.heartbeat, self._expire, pending)
 
     def _expire(self, pending: PendingToken) -> None:
-        self.resolve(pending.token, failure=Failure("States.HeartbeatTimeout", None))
+        # AWS reports a missed heartbeat as States.Timeout (TaskTimedOut, ExecutionFailed);
+        # only a Catch or Retry can tell it apart, by States.HeartbeatTimeout.
+        failure = Failure("States.Timeout", None)
+        failure.heartbeat = True
+        self.resolve(pending.token, failure=failure)
 
     def resolve(self, token: str, output: Any = None, failure: Failure | None = None) -> bool:
         """Answer a token; False when it is not open."""

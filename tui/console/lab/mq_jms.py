@@ -1,4 +1,4 @@
-"""`mq send|subscribe|received|unsubscribe|destinations`: JMS-shaped lab words for ActiveMQ brokers.
+"""`mq send|subscribe|received|ack|nack|unsubscribe|destinations`: JMS lab words for ActiveMQ.
 
 They speak to an ActiveMQ broker's data plane the way a JMS client would (same destinations,
 selectors, virtual topics, redelivery and trace), beside the `mq <operation>` AWS commands.
@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from rich.text import Text
 
 from engine.errors import ServiceError
+from engine.services.mq.activemq.endpoints import ACK_MODES, AUTO
 
 from ..render import records_table
 from ..result import CommandResult
@@ -23,8 +24,11 @@ if TYPE_CHECKING:
 USAGE = {
     "send": "mq send BROKER DESTINATION [--prop k=v …] [--priority 0-9] [--ttl SECONDS] "
     "[--correlation-id ID] [--type T] [--non-persistent] BODY",
-    "subscribe": "mq subscribe BROKER DESTINATION [--selector EXPR] [--durable NAME]",
+    "subscribe": "mq subscribe BROKER DESTINATION [--selector EXPR] [--durable NAME] "
+    "[--ack auto|client|client-individual]",
     "received": "mq received BROKER SUBSCRIPTION",
+    "ack": "mq ack BROKER SUBSCRIPTION [MESSAGE_ID]",
+    "nack": "mq nack BROKER SUBSCRIPTION [MESSAGE_ID]",
     "unsubscribe": "mq unsubscribe BROKER SUBSCRIPTION | mq unsubscribe BROKER --durable NAME",
     "destinations": "mq destinations BROKER",
 }
@@ -32,6 +36,8 @@ SUMMARIES = {
     "send": "Send a JMS message to a queue or topic (`topic://t`, composites `a,topic://b`)",
     "subscribe": "Subscribe to a queue or topic, with a JMS selector or as a durable subscriber",
     "received": "Show what a lab subscription received since the last look",
+    "ack": "Acknowledge what a --ack client subscription received (client: cumulative)",
+    "nack": "Roll back a --ack client delivery: redelivered by the redelivery policy, then DLQ'd",
     "unsubscribe": "Close a lab subscription (a durable one keeps collecting for its name)",
     "destinations": "List an ActiveMQ broker's queues and topics with their counters",
 }
@@ -44,6 +50,7 @@ _OPTIONS = {
     "--type",
     "--selector",
     "--durable",
+    "--ack",
 }
 
 
@@ -139,13 +146,19 @@ def _subscribe(console: Console, positional: list[str], options: dict) -> Comman
     if len(positional) != 2:
         raise UsageError(f"usage: {USAGE['subscribe']}")
     broker = _broker(console, positional[0])
-    sub = broker.lab.subscribe(positional[1], options.get("--selector"), options.get("--durable"))
+    sub = broker.lab.subscribe(
+        positional[1],
+        options.get("--selector"),
+        options.get("--durable"),
+        options.get("--ack") or AUTO,
+    )
     waiting = broker.lab.take(sub.id)
     value = {
         "Subscription": sub.id,
         "Destination": positional[1],
         "Selector": sub.selector,
         "Durable": sub.durable,
+        "AckMode": sub.ack_mode,
         "Messages": _values(waiting),
     }
     text = Text(f"Subscribed {sub.id} to {positional[1]}")
@@ -153,6 +166,8 @@ def _subscribe(console: Console, positional: list[str], options: dict) -> Comman
         text.append(f" where {sub.selector}")
     if sub.durable:
         text.append(f" (durable '{sub.durable}')")
+    if sub.ack_mode != AUTO:
+        text.append(f", acknowledging with mq ack/nack ({sub.ack_mode})")
     text.append(f" — see what arrives with: mq received {positional[0]} {sub.id}")
     if waiting:
         return CommandResult(ok=True, value=value, output=records_table(_rows(waiting), str(text)))
@@ -170,6 +185,28 @@ def _received(console: Console, positional: list[str], options: dict) -> Command
     return CommandResult(
         ok=True, value=_values(messages), output=records_table(_rows(messages), title)
     )
+
+
+def _settle(word: str) -> Callable[[Console, list[str], dict], CommandResult]:
+    def settle(console: Console, positional: list[str], options: dict) -> CommandResult:
+        if len(positional) not in (2, 3):
+            raise UsageError(f"usage: {USAGE[word]}")
+        broker = _broker(console, positional[0])
+        message_id = positional[2] if len(positional) == 3 else None
+        lab = broker.lab
+        settled = (lab.ack if word == "ack" else lab.nack)(positional[1], message_id)
+        ids = [m.id for m in settled]
+        if word == "ack":
+            line = f"Acknowledged {len(ids)} message(s) on {positional[1]}"
+        else:
+            line = (
+                f"Rolled back {len(ids)} message(s) on {positional[1]}: redelivered under the "
+                "broker's redelivery policy (then its dead-letter queue)"
+            )
+        value = {"Subscription": positional[1], "MessageIds": ids}
+        return CommandResult(ok=True, value=value, output=Text(line))
+
+    return settle
 
 
 def _unsubscribe(console: Console, positional: list[str], options: dict) -> CommandResult:
@@ -205,6 +242,8 @@ _COMMANDS = {
     "send": _send,
     "subscribe": _subscribe,
     "received": _received,
+    "ack": _settle("ack"),
+    "nack": _settle("nack"),
     "unsubscribe": _unsubscribe,
     "destinations": _destinations,
 }
@@ -246,6 +285,14 @@ def _destination_names(console: Console, broker: str) -> list[tuple[str, str, st
     return found
 
 
+def _lab(console: Console, broker: str) -> Any:
+    """The broker's lab subscriptions, or None (no such ActiveMQ broker)."""
+    try:
+        return console.engine.service("mq").activemq(broker).lab
+    except Exception:
+        return None
+
+
 def _complete(console: Console, word: str, args: list[str]) -> list[tuple[str, str, str]]:
     """Completion after `mq WORD`: ActiveMQ brokers, then destinations or subscriptions."""
     positional = [
@@ -253,21 +300,28 @@ def _complete(console: Console, word: str, args: list[str]) -> list[tuple[str, s
         for i, a in enumerate(args)
         if not a.startswith("--") and not (i > 0 and args[i - 1] in _OPTIONS)
     ]
+    if args and args[-1] == "--ack":
+        return [(mode, mode, "acknowledgement mode") for mode in ACK_MODES]
     if args and args[-1] in _OPTIONS:
         return []
     if not positional:
         return _brokers(console)
     if len(positional) == 1 and word in ("send", "subscribe"):
         return _destination_names(console, positional[0])
-    if len(positional) == 1 and word in ("received", "unsubscribe"):
-        try:
-            lab = console.engine.service("mq").activemq(positional[0]).lab
-        except Exception:
+    if len(positional) == 1 and word in ("received", "ack", "nack", "unsubscribe"):
+        lab = _lab(console, positional[0])
+        items = lab.items.items() if lab is not None else ()
+        return [(s, s, f"subscription to {x.destination}") for s, x in items]
+    if len(positional) == 2 and word in ("ack", "nack"):
+        lab = _lab(console, positional[0])
+        if lab is None or positional[1] not in lab.items:
             return []
-        return [(s, s, f"subscription to {x.destination}") for s, x in lab.items.items()]
+        return [
+            (m.id, m.id, m.body.decode("utf-8", "replace")[:40]) for m in lab.unacked(positional[1])
+        ]
     options = {
         "send": ["--prop", "--priority", "--ttl", "--correlation-id", "--type", "--non-persistent"],
-        "subscribe": ["--selector", "--durable"],
+        "subscribe": ["--selector", "--durable", "--ack"],
         "unsubscribe": ["--durable"],
     }.get(word, [])
     return [(o, o, "option") for o in options if o not in args or o == "--prop"]

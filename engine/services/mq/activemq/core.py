@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..rabbitmq.topic import TopicTrie
+from .config import DEFAULT_POLICY, DEFAULT_STRATEGY, ActiveConfig, RedeliveryPolicy
 from .endpoints import AUTO, DEFAULT_PREFETCH, Consumer, Endpoint
 from .model import DLQ, QUEUE, TOPIC, Destination, Message
 from .selector import Selector
@@ -20,8 +21,6 @@ if TYPE_CHECKING:
 
     from .broker import ActiveBroker
 
-#: ActiveMQ's default RedeliveryPolicy `maximumRedeliveries`.
-MAX_REDELIVERIES = 6
 #: ActiveMQ's default virtual topic consumer queues: `Consumer.<name>.VirtualTopic.<topic>`.
 _VIRTUAL_CONSUMER = re.compile(r"Consumer\.[^.]+\.(VirtualTopic\..+)")
 _WILDCARDS = frozenset("*>")
@@ -80,9 +79,24 @@ class JmsCore:
         self.durable: dict[tuple[str, str], Endpoint] = {}
         self._topic_index = TopicTrie()
         self._virtual: dict[str, set[str]] = {}  # VirtualTopic.X → consumer queue names
-        self.max_redeliveries = MAX_REDELIVERIES
+        #: The broker's configuration revision (redelivery plugin, dead-letter strategies).
+        self.config: ActiveConfig | None = None
         self._seq = 0
         self._timers: set[Timer] = set()  # scheduled deliveries (AMQ_SCHEDULED_*)
+        #: Destinations that hold dead letters (what fails there is discarded, as in ActiveMQ).
+        self.dead_letter_queues: set[Destination] = {Destination(QUEUE, DLQ)}
+        #: Messages waiting out a redelivery delay: timer → (endpoint, message).
+        self.redelivering: dict[Timer, tuple[Endpoint, Message]] = {}
+
+    def configure(self, config: ActiveConfig | None) -> None:
+        """Apply a configuration revision (None: Amazon MQ's defaults)."""
+        self.config = config
+
+    def redelivery_policy(self, destination: Destination) -> RedeliveryPolicy:
+        """The redelivery plugin's policy for `destination`, else the JMS client default."""
+        config = self.config
+        found = config.redelivery_policy(destination) if config and config.plugin else None
+        return found or DEFAULT_POLICY
 
     # -- destinations --------------------------------------------------------------------------
     def queue(self, name: str) -> Endpoint:
@@ -113,6 +127,7 @@ class JmsCore:
         if queue is None:
             return
         queue.drain()
+        self._cancel_redeliveries(queue)
         virtual = _VIRTUAL_CONSUMER.fullmatch(name)
         if virtual:
             self._virtual.get(virtual.group(1), set()).discard(name)
@@ -343,8 +358,17 @@ class JmsCore:
         self._drop_subscription(endpoint)
         return True
 
+    def _cancel_redeliveries(self, endpoint: Endpoint) -> None:
+        """Forget the delayed redeliveries of an endpoint that is going away."""
+        for timer, (owner, _) in list(self.redelivering.items()):
+            if owner is endpoint:
+                timer.cancel()
+                del self.redelivering[timer]
+        endpoint.redelivering = 0
+
     def _drop_subscription(self, endpoint: Endpoint) -> None:
         endpoint.drain()
+        self._cancel_redeliveries(endpoint)
         self._topic_index.remove(_trie_pattern(endpoint.destination.name), endpoint)
         for key, found in list(self.subscriptions.items()):
             if found is endpoint:
@@ -383,7 +407,8 @@ class JmsCore:
         return True
 
     def poison(self, consumer: Consumer, message_id: str) -> bool:
-        """A poison ack (what ActiveMQ makes of a STOMP NACK): straight to the DLQ."""
+        """A poison ack (what ActiveMQ makes of a STOMP NACK): straight to the DLQ, unless the
+        configuration's redelivery plugin has a policy for the destination (then redelivered)."""
         endpoint = consumer.endpoint
         if endpoint is None:
             return False
@@ -393,7 +418,14 @@ class JmsCore:
         self.broker.emit(
             "nacked", endpoint.node_id, message_id=message.id, trace_id=message.trace_id
         )
-        self.dead_letter(endpoint, message, "Poison ack (NACK) from the consumer")
+        config = self.config
+        if config and config.plugin and config.redelivery_policy(message.destination):
+            self._redeliver_message(endpoint, message, "poison ack (NACK)")
+            return True
+        if config and config.plugin and not config.fallback_to_dead_letter:
+            self._discard(endpoint, message, "no redelivery policy and fallbackToDeadLetter=false")
+        else:
+            self.dead_letter(endpoint, message, "Poison ack (NACK) from the consumer")
         endpoint.dispatch()  # the consumer has room again
         return True
 
@@ -401,14 +433,24 @@ class JmsCore:
         self, endpoint: Endpoint, message: Message, reason: str, *, limited: bool = True
     ) -> None:
         message.redeliveries += 1
-        if limited and message.redeliveries > self.max_redeliveries:
-            cause = (
-                f"Delivery[{message.redeliveries}] exceeds redelivery policy limit:"
-                f"RedeliveryPolicy {{maximumRedeliveries = {self.max_redeliveries}}}"
-            )
-            self.dead_letter(endpoint, message, cause)
-            endpoint.dispatch()  # the consumer has room again
-            return
+        delay_ms = 0
+        if limited:
+            policy = self.redelivery_policy(message.destination)
+            if policy.exhausted(message.redeliveries):
+                cause = (
+                    f"Delivery[{message.redeliveries}] exceeds redelivery policy limit:"
+                    f"RedeliveryPolicy {{maximumRedeliveries = {policy.maximum_redeliveries}}}"
+                )
+                config = self.config
+                if config and config.plugin and not config.send_to_dlq_if_exhausted:
+                    self._discard(
+                        endpoint, message, f"{cause} (sendToDlqIfMaxRetriesExceeded=false)"
+                    )
+                else:
+                    self.dead_letter(endpoint, message, cause)
+                endpoint.dispatch()  # the consumer has room again
+                return
+            delay_ms = policy.delay_ms_for(message.redeliveries)
         self.broker.emit(
             "redelivered",
             endpoint.node_id,
@@ -416,33 +458,64 @@ class JmsCore:
             trace_id=message.trace_id,
             redeliveries=message.redeliveries,
             reason=reason,
+            delay_ms=delay_ms,
         )
-        endpoint.enqueue(message)
+        if delay_ms <= 0:
+            endpoint.enqueue(message)
+            return
+        # The redelivery delay runs on the engine clock; the consumer may take others meanwhile.
+        endpoint.redelivering += 1
+        timer_box: list[Timer] = []
+
+        def due() -> None:
+            self.redelivering.pop(timer_box[0], None)
+            endpoint.redelivering -= 1
+            endpoint.enqueue(message)
+
+        timer_box.append(self.clock.call_later(delay_ms / 1000, due))
+        self.redelivering[timer_box[0]] = (endpoint, message)
+        endpoint.dispatch()
+
+    def _discard(self, endpoint: Endpoint, message: Message, reason: str) -> None:
+        endpoint.dequeued += 1
+        self.broker.emit(
+            "discarded",
+            endpoint.node_id,
+            message_id=message.id,
+            trace_id=message.trace_id,
+            reason=reason,
+        )
 
     def expire(self, endpoint: Endpoint, message: Message) -> None:
         """A message's JMSExpiration passed before delivery."""
         self.broker.emit("expired", endpoint.node_id, message_id=message.id)
         # ActiveMQ's misspelt property names (AdvisorySupport) are what clients read.
         self.advise("Expired", message.destination, {"orignalMessageId": message.id})
-        self.dead_letter(endpoint, message, "Message expired")
+        self.dead_letter(endpoint, message, "Message expired", expired=True)
 
-    def dead_letter(self, endpoint: Endpoint, message: Message, cause: str) -> None:
-        """Move a message to ActiveMQ.DLQ (non-persistent ones are discarded, as ActiveMQ does)."""
-        endpoint.dequeued += 1
-        if not message.persistent:
-            self.broker.emit(
-                "discarded",
-                endpoint.node_id,
-                message_id=message.id,
-                trace_id=message.trace_id,
-                reason=f"{cause} (non-persistent messages are not sent to the DLQ)",
+    def dead_letter(
+        self, endpoint: Endpoint, message: Message, cause: str, *, expired: bool = False
+    ) -> None:
+        """Move a message to its dead-letter destination by the destination's strategy (the
+        shared ActiveMQ.DLQ by default; non-persistent ones are discarded unless
+        processNonPersistent, expired ones kept unless processExpired=false)."""
+        config = self.config
+        strategy = config.dead_letter_strategy(message.destination) if config else DEFAULT_STRATEGY
+        if expired and not strategy.process_expired:
+            self._discard(endpoint, message, f"{cause} (processExpired=false)")
+            return
+        if not message.persistent and not strategy.process_non_persistent:
+            self._discard(
+                endpoint, message, f"{cause} (non-persistent messages are not sent to the DLQ)"
             )
             return
-        if endpoint.destination == Destination(QUEUE, DLQ):
-            self.broker.emit("discarded", endpoint.node_id, message_id=message.id, reason=cause)
+        target = strategy.dead_letter_destination(message.destination)
+        if endpoint.destination == target or endpoint.destination in self.dead_letter_queues:
+            self._discard(endpoint, message, cause)  # a dead letter's own DLQ: nowhere further
             return
-        dlq = self.queue(DLQ)
-        dead = message.copy(dlq.destination)
+        self.dead_letter_queues.add(target)
+        endpoint.dequeued += 1
+        dead = message.copy(target)
         dead.properties["originalDestination"] = message.destination.uri
         dead.properties["dlqDeliveryFailureCause"] = cause
         dead.expiration = 0
@@ -451,11 +524,15 @@ class JmsCore:
             endpoint.node_id,
             message_id=message.id,
             trace_id=message.trace_id,
-            dlq=DLQ,
+            dlq=target.name,
             cause=cause,
         )
-        dlq.enqueued += 1
-        dlq.enqueue(dead)
+        if target.kind == QUEUE:
+            dlq = self.queue(target.name)
+            dlq.enqueued += 1
+            dlq.enqueue(dead)
+        else:
+            self._publish(target, dead)
         self.advise(
             "MessageDLQd",
             message.destination,
@@ -488,6 +565,9 @@ class JmsCore:
         for timer in self._timers:
             timer.cancel()
         self._timers.clear()
+        for timer in self.redelivering:
+            timer.cancel()
+        self.redelivering.clear()
 
     def stats(self) -> dict[str, Any]:
         """Totals for the broker node."""

@@ -23,6 +23,8 @@ DEFAULT_PREFETCH = 1000
 AUTO = "auto"
 CLIENT = "client"
 INDIVIDUAL = "client-individual"
+#: STOMP's (and the console's) acknowledgement modes.
+ACK_MODES = (AUTO, CLIENT, INDIVIDUAL)
 
 
 class Consumer:
@@ -94,11 +96,13 @@ class Endpoint:
         self.dequeued = 0
         self.dispatched = 0
         self.expired = 0
+        self.redelivering = 0  # messages waiting out a redelivery delay
 
     @property
     def depth(self) -> int:
-        """Messages waiting or delivered but not yet acknowledged."""
-        return len(self._ready) + len(self._parked) + sum(len(c.inflight) for c in self.consumers)
+        """Messages waiting (or waiting to be redelivered) or delivered but not yet acknowledged."""
+        held = sum(len(c.inflight) for c in self.consumers)
+        return len(self._ready) + len(self._parked) + self.redelivering + held
 
     @property
     def ready_count(self) -> int:
