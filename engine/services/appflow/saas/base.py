@@ -35,6 +35,25 @@ FIELD_TYPES = frozenset(
 )
 
 
+def epoch_of(value: Any) -> float:
+    """Epoch seconds of a timestamp in any of the sandboxes' formats (ValueError if none)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    text = str(value).strip()
+    if text.replace(".", "", 1).isdigit() and len(text) != 8:
+        return float(text)  # Slack's ts, epoch seconds
+    if len(text) == 8 and text.isdigit():
+        text = f"{text[:4]}-{text[4:6]}-{text[6:]}"
+    if text.endswith("Z"):
+        text = text[:-1] + "+00:00"
+    elif len(text) > 5 and text[-5] in "+-" and text[-4:].isdigit():
+        text = text[:-2] + ":" + text[-2:]
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.timestamp()
+
+
 class SaasError(Exception):
     """A request the sandbox refuses (the message says why, in the app's own words)."""
 
@@ -76,14 +95,28 @@ class Table:
     """The records of one object; the dict's order is modification order (oldest first)."""
 
     spec: ObjectSpec
-    records: dict[str, dict[str, Any]] = field(default_factory=dict)
-    modified: dict[str, float] = field(default_factory=dict)
+    records: dict[Any, dict[str, Any]] = field(default_factory=dict)
+    modified: dict[Any, float] = field(default_factory=dict)
+    #: The app-wide change number of each record's last change (orders changes in one instant).
+    changes: dict[Any, int] = field(default_factory=dict)
 
-    def touch(self, record_id: str, record: dict[str, Any], when: float) -> None:
+    def touch(self, record_id: Any, record: dict[str, Any], when: float, change: int) -> None:
         """Store `record` as changed at `when`: it moves to the end of the order."""
         self.records.pop(record_id, None)
         self.records[record_id] = record
         self.modified[record_id] = when
+        self.changes[record_id] = change
+
+    def changed_after(self, change: int) -> list[dict[str, Any]]:
+        """Records whose last change came after change number `change`, oldest first."""
+        picked = []
+        changes = self.changes
+        for record_id in reversed(self.records):
+            if changes[record_id] <= change:
+                break
+            picked.append(self.records[record_id])
+        picked.reverse()
+        return picked
 
     def changed_between(self, start: float | None, end: float) -> list[dict[str, Any]]:
         """Records changed in (start, end], oldest first: walks back only over the changed ones."""
@@ -127,6 +160,8 @@ class SaasApp:
         self._window_start = -1.0
         self._window_count = 0
         self.seeded = False
+        #: Change number of the app's latest change (incremental pulls bookmark it).
+        self.change = 0
 
     # -- data ----------------------------------------------------------------------------
     def ensure_seeded(self) -> None:
@@ -226,7 +261,8 @@ class SaasApp:
             if name and name != primary:
                 record[name] = self.stamp(now)
         self.derive(table, record)
-        table.touch(record_id, record, now)
+        self.change += 1
+        table.touch(record_id, record, now, self.change)
         self._changed("CREATE", table, record_id, record, sorted(checked))
         return record
 
@@ -250,7 +286,8 @@ class SaasApp:
         ):
             updated[table.spec.modified_field] = self.stamp(now)
         self.derive(table, updated)
-        table.touch(record_id, updated, now)
+        self.change += 1
+        table.touch(record_id, updated, now, self.change)
         self._changed("UPDATE", table, record_id, updated, sorted(checked))
         return updated
 
@@ -262,6 +299,8 @@ class SaasApp:
         if record is None:
             raise SaasError(f"{table.spec.name} {record_id} does not exist")
         table.modified.pop(record_id, None)
+        table.changes.pop(record_id, None)
+        self.change += 1
         self._changed("DELETE", table, record_id, record, [])
 
     def _changed(

@@ -1,0 +1,933 @@
+"""Amazon AppFlow: connector profiles, flows from the lab's sandbox SaaS apps to S3, EventBridge
+or Salesforce, with on-demand, scheduled (full or incremental) and event triggers.
+
+Runs happen on the engine clock: a scheduled flow keeps one timer; an event flow listens to its
+Salesforce sandbox's change data capture; each run pulls, applies the compiled tasks and writes,
+tracing `execution-started`, `pulled`, `written` per batch and `execution-succeeded`/`-failed`.
+Internal API for the console: `appflow.saas` (the SaasLab with every sandbox app).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from ...errors import ServiceError
+from ...service import Service
+from ...topology import Edge, Node
+from ..events.schedule import Cron, Rate, ScheduleSyntaxError, parse_schedule
+from ..events.timefmt import epoch_of as time_param
+from . import connectors
+from .destinations import destination_for, error_config
+from .models import Execution, Flow, Profile
+from .saas import SaasLab
+from .saas.base import SaasApp, epoch_of
+from .tasks import ValidationTerminated, compile_tasks
+
+#: Records per traced batch of a run.
+BATCH = 1000
+_RATE = re.compile(r"^rate\(\s*(\d+)\s*(minutes?|hours?|days?)\s*\)$")
+_NOT_SAAS = ("S3", "EventBridge")
+
+
+def _stamp(epoch: float | None) -> datetime | None:
+    return None if epoch is None else datetime.fromtimestamp(epoch, UTC)
+
+
+def _not_found(message: str) -> ServiceError:
+    return ServiceError("ResourceNotFoundException", message, status_code=404)
+
+
+def _invalid(message: str) -> ServiceError:
+    return ServiceError("ValidationException", message)
+
+
+def _copy(value: Any) -> Any:
+    return json.loads(json.dumps(value, default=str))
+
+
+class AppFlowService(Service):
+    """AppFlow over the lab's sandbox SaaS applications."""
+
+    name = "appflow"
+    validation_error_code = "ValidationException"
+
+    def __init__(self, engine: Any) -> None:
+        super().__init__(engine)
+        self.saas = SaasLab(engine, self.clock)
+        self.profiles: dict[str, Profile] = {}
+        self.flows: dict[str, Flow] = {}
+        self._operators: dict[str, list[str]] = {}
+
+    async def close(self) -> None:
+        for flow in self.flows.values():
+            self._deactivate(flow)
+        await self.saas.close()
+
+    def holdings(self) -> dict[str, int]:
+        return {
+            "flows": len(self.flows),
+            "executions": sum(len(f.executions) for f in self.flows.values()),
+            "saas records": self.saas.records(),
+        }
+
+    # -- connectors ----------------------------------------------------------------------------
+    def _types(self) -> list[str]:
+        return [app.connector_type for app in self.saas.apps.values()] + list(_NOT_SAAS)
+
+    def operators(self, connector_type: str) -> list[str]:
+        """The operators AppFlow allows on a connector (from botocore's ConnectorOperator)."""
+        if connector_type not in self._operators:
+            from ...model import service_model
+
+            shape = service_model("appflow").shape_for("ConnectorOperator")
+            key = self._properties_key(connector_type)
+            member = shape.members.get(key)
+            enum = list(getattr(member, "enum", []) or []) if member is not None else []
+            self._operators[connector_type] = connectors.connector_operators(enum)
+        return self._operators[connector_type]
+
+    def _properties_key(self, connector_type: str) -> str:
+        app = self.saas.by_connector(connector_type)
+        return app.properties_key if app is not None else connector_type
+
+    def list_connectors(self, params: dict) -> dict:
+        details = [connectors.detail(self.saas.by_connector(t), t) for t in self._types()]
+        return self._paged("connectors", details, params, 100)
+
+    def describe_connectors(self, params: dict) -> dict:
+        wanted = params.get("connectorTypes") or self._types()
+        configs = {}
+        for kind in wanted:
+            if kind in self._types():
+                configs[kind] = connectors.configuration(
+                    self.saas.by_connector(kind), kind, self.operators(kind)
+                )
+        result = self._paged("connectorConfigurations", list(configs.items()), params, 100)
+        result["connectorConfigurations"] = dict(result["connectorConfigurations"])
+        result["connectors"] = [connectors.detail(self.saas.by_connector(k), k) for k in configs]
+        return result
+
+    def describe_connector(self, params: dict) -> dict:
+        kind = params["connectorType"]
+        if kind not in self._types():
+            raise _not_found(f"Connector {params.get('connectorLabel') or kind} does not exist")
+        config = connectors.configuration(self.saas.by_connector(kind), kind, self.operators(kind))
+        return {"connectorConfiguration": config}
+
+    def _app_for(self, connector_type: str | None, profile_name: str | None) -> SaasApp:
+        if profile_name:
+            profile = self._profile(profile_name)
+            connector_type = profile.connector_type
+        app = self.saas.by_connector(connector_type or "Salesforce")
+        if app is None:
+            raise _invalid(f"Connector type {connector_type} has no entities in the lab")
+        return app
+
+    def list_connector_entities(self, params: dict) -> dict:
+        app = self._app_for(params.get("connectorType"), params.get("connectorProfileName"))
+        entities = [
+            {"name": t.spec.name, "label": t.spec.label, "hasNestedEntities": False}
+            for t in app.iter_tables()
+        ]
+        result: dict[str, Any] = {"connectorEntityMap": {"Objects": entities}}
+        if app.key == "salesforce":
+            result["connectorEntityMap"]["Events"] = [
+                {
+                    "name": f"{e['name']}ChangeEvent",
+                    "label": f"{e['label']} Change Event",
+                    "hasNestedEntities": False,
+                }
+                for e in entities
+            ]
+        return result
+
+    def describe_connector_entity(self, params: dict) -> dict:
+        app = self._app_for(params.get("connectorType"), params.get("connectorProfileName"))
+        name = params["connectorEntityName"]
+        base = name.removesuffix("ChangeEvent") if app.key == "salesforce" else name
+        table = app.tables.get(base)
+        if table is None:
+            raise _not_found(f"Entity {name} does not exist for connector {app.connector_type}")
+        fields = connectors.describe_entity(app, table.spec, self.operators(app.connector_type))
+        return {"connectorEntityFields": fields}
+
+    def reset_connector_metadata_cache(self, params: dict) -> dict:
+        return {}
+
+    # -- connector profiles --------------------------------------------------------------------
+    def _profile(self, name: str) -> Profile:
+        profile = self.profiles.get(name)
+        if profile is None:
+            raise _not_found(f"Connector profile {name} does not exist")
+        return profile
+
+    def _profile_parts(self, params: dict, kind: str) -> tuple[dict, dict | None]:
+        config = params["connectorProfileConfig"]
+        key = self._properties_key(kind)
+        properties = dict((config.get("connectorProfileProperties") or {}).get(key) or {})
+        credentials = (config.get("connectorProfileCredentials") or {}).get(key)
+        app = self.saas.by_connector(kind)
+        if app is None:
+            raise _invalid(
+                f"Connector type {kind} cannot have a connector profile in the lab "
+                f"(sandbox apps: {', '.join(a.connector_type for a in self.saas.apps.values())})"
+            )
+        if credentials is None:
+            raise _invalid(f"connectorProfileCredentials.{key} is required for {kind}")
+        return properties, credentials
+
+    def create_connector_profile(self, params: dict) -> dict:
+        name = params["connectorProfileName"]
+        kind = params["connectorType"]
+        if name in self.profiles:
+            raise ServiceError(
+                "ConflictException", f"Connector profile {name} already exists", status_code=409
+            )
+        properties, credentials = self._profile_parts(params, kind)
+        app = self.saas.by_connector(kind)
+        assert app is not None
+        properties.setdefault("instanceUrl", self.saas.base_url(app.key))
+        now = self.clock.now()
+        secret_arn = self.engine.service("secretsmanager").create_internal(
+            f"appflow!{self.account_id}-{name}-{int(now * 1000)}",
+            json.dumps(credentials),
+            owning_service="appflow",
+        )
+        profile = Profile(
+            name,
+            self.arn(f"connectorprofile/{name}"),
+            kind,
+            params["connectionMode"],
+            properties,
+            secret_arn,
+            now,
+            now,
+            params.get("connectorLabel"),
+        )
+        self.profiles[name] = profile
+        self.emit("created", profile.arn, connector=kind)
+        return {"connectorProfileArn": profile.arn}
+
+    def update_connector_profile(self, params: dict) -> dict:
+        profile = self._profile(params["connectorProfileName"])
+        properties, credentials = self._profile_parts(params, profile.connector_type)
+        self._rotate_secret(profile, credentials)
+        app = self.saas.by_connector(profile.connector_type)
+        properties.setdefault("instanceUrl", self.saas.base_url(app.key if app else ""))
+        profile.properties = properties
+        profile.mode = params["connectionMode"]
+        profile.updated = self.clock.now()
+        return {"connectorProfileArn": profile.arn}
+
+    def _rotate_secret(self, profile: Profile, credentials: dict) -> None:
+        secrets = self.engine.service("secretsmanager")
+        secret = secrets.find(profile.credentials_arn) if profile.credentials_arn else None
+        if secret is not None:
+            secrets.create_internal(secret.name, json.dumps(credentials), owning_service="appflow")
+
+    def delete_connector_profile(self, params: dict) -> dict:
+        profile = self._profile(params["connectorProfileName"])
+        users = [f.name for f in self.flows.values() if profile.name in self._profiles_of(f)]
+        if users and not params.get("forceDelete"):
+            raise ServiceError(
+                "ConflictException",
+                f"Connector profile {profile.name} is in use by flow(s) {', '.join(users)}",
+                status_code=409,
+            )
+        del self.profiles[profile.name]
+        if profile.credentials_arn:
+            self.engine.service("secretsmanager").delete_internal(profile.credentials_arn)
+        self.emit("deleted", profile.arn)
+        return {}
+
+    def describe_connector_profiles(self, params: dict) -> dict:
+        names = params.get("connectorProfileNames")
+        chosen = []
+        for profile in self.profiles.values():
+            if names and profile.name not in names:
+                continue
+            if params.get("connectorType") not in (None, profile.connector_type):
+                continue
+            if params.get("connectorLabel") not in (None, profile.label):
+                continue
+            key = self._properties_key(profile.connector_type)
+            item: dict[str, Any] = {
+                "connectorProfileArn": profile.arn,
+                "connectorProfileName": profile.name,
+                "connectorType": profile.connector_type,
+                "connectionMode": profile.mode,
+                "credentialsArn": profile.credentials_arn,
+                "connectorProfileProperties": {key: dict(profile.properties)},
+                "createdAt": _stamp(profile.created),
+                "lastUpdatedAt": _stamp(profile.updated),
+            }
+            if profile.label:
+                item["connectorLabel"] = profile.label
+            chosen.append(item)
+        return self._paged("connectorProfileDetails", chosen, params, 100)
+
+    # -- flows ----------------------------------------------------------------------------------
+    def _flow(self, name: str) -> Flow:
+        flow = self.flows.get(name)
+        if flow is None:
+            raise _not_found(f"Flow {name} does not exist")
+        return flow
+
+    @staticmethod
+    def _profiles_of(flow: Flow) -> set[str]:
+        names = {flow.spec["sourceFlowConfig"].get("connectorProfileName")}
+        names |= {d.get("connectorProfileName") for d in flow.spec["destinationFlowConfigList"]}
+        return {n for n in names if n}
+
+    def _build(self, params: dict, created: float) -> Flow:
+        """Validate a CreateFlow/UpdateFlow request and build the flow (nothing changes here)."""
+        name = params["flowName"]
+        source = params["sourceFlowConfig"]
+        kind = source["connectorType"]
+        app = self.saas.by_connector(kind)
+        if app is None:
+            raise _invalid(
+                f"Source connector {kind} is not available in the lab; the sources are the "
+                f"sandbox apps: {', '.join(a.connector_type for a in self.saas.apps.values())}"
+            )
+        profile_name = source.get("connectorProfileName")
+        if not profile_name:
+            raise _invalid(f"connectorProfileName is required for the {kind} source")
+        profile = self._profile(profile_name)
+        if profile.connector_type != kind:
+            raise _invalid(
+                f"Connector profile {profile_name} is for {profile.connector_type}, not {kind}"
+            )
+        props = (source.get("sourceConnectorProperties") or {}).get(app.properties_key)
+        if not props or not props.get("object"):
+            raise _invalid(f"sourceConnectorProperties.{app.properties_key}.object is required")
+        obj = props["object"]
+        trigger = params["triggerConfig"]
+        trigger_type = trigger["triggerType"]
+        is_event = trigger_type == "Event"
+        if is_event:
+            if app.key != "salesforce" or not obj.endswith("ChangeEvent"):
+                raise _invalid(
+                    "Event-triggered flows need a Salesforce change event source object "
+                    "(such as OpportunityChangeEvent)"
+                )
+            base = obj.removesuffix("ChangeEvent")
+        else:
+            base = obj
+        table = app.tables.get(base)
+        if table is None:
+            raise _invalid(f"Object {obj} does not exist in {app.label}")
+        field_names = {f.name for f in table.spec.fields}
+        if is_event:
+            field_names.add("ChangeEventHeader")
+        destinations = params["destinationFlowConfigList"]
+        if len(destinations) != 1:
+            raise _invalid("A flow must have exactly one destination")
+        destination = destination_for(self, destinations[0])
+        if destinations[0]["connectorType"] == "Salesforce":
+            dest_profile = destinations[0].get("connectorProfileName")
+            if not dest_profile:
+                raise _invalid("connectorProfileName is required for the Salesforce destination")
+            if self._profile(dest_profile).connector_type != "Salesforce":
+                raise _invalid(f"Connector profile {dest_profile} is not a Salesforce profile")
+        destination.check()
+        pipeline = compile_tasks(params["tasks"], app.properties_key, field_names)
+        if not params["tasks"]:
+            raise _invalid("A flow needs at least one task (a Map or Map_all)")
+        timestamp_field = None
+        incremental = False
+        if trigger_type == "Scheduled":
+            scheduled = (trigger.get("triggerProperties") or {}).get("Scheduled")
+            if not scheduled:
+                raise _invalid("triggerProperties.Scheduled is required for a Scheduled flow")
+            self._expression(scheduled)
+            incremental = scheduled.get("dataPullMode", "Complete") == "Incremental"
+            if incremental:
+                timestamp_field = (source.get("incrementalPullConfig") or {}).get(
+                    "datetimeTypeFieldName"
+                ) or table.spec.modified_field
+                spec = table.spec.field(timestamp_field)
+                if spec is None or spec.type not in ("datetime", "date") and not spec.timestamp:
+                    raise _invalid(
+                        f"datetimeTypeFieldName {timestamp_field} is not a timestamp field of {obj}"
+                    )
+        flow = Flow(
+            name,
+            self.arn(f"flow/{name}"),
+            _copy({k: v for k, v in params.items() if k != "clientToken"}),
+            trigger_type,
+            app.key,
+            obj,
+            pipeline,
+            destination,
+            created,
+            self.clock.now(),
+            status="Active" if trigger_type == "OnDemand" else "Draft",
+            timestamp_field=timestamp_field,
+            incremental=incremental,
+        )
+        flow.tags = dict(params.get("tags") or {})
+        return flow
+
+    def _expression(self, scheduled: dict) -> tuple[Rate | Cron, ZoneInfo]:
+        text = scheduled["scheduleExpression"].strip()
+        match = _RATE.match(text)
+        if match:
+            # AppFlow writes rate(1hours) and rate(5minutes): EventBridge's parser wants spaces
+            # and a singular unit for one.
+            unit = match[2].rstrip("s") + ("" if int(match[1]) == 1 else "s")
+            text = f"rate({match[1]} {unit})"
+        try:
+            expression = parse_schedule(text, allow_at=False)
+        except ScheduleSyntaxError:
+            raise _invalid(
+                f"Invalid schedule expression {scheduled['scheduleExpression']}"
+            ) from None
+        if isinstance(expression, Rate) and expression.seconds < 60:
+            raise _invalid("The schedule frequency must be at least one minute")
+        try:
+            zone = ZoneInfo(scheduled.get("timezone") or "UTC")
+        except (ZoneInfoNotFoundError, ValueError):
+            raise _invalid(f"Invalid timezone {scheduled.get('timezone')}") from None
+        return expression, zone  # type: ignore[return-value]
+
+    def create_flow(self, params: dict) -> dict:
+        if params["flowName"] in self.flows:
+            raise ServiceError(
+                "ConflictException", f"Flow {params['flowName']} already exists", status_code=409
+            )
+        flow = self._build(params, self.clock.now())
+        self.flows[flow.name] = flow
+        self.emit("created", flow.arn, trigger=flow.trigger_type, source=flow.source_object)
+        return {"flowArn": flow.arn, "flowStatus": flow.status}
+
+    def update_flow(self, params: dict) -> dict:
+        old = self._flow(params["flowName"])
+        merged = dict(old.spec)
+        merged.update({k: v for k, v in params.items() if k != "clientToken"})
+        flow = self._build(merged, old.created)
+        flow.tags, flow.executions, flow.runs, flow.records = (
+            old.tags,
+            old.executions,
+            old.runs,
+            old.records,
+        )
+        flow.bookmark = old.bookmark
+        was_active = old.status == "Active" and old.trigger_type != "OnDemand"
+        self._deactivate(old)
+        self.flows[flow.name] = flow
+        if was_active and flow.trigger_type != "OnDemand":
+            self._activate(flow)
+        elif flow.trigger_type == "OnDemand":
+            flow.status = "Active"
+        return {"flowStatus": flow.status}
+
+    def describe_flow(self, params: dict) -> dict:
+        flow = self._flow(params["flowName"])
+        spec = flow.spec
+        result: dict[str, Any] = {
+            "flowArn": flow.arn,
+            "flowName": flow.name,
+            "flowStatus": flow.status,
+            "sourceFlowConfig": _copy(spec["sourceFlowConfig"]),
+            "destinationFlowConfigList": _copy(spec["destinationFlowConfigList"]),
+            "triggerConfig": _copy(spec["triggerConfig"]),
+            "tasks": _copy(spec["tasks"]),
+            "createdAt": _stamp(flow.created),
+            "lastUpdatedAt": _stamp(flow.updated),
+            "createdBy": f"arn:aws:iam::{self.account_id}:root",
+            "lastUpdatedBy": f"arn:aws:iam::{self.account_id}:root",
+            "tags": dict(flow.tags),
+            "schemaVersion": 1,
+        }
+        for key in ("description", "kmsArn", "metadataCatalogConfig"):
+            if key in spec:
+                result[key] = _copy(spec[key])
+        if flow.status_message:
+            result["flowStatusMessage"] = flow.status_message
+        if flow.executions:
+            result["lastRunExecutionDetails"] = self._last_run(flow)
+        return result
+
+    def _last_run(self, flow: Flow) -> dict[str, Any]:
+        last = flow.executions[-1]
+        details: dict[str, Any] = {
+            "mostRecentExecutionTime": _stamp(last.started),
+            "mostRecentExecutionStatus": last.status,
+        }
+        if last.message:
+            details["mostRecentExecutionMessage"] = last.message
+        return details
+
+    def list_flows(self, params: dict) -> dict:
+        items = []
+        for flow in self.flows.values():
+            item: dict[str, Any] = {
+                "flowArn": flow.arn,
+                "flowName": flow.name,
+                "flowStatus": flow.status,
+                "sourceConnectorType": flow.spec["sourceFlowConfig"]["connectorType"],
+                "destinationConnectorType": flow.spec["destinationFlowConfigList"][0][
+                    "connectorType"
+                ],
+                "triggerType": flow.trigger_type,
+                "createdAt": _stamp(flow.created),
+                "lastUpdatedAt": _stamp(flow.updated),
+                "tags": dict(flow.tags),
+            }
+            if "description" in flow.spec:
+                item["description"] = flow.spec["description"]
+            if flow.executions:
+                item["lastRunExecutionDetails"] = self._last_run(flow)
+            items.append(item)
+        return self._paged("flows", items, params, 100)
+
+    def delete_flow(self, params: dict) -> dict:
+        flow = self._flow(params["flowName"])
+        if any(e.status == "InProgress" for e in flow.executions) and not params.get("forceDelete"):
+            raise ServiceError(
+                "ConflictException", f"Flow {flow.name} has a run in progress", status_code=409
+            )
+        self._deactivate(flow)
+        del self.flows[flow.name]
+        flow.executions.clear()
+        self.emit("deleted", flow.arn)
+        return {}
+
+    def start_flow(self, params: dict) -> dict:
+        flow = self._flow(params["flowName"])
+        if flow.trigger_type == "OnDemand":
+            if any(e.status == "InProgress" for e in flow.executions):
+                raise ServiceError(
+                    "ConflictException",
+                    f"Flow {flow.name} is already running; wait for the run to finish",
+                    status_code=409,
+                )
+            execution = self._begin(flow, None, self.clock.now())
+            self.engine.spawn(self._run(flow, execution, None), name=f"appflow:{flow.name}")
+            return {"flowArn": flow.arn, "flowStatus": flow.status, "executionId": execution.id}
+        if flow.status == "Active":
+            raise ServiceError(
+                "ConflictException", f"Flow {flow.name} is already active", status_code=409
+            )
+        self._activate(flow)
+        return {"flowArn": flow.arn, "flowStatus": flow.status}
+
+    def stop_flow(self, params: dict) -> dict:
+        flow = self._flow(params["flowName"])
+        if flow.trigger_type == "OnDemand":
+            raise ServiceError(
+                "UnsupportedOperationException",
+                "Stop flow is not supported for OnDemand flows",
+            )
+        if flow.status != "Active":
+            raise ServiceError(
+                "ConflictException", f"Flow {flow.name} is not active", status_code=409
+            )
+        self._deactivate(flow)
+        flow.status = "Suspended"
+        return {"flowArn": flow.arn, "flowStatus": flow.status}
+
+    def cancel_flow_executions(self, params: dict) -> dict:
+        flow = self._flow(params["flowName"])
+        wanted = params.get("executionIds")
+        invalid = [
+            e.id
+            for e in flow.executions
+            if (wanted is None or e.id in wanted) and e.status != "InProgress"
+        ]
+        return {"invalidExecutions": invalid if wanted else []}
+
+    def describe_flow_execution_records(self, params: dict) -> dict:
+        flow = self._flow(params["flowName"])
+        records = [self._execution_view(e) for e in reversed(flow.executions)]
+        return self._paged("flowExecutions", records, params, 100)
+
+    def _execution_view(self, execution: Execution) -> dict[str, Any]:
+        result: dict[str, Any] = {
+            "recordsProcessed": execution.processed,
+            "bytesProcessed": execution.bytes_processed,
+            "bytesWritten": execution.bytes_written,
+            "numParallelProcesses": 1,
+            "maxPageSize": BATCH,
+        }
+        if execution.failed or execution.message:
+            result["errorInfo"] = {
+                "putFailuresCount": execution.failed,
+                "executionMessage": execution.message,
+            }
+        view: dict[str, Any] = {
+            "executionId": execution.id,
+            "executionStatus": execution.status,
+            "executionResult": result,
+            "startedAt": _stamp(execution.started),
+            "lastUpdatedAt": _stamp(execution.updated or execution.started),
+        }
+        if execution.pull_end is not None:
+            view["dataPullStartTime"] = _stamp(execution.pull_start or 0.0)
+            view["dataPullEndTime"] = _stamp(execution.pull_end)
+        return view
+
+    # -- tags ---------------------------------------------------------------------------------------
+    def _tagged(self, arn: str) -> dict[str, str]:
+        for flow in self.flows.values():
+            if flow.arn == arn:
+                return flow.tags
+        raise _not_found(f"Resource {arn} does not exist")
+
+    def tag_resource(self, params: dict) -> dict:
+        self._tagged(params["resourceArn"]).update(params["tags"])
+        return {}
+
+    def untag_resource(self, params: dict) -> dict:
+        tags = self._tagged(params["resourceArn"])
+        for key in params["tagKeys"]:
+            tags.pop(key, None)
+        return {}
+
+    def list_tags_for_resource(self, params: dict) -> dict:
+        return {"tags": dict(self._tagged(params["resourceArn"]))}
+
+    def _paged(self, key: str, items: list, params: dict, default: int) -> dict:
+        token = params.get("nextToken") or ""
+        start = int(token) if token.isdigit() else 0
+        limit = params.get("maxResults") or default
+        result: dict[str, Any] = {key: items[start : start + limit]}
+        if start + limit < len(items):
+            result["nextToken"] = str(start + limit)
+        return result
+
+    # -- triggers -------------------------------------------------------------------------------------
+    def _activate(self, flow: Flow) -> None:
+        from .destinations import EventBridgeDestination
+
+        destination = flow.destination
+        if isinstance(destination, EventBridgeDestination) and not destination.associated():
+            raise _invalid(
+                f"The partner event source {destination.source_name} is not associated with an "
+                "event bus: create the partner event bus (events create-event-bus --name "
+                f"{destination.source_name} --event-source-name {destination.source_name}) first"
+            )
+        flow.status = "Active"
+        flow.status_message = ""
+        flow.consecutive_errors = 0
+        if flow.trigger_type == "Scheduled":
+            self._arm(flow, self.clock.now(), first=True)
+        elif flow.trigger_type == "Event":
+            app = self.saas.app(flow.app_key or "salesforce")
+            base = flow.source_object.removesuffix("ChangeEvent")
+
+            def changed(kind: str, obj: str, record_id: str, record: dict, fields: list[str]):
+                if obj == base and flow.status == "Active":
+                    event = app.change_event(kind, obj, record_id, record, fields)  # type: ignore[attr-defined]
+                    flow.pending_events.append(event)
+                    if not flow.draining:
+                        flow.draining = True
+                        self.engine.spawn(self._drain(flow), name=f"appflow:{flow.name}")
+
+            flow.unsubscribe = app.on_change(changed)
+        self.emit("activated", flow.arn, trigger=flow.trigger_type)
+
+    def _deactivate(self, flow: Flow) -> None:
+        if flow.timer is not None:
+            flow.timer.cancel()
+            flow.timer = None
+        if flow.unsubscribe is not None:
+            flow.unsubscribe()
+            flow.unsubscribe = None
+        flow.pending_events.clear()
+
+    def _scheduled(self, flow: Flow) -> dict:
+        return flow.spec["triggerConfig"]["triggerProperties"]["Scheduled"]
+
+    def _arm(self, flow: Flow, after: float, *, first: bool = False) -> None:
+        scheduled = self._scheduled(flow)
+        expression, zone = self._expression(scheduled)
+        start = (
+            time_param(scheduled["scheduleStartTime"])
+            if scheduled.get("scheduleStartTime")
+            else None
+        )
+        end = time_param(scheduled["scheduleEndTime"]) if scheduled.get("scheduleEndTime") else None
+        if start is not None and after < start:
+            due: float | None = start
+        elif isinstance(expression, Rate):
+            origin = start if start is not None else flow.updated
+            due = expression.next_after(after, origin)
+        else:
+            due = expression.next_after(after, zone)
+        if due is None or (end is not None and due > end):
+            flow.timer = None
+            return
+        offset = float(scheduled.get("scheduleOffset") or 0)
+        flow.timer = self.clock.call_at(due + offset, self._fire, flow, due)
+
+    def _fire(self, flow: Flow, due: float) -> None:
+        flow.timer = None
+        if self.flows.get(flow.name) is not flow or flow.status != "Active":
+            return
+        self._arm(flow, due)
+        if self.engine.hold.held:
+            return  # a paused lab skips this run
+        scheduled = self._scheduled(flow)
+        start: float | None = None
+        change: int | None = None
+        if flow.incremental and flow.bookmark is not None:
+            start, change = flow.bookmark
+        elif flow.incremental and scheduled.get("firstExecutionFrom"):
+            start = time_param(scheduled["firstExecutionFrom"])
+        execution = self._begin(flow, start, None)
+        execution.change_start = change
+        self.engine.spawn(self._run(flow, execution, None), name=f"appflow:{flow.name}")
+
+    async def _drain(self, flow: Flow) -> None:
+        flow.draining = False
+        events, flow.pending_events = flow.pending_events, []
+        if not events or self.flows.get(flow.name) is not flow:
+            return
+        execution = self._begin(flow, None, None)
+        await self._run(flow, execution, events)
+
+    # -- runs -------------------------------------------------------------------------------------------
+    def _begin(self, flow: Flow, pull_start: float | None, pull_end: float | None) -> Execution:
+        now = self.clock.now()
+        execution = Execution(self.ids.uuid(), now, self.ids.trace_id(now), updated=now)
+        execution.pull_start, execution.pull_end = pull_start, pull_end
+        flow.executions.append(execution)
+        flow.runs += 1
+        self.emit(
+            "execution-started",
+            flow.arn,
+            message_id=execution.id,
+            trace_id=execution.trace_id,
+            trigger=flow.trigger_type,
+            pull_start=pull_start,
+            pull_end=pull_end,
+        )
+        return execution
+
+    def _pull(self, flow: Flow, execution: Execution) -> list[dict]:
+        app = self.saas.app(flow.app_key or "")
+        table = app.table(flow.source_object)
+        execution.pull_end = self.clock.now()
+        execution.change_end = app.change
+        start = execution.pull_start
+        field = flow.timestamp_field
+        if field is None or field in (table.spec.modified_field, "SystemModstamp"):
+            if execution.change_start is not None:
+                records = table.changed_after(execution.change_start)
+            else:
+                records = table.changed_between(start, execution.pull_end)
+        else:
+            # Another timestamp field (CreatedDate …): compare its values with the window.
+            records = []
+            for record in table.records.values():
+                value = record.get(field)
+                if value is None:
+                    continue
+                when = epoch_of(value)
+                if (start is None or when > start) and when <= execution.pull_end:
+                    records.append(record)
+        projection = flow.pipeline.projection
+        if projection is not None:
+            return [{k: r.get(k) for k in projection} for r in records]
+        return records
+
+    async def _run(self, flow: Flow, execution: Execution, events: list[dict] | None) -> None:
+        """Pull, transform and write one execution; the outcome lands in its record."""
+        try:
+            if events is None:
+                records = self._pull(flow, execution)
+            else:
+                records = events
+            execution.processed = len(records)
+            if self.trace.enabled:
+                self.emit(
+                    "pulled",
+                    flow.arn,
+                    message_id=execution.id,
+                    trace_id=execution.trace_id,
+                    records=len(records),
+                    source=flow.source_object,
+                )
+            before = flow.pipeline.dropped
+            output = flow.pipeline.run(records)
+            execution.filtered = flow.pipeline.dropped - before
+            execution.bytes_processed = sum(len(r) for r in records) * 32
+            failed: list[tuple[dict, str]] = []
+            single = _single(flow)
+            batches = [output[i : i + BATCH] for i in range(0, len(output), BATCH)]
+            for batch in [output] if single and output else batches:
+                result = flow.destination.write(flow, execution, batch)
+                execution.bytes_written += result.bytes_written
+                failed.extend(result.failed)
+                if self.trace.enabled:
+                    self.emit(
+                        "written",
+                        flow.arn,
+                        message_id=execution.id,
+                        trace_id=execution.trace_id,
+                        records=result.written,
+                        failed=len(result.failed),
+                        destination=flow.destination.arn,
+                        keys=result.keys[:5],
+                    )
+                if result.failed and self._fail_fast(flow):
+                    break
+            self._handle_failures(flow, execution, failed)
+        except ValidationTerminated as error:
+            self._finish(flow, execution, "Error", str(error))
+            return
+        except ServiceError as error:
+            self._finish(flow, execution, "Error", f"{error.code}: {error.message}")
+            return
+        status = "Error" if execution.failed and self._fail_fast(flow) else "Successful"
+        if status == "Successful" and flow.incremental and execution.pull_end is not None:
+            flow.bookmark = (execution.pull_end, execution.change_end or 0)
+        flow.records += execution.processed
+        self._finish(flow, execution, status, execution.message)
+
+    def _fail_fast(self, flow: Flow) -> bool:
+        config = error_config(flow.spec["destinationFlowConfigList"][0]) or {}
+        return bool(config.get("failOnFirstDestinationError"))
+
+    def _handle_failures(
+        self, flow: Flow, execution: Execution, failed: list[tuple[dict, str]]
+    ) -> None:
+        if not failed:
+            return
+        execution.failed = len(failed)
+        flow.failed_records += len(failed)
+        config = error_config(flow.spec["destinationFlowConfigList"][0]) or {}
+        first = failed[0][1]
+        execution.message = f"{len(failed)} record(s) failed to write; first error: {first}"[:1000]
+        bucket = config.get("bucketName")
+        if bucket:
+            key = "/".join(
+                p
+                for p in (
+                    config.get("bucketPrefix", "").strip("/"),
+                    flow.name,
+                    execution.id,
+                    "errors.json",
+                )
+                if p
+            )
+            body = "".join(
+                json.dumps({"record": r, "error": e}, default=str) + "\n" for r, e in failed
+            ).encode()
+            try:
+                self.engine.service("s3").put_object_internal(bucket, key, body, "application/json")
+            except ServiceError as error:
+                execution.message += f"; the error location could not be written: {error.message}"
+
+    def _finish(self, flow: Flow, execution: Execution, status: str, message: str) -> None:
+        execution.status = status
+        execution.message = message
+        execution.updated = self.clock.now()
+        kind = "execution-succeeded" if status == "Successful" else "execution-failed"
+        self.emit(
+            kind,
+            flow.arn,
+            message_id=execution.id,
+            trace_id=execution.trace_id,
+            records=execution.processed,
+            failed=execution.failed,
+            message=message[:256],
+        )
+        if status == "Successful":
+            flow.consecutive_errors = 0
+        else:
+            flow.consecutive_errors += 1
+            self._maybe_deactivate(flow)
+        self._report(flow, execution)
+
+    def _maybe_deactivate(self, flow: Flow) -> None:
+        if flow.trigger_type != "Scheduled" or flow.status != "Active":
+            return
+        threshold = self._scheduled(flow).get("flowErrorDeactivationThreshold")
+        if threshold and flow.consecutive_errors >= threshold:
+            self._deactivate(flow)
+            flow.status = "Suspended"
+            flow.status_message = (
+                f"The flow was deactivated after {flow.consecutive_errors} consecutive failed runs"
+            )
+
+    def _report(self, flow: Flow, execution: Execution) -> None:
+        """Put AppFlow's `AppFlow End Flow Run Report` event on the default bus."""
+        events = self.engine.service("events")
+        detail = {
+            "flow-name": flow.name,
+            "flow-arn": flow.arn,
+            "source": flow.spec["sourceFlowConfig"]["connectorType"],
+            "destination": flow.spec["destinationFlowConfigList"][0]["connectorType"],
+            "source-object": flow.source_object,
+            "trigger-type": flow.trigger_type.upper()
+            if flow.trigger_type != "OnDemand"
+            else "ONDEMAND",
+            "execution-id": execution.id,
+            "num-of-records-processed": str(execution.processed),
+            "num-of-records-filtered": str(execution.filtered),
+            "num-of-record-failures": str(execution.failed),
+            "start-time": str(_stamp(execution.started)),
+            "end-time": str(_stamp(execution.updated)),
+            "status": "Execution Successful"
+            if execution.status == "Successful"
+            else "Execution Failed",
+        }
+        events.put_event(
+            "default",
+            {
+                "Source": "aws.appflow",
+                "DetailType": "AppFlow End Flow Run Report",
+                "Detail": json.dumps(detail),
+                "Resources": [flow.arn],
+            },
+            execution.trace_id,
+        )
+
+    # -- views ------------------------------------------------------------------------------------------
+    def topology(self) -> tuple[list[Node], list[Edge]]:
+        nodes: list[Node] = []
+        edges: list[Edge] = []
+        apps = set()
+        for flow in self.flows.values():
+            nodes.append(
+                Node(
+                    flow.arn,
+                    "flow",
+                    flow.name,
+                    self.name,
+                    {"runs": flow.runs, "records": flow.records, "errors": flow.failed_records},
+                )
+            )
+            if flow.app_key:
+                apps.add(flow.app_key)
+                edges.append(Edge(_app_node(flow.app_key), flow.arn, "source", flow.source_object))
+            edges.append(Edge(flow.arn, flow.destination.arn, "destination", flow.trigger_type))
+        for key in sorted(apps):
+            app = self.saas.apps[key]
+            nodes.append(
+                Node(
+                    _app_node(key),
+                    "saas-app",
+                    app.label,
+                    self.name,
+                    {"records": app.record_count(), "requests": app.requests},
+                )
+            )
+        return nodes, edges
+
+
+def _app_node(key: str) -> str:
+    return f"saas:{key}"
+
+
+def _single(flow: Flow) -> bool:
+    from .destinations import S3Destination
+
+    return isinstance(flow.destination, S3Destination) and flow.destination.single_file
