@@ -310,7 +310,8 @@ class SaasApp:
             listener(kind, table.spec.name, record_id, record, fields)
 
     def on_change(self, listener: ChangeListener) -> Callable[[], None]:
-        """Call `listener(kind, object, id, record, changed_fields)` on every change."""
+        """Call `listener(kind, object, id, record, changed_fields)` on every later change."""
+        self.ensure_seeded()  # the starting data is not a change anyone hears about
         self.listeners.append(listener)
 
         def cancel() -> None:
