@@ -292,3 +292,28 @@ async def test_bad_flows_are_refused_with_one_clear_error(eng: Engine):
     with pytest.raises(ServiceError) as gone:
         await appflow.describe_flow(flowName="x")
     assert gone.value.code == "ResourceNotFoundException"
+
+
+async def test_runs_are_traced_per_run_and_batch_and_drawn_on_the_map(
+    eng: Engine, clock: VirtualClock
+):
+    recorder = eng.trace.record()
+    await lake(eng)
+    await salesforce_profile(eng)
+    arn = (await create_flow(eng, "opps", {"triggerType": "OnDemand"}))["flowArn"]
+    started = await eng.client("appflow").start_flow(flowName="opps")
+    await clock.advance(1)
+    journey = recorder.journey(started["executionId"])
+    kinds = [e.kind for e in journey]
+    assert kinds[:3] == ["execution-started", "pulled", "written"]
+    assert "execution-succeeded" in kinds
+    written = next(e for e in journey if e.kind == "written")
+    assert written.detail["records"] == 60 and written.detail["destination"] == "arn:aws:s3:::lake"
+    # the run's trace id carries on to the end-of-run report on the default bus
+    assert any(e.kind == "put" and e.service == "events" for e in journey)
+    topology = eng.topology()
+    assert topology.node(arn).kind == "flow" and topology.node(arn).counters["records"] == 60
+    assert topology.node("saas:salesforce").kind == "saas-app"
+    edges = {(e.source, e.target, e.kind) for e in topology.edges}
+    assert ("saas:salesforce", arn, "source") in edges
+    assert (arn, "arn:aws:s3:::lake", "destination") in edges

@@ -733,7 +733,8 @@ class AppFlowService(Service):
                 if (start is None or when > start) and when <= execution.pull_end:
                     records.append(record)
         projection = flow.pipeline.projection
-        if projection is not None:
+        if projection is not None and flow.pipeline.map_all_exclude is not None:
+            # Only Map_all copies whole records: Map tasks pick their fields themselves.
             return [{k: r.get(k) for k in projection} for r in records]
         return records
 
@@ -757,7 +758,7 @@ class AppFlowService(Service):
             before = flow.pipeline.dropped
             output = flow.pipeline.run(records)
             execution.filtered = flow.pipeline.dropped - before
-            execution.bytes_processed = sum(len(r) for r in records) * 32
+            execution.bytes_processed = _estimated_bytes(records)
             failed: list[tuple[dict, str]] = []
             single = _single(flow)
             batches = [output[i : i + BATCH] for i in range(0, len(output), BATCH)]
@@ -921,6 +922,15 @@ class AppFlowService(Service):
                 )
             )
         return nodes, edges
+
+
+def _estimated_bytes(records: list[dict]) -> int:
+    """The records' size as JSON, estimated from the first hundred (exact for small runs)."""
+    if not records:
+        return 0
+    sample = records[:100]
+    size = len(json.dumps(sample, default=str, separators=(",", ":")))
+    return size * len(records) // len(sample)
 
 
 def _app_node(key: str) -> str:

@@ -8,6 +8,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from operator import eq, ge, gt, itemgetter, le, lt, ne
 from typing import Any
 
 from ...errors import ServiceError
@@ -101,27 +102,30 @@ class Pipeline:
 
     def run(self, records: list[Record]) -> list[Record]:
         """The output records for a batch of source records (ValidationTerminated may end it)."""
-        checks, mappings, builders, finishers = (
-            self.checks,
-            self.mappings,
-            self.builders,
-            self.finishers,
-        )
+        builders, finishers = self.builders, self.finishers
         exclude = self.map_all_exclude
-        simple = [(s, d) for s, d, t in mappings if not t]
-        typed = [(s, d, t) for s, d, t in mappings if t]
+        simple = [(s, d) for s, d, t in self.mappings if not t]
+        typed = [(s, d, t) for s, d, t in self.mappings if t]
+        dests = tuple(d for _, d in simple)
+        pick = itemgetter(*(s for s, _ in simple)) if len(simple) > 1 else None
+        passes = _all_of(self.checks)
         out: list[Record] = []
         append = out.append
         for record in records:
-            if checks and not all(check(record) for check in checks):
+            if passes is not None and not passes(record):
                 self.dropped += 1
                 continue
             if exclude is not None:
                 result = {k: v for k, v in record.items() if k not in exclude}
+                for source, dest in simple:
+                    result[dest] = record.get(source)
+            elif pick is not None:
+                try:
+                    result = dict(zip(dests, pick(record), strict=True))
+                except KeyError:  # a record without one of the fields: map it field by field
+                    result = {dest: record.get(source) for source, dest in simple}
             else:
-                result = {}
-            for source, dest in simple:
-                result[dest] = record.get(source)
+                result = {dest: record.get(source) for source, dest in simple}
             for source, dest, kind in typed:
                 result[dest] = _convert(record.get(source), kind)
             for build in builders:
@@ -130,6 +134,15 @@ class Pipeline:
                 finish(result)
             append(result)
         return out
+
+
+def _all_of(checks: list[Callable[[Record], bool]]) -> Callable[[Record], bool] | None:
+    """One predicate for all the checks (None when there are none)."""
+    if not checks:
+        return None
+    if len(checks) == 1:
+        return checks[0]
+    return lambda record: all(check(record) for check in checks)
 
 
 def compile_tasks(tasks: list[dict], connector_key: str, fields: set[str] | None) -> Pipeline:
@@ -215,12 +228,12 @@ def _compile_filter(pipeline: Pipeline, sources: list[str], operator: str, props
         pipeline.checks.append(lambda r: r.get(name) is not None and text in str(r.get(name)))
         return
     compare: dict[str, Callable[[Any, Any], bool]] = {
-        "EQUAL_TO": lambda a, b: a == b,
-        "NOT_EQUAL_TO": lambda a, b: a != b,
-        "LESS_THAN": lambda a, b: a < b,
-        "GREATER_THAN": lambda a, b: a > b,
-        "LESS_THAN_OR_EQUAL_TO": lambda a, b: a <= b,
-        "GREATER_THAN_OR_EQUAL_TO": lambda a, b: a >= b,
+        "EQUAL_TO": eq,
+        "NOT_EQUAL_TO": ne,
+        "LESS_THAN": lt,
+        "GREATER_THAN": gt,
+        "LESS_THAN_OR_EQUAL_TO": le,
+        "GREATER_THAN_OR_EQUAL_TO": ge,
     }
     if operator not in compare:
         raise _invalid(f"Operator {operator} is not valid for a Filter task")
@@ -228,8 +241,13 @@ def _compile_filter(pipeline: Pipeline, sources: list[str], operator: str, props
     if wanted is None and operator not in ("EQUAL_TO", "NOT_EQUAL_TO"):
         raise _invalid(f"VALUE {props['VALUE']!r} is not a valid {data_type}")
 
+    numeric = data_type.lower() in _NUMBER_TYPES
+
     def check(r: Record) -> bool:
-        v = _comparable(r.get(name), data_type)
+        v = r.get(name)
+        if numeric and (v.__class__ is float or v.__class__ is int):
+            return test(v, wanted)  # the common case: a number already
+        v = _comparable(v, data_type)
         if v is None:
             return operator == "NOT_EQUAL_TO" and wanted is not None
         try:
