@@ -492,7 +492,10 @@ async def appflow_round(eng: Engine, clock: VirtualClock) -> None:
             {
                 "triggerType": "Scheduled",
                 "triggerProperties": {
-                    "Scheduled": {"scheduleExpression": "rate(1hours)", "dataPullMode": "Incremental"}
+                    "Scheduled": {
+                        "scheduleExpression": "rate(1hours)",
+                        "dataPullMode": "Incremental",
+                    }
                 },
             },
             "Opportunity",
@@ -522,6 +525,24 @@ async def appflow_round(eng: Engine, clock: VirtualClock) -> None:
     await appflow.delete_flow(flowName="hourly")
     await appflow.delete_flow(flowName="changes")
     await appflow.delete_connector_profile(connectorProfileName="crm")
+    connector = eng.register_function(
+        "flow-connector",
+        lambda event, context: {
+            "isSuccess": True,
+            "connectorOwner": "lab",
+            "connectorName": "lab",
+            "connectorVersion": "1",
+            "connectorModes": ["SOURCE"],
+            "supportedApiVersions": ["v1"],
+        },
+    )
+    await appflow.register_connector(
+        connectorLabel="lab",
+        connectorProvisioningType="LAMBDA",
+        connectorProvisioningConfig={"lambda": {"lambdaArn": connector}},
+    )
+    await appflow.unregister_connector(connectorLabel="lab")
+    await eng.client("lambda").delete_function(FunctionName="flow-connector")
     listed = await s3.list_objects_v2(Bucket="flow-lake")
     for item in listed.get("Contents", []):
         await s3.delete_object(Bucket="flow-lake", Key=item["Key"])

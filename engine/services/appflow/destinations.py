@@ -235,7 +235,48 @@ class SalesforceDestination:
         return result
 
 
-Destination = S3Destination | EventBridgeDestination | SalesforceDestination
+class CustomConnectorDestination:
+    """Writes records through a custom connector's WriteData, one batch per call."""
+
+    def __init__(self, service: AppFlowService, config: dict, props: dict) -> None:
+        self.service = service
+        self.profile_name = config.get("connectorProfileName") or ""
+        self.entity = props["entityName"]
+        self.operation = props.get("writeOperationType", "INSERT")
+        self.id_fields = list(props.get("idFieldNames") or [])
+
+    @property
+    def arn(self) -> str:
+        profile = self.service.profiles.get(self.profile_name)
+        label = profile.label if profile is not None else self.profile_name
+        return self.service.arn(f"connector/{label}")
+
+    def check(self) -> None:
+        profile = self.service.profiles.get(self.profile_name)
+        if profile is None or profile.connector_type != "CustomConnector":
+            raise ServiceError(
+                "ValidationException",
+                f"connectorProfileName {self.profile_name} is not a custom connector profile",
+            )
+
+    async def write(self, flow: Flow, execution: Execution, records: list[Record]) -> WriteResult:
+        result = WriteResult()
+        profile = self.service.profiles[self.profile_name]
+        outcome = await self.service.custom.write(
+            profile, self.entity, self.operation, self.id_fields, records
+        )
+        for record, error in outcome:
+            if error is None:
+                result.written += 1
+                result.bytes_written += len(json.dumps(record, default=str))
+            else:
+                result.failed.append((record, error))
+        return result
+
+
+Destination = (
+    S3Destination | EventBridgeDestination | SalesforceDestination | CustomConnectorDestination
+)
 
 
 def destination_for(service: AppFlowService, config: dict) -> Destination:
@@ -248,10 +289,13 @@ def destination_for(service: AppFlowService, config: dict) -> Destination:
         return EventBridgeDestination(service, props["EventBridge"])
     if kind == "Salesforce" and "Salesforce" in props:
         return SalesforceDestination(service, props["Salesforce"])
+    if kind == "CustomConnector" and "CustomConnector" in props:
+        return CustomConnectorDestination(service, config, props["CustomConnector"])
     raise ServiceError(
         "ValidationException",
-        f"Destination connector {kind} is not available in the lab (S3, EventBridge and "
-        "Salesforce are), or its destinationConnectorProperties has no {kind} entry",
+        f"Destination connector {kind} is not available in the lab (S3, EventBridge, "
+        f"Salesforce and custom connectors are), or destinationConnectorProperties has no "
+        f"{kind} entry",
     )
 
 

@@ -27,7 +27,8 @@ class Profile:
     credentials_arn: str | None
     created: float
     updated: float
-    label: str | None = None
+    label: str | None = None  # a custom connector's label
+    auth_type: str | None = None  # a custom connector profile's authenticationType
 
 
 @dataclass(slots=True)
@@ -60,7 +61,7 @@ class Flow:
     arn: str
     spec: dict[str, Any]  # CreateFlow's parameters (copied), for DescribeFlow
     trigger_type: str
-    app_key: str | None  # the sandbox app it reads (None for non-SaaS sources)
+    app_key: str | None  # the sandbox app it reads (None for a custom connector)
     source_object: str
     pipeline: Pipeline
     destination: Destination
@@ -82,3 +83,4 @@ class Flow:
     runs: int = 0
     records: int = 0
     failed_records: int = 0
+    source_profile: str | None = None  # the custom connector profile it reads through

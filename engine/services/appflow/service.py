@@ -9,6 +9,7 @@ Internal API for the console: `appflow.saas` (the SaasLab with every sandbox app
 
 from __future__ import annotations
 
+import inspect
 import json
 import re
 from datetime import UTC, datetime
@@ -21,10 +22,11 @@ from ...topology import Edge, Node
 from ..events.schedule import Cron, Rate, ScheduleSyntaxError, parse_schedule
 from ..events.timefmt import epoch_of as time_param
 from . import connectors
+from .custom import CustomConnectors
 from .destinations import destination_for, error_config
 from .models import Execution, Flow, Profile
 from .saas import SaasLab
-from .saas.base import SaasApp, epoch_of
+from .saas.base import ObjectSpec, SaasApp, epoch_of
 from .tasks import ValidationTerminated, compile_tasks
 
 #: Records per traced batch of a run.
@@ -61,6 +63,7 @@ class AppFlowService(Service):
         self.profiles: dict[str, Profile] = {}
         self.flows: dict[str, Flow] = {}
         self._operators: dict[str, list[str]] = {}
+        self.custom = CustomConnectors(self)
 
     async def close(self) -> None:
         for flow in self.flows.values():
@@ -96,6 +99,7 @@ class AppFlowService(Service):
 
     def list_connectors(self, params: dict) -> dict:
         details = [connectors.detail(self.saas.by_connector(t), t) for t in self._types()]
+        details += [self.custom.detail(r) for r in self.custom.registered.values()]
         return self._paged("connectors", details, params, 100)
 
     def describe_connectors(self, params: dict) -> dict:
@@ -109,10 +113,15 @@ class AppFlowService(Service):
         result = self._paged("connectorConfigurations", list(configs.items()), params, 100)
         result["connectorConfigurations"] = dict(result["connectorConfigurations"])
         result["connectors"] = [connectors.detail(self.saas.by_connector(k), k) for k in configs]
+        if "CustomConnector" in wanted:
+            result["connectors"] += [self.custom.detail(r) for r in self.custom.registered.values()]
         return result
 
     def describe_connector(self, params: dict) -> dict:
         kind = params["connectorType"]
+        if kind == "CustomConnector":
+            registration = self.custom.get(params.get("connectorLabel"))
+            return {"connectorConfiguration": self.custom.configuration(registration)}
         if kind not in self._types():
             raise _not_found(f"Connector {params.get('connectorLabel') or kind} does not exist")
         config = connectors.configuration(self.saas.by_connector(kind), kind, self.operators(kind))
@@ -127,7 +136,28 @@ class AppFlowService(Service):
             raise _invalid(f"Connector type {connector_type} has no entities in the lab")
         return app
 
-    def list_connector_entities(self, params: dict) -> dict:
+    async def register_connector(self, params: dict) -> dict:
+        return await self.custom.register(params)
+
+    async def update_connector_registration(self, params: dict) -> dict:
+        return await self.custom.update(params)
+
+    def unregister_connector(self, params: dict) -> dict:
+        return self.custom.unregister(params)
+
+    def _custom_profile(self, params: dict) -> Profile | None:
+        name = params.get("connectorProfileName")
+        if name and self._profile(name).connector_type == "CustomConnector":
+            return self._profile(name)
+        if params.get("connectorType") == "CustomConnector":
+            raise _invalid("connectorProfileName is required for a custom connector")
+        return None
+
+    async def list_connector_entities(self, params: dict) -> dict:
+        profile = self._custom_profile(params)
+        if profile is not None:
+            entities = await self.custom.list_entities(profile)
+            return {"connectorEntityMap": {"Objects": entities}}
         app = self._app_for(params.get("connectorType"), params.get("connectorProfileName"))
         entities = [
             {"name": t.spec.name, "label": t.spec.label, "hasNestedEntities": False}
@@ -145,7 +175,11 @@ class AppFlowService(Service):
             ]
         return result
 
-    def describe_connector_entity(self, params: dict) -> dict:
+    async def describe_connector_entity(self, params: dict) -> dict:
+        profile = self._custom_profile(params)
+        if profile is not None:
+            fields = await self.custom.describe_entity(profile, params["connectorEntityName"])
+            return {"connectorEntityFields": fields}
         app = self._app_for(params.get("connectorType"), params.get("connectorProfileName"))
         name = params["connectorEntityName"]
         base = name.removesuffix("ChangeEvent") if app.key == "salesforce" else name
@@ -171,7 +205,7 @@ class AppFlowService(Service):
         properties = dict((config.get("connectorProfileProperties") or {}).get(key) or {})
         credentials = (config.get("connectorProfileCredentials") or {}).get(key)
         app = self.saas.by_connector(kind)
-        if app is None:
+        if app is None and kind != "CustomConnector":
             raise _invalid(
                 f"Connector type {kind} cannot have a connector profile in the lab "
                 f"(sandbox apps: {', '.join(a.connector_type for a in self.saas.apps.values())})"
@@ -180,7 +214,7 @@ class AppFlowService(Service):
             raise _invalid(f"connectorProfileCredentials.{key} is required for {kind}")
         return properties, credentials
 
-    def create_connector_profile(self, params: dict) -> dict:
+    async def create_connector_profile(self, params: dict) -> dict:
         name = params["connectorProfileName"]
         kind = params["connectorType"]
         if name in self.profiles:
@@ -188,11 +222,16 @@ class AppFlowService(Service):
                 "ConflictException", f"Connector profile {name} already exists", status_code=409
             )
         properties, credentials = self._profile_parts(params, kind)
-        app = self.saas.by_connector(kind)
-        assert app is not None
-        properties.setdefault("instanceUrl", self.saas.base_url(app.key))
+        registration = None
+        if kind == "CustomConnector":
+            registration = self.custom.get(params.get("connectorLabel"))
+        else:
+            app = self.saas.by_connector(kind)
+            assert app is not None
+            properties.setdefault("instanceUrl", self.saas.base_url(app.key))
         now = self.clock.now()
-        secret_arn = self.engine.service("secretsmanager").create_internal(
+        secrets = self.engine.service("secretsmanager")
+        secret_arn = secrets.create_internal(
             f"appflow!{self.account_id}-{name}-{int(now * 1000)}",
             json.dumps(credentials),
             owning_service="appflow",
@@ -207,7 +246,15 @@ class AppFlowService(Service):
             now,
             now,
             params.get("connectorLabel"),
+            (credentials or {}).get("authenticationType"),
         )
+        if registration is not None:
+            try:
+                await self.custom.validate_credentials(registration, profile)
+            except ServiceError:
+                secrets.delete_internal(secret_arn)  # a refused profile leaves nothing behind
+                raise
+            registration.profiles.add(name)
         self.profiles[name] = profile
         self.emit("created", profile.arn, connector=kind)
         return {"connectorProfileArn": profile.arn}
@@ -217,7 +264,8 @@ class AppFlowService(Service):
         properties, credentials = self._profile_parts(params, profile.connector_type)
         self._rotate_secret(profile, credentials)
         app = self.saas.by_connector(profile.connector_type)
-        properties.setdefault("instanceUrl", self.saas.base_url(app.key if app else ""))
+        if app is not None:
+            properties.setdefault("instanceUrl", self.saas.base_url(app.key))
         profile.properties = properties
         profile.mode = params["connectionMode"]
         profile.updated = self.clock.now()
@@ -239,6 +287,8 @@ class AppFlowService(Service):
                 status_code=409,
             )
         del self.profiles[profile.name]
+        if profile.label in self.custom.registered:
+            self.custom.registered[profile.label].profiles.discard(profile.name)
         if profile.credentials_arn:
             self.engine.service("secretsmanager").delete_internal(profile.credentials_arn)
         self.emit("deleted", profile.arn)
@@ -283,16 +333,17 @@ class AppFlowService(Service):
         names |= {d.get("connectorProfileName") for d in flow.spec["destinationFlowConfigList"]}
         return {n for n in names if n}
 
-    def _build(self, params: dict, created: float) -> Flow:
-        """Validate a CreateFlow/UpdateFlow request and build the flow (nothing changes here)."""
-        name = params["flowName"]
-        source = params["sourceFlowConfig"]
+    def _source(
+        self, source: dict, trigger_type: str
+    ) -> tuple[SaasApp | None, Profile, str, ObjectSpec | None]:
+        """The source's app (None: a custom connector), profile, object and object spec."""
         kind = source["connectorType"]
         app = self.saas.by_connector(kind)
-        if app is None:
+        if app is None and kind != "CustomConnector":
             raise _invalid(
                 f"Source connector {kind} is not available in the lab; the sources are the "
-                f"sandbox apps: {', '.join(a.connector_type for a in self.saas.apps.values())}"
+                f"sandbox apps ({', '.join(a.connector_type for a in self.saas.apps.values())}) "
+                "and custom connectors"
             )
         profile_name = source.get("connectorProfileName")
         if not profile_name:
@@ -302,42 +353,54 @@ class AppFlowService(Service):
             raise _invalid(
                 f"Connector profile {profile_name} is for {profile.connector_type}, not {kind}"
             )
-        props = (source.get("sourceConnectorProperties") or {}).get(app.properties_key)
-        if not props or not props.get("object"):
-            raise _invalid(f"sourceConnectorProperties.{app.properties_key}.object is required")
-        obj = props["object"]
-        trigger = params["triggerConfig"]
-        trigger_type = trigger["triggerType"]
-        is_event = trigger_type == "Event"
-        if is_event:
-            if app.key != "salesforce" or not obj.endswith("ChangeEvent"):
-                raise _invalid(
-                    "Event-triggered flows need a Salesforce change event source object "
-                    "(such as OpportunityChangeEvent)"
-                )
-            base = obj.removesuffix("ChangeEvent")
-        else:
-            base = obj
-        table = app.tables.get(base)
+        key = app.properties_key if app is not None else kind
+        props = (source.get("sourceConnectorProperties") or {}).get(key) or {}
+        obj = props.get("object") if app is not None else props.get("entityName")
+        if not obj:
+            field = "object" if app is not None else "entityName"
+            raise _invalid(f"sourceConnectorProperties.{key}.{field} is required")
+        if trigger_type == "Event" and (
+            app is None or app.key != "salesforce" or not obj.endswith("ChangeEvent")
+        ):
+            raise _invalid(
+                "Event-triggered flows need a Salesforce change event source object "
+                "(such as OpportunityChangeEvent)"
+            )
+        if app is None:
+            return None, profile, obj, None
+        table = app.tables.get(obj.removesuffix("ChangeEvent") if trigger_type == "Event" else obj)
         if table is None:
             raise _invalid(f"Object {obj} does not exist in {app.label}")
-        field_names = {f.name for f in table.spec.fields}
-        if is_event:
-            field_names.add("ChangeEventHeader")
+        return app, profile, obj, table.spec
+
+    def _build(self, params: dict, created: float) -> Flow:
+        """Validate a CreateFlow/UpdateFlow request and build the flow (nothing changes here)."""
+        name = params["flowName"]
+        source = params["sourceFlowConfig"]
+        trigger = params["triggerConfig"]
+        trigger_type = trigger["triggerType"]
+        app, profile, obj, spec = self._source(source, trigger_type)
+        field_names = None
+        if spec is not None:
+            field_names = {f.name for f in spec.fields}
+            if trigger_type == "Event":
+                field_names.add("ChangeEventHeader")
         destinations = params["destinationFlowConfigList"]
         if len(destinations) != 1:
             raise _invalid("A flow must have exactly one destination")
         destination = destination_for(self, destinations[0])
-        if destinations[0]["connectorType"] == "Salesforce":
+        dest_kind = destinations[0]["connectorType"]
+        if dest_kind in ("Salesforce", "CustomConnector"):
             dest_profile = destinations[0].get("connectorProfileName")
             if not dest_profile:
-                raise _invalid("connectorProfileName is required for the Salesforce destination")
-            if self._profile(dest_profile).connector_type != "Salesforce":
-                raise _invalid(f"Connector profile {dest_profile} is not a Salesforce profile")
+                raise _invalid(f"connectorProfileName is required for the {dest_kind} destination")
+            if self._profile(dest_profile).connector_type != dest_kind:
+                raise _invalid(f"Connector profile {dest_profile} is not a {dest_kind} profile")
         destination.check()
-        pipeline = compile_tasks(params["tasks"], app.properties_key, field_names)
         if not params["tasks"]:
             raise _invalid("A flow needs at least one task (a Map or Map_all)")
+        key = app.properties_key if app is not None else "CustomConnector"
+        pipeline = compile_tasks(params["tasks"], key, field_names)
         timestamp_field = None
         incremental = False
         if trigger_type == "Scheduled":
@@ -349,9 +412,16 @@ class AppFlowService(Service):
             if incremental:
                 timestamp_field = (source.get("incrementalPullConfig") or {}).get(
                     "datetimeTypeFieldName"
-                ) or table.spec.modified_field
-                spec = table.spec.field(timestamp_field)
-                if spec is None or spec.type not in ("datetime", "date") and not spec.timestamp:
+                ) or (spec.modified_field if spec is not None else None)
+                if not timestamp_field:
+                    raise _invalid(
+                        "incrementalPullConfig.datetimeTypeFieldName is required for an "
+                        "incremental pull from a custom connector"
+                    )
+                field = spec.field(timestamp_field) if spec is not None else None
+                if spec is not None and (
+                    field is None or field.type not in ("datetime", "date") and not field.timestamp
+                ):
                     raise _invalid(
                         f"datetimeTypeFieldName {timestamp_field} is not a timestamp field of {obj}"
                     )
@@ -360,7 +430,7 @@ class AppFlowService(Service):
             self.arn(f"flow/{name}"),
             _copy({k: v for k, v in params.items() if k != "clientToken"}),
             trigger_type,
-            app.key,
+            app.key if app is not None else None,
             obj,
             pipeline,
             destination,
@@ -370,6 +440,7 @@ class AppFlowService(Service):
             timestamp_field=timestamp_field,
             incremental=incremental,
         )
+        flow.source_profile = profile.name
         flow.tags = dict(params.get("tags") or {})
         return flow
 
@@ -710,6 +781,18 @@ class AppFlowService(Service):
         )
         return execution
 
+    async def _pull_custom(self, flow: Flow, execution: Execution) -> list[dict]:
+        """QueryData from a custom connector (the incremental window as a filter expression)."""
+        profile = self._profile(flow.source_profile or "")
+        execution.pull_end = self.clock.now()
+        expression = None
+        if flow.timestamp_field and execution.pull_start is not None:
+            since = datetime.fromtimestamp(execution.pull_start, UTC)
+            expression = f"{flow.timestamp_field} > {since.strftime('%Y-%m-%dT%H:%M:%S.%f')[:-3]}Z"
+        return await self.custom.query(
+            profile, flow.source_object, flow.pipeline.projection, expression
+        )
+
     def _pull(self, flow: Flow, execution: Execution) -> list[dict]:
         app = self.saas.app(flow.app_key or "")
         table = app.table(flow.source_object)
@@ -741,10 +824,12 @@ class AppFlowService(Service):
     async def _run(self, flow: Flow, execution: Execution, events: list[dict] | None) -> None:
         """Pull, transform and write one execution; the outcome lands in its record."""
         try:
-            if events is None:
-                records = self._pull(flow, execution)
-            else:
+            if events is not None:
                 records = events
+            elif flow.app_key is None:
+                records = await self._pull_custom(flow, execution)
+            else:
+                records = self._pull(flow, execution)
             execution.processed = len(records)
             if self.trace.enabled:
                 self.emit(
@@ -763,7 +848,8 @@ class AppFlowService(Service):
             single = _single(flow)
             batches = [output[i : i + BATCH] for i in range(0, len(output), BATCH)]
             for batch in [output] if single and output else batches:
-                result = flow.destination.write(flow, execution, batch)
+                written = flow.destination.write(flow, execution, batch)
+                result = await written if inspect.isawaitable(written) else written
                 execution.bytes_written += result.bytes_written
                 failed.extend(result.failed)
                 if self.trace.enabled:
@@ -909,6 +995,13 @@ class AppFlowService(Service):
             if flow.app_key:
                 apps.add(flow.app_key)
                 edges.append(Edge(_app_node(flow.app_key), flow.arn, "source", flow.source_object))
+            else:
+                profile = self.profiles.get(flow.source_profile or "")
+                registration = self.custom.registered.get(profile.label or "") if profile else None
+                if registration is not None:
+                    edges.append(
+                        Edge(registration.lambda_arn, flow.arn, "source", flow.source_object)
+                    )
             edges.append(Edge(flow.arn, flow.destination.arn, "destination", flow.trigger_type))
         for key in sorted(apps):
             app = self.saas.apps[key]
