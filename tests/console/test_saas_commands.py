@@ -89,3 +89,16 @@ async def test_saas_words_complete(eng: Engine, console: Console) -> None:
     assert newest in {c.text for c in complete(console, line, len(line))}
     line = f"saas salesforce update Opportunity {newest} "
     assert "StageName=" in {c.text for c in complete(console, line, len(line))}
+
+
+async def test_request_talks_to_a_sandbox_rest_api(eng: Engine, console: Console) -> None:
+    query = await console.execute(
+        "saas request GET /salesforce/services/data/v59.0/query?q=SELECT Id, Name FROM Account LIMIT 2"
+    )
+    assert query.ok and query.value["status"] == 200 and len(query.value["body"]["records"]) == 2
+    made = await console.execute(
+        "saas request POST /zendesk/api/v2/tickets.json -d '{\"ticket\": {\"subject\": \"Hello\"}}'"
+    )
+    assert made.value["status"] == 201 and made.value["body"]["ticket"]["subject"] == "Hello"
+    bad = await console.execute("saas request FETCH /salesforce")
+    assert not bad.ok and "METHOD" in bad.error

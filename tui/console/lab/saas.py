@@ -26,8 +26,10 @@ if TYPE_CHECKING:
 
 USAGE = (
     "saas [APP [list|get|update|create|delete] OBJECT [ID] [Field=Value …]] | "
-    "saas load APP [--object O] [--rate N/s] [--for DURATION | --count N]"
+    "saas load APP [--object O] [--rate N/s] [--for DURATION | --count N] | "
+    "saas request METHOD /APP/PATH [-d BODY]"
 )
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 VERBS = ("list", "get", "update", "create", "delete")
 LOAD_OPTIONS = ("--object", "--rate", "--for", "--count")
 #: Which object `saas load APP` changes unless --object says.
@@ -125,6 +127,8 @@ async def _saas(console: Console, args: list[str]) -> CommandResult:
         )
     if args[0] == "load":
         return _load(console, lab, args[1:])
+    if args[0] == "request":
+        return _request(lab, args[1:])
     app = lab.app(args[0])
     if len(args) == 1 or args[1] == "objects":
         app.ensure_seeded()
@@ -174,6 +178,33 @@ async def _saas(console: Console, args: list[str]) -> CommandResult:
     return CommandResult(
         ok=True, value={"deleted": record_id}, output=Text(f"Deleted {obj} {record_id}")
     )
+
+
+def _request(lab: SaasLab, args: list[str]) -> CommandResult:
+    """One REST request to a sandbox, answered as its API answers (with a lab token)."""
+    from engine.services.appflow.saas.http import SaasHttp
+
+    body = b""
+    if "-d" in args:
+        at = args.index("-d")
+        if at + 1 >= len(args):
+            raise Usage("saas request: -d needs a body")
+        body = " ".join(args[at + 1 :]).encode()
+        args = args[:at]
+    if len(args) < 2 or args[0].upper() not in METHODS or not args[1].startswith("/"):
+        raise Usage(f"saas request: give METHOD and /APP/PATH — usage: {USAGE}")
+    path, _, query = " ".join(args[1:]).partition("?")
+    reply = SaasHttp(lab).answer(
+        args[0].upper(), path, query.replace(" ", "%20"), {"authorization": "Bearer lab"}, body
+    )
+    value = {"status": reply.status, "headers": reply.headers, "body": reply.payload}
+    from rich.console import Group
+
+    from ..render import as_json
+
+    status = Text(f"HTTP {reply.status}", style="green" if reply.status < 400 else "red")
+    shown = Group(status, as_json(reply.payload)) if reply.payload is not None else status
+    return CommandResult(ok=True, value=value, output=shown)
 
 
 def _shown(record: dict[str, Any], title: str) -> CommandResult:
