@@ -317,3 +317,41 @@ async def test_runs_are_traced_per_run_and_batch_and_drawn_on_the_map(
     edges = {(e.source, e.target, e.kind) for e in topology.edges}
     assert ("saas:salesforce", arn, "source") in edges
     assert (arn, "arn:aws:s3:::lake", "destination") in edges
+
+
+async def test_a_saved_lab_keeps_profiles_flows_bookmarks_and_sandbox_edits(
+    eng: Engine, clock: VirtualClock, tmp_path
+):
+    from engine.persistence.labfile import read_file, restore, save_file
+
+    await lake(eng)
+    await salesforce_profile(eng)
+    trigger = {
+        "triggerType": "Scheduled",
+        "triggerProperties": {
+            "Scheduled": {"scheduleExpression": "rate(5minutes)", "dataPullMode": "Incremental"}
+        },
+    }
+    await create_flow(eng, "opps", trigger)
+    await eng.client("appflow").start_flow(flowName="opps")
+    await clock.advance(300)  # the first run takes all 60
+    sf = eng.service("appflow").saas.app("salesforce")
+    edited = list(sf.table("Opportunity").records)[5]
+    sf.update("Opportunity", edited, {"StageName": "Closed Won"})
+    path = tmp_path / "lab.json"
+    save_file(eng, path)
+
+    async with Engine(clock=VirtualClock(start=clock.now())) as fresh:
+        await restore(fresh, read_file(path, fresh.available_services()))
+        appflow = fresh.client("appflow")
+        assert (await appflow.describe_flow(flowName="opps"))["flowStatus"] == "Active"
+        [profile] = (await appflow.describe_connector_profiles())["connectorProfileDetails"]
+        secret = await fresh.client("secretsmanager").get_secret_value(
+            SecretId=profile["credentialsArn"]
+        )
+        assert json.loads(secret["SecretString"])["accessToken"] == "00Dlab!token"
+        copy = fresh.service("appflow").saas.app("salesforce")
+        assert copy.table("Opportunity").records[edited]["IsWon"] is True
+        await fresh.clock.advance(300)  # the bookmark survived: only the edit moves
+        runs = (await appflow.describe_flow_execution_records(flowName="opps"))["flowExecutions"]
+        assert [r["executionResult"]["recordsProcessed"] for r in runs] == [1]

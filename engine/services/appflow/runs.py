@@ -45,9 +45,14 @@ class FlowRunner:
         self.custom = service.custom
 
     # -- triggers ----------------------------------------------------------------------------------
-    def activate(self, flow: Flow) -> None:
+    def activate(self, flow: Flow, *, check: bool = True) -> None:
+        """Arm the flow's trigger (StartFlow on a Scheduled or Event flow, or a lab opening)."""
         destination = flow.destination
-        if isinstance(destination, EventBridgeDestination) and not destination.associated():
+        if (
+            check
+            and isinstance(destination, EventBridgeDestination)
+            and not destination.associated()
+        ):
             raise _invalid(
                 f"The partner event source {destination.source_name} is not associated with an "
                 "event bus: create the partner event bus (events create-event-bus --name "

@@ -371,8 +371,11 @@ class AppFlowService(Service):
             raise _invalid(f"Object {obj} does not exist in {app.label}")
         return app, profile, obj, table.spec
 
-    def _build(self, params: dict, created: float) -> Flow:
-        """Validate a CreateFlow/UpdateFlow request and build the flow (nothing changes here)."""
+    def _build(self, params: dict, created: float, *, check: bool = True) -> Flow:
+        """Validate a CreateFlow/UpdateFlow request and build the flow (nothing changes here).
+
+        `check=False` (a lab opening) skips what depends on other services being restored.
+        """
         name = params["flowName"]
         source = params["sourceFlowConfig"]
         trigger = params["triggerConfig"]
@@ -394,7 +397,8 @@ class AppFlowService(Service):
                 raise _invalid(f"connectorProfileName is required for the {dest_kind} destination")
             if self._profile(dest_profile).connector_type != dest_kind:
                 raise _invalid(f"Connector profile {dest_profile} is not a {dest_kind} profile")
-        destination.check()
+        if check:
+            destination.check()
         if not params["tasks"]:
             raise _invalid("A flow needs at least one task (a Map or Map_all)")
         key = app.properties_key if app is not None else "CustomConnector"
@@ -669,6 +673,95 @@ class AppFlowService(Service):
         if start + limit < len(items):
             result["nextToken"] = str(start + limit)
         return result
+
+    # -- save / open ------------------------------------------------------------------------------
+    def dump(self) -> dict[str, Any] | None:
+        apps = [app.dump() for app in self.saas.apps.values() if app.seeded]
+        if not (apps or self.profiles or self.flows or self.custom.registered):
+            return None
+        return {
+            "apps": apps,
+            "connectors": [
+                {
+                    "label": r.label,
+                    "lambda_arn": r.lambda_arn,
+                    "description": r.description,
+                    "config": r.config,
+                    "registered": r.registered,
+                }
+                for r in self.custom.registered.values()
+            ],
+            "profiles": [
+                {
+                    "name": p.name,
+                    "connector_type": p.connector_type,
+                    "mode": p.mode,
+                    "properties": p.properties,
+                    "credentials_arn": p.credentials_arn,
+                    "created": p.created,
+                    "updated": p.updated,
+                    "label": p.label,
+                    "auth_type": p.auth_type,
+                }
+                for p in self.profiles.values()
+            ],
+            "flows": [
+                {
+                    "spec": f.spec,
+                    "status": f.status,
+                    "status_message": f.status_message,
+                    "tags": f.tags,
+                    "created": f.created,
+                    "bookmark": list(f.bookmark) if f.bookmark is not None else None,
+                    "runs": f.runs,
+                    "records": f.records,
+                }
+                for f in self.flows.values()
+            ],
+        }
+
+    def load(self, data: dict[str, Any]) -> None:
+        from .custom import Registration
+
+        for app_data in data.get("apps", []):
+            self.saas.app(app_data["key"]).load(app_data)
+        for c in data.get("connectors", []):
+            self.custom.registered[c["label"]] = Registration(
+                c["label"],
+                self.arn(f"connector/{c['label']}"),
+                c["lambda_arn"],
+                c.get("description", ""),
+                dict(c.get("config") or {}),
+                c.get("registered", self.clock.now()),
+            )
+        for p in data.get("profiles", []):
+            profile = Profile(
+                p["name"],
+                self.arn(f"connectorprofile/{p['name']}"),
+                p["connector_type"],
+                p.get("mode", "Public"),
+                dict(p.get("properties") or {}),
+                p.get("credentials_arn"),
+                p.get("created", self.clock.now()),
+                p.get("updated", self.clock.now()),
+                p.get("label"),
+                p.get("auth_type"),
+            )
+            self.profiles[profile.name] = profile
+            if profile.label in self.custom.registered:
+                self.custom.registered[profile.label].profiles.add(profile.name)
+        for f in data.get("flows", []):
+            flow = self._build(f["spec"], f.get("created", self.clock.now()), check=False)
+            flow.tags = dict(f.get("tags") or {})
+            flow.runs, flow.records = f.get("runs", 0), f.get("records", 0)
+            if f.get("bookmark"):
+                flow.bookmark = (float(f["bookmark"][0]), int(f["bookmark"][1]))
+            self.flows[flow.name] = flow
+            if f.get("status") == "Active" and flow.trigger_type != "OnDemand":
+                self.runner.activate(flow, check=False)
+            else:
+                flow.status = f.get("status", flow.status)
+                flow.status_message = f.get("status_message", "")
 
     # -- views ------------------------------------------------------------------------------------------
     def topology(self) -> tuple[list[Node], list[Edge]]:
