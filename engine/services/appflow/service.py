@@ -4,7 +4,8 @@ or Salesforce, with on-demand, scheduled (full or incremental) and event trigger
 Runs happen on the engine clock: a scheduled flow keeps one timer; an event flow listens to its
 Salesforce sandbox's change data capture; each run pulls, applies the compiled tasks and writes,
 tracing `execution-started`, `pulled`, `written` per batch and `execution-succeeded`/`-failed`.
-Internal API for the console: `appflow.saas` (the SaasLab with every sandbox app).
+Internal API: `appflow.saas` (the SaasLab with every sandbox app) and `appflow.history(flow_arn)`
+(a flow's latest runs, for the app's panel).
 """
 
 from __future__ import annotations
@@ -673,6 +674,35 @@ class AppFlowService(Service):
         if start + limit < len(items):
             result["nextToken"] = str(start + limit)
         return result
+
+    # -- internal API (the app's execution history panel) --------------------------------------
+    def history(self, flow_arn: str, limit: int = 10) -> dict[str, Any] | None:
+        """A flow's trigger, status and latest runs (newest first), or None if it is gone."""
+        flow = next((f for f in self.flows.values() if f.arn == flow_arn), None)
+        if flow is None:
+            return None
+        runs = [
+            {
+                "id": e.id,
+                "started": e.started,
+                "status": e.status,
+                "records": e.processed,
+                "filtered": e.filtered,
+                "failed": e.failed,
+                "pull_start": e.pull_start,
+                "pull_end": e.pull_end,
+                "message": e.message,
+            }
+            for e in list(reversed(flow.executions))[:limit]
+        ]
+        return {
+            "trigger": flow.trigger_type,
+            "status": flow.status,
+            "source": flow.source_object,
+            "destination": flow.destination.arn,
+            "incremental": flow.incremental,
+            "runs": runs,
+        }
 
     # -- save / open ------------------------------------------------------------------------------
     def dump(self) -> dict[str, Any] | None:
