@@ -355,3 +355,42 @@ async def test_a_saved_lab_keeps_profiles_flows_bookmarks_and_sandbox_edits(
         await fresh.clock.advance(300)  # the bookmark survived: only the edit moves
         runs = (await appflow.describe_flow_execution_records(flowName="opps"))["flowExecutions"]
         assert [r["executionResult"]["recordsProcessed"] for r in runs] == [1]
+
+
+async def test_a_file_the_writer_refuses_fails_the_run_with_its_reason(
+    eng: Engine, clock: VirtualClock
+):
+    await lake(eng)
+    await salesforce_profile(eng)
+    sf = eng.service("appflow").saas.app("salesforce")
+    sf.ensure_seeded()
+    first = next(iter(sf.table("Opportunity").records.values()))
+    first["Amount"] = "a lot"  # a text value among numbers: no single Parquet column type
+    await create_flow(
+        eng,
+        "typed",
+        {"triggerType": "OnDemand"},
+        destination=s3_destination(fileType="PARQUET", preserveSourceDataTyping=True),
+    )
+    await eng.client("appflow").start_flow(flowName="typed")
+    await clock.advance(1)
+    [run] = (await eng.client("appflow").describe_flow_execution_records(flowName="typed"))[
+        "flowExecutions"
+    ]
+    assert run["executionStatus"] == "Error"
+    assert "Amount" in run["executionResult"]["errorInfo"]["executionMessage"] or run[
+        "executionResult"
+    ]["errorInfo"]["executionMessage"].startswith(("ArrowInvalid", "ArrowTypeError"))
+
+
+async def test_load_picks_records_without_copying_the_table(eng: Engine):
+    sf = eng.service("appflow").saas.app("salesforce")
+    table = sf.table("Opportunity")
+    first = table.pick(sf.random)
+    ids = table._ids
+    sf.update("Opportunity", first, {"Amount": "5"})
+    table.pick(sf.random)
+    assert table._ids is ids  # an update keeps the id list; only a create or delete rebuilds it
+    sf.create("Opportunity", {"Name": "New", "StageName": "Prospecting", "CloseDate": "2026-03-01"})
+    table.pick(sf.random)
+    assert table._ids is not ids and len(table._ids) == 61

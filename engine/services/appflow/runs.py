@@ -13,7 +13,7 @@ from ..events.schedule import Rate
 from ..events.timefmt import epoch_of as time_param
 from .destinations import EventBridgeDestination, S3Destination, error_config
 from .models import Execution, Flow
-from .saas.base import epoch_of
+from .saas.base import SaasError, epoch_of
 from .tasks import ValidationTerminated
 
 if TYPE_CHECKING:
@@ -246,6 +246,11 @@ class FlowRunner:
             return
         except ServiceError as error:
             self._finish(flow, execution, "Error", f"{error.code}: {error.message}")
+            return
+        except (SaasError, ValueError, TypeError) as error:
+            # Data the source or the file writer refused (pyarrow's errors are ValueError and
+            # TypeError): the run fails with the reason, as AppFlow reports a failed run.
+            self._finish(flow, execution, "Error", f"{type(error).__name__}: {error}"[:1000])
             return
         status = "Error" if execution.failed and self._fail_fast(flow) else "Successful"
         if status == "Successful" and flow.incremental and execution.pull_end is not None:

@@ -99,13 +99,21 @@ class Table:
     modified: dict[Any, float] = field(default_factory=dict)
     #: The app-wide change number of each record's last change (orders changes in one instant).
     changes: dict[Any, int] = field(default_factory=dict)
+    _ids: list[Any] | None = None  # the record ids as a list, for random picks (None: stale)
 
     def touch(self, record_id: Any, record: dict[str, Any], when: float, change: int) -> None:
         """Store `record` as changed at `when`: it moves to the end of the order."""
-        self.records.pop(record_id, None)
+        if self.records.pop(record_id, None) is None:
+            self._ids = None  # a new record: the id list is rebuilt on the next pick
         self.records[record_id] = record
         self.modified[record_id] = when
         self.changes[record_id] = change
+
+    def pick(self, rng: random.Random) -> Any:
+        """A random record id (None when empty); O(1) while the set of ids stays the same."""
+        if self._ids is None or len(self._ids) != len(self.records):
+            self._ids = list(self.records)
+        return self._ids[rng.randrange(len(self._ids))] if self._ids else None
 
     def changed_after(self, change: int) -> list[dict[str, Any]]:
         """Records whose last change came after change number `change`, oldest first."""
@@ -300,6 +308,7 @@ class SaasApp:
             raise SaasError(f"{table.spec.name} {record_id} does not exist")
         table.modified.pop(record_id, None)
         table.changes.pop(record_id, None)
+        table._ids = None
         self.change += 1
         self._changed("DELETE", table, record_id, record, [])
 
@@ -330,11 +339,7 @@ class SaasApp:
 
     def random_record_id(self, object_name: str) -> str | None:
         """A record of the object picked by the app's seeded random (for load generators)."""
-        table = self.table(object_name)
-        if not table.records:
-            return None
-        ids = list(table.records)
-        return ids[self.random.randrange(len(ids))]
+        return self.table(object_name).pick(self.random)
 
     def random_change(self, object_name: str) -> dict[str, Any]:
         """A plausible edit to a record of this object (for `saas load`)."""
