@@ -245,6 +245,25 @@ async def test_s3_formats_prefixes_and_aggregation(eng: Engine, clock: VirtualCl
     assert table.num_rows == 60
     assert str(table.schema.field("Amount").type) == "string"  # preserveSourceDataTyping off
 
+    await create_flow(
+        eng,
+        "versioned",
+        {"triggerType": "OnDemand"},
+        destination=s3_destination(
+            prefixConfig={
+                "prefixType": "PATH_AND_FILENAME",
+                "prefixFormat": "YEAR",
+                "pathPrefixHierarchy": ["SCHEMA_VERSION", "EXECUTION_ID"],
+            }
+        ),
+    )
+    run = await appflow.start_flow(flowName="versioned")
+    await clock.advance(1)
+    year = datetime.fromtimestamp(clock.now(), UTC).strftime("%Y")
+    [key] = await objects(eng, "crm/versioned/")
+    folder = f"crm/versioned/{year}/schemaVersion_1/{run['executionId']}/{year}-part-00000"
+    assert key.startswith(folder)
+
 
 async def test_bad_flows_are_refused_with_one_clear_error(eng: Engine):
     await lake(eng)

@@ -86,6 +86,8 @@ class S3Destination:
         prefix = config.get("prefixConfig") or {}
         self.prefix_type = prefix.get("prefixType")
         self.prefix_format = prefix.get("prefixFormat")
+        #: What the path holds after the date (AppFlow: the run's id unless told otherwise).
+        self.hierarchy = list(prefix.get("pathPrefixHierarchy") or ["EXECUTION_ID"])
         aggregation = config.get("aggregationConfig") or {}
         self.single_file = aggregation.get("aggregationType") == "SingleFile"
         self.target_mb = aggregation.get("targetFileSize")
@@ -117,7 +119,8 @@ class S3Destination:
                 )
                 + "-"
             )
-        parts.append(execution.id)
+        for element in self.hierarchy:
+            parts.append(execution.id if element == "EXECUTION_ID" else "schemaVersion_1")
         return "/".join(parts), stamp
 
     def write(self, flow: Flow, execution: Execution, records: list[Record]) -> WriteResult:
