@@ -277,3 +277,23 @@ async def test_malformed_tasks_are_refused(eng: Engine, tasks, words):
     with pytest.raises(ServiceError) as error:
         await create_flow(eng, "t", {"triggerType": "OnDemand"}, tasks=tasks)
     assert error.value.code == "ValidationException" and words in error.value.message
+
+
+async def test_equal_to_with_a_list_of_values_and_passthrough(eng: Engine, clock: VirtualClock):
+    tasks = [
+        projection("Id", "StageName"),
+        task(
+            "Filter",
+            ["StageName"],
+            "EQUAL_TO",
+            VALUES="Prospecting,Qualification",
+            DATA_TYPE="string",
+        ),
+        task("Passthrough", ["Id"], dest="Id"),
+        *mapped("StageName"),
+    ]
+    lines, _ = await run(eng, clock, tasks)
+    expected = [
+        r["Id"] for r in opportunities(eng) if r["StageName"] in ("Prospecting", "Qualification")
+    ]
+    assert lines and sorted(r["Id"] for r in lines) == sorted(expected)
