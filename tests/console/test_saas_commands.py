@@ -97,7 +97,7 @@ async def test_request_talks_to_a_sandbox_rest_api(eng: Engine, console: Console
     )
     assert query.ok and query.value["status"] == 200 and len(query.value["body"]["records"]) == 2
     made = await console.execute(
-        "saas request POST /zendesk/api/v2/tickets.json -d '{\"ticket\": {\"subject\": \"Hello\"}}'"
+        'saas request POST /zendesk/api/v2/tickets.json -d \'{"ticket": {"subject": "Hello"}}\''
     )
     assert made.value["status"] == 201 and made.value["body"]["ticket"]["subject"] == "Hello"
     bad = await console.execute("saas request FETCH /salesforce")
