@@ -509,6 +509,83 @@ async def cloudformation_round(eng: Engine, clock: VirtualClock) -> None:
     await clock.advance(1)
 
 
+async def appflow_round(eng: Engine, clock: VirtualClock) -> None:
+    appflow = eng.client("appflow")
+    s3 = eng.client("s3")
+    await s3.create_bucket(Bucket="flow-lake")
+    await appflow.create_connector_profile(
+        connectorProfileName="crm",
+        connectorType="Salesforce",
+        connectionMode="Public",
+        connectorProfileConfig={
+            "connectorProfileProperties": {"Salesforce": {}},
+            "connectorProfileCredentials": {"Salesforce": {"accessToken": "token"}},
+        },
+    )
+    for name, trigger, obj in (
+        (
+            "hourly",
+            {
+                "triggerType": "Scheduled",
+                "triggerProperties": {
+                    "Scheduled": {
+                        "scheduleExpression": "rate(1hours)",
+                        "dataPullMode": "Incremental",
+                    }
+                },
+            },
+            "Opportunity",
+        ),
+        ("changes", {"triggerType": "Event"}, "OpportunityChangeEvent"),
+    ):
+        await appflow.create_flow(
+            flowName=name,
+            triggerConfig=trigger,
+            sourceFlowConfig={
+                "connectorType": "Salesforce",
+                "connectorProfileName": "crm",
+                "sourceConnectorProperties": {"Salesforce": {"object": obj}},
+            },
+            destinationFlowConfigList=[
+                {
+                    "connectorType": "S3",
+                    "destinationConnectorProperties": {"S3": {"bucketName": "flow-lake"}},
+                }
+            ],
+            tasks=[{"sourceFields": [], "taskType": "Map_all"}],
+        )
+        await appflow.start_flow(flowName=name)
+    sf = eng.service("appflow").saas.app("salesforce")
+    sf.update("Opportunity", next(iter(sf.table("Opportunity").records)), {"Amount": 5})
+    await clock.advance(3600)
+    await appflow.delete_flow(flowName="hourly")
+    await appflow.delete_flow(flowName="changes")
+    await appflow.delete_connector_profile(connectorProfileName="crm")
+    connector = eng.register_function(
+        "flow-connector",
+        lambda event, context: {
+            "isSuccess": True,
+            "connectorOwner": "lab",
+            "connectorName": "lab",
+            "connectorVersion": "1",
+            "connectorModes": ["SOURCE"],
+            "supportedApiVersions": ["v1"],
+        },
+    )
+    await appflow.register_connector(
+        connectorLabel="lab",
+        connectorProvisioningType="LAMBDA",
+        connectorProvisioningConfig={"lambda": {"lambdaArn": connector}},
+    )
+    await appflow.unregister_connector(connectorLabel="lab")
+    await eng.client("lambda").delete_function(FunctionName="flow-connector")
+    listed = await s3.list_objects_v2(Bucket="flow-lake")
+    for item in listed.get("Contents", []):
+        await s3.delete_object(Bucket="flow-lake", Key=item["Key"])
+    await s3.delete_bucket(Bucket="flow-lake")
+    await clock.advance(1)
+
+
 ROUNDS: dict[str, Round] = {
     "sqs": sqs_round,
     "sns": sns_round,
@@ -530,6 +607,7 @@ ROUNDS: dict[str, Round] = {
     "logs and cloudwatch": observability_round,
     "secretsmanager": secretsmanager_round,
     "cloudformation": cloudformation_round,
+    "appflow": appflow_round,
 }
 
 

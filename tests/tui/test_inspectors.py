@@ -81,3 +81,41 @@ def test_a_definition_becomes_states_and_transitions() -> None:
     assert order[0] == "Validate" and set(order) == set(WORKFLOW["States"])
     assert ("ChargeCard", "Refund", "catch") in transitions
     assert ("ChargeCard", "Ship", "next") in transitions
+
+
+async def test_a_flow_panel_shows_its_execution_history(eng: Engine, clock) -> None:
+    await eng.client("s3").create_bucket(Bucket="history-lake")
+    appflow = eng.client("appflow")
+    await appflow.create_connector_profile(
+        connectorProfileName="crm",
+        connectorType="Salesforce",
+        connectionMode="Public",
+        connectorProfileConfig={
+            "connectorProfileProperties": {"Salesforce": {}},
+            "connectorProfileCredentials": {"Salesforce": {"accessToken": "t"}},
+        },
+    )
+    await appflow.create_flow(
+        flowName="leads",
+        triggerConfig={"triggerType": "OnDemand"},
+        sourceFlowConfig={
+            "connectorType": "Salesforce",
+            "connectorProfileName": "crm",
+            "sourceConnectorProperties": {"Salesforce": {"object": "Lead"}},
+        },
+        destinationFlowConfigList=[
+            {
+                "connectorType": "S3",
+                "destinationConnectorProperties": {"S3": {"bucketName": "history-lake"}},
+            }
+        ],
+        tasks=[{"sourceFields": [], "taskType": "Map_all"}],
+    )
+    details = inspect(eng, eng.topology().node("leads"))
+    assert details["runs"] == [] and "no runs yet" in _text(render_inspection(details))
+    await appflow.start_flow(flowName="leads")
+    await clock.advance(1)
+    details = inspect(eng, eng.topology().node("leads"))
+    assert details["trigger"] == "OnDemand" and details["runs"][0]["records"] == 40
+    shown = _text(render_inspection(details))
+    assert "Successful" in shown and "40" in shown

@@ -4,7 +4,7 @@ Each inspector runs where the engine runs (see engine_host) and returns plain da
 renders it. Kinds without an inspector show the generic panel only. Inspectors exist for the
 services that document an internal API: SQS (peek), Kinesis (shards and lag, see
 docs/services/kinesis.md), MSK topics (partitions and group lag, docs/services/kafka.md), Lambda (recent log lines) and API Gateway (routes and recent
-requests, see api_inspector.py).
+requests, see api_inspector.py) and AppFlow flows (execution history, docs/services/appflow.md).
 """
 
 from __future__ import annotations
@@ -165,6 +165,15 @@ def _function(engine: Engine, node: Node) -> dict[str, Any]:
     return {"kind": "function", "logs": lam.function_logs(node.name)[-LOG_LINES:]}
 
 
+def _flow(engine: Engine, node: Node) -> dict[str, Any]:
+    """An AppFlow flow's trigger and execution history (docs/services/appflow.md)."""
+    appflow: Any = engine.service("appflow")
+    history = appflow.history(node.id)
+    if history is None:
+        return {"error": "flow not found"}
+    return {"kind": "flow", **history}
+
+
 def _state_machine(engine: Engine, node: Node) -> dict[str, Any]:
     return {"kind": "state-machine"}
 
@@ -175,4 +184,5 @@ INSPECTORS: dict[str, Callable[[Engine, Node], dict[str, Any]]] = {
     "stream": _stream,
     "function": _function,
     "kafka-topic": _kafka_topic,
+    "flow": _flow,
 }

@@ -225,6 +225,10 @@ def _lab_items(console: Console, command: str, args: list[str]) -> list[tuple[st
         from .lab.kafka import completions
 
         return completions(console, command, args)
+    if command == "saas":
+        from .lab.saas import completions as saas_completions
+
+        return saas_completions(console, args)
     words = console.commands[command].words
     if command == "clock" and args:
         return []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from rich.console import Group, RenderableType
@@ -58,6 +59,7 @@ def render_inspection(data: dict[str, Any] | None) -> RenderableType:
         "function": _function,
         "api": render_api,
         "kafka-topic": _kafka_topic,
+        "flow": _flow,
     }.get(data["kind"])
     return renderer(data) if renderer else Text("")
 
@@ -170,3 +172,35 @@ def _function(data: dict[str, Any]) -> RenderableType:
         style = "dim" if line.startswith(("START", "END", "REPORT")) else ""
         text.append(line[:200] + "\n", style)
     return text
+
+
+def _flow(data: dict[str, Any]) -> RenderableType:
+    """An AppFlow flow: its trigger and its latest runs, newest first."""
+    mode = " incremental" if data["incremental"] else ""
+    head = Text.assemble(
+        (f"{data['trigger']}{mode} ", "bold"),
+        (f"{data['status']}  ", "green" if data["status"] == "Active" else "yellow"),
+        (f"{data['source']} → {short_name(data['destination'])}", "dim"),
+    )
+    runs = Table(title="executions (newest first)", title_justify="left", box=None, padding=(0, 1))
+    for column in ("started", "status", "records", "filtered", "failed"):
+        runs.add_column(
+            column, no_wrap=True, justify="left" if column in ("started", "status") else "right"
+        )
+    for run in data["runs"]:
+        style = {"Successful": "green", "Error": "red"}.get(run["status"], "yellow")
+        started = time.strftime("%H:%M:%S", time.gmtime(run["started"]))
+        runs.add_row(
+            started,
+            Text(run["status"], style),
+            str(run["records"]),
+            str(run["filtered"]),
+            Text(str(run["failed"]), "red" if run["failed"] else ""),
+        )
+    if not data["runs"]:
+        runs.add_row(Text("no runs yet", "dim"), "", "", "", "")
+    parts: list[RenderableType] = [head, runs]
+    failed = next((r for r in data["runs"] if r["message"]), None)
+    if failed is not None:
+        parts.append(Text(failed["message"][:200], "red"))
+    return Group(*parts)

@@ -27,6 +27,7 @@ def register_builtins(console: Console) -> None:
         outbound,
         outbox,
         request,
+        saas,
         serve,
         stacks,
         state,
@@ -54,5 +55,6 @@ def register_builtins(console: Console) -> None:
         outbound,  # `outbound allow|deny HOST`
         observe,  # `metrics`, `tail`, `logs tail`
         stacks,  # `deploy`, `export`
+        saas,  # `saas APP list|get|update|create|delete`, `saas load APP`
     ):
         module.register(console)
