@@ -28,4 +28,9 @@ SERVICE_MODULES: dict[str, str] = {
     "logs": "engine.services.logs",
     "cloudwatch": "engine.services.cloudwatch",
     "secretsmanager": "engine.services.secretsmanager",
+    # Kinesis Video Streams: the control plane first (the wire picks it for the shared signing
+    # name); the data plane is served at the endpoint GetDataEndpoint returns.
+    "kinesisvideo": "engine.services.kinesisvideo",
+    "kinesis-video-media": "engine.services.kinesisvideo.media_api",
+    "kinesis-video-archived-media": "engine.services.kinesisvideo.archived_api",
 }

@@ -1,0 +1,333 @@
+"""PutMedia, GetMedia, ListFragments, retention and the archived reads, with real H.264 MKV."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from engine import ServiceError
+
+pytest.importorskip("av")
+
+from .kvs_media import (
+    FPS,
+    HEIGHT,
+    WIDTH,
+    camera,
+    chunks_of,
+    decode,
+    looks_like,
+    producer_sdk_stream,
+    tags_of,
+)  # noqa: E402
+
+pytestmark = pytest.mark.timeout(60)
+
+START = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+async def _stream(eng, name="door", hours=1):
+    await eng.client("kinesisvideo").create_stream(StreamName=name, DataRetentionInHours=hours)
+    service = eng.service("kinesisvideo")
+    return service, service.streams[name]
+
+
+async def _pieces(data: bytes, size: int) -> AsyncIterator[bytes]:
+    for at in range(0, len(data), size):
+        yield data[at : at + size]
+
+
+async def test_put_media_acknowledges_each_fragment(eng):
+    service, stream = await _stream(eng)
+    acks = await service.ingest.put_bytes(stream, camera(3), timecode_type="RELATIVE")
+    kinds = [a["EventType"] for a in acks]
+    assert kinds == ["BUFFERING", "RECEIVED", "PERSISTED"] * 3
+    assert [a["FragmentTimecode"] for a in acks[::3]] == [0, 1000, 2000]
+    numbers = [a["FragmentNumber"] for a in acks[::3]]
+    assert len(set(numbers)) == 3 and sorted(numbers, key=int) == numbers
+    listed = (await eng.client("kinesis-video-archived-media").list_fragments(StreamName="door"))[
+        "Fragments"
+    ]
+    assert [f["FragmentNumber"] for f in listed] == numbers
+    assert [f["FragmentLengthInMilliseconds"] for f in listed] == [1000, 1000, 1000]
+    assert [f["ProducerTimestamp"] for f in listed] == [
+        START + timedelta(seconds=s) for s in range(3)
+    ]
+    assert all(f["ServerTimestamp"] == START and f["FragmentSizeInBytes"] > 0 for f in listed)
+
+
+async def test_producer_sdk_stream_in_small_pieces_reads_back_with_aws_tags(eng, clock):
+    service, stream = await _stream(eng)
+    epoch_ms = int(START.timestamp() * 1000) - 60_000
+    data = producer_sdk_stream(camera(3), timecode_base_ms=epoch_ms)
+    acks = [a async for a in service.ingest.put_media(stream, _pieces(data, 700))]
+    assert [a["FragmentTimecode"] for a in acks if a["EventType"] == "PERSISTED"] == [
+        epoch_ms,
+        epoch_ms + 1000,
+        epoch_ms + 2000,
+    ]
+    await clock.advance(2)
+    media = eng.client("kinesis-video-media")
+    answer = await media.get_media(
+        StreamName="door", StartSelector={"StartSelectorType": "EARLIEST"}
+    )
+    assert answer["ContentType"] == "video/webm"
+    chunks = chunks_of(answer["Payload"].read())
+    assert len(chunks) == 3
+    tags = [tags_of(c) for c in chunks]
+    assert tags[0]["AWS_KINESISVIDEO_PRODUCER_TIMESTAMP"] == f"{epoch_ms // 1000}.000"
+    assert tags[0]["AWS_KINESISVIDEO_SERVER_TIMESTAMP"] == f"{int(START.timestamp())}.000"
+    assert tags[0]["AWS_KINESISVIDEO_MILLIS_BEHIND_NOW"] == "0"
+    assert (
+        tags[1]["AWS_KINESISVIDEO_CONTINUATION_TOKEN"]
+        == tags[1]["AWS_KINESISVIDEO_FRAGMENT_NUMBER"]
+    )
+    frames = [frame for chunk in chunks for frame in decode(chunk, "matroska")]
+    assert len(frames) == 3 * FPS
+    assert frames[0].shape == (HEIGHT, WIDTH, 3)
+    assert all(looks_like(frames[i], i) for i in (0, 7, 15, 29))
+
+
+async def test_get_media_start_selectors(eng, clock):
+    service, stream = await _stream(eng)
+    for second in range(3):
+        await service.ingest.put_bytes(
+            stream, camera(1, start_ms=second * 1000), timecode_type="RELATIVE"
+        )
+        await clock.advance(1)
+    numbers = [f.number for f in stream.fragments.all()]
+    media = eng.client("kinesis-video-media")
+
+    async def read(**selector):
+        answer = await media.get_media(StreamName="door", StartSelector=selector)
+        return [
+            int(tags_of(c)["AWS_KINESISVIDEO_FRAGMENT_NUMBER"])
+            for c in chunks_of(answer["Payload"].read())
+        ]
+
+    assert await read(StartSelectorType="EARLIEST") == numbers
+    assert await read(StartSelectorType="NOW") == []
+    assert (
+        await read(StartSelectorType="FRAGMENT_NUMBER", AfterFragmentNumber=str(numbers[1]))
+        == numbers[1:]
+    )
+    assert (
+        await read(StartSelectorType="CONTINUATION_TOKEN", ContinuationToken=str(numbers[0]))
+        == numbers[1:]
+    )
+    assert (
+        await read(
+            StartSelectorType="SERVER_TIMESTAMP", StartTimestamp=START + timedelta(seconds=1.5)
+        )
+        == numbers[1:]
+    )
+    producer = stream.fragments.at(2).producer_ms / 1000
+    assert (
+        await read(StartSelectorType="PRODUCER_TIMESTAMP", StartTimestamp=producer) == numbers[2:]
+    )
+    with pytest.raises(ServiceError) as caught:
+        await read(StartSelectorType="FRAGMENT_NUMBER")
+    assert caught.value.code == "InvalidArgumentException"
+
+
+async def test_list_fragments_by_range_and_pages(eng, clock):
+    service, stream = await _stream(eng)
+    for _ in range(5):
+        await service.ingest.put_bytes(stream, camera(1), timecode_type="RELATIVE")
+        await clock.advance(1)
+    archived = eng.client("kinesis-video-archived-media")
+    window = {
+        "FragmentSelectorType": "SERVER_TIMESTAMP",
+        "TimestampRange": {
+            "StartTimestamp": START + timedelta(seconds=1),
+            "EndTimestamp": START + timedelta(seconds=3),
+        },
+    }
+    found = (await archived.list_fragments(StreamName="door", FragmentSelector=window))["Fragments"]
+    assert [f["ServerTimestamp"] for f in found] == [
+        START + timedelta(seconds=s) for s in (1, 2, 3)
+    ]
+    first = await archived.list_fragments(StreamName="door", MaxResults=2)
+    second = await archived.list_fragments(
+        StreamName="door", MaxResults=2, NextToken=first["NextToken"]
+    )
+    third = await archived.list_fragments(
+        StreamName="door", MaxResults=2, NextToken=second["NextToken"]
+    )
+    seen = [f["FragmentNumber"] for page in (first, second, third) for f in page["Fragments"]]
+    assert seen == [str(f.number) for f in stream.fragments.all()] and "NextToken" not in third
+    backwards = {
+        **window,
+        "TimestampRange": {"StartTimestamp": START + timedelta(seconds=3), "EndTimestamp": START},
+    }
+    with pytest.raises(ServiceError) as caught:
+        await archived.list_fragments(StreamName="door", FragmentSelector=backwards)
+    assert caught.value.code == "InvalidArgumentException"
+
+
+async def test_retention_expires_fragments_on_the_clock(eng, clock):
+    service, stream = await _stream(eng, hours=1)
+    recorder = eng.trace.record()
+    await service.ingest.put_bytes(stream, camera(2), timecode_type="RELATIVE")
+    await clock.advance(1800)
+    await service.ingest.put_bytes(stream, camera(1), timecode_type="RELATIVE")
+    assert service.holdings()["fragments"] == 3
+    await clock.advance(1801)  # the first two pass their hour; the timer drops them unasked
+    assert service.holdings()["fragments"] == 1
+    assert stream.fragments.bytes == stream.fragments.all()[0].size
+    await clock.advance(1800)
+    assert service.holdings() | {"listeners": 1} == {
+        "streams": 1,
+        "channels": 0,
+        "fragments": 0,
+        "fragment_bytes": 0,
+        "listeners": 1,
+    }
+    expired = [e for e in recorder.recent() if e.kind == "expired"]
+    assert sum(e.detail["fragments"] for e in expired) == 3
+
+
+async def test_put_media_errors_carry_aws_error_ids(eng):
+    service, stream = await _stream(eng)
+    acks = await service.ingest.put_bytes(stream, b"\x1a\x45\xdf\xa3\x81\x00garbage-not-mkv" * 3)
+    assert acks[-1]["EventType"] == "ERROR"
+    assert (acks[-1]["ErrorId"], acks[-1]["ErrorCode"]) == (4006, "INVALID_MKV_DATA")
+    late = producer_sdk_stream(camera(1), timecode_base_ms=5000)
+    early = producer_sdk_stream(camera(1), timecode_base_ms=1000)
+    # One session whose second segment's fragment goes back in time.
+    acks = await service.ingest.put_bytes(stream, late + early)
+    assert [a["EventType"] for a in acks] == ["BUFFERING", "RECEIVED", "PERSISTED", "ERROR"]
+    assert (
+        acks[-1]["ErrorId"] == 4004
+        and acks[-1]["ErrorCode"] == "FRAGMENT_TIMECODE_LESSER_THAN_PREVIOUS"
+    )
+    assert len(stream.fragments) == 1 and stream.errors == 2
+
+    async def slow() -> AsyncIterator[bytes]:
+        yield late[:100]
+        with pytest.raises(ServiceError) as caught:
+            await service.ingest.put_bytes(stream, camera(1))
+        assert caught.value.code == "ConnectionLimitExceededException"
+        yield late[100:]
+
+    assert [a async for a in service.ingest.put_media(stream, slow())][-1][
+        "EventType"
+    ] == "PERSISTED"
+
+
+async def test_stream_without_retention_is_live_only(eng):
+    service, stream = await _stream(eng, hours=0)
+    acks = await service.ingest.put_bytes(stream, camera(2), timecode_type="RELATIVE")
+    assert [a["EventType"] for a in acks] == ["BUFFERING", "RECEIVED"] * 2
+    archived = eng.client("kinesis-video-archived-media")
+    with pytest.raises(ServiceError) as caught:
+        await archived.get_clip(
+            StreamName="door",
+            ClipFragmentSelector={
+                "FragmentSelectorType": "SERVER_TIMESTAMP",
+                "TimestampRange": {"StartTimestamp": START, "EndTimestamp": START},
+            },
+        )
+    assert caught.value.code == "NoDataRetentionException"
+
+
+async def test_get_clip_is_an_mp4_of_the_range(eng, clock):
+    service, stream = await _stream(eng)
+    await service.ingest.put_bytes(stream, camera(3), timecode_type="RELATIVE")
+    archived = eng.client("kinesis-video-archived-media")
+    answer = await archived.get_clip(
+        StreamName="door",
+        ClipFragmentSelector={
+            "FragmentSelectorType": "PRODUCER_TIMESTAMP",
+            "TimestampRange": {
+                "StartTimestamp": START,
+                "EndTimestamp": START + timedelta(seconds=1),
+            },
+        },
+    )
+    assert answer["ContentType"] == "video/mp4"
+    data = answer["Payload"].read()
+    assert data[4:8] == b"ftyp"
+    frames = decode(data)
+    assert len(frames) == 2 * FPS
+    assert looks_like(frames[0], 0) and looks_like(frames[15], 15)
+    with pytest.raises(ServiceError) as caught:
+        await archived.get_clip(
+            StreamName="door",
+            ClipFragmentSelector={
+                "FragmentSelectorType": "PRODUCER_TIMESTAMP",
+                "TimestampRange": {
+                    "StartTimestamp": START + timedelta(hours=1),
+                    "EndTimestamp": START + timedelta(hours=2),
+                },
+            },
+        )
+    assert caught.value.code == "ResourceNotFoundException"
+
+
+async def test_get_media_for_fragment_list(eng):
+    service, stream = await _stream(eng)
+    await service.ingest.put_bytes(stream, camera(3), timecode_type="RELATIVE")
+    numbers = [str(f.number) for f in stream.fragments.all()]
+    archived = eng.client("kinesis-video-archived-media")
+    answer = await archived.get_media_for_fragment_list(
+        StreamName="door", Fragments=[numbers[2], numbers[0]]
+    )
+    chunks = chunks_of(answer["Payload"].read())
+    assert [tags_of(c)["AWS_KINESISVIDEO_FRAGMENT_NUMBER"] for c in chunks] == [
+        numbers[2],
+        numbers[0],
+    ]
+    assert "AWS_KINESISVIDEO_SERVER_SIDE_TIMESTAMP" in tags_of(chunks[0])
+    assert len(decode(chunks[0], "matroska")) == FPS
+    with pytest.raises(ServiceError) as caught:
+        await archived.get_media_for_fragment_list(StreamName="door", Fragments=["1"])
+    assert caught.value.code == "ResourceNotFoundException"
+
+
+async def test_get_images_samples_frames(eng):
+    service, stream = await _stream(eng)
+    await service.ingest.put_bytes(stream, camera(2), timecode_type="RELATIVE")
+    archived = eng.client("kinesis-video-archived-media")
+    answer = await archived.get_images(
+        StreamName="door",
+        ImageSelectorType="PRODUCER_TIMESTAMP",
+        StartTimestamp=START,
+        EndTimestamp=START + timedelta(seconds=3),
+        SamplingInterval=500,
+        Format="PNG",
+        WidthPixels=80,
+    )
+    images = answer["Images"]
+    assert [i["TimeStamp"] for i in images] == [
+        START + timedelta(milliseconds=500 * k) for k in range(7)
+    ]
+    assert [i.get("Error") for i in images] == [None] * 4 + ["NO_MEDIA"] * 3
+    png = base64.b64decode(images[1]["ImageContent"])
+    assert png.startswith(b"\x89PNG")
+    (frame,) = decode(png)
+    assert frame.shape == (60, 80, 3)
+    jpeg = await archived.get_images(
+        StreamName="door",
+        ImageSelectorType="PRODUCER_TIMESTAMP",
+        StartTimestamp=START,
+        EndTimestamp=START + timedelta(seconds=1),
+        SamplingInterval=1000,
+        Format="JPEG",
+        MaxResults=1,
+    )
+    assert base64.b64decode(jpeg["Images"][0]["ImageContent"]).startswith(b"\xff\xd8")
+    assert jpeg["NextToken"]
+    with pytest.raises(ServiceError) as caught:
+        await archived.get_images(
+            StreamName="door",
+            ImageSelectorType="PRODUCER_TIMESTAMP",
+            StartTimestamp=START,
+            EndTimestamp=START + timedelta(seconds=301),
+            SamplingInterval=1000,
+            Format="JPEG",
+        )
+    assert caught.value.code == "InvalidArgumentException"
