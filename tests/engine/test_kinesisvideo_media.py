@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import base64
+import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from engine import ServiceError
-
-pytest.importorskip("av")
 
 from .kvs_media import (
     FPS,
@@ -22,7 +21,10 @@ from .kvs_media import (
     looks_like,
     producer_sdk_stream,
     tags_of,
-)  # noqa: E402
+)
+
+pytest.importorskip("av")
+
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -331,3 +333,26 @@ async def test_get_images_samples_frames(eng):
             Format="JPEG",
         )
     assert caught.value.code == "InvalidArgumentException"
+
+
+async def test_without_pyav_fragments_still_flow_and_media_calls_say_what_to_install(eng, monkeypatch):
+    service, stream = await _stream(eng)
+    data = camera(2)
+    monkeypatch.setitem(sys.modules, "av", None)  # as if `pipework[video]` were not installed
+    acks = await service.ingest.put_bytes(stream, data, timecode_type="RELATIVE")
+    assert [a["EventType"] for a in acks].count("PERSISTED") == 2
+    archived = eng.client("kinesis-video-archived-media")
+    assert len((await archived.list_fragments(StreamName="door"))["Fragments"]) == 2
+    media = await eng.client("kinesis-video-media").get_media(
+        StreamName="door", StartSelector={"StartSelectorType": "EARLIEST"}
+    )
+    assert len(chunks_of(media["Payload"].read())) == 2
+    with pytest.raises(ServiceError) as caught:
+        await archived.get_clip(
+            StreamName="door",
+            ClipFragmentSelector={
+                "FragmentSelectorType": "SERVER_TIMESTAMP",
+                "TimestampRange": {"StartTimestamp": START, "EndTimestamp": START},
+            },
+        )
+    assert caught.value.message == "GetClip needs the media library: pip install 'pipework[video]' (PyAV)."

@@ -1,0 +1,139 @@
+"""Kinesis Video Streams over real sockets: boto3 on the control plane, a chunked PutMedia
+upload to the data endpoint GetDataEndpoint names, boto3's data plane clients, and HLS read
+with a real playlist parser."""
+
+from __future__ import annotations
+
+import http.client
+import json
+from urllib.parse import urlsplit
+from urllib.request import urlopen
+
+import pytest
+
+from tests.engine.kvs_media import (
+    FPS,
+    camera,
+    chunks_of,
+    decode,
+    looks_like,
+    producer_sdk_stream,
+    tags_of,
+)
+
+pytest.importorskip("av")
+m3u8 = pytest.importorskip("m3u8")
+
+
+pytestmark = pytest.mark.timeout(60)
+
+
+def _put_media(
+    endpoint: str, stream: str, body: bytes, piece: int = 4096, **headers: str
+) -> list[dict]:
+    """PutMedia as the Producer SDK does it: chunked upload, acknowledgements read per line."""
+    url = urlsplit(endpoint)
+    connection = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
+    pieces = (body[at : at + piece] for at in range(0, len(body), piece))
+    connection.request(
+        "POST",
+        "/putMedia",
+        body=pieces,
+        headers={
+            "x-amzn-stream-name": stream,
+            "x-amzn-fragment-timecode-type": "ABSOLUTE",
+            **headers,
+        },
+        encode_chunked=True,
+    )
+    response = connection.getresponse()
+    assert response.status == 200, response.read()
+    acks = [json.loads(line) for line in response.read().decode().splitlines() if line.strip()]
+    connection.close()
+    return acks
+
+
+def _get(url: str) -> bytes:
+    with urlopen(url, timeout=30) as answer:
+        return answer.read()
+
+
+async def test_put_media_then_read_with_boto3_and_hls(lab):
+    kv = lab.client("kinesisvideo")
+    await lab.call(kv.create_stream, StreamName="porch", DataRetentionInHours=2)
+    endpoint = (await lab.call(kv.get_data_endpoint, StreamName="porch", APIName="PUT_MEDIA"))[
+        "DataEndpoint"
+    ]
+    assert endpoint.startswith("http://127.0.0.1:") and endpoint != lab.url
+    base_ms = int(lab.engine.clock.now() * 1000) - 10_000
+    acks = await lab.call(
+        _put_media, endpoint, "porch", producer_sdk_stream(camera(3), timecode_base_ms=base_ms)
+    )
+    assert [a["EventType"] for a in acks] == ["BUFFERING", "RECEIVED", "PERSISTED"] * 3
+    assert [a["FragmentTimecode"] for a in acks[::3]] == [base_ms, base_ms + 1000, base_ms + 2000]
+
+    archived = lab.client_for("kinesis-video-archived-media", endpoint)
+    fragments = (await lab.call(archived.list_fragments, StreamName="porch"))["Fragments"]
+    assert [f["FragmentNumber"] for f in fragments] == [a["FragmentNumber"] for a in acks[::3]]
+
+    lab.engine.service("kinesisvideo").listener.live_idle_seconds = 0.2
+    media = lab.client_for("kinesis-video-media", endpoint)
+    answer = await lab.call(
+        media.get_media, StreamName="porch", StartSelector={"StartSelectorType": "EARLIEST"}
+    )
+    payload = await lab.call(answer["Payload"].read)
+    chunks = chunks_of(payload)
+    assert [tags_of(c)["AWS_KINESISVIDEO_FRAGMENT_NUMBER"] for c in chunks] == [
+        f["FragmentNumber"] for f in fragments
+    ]
+    assert len(decode(chunks[1], "matroska")) == FPS
+
+    session = await lab.call(
+        archived.get_hls_streaming_session_url, StreamName="porch", PlaybackMode="LIVE"
+    )
+    url = session["HLSStreamingSessionURL"]
+    assert url.startswith(endpoint + "/hls/v1/getHLSMasterPlaylist.m3u8?SessionToken=")
+    master = m3u8.loads((await lab.call(_get, url)).decode(), uri=url)
+    assert master.is_variant and master.playlists[0].stream_info.resolution == (160, 120)
+    playlist_url = master.playlists[0].absolute_uri
+    playlist = m3u8.loads((await lab.call(_get, playlist_url)).decode(), uri=playlist_url)
+    assert len(playlist.segments) == 3 and playlist.target_duration == 1
+    init = await lab.call(_get, playlist.segment_map[0].absolute_uri)
+    segments = [await lab.call(_get, s.absolute_uri) for s in playlist.segments]
+    frames = decode(init + b"".join(segments), "mp4")
+    assert len(frames) == 3 * FPS
+    assert looks_like(frames[0], 0) and looks_like(frames[25], 25)
+
+    dash = await lab.call(
+        archived.get_dash_streaming_session_url, StreamName="porch", PlaybackMode="LIVE"
+    )
+    manifest = (await lab.call(_get, dash["DASHStreamingSessionURL"])).decode()
+    assert "<MPD" in manifest and manifest.count("<SegmentURL") == 3
+
+
+async def test_data_endpoint_errors_are_aws_errors(lab):
+    kv = lab.client("kinesisvideo")
+    await lab.call(kv.create_stream, StreamName="porch", DataRetentionInHours=1)
+    endpoint = (await lab.call(kv.get_data_endpoint, StreamName="porch", APIName="LIST_FRAGMENTS"))[
+        "DataEndpoint"
+    ]
+    archived = lab.client_for("kinesis-video-archived-media", endpoint)
+    with pytest.raises(archived.exceptions.ResourceNotFoundException):
+        await lab.call(archived.list_fragments, StreamName="nope")
+    with pytest.raises(archived.exceptions.ResourceNotFoundException):
+        await lab.call(
+            archived.get_hls_streaming_session_url, StreamName="porch", PlaybackMode="LIVE"
+        )
+    acks = await lab.call(_put_media, endpoint, "porch", b"\x1a\x45\xdf\xa3\x84junk" + b"x" * 64)
+    assert acks[-1]["EventType"] == "ERROR" and acks[-1]["ErrorId"] == 4006
+    status, kind = await lab.call(_put_to_missing_stream, endpoint)
+    assert (status, kind) == (404, "ResourceNotFoundException")
+
+
+def _put_to_missing_stream(endpoint: str) -> tuple[int, str | None]:
+    url = urlsplit(endpoint)
+    connection = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
+    connection.request("POST", "/putMedia", body=b"", headers={"x-amzn-stream-name": "nope"})
+    answer = connection.getresponse()
+    connection.close()
+    return answer.status, answer.getheader("x-amzn-errortype")
