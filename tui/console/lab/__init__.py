@@ -30,6 +30,7 @@ def register_builtins(console: Console) -> None:
         serve,
         stacks,
         state,
+        video,
         watch,
     )
 
@@ -54,5 +55,6 @@ def register_builtins(console: Console) -> None:
         outbound,  # `outbound allow|deny HOST`
         observe,  # `metrics`, `tail`, `logs tail`
         stacks,  # `deploy`, `export`
+        video,  # `video put|fragments|image` (Kinesis Video Streams)
     ):
         module.register(console)
