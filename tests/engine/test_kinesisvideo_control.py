@@ -187,3 +187,19 @@ async def test_bad_parameters_are_refused_by_the_model(eng):
     with pytest.raises(ServiceError):
         await kv.create_stream(StreamName="bad name!")
     assert (await kv.list_streams())["StreamInfoList"] == []
+
+
+async def test_deleting_a_stream_frees_fragments_sessions_and_timers(eng, clock):
+    from tests.engine.kvs_media import tiny_mkv
+
+    kv = eng.client("kinesisvideo")
+    arn = (await kv.create_stream(StreamName="door", DataRetentionInHours=1))["StreamARN"]
+    service = eng.service("kinesisvideo")
+    await service.ingest.put_bytes(service.streams["door"], tiny_mkv(3))
+    archived = eng.client("kinesis-video-archived-media")
+    await archived.get_hls_streaming_session_url(StreamName="door", PlaybackMode="LIVE")
+    assert eng.service("kinesis-video-archived-media").holdings() == {"playback_sessions": 1}
+    pending = clock.pending_timers()
+    await kv.delete_stream(StreamARN=arn)
+    assert eng.service("kinesis-video-archived-media").holdings() == {"playback_sessions": 0}
+    assert service.holdings()["fragments"] == 0 and clock.pending_timers() < pending

@@ -335,7 +335,9 @@ async def test_get_images_samples_frames(eng):
     assert caught.value.code == "InvalidArgumentException"
 
 
-async def test_without_pyav_fragments_still_flow_and_media_calls_say_what_to_install(eng, monkeypatch):
+async def test_without_pyav_fragments_still_flow_and_media_calls_say_what_to_install(
+    eng, monkeypatch
+):
     service, stream = await _stream(eng)
     data = camera(2)
     monkeypatch.setitem(sys.modules, "av", None)  # as if `pipework[video]` were not installed
@@ -355,4 +357,62 @@ async def test_without_pyav_fragments_still_flow_and_media_calls_say_what_to_ins
                 "TimestampRange": {"StartTimestamp": START, "EndTimestamp": START},
             },
         )
-    assert caught.value.message == "GetClip needs the media library: pip install 'pipework[video]' (PyAV)."
+    assert (
+        caught.value.message
+        == "GetClip needs the media library: pip install 'pipework[video]' (PyAV)."
+    )
+
+
+async def test_image_generation_writes_to_s3_on_a_schedule_and_notifies(eng, clock):
+    service, stream = await _stream(eng)
+    s3 = eng.client("s3")
+    await s3.create_bucket(Bucket="frames")
+    sns, sqs = eng.client("sns"), eng.client("sqs")
+    topic = (await sns.create_topic(Name="frames"))["TopicArn"]
+    queue = (await sqs.create_queue(QueueName="frames"))["QueueUrl"]
+    queue_arn = (await sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"]))[
+        "Attributes"
+    ]["QueueArn"]
+    await sns.subscribe(
+        TopicArn=topic,
+        Protocol="sqs",
+        Endpoint=queue_arn,
+        Attributes={"RawMessageDelivery": "true"},
+    )
+    kv = eng.client("kinesisvideo")
+    await kv.update_image_generation_configuration(
+        StreamName="door",
+        ImageGenerationConfiguration={
+            "Status": "ENABLED",
+            "ImageSelectorType": "PRODUCER_TIMESTAMP",
+            "DestinationConfig": {"Uri": "s3://frames/door", "DestinationRegion": "us-east-1"},
+            "SamplingInterval": 1000,
+            "Format": "JPEG",
+            "WidthPixels": 80,
+        },
+    )
+    await kv.update_notification_configuration(
+        StreamName="door",
+        NotificationConfiguration={"Status": "ENABLED", "DestinationConfig": {"Uri": topic}},
+    )
+    await clock.advance(3)  # nothing ingested yet: no images
+    assert (await s3.list_objects_v2(Bucket="frames")).get("KeyCount") == 0
+    await service.ingest.put_bytes(stream, camera(1), timecode_type="RELATIVE")
+    await clock.advance(1)
+    await service.ingest.put_bytes(stream, camera(1), timecode_type="RELATIVE")
+    await clock.advance(3)
+    keys = [o["Key"] for o in (await s3.list_objects_v2(Bucket="frames"))["Contents"]]
+    assert len(keys) == 2 and all(
+        k.startswith("door/123456789012/door/2026/01/01/") and k.endswith(".jpg") for k in keys
+    )
+    image = (await s3.get_object(Bucket="frames", Key=keys[0]))["Body"].read()
+    (frame,) = decode(image)
+    assert frame.shape == (60, 80, 3)
+    messages = (await sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10))["Messages"]
+    assert len(messages) == 2 and '"S3Destination": "s3://frames/' in messages[0]["Body"]
+    nodes, edges = service.topology()
+    assert nodes[0].kind == "video-stream" and nodes[0].counters["fragments"] == 2
+    assert [(e.target, e.kind) for e in edges] == [("arn:aws:s3:::frames", "delivery")]
+    await kv.update_image_generation_configuration(StreamName="door")
+    await clock.advance(5)
+    assert stream.image_timer is None

@@ -56,6 +56,8 @@ KIND_GLYPHS = {
     "jms-queue": "▤",
     "jms-topic": "◉",
     "jms-subscription": "◌",
+    "video-stream": "▶",
+    "signaling-channel": "☏",
     # Step Functions state types, for the workflow graph.
     "task": "▣",
     "choice": "◆",

@@ -165,6 +165,27 @@ def _function(engine: Engine, node: Node) -> dict[str, Any]:
     return {"kind": "function", "logs": lam.function_logs(node.name)[-LOG_LINES:]}
 
 
+def _video_stream(engine: Engine, node: Node) -> dict[str, Any]:
+    """The fragment timeline: counters, the newest fragments' sizes and the gaps between them."""
+    video: Any = engine.service("kinesisvideo")
+    stream = video.stream_for_arn(node.id)
+    if stream is None:
+        return {"error": "stream not found"}
+    timeline = video.timeline(stream, int(engine.clock.now() * 1000))
+    recent = stream.fragments.all()[-LAG_POINTS:]
+    gaps = sum(
+        1
+        for before, after in zip(recent, recent[1:], strict=False)
+        if after.producer_ms - before.producer_end_ms > before.length_ms
+    )
+    return {
+        "kind": "video-stream",
+        **timeline,
+        "sizes": [f.size for f in recent],
+        "gaps": gaps,
+    }
+
+
 def _state_machine(engine: Engine, node: Node) -> dict[str, Any]:
     return {"kind": "state-machine"}
 
@@ -175,4 +196,5 @@ INSPECTORS: dict[str, Callable[[Engine, Node], dict[str, Any]]] = {
     "stream": _stream,
     "function": _function,
     "kafka-topic": _kafka_topic,
+    "video-stream": _video_stream,
 }

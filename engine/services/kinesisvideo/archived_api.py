@@ -254,6 +254,11 @@ class KinesisVideoArchivedMediaService(Service):
         token = self.sessions.open(stream, "dash", params, params.get("DASHFragmentSelector"))
         return {"DASHStreamingSessionURL": self.sessions.url("dash", token)}
 
+    def forget_stream(self, arn: str) -> None:
+        """A stream was deleted: its playback sessions and decoded frames go too."""
+        self.sessions.forget(arn)
+        self.decoder.clear()
+
     async def close(self) -> None:
         """Forget sessions and decoded frames."""
         self.sessions.clear()

@@ -50,6 +50,8 @@ class ImageSchedule:
             self._generate(stream)
         except ServiceError as error:
             self.service.emit("failed", stream.arn, error=error.code, detail=error.message)
+        except Exception as error:  # undecodable media: the image is skipped, the schedule goes on
+            self.service.emit("failed", stream.arn, error="MEDIA_ERROR", detail=str(error)[:256])
         self.schedule(stream)
 
     def _generate(self, stream: VideoStream) -> None:

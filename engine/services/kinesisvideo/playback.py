@@ -68,6 +68,12 @@ class Sessions:
         self._open.clear()
         self._segments.clear()
 
+    def forget(self, stream_arn: str) -> None:
+        """Drop the sessions of a deleted stream, and every cached segment."""
+        for token in [t for t, s in self._open.items() if s.stream_arn == stream_arn]:
+            del self._open[token]
+        self._segments.clear()
+
     def open(
         self, stream: VideoStream, kind: str, params: dict[str, Any], selector: dict | None
     ) -> str:

@@ -152,6 +152,9 @@ class KinesisVideoService(Service):
             raise version_mismatch()
         self._release(stream)
         del self.streams[stream.name]
+        archived = self.engine.running("kinesis-video-archived-media")
+        if archived is not None:
+            archived.forget_stream(stream.arn)  # type: ignore[attr-defined]
         self.emit("deleted", stream.arn)
         if not self.streams and not self.channels:
             await self.listener.close()
@@ -446,9 +449,9 @@ class KinesisVideoService(Service):
             "producers": stream.sessions,
             "ingest_bytes_per_s": sum(f.size for f in recent) // 10,
             "retention_hours": stream.retention_hours,
-            "oldest_ms": oldest.server_ms if oldest else None,
-            "newest_ms": newest.server_ms if newest else None,
-            "window_start_ms": now_ms - window if window else None,
+            "oldest_ms": oldest.server_ms if oldest else 0,
+            "newest_ms": newest.server_ms if newest else 0,
+            "window_start_ms": now_ms - window if window else 0,
         }
 
 

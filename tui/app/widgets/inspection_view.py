@@ -58,6 +58,7 @@ def render_inspection(data: dict[str, Any] | None) -> RenderableType:
         "function": _function,
         "api": render_api,
         "kafka-topic": _kafka_topic,
+        "video-stream": _video_stream,
     }.get(data["kind"])
     return renderer(data) if renderer else Text("")
 
@@ -170,3 +171,27 @@ def _function(data: dict[str, Any]) -> RenderableType:
         style = "dim" if line.startswith(("START", "END", "REPORT")) else ""
         text.append(line[:200] + "\n", style)
     return text
+
+
+def _video_stream(data: dict[str, Any]) -> RenderableType:
+    """A video stream's fragment timeline: what is kept, how fast it arrives, where it has gaps."""
+    retention = data["retention_hours"]
+    kept = f"retention {retention} h" if retention else "no retention (live only)"
+    lines: list[RenderableType] = [
+        Text.assemble(
+            (f"{data['fragments']} fragments", "bold"),
+            (f"  ·  {data['bytes']:,} bytes  ·  {data['ingest_bytes_per_s']:,} B/s in  ·  ", "dim"),
+            (kept, "dim"),
+        ),
+        Text.assemble(
+            ("fragment sizes ", "dim"),
+            (spark([float(v) for v in data["sizes"]]), "#5fafd7"),
+            (f"  gaps {data['gaps']}", "#d7875f" if data["gaps"] else "dim"),
+        ),
+        Text(
+            f"put {data['put']}  ·  expired {data['expired']}  ·  errors {data['errors']}"
+            f"  ·  producers {data['producers']}",
+            "dim",
+        ),
+    ]
+    return Group(*lines)
