@@ -124,3 +124,31 @@ def looks_like(frame: Any, index: int, start_ms: int = 0) -> bool:
 
     expected = frame_image(index, FPS, WIDTH, HEIGHT, start_ms)
     return float(np.abs(frame.astype(int) - expected.astype(int)).mean()) < 12.0
+
+
+def still(seconds: int) -> bytes:
+    """An H.264 MKV where nothing moves (one grey picture), one cluster per second."""
+    import av
+    import numpy as np
+
+    out = io.BytesIO()
+    with av.open(out, "w", format="matroska", options={"dash": "1"}) as container:
+        stream = container.add_stream("libx264", rate=FPS)
+        stream.width, stream.height, stream.pix_fmt = WIDTH, HEIGHT, "yuv420p"
+        picture = np.full((HEIGHT, WIDTH, 3), 120, np.uint8)
+        for index in range(seconds * FPS):
+            frame = av.VideoFrame.from_ndarray(picture, format="rgb24")
+            if index % FPS == 0:
+                frame.pict_type = av.video.frame.PictureType.I
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return out.getvalue()
+
+
+def live_pieces(data: bytes) -> list[bytes]:
+    """A producer's upload in the pieces a live camera sends: the header, then one cluster each."""
+    header, clusters = split(data)
+    opening = header.ebml + encodeId(SEGMENT_ID) + UNKNOWN_SIZE + header.info + header.tracks_raw
+    return [opening] + [element(CLUSTER_ID, c.body) for c in clusters]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -416,3 +417,41 @@ async def test_image_generation_writes_to_s3_on_a_schedule_and_notifies(eng, clo
     await kv.update_image_generation_configuration(StreamName="door")
     await clock.advance(5)
     assert stream.image_timer is None
+
+
+async def test_detect_motion_demo_reads_get_images(eng, clock):
+    from .kvs_media import live_pieces, still
+
+    service, stream = await _stream(eng)
+    lam = eng.client("lambda")
+    for name, video in (("moving", camera(6)), ("quiet", still(6))):
+        await eng.client("kinesisvideo").create_stream(StreamName=name, DataRetentionInHours=1)
+        await lam.create_function(
+            FunctionName=f"motion-{name}",
+            Runtime="python3.12",
+            Role="arn:aws:iam::123456789012:role/demo",
+            Handler="pipework.demos.detect-motion",
+            Code={},
+            Environment={"Variables": {"STREAM_NAME": name}},
+        )
+
+        # A live producer: each second's fragment arrives as that second passes.
+        async def live(pieces=live_pieces(video)):
+            for piece in pieces:
+                yield piece
+                await clock.sleep(1)
+
+        target = service.streams[name]
+        eng.spawn(_drain(service.ingest.put_media(target, live(), timecode_type="RELATIVE")))
+    await clock.advance(7)
+    moving = await lam.invoke(FunctionName="motion-moving")
+    quiet = await lam.invoke(FunctionName="motion-quiet")
+    moving, quiet = (json.loads(r["Payload"].read()) for r in (moving, quiet))
+    assert moving["motion"] is True and moving["score"] > 4
+    assert quiet["motion"] is False and quiet["score"] < 1
+    assert moving["frames"] == quiet["frames"] == 6
+
+
+async def _drain(acks) -> None:
+    async for _ in acks:
+        pass
