@@ -213,7 +213,7 @@ class Ingest:
             dropped = log.trim_before(newest.server_ms) if newest else 0
         else:
             dropped = log.trim_before(now_ms - stream.retention_hours * 3_600_000 + 1)
-        if dropped:
+        if dropped and stream.retention_hours:  # with retention 0 nothing was persisted
             stream.expired += dropped
             self.service.emit("expired", stream.arn, fragments=dropped)
         self._arm(stream)
