@@ -203,3 +203,46 @@ async def test_deleting_a_stream_frees_fragments_sessions_and_timers(eng, clock)
     await kv.delete_stream(StreamARN=arn)
     assert eng.service("kinesis-video-archived-media").holdings() == {"playback_sessions": 0}
     assert service.holdings()["fragments"] == 0 and clock.pending_timers() < pending
+
+
+async def test_every_control_plane_operation_is_emulated(eng):
+    from engine.model import operations
+
+    service = eng.service("kinesisvideo")
+    missing = [op for op in operations("kinesisvideo") if not hasattr(service, op)]
+    assert missing == []
+
+
+async def test_edge_and_media_storage_configurations(eng):
+    kv = eng.client("kinesisvideo")
+    arn = (await kv.create_stream(StreamName="door", DataRetentionInHours=1))["StreamARN"]
+    with pytest.raises(ServiceError) as caught:
+        await kv.describe_edge_configuration(StreamName="door")
+    assert caught.value.code == "StreamEdgeConfigurationNotFoundException"
+    hub = "arn:aws:iot:us-east-1:123456789012:thing/hub"
+    edge = {
+        "HubDeviceArn": hub,
+        "RecorderConfig": {
+            "MediaSourceConfig": {
+                "MediaUriSecretArn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:cam",
+                "MediaUriType": "RTSP_URI",
+            }
+        },
+    }
+    started = await kv.start_edge_configuration_update(StreamName="door", EdgeConfig=edge)
+    assert started["SyncStatus"] == "SYNCING" and started["EdgeConfig"]["HubDeviceArn"] == hub
+    listed = await kv.list_edge_agent_configurations(HubDeviceArn=hub)
+    assert [c["StreamName"] for c in listed["EdgeConfigs"]] == ["door"]
+    await kv.delete_edge_configuration(StreamARN=arn)
+    assert (await kv.list_edge_agent_configurations(HubDeviceArn=hub))["EdgeConfigs"] == []
+    channel = (await kv.create_signaling_channel(ChannelName="bell"))["ChannelARN"]
+    assert (await kv.describe_media_storage_configuration(ChannelARN=channel))[
+        "MediaStorageConfiguration"
+    ] == {"Status": "DISABLED"}
+    await kv.update_media_storage_configuration(
+        ChannelARN=channel, MediaStorageConfiguration={"StreamARN": arn, "Status": "ENABLED"}
+    )
+    mapped = await kv.describe_mapped_resource_configuration(StreamARN=arn)
+    assert mapped["MappedResourceConfigurationList"] == [
+        {"Type": "KinesisVideoSignalingChannel", "ARN": channel}
+    ]

@@ -28,6 +28,8 @@ class VideoStream:
     image_generation: dict[str, Any] | None = None
     notification: dict[str, Any] | None = None
     storage_tier: str = "HOT"
+    #: StartEdgeConfigurationUpdate's configuration, with its times and sync status.
+    edge: dict[str, Any] | None = None
     fragments: FragmentLog = field(default_factory=FragmentLog)
     next_number: int = 0
     #: Live readers (GetMedia over the listener) woken when a fragment lands.
@@ -70,6 +72,7 @@ class SignalingChannel:
     channel_type: str = "SINGLE_MASTER"
     message_ttl: int = 60
     tags: dict[str, str] = field(default_factory=dict)
+    media_storage: dict[str, Any] = field(default_factory=lambda: {"Status": "DISABLED"})
 
     def info(self) -> dict[str, Any]:
         """ChannelInfo as DescribeSignalingChannel / ListSignalingChannels return it."""

@@ -14,6 +14,7 @@ endpoints, but relays no WebRTC signaling or media.
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 from engine.errors import ServiceError
@@ -222,6 +223,86 @@ class KinesisVideoService(Service):
         stream.storage_tier = params["StreamStorageConfiguration"]["DefaultStorageTier"]
         stream.version = self._version()
         return {}
+
+    # -- edge configurations (no edge agent runs in the lab) -----------------------------
+    def start_edge_configuration_update(self, params: dict[str, Any]) -> dict[str, Any]:
+        """StartEdgeConfigurationUpdate: kept as SYNCING (the lab has no edge agent to sync)."""
+        stream = self.stream_for(params)
+        now = datetime.fromtimestamp(self.clock.now(), UTC)
+        created = stream.edge["CreationTime"] if stream.edge else now
+        stream.edge = {
+            "CreationTime": created,
+            "LastUpdatedTime": now,
+            "SyncStatus": "SYNCING",
+            "EdgeConfig": _copy(params["EdgeConfig"]),
+        }
+        return self._edge_view(stream)
+
+    def describe_edge_configuration(self, params: dict[str, Any]) -> dict[str, Any]:
+        """DescribeEdgeConfiguration."""
+        stream = self.stream_for(params)
+        if stream.edge is None:
+            raise ServiceError(
+                "StreamEdgeConfigurationNotFoundException",
+                "The edge configuration for the stream was not found.",
+                status_code=404,
+            )
+        return self._edge_view(stream)
+
+    def delete_edge_configuration(self, params: dict[str, Any]) -> dict[str, Any]:
+        """DeleteEdgeConfiguration."""
+        stream = self.stream_for(params)
+        if stream.edge is None:
+            raise ServiceError(
+                "StreamEdgeConfigurationNotFoundException",
+                "The edge configuration for the stream was not found.",
+                status_code=404,
+            )
+        stream.edge = None
+        return {}
+
+    def list_edge_agent_configurations(self, params: dict[str, Any]) -> dict[str, Any]:
+        """ListEdgeAgentConfigurations: the streams configured for one hub device."""
+        hub = params["HubDeviceArn"]
+        found = [
+            self._edge_view(s)
+            for s in sorted(self.streams.values(), key=lambda s: s.name)
+            if s.edge and s.edge["EdgeConfig"].get("HubDeviceArn") == hub
+        ]
+        return _page(found, params.get("MaxResults", 10), params.get("NextToken"), "EdgeConfigs")
+
+    def _edge_view(self, stream: VideoStream) -> dict[str, Any]:
+        assert stream.edge is not None
+        return {"StreamName": stream.name, "StreamARN": stream.arn, **_copy(stream.edge)}
+
+    # -- media storage (a channel's WebRTC ingestion into a stream) -----------------------
+    def update_media_storage_configuration(self, params: dict[str, Any]) -> dict[str, Any]:
+        """UpdateMediaStorageConfiguration: map a channel to the stream it would ingest into."""
+        channel = self._channel_for(params)
+        config = _copy(params["MediaStorageConfiguration"])
+        if config.get("StreamARN") and self.stream_for_arn(config["StreamARN"]) is None:
+            raise not_found()
+        channel.media_storage = config
+        return {}
+
+    def describe_media_storage_configuration(self, params: dict[str, Any]) -> dict[str, Any]:
+        """DescribeMediaStorageConfiguration."""
+        return {"MediaStorageConfiguration": _copy(self._channel_for(params).media_storage)}
+
+    def describe_mapped_resource_configuration(self, params: dict[str, Any]) -> dict[str, Any]:
+        """DescribeMappedResourceConfiguration: the channels whose media storage is this stream."""
+        stream = self.stream_for(params)
+        found = [
+            {"Type": "KinesisVideoSignalingChannel", "ARN": c.arn}
+            for c in self.channels.values()
+            if c.media_storage.get("StreamARN") == stream.arn
+        ]
+        return _page(
+            found,
+            params.get("MaxResults", 1),
+            params.get("NextToken"),
+            "MappedResourceConfigurationList",
+        )
 
     # -- data endpoints ------------------------------------------------------------------
     async def get_data_endpoint(self, params: dict[str, Any]) -> dict[str, Any]:
