@@ -16,6 +16,7 @@ from engine.services.kinesisvideo.mkv import (
     Header,
     MkvSplitter,
     element,
+    placeholder_mkv,
     schema,
 )
 
@@ -28,31 +29,8 @@ def camera(seconds: int, start_ms: int = 0) -> bytes:
     return synthetic_mkv(seconds, fps=FPS, width=WIDTH, height=HEIGHT, start_ms=start_ms)
 
 
-def tiny_mkv(seconds: int, *, codec: str = "V_MPEG4/ISO/AVC") -> bytes:
-    """A small MKV built by hand with ebmlite (no media library): one cluster per second, each
-    with two blocks of placeholder bytes. Storage and GetMedia never decode, so it serves them."""
-    ebml = schema().encodes({"EBML": {"DocType": "matroska", "DocTypeVersion": 4}})
-    info = schema().encodes({"Info": {"TimecodeScale": 1_000_000}})
-    tracks = schema().encodes(
-        {
-            "Tracks": {
-                "TrackEntry": [{"TrackNumber": 1, "TrackUID": 1, "TrackType": 1, "CodecID": codec}]
-            }
-        }
-    )
-    parts = [ebml, encodeId(SEGMENT_ID), UNKNOWN_SIZE, info, tracks]
-    for second in range(seconds):
-        blocks = b"".join(
-            element(
-                0xA3,
-                b"\x81" + (rel).to_bytes(2, "big") + (b"\x80" if rel == 0 else b"\x00") + b"frame",
-            )
-            for rel in (0, 500)
-        )
-        parts.append(
-            element(CLUSTER_ID, element(0xE7, (second * 1000).to_bytes(4, "big")) + blocks)
-        )
-    return b"".join(parts)
+#: A small MKV of placeholder frames (no media library needed).
+tiny_mkv = placeholder_mkv
 
 
 def split(data: bytes) -> tuple[Header, list[Cluster]]:

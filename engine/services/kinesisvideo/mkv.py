@@ -408,3 +408,22 @@ def chunk(
     if after:
         parts.append(tags(after))
     return b"".join(parts)
+
+
+def placeholder_mkv(seconds: int, *, codec: str = "V_MPEG4/ISO/AVC") -> bytes:
+    """A small MKV whose frames are placeholder bytes: one cluster a second, two blocks each.
+
+    Storage, ListFragments and GetMedia never decode, so tests and benchmarks use it to fill a
+    stream fast (and without the media library); playback and images need real media.
+    """
+    ebml = schema().encodes({"EBML": {"DocType": "matroska", "DocTypeVersion": 4}})
+    info = schema().encodes({"Info": {"TimecodeScale": 1_000_000}})
+    entry = {"TrackNumber": 1, "TrackUID": 1, "TrackType": 1, "CodecID": codec}
+    tracks = schema().encodes({"Tracks": {"TrackEntry": [entry]}})
+    parts = [ebml, encodeId(SEGMENT_ID), UNKNOWN_SIZE, info, tracks]
+    key = element(SIMPLE_BLOCK_ID, b"\x81\x00\x00\x80frame")
+    delta = element(SIMPLE_BLOCK_ID, b"\x81\x01\xf4\x00frame")  # +500 ms
+    for second in range(seconds):
+        timecode = element(TIMECODE_ID, (second * 1000).to_bytes(8, "big"))
+        parts.append(element(CLUSTER_ID, timecode + key + delta))
+    return b"".join(parts)
