@@ -246,3 +246,31 @@ async def test_edge_and_media_storage_configurations(eng):
     assert mapped["MappedResourceConfigurationList"] == [
         {"Type": "KinesisVideoSignalingChannel", "ARN": channel}
     ]
+
+
+def test_pyav_and_numpy_load_only_when_media_work_needs_them() -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = (
+        "import asyncio, sys, engine\n"
+        "from engine import Engine, VirtualClock\n"
+        "from engine.services.kinesisvideo.mkv import placeholder_mkv\n"
+        "async def main():\n"
+        "    async with Engine(clock=VirtualClock()) as eng:\n"
+        "        await eng.client('kinesisvideo').create_stream(StreamName='s', DataRetentionInHours=1)\n"
+        "        service = eng.service('kinesisvideo')\n"
+        "        await service.ingest.put_bytes(service.streams['s'], placeholder_mkv(2))\n"
+        "        await eng.client('kinesis-video-archived-media').list_fragments(StreamName='s')\n"
+        "asyncio.run(main())\n"
+        "bad = [m for m in ('av', 'numpy') if m in sys.modules]\n"
+        "assert not bad, bad\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    subprocess.run(
+        [sys.executable, "-c", code],
+        check=True,
+        cwd=root,
+        env={"PYTHONPATH": str(root), "PATH": ""},
+    )
