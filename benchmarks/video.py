@@ -2,7 +2,8 @@
 
 Prints one JSON object:
 
-- `put_media`: 30 fps 1280×720 H.264 from the synthetic camera (10 s, one fragment a second),
+- `put_media`: 30 fps 1280×720 H.264 at a camera's 4 Mbit/s (constant rate) from the synthetic
+  camera (10 s, one fragment a second),
   uploaded as the Producer SDK does (chunked HTTP to the data endpoint, acknowledgements read
   back), and the same bytes through the in-process session. `headroom` = seconds of video per
   second of ingest; the target is ≥ 5× real time. The floor is the MKV splitter alone (the parse
@@ -32,6 +33,7 @@ TARGETS = {"put_media_headroom_min": 5.0, "list_fragments_ms_max": 10.0}
 SECONDS = 10
 FPS = 30
 WIDTH, HEIGHT = 1280, 720
+BITRATE = 4_000_000
 PIECE = 64 * 1024
 ROUNDS = 3
 DAY = 86_400
@@ -56,7 +58,7 @@ def _upload(endpoint: str, stream: str, body: bytes) -> list[dict]:
 
 async def put_media() -> dict:
     started = time.perf_counter()
-    video = synthetic_mkv(SECONDS, fps=FPS, width=WIDTH, height=HEIGHT)
+    video = synthetic_mkv(SECONDS, fps=FPS, width=WIDTH, height=HEIGHT, bitrate=BITRATE)
     made = time.perf_counter() - started
     splitter_s, wire_s, inproc_s = [], [], []
     async with Engine(clock=RealClock()) as eng:

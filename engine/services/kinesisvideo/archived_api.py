@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import binascii
 import io
-from bisect import bisect_right
 from datetime import UTC, datetime
 from typing import Any
 
@@ -47,8 +46,8 @@ def fragment_info(fragment: Fragment) -> dict[str, Any]:
     return {
         "FragmentNumber": str(fragment.number),
         "FragmentSizeInBytes": fragment.size,
-        "ProducerTimestamp": _when(fragment.producer_ms),
-        "ServerTimestamp": _when(fragment.server_ms),
+        "ProducerTimestamp": fragment.producer_time,
+        "ServerTimestamp": fragment.server_time,
         "FragmentLengthInMilliseconds": fragment.length_ms,
     }
 
@@ -122,17 +121,14 @@ class KinesisVideoArchivedMediaService(Service):
     def list_fragments(self, params: dict[str, Any]) -> dict[str, Any]:
         """ListFragments: retained fragments, optionally within a timestamp range, paged."""
         stream = self.stream(params)
-        log = stream.fragments
         window = time_range(params.get("FragmentSelector"))
-        found = log.in_range(*window) if window else log.all()
         token = params.get("NextToken")
-        if token:
-            after = _untoken(token)
-            found = found[bisect_right([f.number for f in found], after) :]
-        limit = params.get("MaxResults", DEFAULT_FRAGMENT_PAGE)
-        page = found[:limit]
+        after = _untoken(token) if token else None
+        page, more = stream.fragments.page(
+            window, after, params.get("MaxResults", DEFAULT_FRAGMENT_PAGE)
+        )
         out: dict[str, Any] = {"Fragments": [fragment_info(f) for f in page]}
-        if len(found) > limit:
+        if more and page:
             out["NextToken"] = _token(page[-1].number)
         return out
 

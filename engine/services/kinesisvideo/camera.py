@@ -72,21 +72,31 @@ def synthetic_mkv(
     width: int = 320,
     height: int = 240,
     start_ms: int = 0,
+    bitrate: int | None = None,
     operation: str = "video put --camera-sim",
 ) -> bytes:
-    """An H.264 MKV of `seconds` of synthetic camera video, one keyframe (cluster) per second."""
+    """An H.264 MKV of `seconds` of synthetic camera video, one keyframe (cluster) per second.
+
+    Flat synthetic pictures compress far below a real camera's rate; `bitrate` (bits/s) makes
+    x264 pad to a constant rate, as a camera's encoder would send.
+    """
     av = require_av(operation)
     out = io.BytesIO()
     # Without `dash`, FFmpeg starts a cluster at a keyframe only once the cluster passes 4 KB.
     with av.open(out, "w", format="matroska", options={"dash": "1"}) as container:
         stream = container.add_stream("libx264", rate=fps)
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
-        stream.options = {
+        options = {
             "g": str(fps),
             "keyint_min": str(fps),
             "preset": "ultrafast",
             "tune": "zerolatency",
         }
+        if bitrate:
+            rate = str(bitrate)
+            options.update({"b": rate, "minrate": rate, "maxrate": rate, "bufsize": rate})
+            options["x264-params"] = "nal-hrd=cbr:force-cfr=1"
+        stream.options = options
         for index in range(max(1, round(seconds * fps))):
             frame = av.VideoFrame.from_ndarray(
                 frame_image(index, fps, width, height, start_ms), format="rgb24"

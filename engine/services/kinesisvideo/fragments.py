@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from .mkv import Header
 
@@ -19,11 +20,16 @@ class Fragment:
     header: Header  # the segment header it was put under (shared by a session's fragments)
     body: bytes  # the cluster's children
     frames: int
+    #: FragmentSizeInBytes: the cluster as stored.
+    size: int = field(init=False)
+    #: The two timestamps as the API returns them, made once (listing is the hot read).
+    producer_time: datetime = field(init=False)
+    server_time: datetime = field(init=False)
 
-    @property
-    def size(self) -> int:
-        """FragmentSizeInBytes: the cluster as stored."""
-        return len(self.body)
+    def __post_init__(self) -> None:
+        self.size = len(self.body)
+        self.producer_time = datetime.fromtimestamp(self.producer_ms / 1000, UTC)
+        self.server_time = datetime.fromtimestamp(self.server_ms / 1000, UTC)
 
     @property
     def producer_end_ms(self) -> int:
@@ -115,6 +121,29 @@ class FragmentLog:
             if value >= producer_ms:
                 return index
         return len(self)
+
+    def page(
+        self, window: tuple[str, int, int] | None, after: int | None, limit: int
+    ) -> tuple[list[Fragment], bool]:
+        """Up to `limit` fragments (in a time window, numbered above `after`), and whether more
+        follow: bisects, then copies only the page."""
+        if window is not None and not (
+            window[0] != "SERVER_TIMESTAMP" and not self.producer_sorted
+        ):
+            column = self._server if window[0] == "SERVER_TIMESTAMP" else self._producer
+            lo = bisect_left(column, window[1], self._start)
+            hi = bisect_right(column, window[2], self._start)
+        elif window is not None:
+            found = self.in_range(*window)
+            if after is not None:
+                found = [f for f in found if f.number > after]
+            return found[:limit], len(found) > limit
+        else:
+            lo, hi = self._start, len(self._items)
+        if after is not None:
+            lo = max(lo, bisect_right(self._numbers, after, self._start))
+        end = min(hi, lo + limit)
+        return self._items[lo:end], end < hi
 
     def in_range(self, selector: str, start_ms: int, end_ms: int) -> list[Fragment]:
         """Fragments whose timestamp (server or producer) lies in [start_ms, end_ms]."""
