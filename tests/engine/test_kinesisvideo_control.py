@@ -274,3 +274,40 @@ def test_pyav_and_numpy_load_only_when_media_work_needs_them() -> None:
         cwd=root,
         env={"PYTHONPATH": str(root), "PATH": ""},
     )
+
+
+async def test_save_and_open_keeps_streams_fragments_and_channels(eng, clock, tmp_path):
+    from engine import Engine, VirtualClock
+    from engine.persistence.labfile import read_file, restore, save_file
+    from tests.engine.kvs_media import tiny_mkv
+
+    kv = eng.client("kinesisvideo")
+    await kv.create_stream(StreamName="door", DataRetentionInHours=1, Tags={"site": "lab"})
+    await kv.create_signaling_channel(ChannelName="bell")
+    service = eng.service("kinesisvideo")
+    await service.ingest.put_bytes(service.streams["door"], tiny_mkv(3))
+    archived = eng.client("kinesis-video-archived-media")
+    before = (await archived.list_fragments(StreamName="door"))["Fragments"]
+    described = (await kv.describe_stream(StreamName="door"))["StreamInfo"]
+    path = tmp_path / "lab.json"
+    save_file(eng, path)
+    fresh_clock = VirtualClock(start=clock.now() + 1800)
+    async with Engine(clock=fresh_clock) as fresh:
+        await restore(fresh, read_file(path, fresh.available_services()))
+        fkv = fresh.client("kinesisvideo")
+        assert (await fkv.describe_stream(StreamName="door"))["StreamInfo"] == described
+        assert (await fkv.list_tags_for_stream(StreamName="door"))["Tags"] == {"site": "lab"}
+        assert [
+            c["ChannelName"] for c in (await fkv.list_signaling_channels())["ChannelInfoList"]
+        ] == ["bell"]
+        after = await fresh.client("kinesis-video-archived-media").list_fragments(StreamName="door")
+        assert after["Fragments"] == before
+        endpoint = (await fkv.get_data_endpoint(StreamName="door", APIName="GET_MEDIA"))[
+            "DataEndpoint"
+        ]
+        assert endpoint.startswith("http://127.0.0.1:")
+        fresh_service = fresh.service("kinesisvideo")
+        acks = await fresh_service.ingest.put_bytes(fresh_service.streams["door"], tiny_mkv(1))
+        assert int(acks[0]["FragmentNumber"]) > int(before[-1]["FragmentNumber"])
+        await fresh_clock.advance(1801)  # the saved fragments reach their hour
+        assert len(fresh_service.streams["door"].fragments) == 1

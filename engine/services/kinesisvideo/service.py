@@ -26,6 +26,7 @@ from .imaging import ImageSchedule
 from .ingest import Ingest
 from .listener import DataListener
 from .resources import SignalingChannel, VideoStream
+from .saving import dump_video, load_video
 
 #: What stream and channel names may contain (the model's pattern, which AWS enforces).
 _NAME = re.compile(r"[a-zA-Z0-9_.-]+")
@@ -473,6 +474,22 @@ class KinesisVideoService(Service):
                 for p in config.get("Protocols") or ["WSS", "HTTPS"]
             ]
         }
+
+    # -- save and open ---------------------------------------------------------------------
+    def dump(self) -> dict[str, Any] | None:
+        """Streams with their fragments, and channels (None when there are none)."""
+        if not self.streams and not self.channels:
+            return None
+        # Fragment numbers grow from the service's base: keep it, so new ones stay above.
+        return {**dump_video(self.streams, self.channels), "base": str(self.ingest.base)}
+
+    def load(self, data: dict[str, Any]) -> None:
+        """Restore what `dump()` produced; retention and image timers start again."""
+        self.streams, self.channels = load_video(data)
+        self.ingest.base = int(data.get("base", self.ingest.base))
+        for stream in self.streams.values():
+            self.ingest.expire(stream)
+            self.images.schedule(stream)
 
     # -- lifecycle and views -------------------------------------------------------------
     async def close(self) -> None:
