@@ -4,6 +4,7 @@ with a real playlist parser."""
 
 from __future__ import annotations
 
+import asyncio
 import http.client
 import json
 from urllib.parse import urlsplit
@@ -137,3 +138,31 @@ def _put_to_missing_stream(endpoint: str) -> tuple[int, str | None]:
     answer = connection.getresponse()
     connection.close()
     return answer.status, answer.getheader("x-amzn-errortype")
+
+
+async def test_get_media_now_streams_fragments_as_they_land(lab):
+    kv = lab.client("kinesisvideo")
+    await lab.call(kv.create_stream, StreamName="gate", DataRetentionInHours=1)
+    endpoint = (await lab.call(kv.get_data_endpoint, StreamName="gate", APIName="GET_MEDIA"))[
+        "DataEndpoint"
+    ]
+    service = lab.engine.service("kinesisvideo")
+    service.listener.live_idle_seconds = 1.0
+    await service.ingest.put_bytes(service.streams["gate"], camera(1), timecode_type="RELATIVE")
+    media = lab.client_for("kinesis-video-media", endpoint)
+
+    def read_live() -> bytes:
+        answer = media.get_media(StreamName="gate", StartSelector={"StartSelectorType": "NOW"})
+        return answer["Payload"].read()
+
+    reader = asyncio.ensure_future(lab.call(read_live))
+    while not service.streams["gate"].waiters:  # the reader is waiting for new fragments
+        await asyncio.sleep(0.02)
+    for second in range(2):
+        await service.ingest.put_bytes(
+            service.streams["gate"], camera(1, start_ms=second * 1000), timecode_type="RELATIVE"
+        )
+        await asyncio.sleep(0.1)
+    chunks = chunks_of(await reader)
+    numbers = [str(f.number) for f in service.streams["gate"].fragments.all()]
+    assert [tags_of(c)["AWS_KINESISVIDEO_FRAGMENT_NUMBER"] for c in chunks] == numbers[1:]
