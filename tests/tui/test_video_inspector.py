@@ -28,3 +28,19 @@ async def test_video_stream_panel_shows_the_fragment_timeline(eng: Engine, clock
     assert data["gaps"] == 1  # the producer's clock jumped between the two uploads
     text = plain(render_inspection(data))
     assert "5 fragments" in text and "retention 2 h" in text and "gaps 1" in text
+
+
+async def test_the_panel_draws_a_thumbnail_of_the_latest_frame(eng: Engine) -> None:
+    pytest.importorskip("av")
+    from tests.engine.kvs_media import camera
+
+    await eng.client("kinesisvideo").create_stream(StreamName="yard", DataRetentionInHours=1)
+    service = eng.service("kinesisvideo")
+    await service.ingest.put_bytes(service.streams["yard"], camera(1), timecode_type="RELATIVE")
+    node = next(n for n in eng.topology().nodes if n.kind == "video-stream")
+    data = inspect(eng, node)
+    assert data is not None
+    pixels = data["thumbnail"]
+    assert len(pixels) == 18 and len(pixels[0]) == 32
+    rendered = render_inspection(data)
+    assert "▀" * 32 in plain(rendered)

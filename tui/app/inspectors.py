@@ -183,7 +183,23 @@ def _video_stream(engine: Engine, node: Node) -> dict[str, Any]:
         **timeline,
         "sizes": [f.size for f in recent],
         "gaps": gaps,
+        "thumbnail": _thumbnail(engine, recent[-1]) if recent else None,
     }
+
+
+#: The latest frame's thumbnail in cells (two pixel rows per cell with half blocks).
+THUMB_WIDTH, THUMB_ROWS = 32, 9
+
+
+def _thumbnail(engine: Engine, fragment: Any) -> list[list[list[int]]] | None:
+    """The fragment's last frame as rows of RGB pixels, or None without PyAV or on bad media."""
+    try:
+        archived: Any = engine.service("kinesis-video-archived-media")
+        frames = archived.decoder.frames(fragment, "thumbnail")
+        picture = frames[-1][1].reformat(width=THUMB_WIDTH, height=THUMB_ROWS * 2, format="rgb24")
+        return picture.to_ndarray().tolist()
+    except Exception:  # noqa: BLE001 — no media library, or media that does not decode
+        return None
 
 
 def _state_machine(engine: Engine, node: Node) -> dict[str, Any]:

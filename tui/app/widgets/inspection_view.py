@@ -194,4 +194,20 @@ def _video_stream(data: dict[str, Any]) -> RenderableType:
             "dim",
         ),
     ]
+    if data.get("thumbnail"):
+        lines.append(thumbnail(data["thumbnail"]))
     return Group(*lines)
+
+
+def thumbnail(pixels: list[list[list[int]]]) -> Text:
+    """RGB pixel rows drawn with half blocks: each cell is two pixels, top (▀) over bottom."""
+    text = Text()
+    for top, bottom in zip(pixels[::2], pixels[1::2], strict=False):
+        for upper, lower in zip(top, bottom, strict=True):
+            text.append(
+                "▀",
+                style=f"rgb({upper[0]},{upper[1]},{upper[2]}) on rgb({lower[0]},{lower[1]},{lower[2]})",
+            )
+        text.append("\n")
+    text.rstrip()
+    return text
