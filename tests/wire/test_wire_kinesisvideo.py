@@ -166,3 +166,40 @@ async def test_get_media_now_streams_fragments_as_they_land(lab):
     chunks = chunks_of(await reader)
     numbers = [str(f.number) for f in service.streams["gate"].fragments.all()]
     assert [tags_of(c)["AWS_KINESISVIDEO_FRAGMENT_NUMBER"] for c in chunks] == numbers[1:]
+
+
+def _raw(endpoint: str, data: bytes) -> bytes:
+    import socket
+
+    url = urlsplit(endpoint)
+    with socket.create_connection((url.hostname, url.port), timeout=10) as sock:
+        sock.sendall(data)
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def test_malformed_requests_get_one_clear_answer(lab):
+    kv = lab.client("kinesisvideo")
+    await lab.call(kv.create_stream, StreamName="porch", DataRetentionInHours=1)
+    endpoint = (await lab.call(kv.get_data_endpoint, StreamName="porch", APIName="GET_MEDIA"))[
+        "DataEndpoint"
+    ]
+    garbage = await lab.call(_raw, endpoint, b"NOT HTTP AT ALL\r\n\r\n")
+    assert garbage.startswith(b"HTTP/1.1 400") and b"Malformed HTTP request" in garbage
+    body = b"{not json"
+    request = (
+        b"POST /getMedia HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n"
+        b"connection: close\r\ncontent-length: %d\r\n\r\n%s" % (len(body), body)
+    )
+    answer = await lab.call(_raw, endpoint, request)
+    assert (
+        answer.startswith(b"HTTP/1.1 400") and b"x-amzn-errortype: SerializationException" in answer
+    )
+    request = (
+        b"POST /listFragments HTTP/1.1\r\nhost: x\r\nconnection: close\r\n"
+        b"content-length: 2\r\n\r\n{}"
+    )
+    answer = await lab.call(_raw, endpoint, request)
+    assert b"InvalidArgumentException" in answer  # neither StreamName nor StreamARN

@@ -146,7 +146,18 @@ class DataListener:
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         conn = _Connection(reader, writer)
         while True:
-            event = await conn.next_event()
+            try:
+                event = await conn.next_event()
+            except h11.RemoteProtocolError as error:
+                # Not HTTP/1.1: one clear line, then the connection ends.
+                if conn.h11.our_state in (h11.IDLE, h11.SEND_RESPONSE):
+                    body = f"Malformed HTTP request: {error}".encode()
+                    writer.write(
+                        b"HTTP/1.1 400 Bad Request\r\ncontent-type: text/plain\r\n"
+                        b"connection: close\r\ncontent-length: %d\r\n\r\n%s" % (len(body), body)
+                    )
+                    await writer.drain()
+                return
             if not isinstance(event, h11.Request):
                 return
             target = event.target.decode("latin-1")
@@ -239,10 +250,8 @@ class DataListener:
     # -- GetMedia --------------------------------------------------------------------------
     async def _get_media(self, conn: _Connection, body: bytes, headers: dict[str, str]) -> None:
         from engine.model import validator
-        from engine.wire.requests import parse_rest
 
-        request = HttpRequest("POST", "/getMedia", [], headers, body)
-        _, params = parse_rest("kinesis-video-media", "rest-json", request)
+        _, params = _parse("kinesis-video-media", "/getMedia", body, headers)
         media = self.service.engine.service("kinesis-video-media")
         validator("kinesis-video-media", "GetMedia", media.validation_error_code)(params)
         stream, index = media.start(params)  # type: ignore[attr-defined]
@@ -266,17 +275,22 @@ class DataListener:
     ) -> None:
         from botocore import xform_name
 
-        from engine.wire.errors import WireError
-        from engine.wire.requests import parse_rest
         from engine.wire.responses import rest_response
 
-        request = HttpRequest("POST", path, [], headers, body)
-        try:
-            operation, params = parse_rest(ARCHIVED, "rest-json", request)
-        except WireError as error:
-            raise ServiceError(error.code, error.message, status_code=error.status) from None
+        operation, params = _parse(ARCHIVED, path, body, headers)
         client = self.service.engine.client(ARCHIVED)
         result = await getattr(client, xform_name(operation.name))(**params)
         result.pop("ResponseMetadata", None)
         response = rest_response("rest-json", operation, result, self.service.ids.request_id())
         await conn.respond(response.status, response.headers, response.body)
+
+
+def _parse(service: str, path: str, body: bytes, headers: dict[str, str]) -> tuple[Any, dict]:
+    """A rest-json request's operation and parameters (botocore's model), or AWS's 400."""
+    from engine.wire.errors import WireError
+    from engine.wire.requests import parse_rest
+
+    try:
+        return parse_rest(service, "rest-json", HttpRequest("POST", path, [], headers, body))
+    except WireError as error:
+        raise ServiceError(error.code, error.message, status_code=error.status) from None
