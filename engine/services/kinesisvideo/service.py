@@ -13,7 +13,6 @@ endpoints, but relays no WebRTC signaling or media.
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,6 +20,8 @@ from engine.errors import ServiceError
 from engine.service import Service
 from engine.topology import Edge, Node
 
+from .channels import SignalingChannels
+from .checks import check_name, check_tags, copy_data, page
 from .errors import in_use, invalid, not_found, version_mismatch
 from .imaging import ImageSchedule
 from .ingest import Ingest
@@ -28,10 +29,6 @@ from .listener import DataListener
 from .resources import SignalingChannel, VideoStream
 from .saving import dump_video, load_video
 
-#: What stream and channel names may contain (the model's pattern, which AWS enforces).
-_NAME = re.compile(r"[a-zA-Z0-9_.-]+")
-#: Tags per stream or channel (AWS's documented maximum).
-MAX_TAGS = 50
 #: The longest retention AWS allows: 87,600 hours (ten years).
 MAX_RETENTION_HOURS = 87_600
 #: The API names GetDataEndpoint accepts.
@@ -56,7 +53,7 @@ class KinesisVideoService(Service):
     def __init__(self, engine: Any) -> None:
         super().__init__(engine)
         self.streams: dict[str, VideoStream] = {}
-        self.channels: dict[str, SignalingChannel] = {}
+        self.signaling = SignalingChannels(self)
         self.listener = DataListener(self)
         self.ingest = Ingest(self)
         self.images = ImageSchedule(self)
@@ -85,36 +82,38 @@ class KinesisVideoService(Service):
         except Exception:
             return None
 
-    def _channel_for(self, params: dict[str, Any]) -> SignalingChannel:
-        name, arn = params.get("ChannelName"), params.get("ChannelARN")
-        if arn:
-            name = arn.split(":channel/", 1)[-1].split("/", 1)[0] if ":channel/" in arn else None
-        channel = self.channels.get(name or "")
-        if channel is None or (arn and channel.arn != arn):
-            raise not_found("channel")
-        return channel
+    @property
+    def channels(self) -> dict[str, SignalingChannel]:
+        """The signaling channels, by name."""
+        return self.signaling.channels
 
-    def _version(self) -> str:
+    def new_version(self) -> str:
+        """A fresh resource version (changes on every update)."""
         return self.ids.hex(20)
+
+    async def close_listener_when_idle(self) -> None:
+        """Close the data listener once no stream or channel is left."""
+        if not self.streams and not self.channels:
+            await self.listener.close()
 
     # -- streams -------------------------------------------------------------------------
     async def create_stream(self, params: dict[str, Any]) -> dict[str, Any]:
         """CreateStream: a new ACTIVE stream (the data endpoint opens with the first one)."""
         name = params["StreamName"]
-        _check_name(name, "StreamName")
+        check_name(name, "StreamName")
         if name in self.streams:
             raise in_use(f"The stream {name} already exists.")
         retention = params.get("DataRetentionInHours", 0)
         if retention > MAX_RETENTION_HOURS:
             raise invalid(f"DataRetentionInHours must be at most {MAX_RETENTION_HOURS}.")
         tags = dict(params.get("Tags") or {})
-        _check_tags(tags)
+        check_tags(tags)
         now = self.clock.now()
         stream = VideoStream(
             name=name,
             arn=self.arn(f"stream/{name}/{int(now * 1000)}"),
             created=now,
-            version=self._version(),
+            version=self.new_version(),
             retention_hours=retention,
             kms_key_id=params.get("KmsKeyId")
             or f"arn:aws:kms:{self.region}:{self.account_id}:alias/aws/kinesisvideo",
@@ -139,7 +138,7 @@ class KinesisVideoService(Service):
         condition = params.get("StreamNameCondition") or {}
         prefix = condition.get("ComparisonValue", "")
         names = sorted(n for n in self.streams if n.startswith(prefix))
-        return _page(
+        return page(
             [self.streams[n].info() for n in names],
             params.get("MaxResults", 10_000),
             params.get("NextToken"),
@@ -158,8 +157,7 @@ class KinesisVideoService(Service):
         if archived is not None:
             archived.forget_stream(stream.arn)  # type: ignore[attr-defined]
         self.emit("deleted", stream.arn)
-        if not self.streams and not self.channels:
-            await self.listener.close()
+        await self.close_listener_when_idle()
         return {}
 
     def _release(self, stream: VideoStream) -> None:
@@ -182,7 +180,7 @@ class KinesisVideoService(Service):
             stream.device_name = params["DeviceName"]
         if "MediaType" in params:
             stream.media_type = params["MediaType"]
-        stream.version = self._version()
+        stream.version = self.new_version()
         return {}
 
     def update_data_retention(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -202,7 +200,7 @@ class KinesisVideoService(Service):
             if hours < 0:
                 raise invalid("The data retention cannot be decreased below 0 hours.")
         stream.retention_hours = hours
-        stream.version = self._version()
+        stream.version = self.new_version()
         self.ingest.expire(stream)
         self.emit("retention-changed", stream.arn, retention_hours=hours)
         return {}
@@ -222,7 +220,7 @@ class KinesisVideoService(Service):
         if params["CurrentVersion"] != stream.version:
             raise version_mismatch()
         stream.storage_tier = params["StreamStorageConfiguration"]["DefaultStorageTier"]
-        stream.version = self._version()
+        stream.version = self.new_version()
         return {}
 
     # -- edge configurations (no edge agent runs in the lab) -----------------------------
@@ -235,7 +233,7 @@ class KinesisVideoService(Service):
             "CreationTime": created,
             "LastUpdatedTime": now,
             "SyncStatus": "SYNCING",
-            "EdgeConfig": _copy(params["EdgeConfig"]),
+            "EdgeConfig": copy_data(params["EdgeConfig"]),
         }
         return self._edge_view(stream)
 
@@ -270,40 +268,48 @@ class KinesisVideoService(Service):
             for s in sorted(self.streams.values(), key=lambda s: s.name)
             if s.edge and s.edge["EdgeConfig"].get("HubDeviceArn") == hub
         ]
-        return _page(found, params.get("MaxResults", 10), params.get("NextToken"), "EdgeConfigs")
+        return page(found, params.get("MaxResults", 10), params.get("NextToken"), "EdgeConfigs")
 
     def _edge_view(self, stream: VideoStream) -> dict[str, Any]:
         assert stream.edge is not None
-        return {"StreamName": stream.name, "StreamARN": stream.arn, **_copy(stream.edge)}
+        return {"StreamName": stream.name, "StreamARN": stream.arn, **copy_data(stream.edge)}
 
-    # -- media storage (a channel's WebRTC ingestion into a stream) -----------------------
+    # -- signaling channels (control plane only; channels.py) ----------------------------
+    async def create_signaling_channel(self, params: dict[str, Any]) -> dict[str, Any]:
+        """CreateSignalingChannel: kept and described; the lab relays no signaling."""
+        return await self.signaling.create(params)
+
+    def describe_signaling_channel(self, params: dict[str, Any]) -> dict[str, Any]:
+        """DescribeSignalingChannel."""
+        return self.signaling.describe(params)
+
+    def list_signaling_channels(self, params: dict[str, Any]) -> dict[str, Any]:
+        """ListSignalingChannels."""
+        return self.signaling.list(params)
+
+    async def delete_signaling_channel(self, params: dict[str, Any]) -> dict[str, Any]:
+        """DeleteSignalingChannel."""
+        return await self.signaling.delete(params)
+
+    def update_signaling_channel(self, params: dict[str, Any]) -> dict[str, Any]:
+        """UpdateSignalingChannel."""
+        return self.signaling.update(params)
+
+    async def get_signaling_channel_endpoint(self, params: dict[str, Any]) -> dict[str, Any]:
+        """GetSignalingChannelEndpoint: loopback URLs (no signaling is relayed)."""
+        return await self.signaling.endpoint(params)
+
     def update_media_storage_configuration(self, params: dict[str, Any]) -> dict[str, Any]:
-        """UpdateMediaStorageConfiguration: map a channel to the stream it would ingest into."""
-        channel = self._channel_for(params)
-        config = _copy(params["MediaStorageConfiguration"])
-        if config.get("StreamARN") and self.stream_for_arn(config["StreamARN"]) is None:
-            raise not_found()
-        channel.media_storage = config
-        return {}
+        """UpdateMediaStorageConfiguration."""
+        return self.signaling.update_media_storage(params)
 
     def describe_media_storage_configuration(self, params: dict[str, Any]) -> dict[str, Any]:
         """DescribeMediaStorageConfiguration."""
-        return {"MediaStorageConfiguration": _copy(self._channel_for(params).media_storage)}
+        return self.signaling.describe_media_storage(params)
 
     def describe_mapped_resource_configuration(self, params: dict[str, Any]) -> dict[str, Any]:
-        """DescribeMappedResourceConfiguration: the channels whose media storage is this stream."""
-        stream = self.stream_for(params)
-        found = [
-            {"Type": "KinesisVideoSignalingChannel", "ARN": c.arn}
-            for c in self.channels.values()
-            if c.media_storage.get("StreamARN") == stream.arn
-        ]
-        return _page(
-            found,
-            params.get("MaxResults", 1),
-            params.get("NextToken"),
-            "MappedResourceConfigurationList",
-        )
+        """DescribeMappedResourceConfiguration."""
+        return self.signaling.mapped_to(self.stream_for(params).arn, params)
 
     # -- data endpoints ------------------------------------------------------------------
     async def get_data_endpoint(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -321,7 +327,7 @@ class KinesisVideoService(Service):
         """TagStream."""
         stream = self.stream_for(params)
         merged = {**stream.tags, **params["Tags"]}
-        _check_tags(merged)
+        check_tags(merged)
         stream.tags = merged
         return {}
 
@@ -338,14 +344,14 @@ class KinesisVideoService(Service):
 
     def _tagged(self, arn: str) -> VideoStream | SignalingChannel:
         if ":channel/" in arn:
-            return self._channel_for({"ChannelARN": arn})
+            return self.signaling.find({"ChannelARN": arn})
         return self.stream_for({"StreamARN": arn})
 
     def tag_resource(self, params: dict[str, Any]) -> dict[str, Any]:
         """TagResource (streams and signaling channels)."""
         resource = self._tagged(params["ResourceARN"])
         merged = {**resource.tags, **{t["Key"]: t["Value"] for t in params["Tags"]}}
-        _check_tags(merged)
+        check_tags(merged)
         resource.tags = merged
         return {}
 
@@ -371,7 +377,7 @@ class KinesisVideoService(Service):
             interval = config["SamplingInterval"]
             if not 200 <= interval <= 20_000:
                 raise invalid("SamplingInterval must be between 200 and 20000 milliseconds.")
-            config = _copy(config)
+            config = copy_data(config)
         stream.image_generation = config
         self.images.schedule(stream)
         return {}
@@ -381,13 +387,13 @@ class KinesisVideoService(Service):
         stream = self.stream_for(params)
         if stream.image_generation is None:
             return {}
-        return {"ImageGenerationConfiguration": _copy(stream.image_generation)}
+        return {"ImageGenerationConfiguration": copy_data(stream.image_generation)}
 
     def update_notification_configuration(self, params: dict[str, Any]) -> dict[str, Any]:
         """UpdateNotificationConfiguration: an SNS topic told when images are generated."""
         stream = self.stream_for(params)
         config = params.get("NotificationConfiguration")
-        stream.notification = _copy(config) if config is not None else None
+        stream.notification = copy_data(config) if config is not None else None
         return {}
 
     def describe_notification_configuration(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -395,85 +401,7 @@ class KinesisVideoService(Service):
         stream = self.stream_for(params)
         if stream.notification is None:
             return {}
-        return {"NotificationConfiguration": _copy(stream.notification)}
-
-    # -- signaling channels (control plane only) -----------------------------------------
-    async def create_signaling_channel(self, params: dict[str, Any]) -> dict[str, Any]:
-        """CreateSignalingChannel: kept and described; the lab relays no signaling."""
-        name = params["ChannelName"]
-        _check_name(name, "ChannelName")
-        if name in self.channels:
-            raise in_use(f"The signaling channel {name} already exists.")
-        tags = {t["Key"]: t["Value"] for t in params.get("Tags") or []}
-        _check_tags(tags)
-        now = self.clock.now()
-        channel = SignalingChannel(
-            name,
-            self.arn(f"channel/{name}/{int(now * 1000)}"),
-            now,
-            self._version(),
-            params.get("ChannelType", "SINGLE_MASTER"),
-            (params.get("SingleMasterConfiguration") or {}).get("MessageTtlSeconds", 60),
-            tags,
-        )
-        await self.listener.ensure_open()
-        self.channels[name] = channel
-        self.emit("created", channel.arn, channel_type=channel.channel_type)
-        return {"ChannelARN": channel.arn}
-
-    def describe_signaling_channel(self, params: dict[str, Any]) -> dict[str, Any]:
-        """DescribeSignalingChannel."""
-        if not params.get("ChannelName") and not params.get("ChannelARN"):
-            raise invalid("Either ChannelName or ChannelARN must be specified.")
-        return {"ChannelInfo": self._channel_for(params).info()}
-
-    def list_signaling_channels(self, params: dict[str, Any]) -> dict[str, Any]:
-        """ListSignalingChannels, by name prefix."""
-        condition = params.get("ChannelNameCondition") or {}
-        prefix = condition.get("ComparisonValue", "")
-        names = sorted(n for n in self.channels if n.startswith(prefix))
-        return _page(
-            [self.channels[n].info() for n in names],
-            params.get("MaxResults", 10_000),
-            params.get("NextToken"),
-            "ChannelInfoList",
-        )
-
-    async def delete_signaling_channel(self, params: dict[str, Any]) -> dict[str, Any]:
-        """DeleteSignalingChannel."""
-        channel = self._channel_for(params)
-        current = params.get("CurrentVersion")
-        if current is not None and current != channel.version:
-            raise version_mismatch()
-        del self.channels[channel.name]
-        self.emit("deleted", channel.arn)
-        if not self.streams and not self.channels:
-            await self.listener.close()
-        return {}
-
-    def update_signaling_channel(self, params: dict[str, Any]) -> dict[str, Any]:
-        """UpdateSignalingChannel: the message TTL (CurrentVersion guard)."""
-        channel = self._channel_for(params)
-        if params["CurrentVersion"] != channel.version:
-            raise version_mismatch()
-        config = params.get("SingleMasterConfiguration") or {}
-        channel.message_ttl = config.get("MessageTtlSeconds", channel.message_ttl)
-        channel.version = self._version()
-        return {}
-
-    async def get_signaling_channel_endpoint(self, params: dict[str, Any]) -> dict[str, Any]:
-        """GetSignalingChannelEndpoint: loopback URLs per protocol (no relay answers there)."""
-        self._channel_for(params)
-        await self.listener.ensure_open()
-        config = params.get("SingleMasterChannelEndpointConfiguration") or {}
-        port = self.listener.port
-        schemes = {"WSS": "wss", "HTTPS": "https", "WEBRTC": "https"}
-        return {
-            "ResourceEndpointList": [
-                {"Protocol": p, "ResourceEndpoint": f"{schemes[p]}://127.0.0.1:{port}"}
-                for p in config.get("Protocols") or ["WSS", "HTTPS"]
-            ]
-        }
+        return {"NotificationConfiguration": copy_data(stream.notification)}
 
     # -- save and open ---------------------------------------------------------------------
     def dump(self) -> dict[str, Any] | None:
@@ -485,7 +413,7 @@ class KinesisVideoService(Service):
 
     def load(self, data: dict[str, Any]) -> None:
         """Restore what `dump()` produced; retention and image timers start again."""
-        self.streams, self.channels = load_video(data)
+        self.streams, self.signaling.channels = load_video(data)
         self.ingest.base = int(data.get("base", self.ingest.base))
         for stream in self.streams.values():
             self.ingest.expire(stream)
@@ -551,37 +479,3 @@ class KinesisVideoService(Service):
             "newest_ms": newest.server_ms if newest else 0,
             "window_start_ms": now_ms - window if window else 0,
         }
-
-
-def _check_name(name: str, member: str) -> None:
-    if not _NAME.fullmatch(name):
-        raise invalid(f"{member} must match [a-zA-Z0-9_.-]+ (got {name!r}).")
-
-
-def _check_tags(tags: dict[str, str]) -> None:
-    if len(tags) > MAX_TAGS:
-        raise ServiceError(
-            "TagsPerResourceExceededLimitException",
-            f"A resource can have at most {MAX_TAGS} tags.",
-        )
-
-
-def _copy(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _copy(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_copy(v) for v in value]
-    return value
-
-
-def _page(items: list[dict], limit: int, token: str | None, key: str) -> dict[str, Any]:
-    start = 0
-    if token:
-        try:
-            start = int(token)
-        except ValueError:
-            raise invalid("The NextToken is not valid.") from None
-    out: dict[str, Any] = {key: items[start : start + limit]}
-    if start + limit < len(items):
-        out["NextToken"] = str(start + limit)
-    return out
