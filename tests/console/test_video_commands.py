@@ -29,8 +29,10 @@ async def test_camera_sim_streams_a_fragment_a_second(
     await clock.advance(5)
     listed = await console.execute("video fragments porch")
     assert len(listed.value) == 4
-    again = await console.execute("video put porch --camera-sim")
+    again = await console.execute("video put porch --camera-sim --for 2s")
     assert again.ok  # the first session has ended
+    busy = await console.execute("video put porch --camera-sim")
+    assert not busy.ok and "ConnectionLimitExceededException" in busy.error
     out = tmp_path / "frame.png"
     wrote = await console.execute(f"video image porch --out {out}")
     assert wrote.ok, wrote.error

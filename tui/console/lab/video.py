@@ -9,6 +9,7 @@ writes the frame at a time as JPEG or PNG (GetImages).
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -109,10 +110,10 @@ async def put(console: Console, args: list[str]) -> CommandResult:
             value=value,
             output=Text(f"put {len(received)} fragments from {path} on {stream.name}"),
         )
-    return _camera(console, stream, options)
+    return await _camera(console, stream, options)
 
 
-def _camera(console: Console, stream: Any, options: dict[str, str]) -> CommandResult:
+async def _camera(console: Console, stream: Any, options: dict[str, str]) -> CommandResult:
     try:
         fps = int(options.get("--fps", "15"))
         seconds = parse_duration(options.get("--for", "30s"))
@@ -139,7 +140,12 @@ def _camera(console: Console, stream: Any, options: dict[str, str]) -> CommandRe
     start_ms = int(engine.clock.now() * 1000)
     width, height = CAMERA_SIZE
     try:
-        data = synthetic_mkv(int(seconds), fps=fps, width=width, height=height, start_ms=start_ms)
+        # Encoding takes real seconds: off the event loop, so the lab (and the app) keep going.
+        data = await engine.clock.outside(
+            asyncio.to_thread(
+                synthetic_mkv, int(seconds), fps=fps, width=width, height=height, start_ms=start_ms
+            )
+        )
     except ServiceError as error:
         raise Usage(f"video put: {error.message}") from None
     splitter = MkvSplitter()
@@ -160,10 +166,13 @@ def _camera(console: Console, stream: Any, options: dict[str, str]) -> CommandRe
             yield element(CLUSTER_ID, cluster.body)
 
     async def run() -> None:
-        async for _ in service.ingest.put_media(
-            stream, camera(), timecode_type="RELATIVE", producer_start_ms=start_ms
-        ):
-            pass
+        try:
+            async for _ in service.ingest.put_media(
+                stream, camera(), timecode_type="RELATIVE", producer_start_ms=start_ms
+            ):
+                pass
+        except ServiceError as error:  # another producer got there first
+            service.emit("failed", stream.arn, error=error.code, detail=error.message)
 
     engine.spawn(run(), name=f"video-camera:{stream.name}")
     value = {"Stream": stream.name, "Fps": fps, "Seconds": int(seconds), "Fragments": len(clusters)}
