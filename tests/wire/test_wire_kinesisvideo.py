@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import http.client
 import json
+from datetime import timedelta
 from urllib.parse import urlsplit
 from urllib.request import urlopen
 
@@ -203,3 +204,49 @@ async def test_malformed_requests_get_one_clear_answer(lab):
     )
     answer = await lab.call(_raw, endpoint, request)
     assert b"InvalidArgumentException" in answer  # neither StreamName nor StreamARN
+
+
+async def test_hls_on_demand_as_mpeg_ts(lab):
+    kv = lab.client("kinesisvideo")
+    await lab.call(kv.create_stream, StreamName="dock", DataRetentionInHours=1)
+    endpoint = (
+        await lab.call(
+            kv.get_data_endpoint, StreamName="dock", APIName="GET_HLS_STREAMING_SESSION_URL"
+        )
+    )["DataEndpoint"]
+    service = lab.engine.service("kinesisvideo")
+    # Whole-second producer times: botocore sends this API whole-second timestamps by default.
+    base_ms = int(lab.engine.clock.now()) * 1000 - 10_000
+    await service.ingest.put_bytes(
+        service.streams["dock"], producer_sdk_stream(camera(3), timecode_base_ms=base_ms)
+    )
+    first = service.streams["dock"].fragments.all()[0].producer_time
+    archived = lab.client_for("kinesis-video-archived-media", endpoint)
+    session = await lab.call(
+        archived.get_hls_streaming_session_url,
+        StreamName="dock",
+        PlaybackMode="ON_DEMAND",
+        ContainerFormat="MPEG_TS",
+        HLSFragmentSelector={
+            "FragmentSelectorType": "PRODUCER_TIMESTAMP",
+            "TimestampRange": {
+                "StartTimestamp": first,
+                "EndTimestamp": first + timedelta(seconds=1),
+            },
+        },
+    )
+    url = session["HLSStreamingSessionURL"]
+    master = m3u8.loads((await lab.call(_get, url)).decode(), uri=url)
+    media_url = master.playlists[0].absolute_uri
+    playlist = m3u8.loads((await lab.call(_get, media_url)).decode(), uri=media_url)
+    assert playlist.is_endlist and playlist.playlist_type == "vod"
+    assert not playlist.segment_map and len(playlist.segments) == 2
+    assert all("getTSFragment.ts" in s.uri for s in playlist.segments)
+    data = b"".join([await lab.call(_get, s.absolute_uri) for s in playlist.segments])
+    assert data[0] == 0x47  # MPEG-TS sync byte
+    frames = decode(data, "mpegts")
+    assert len(frames) == 2 * FPS and looks_like(frames[FPS + 3], FPS + 3)
+    with pytest.raises(archived.exceptions.InvalidArgumentException):
+        await lab.call(
+            archived.get_hls_streaming_session_url, StreamName="dock", PlaybackMode="ON_DEMAND"
+        )

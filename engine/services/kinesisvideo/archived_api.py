@@ -164,7 +164,7 @@ class KinesisVideoArchivedMediaService(Service):
                 status_code=404,
             )
         self.playable(found)
-        data = remux(segment_of(found), fragmented=False, operation="GetClip")
+        data = remux(segment_of(found), container="mp4", operation="GetClip")
         self.emit("received", stream.arn, fragments=len(found), bytes=len(data), clip=True)
         return {"ContentType": "video/mp4", "Payload": StreamingBody(io.BytesIO(data), len(data))}
 
@@ -239,8 +239,6 @@ class KinesisVideoArchivedMediaService(Service):
     def get_hls_streaming_session_url(self, params: dict[str, Any]) -> dict[str, Any]:
         """GetHLSStreamingSessionURL: a session serving an HLS playlist of fMP4 segments."""
         stream = self.retained(params)
-        if params.get("ContainerFormat", "FRAGMENTED_MP4") != "FRAGMENTED_MP4":
-            raise invalid("The lab serves HLS as FRAGMENTED_MP4 only (MPEG_TS is not emulated).")
         token = self.sessions.open(stream, "hls", params, params.get("HLSFragmentSelector"))
         return {"HLSStreamingSessionURL": self.sessions.url("hls", token)}
 

@@ -50,6 +50,7 @@ class Session:
     limit: int
     expires: float
     show_timestamps: bool
+    container: str = "FRAGMENTED_MP4"  # HLS: FRAGMENTED_MP4 or MPEG_TS
 
 
 class Sessions:
@@ -112,6 +113,7 @@ class Sessions:
             limit,
             now + params.get("Expires", 300),
             params.get("DisplayFragmentTimestamp", "NEVER") == "ALWAYS",
+            params.get("ContainerFormat", "FRAGMENTED_MP4"),
         )
         fragments = self.fragments(stream, session)
         if not fragments:
@@ -158,6 +160,20 @@ class Sessions:
         return found[: session.limit]
 
     # -- media ---------------------------------------------------------------------------
+    def ts_segment(self, fragment: Fragment) -> bytes:
+        """A fragment as an MPEG-TS segment (HLS with ContainerFormat MPEG_TS)."""
+        key = ("ts", fragment.number)
+        cached = self._segments.get(key)
+        if cached is None:
+            cached = remux(segment_of([fragment]), container="mpegts", operation="HLS playback")
+            self._keep(key, cached)
+        return cached
+
+    def _keep(self, key: tuple[str, int], data: bytes) -> None:
+        self._segments[key] = data
+        while len(self._segments) > SEGMENT_CACHE:
+            self._segments.popitem(last=False)
+
     def init_segment(self, fragment: Fragment) -> bytes:
         """The fMP4 initialisation segment (ftyp + moov) for a fragment's header."""
         return self._fmp4(fragment)[0]
@@ -170,10 +186,8 @@ class Sessions:
         key = ("frag", fragment.number)
         cached = self._segments.get(key)
         if cached is None:
-            cached = remux(segment_of([fragment]), fragmented=True, operation="HLS/DASH playback")
-            self._segments[key] = cached
-            while len(self._segments) > SEGMENT_CACHE:
-                self._segments.popitem(last=False)
+            cached = remux(segment_of([fragment]), container="fmp4", operation="HLS/DASH playback")
+            self._keep(key, cached)
         init, media = split_fmp4(cached)
         start = fragment.header.first_producer_ms or fragment.producer_ms
         ticks = (fragment.producer_ms - start) * timescale_of(init) // 1000
@@ -200,7 +214,8 @@ def media_playlist(session: Session, fragments: list[Fragment], first_sequence: 
     video = fragments[0].header.video
     assert video is not None
     target = max(1, math.ceil(max(f.length_ms for f in fragments) / 1000))
-    lines = ["#EXTM3U", "#EXT-X-VERSION:7", f"#EXT-X-TARGETDURATION:{target}"]
+    ts = session.container == "MPEG_TS"
+    lines = ["#EXTM3U", f"#EXT-X-VERSION:{3 if ts else 7}", f"#EXT-X-TARGETDURATION:{target}"]
     lines.append(f"#EXT-X-MEDIA-SEQUENCE:{first_sequence}")
     if session.mode == "ON_DEMAND":
         lines.append("#EXT-X-PLAYLIST-TYPE:VOD")
@@ -211,10 +226,11 @@ def media_playlist(session: Session, fragments: list[Fragment], first_sequence: 
             if header is not None:
                 lines.append("#EXT-X-DISCONTINUITY")
             header = fragment.header
-            lines.append(
-                f'#EXT-X-MAP:URI="getMP4InitFragment.mp4?SessionToken={session.token}'
-                f'&FragmentNumber={fragment.number}&{track}"'
-            )
+            if not ts:  # MPEG-TS segments carry their own codec setup
+                lines.append(
+                    f'#EXT-X-MAP:URI="getMP4InitFragment.mp4?SessionToken={session.token}'
+                    f'&FragmentNumber={fragment.number}&{track}"'
+                )
         if session.show_timestamps:
             stamp = (
                 fragment.server_ms
@@ -223,9 +239,9 @@ def media_playlist(session: Session, fragments: list[Fragment], first_sequence: 
             )
             lines.append(f"#EXT-X-PROGRAM-DATE-TIME:{_iso(stamp)}")
         lines.append(f"#EXTINF:{fragment.length_ms / 1000:.3f},")
+        segment = "getTSFragment.ts" if ts else "getMP4MediaFragment.mp4"
         lines.append(
-            f"getMP4MediaFragment.mp4?SessionToken={session.token}"
-            f"&FragmentNumber={fragment.number}&{track}"
+            f"{segment}?SessionToken={session.token}&FragmentNumber={fragment.number}&{track}"
         )
     if session.mode == "ON_DEMAND":
         lines.append("#EXT-X-ENDLIST")
@@ -313,7 +329,7 @@ async def serve_playback(
         raise ServiceError("ResourceNotFoundException", "The stream was deleted.", status_code=404)
     control.ingest.expire(stream)
     name = path.rsplit("/", 1)[-1]
-    if name in ("getMP4InitFragment.mp4", "getMP4MediaFragment.mp4"):
+    if name in ("getMP4InitFragment.mp4", "getMP4MediaFragment.mp4", "getTSFragment.ts"):
         number = query.get("FragmentNumber", "")
         index = stream.fragments.index_of_number(int(number)) if number.isdigit() else None
         if index is None:
@@ -323,6 +339,9 @@ async def serve_playback(
                 status_code=404,
             )
         fragment = stream.fragments.at(index)
+        if name == "getTSFragment.ts":
+            body = sessions.ts_segment(fragment)
+            return 200, {"content-type": "video/MP2T"}, body
         if name == "getMP4InitFragment.mp4":
             body = sessions.init_segment(fragment)
         else:

@@ -38,14 +38,23 @@ def segment_of(fragments: list[Fragment]) -> bytes:
     return b"".join(parts)
 
 
-def remux(mkv: bytes, *, fragmented: bool, operation: str) -> bytes:
-    """The video track of an MKV segment in an MP4 (or fragmented MP4) container, not re-encoded."""
+#: Output containers: FFmpeg's format name and muxer options.
+CONTAINERS = {
+    "mp4": ("mp4", {}),
+    "fmp4": ("mp4", {"movflags": "frag_keyframe+empty_moov+default_base_moof"}),
+    # FFmpeg converts H.264 from MKV's AVCC form to the Annex B form MPEG-TS carries by itself.
+    "mpegts": ("mpegts", {}),
+}
+
+
+def remux(mkv: bytes, *, container: str, operation: str) -> bytes:
+    """The video track of an MKV segment in MP4, fragmented MP4 or MPEG-TS, not re-encoded."""
     av = require_av(operation)
     out_buf = io.BytesIO()
+    fmt, options = CONTAINERS[container]
     with av.open(io.BytesIO(mkv), "r", format="matroska") as source:
         video = source.streams.video[0]
-        options = {"movflags": "frag_keyframe+empty_moov+default_base_moof"} if fragmented else {}
-        with av.open(out_buf, "w", format="mp4", options=options) as target:
+        with av.open(out_buf, "w", format=fmt, options=dict(options)) as target:
             out = target.add_stream_from_template(video)
             for packet in source.demux(video):
                 if packet.dts is None:
