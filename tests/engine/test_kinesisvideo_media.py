@@ -22,6 +22,7 @@ from .kvs_media import (
     looks_like,
     producer_sdk_stream,
     tags_of,
+    tiny_mkv,
 )
 
 pytest.importorskip("av")
@@ -105,6 +106,7 @@ async def test_get_media_start_selectors(eng, clock):
     media = eng.client("kinesis-video-media")
 
     async def read(**selector):
+        await clock.advance(0.25)  # GetMedia allows five calls a second per stream
         answer = await media.get_media(StreamName="door", StartSelector=selector)
         return [
             int(tags_of(c)["AWS_KINESISVIDEO_FRAGMENT_NUMBER"])
@@ -455,3 +457,22 @@ async def test_detect_motion_demo_reads_get_images(eng, clock):
 async def _drain(acks) -> None:
     async for _ in acks:
         pass
+
+
+async def test_a_sixth_call_within_a_second_is_throttled(eng, clock):
+    service, stream = await _stream(eng)
+    await service.ingest.put_bytes(stream, tiny_mkv(1))
+    media = eng.client("kinesis-video-media")
+    selector = {"StartSelectorType": "EARLIEST"}
+    for _ in range(5):
+        await media.get_media(StreamName="door", StartSelector=selector)
+    with pytest.raises(ServiceError) as caught:
+        await media.get_media(StreamName="door", StartSelector=selector)
+    assert caught.value.code == "ClientLimitExceededException"
+    await clock.advance(1)
+    await media.get_media(StreamName="door", StartSelector=selector)
+    for _ in range(5):  # PutMedia connections too
+        await service.ingest.put_bytes(stream, tiny_mkv(1))
+    with pytest.raises(ServiceError) as caught:
+        await service.ingest.put_bytes(stream, tiny_mkv(1))
+    assert caught.value.code == "ClientLimitExceededException"

@@ -135,6 +135,7 @@ class KinesisVideoArchivedMediaService(Service):
     def get_media_for_fragment_list(self, params: dict[str, Any]) -> dict[str, Any]:
         """GetMediaForFragmentList: the listed fragments as MKV chunks, in the order given."""
         stream = self.stream(params)
+        stream.count_call("GetMediaForFragmentList", self.clock.now())
         log = stream.fragments
         chunks = []
         for number in params["Fragments"]:

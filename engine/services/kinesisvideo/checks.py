@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import deque
 from typing import Any
 
 from engine.errors import ServiceError
@@ -51,3 +52,20 @@ def page(items: list[dict], limit: int, token: str | None, key: str) -> dict[str
     if start + limit < len(items):
         out["NextToken"] = str(start + limit)
     return out
+
+
+#: Calls a client may make per second per stream (GetMedia, GetMediaForFragmentList, PutMedia).
+CALLS_PER_SECOND = 5
+
+
+def throttle(calls: deque[float], now: float) -> None:
+    """Count one call at `now`; refuse a sixth within a second, as AWS does."""
+    while calls and calls[0] <= now - 1.0:
+        calls.popleft()
+    if len(calls) >= CALLS_PER_SECOND:
+        raise ServiceError(
+            "ClientLimitExceededException",
+            "Kinesis Video Streams has throttled the request because you have exceeded the "
+            "limit of allowed client calls. Try making the call later.",
+        )
+    calls.append(now)

@@ -64,9 +64,12 @@ class Ingest:
         *,
         timecode_type: str = "ABSOLUTE",
         producer_start_ms: int | None = None,
+        checked: bool = False,
     ) -> AsyncIterator[dict[str, Any]]:
-        """Read one upload to its end, yielding acknowledgements as fragments complete."""
-        self.check(stream, timecode_type)
+        """Read one upload to its end, yielding acknowledgements as fragments complete
+        (`checked`: the caller already ran `check`, which counts the connection)."""
+        if not checked:
+            self.check(stream, timecode_type)
         if timecode_type == "RELATIVE" and producer_start_ms is None:
             producer_start_ms = int(self.service.clock.now() * 1000)
         offset = producer_start_ms if timecode_type == "RELATIVE" else 0
@@ -94,7 +97,9 @@ class Ingest:
             stream.sessions -= 1
 
     def check(self, stream: VideoStream, timecode_type: str) -> None:
-        """Refuse a session before it starts: a second producer, or a bad timecode type."""
+        """Refuse a session before it starts: a second producer, a sixth connection within a
+        second, or a bad timecode type."""
+        stream.count_call("PutMedia", self.service.clock.now())
         if stream.sessions:
             raise ServiceError(
                 "ConnectionLimitExceededException",

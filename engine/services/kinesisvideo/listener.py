@@ -228,6 +228,7 @@ class DataListener:
             conn.body_chunks(),
             timecode_type=timecode_type,
             producer_start_ms=start_ms,
+            checked=True,
         )
         await conn.send(
             h11.Response(

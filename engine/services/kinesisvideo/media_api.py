@@ -33,6 +33,7 @@ class KinesisVideoMediaService(Service):
     def start(self, params: dict[str, Any]) -> tuple[VideoStream, int]:
         """The stream and the position a GetMedia call starts at."""
         stream = self.control.stream_for(params)
+        stream.count_call("GetMedia", self.clock.now())
         self.control.ingest.expire(stream)
         return stream, start_index(stream.fragments, params["StartSelector"])
 

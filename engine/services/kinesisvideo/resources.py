@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from engine.clock import Timer
 
+from .checks import throttle
 from .fragments import FragmentLog
 
 
@@ -42,6 +44,12 @@ class VideoStream:
     expired: int = 0
     errors: int = 0
     sessions: int = 0  # open PutMedia connections
+    #: Recent call times per limited API (GetMedia, GetMediaForFragmentList, PutMedia).
+    calls: dict[str, deque[float]] = field(default_factory=dict)
+
+    def count_call(self, api: str, now: float) -> None:
+        """Count a call against the API's 5-per-second limit (ClientLimitExceededException)."""
+        throttle(self.calls.setdefault(api, deque(maxlen=8)), now)
 
     def info(self) -> dict[str, Any]:
         """StreamInfo as DescribeStream / ListStreams return it."""

@@ -168,7 +168,11 @@ async def _camera(console: Console, stream: Any, options: dict[str, str]) -> Com
     async def run() -> None:
         try:
             async for _ in service.ingest.put_media(
-                stream, camera(), timecode_type="RELATIVE", producer_start_ms=start_ms
+                stream,
+                camera(),
+                timecode_type="RELATIVE",
+                producer_start_ms=start_ms,
+                checked=True,
             ):
                 pass
         except ServiceError as error:  # another producer got there first
