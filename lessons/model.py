@@ -25,6 +25,7 @@ READ_ONLY_LAB_COMMANDS = (
     "kafka lag ",
     "kafka groups",
     "mq destinations ",
+    "video fragments ",
 )
 #: Lab commands that only read when given no arguments (`delivery` shows the delivery mode).
 READ_ONLY_BARE_COMMANDS = ("delivery", "chaos", "iam enforce")

@@ -29,4 +29,9 @@ SERVICE_MODULES: dict[str, str] = {
     "cloudwatch": "engine.services.cloudwatch",
     "secretsmanager": "engine.services.secretsmanager",
     "appflow": "engine.services.appflow",
+    # Kinesis Video Streams: the control plane first (the wire picks it for the shared signing
+    # name); the data plane is served at the endpoint GetDataEndpoint returns.
+    "kinesisvideo": "engine.services.kinesisvideo",
+    "kinesis-video-media": "engine.services.kinesisvideo.media_api",
+    "kinesis-video-archived-media": "engine.services.kinesisvideo.archived_api",
 }

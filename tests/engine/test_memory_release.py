@@ -584,6 +584,37 @@ async def appflow_round(eng: Engine, clock: VirtualClock) -> None:
         await s3.delete_object(Bucket="flow-lake", Key=item["Key"])
     await s3.delete_bucket(Bucket="flow-lake")
     await clock.advance(1)
+async def kinesisvideo_round(eng: Engine, clock: VirtualClock) -> None:
+    from tests.engine.kvs_media import tiny_mkv
+
+    kv = eng.client("kinesisvideo")
+    arn = (await kv.create_stream(StreamName="door", DataRetentionInHours=1))["StreamARN"]
+    await eng.client("s3").create_bucket(Bucket="frames")
+    await kv.update_image_generation_configuration(
+        StreamName="door",
+        ImageGenerationConfiguration={
+            "Status": "ENABLED",
+            "ImageSelectorType": "SERVER_TIMESTAMP",
+            "DestinationConfig": {"Uri": "s3://frames/door", "DestinationRegion": "us-east-1"},
+            "SamplingInterval": 1000,
+            "Format": "JPEG",
+        },
+    )
+    channel = (await kv.create_signaling_channel(ChannelName="bell"))["ChannelARN"]
+    service = eng.service("kinesisvideo")
+    await service.ingest.put_bytes(service.streams["door"], tiny_mkv(3))
+    media = eng.client("kinesis-video-media")
+    await media.get_media(StreamName="door", StartSelector={"StartSelectorType": "EARLIEST"})
+    archived = eng.client("kinesis-video-archived-media")
+    await archived.list_fragments(StreamName="door")
+    await archived.get_hls_streaming_session_url(StreamName="door", PlaybackMode="LIVE")
+    await clock.advance(2)
+    await kv.delete_signaling_channel(ChannelARN=channel)
+    await kv.delete_stream(StreamARN=arn)
+    objects = (await eng.client("s3").list_objects_v2(Bucket="frames")).get("Contents", [])
+    for item in objects:
+        await eng.client("s3").delete_object(Bucket="frames", Key=item["Key"])
+    await eng.client("s3").delete_bucket(Bucket="frames")
 
 
 ROUNDS: dict[str, Round] = {
@@ -608,6 +639,7 @@ ROUNDS: dict[str, Round] = {
     "secretsmanager": secretsmanager_round,
     "cloudformation": cloudformation_round,
     "appflow": appflow_round,
+    "kinesisvideo": kinesisvideo_round,
 }
 
 

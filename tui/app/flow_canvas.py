@@ -58,6 +58,8 @@ KIND_GLYPHS = {
     "jms-subscription": "◌",
     "flow": "⇢",
     "saas-app": "☁",
+    "video-stream": "▶",
+    "signaling-channel": "☏",
     # Step Functions state types, for the workflow graph.
     "task": "▣",
     "choice": "◆",

@@ -172,6 +172,41 @@ def _flow(engine: Engine, node: Node) -> dict[str, Any]:
     if history is None:
         return {"error": "flow not found"}
     return {"kind": "flow", **history}
+def _video_stream(engine: Engine, node: Node) -> dict[str, Any]:
+    """The fragment timeline: counters, the newest fragments' sizes and the gaps between them."""
+    video: Any = engine.service("kinesisvideo")
+    stream = video.stream_for_arn(node.id)
+    if stream is None:
+        return {"error": "stream not found"}
+    timeline = video.timeline(stream, int(engine.clock.now() * 1000))
+    recent = stream.fragments.all()[-LAG_POINTS:]
+    gaps = sum(
+        1
+        for before, after in zip(recent, recent[1:], strict=False)
+        if after.producer_ms - before.producer_end_ms > before.length_ms
+    )
+    return {
+        "kind": "video-stream",
+        **timeline,
+        "sizes": [f.size for f in recent],
+        "gaps": gaps,
+        "thumbnail": _thumbnail(engine, recent[-1]) if recent else None,
+    }
+
+
+#: The latest frame's thumbnail in cells (two pixel rows per cell with half blocks).
+THUMB_WIDTH, THUMB_ROWS = 32, 9
+
+
+def _thumbnail(engine: Engine, fragment: Any) -> list[list[list[int]]] | None:
+    """The fragment's last frame as rows of RGB pixels, or None without PyAV or on bad media."""
+    try:
+        archived: Any = engine.service("kinesis-video-archived-media")
+        frames = archived.decoder.frames(fragment, "thumbnail")
+        picture = frames[-1][1].reformat(width=THUMB_WIDTH, height=THUMB_ROWS * 2, format="rgb24")
+        return picture.to_ndarray().tolist()
+    except Exception:  # noqa: BLE001 — no media library, or media that does not decode
+        return None
 
 
 def _state_machine(engine: Engine, node: Node) -> dict[str, Any]:
@@ -185,4 +220,5 @@ INSPECTORS: dict[str, Callable[[Engine, Node], dict[str, Any]]] = {
     "function": _function,
     "kafka-topic": _kafka_topic,
     "flow": _flow,
+    "video-stream": _video_stream,
 }

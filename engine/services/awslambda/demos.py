@@ -153,6 +153,43 @@ def _write_item(engine: Engine) -> Handler:
     return handler
 
 
+def _detect_motion(engine: Engine) -> Handler:
+    async def handler(event: Any, context: Any) -> Any:
+        from datetime import timedelta
+
+        from engine.services.kinesisvideo.motion import scores
+
+        stream = getenv("STREAM_NAME", "")
+        if not stream:
+            raise ValueError("Set the STREAM_NAME environment variable")
+        window = float(getenv("WINDOW_SECONDS", "5") or 5)
+        threshold = float(getenv("THRESHOLD", "4") or 4)
+        end = engine.clock.datetime()
+        answer = await engine.client("kinesis-video-archived-media").get_images(
+            StreamName=stream,
+            ImageSelectorType="SERVER_TIMESTAMP",
+            StartTimestamp=end - timedelta(seconds=window),
+            EndTimestamp=end,
+            SamplingInterval=1000,
+            Format="PNG",
+            WidthPixels=80,
+        )
+        found = scores(answer["Images"])
+        score = max(found, default=0.0)
+        motion = score > threshold
+        print(
+            f"{stream}: {len(found) + 1 if found else 0} frames, score {score:.1f}, motion={motion}"
+        )
+        return {
+            "stream": stream,
+            "frames": len(answer["Images"]),
+            "score": round(score, 2),
+            "motion": motion,
+        }
+
+    return handler
+
+
 def _item_from_record(record: Any) -> dict:
     """An item from an SQS/SNS/S3 record: the JSON body if it is an object, else the record."""
     if isinstance(record, dict):
@@ -280,6 +317,12 @@ DEMOS: dict[str, Demo] = {
             "FAIL_MARKER (default 'poison')",
         ),
         Demo("log-event", "Prints the event to the function's log and returns.", _log_event),
+        Demo(
+            "detect-motion",
+            "Reads a Kinesis video stream's last seconds with GetImages; motion by pixel differencing.",
+            _detect_motion,
+            "STREAM_NAME (required), WINDOW_SECONDS (default 5), THRESHOLD (default 4)",
+        ),
     )
 }
 

@@ -60,6 +60,7 @@ def render_inspection(data: dict[str, Any] | None) -> RenderableType:
         "api": render_api,
         "kafka-topic": _kafka_topic,
         "flow": _flow,
+        "video-stream": _video_stream,
     }.get(data["kind"])
     return renderer(data) if renderer else Text("")
 
@@ -204,3 +205,41 @@ def _flow(data: dict[str, Any]) -> RenderableType:
     if failed is not None:
         parts.append(Text(failed["message"][:200], "red"))
     return Group(*parts)
+def _video_stream(data: dict[str, Any]) -> RenderableType:
+    """A video stream's fragment timeline: what is kept, how fast it arrives, where it has gaps."""
+    retention = data["retention_hours"]
+    kept = f"retention {retention} h" if retention else "no retention (live only)"
+    lines: list[RenderableType] = [
+        Text.assemble(
+            (f"{data['fragments']} fragments", "bold"),
+            (f"  ·  {data['bytes']:,} bytes  ·  {data['ingest_bytes_per_s']:,} B/s in  ·  ", "dim"),
+            (kept, "dim"),
+        ),
+        Text.assemble(
+            ("fragment sizes ", "dim"),
+            (spark([float(v) for v in data["sizes"]]), "#5fafd7"),
+            (f"  gaps {data['gaps']}", "#d7875f" if data["gaps"] else "dim"),
+        ),
+        Text(
+            f"put {data['put']}  ·  expired {data['expired']}  ·  errors {data['errors']}"
+            f"  ·  producers {data['producers']}",
+            "dim",
+        ),
+    ]
+    if data.get("thumbnail"):
+        lines.append(thumbnail(data["thumbnail"]))
+    return Group(*lines)
+
+
+def thumbnail(pixels: list[list[list[int]]]) -> Text:
+    """RGB pixel rows drawn with half blocks: each cell is two pixels, top (▀) over bottom."""
+    text = Text()
+    for top, bottom in zip(pixels[::2], pixels[1::2], strict=False):
+        for upper, lower in zip(top, bottom, strict=True):
+            text.append(
+                "▀",
+                style=f"rgb({upper[0]},{upper[1]},{upper[2]}) on rgb({lower[0]},{lower[1]},{lower[2]})",
+            )
+        text.append("\n")
+    text.rstrip()
+    return text

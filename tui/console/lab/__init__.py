@@ -31,6 +31,7 @@ def register_builtins(console: Console) -> None:
         serve,
         stacks,
         state,
+        video,
         watch,
     )
 
@@ -56,5 +57,6 @@ def register_builtins(console: Console) -> None:
         observe,  # `metrics`, `tail`, `logs tail`
         stacks,  # `deploy`, `export`
         saas,  # `saas APP list|get|update|create|delete`, `saas load APP`
+        video,  # `video put|fragments|image` (Kinesis Video Streams)
     ):
         module.register(console)
