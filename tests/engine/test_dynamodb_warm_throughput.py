@@ -92,3 +92,16 @@ async def test_batch_write_words_a_missing_key_as_a_schema_mismatch(eng) -> None
         )
     assert caught.value.code == "ValidationException"
     assert caught.value.message == "The provided key element does not match the schema"
+
+
+async def test_delete_table_answers_without_warm_throughput(eng) -> None:
+    ddb = eng.client("dynamodb")
+    await ddb.create_table(
+        TableName="gone",
+        KeySchema=KEY["KeySchema"],
+        AttributeDefinitions=KEY["AttributeDefinitions"][:1],
+        ProvisionedThroughput={"ReadCapacityUnits": 5, "WriteCapacityUnits": 5},
+    )
+    deleted = await ddb.delete_table(TableName="gone")
+    assert deleted["TableDescription"]["TableStatus"] == "DELETING"
+    assert "WarmThroughput" not in deleted["TableDescription"]

@@ -165,12 +165,27 @@ class Table:
                 index.store.put(index.project(new, self.shape.names), size)
 
     # -- description ------------------------------------------------------------------------
+    def _warm_throughput(self, status: str) -> dict[str, Any] | None:
+        """The table's WarmThroughput, as AWS shows it while the table has `status`.
+
+        A table being created shows only the rates it was asked for (UPDATING), one being
+        deleted none; otherwise the asked-for rates or the provisioned / on-demand defaults.
+        """
+        if status == "DELETING":
+            return None
+        defaults = warm_throughput(self.billing_mode, self.read_capacity, self.write_capacity)
+        if self.warm_reads is None and self.warm_writes is None:
+            return None if status == "CREATING" else defaults
+        return {
+            "ReadUnitsPerSecond": self.warm_reads or defaults["ReadUnitsPerSecond"],
+            "WriteUnitsPerSecond": self.warm_writes or defaults["WriteUnitsPerSecond"],
+            "Status": "ACTIVE" if status == "ACTIVE" else "UPDATING",
+        }
+
     def description(self, now: float, status: str | None = None) -> dict[str, Any]:
         """AWS's TableDescription (`status` names the change the answering call just began)."""
         status = status or self.status(now)
-        # A table being created reports only the warm throughput it was asked for (UPDATING);
-        # once it exists, every table and index has one.
-        creating = status == "CREATING"
+        settled = status not in ("CREATING", "DELETING")
         described: dict[str, Any] = {
             "AttributeDefinitions": [
                 {"AttributeName": name, "AttributeType": kind}
@@ -203,20 +218,11 @@ class Table:
             ]
         if self.global_indexes:
             described["GlobalSecondaryIndexes"] = [
-                i.description(self.billing_mode, warm=not creating)
-                for i in self.global_indexes.values()
+                i.description(self.billing_mode, warm=settled) for i in self.global_indexes.values()
             ]
-        if self.warm_reads is not None or self.warm_writes is not None:
-            defaults = warm_throughput(self.billing_mode, self.read_capacity, self.write_capacity)
-            described["WarmThroughput"] = {
-                "ReadUnitsPerSecond": self.warm_reads or defaults["ReadUnitsPerSecond"],
-                "WriteUnitsPerSecond": self.warm_writes or defaults["WriteUnitsPerSecond"],
-                "Status": "UPDATING" if status != "ACTIVE" else "ACTIVE",
-            }
-        elif not creating:
-            described["WarmThroughput"] = warm_throughput(
-                self.billing_mode, self.read_capacity, self.write_capacity
-            )
+        warm = self._warm_throughput(status)
+        if warm is not None:
+            described["WarmThroughput"] = warm
         if self.stream.enabled:
             described["StreamSpecification"] = {
                 "StreamEnabled": True,
