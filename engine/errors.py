@@ -24,6 +24,8 @@ class ServiceError(Exception):
         self.operation = operation
         # Extra members AWS puts beside Code and Message (e.g. CancellationReasons).
         self.extra = extra or {}
+        #: For a ParamValidationError: the problems in AWS's server-side words, if all have them.
+        self.aws_problems: list[str] | None = None
 
     @property
     def response(self) -> dict:
@@ -45,11 +47,19 @@ class ServiceError(Exception):
 
 
 def param_validation_error(problems: list[str]) -> ServiceError:
-    """The error botocore raises client-side when parameters do not fit the model."""
-    return ServiceError(
+    """The error botocore raises client-side when parameters do not fit the model.
+
+    `aws_problems` keeps AWS's server-side wording of the problems where every one
+    has it (`engine.model.Problem`), for callers that skip boto3's checks.
+    """
+    error = ServiceError(
         "ParamValidationError",
         "Parameter validation failed:\n" + "\n".join(problems),
     )
+    worded = [getattr(problem, "aws", None) for problem in problems]
+    if worded and all(worded):
+        error.aws_problems = worded
+    return error
 
 
 class FunctionError(ServiceError):

@@ -92,6 +92,23 @@ def operation_model(name: str, operation: str) -> OperationModel:
 
 
 Problems = list[str]
+
+
+class Problem(str):
+    """A problem boto3 reports client-side, with AWS's own words for it (`aws`).
+
+    boto3 stops these before sending; a caller that skips boto3's checks (over the wire) gets
+    AWS's server-side wording instead.
+    """
+
+    aws: str
+
+    def __new__(cls, text: str, aws: str) -> Problem:
+        problem = super().__new__(cls, text)
+        problem.aws = aws
+        return problem
+
+
 #: A compiled check: (value, parent path with its trailing separator, member name, client, server).
 Check = Callable[[Any, str, str, Problems, Problems], None]
 
@@ -190,7 +207,13 @@ def _compile_uncached(shape: Shape, seen: dict[str, Check], enums: bool) -> Chec
                 where = parent + name or "input"
                 for member in required:
                     if member not in value:
-                        client.append(f'Missing required parameter in {where}: "{member}"')
+                        client.append(
+                            Problem(
+                                f'Missing required parameter in {where}: "{member}"',
+                                f"Value null at '{_aws_path(parent + name + ('.' if parent + name else '') + member)}' "
+                                "failed to satisfy constraint: Member must not be null",
+                            )
+                        )
             prefix: str | None = None
             for member, member_value in value.items():
                 classes = plain.get(member)
@@ -222,8 +245,12 @@ def _compile_uncached(shape: Shape, seen: dict[str, Check], enums: bool) -> Chec
             count = len(value)
             if low is not None and count < low:
                 client.append(
-                    f"Invalid length for parameter {parent + name}, value: {count}, "
-                    f"valid min length: {low}"
+                    Problem(
+                        f"Invalid length for parameter {parent + name}, value: {count}, "
+                        f"valid min length: {low}",
+                        f"Value '{_aws_list(value)}' at '{_aws_path(parent + name)}' failed to "
+                        f"satisfy constraint: Member must have length greater than or equal to {low}",
+                    )
                 )
             if high is not None and count > high:
                 server.append(
@@ -265,8 +292,12 @@ def _compile_uncached(shape: Shape, seen: dict[str, Check], enums: bool) -> Chec
                 return
             if low is not None and len(value) < low:
                 client.append(
-                    f"Invalid length for parameter {parent + name}, value: {len(value)}, "
-                    f"valid min length: {low}"
+                    Problem(
+                        f"Invalid length for parameter {parent + name}, value: {len(value)}, "
+                        f"valid min length: {low}",
+                        f"Value '{value}' at '{_aws_path(parent + name)}' failed to satisfy "
+                        f"constraint: Member must have length greater than or equal to {low}",
+                    )
                 )
             if high is not None and len(value) > high:
                 server.append(
@@ -292,8 +323,12 @@ def _compile_uncached(shape: Shape, seen: dict[str, Check], enums: bool) -> Chec
                 return
             if low is not None and value < low:
                 client.append(
-                    f"Invalid value for parameter {parent + name}, value: {value}, "
-                    f"valid min value: {low}"
+                    Problem(
+                        f"Invalid value for parameter {parent + name}, value: {value}, "
+                        f"valid min value: {low}",
+                        f"Value '{value}' at '{_aws_path(parent + name)}' failed to satisfy "
+                        f"constraint: Member must have value greater than or equal to {low}",
+                    )
                 )
             if high is not None and value > high:
                 server.append(
@@ -319,6 +354,11 @@ def _compile_uncached(shape: Shape, seen: dict[str, Check], enums: bool) -> Chec
             )
 
     return check_scalar
+
+
+def _aws_list(value: Any) -> str:
+    """A list as AWS's validation messages show it (`[]`, `[a, b]`)."""
+    return "[" + ", ".join(str(item) for item in value) + "]"
 
 
 def _aws_path(path: str) -> str:

@@ -289,7 +289,15 @@ class WireEndpoint:
         if service == "sqs" and missing:
             # SQS names a missing parameter with its own code (the legacy query form meets this).
             return missing_parameter(missing.group(1))
-        return ServiceError(self.engine.service(service).validation_error_code, problems)
+        code = self.engine.service(service).validation_error_code
+        worded = error.aws_problems
+        if worded and service_metadata(service).get("protocol") == "json":
+            # The JSON-protocol services answer in their framework's words.
+            noun = "error" if len(worded) == 1 else "errors"
+            return ServiceError(
+                code, f"{len(worded)} validation {noun} detected: " + "; ".join(worded)
+            )
+        return ServiceError(code, problems)
 
     # -- responding ---------------------------------------------------------------------------------
     def _respond(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from botocore.parsers import create_parser
 
 from engine.http import HttpRequest
@@ -140,3 +142,47 @@ async def test_a_blob_that_is_not_base64_is_a_serialization_error(eng) -> None:
     )
     assert response.status == 400
     assert json.loads(response.body)["__type"] == "SerializationException"
+
+
+@pytest.mark.parametrize(
+    ("target", "body", "message"),
+    [
+        (
+            "DynamoDB_20120810.ListTables",
+            {"Limit": 0},
+            "1 validation error detected: Value '0' at 'limit' failed to satisfy constraint: "
+            "Member must have value greater than or equal to 1",
+        ),
+        (
+            "DynamoDB_20120810.DescribeTable",
+            {},
+            "1 validation error detected: Value null at 'tableName' failed to satisfy "
+            "constraint: Member must not be null",
+        ),
+        (
+            "Kinesis_20131202.PutRecords",
+            {"Records": [], "StreamName": "s"},
+            "1 validation error detected: Value '[]' at 'records' failed to satisfy "
+            "constraint: Member must have length greater than or equal to 1",
+        ),
+    ],
+)
+async def test_json_services_word_what_boto3_checks_as_aws_does(
+    lab, target: str, body: dict, message: str
+) -> None:
+    # boto3 stops these before sending; a raw caller (or one with parameter validation off)
+    # meets AWS's server-side wording.
+    import httpx
+
+    async with httpx.AsyncClient(base_url=lab.url) as http:
+        answer = await http.post(
+            "/",
+            json=body,
+            headers={
+                "x-amz-target": target,
+                "content-type": "application/x-amz-json-1.1",
+            },
+        )
+    assert answer.status_code == 400
+    assert answer.json()["__type"].endswith("ValidationException")
+    assert answer.json()["message"] == message
