@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from botocore.parsers import create_parser
 
 from engine.http import HttpRequest
