@@ -180,7 +180,23 @@ class Runtime:
             "TZ": ":UTC",
             "_HANDLER": version.handler,
         }
+        variables.update(self._sdk_variables(function, version))
         variables.update(version.environment)
+        return variables
+
+    def _sdk_variables(self, function: Function, version: FunctionVersion) -> dict[str, str]:
+        """Where the function's SDK calls go and who they act as: the lab, as its execution role.
+
+        As on AWS, the environment carries temporary credentials of the execution role (session
+        name: the function's name), so with `iam enforce on` the code may do only what the role
+        allows. The SDKs read AWS_ENDPOINT_URL while the lab is served over the wire.
+        """
+        url = self.service.engine.endpoint_url
+        if url is None:
+            return {}
+        sts = self.service.engine.service("sts")
+        variables = sts.service_credentials(version.role, function.name)  # type: ignore[attr-defined]
+        variables["AWS_ENDPOINT_URL"] = url
         return variables
 
     def _cold_environment(

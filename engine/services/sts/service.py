@@ -31,6 +31,8 @@ SESSION_TOKEN_MAX = 129600
 MAX_SESSION_TAGS = 50
 #: How long an expired session is remembered before it is forgotten.
 EXPIRED_SESSION_GRACE = 3600.0
+#: How long credentials a service hands its code (a Lambda environment's) last: 12 hours.
+SERVICE_SESSION_SECONDS = 43200
 
 
 def invalid_parameter(message: str) -> ServiceError:
@@ -238,6 +240,31 @@ class StsService(Service):
         if params.get("SourceIdentity"):
             result["SourceIdentity"] = params["SourceIdentity"]
         return result
+
+    def service_credentials(
+        self, role_arn: str, session_name: str, duration: int = SERVICE_SESSION_SECONDS
+    ) -> dict[str, str]:
+        """Credentials a service hands to code it runs with a role (a Lambda's execution role).
+
+        A live session of the same role and name with more than half its time left is reused,
+        so warm-ups do not pile up sessions. The role need not exist: with enforcement on, a
+        session of a missing role is allowed nothing, as on AWS.
+        """
+        name = role_arn.rsplit("/", 1)[-1]
+        principal = f"arn:aws:sts::{self.account_id}:assumed-role/{name}/{session_name}"
+        now = self.clock.now()
+        for session in self.iam.store.sessions.values():
+            if session.principal_arn == principal and session.expires - now > duration / 2:
+                break
+        else:
+            session = self._new_session(
+                principal, duration, role_arn=role_arn, session_name=session_name
+            )
+        return {
+            "AWS_ACCESS_KEY_ID": session.key_id,
+            "AWS_SECRET_ACCESS_KEY": session.secret,
+            "AWS_SESSION_TOKEN": session.token,
+        }
 
     def _new_session(self, principal_arn: str, duration: int, **fields: Any) -> Session:
         session = Session(
