@@ -11,12 +11,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from engine.services.iam.enforcement import enforcing
-from engine.services.iam.resources import policy_label, resource_policy
+from engine.services.iam.enforcement import refused_role_action
 
 if TYPE_CHECKING:
     from engine.engine import Engine
-    from engine.iam_policy.evaluator import Decision
+    from engine.errors import ServiceError
 
     from .models import Function
 
@@ -27,29 +26,9 @@ def delivery_options(function: Function) -> dict[str, Any]:
 
 
 def refused_action(
-    engine: Engine,
-    function: Function,
-    actions: tuple[str, ...],
-    resource: str,
-    *,
-    trace_id: str | None = None,
-) -> tuple[str, Decision] | None:
-    """The first of `actions` on `resource` the function's role may not take, with why; or None."""
-    if not actions or not enforcing(engine):
-        return None
-    authorizer = engine.service("iam").authorizer  # type: ignore[attr-defined]
-    principal = authorizer.role_principal(function.latest.role, function.name)
-    policy = resource_policy(engine, resource)
-    for action in actions:
-        decision = authorizer.authorize(
-            principal,
-            action,
-            resource,
-            resource_policy=policy,
-            resource_policy_id=policy_label(resource),
-            source=function.arn,
-            trace_id=trace_id,
-        )
-        if not decision.allowed:
-            return action, decision
-    return None
+    engine: Engine, function: Function, actions: tuple[str, ...], resource: str
+) -> tuple[str, ServiceError] | None:
+    """(action, AccessDenied) for the first of `actions` on `resource` the function's role may not take."""
+    return refused_role_action(
+        engine, function.latest.role, function.name, actions, resource, source=function.arn
+    )
