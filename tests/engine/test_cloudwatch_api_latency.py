@@ -6,6 +6,7 @@ import asyncio
 
 import pytest
 
+from .test_apigateway_kit import RestKit
 from .test_apigatewayv2_http import HttpKit
 
 pytestmark = pytest.mark.timeout(60)
@@ -42,3 +43,17 @@ async def test_http_api_latency_counts_each_request_with_its_lab_time(eng, clock
     assert _stat(eng, clock, dims, "Sum", "Count") == 3
     await eng.client("apigatewayv2").delete_api(ApiId=kit.api_id)
     assert kit.api_id not in eng.service("apigatewayv2").pipeline.latencies
+
+
+async def test_rest_api_latency_by_api_name(eng, clock) -> None:
+    eng.service("cloudwatch")
+    kit = await RestKit(eng).create(name="shop")
+    await kit.mock("/ping")
+    await kit.deploy()
+    assert (await kit.call("GET", "/ping")).status == 200
+    assert (await kit.call("GET", "/nowhere")).status == 403
+    await clock.advance(60)
+    dims = {"ApiName": "shop"}
+    assert _stat(eng, clock, dims, "SampleCount") == 2
+    assert _stat(eng, clock, dims, "Sum", "Count") == 2
+    assert _stat(eng, clock, dims, "Sum", "4XXError") == 1
