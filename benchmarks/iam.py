@@ -162,8 +162,11 @@ async def main(quick: bool) -> dict:
     off, on = await _on_vs_off(120_000 // scale)
     fan_off = await _fanout(20_000 // scale, False)
     fan_on = await _fanout(20_000 // scale, True)
-    esm_off = await _esm(20_000 // scale, False)
-    esm_on = await _esm(20_000 // scale, True)
+    esm = {False: 0.0, True: 0.0}
+    for round_ in range(4):  # alternating, best of two each: warm-up and noise hit both alike
+        enforce = round_ % 2 == 1
+        esm[enforce] = max(esm[enforce], await _esm(10_000 // scale, enforce))
+    esm_off, esm_on = esm[False], esm[True]
     return {
         "benchmark": "iam",
         "note": "machine shared with other work: compare ratios, not absolute rates",
