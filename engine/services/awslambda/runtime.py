@@ -192,8 +192,8 @@ class Runtime:
         allows. The SDKs read AWS_ENDPOINT_URL while the lab is served over the wire.
         """
         url = self.service.engine.endpoint_url
-        if url is None:
-            return {}
+        if url is None or version.callable is not None:
+            return {}  # not served, or a registered callable (it runs in the lab's process)
         sts = self.service.engine.service("sts")
         variables = sts.service_credentials(version.role, function.name)  # type: ignore[attr-defined]
         variables["AWS_ENDPOINT_URL"] = url
