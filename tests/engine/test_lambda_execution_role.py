@@ -198,3 +198,42 @@ async def test_function_sdk_calls_act_as_the_execution_role(eng: Engine) -> None
         assert json.loads(response["Payload"].read())["sent"] == "sent"
     finally:
         await server.stop()
+
+
+KEY_CODE = """
+import os
+import boto3
+
+def handler(event, context):
+    who = boto3.client("sts").get_caller_identity()["Arn"]
+    return {"who": who, "key": os.environ["AWS_ACCESS_KEY_ID"]}
+"""
+
+
+async def test_each_environment_has_its_own_keys_and_one_letter_names_get_a_suffix(
+    eng: Engine,
+) -> None:
+    from engine.wire import WireServer
+
+    server = WireServer(eng, "127.0.0.1", 0)
+    await server.start()
+    try:
+        lam = eng.client("lambda")
+        await lam.create_function(
+            FunctionName="w",
+            Runtime="python3.12",
+            Role=ROLE,
+            Handler="index.handler",
+            Code={"ZipFile": _zipped(KEY_CODE)},
+            Timeout=30,
+            MemorySize=512,
+        )
+        first = json.loads((await lam.invoke(FunctionName="w"))["Payload"].read())
+        assert first["who"] == f"{SESSION}/w@lambda_function"
+        assert first["key"].startswith("ASIA")
+        # New configuration: the warm environment retires and the next one gets new keys.
+        await lam.update_function_configuration(FunctionName="w", Description="again")
+        second = json.loads((await lam.invoke(FunctionName="w"))["Payload"].read())
+        assert second["who"] == first["who"] and second["key"] != first["key"]
+    finally:
+        await server.stop()

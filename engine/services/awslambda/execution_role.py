@@ -20,9 +20,18 @@ if TYPE_CHECKING:
     from .models import Function
 
 
+def session_name(function_name: str) -> str:
+    """The role session name Lambda uses: the function's name (one letter gets a suffix).
+
+    A role session name has at least two characters, so AWS names a one-letter function's
+    session `X@lambda_function`.
+    """
+    return function_name if len(function_name) > 1 else f"{function_name}@lambda_function"
+
+
 def delivery_options(function: Function) -> dict[str, Any]:
     """Envelope options for a hop Lambda makes with the function's role (destinations, DLQ)."""
-    return {"role_arn": function.latest.role, "role_session": function.name}
+    return {"role_arn": function.latest.role, "role_session": session_name(function.name)}
 
 
 def refused_action(
@@ -30,5 +39,10 @@ def refused_action(
 ) -> tuple[str, ServiceError] | None:
     """(action, AccessDenied) for the first of `actions` on `resource` the function's role may not take."""
     return refused_role_action(
-        engine, function.latest.role, function.name, actions, resource, source=function.arn
+        engine,
+        function.latest.role,
+        session_name(function.name),
+        actions,
+        resource,
+        source=function.arn,
     )

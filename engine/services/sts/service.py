@@ -244,22 +244,17 @@ class StsService(Service):
     def service_credentials(
         self, role_arn: str, session_name: str, duration: int = SERVICE_SESSION_SECONDS
     ) -> dict[str, str]:
-        """Credentials a service hands to code it runs with a role (a Lambda's execution role).
+        """Fresh credentials a service hands code it runs with a role (one Lambda environment's).
 
-        A live session of the same role and name with more than half its time left is reused,
-        so warm-ups do not pile up sessions. The role need not exist: with enforcement on, a
-        session of a missing role is allowed nothing, as on AWS.
+        Each call is a new session, as each of AWS's execution environments has its own keys.
+        The role need not exist: with enforcement on, a session of a missing role is allowed
+        nothing, as on AWS.
         """
         name = role_arn.rsplit("/", 1)[-1]
         principal = f"arn:aws:sts::{self.account_id}:assumed-role/{name}/{session_name}"
-        now = self.clock.now()
-        for session in self.iam.store.sessions.values():
-            if session.principal_arn == principal and session.expires - now > duration / 2:
-                break
-        else:
-            session = self._new_session(
-                principal, duration, role_arn=role_arn, session_name=session_name
-            )
+        session = self._new_session(
+            principal, duration, role_arn=role_arn, session_name=session_name
+        )
         return {
             "AWS_ACCESS_KEY_ID": session.key_id,
             "AWS_SECRET_ACCESS_KEY": session.secret,
