@@ -3,8 +3,9 @@
 With enforcement on, every call is evaluated against the user's policies and the queue policy
 (decisions cached per principal, action, resource and context). The floor is the same loop with
 enforcement off, measured in the same run; rounds alternate so machine noise hits both alike.
-Also measures one uncached evaluation (a policy change clears the cache) and SNS → SQS fan-out
-deliveries checked against the queue policy.
+Also measures one uncached evaluation (a policy change clears the cache), SNS → SQS fan-out
+deliveries checked against the queue policy, and an SQS → Lambda event source mapping whose
+poller reads the queue as the function's execution role.
 
 Run: `python benchmarks/iam.py [--quick]`. Prints one JSON object.
 """
@@ -120,11 +121,52 @@ async def _fanout(messages: int, enforce: bool) -> float:
         return rate
 
 
+async def _esm(messages: int, enforce: bool) -> float:
+    """Messages an SQS → Lambda mapping hands its function per second (the role is checked per poll)."""
+    async with Engine(clock=VirtualClock()) as eng:
+        iam, sqs = eng.client("iam"), eng.client("sqs")
+        url = (await sqs.create_queue(QueueName="bench"))["QueueUrl"]
+        trust = {
+            "Effect": "Allow",
+            "Principal": {"Service": "lambda.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+        }
+        role = await iam.create_role(RoleName="fn", AssumeRolePolicyDocument=_policy(trust))
+        read = {
+            "Effect": "Allow",
+            "Action": ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
+            "Resource": QUEUE_ARN,
+        }
+        await iam.put_role_policy(RoleName="fn", PolicyName="read", PolicyDocument=_policy(read))
+        seen = [0]
+
+        def handler(event: dict, context: object) -> None:
+            seen[0] += len(event["Records"])
+
+        eng.register_function("sink", handler, Role=role["Role"]["Arn"])
+        eng.settings["iam.enforce"] = enforce
+        entries = [{"Id": str(i), "MessageBody": "x" * 100} for i in range(10)]
+        for _ in range(messages // 10):
+            await sqs.send_message_batch(QueueUrl=url, Entries=entries)
+        started = time.perf_counter()
+        await eng.client("lambda").create_event_source_mapping(
+            EventSourceArn=QUEUE_ARN, FunctionName="sink", BatchSize=10
+        )
+        while seen[0] < messages:
+            await eng.clock.advance(1)
+        return messages / (time.perf_counter() - started)
+
+
 async def main(quick: bool) -> dict:
     scale = 10 if quick else 1
     off, on = await _on_vs_off(120_000 // scale)
     fan_off = await _fanout(20_000 // scale, False)
     fan_on = await _fanout(20_000 // scale, True)
+    esm = {False: 0.0, True: 0.0}
+    for round_ in range(4):  # alternating, best of two each: warm-up and noise hit both alike
+        enforce = round_ % 2 == 1
+        esm[enforce] = max(esm[enforce], await _esm(10_000 // scale, enforce))
+    esm_off, esm_on = esm[False], esm[True]
     return {
         "benchmark": "iam",
         "note": "machine shared with other work: compare ratios, not absolute rates",
@@ -134,6 +176,9 @@ async def main(quick: bool) -> dict:
         "uncached_decisions_per_s": round(await _uncached_decisions(20_000 // scale)),
         "sns_to_sqs_deliveries_per_s_enforcement_off": round(fan_off),
         "sns_to_sqs_deliveries_per_s_enforcement_on": round(fan_on),
+        "sqs_to_lambda_esm_messages_per_s_enforcement_off": round(esm_off),
+        "sqs_to_lambda_esm_messages_per_s_enforcement_on": round(esm_on),
+        "esm_enforced_vs_off_ratio": round(esm_on / esm_off, 3),
         "targets": TARGETS,
     }
 

@@ -62,6 +62,8 @@ class Engine:
         self.hold = Hold()
         #: Durable mode's write-ahead log (engine.persistence.store.Journal) or None.
         self.journal: Any = None
+        #: The wire endpoint's URL while the lab is served (Lambda workers' SDKs are pointed at it).
+        self.endpoint_url: str | None = None
         self._services: dict[str, Service] = {}
         self._clients: dict[str, Client] = {}
         self._tasks: set[asyncio.Task] = set()

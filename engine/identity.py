@@ -12,11 +12,19 @@ from contextvars import ContextVar
 
 #: The access key id the current call was signed with (None: the lab's own admin root).
 caller_access_key: ContextVar[str | None] = ContextVar("pipework_caller_access_key", default=None)
+#: The `service:Operation` of the HTTP request being answered (SDKs fill idempotency tokens, raw
+#: HTTP may not); tasks the call starts inherit it, so readers compare it with their own operation.
+caller_over_wire: ContextVar[str | None] = ContextVar("pipework_caller_over_wire", default=None)
 
 
 def current_access_key() -> str | None:
     """The access key id of the call running in this task, or None for the lab itself."""
     return caller_access_key.get()
+
+
+def over_wire(service: str, operation: str) -> bool:
+    """Whether `service:operation` running in this task is an HTTP request (not an in-process call)."""
+    return caller_over_wire.get() == f"{service}:{operation}"
 
 
 @contextmanager

@@ -17,7 +17,7 @@ from botocore.model import OperationModel, ServiceModel
 
 from engine.errors import ServiceError
 from engine.http import HttpRequest, HttpResponse
-from engine.identity import caller_access_key
+from engine.identity import caller_access_key, caller_over_wire
 from engine.model import service_metadata, service_model
 from engine.services.sqs.errors import missing_parameter
 
@@ -101,9 +101,11 @@ class WireEndpoint:
             # The engine call runs as the caller's key: STS and IAM answer for it, and with
             # enforcement on its policies decide the call (unknown keys act as the lab's admin).
             token = caller_access_key.set(caller_of(request).access_key)
+            wire_token = caller_over_wire.set(f"{service}:{operation.name}")
             try:
                 result = await self._call(service, operation, params)
             finally:
+                caller_over_wire.reset(wire_token)
                 caller_access_key.reset(token)
             if service == "s3":
                 result = encode_listing(operation.name, params, result)

@@ -78,7 +78,8 @@ def json_error(
     if not message:
         del body["message"]  # AWS leaves an empty message out (CloudWatch's ResourceNotFound)
     elif shape is not None and "Message" in shape.members:
-        # Shapes that model `Message` (Secrets Manager, Logs …) carry it under that name too.
+        # Shapes that model `Message` (Secrets Manager, Logs …) carry it under that name only.
+        del body["message"]
         body["Message"] = message
     return headers, json.dumps(body).encode()
 

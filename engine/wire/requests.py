@@ -47,8 +47,12 @@ def parse_json(model: ServiceModel, request: HttpRequest) -> tuple[OperationMode
         ) from None
     if not isinstance(body, dict):
         raise WireError("SerializationException", "Start of list found where not expected")
+    shape = operation.input_shape
+    if shape is not None and not body.keys() <= shape.members.keys():
+        # AWS's JSON services ignore members the operation does not have (botocore never sends any).
+        body = {key: value for key, value in body.items() if key in shape.members}
     try:
-        params = decode_json(operation.input_shape, body) or {}
+        params = decode_json(shape, body) or {}
     except ValueError as error:
         raise WireError("SerializationException", str(error)) from None
     return operation, params

@@ -82,6 +82,8 @@ class WireServer:
         if sockets:
             self.port = sockets[0].getsockname()[1]
         self.engine.trace.emit("serving", "wire", self.url)
+        if self.engine.endpoint_url is None:
+            self.engine.endpoint_url = self.url
         return self.url
 
     def connections(self) -> ConnectionRegistry:
@@ -90,6 +92,8 @@ class WireServer:
 
     async def stop(self) -> None:
         """Stop listening and wait for the server to finish."""
+        if self.engine.endpoint_url == self.url:
+            self.engine.endpoint_url = None
         if self._server is not None:
             self._server.should_exit = True
         if self._task is not None:

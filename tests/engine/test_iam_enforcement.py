@@ -284,12 +284,44 @@ async def test_pipe_reaches_its_target_with_its_role(eng: Engine, clock: Virtual
         e.detail.get("principal", "").endswith("assumed-role/worker/p") for e in _denied(recorder)
     )
     allow = {"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": target}
+    read = {"Effect": "Allow", "Action": "sqs:*Message*", "Resource": source}
+    attributes = {"Effect": "Allow", "Action": "sqs:GetQueueAttributes", "Resource": source}
     await eng.client("iam").put_role_policy(
-        RoleName="worker", PolicyName="send", PolicyDocument=policy(allow)
+        RoleName="worker", PolicyName="send", PolicyDocument=policy(allow, read, attributes)
     )
     await eng.client("sqs").send_message(QueueUrl=source_url, MessageBody="two")
     await clock.advance(60)
     assert await _count(eng, target_url) >= 1
+
+
+async def test_pipe_reads_its_source_with_its_role(eng: Engine, clock: VirtualClock) -> None:
+    _enforce(eng)
+    recorder = eng.trace.record()
+    source_url, source = await _queue(eng, "in")
+    target_url, target = await _queue(eng, "out")
+    await _role(eng, {"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": target})
+    await eng.client("pipes").create_pipe(Name="p", Source=source, Target=target, RoleArn=ROLE)
+    await eng.client("sqs").send_message(QueueUrl=source_url, MessageBody="one")
+    await clock.advance(5)
+    refused = [e for e in _denied(recorder) if e.resource == source]
+    assert refused and refused[0].detail["action"] == "sqs:ReceiveMessage"
+    assert refused[0].detail["principal"].endswith("assumed-role/worker/p")
+    described = await eng.client("pipes").describe_pipe(Name="p")
+    assert "AccessDenied" in described["StateReason"]
+    visible = await eng.client("sqs").get_queue_attributes(
+        QueueUrl=source_url, AttributeNames=["ApproximateNumberOfMessages"]
+    )
+    assert visible["Attributes"]["ApproximateNumberOfMessages"] == "1"  # never taken
+    read = {
+        "Effect": "Allow",
+        "Action": ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
+        "Resource": source,
+    }
+    await eng.client("iam").put_role_policy(
+        RoleName="worker", PolicyName="read", PolicyDocument=policy(read)
+    )
+    await clock.advance(30)
+    assert await _count(eng, target_url) == 1
 
 
 async def test_keyed_callers_act_as_their_user(eng: Engine) -> None:

@@ -29,6 +29,7 @@ from .flow_model import build_flow
 from .history import append_history, history_path, load_history
 from .inspectors import inspect
 from .lesson_guide import LessonGuide
+from .panel_metrics import panel_metrics
 from .resource_view import build_resource_view
 from .screens.help import HelpScreen
 from .screens.journey import JourneyScreen
@@ -332,6 +333,7 @@ class PipeworkApp(App[int]):
             self.engine.clock.now(),
         )
         view.details = await self.host.call(inspect, self.engine, node, self.recorder)
+        view.metrics = await self.host.call(panel_metrics, self.engine, node.id)
         await panel.show(view)
 
     # -- widget messages ---------------------------------------------------------------

@@ -21,6 +21,7 @@ from engine.service import Envelope
 
 from .authorizers import AuthorizerCache, AuthResult, authorize
 from .deadlines import Deadlines
+from .latency import Latencies
 from .models import Integration, IntegrationResponse, Method, Resource, RestApi, Stage
 from .responses import DEFAULT_TEMPLATE, DEFAULTS, default_response
 from .throttle import Buckets
@@ -117,6 +118,8 @@ class Pipeline:
         self._routers: dict[tuple[str, str], ResourceRouter] = {}
         self.authorizers = AuthorizerCache()
         self.counters: dict[str, dict[str, int]] = {}
+        #: API id → its request latencies (CloudWatch's Latency).
+        self.latencies: dict[str, Latencies] = {}
         self.access_logs: dict[tuple[str, str], deque[str]] = {}
 
     # -- entry -----------------------------------------------------------------------------------
@@ -151,6 +154,10 @@ class Pipeline:
             counters["5xx"] += 1
         elif response.status >= 400:
             counters["4xx"] += 1
+        latencies = self.latencies.get(api_id)
+        if latencies is None:
+            latencies = self.latencies[api_id] = Latencies()
+        latencies.add((service.clock.now() - context.started) * 1000)
         response.headers.setdefault("x-amzn-requestid", context.request_id)
         self._access_log(context, response)
         if service.trace.enabled:

@@ -164,6 +164,7 @@ class ApiGatewayService(UpdateOperations, Service):
     def delete_rest_api(self, params: dict) -> dict:
         api = self.api(params["restApiId"])
         del self.apis[api.id]
+        self.pipeline.latencies.pop(api.id, None)
         self.keys.api_deleted(api.id)
         self.emit("deleted", self.arn_of(api.id))
         return {}

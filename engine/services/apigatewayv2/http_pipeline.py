@@ -21,6 +21,7 @@ from engine.http import HttpRequest, HttpResponse
 from engine.service import Envelope
 
 from ..apigateway.deadlines import Deadlines
+from ..apigateway.latency import Latencies
 from ..apigateway.throttle import Buckets
 from .auth import AuthCache, Denied, check_jwt, check_lambda
 from .models import Api, Cors, Deployment, Integration, Route, Stage
@@ -73,6 +74,8 @@ class HttpPipeline:
         self.service = service
         self.auth_cache = AuthCache()
         self.counters: dict[str, dict[str, int]] = {}
+        #: API id → its request latencies (CloudWatch's Latency).
+        self.latencies: dict[str, Latencies] = {}
         self.access_logs: dict[tuple[str, str], deque[str]] = {}
         self._routers: dict[tuple[str, str], Router] = {}
         self._buckets: Buckets | None = None
@@ -161,6 +164,10 @@ class HttpPipeline:
             counters["5xx"] += 1
         elif response.status >= 400:
             counters["4xx"] += 1
+        latencies = self.latencies.get(api_id)
+        if latencies is None:
+            latencies = self.latencies[api_id] = Latencies()
+        latencies.add((service.clock.now() - started) * 1000)
         response.headers["apigw-requestid"] = request_id
         stage = api.stages.get(stage_name)
         if stage is not None and stage.access_log_destination:

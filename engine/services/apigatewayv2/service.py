@@ -222,6 +222,7 @@ class ApiGatewayV2Service(Service):
     def delete_api(self, params: dict) -> dict:
         api = self.api(params["ApiId"])
         del self.apis[api.id]
+        self.pipeline.latencies.pop(api.id, None)
         self.connections.api_deleted(api.id)
         self.emit("deleted", self.arn_of(api.id))
         return {}

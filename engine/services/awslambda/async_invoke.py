@@ -14,6 +14,7 @@ from engine.arn import parse_arn
 from engine.errors import ServiceError
 from engine.service import Envelope
 
+from .execution_role import delivery_options
 from .logs import lambda_timestamp
 from .models import EventInvokeConfig, Function, FunctionVersion
 from .runtime import InvocationResult
@@ -248,6 +249,8 @@ class AsyncInvoker:
         self, function: Function, target: str, envelope: Envelope, trace_id: str | None, why: str
     ) -> None:
         service = self.service
+        # Lambda sends to destinations and the dead-letter queue with the function's role.
+        envelope.options.update(delivery_options(function))
         try:
             await service.engine.fabric.deliver(target, envelope)
         except ServiceError as error:

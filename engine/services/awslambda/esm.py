@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from engine.arn import parse_arn
 from engine.errors import ServiceError
 
+from .execution_role import delivery_options, refused_action
 from .runtime import InvocationResult
 
 if TYPE_CHECKING:
@@ -87,12 +88,55 @@ class EventSourceMapping:
     filtered: int = 0
 
 
+#: Lab seconds a poller whose execution role may not read its source waits before trying again.
+ROLE_RETRY_SECONDS = 10.0
+
+
 class EventSourcePoller:
     """Base of every poller: reads a source, builds events, invokes the mapping's function."""
 
     #: Default BatchSize and its maximum for this source.
     default_batch_size: ClassVar[int] = 10
     max_batch_size: ClassVar[int] = 10_000
+    #: What the function's execution role must allow on the source (`iam enforce on`).
+    read_actions: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def role_refusal(cls, source_arn: str, action: str) -> str:
+        """AWS's words when the execution role may not read the source."""
+        return f"The function execution role does not have permissions to call {action}."
+
+    @classmethod
+    def check_role(cls, service: LambdaService, function: Any, source_arn: str) -> None:
+        """At CreateEventSourceMapping: refuse a source the execution role may not read."""
+        refused = refused_action(service.engine, function, cls.read_actions, source_arn)
+        if refused is not None:
+            raise validation(cls.role_refusal(source_arn, refused[0]))
+
+    def may_read(self) -> bool:
+        """Whether the execution role may read the source now; a refusal is traced `denied`.
+
+        The mapping's LastProcessingResult names the problem, and the poller tries again after
+        ROLE_RETRY_SECONDS (a policy fixed meanwhile lets it go on), as AWS's pollers do.
+        """
+        if not self.read_actions:
+            return True
+        mapping = self.mapping
+        function = self.service.functions.get(mapping.function_name)
+        if function is None:
+            return True
+        refused = refused_action(
+            self.service.engine, function, self.read_actions, mapping.source_arn
+        )
+        if refused is None:
+            return True
+        mapping.last_result = "PROBLEM: " + self.role_refusal(mapping.source_arn, refused[0])
+        return False
+
+    def role_options(self) -> dict[str, Any]:
+        """Envelope options for a hop made with the function's role (an OnFailure destination)."""
+        function = self.service.functions.get(self.mapping.function_name)
+        return delivery_options(function) if function is not None else {}
 
     def __init__(self, service: LambdaService, mapping: EventSourceMapping) -> None:
         self.service = service

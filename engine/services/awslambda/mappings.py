@@ -136,6 +136,7 @@ class MappingOperations:
                     f"with UUID {existing.uuid}"
                 )
         extra = poller_class.validate(self, params, timeout)
+        poller_class.check_role(self, self.functions[name], source)
         uuid = self.ids.uuid()
         mapping = EventSourceMapping(
             uuid=uuid,

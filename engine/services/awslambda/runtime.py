@@ -15,6 +15,7 @@ from engine.errors import ServiceError
 from engine.ids import ambient_trace_id
 
 from .code import user_stack
+from .execution_role import session_name
 from .logs import (
     InvocationLog,
     StreamCapture,
@@ -180,7 +181,23 @@ class Runtime:
             "TZ": ":UTC",
             "_HANDLER": version.handler,
         }
+        variables.update(self._sdk_variables(function, version))
         variables.update(version.environment)
+        return variables
+
+    def _sdk_variables(self, function: Function, version: FunctionVersion) -> dict[str, str]:
+        """Where the function's SDK calls go and who they act as: the lab, as its execution role.
+
+        As on AWS, each environment carries its own temporary credentials of the execution role
+        (session name: the function's name), so with `iam enforce on` the code may do only what the role
+        allows. The SDKs read AWS_ENDPOINT_URL while the lab is served over the wire.
+        """
+        url = self.service.engine.endpoint_url
+        if url is None or version.callable is not None:
+            return {}  # not served, or a registered callable (it runs in the lab's process)
+        sts = self.service.engine.service("sts")
+        variables = sts.service_credentials(version.role, session_name(function.name))  # type: ignore[attr-defined]
+        variables["AWS_ENDPOINT_URL"] = url
         return variables
 
     def _cold_environment(

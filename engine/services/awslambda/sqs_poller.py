@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from engine.errors import ServiceError
 
-from .esm import EventSourceMapping, EventSourcePoller, validation
+from .esm import ROLE_RETRY_SECONDS, EventSourceMapping, EventSourcePoller, validation
 
 if TYPE_CHECKING:
     from .service import LambdaService
@@ -34,6 +34,18 @@ class SqsPoller(EventSourcePoller):
 
     default_batch_size: ClassVar[int] = 10
     max_batch_size: ClassVar[int] = 10_000
+    read_actions: ClassVar[tuple[str, ...]] = (
+        "sqs:ReceiveMessage",
+        "sqs:DeleteMessage",
+        "sqs:GetQueueAttributes",
+    )
+
+    @classmethod
+    def role_refusal(cls, source_arn: str, action: str) -> str:
+        return (
+            "The provided execution role does not have permissions to call "
+            f"{action.split(':', 1)[1]} on SQS"
+        )
 
     def __init__(self, service: LambdaService, mapping: EventSourceMapping) -> None:
         super().__init__(service, mapping)
@@ -136,6 +148,9 @@ class SqsPoller(EventSourcePoller):
         while self.running:
             if hold.held:
                 await hold.wait()  # opened from elsewhere: take no message until `resume`
+            if not self.may_read():
+                await clock.sleep(ROLE_RETRY_SECONDS)
+                continue
             wanted = mapping.batch_size
             try:
                 batch = await sqs.poll(source, min(10, wanted), POLL_WAIT_SECONDS, None)

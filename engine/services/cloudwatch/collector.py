@@ -36,6 +36,7 @@ class Collector:
         self.engine = service.engine
         self._last: dict[tuple, float] = {}
         self._lambda_seen: dict[str, int] = {}
+        self._latency_seen: dict[tuple[str, str], int] = {}
         self._timer: Timer | None = None
         self._ticks = 0
         self._active_until: dict[Any, float] = {}
@@ -47,8 +48,8 @@ class Collector:
             "kinesis": _kinesis,
             "firehose": _firehose,
             "stepfunctions": _stepfunctions,
-            "apigateway": _apigateway,
-            "apigatewayv2": _apigatewayv2,
+            "apigateway": self._apigateway,
+            "apigatewayv2": self._apigatewayv2,
             "events": _events,
             "sns": _sns,
             "dynamodb": _dynamodb,
@@ -184,6 +185,39 @@ class Collector:
                     "AWS/Lambda", "Duration", key, round(log.elapsed_ms, 2), stamp,
                     unit="Milliseconds",
                 )  # fmt: skip
+
+    # -- API Gateway: counters plus each request's latency ---------------------------------------
+    def _apigateway(self, service: Any) -> Iterator[Sample]:
+        yield from _apigateway(service)
+        for api_id, latencies in service.pipeline.latencies.items():
+            api = service.apis.get(api_id)
+            self._latencies(
+                service.name, api_id, "ApiName", getattr(api, "name", api_id), latencies
+            )
+
+    def _apigatewayv2(self, service: Any) -> Iterator[Sample]:
+        yield from _apigatewayv2(service)
+        for api_id, latencies in service.pipeline.latencies.items():
+            self._latencies(service.name, api_id, "ApiId", api_id, latencies)
+
+    def _latencies(self, owner: str, api_id: str, key: str, name: str, latencies: Any) -> None:
+        """Record the Latency of every request answered since the last sample."""
+        seen = self._latency_seen.get((owner, api_id), 0)
+        self._latency_seen[(owner, api_id)] = latencies.answered
+        if not self._recording or latencies.answered <= seen:
+            return  # the baseline: requests before CloudWatch started are not reported
+        store = self.service.store
+        dims = ((key, name),)
+        stamp = self.service.clock.now() - PERIOD
+        for milliseconds in latencies.since(seen):
+            store.record(
+                "AWS/ApiGateway",
+                "Latency",
+                dims,
+                round(milliseconds, 2),
+                stamp,
+                unit="Milliseconds",
+            )
 
 
 def _sqs(service: Any) -> Iterator[Sample]:

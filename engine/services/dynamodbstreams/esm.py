@@ -42,6 +42,20 @@ class StreamPoller(EventSourcePoller):
 
     default_batch_size: ClassVar[int] = 100
     max_batch_size: ClassVar[int] = 10_000
+    read_actions: ClassVar[tuple[str, ...]] = (
+        "dynamodb:GetRecords",
+        "dynamodb:GetShardIterator",
+        "dynamodb:DescribeStream",
+        "dynamodb:ListStreams",
+    )
+
+    @classmethod
+    def role_refusal(cls, source_arn: str, action: str) -> str:
+        return (
+            f"Cannot access stream {source_arn}. Please ensure the role can perform the "
+            "GetRecords, GetShardIterator, DescribeStream, and ListStreams Actions on your "
+            "stream in IAM."
+        )
 
     def __init__(self, service: LambdaService, mapping: EventSourceMapping) -> None:
         super().__init__(service, mapping)

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine.errors import ServiceError
 from engine.service import Envelope
+from engine.services.awslambda.esm import ROLE_RETRY_SECONDS
 
 from ..dynamodb.streams import Shard, StreamLog, StreamRecord, sequence_text
 
@@ -101,6 +102,9 @@ class Lane:
         """Read and invoke until cancelled."""
         dynamodb = self.poller.dynamodb
         while True:
+            if not self.poller.may_read():
+                await self.clock.sleep(ROLE_RETRY_SECONDS)
+                continue
             log = dynamodb.stream_for_arn(self.mapping.source_arn)
             shard = self._current(log) if log is not None else None
             records, last = self._read(shard) if shard is not None else ([], None)
@@ -265,7 +269,10 @@ class Lane:
             },
         }
         envelope = Envelope(
-            body=json.dumps(record), source_arn=self.mapping.arn, trace_id=batch[0].trace_id
+            body=json.dumps(record),
+            source_arn=self.mapping.arn,
+            trace_id=batch[0].trace_id,
+            options=self.poller.role_options(),
         )
         try:
             await self.poller.service.engine.fabric.deliver(destination, envelope)

@@ -21,6 +21,7 @@ __all__ = [
     "check_configuration",
     "check_delivery",
     "check_role_call",
+    "refused_role_action",
 ]
 from .resources import action_for, policy_label, resource_for, resource_policy
 
@@ -118,6 +119,41 @@ def check_role_call(
     )
     if not decision.allowed:
         raise authorizer.access_denied(principal, action, resource, decision)
+
+
+def refused_role_action(
+    engine: Engine,
+    role_arn: str,
+    session_name: str,
+    actions: tuple[str, ...],
+    resource: str,
+    *,
+    source: str | None = None,
+    trace_id: str | None = None,
+) -> tuple[str, ServiceError] | None:
+    """(action, AccessDenied) for the first of `actions` on `resource` a role may not take.
+
+    For the reads a service makes with an execution role (event source mappings, pipes); None
+    when every action is allowed or enforcement is off. A refusal is traced `denied`.
+    """
+    if not actions or not enforcing(engine):
+        return None
+    authorizer = engine.service("iam").authorizer  # type: ignore[attr-defined]
+    principal = authorizer.role_principal(role_arn, session_name)
+    policy = resource_policy(engine, resource)
+    for action in actions:
+        decision = authorizer.authorize(
+            principal,
+            action,
+            resource,
+            resource_policy=policy,
+            resource_policy_id=policy_label(resource),
+            source=source,
+            trace_id=trace_id,
+        )
+        if not decision.allowed:
+            return action, authorizer.access_denied(principal, action, resource, decision)
+    return None
 
 
 def delivery_principal(

@@ -25,7 +25,12 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from engine.errors import ServiceError
 from engine.service import Envelope
-from engine.services.awslambda.esm import EventSourceMapping, EventSourcePoller, validation
+from engine.services.awslambda.esm import (
+    ROLE_RETRY_SECONDS,
+    EventSourceMapping,
+    EventSourcePoller,
+    validation,
+)
 
 from .control import epoch_of
 from .lag import EVENT_SOURCE_MAPPING
@@ -60,6 +65,19 @@ class KinesisPoller(EventSourcePoller):
 
     default_batch_size: ClassVar[int] = 100
     max_batch_size: ClassVar[int] = 10_000
+    read_actions: ClassVar[tuple[str, ...]] = (
+        "kinesis:GetRecords",
+        "kinesis:GetShardIterator",
+        "kinesis:DescribeStream",
+        "kinesis:ListShards",
+    )
+
+    @classmethod
+    def role_refusal(cls, source_arn: str, action: str) -> str:
+        return (
+            f"Cannot access stream {source_arn}. Please ensure the role can perform the "
+            "GetRecords, GetShardIterator, DescribeStream, and ListShards Actions on your stream."
+        )
 
     def __init__(self, service: LambdaService, mapping: EventSourceMapping) -> None:
         super().__init__(service, mapping)
@@ -278,6 +296,9 @@ class KinesisPoller(EventSourcePoller):
             if clock.now() < next_poll:
                 await clock.sleep_until(next_poll)
             next_poll = clock.now() + POLL_INTERVAL
+            if not self.may_read():
+                next_poll = clock.now() + ROLE_RETRY_SECONDS
+                continue
             position = self.positions[index]
             records, _, end, _ = self.kinesis.read(stream, shard, position, mapping.batch_size)
             window = mapping.batching_window
@@ -476,7 +497,10 @@ class KinesisPoller(EventSourcePoller):
         }
         try:
             await self.service.engine.fabric.deliver(
-                target, Envelope(body=json.dumps(body), source_arn=self.mapping.arn)
+                target,
+                Envelope(
+                    body=json.dumps(body), source_arn=self.mapping.arn, options=self.role_options()
+                ),
             )
         except ServiceError as error:
             self.service.emit("delivery-failed", self.mapping.arn, target=target, error=error.code)

@@ -13,7 +13,7 @@ from typing import Any
 from engine.errors import ServiceError
 
 from .kinesis_source import KinesisSource
-from .runner import source_unreadable, wait_for_wake
+from .runner import check_source_role, source_unreadable, wait_for_wake
 
 
 class DynamoDbSource(KinesisSource):
@@ -47,6 +47,7 @@ class DynamoDbSource(KinesisSource):
     async def _pass_streams(self, dynamodb: Any, initial: set[str], wake: asyncio.Event) -> bool:
         """Read one batch from every shard that is ready; whether anything was read."""
         pipe = self.pipe
+        check_source_role(self.service, pipe)
         log = dynamodb.stream_for_arn(pipe.source)
         if log is None:
             raise ServiceError("ResourceNotFoundException", f"Stream {pipe.source} not found")

@@ -18,7 +18,7 @@ from engine.service import Envelope
 
 from .models import Pipe
 from .records import kinesis_record
-from .runner import PipeSource, source_unreadable, wait_for_wake
+from .runner import PipeSource, check_source_role, source_unreadable, wait_for_wake
 
 if TYPE_CHECKING:
     from engine.services.kinesis.shard import Shard
@@ -67,6 +67,7 @@ class KinesisSource(PipeSource):
     ) -> bool:
         """Read one batch from every shard that is ready; whether anything was read."""
         pipe = self.pipe
+        check_source_role(self.service, pipe)
         progressed = False
         shards = kinesis.shards(pipe.source)
         known = {shard.shard_id for shard in shards}

@@ -16,6 +16,7 @@ from engine.arn import owner_of
 from engine.errors import ServiceError
 from engine.faults import target_fails
 from engine.service import Envelope
+from engine.services.iam.enforcement import refused_role_action
 
 from .models import Pipe
 from .records import passes, sqs_record
@@ -26,6 +27,22 @@ if TYPE_CHECKING:
 
 #: Seconds a pipe waits before polling a source it could not read (a deleted queue).
 SOURCE_RETRY = 10.0
+#: What a pipe's execution role must allow on its source, by the source ARN's service part.
+SOURCE_ACTIONS = {
+    "sqs": ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"),
+    "kinesis": (
+        "kinesis:DescribeStream",
+        "kinesis:GetRecords",
+        "kinesis:GetShardIterator",
+        "kinesis:ListShards",
+    ),
+    "dynamodb": (
+        "dynamodb:DescribeStream",
+        "dynamodb:GetRecords",
+        "dynamodb:GetShardIterator",
+        "dynamodb:ListStreams",
+    ),
+}
 #: Targets that take the whole batch in one invocation; the rest get one event each.
 BATCH_TARGETS = frozenset({"lambda", "stepfunctions"})
 
@@ -282,6 +299,7 @@ class SqsSource(PipeSource):
         size = pipe.batch_size
         while True:
             wake.clear()
+            check_source_role(self.service, pipe)
             batch = await sqs.poll(pipe.source, min(10, size), 0)
             if batch:
                 break
@@ -320,6 +338,16 @@ async def wait_for_wake(clock: Any, wake: asyncio.Event, deadline: float) -> Non
     finally:
         waiter.cancel()
         timer.cancel()
+
+
+def check_source_role(service: PipesService, pipe: Pipe) -> None:
+    """Refuse (AccessDenied, traced `denied`) a read the pipe's role may not make, when enforcing."""
+    actions = SOURCE_ACTIONS.get(pipe.source.split(":", 3)[2], ())
+    refused = refused_role_action(
+        service.engine, pipe.role_arn, pipe.name, actions, pipe.source, source=pipe.arn
+    )
+    if refused is not None:
+        raise refused[1]
 
 
 async def source_unreadable(service: PipesService, pipe: Pipe, error: ServiceError) -> None:

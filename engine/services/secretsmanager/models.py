@@ -54,6 +54,7 @@ class Secret:
     policy: str | None = None
     owning_service: str | None = None
     tagged: bool = False  # once tagged, DescribeSecret shows Tags (even empty)
+    replicas: dict[str, Replica] = field(default_factory=dict)  # by Region
 
     def stage_owner(self, stage: str) -> SecretVersion | None:
         """The version that carries staging label `stage`."""
@@ -85,3 +86,13 @@ class Secret:
             if timer is not None:
                 timer.cancel()
         self.rotation_timer = self.deletion_timer = None
+
+
+@dataclass(slots=True)
+class Replica:
+    """A copy of a secret in another Region (the lab serves one Region: it records, not serves)."""
+
+    region: str
+    kms_key_id: str
+    started: float
+    accessed: float | None = None

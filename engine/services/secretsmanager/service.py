@@ -16,10 +16,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ...errors import FunctionError, ServiceError
+from ...identity import over_wire
 from ...service import Envelope, Service
 from ...topology import Edge, Node
 from ..events.schedule import Rate, ScheduleSyntaxError, parse_schedule
-from .models import CURRENT, PENDING, PREVIOUS, Secret, SecretVersion
+from .models import CURRENT, PENDING, PREVIOUS, Replica, Secret, SecretVersion
+from .replication import Replication
 
 DAY = 86400.0
 ROTATION_STEPS = ("createSecret", "setSecret", "testSecret", "finishSecret")
@@ -47,6 +49,23 @@ def _not_found(message: str = "Secrets Manager can't find the specified secret."
     return ServiceError("ResourceNotFoundException", message)
 
 
+NO_TOKEN = "You must provide a ClientRequestToken value. We recommend a UUID-type value."
+
+
+def _client_token(params: dict, operation: str) -> str | None:
+    """The request's ClientRequestToken; a raw HTTP request that makes a version must send one.
+
+    The SDKs and the CLI fill it in themselves (as the lab's in-process clients do, by leaving
+    it to the service); AWS refuses an HTTP request that omits it.
+    """
+    token = params.get("ClientRequestToken")
+    if token is None and over_wire("secretsmanager", operation):
+        if operation == "RotateSecret":
+            raise _invalid_parameter(NO_TOKEN)
+        raise _invalid_request(NO_TOKEN)
+    return token
+
+
 class SecretsManagerService(Service):
     """Secrets with versions and staging labels on the engine clock."""
 
@@ -56,6 +75,7 @@ class SecretsManagerService(Service):
     def __init__(self, engine: Any) -> None:
         super().__init__(engine)
         self.secrets: dict[str, Secret] = {}  # by name
+        self.replication = Replication(self)
 
     async def close(self) -> None:
         for secret in self.secrets.values():
@@ -83,6 +103,10 @@ class SecretsManagerService(Service):
                 "You can't perform this operation on the secret because it was marked for deletion."
             )
         return secret
+
+    def secret_for(self, secret_id: str) -> Secret:
+        """The live secret `secret_id` names (ResourceNotFound, or refused while deleted)."""
+        return self._secret(secret_id)
 
     def owns(self, arn: str) -> bool:
         return self.find(arn) is not None
@@ -143,6 +167,9 @@ class SecretsManagerService(Service):
         name = params["Name"]
         _check_name(name)
         text, blob = self._value(params)
+        token = (
+            _client_token(params, "CreateSecret") if text is not None or blob is not None else None
+        )
         existing = self.secrets.get(name)
         if existing is not None:
             if existing.deleted is not None:
@@ -162,10 +189,14 @@ class SecretsManagerService(Service):
             kms_key_id=params.get("KmsKeyId"),
             tags=[dict(t) for t in params.get("Tags", [])],
         )
+        if params.get("AddReplicaRegions"):
+            self.replication.add(secret, params["AddReplicaRegions"])
         result: dict[str, Any] = {"ARN": secret.arn, "Name": name}
         if text is not None or blob is not None:
-            version = self._add_version(secret, params.get("ClientRequestToken"), text, blob, None)
+            version = self._add_version(secret, token, text, blob, None)
             result["VersionId"] = version.version_id
+        if secret.replicas:
+            result["ReplicationStatus"] = self.replication.status(secret)
         secret.changed = secret.created
         self.secrets[name] = secret
         self.emit("created", secret.arn)
@@ -256,13 +287,12 @@ class SecretsManagerService(Service):
         return {"SecretValues": values, "Errors": errors}
 
     def put_secret_value(self, params: dict) -> dict:
+        token = _client_token(params, "PutSecretValue")
         secret = self._secret(params["SecretId"])
         text, blob = self._value(params)
         if text is None and blob is None:
             raise _invalid_request("You must provide either SecretString or SecretBinary.")
-        version = self._add_version(
-            secret, params.get("ClientRequestToken"), text, blob, params.get("VersionStages")
-        )
+        version = self._add_version(secret, token, text, blob, params.get("VersionStages"))
         self.emit("put", secret.arn, version=version.version_id)
         return {
             "ARN": secret.arn,
@@ -272,8 +302,11 @@ class SecretsManagerService(Service):
         }
 
     def update_secret(self, params: dict) -> dict:
-        secret = self._secret(params["SecretId"])
         text, blob = self._value(params)
+        token = (
+            _client_token(params, "UpdateSecret") if text is not None or blob is not None else None
+        )
+        secret = self._secret(params["SecretId"])
         if "Description" in params:
             secret.description = params["Description"]
         if "KmsKeyId" in params:
@@ -281,7 +314,7 @@ class SecretsManagerService(Service):
         secret.changed = self.clock.now()
         result: dict[str, Any] = {"ARN": secret.arn, "Name": secret.name}
         if text is not None or blob is not None:
-            version = self._add_version(secret, params.get("ClientRequestToken"), text, blob, None)
+            version = self._add_version(secret, token, text, blob, None)
             result["VersionId"] = version.version_id
         return result
 
@@ -319,6 +352,9 @@ class SecretsManagerService(Service):
         if secret.owning_service:
             result["OwningService"] = secret.owning_service
         result["CreatedDate"] = _stamp(secret.created)
+        if secret.replicas:
+            result["PrimaryRegion"] = self.region
+            result["ReplicationStatus"] = self.replication.status(secret)
         return result
 
     def list_secrets(self, params: dict) -> dict:
@@ -431,6 +467,11 @@ class SecretsManagerService(Service):
         if window is not None and not 7 <= window <= 30:
             raise _invalid_parameter(
                 "The RecoveryWindowInDays value must be between 7 and 30 days (inclusive)."
+            )
+        if secret.replicas:
+            raise _invalid_request(
+                f"You can't delete secret {secret.name} that still has replica regions "
+                f"[{', '.join(secret.replicas)}]. Remove the replicas first."
             )
         now = self.clock.now()
         if force:
@@ -557,6 +598,7 @@ class SecretsManagerService(Service):
 
     # -- rotation ---------------------------------------------------------------------------------
     async def rotate_secret(self, params: dict) -> dict:
+        _client_token(params, "RotateSecret")
         secret = self._secret(params["SecretId"])
         function = params.get("RotationLambdaARN") or secret.rotation_lambda
         if not function:
@@ -660,20 +702,15 @@ class SecretsManagerService(Service):
                 await self._rotate(secret, self.ids.uuid())
             self._schedule_rotation(secret)
 
-    # -- replication (single-region lab: replicas are recorded, not copied) ---------------------
+    # -- replication (delegated) ------------------------------------------------------------------
     def replicate_secret_to_regions(self, params: dict) -> dict:
-        secret = self._secret(params["SecretId"])
-        raise _invalid_request(
-            f"Pipework emulates one region per lab: secret {secret.name} cannot be replicated."
-        )
+        return self.replication.replicate_secret_to_regions(params)
 
     def remove_regions_from_replication(self, params: dict) -> dict:
-        secret = self._secret(params["SecretId"])
-        return {"ARN": secret.arn, "ReplicationStatus": []}
+        return self.replication.remove_regions_from_replication(params)
 
     def stop_replication_to_replica(self, params: dict) -> dict:
-        secret = self._secret(params["SecretId"])
-        raise _invalid_request(f"Secret {secret.name} is not a replica.")
+        return self.replication.stop_replication_to_replica(params)
 
     # -- views ------------------------------------------------------------------------------------
     def topology(self) -> tuple[list[Node], list[Edge]]:
@@ -707,6 +744,10 @@ class SecretsManagerService(Service):
                     "policy": s.policy,
                     "rotation_lambda": s.rotation_lambda,
                     "rotation_rules": s.rotation_rules,
+                    "replicas": [
+                        {"region": r.region, "kms_key_id": r.kms_key_id, "started": r.started}
+                        for r in s.replicas.values()
+                    ],
                     "versions": [
                         {
                             "id": v.version_id,
@@ -736,6 +777,8 @@ class SecretsManagerService(Service):
                 rotation_lambda=saved.get("rotation_lambda"),
                 rotation_rules=saved.get("rotation_rules"),
             )
+            for r in saved.get("replicas", []):
+                secret.replicas[r["region"]] = Replica(r["region"], r["kms_key_id"], r["started"])
             for v in saved["versions"]:
                 binary = base64.b64decode(v["binary"]) if v.get("binary") else None
                 secret.versions[v["id"]] = SecretVersion(

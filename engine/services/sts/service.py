@@ -31,6 +31,8 @@ SESSION_TOKEN_MAX = 129600
 MAX_SESSION_TAGS = 50
 #: How long an expired session is remembered before it is forgotten.
 EXPIRED_SESSION_GRACE = 3600.0
+#: How long credentials a service hands its code (a Lambda environment's) last: 12 hours.
+SERVICE_SESSION_SECONDS = 43200
 
 
 def invalid_parameter(message: str) -> ServiceError:
@@ -238,6 +240,26 @@ class StsService(Service):
         if params.get("SourceIdentity"):
             result["SourceIdentity"] = params["SourceIdentity"]
         return result
+
+    def service_credentials(
+        self, role_arn: str, session_name: str, duration: int = SERVICE_SESSION_SECONDS
+    ) -> dict[str, str]:
+        """Fresh credentials a service hands code it runs with a role (one Lambda environment's).
+
+        Each call is a new session, as each of AWS's execution environments has its own keys.
+        The role need not exist: with enforcement on, a session of a missing role is allowed
+        nothing, as on AWS.
+        """
+        name = role_arn.rsplit("/", 1)[-1]
+        principal = f"arn:aws:sts::{self.account_id}:assumed-role/{name}/{session_name}"
+        session = self._new_session(
+            principal, duration, role_arn=role_arn, session_name=session_name
+        )
+        return {
+            "AWS_ACCESS_KEY_ID": session.key_id,
+            "AWS_SECRET_ACCESS_KEY": session.secret,
+            "AWS_SESSION_TOKEN": session.token,
+        }
 
     def _new_session(self, principal_arn: str, duration: int, **fields: Any) -> Session:
         session = Session(

@@ -20,6 +20,7 @@ from ..flow_model import format_count
 from ..guard import guarded
 from ..trace_stats import FLAG_KINDS
 from .inspection_view import render_inspection
+from .metric_figures import metric_figures_key, render_metric_figures
 from .trace_table import describe_detail, short_name
 
 FLAG_STYLES = {
@@ -47,6 +48,7 @@ class ResourceView:
     recent: list[TraceEvent] = field(default_factory=list)
     rate: float = 0.0
     details: dict[str, Any] | None = None  # the kind's inspector data (tui.app.inspectors)
+    metrics: list[Any] = field(default_factory=list)  # its CloudWatch figures (panel_metrics)
 
 
 class CounterRow(Horizontal):
@@ -85,6 +87,7 @@ class ResourcePanel(VerticalScroll):
     def compose(self) -> ComposeResult:
         yield Static("", id="resource-title")
         yield VerticalScroll(id="resource-counters")
+        yield Static("", id="resource-metrics")
         yield Static("", id="resource-details")
         yield Static("", id="resource-links")
         yield Static("", id="resource-recent")
@@ -100,7 +103,12 @@ class ResourcePanel(VerticalScroll):
         if view is None:
             self._update("resource-title", None, self._hint)
             await self._rebuild_rows(None)
-            for ident in ("resource-details", "resource-links", "resource-recent"):
+            for ident in (
+                "resource-metrics",
+                "resource-details",
+                "resource-links",
+                "resource-recent",
+            ):
                 self._update(ident, None, lambda: "")
             return
         rate = format_rate(view.rate)
@@ -110,6 +118,11 @@ class ResourcePanel(VerticalScroll):
         await self._rebuild_rows(view)
         for row in self.query(CounterRow):
             row.show(view.counters.get(row.counter, 0.0), view.history.get(row.counter, []))
+        self._update(
+            "resource-metrics",
+            metric_figures_key(view.metrics),
+            lambda: render_metric_figures(view.metrics),
+        )
         self._update("resource-details", view.details, lambda: render_inspection(view.details))
         self._update("resource-links", self._links_key(view), lambda: self._links(view))
         self._update(
