@@ -110,6 +110,11 @@ class TemplateProcessor:
         given = parse_given(params.get("Parameters") or [], previous_values)
         declared = original.get("Parameters") or {}
         transforms = _transforms(original)
+        for transform in transforms:
+            if isinstance(transform, dict) and not isinstance(transform.get("Name"), str):
+                raise ServiceError(
+                    "ValidationError", "Key Name of transform definition must be a string."
+                )
         unknown = [t for t in transforms if t not in _SUPPORTED_TRANSFORMS]
         if unknown:
             raise ServiceError(

@@ -54,7 +54,18 @@ class Index:
                 "ReadCapacityUnits": self.read_capacity if billing_mode == "PROVISIONED" else 0,
                 "WriteCapacityUnits": self.write_capacity if billing_mode == "PROVISIONED" else 0,
             }
+            described["WarmThroughput"] = warm_throughput(
+                billing_mode, self.read_capacity, self.write_capacity
+            )
         return described
+
+
+def warm_throughput(billing_mode: str, read: int, write: int) -> dict[str, Any]:
+    """DescribeTable's WarmThroughput as AWS reports it by default: the provisioned capacity, or
+    12,000 reads and 4,000 writes per second for on-demand."""
+    if billing_mode == "PAY_PER_REQUEST":
+        read, write = 12000, 4000
+    return {"ReadUnitsPerSecond": read, "WriteUnitsPerSecond": write, "Status": "ACTIVE"}
 
 
 @dataclass(slots=True)
@@ -191,4 +202,7 @@ class Table:
         if self.table_class is not None:
             described["TableClassSummary"] = {"TableClass": self.table_class}
         described["DeletionProtectionEnabled"] = self.deletion_protection
+        described["WarmThroughput"] = warm_throughput(
+            self.billing_mode, self.read_capacity, self.write_capacity
+        )
         return described

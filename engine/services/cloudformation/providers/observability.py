@@ -96,7 +96,7 @@ class SecretProvider(Provider):
             "Name": name,
             "Description": props.get("Description"),
             "KmsKeyId": props.get("KmsKeyId"),
-            "Tags": tag_list(props) or None,
+            "Tags": tag_list(props, stack=request) or None,
         }
         if "SecretString" in props:
             params["SecretString"] = props["SecretString"]

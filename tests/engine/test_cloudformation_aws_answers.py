@@ -1,0 +1,176 @@
+"""CloudFormation answers as AWS gives them: event order, error messages, change-set values, tags."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from engine import Engine, ServiceError
+
+pytestmark = pytest.mark.timeout(60)
+
+
+@pytest.fixture(autouse=True)
+def _no_lint(eng: Engine) -> None:
+    eng.settings["cloudformation.lint"] = "off"
+
+
+def _template(**resources: dict) -> str:
+    return json.dumps({"Resources": resources})
+
+
+async def _create(eng: Engine, name: str, body: str, **extra: object) -> dict:
+    cfn = eng.client("cloudformation")
+    await cfn.create_stack(StackName=name, TemplateBody=body, **extra)
+    await eng.service("cloudformation").wait(name)
+    return (await cfn.describe_stacks(StackName=name))["Stacks"][0]
+
+
+async def test_events_of_one_instant_still_sort_by_timestamp(eng: Engine) -> None:
+    # The virtual clock does not move during the deploy: sorting by Timestamp (as clients do)
+    # must still give the order the events happened in.
+    await _create(eng, "q", _template(Q={"Type": "AWS::SQS::Queue"}))
+    events = (await eng.client("cloudformation").describe_stack_events(StackName="q"))[
+        "StackEvents"
+    ]
+    oldest_first = list(reversed(events))
+    stamps = [e["Timestamp"] for e in oldest_first]
+    assert stamps == sorted(stamps) and len(set(stamps)) == len(stamps)
+    assert [(e["LogicalResourceId"], e["ResourceStatus"]) for e in oldest_first][-2:] == [
+        ("Q", "CREATE_COMPLETE"),
+        ("q", "CREATE_COMPLETE"),
+    ]
+    assert all(s.microsecond % 1000 == 0 for s in stamps)
+
+
+async def test_template_summary_lists_identifiers_and_prints_metadata_as_aws_does(
+    eng: Engine,
+) -> None:
+    body = json.dumps(
+        {
+            "Metadata": {"TopicName": "t"},
+            "Resources": {
+                "Topic": {"Type": "AWS::SNS::Topic"},
+                "Bucket": {"Type": "AWS::S3::Bucket"},
+                "Other": {"Type": "AWS::S3::Bucket"},
+            },
+        }
+    )
+    summary = await eng.client("cloudformation").get_template_summary(TemplateBody=body)
+    assert summary["Metadata"] == "{'TopicName': 't'}"
+    assert summary["ResourceIdentifierSummaries"] == [
+        {"ResourceType": "AWS::SNS::Topic", "LogicalResourceIds": ["Topic"]},
+        {
+            "ResourceType": "AWS::S3::Bucket",
+            "LogicalResourceIds": ["Bucket", "Other"],
+            "ResourceIdentifiers": ["BucketName"],
+        },
+    ]
+
+
+async def test_validation_messages_match_aws(eng: Engine) -> None:
+    cfn = eng.client("cloudformation")
+    with pytest.raises(ServiceError) as error:
+        await cfn.get_template(ChangeSetName="does-not-exist")
+    assert error.value.message == "StackName is a required parameter."
+    bad_ref = _template(T={"Type": "AWS::SNS::Topic", "Properties": {"Name": {"Ref": "Nope"}}})
+    with pytest.raises(ServiceError) as error:
+        await cfn.create_stack(StackName="s", TemplateBody=bad_ref)
+    assert error.value.message == (
+        "Template format error: Unresolved resource dependencies [Nope] in the Resources block "
+        "of the template"
+    )
+    by_reference = json.dumps(
+        {
+            "Parameters": {"Macro": {"Type": "String"}},
+            "Transform": [{"Name": {"Ref": "Macro"}}],
+            "Resources": {"T": {"Type": "AWS::SNS::Topic"}},
+        }
+    )
+    with pytest.raises(ServiceError) as error:
+        await cfn.create_stack(
+            StackName="s",
+            TemplateBody=by_reference,
+            Parameters=[{"ParameterKey": "Macro", "ParameterValue": "M"}],
+            Capabilities=["CAPABILITY_AUTO_EXPAND"],
+        )
+    assert error.value.message == "Key Name of transform definition must be a string."
+
+
+async def test_change_set_shows_a_join_with_an_unknown_part_as_unknown(eng: Engine) -> None:
+    body = _template(
+        Topic1={"Type": "AWS::SNS::Topic", "Properties": {"DisplayName": "a"}},
+        Topic2={
+            "Type": "AWS::SNS::Topic",
+            "Properties": {
+                "DisplayName": {
+                    "Fn::Join": ["-", ["prefix", {"Fn::GetAtt": ["Topic1", "DisplayName"]}]]
+                },
+                "TopicName": {"Fn::Sub": "t-${Topic1.DisplayName}"},
+            },
+        },
+    )
+    cfn = eng.client("cloudformation")
+    await cfn.create_change_set(
+        StackName="join", ChangeSetName="c", TemplateBody=body, ChangeSetType="CREATE"
+    )
+    described = await cfn.describe_change_set(
+        StackName="join", ChangeSetName="c", IncludePropertyValues=True
+    )
+    after = {
+        c["ResourceChange"]["LogicalResourceId"]: json.loads(c["ResourceChange"]["AfterContext"])[
+            "Properties"
+        ]
+        for c in described["Changes"]
+    }
+    assert after["Topic2"] == {
+        "DisplayName": "{{changeSet:KNOWN_AFTER_APPLY}}",
+        "TopicName": "t-{{changeSet:KNOWN_AFTER_APPLY}}",
+    }
+
+
+async def test_created_resources_carry_cloudformations_tags(eng: Engine) -> None:
+    body = json.dumps(
+        {
+            "Resources": {
+                "Api": {
+                    "Type": "AWS::ApiGateway::RestApi",
+                    "Properties": {
+                        "Body": {"swagger": "2.0", "info": {"title": "t", "version": "1.2.3"}},
+                        "EndpointConfiguration": {"Types": ["REGIONAL"]},
+                    },
+                },
+            },
+            "Outputs": {"Id": {"Value": {"Ref": "Api"}}},
+        }
+    )
+    stack = await _create(eng, "apis", body, Tags=[{"Key": "team", "Value": "blue"}])
+    api_id = stack["Outputs"][0]["OutputValue"]
+    api = await eng.client("apigateway").get_rest_api(restApiId=api_id)
+    assert api["tags"] == {
+        "aws:cloudformation:stack-name": "apis",
+        "aws:cloudformation:logical-id": "Api",
+        "aws:cloudformation:stack-id": stack["StackId"],
+        "team": "blue",
+    }
+    assert api["version"] == "1.2.3"
+    assert api["endpointConfiguration"] == {"types": ["REGIONAL"], "ipAddressType": "ipv4"}
+
+
+async def test_tables_report_their_warm_throughput(eng: Engine) -> None:
+    ddb = eng.client("dynamodb")
+    key = {
+        "AttributeDefinitions": [{"AttributeName": "k", "AttributeType": "S"}],
+        "KeySchema": [{"AttributeName": "k", "KeyType": "HASH"}],
+    }
+    await ddb.create_table(TableName="od", BillingMode="PAY_PER_REQUEST", **key)
+    await ddb.create_table(
+        TableName="pr",
+        ProvisionedThroughput={"ReadCapacityUnits": 5, "WriteCapacityUnits": 3},
+        **key,
+    )
+    od = (await ddb.describe_table(TableName="od"))["Table"]["WarmThroughput"]
+    pr = (await ddb.describe_table(TableName="pr"))["Table"]["WarmThroughput"]
+    assert od == {"ReadUnitsPerSecond": 12000, "WriteUnitsPerSecond": 4000, "Status": "ACTIVE"}
+    assert pr == {"ReadUnitsPerSecond": 5, "WriteUnitsPerSecond": 3, "Status": "ACTIVE"}
