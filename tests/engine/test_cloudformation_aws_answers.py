@@ -174,3 +174,25 @@ async def test_tables_report_their_warm_throughput(eng: Engine) -> None:
     pr = (await ddb.describe_table(TableName="pr"))["Table"]["WarmThroughput"]
     assert od == {"ReadUnitsPerSecond": 12000, "WriteUnitsPerSecond": 4000, "Status": "ACTIVE"}
     assert pr == {"ReadUnitsPerSecond": 5, "WriteUnitsPerSecond": 3, "Status": "ACTIVE"}
+
+
+async def test_every_node_a_stack_makes_names_the_stack(eng: Engine) -> None:
+    body = json.dumps(
+        {
+            "Resources": {
+                "Stream": {"Type": "AWS::Kinesis::Stream", "Properties": {"ShardCount": 2}},
+                "Rest": {"Type": "AWS::ApiGateway::RestApi", "Properties": {"Name": "rest"}},
+                "Http": {
+                    "Type": "AWS::ApiGatewayV2::Api",
+                    "Properties": {"Name": "http", "ProtocolType": "HTTP"},
+                },
+                "Queue": {"Type": "AWS::SQS::Queue"},
+            }
+        }
+    )
+    await _create(eng, "grouped", body)
+    nodes = [n for n in eng.topology().nodes if not n.id.endswith(":event-bus/default")]
+    assert {n.kind for n in nodes} >= {"stream", "shard", "api", "queue"}
+    assert {(n.kind, n.name): n.stack for n in nodes} == {
+        (n.kind, n.name): "grouped" for n in nodes
+    }

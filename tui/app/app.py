@@ -80,6 +80,7 @@ class PipeworkApp(App[int]):
         Binding("ctrl+l", "focus_command", "Command", show=False, id="app.command_alt"),
         Binding("j", "journey_latest", "Journey", id="app.journey"),
         Binding("m", "metrics", "Metrics", id="app.metrics"),
+        Binding("s", "stacks", "Stacks", id="app.stacks"),
         Binding("r", "redrive", "Redrive", show=False, id="app.redrive"),
         Binding("ctrl+e", "show_tab('events')", "Events", show=False, id="app.events"),
         Binding("ctrl+r", "show_tab('results')", "Results", show=False, id="app.results"),
@@ -389,6 +390,8 @@ class PipeworkApp(App[int]):
         if self.lab_console is None:
             pane.show_result(None, self.console_error or "no console", None)
             return
+        if command.split(maxsplit=1)[:1] == ["deploy"]:
+            await self.action_stacks()  # a deploy's events, as they happen
         result = await self.host.run(self.lab_console.execute(command))
         pane.show_result(result.output, result.error, result.value)
         if result.exit:
@@ -583,6 +586,14 @@ class PipeworkApp(App[int]):
             self.notify("No message has been traced yet.", severity="warning")
             return
         await self.open_journey(event.message_id or event.trace_id or "")
+
+    async def action_stacks(self) -> None:
+        """Show the CloudFormation stacks and their events (the selected resource's stack first)."""
+        from .screens.stacks import StackEventsScreen
+
+        node = self.topology.node(self.selected) if self.selected else None
+        if not isinstance(self.screen, StackEventsScreen):
+            await self.push_screen(StackEventsScreen(node.stack if node is not None else None))
 
     async def action_metrics(self) -> None:
         """Chart the selected resource's CloudWatch metrics (every metric when none is)."""
