@@ -196,3 +196,72 @@ async def test_every_node_a_stack_makes_names_the_stack(eng: Engine) -> None:
     assert {(n.kind, n.name): n.stack for n in nodes} == {
         (n.kind, n.name): "grouped" for n in nodes
     }
+
+
+async def test_aws_include_reads_snippets_from_the_labs_s3(eng: Engine) -> None:
+    s3 = eng.client("s3")
+    await s3.create_bucket(Bucket="specs")
+    spec = 'swagger: "2.0"\ninfo: {title: orders, version: "1.2.3"}\npaths: {}\n'
+    await s3.put_object(Bucket="specs", Key="api.yaml", Body=spec.encode())
+    extra = {"Resources": {"Extra": {"Type": "AWS::SQS::Queue"}}}
+    await s3.put_object(Bucket="specs", Key="extra.json", Body=json.dumps(extra).encode())
+    body = json.dumps(
+        {
+            "Parameters": {"Bucket": {"Type": "String"}},
+            "Transform": {
+                "Name": "AWS::Include",
+                "Parameters": {"Location": "s3://specs/extra.json"},
+            },
+            "Resources": {
+                "Api": {
+                    "Type": "AWS::ApiGateway::RestApi",
+                    "Properties": {
+                        "Body": {
+                            "Fn::Transform": {
+                                "Name": "AWS::Include",
+                                "Parameters": {"Location": {"Fn::Sub": "s3://${Bucket}/api.yaml"}},
+                            }
+                        }
+                    },
+                }
+            },
+            "Outputs": {"Id": {"Value": {"Ref": "Api"}}},
+        }
+    )
+    parameters = [{"ParameterKey": "Bucket", "ParameterValue": "specs"}]
+    expand = ["CAPABILITY_AUTO_EXPAND"]  # AWS::Include is a macro CloudFormation hosts
+    stack = await _create(eng, "inc", body, Parameters=parameters, Capabilities=expand)
+    assert stack["StackStatus"] == "CREATE_COMPLETE"
+    api = await eng.client("apigateway").get_rest_api(restApiId=stack["Outputs"][0]["OutputValue"])
+    assert (api["name"], api["version"]) == ("orders", "1.2.3")
+    resources = await eng.client("cloudformation").list_stack_resources(StackName="inc")
+    assert {r["LogicalResourceId"] for r in resources["StackResourceSummaries"]} == {"Api", "Extra"}
+    missing = body.replace("extra.json", "gone.json")
+    with pytest.raises(ServiceError) as error:
+        await eng.client("cloudformation").create_stack(
+            StackName="gone",
+            TemplateBody=missing,
+            Parameters=parameters,
+            Capabilities=expand,
+        )
+    assert error.value.message == "Transform AWS::Include failed with: S3 object does not exist"
+
+
+async def test_a_rolled_back_create_reports_its_deletion_time_and_no_change_set(
+    eng: Engine,
+) -> None:
+    cfn = eng.client("cloudformation")
+    body = _template(
+        Fifo={
+            "Type": "AWS::SNS::Topic",
+            "Properties": {"TopicName": "no-suffix", "FifoTopic": True},
+        }
+    )
+    await cfn.create_change_set(
+        StackName="fifo", ChangeSetName="c", TemplateBody=body, ChangeSetType="CREATE"
+    )
+    await cfn.execute_change_set(StackName="fifo", ChangeSetName="c")
+    await eng.service("cloudformation").wait("fifo")  # type: ignore[attr-defined]
+    stack = (await cfn.describe_stacks(StackName="fifo"))["Stacks"][0]
+    assert stack["StackStatus"] == "ROLLBACK_COMPLETE"
+    assert "DeletionTime" in stack and "ChangeSetId" not in stack

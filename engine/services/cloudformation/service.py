@@ -79,6 +79,10 @@ class CloudFormationService(Service):
         if status == "DELETE_COMPLETE":
             stack.deleted = now
             self.store.forget_name(stack)
+        elif status == "ROLLBACK_COMPLETE":
+            # A create that rolled back: AWS reports when its resources went, and no change set.
+            stack.deleted = now
+            stack.change_set_id = None
         self._event(
             stack,
             stack.name,

@@ -213,7 +213,9 @@ class StepFunctionsService(Service):
             "loggingConfiguration": dict(machine.logging),
             "tracingConfiguration": dict(machine.tracing),
         }
-        if machine.revision_id:
+        # AWS shows a revision only once there is more than the first: after an update, and
+        # on versions.
+        if machine.revision_id and (machine.updated is not None or machine.version_number):
             result["revisionId"] = machine.revision_id
         if machine.description:
             result["description"] = machine.description
