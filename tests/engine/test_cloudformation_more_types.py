@@ -177,3 +177,82 @@ async def test_a_policy_for_a_missing_bucket_rolls_the_stack_back(eng: Engine) -
     assert stack.status == "ROLLBACK_COMPLETE"
     groups = await eng.client("logs").describe_log_groups()
     assert groups["logGroups"] == []
+
+
+BROKERS = {
+    "Resources": {
+        "Config": {
+            "Type": "AWS::AmazonMQ::Configuration",
+            "Properties": {
+                "Name": "rabbit-settings",
+                "EngineType": "RABBITMQ",
+                "EngineVersion": "3.13",
+                "Data": "consumer_timeout = 60000\n",
+            },
+        },
+        "Broker": {
+            "Type": "AWS::AmazonMQ::Broker",
+            "Properties": {
+                "BrokerName": "orders",
+                "EngineType": "RABBITMQ",
+                "EngineVersion": "3.13",
+                "HostInstanceType": "mq.m5.large",
+                "DeploymentMode": "SINGLE_INSTANCE",
+                "PubliclyAccessible": False,
+                "Users": [{"Username": "admin", "Password": "admin-password-1"}],
+                "Configuration": {
+                    "Id": {"Ref": "Config"},
+                    "Revision": {"Fn::GetAtt": ["Config", "Revision"]},
+                },
+            },
+        },
+        "Kafka": {
+            "Type": "AWS::MSK::Cluster",
+            "Properties": {
+                "ClusterName": "events",
+                "KafkaVersion": "3.6.0",
+                "NumberOfBrokerNodes": 3,
+                "BrokerNodeGroupInfo": {
+                    "InstanceType": "kafka.m5.large",
+                    "ClientSubnets": ["subnet-a", "subnet-b", "subnet-c"],
+                },
+            },
+        },
+        "Serverless": {
+            "Type": "AWS::MSK::ServerlessCluster",
+            "Properties": {
+                "ClusterName": "quick",
+                "VpcConfigs": [{"SubnetIds": ["subnet-a", "subnet-b"]}],
+                "ClientAuthentication": {"Sasl": {"Iam": {"Enabled": True}}},
+            },
+        },
+    },
+    "Outputs": {
+        "Amqp": {"Value": {"Fn::Select": [0, {"Fn::GetAtt": ["Broker", "AmqpEndpoints"]}]}},
+        "Cluster": {"Value": {"Ref": "Kafka"}},
+    },
+}
+
+
+async def test_brokers_and_clusters_are_made_once_they_run(eng: Engine) -> None:
+    cfn = eng.service("cloudformation")
+    stack = await eng.clock.run(
+        cfn.deploy_template(json.dumps(BROKERS), "messaging", {})  # type: ignore[attr-defined]
+    )
+    assert stack.status == "CREATE_COMPLETE", stack.status_reason
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.outputs}
+    broker = await eng.client("mq").describe_broker(BrokerId=stack.resources["Broker"].physical_id)
+    assert broker["BrokerState"] == "RUNNING"
+    assert outputs["Amqp"] in broker["BrokerInstances"][0]["Endpoints"]
+    assert broker["Configurations"]["Current"]["Revision"] == 2
+    kafka = eng.client("kafka")
+    cluster = (await kafka.describe_cluster_v2(ClusterArn=outputs["Cluster"]))["ClusterInfo"]
+    assert (cluster["ClusterName"], cluster["State"]) == ("events", "ACTIVE")
+    kinds = {n.kind for n in eng.topology().nodes if n.stack == "messaging"}
+    assert len(kinds) >= 2  # the broker and the clusters are on the flow map, in their stack
+
+    await eng.client("cloudformation").delete_stack(StackName="messaging")
+    await eng.clock.run(cfn.wait(stack.stack_id))  # type: ignore[attr-defined]
+    assert stack.status == "DELETE_COMPLETE"
+    assert (await eng.client("mq").list_brokers())["BrokerSummaries"] == []
+    assert (await kafka.list_clusters_v2())["ClusterInfoList"] == []
