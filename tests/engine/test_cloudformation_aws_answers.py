@@ -265,3 +265,18 @@ async def test_a_rolled_back_create_reports_its_deletion_time_and_no_change_set(
     stack = (await cfn.describe_stacks(StackName="fifo"))["Stacks"][0]
     assert stack["StackStatus"] == "ROLLBACK_COMPLETE"
     assert "DeletionTime" in stack and "ChangeSetId" not in stack
+
+
+async def test_updating_a_topics_tags_retags_it_in_place(eng: Engine) -> None:
+    def template(tags: dict[str, str]) -> str:
+        topic = {"TopicName": "news", "Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}
+        return _template(T={"Type": "AWS::SNS::Topic", "Properties": topic})
+
+    await _create(eng, "tags", template({"env": "test", "team": "a"}))
+    cfn = eng.client("cloudformation")
+    await cfn.update_stack(StackName="tags", TemplateBody=template({"env": "production"}))
+    stack = await eng.service("cloudformation").wait("tags")  # type: ignore[attr-defined]
+    assert stack.status == "UPDATE_COMPLETE"
+    arn = stack.resources["T"].physical_id
+    tags = (await eng.client("sns").list_tags_for_resource(ResourceArn=arn))["Tags"]
+    assert tags == [{"Key": "env", "Value": "production"}]
