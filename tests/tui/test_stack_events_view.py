@@ -54,8 +54,11 @@ async def test_deploy_in_the_command_bar_shows_events_as_they_happen(
     eng.settings["dynamodb.status_delay"] = 20.0  # the table takes 20 s of lab time
     path = tmp_path / "orders.json"
     path.write_text(json.dumps(TEMPLATE))
+    other = {"Resources": {"Q": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": "old"}}}}
+    await eng.service("cloudformation").deploy_template(json.dumps(other), "other", {})  # type: ignore[attr-defined]
     async with app.run_test(size=(160, 40)) as pilot:
         await pilot.pause()
+        app.selected = next(n.id for n in eng.topology().nodes if n.name == "old")
         app.run_command(f"deploy {path}")
         await _until(pilot, lambda: isinstance(app.screen, StackEventsScreen))
         screen = app.screen
@@ -74,7 +77,11 @@ async def test_deploy_in_the_command_bar_shows_events_as_they_happen(
             "User Initiated",
         ) in rows
         assert ("Inbox", "AWS::SQS::Queue", "CREATE_COMPLETE", "") in rows
-        assert screen.shown()["status"] == "CREATE_IN_PROGRESS"
+        # The deploying stack, not the selected resource's.
+        assert (screen.shown()["name"], screen.shown()["status"]) == (
+            "orders",
+            "CREATE_IN_PROGRESS",
+        )
         await eng.clock.advance(30)
         await _until(pilot, lambda: _cells(table)[0][2] == "CREATE_COMPLETE")
         rows = _cells(table)

@@ -391,7 +391,7 @@ class PipeworkApp(App[int]):
             pane.show_result(None, self.console_error or "no console", None)
             return
         if command.split(maxsplit=1)[:1] == ["deploy"]:
-            await self.action_stacks()  # a deploy's events, as they happen
+            await self.open_stacks(None)  # a deploy's events, as they happen
         result = await self.host.run(self.lab_console.execute(command))
         pane.show_result(result.output, result.error, result.value)
         if result.exit:
@@ -589,11 +589,15 @@ class PipeworkApp(App[int]):
 
     async def action_stacks(self) -> None:
         """Show the CloudFormation stacks and their events (the selected resource's stack first)."""
+        node = self.topology.node(self.selected) if self.selected else None
+        await self.open_stacks(node.stack if node is not None else None)
+
+    async def open_stacks(self, stack: str | None) -> None:
+        """Open the stacks view on `stack` (None: whichever stack changes, e.g. one deploying)."""
         from .screens.stacks import StackEventsScreen
 
-        node = self.topology.node(self.selected) if self.selected else None
         if not isinstance(self.screen, StackEventsScreen):
-            await self.push_screen(StackEventsScreen(node.stack if node is not None else None))
+            await self.push_screen(StackEventsScreen(stack))
 
     async def action_metrics(self) -> None:
         """Chart the selected resource's CloudWatch metrics (every metric when none is)."""

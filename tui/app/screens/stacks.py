@@ -59,6 +59,9 @@ class StackEventsScreen(ModalScreen[None]):
         self.chosen = stack
         self.rows: list[dict[str, Any]] = []
         self._listed: list[tuple[str, str]] = []
+        #: Events per stack at the last look, and the stack that gained some last.
+        self._counts: dict[str, int] = {}
+        self._active: str | None = None
 
     def compose(self) -> ComposeResult:
         with Vertical(id="stacks-box"):
@@ -75,8 +78,9 @@ class StackEventsScreen(ModalScreen[None]):
 
     def shown(self) -> dict[str, Any] | None:
         """The stack whose events are on screen."""
+        wanted = self.chosen if self.chosen is not None else self._active
         for row in self.rows:
-            if self.chosen in (row["name"], row["id"]):
+            if wanted in (row["name"], row["id"]):
                 return row
         return self.rows[0] if self.rows else None
 
@@ -84,6 +88,13 @@ class StackEventsScreen(ModalScreen[None]):
         """Read the stacks on the engine's loop and redraw."""
         app: Any = self.app
         self.rows = await app.host.call(stack_rows, app.engine)
+        counts = {row["id"]: len(row["events"]) for row in self.rows}
+        grown = [
+            row["id"] for row in self.rows if counts[row["id"]] > self._counts.get(row["id"], 0)
+        ]
+        if grown and self._counts:
+            self._active = grown[0]  # e.g. the stack a deploy is working on
+        self._counts = counts
         listed = [(row["id"], row["status"]) for row in self.rows]
         if listed != self._listed:
             self._listed = listed
