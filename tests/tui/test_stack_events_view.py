@@ -118,3 +118,5 @@ async def test_s_opens_the_selected_resources_stack(app: PipeworkApp, eng: Engin
         await pilot.press("down", "enter")
         await pilot.pause()
         assert screen.shown()["name"] == "second"
+        await pilot.press("escape")
+        await pilot.pause()
