@@ -164,7 +164,15 @@ async def test_tables_report_their_warm_throughput(eng: Engine) -> None:
         "AttributeDefinitions": [{"AttributeName": "k", "AttributeType": "S"}],
         "KeySchema": [{"AttributeName": "k", "KeyType": "HASH"}],
     }
-    await ddb.create_table(TableName="od", BillingMode="PAY_PER_REQUEST", **key)
+    created = await ddb.create_table(TableName="od", BillingMode="PAY_PER_REQUEST", **key)
+    assert "WarmThroughput" not in created["TableDescription"]  # only DescribeTable shows it
+    warm = {"ReadUnitsPerSecond": 1000, "WriteUnitsPerSecond": 1200}
+    created = await ddb.create_table(
+        TableName="warm", BillingMode="PAY_PER_REQUEST", WarmThroughput=warm, **key
+    )
+    assert created["TableDescription"]["WarmThroughput"] == {**warm, "Status": "UPDATING"}
+    described = (await ddb.describe_table(TableName="warm"))["Table"]["WarmThroughput"]
+    assert described == {**warm, "Status": "ACTIVE"}
     await ddb.create_table(
         TableName="pr",
         ProvisionedThroughput={"ReadCapacityUnits": 5, "WriteCapacityUnits": 3},

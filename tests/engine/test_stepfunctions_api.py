@@ -65,6 +65,12 @@ async def test_update_changes_revision_and_can_publish(eng: Engine) -> None:
     assert updated["stateMachineVersionArn"] == f"{arn}:1"
     version = await sfn.describe_state_machine(stateMachineArn=f"{arn}:1")
     assert version["revisionId"] == updated["revisionId"]
+    # A version published as the machine was created has no revision to show either.
+    first = await sfn.create_state_machine(
+        name="published", definition=WAIT, roleArn=ROLE, publish=True
+    )
+    described = await sfn.describe_state_machine(stateMachineArn=first["stateMachineVersionArn"])
+    assert "revisionId" not in described
 
 
 async def test_update_without_changes_is_refused(eng: Engine) -> None:

@@ -200,6 +200,11 @@ class TableOperations:
             tags={t["Key"]: t["Value"] for t in params.get("Tags", [])},
             billing_changed=now if billing_mode == "PAY_PER_REQUEST" else None,
         )
+        if warm := params.get("WarmThroughput"):
+            table.warm = (
+                int(warm.get("ReadUnitsPerSecond", read)),
+                int(warm.get("WriteUnitsPerSecond", write)),
+            )
         for index in indexes:
             (table.global_indexes if index.is_global else table.local_indexes)[index.name] = index
         self._set_busy(table, "CREATING")
@@ -209,6 +214,12 @@ class TableOperations:
         self.emit("created", table.arn, table=name)
         described = table.description(now)
         described["TableStatus"] = "CREATING"
+        # CreateTable's answer shows warm throughput only when it was asked for (being applied).
+        warm = described.pop("WarmThroughput")
+        if table.warm is not None:
+            described["WarmThroughput"] = {**warm, "Status": "UPDATING"}
+        for index in described.get("GlobalSecondaryIndexes", []):
+            index.pop("WarmThroughput", None)
         return {"TableDescription": described}
 
     def _set_busy(self: DynamoDbService, table: Table, status: str) -> None:

@@ -98,6 +98,8 @@ class Table:
     latest_stream_label: str | None = None
     tags: dict[str, str] = field(default_factory=dict)
     billing_changed: float | None = None
+    #: WarmThroughput given at creation (reads, writes per second); None: AWS's default.
+    warm: tuple[int, int] | None = None
     #: Until this time the table reports `pending_status` (CREATING / UPDATING).
     busy_until: float = 0.0
     pending_status: str = "ACTIVE"
@@ -202,7 +204,13 @@ class Table:
         if self.table_class is not None:
             described["TableClassSummary"] = {"TableClass": self.table_class}
         described["DeletionProtectionEnabled"] = self.deletion_protection
-        described["WarmThroughput"] = warm_throughput(
-            self.billing_mode, self.read_capacity, self.write_capacity
+        described["WarmThroughput"] = (
+            warm_throughput(self.billing_mode, self.read_capacity, self.write_capacity)
+            if self.warm is None
+            else {
+                "ReadUnitsPerSecond": self.warm[0],
+                "WriteUnitsPerSecond": self.warm[1],
+                "Status": "ACTIVE",
+            }
         )
         return described
