@@ -181,6 +181,8 @@ async def test_tables_report_their_warm_throughput(eng: Engine) -> None:
     od = (await ddb.describe_table(TableName="od"))["Table"]["WarmThroughput"]
     pr = (await ddb.describe_table(TableName="pr"))["Table"]["WarmThroughput"]
     assert od == {"ReadUnitsPerSecond": 12000, "WriteUnitsPerSecond": 4000, "Status": "ACTIVE"}
+    deleted = await ddb.delete_table(TableName="od")
+    assert "WarmThroughput" not in deleted["TableDescription"]
     assert pr == {"ReadUnitsPerSecond": 5, "WriteUnitsPerSecond": 3, "Status": "ACTIVE"}
 
 

@@ -71,6 +71,10 @@ async def test_update_changes_revision_and_can_publish(eng: Engine) -> None:
     )
     described = await sfn.describe_state_machine(stateMachineArn=first["stateMachineVersionArn"])
     assert "revisionId" not in described
+    unchanged = await sfn.update_state_machine(
+        stateMachineArn=first["stateMachineArn"], definition=WAIT, publish=True
+    )
+    assert "revisionId" not in unchanged
 
 
 async def test_update_without_changes_is_refused(eng: Engine) -> None:

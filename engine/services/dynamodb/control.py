@@ -255,6 +255,7 @@ class TableOperations:
         now = self.clock.now()
         described = table.description(now)
         described["TableStatus"] = "DELETING"
+        described.pop("WarmThroughput")  # as in CreateTable's answer, AWS leaves it out here
         if table.latest_stream_arn is not None:
             self._stop_stream(table)
         if table.expiry_timer is not None:

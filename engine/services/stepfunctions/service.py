@@ -254,10 +254,9 @@ class StepFunctionsService(Service):
             machine.revision_id = self.ids.uuid()
             machine.revised = True
         machine.updated = self.clock.now()
-        result: dict[str, Any] = {
-            "updateDate": _date(machine.updated),
-            "revisionId": machine.revision_id,
-        }
+        result: dict[str, Any] = {"updateDate": _date(machine.updated)}
+        if machine.revised:
+            result["revisionId"] = machine.revision_id
         if params.get("publish"):
             result["stateMachineVersionArn"] = self._publish(
                 machine, params.get("versionDescription", "")
