@@ -230,7 +230,16 @@ class Engine:
         if stacks is not None:
             owners = stacks.stack_of()  # type: ignore[attr-defined]
             for node in topology.nodes:
-                node.stack = owners.get(node.id) or owners.get(node.name)
+                # By ARN, by name, or by the id an ARN ends with (API Gateway's APIs).
+                node.stack = (
+                    owners.get(node.id)
+                    or owners.get(node.name)
+                    or owners.get(node.id.rsplit("/", 1)[-1])
+                )
+            stack_of_node = {node.id: node.stack for node in topology.nodes}
+            for node in topology.nodes:
+                if node.stack is None and node.parent is not None:
+                    node.stack = stack_of_node.get(node.parent)  # a stream's shards
         return topology
 
 

@@ -57,10 +57,24 @@ async def test_describe_unknown_machine(eng: Engine) -> None:
 async def test_update_changes_revision_and_can_publish(eng: Engine) -> None:
     sfn = eng.client("stepfunctions")
     arn = await create(eng)
-    before = (await sfn.describe_state_machine(stateMachineArn=arn))["revisionId"]
+    # As on AWS, a machine shows no revision until its first update.
+    assert "revisionId" not in await sfn.describe_state_machine(stateMachineArn=arn)
     updated = await sfn.update_state_machine(stateMachineArn=arn, definition=WAIT, publish=True)
-    assert updated["revisionId"] != before
+    described = await sfn.describe_state_machine(stateMachineArn=arn)
+    assert described["revisionId"] == updated["revisionId"]
     assert updated["stateMachineVersionArn"] == f"{arn}:1"
+    version = await sfn.describe_state_machine(stateMachineArn=f"{arn}:1")
+    assert version["revisionId"] == updated["revisionId"]
+    # A version published as the machine was created has no revision to show either.
+    first = await sfn.create_state_machine(
+        name="published", definition=WAIT, roleArn=ROLE, publish=True
+    )
+    described = await sfn.describe_state_machine(stateMachineArn=first["stateMachineVersionArn"])
+    assert "revisionId" not in described
+    unchanged = await sfn.update_state_machine(
+        stateMachineArn=first["stateMachineArn"], definition=WAIT, publish=True
+    )
+    assert "revisionId" not in unchanged
 
 
 async def test_update_without_changes_is_refused(eng: Engine) -> None:

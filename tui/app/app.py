@@ -81,6 +81,7 @@ class PipeworkApp(App[int]):
         Binding("ctrl+l", "focus_command", "Command", show=False, id="app.command_alt"),
         Binding("j", "journey_latest", "Journey", id="app.journey"),
         Binding("m", "metrics", "Metrics", id="app.metrics"),
+        Binding("s", "stacks", "Stacks", id="app.stacks"),
         Binding("r", "redrive", "Redrive", show=False, id="app.redrive"),
         Binding("ctrl+e", "show_tab('events')", "Events", show=False, id="app.events"),
         Binding("ctrl+r", "show_tab('results')", "Results", show=False, id="app.results"),
@@ -391,6 +392,8 @@ class PipeworkApp(App[int]):
         if self.lab_console is None:
             pane.show_result(None, self.console_error or "no console", None)
             return
+        if command.split(maxsplit=1)[:1] == ["deploy"]:
+            await self.open_stacks(None)  # a deploy's events, as they happen
         result = await self.host.run(self.lab_console.execute(command))
         pane.show_result(result.output, result.error, result.value)
         if result.exit:
@@ -585,6 +588,18 @@ class PipeworkApp(App[int]):
             self.notify("No message has been traced yet.", severity="warning")
             return
         await self.open_journey(event.message_id or event.trace_id or "")
+
+    async def action_stacks(self) -> None:
+        """Show the CloudFormation stacks and their events (the selected resource's stack first)."""
+        node = self.topology.node(self.selected) if self.selected else None
+        await self.open_stacks(node.stack if node is not None else None)
+
+    async def open_stacks(self, stack: str | None) -> None:
+        """Open the stacks view on `stack` (None: whichever stack changes, e.g. one deploying)."""
+        from .screens.stacks import StackEventsScreen
+
+        if not isinstance(self.screen, StackEventsScreen):
+            await self.push_screen(StackEventsScreen(stack))
 
     async def action_metrics(self) -> None:
         """Chart the selected resource's CloudWatch metrics (every metric when none is)."""

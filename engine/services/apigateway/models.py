@@ -349,6 +349,7 @@ class RestApi:
     binary_media_types: list[str] = field(default_factory=list)
     api_key_source: str = "HEADER"
     endpoint_types: list[str] = field(default_factory=lambda: ["EDGE"])
+    ip_address_type: str = "ipv4"
     policy: str | None = None
     tags: dict[str, str] = field(default_factory=dict)
     disable_execute_api_endpoint: bool = False
@@ -368,7 +369,10 @@ class RestApi:
             "name": self.name,
             "createdDate": self.created,
             "apiKeySource": self.api_key_source,
-            "endpointConfiguration": {"types": list(self.endpoint_types)},
+            "endpointConfiguration": {
+                "types": list(self.endpoint_types),
+                "ipAddressType": self.ip_address_type,
+            },
             "disableExecuteApiEndpoint": self.disable_execute_api_endpoint,
             "rootResourceId": self.root_id,
         }

@@ -144,6 +144,9 @@ class ApiGatewayService(UpdateOperations, Service):
             binary_media_types=list(params.get("binaryMediaTypes", [])),
             api_key_source=source,
             endpoint_types=list(endpoint),
+            # AWS's default: private APIs are dual-stack, edge and regional ones IPv4.
+            ip_address_type=params.get("endpointConfiguration", {}).get("ipAddressType")
+            or ("dualstack" if "PRIVATE" in endpoint else "ipv4"),
             policy=params.get("policy"),
             tags=dict(params.get("tags", {})),
             disable_execute_api_endpoint=params.get("disableExecuteApiEndpoint", False),

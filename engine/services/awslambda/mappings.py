@@ -53,6 +53,8 @@ class MappingOperations:
     def _describe_mapping(
         self: LambdaService, mapping: EventSourceMapping, state: str | None = None
     ) -> dict:
+        source = (mapping.source_arn or "").split(":")[2:3]
+        from_stream = source in (["kinesis"], ["dynamodb"])
         described: dict[str, Any] = {
             "UUID": mapping.uuid,
             "BatchSize": mapping.batch_size,
@@ -61,11 +63,14 @@ class MappingOperations:
             "FunctionArn": mapping.function_arn,
             "LastModified": datetime.fromtimestamp(mapping.last_modified, UTC),
             "State": state or mapping.state,
-            "StateTransitionReason": "USER_INITIATED",
+            "StateTransitionReason": "User action" if from_stream else "USER_INITIATED",
             "FunctionResponseTypes": list(mapping.response_types),
             "EventSourceMappingArn": mapping.arn,
         }
-        if mapping.state == "Enabled" and state is None:
+        # AWS words stream and queue mappings differently, and reports an SQS mapping's
+        # processing result only when something is wrong.
+        reported = source != ["sqs"] or mapping.last_result.startswith("PROBLEM")
+        if mapping.state == "Enabled" and state is None and reported:
             described["LastProcessingResult"] = mapping.last_result
         if mapping.filter_texts:
             described["FilterCriteria"] = {

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 from engine.errors import ServiceError
 
+from . import export_operations as operations
+
 if TYPE_CHECKING:
     from engine.engine import Engine
 
@@ -125,6 +127,11 @@ async def export_template(
         _rest_apis,
         _http_apis,
         _pipes,
+        operations.log_groups,
+        operations.alarms,
+        operations.secrets,
+        operations.schedules,
+        operations.delivery_streams,
     ):
         await step(exporter)
     template: dict[str, Any] = {"AWSTemplateFormatVersion": "2010-09-09"}

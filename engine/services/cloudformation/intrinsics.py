@@ -181,7 +181,11 @@ class Resolver:
             return scope.pseudo(name)
         if name in scope.resource_ids:
             return scope.ref(name)
-        raise template_error(f"Unresolved resource dependencies [{name}] in the Resources block")
+        raise ServiceError(
+            "ValidationError",
+            f"Template format error: Unresolved resource dependencies [{name}] in the Resources "
+            "block of the template",
+        )
 
     def _get_att(self, argument: Any) -> Any:
         if isinstance(argument, str):
@@ -237,6 +241,10 @@ class Resolver:
             return KNOWN_AFTER_APPLY
         if not isinstance(items, list):
             raise template_error("Fn::Join requires a list of strings to join")
+        if _unknown(items):
+            # A change set shows a join with any part not yet known as wholly unknown (Fn::Sub,
+            # by contrast, keeps its literal text around the unknown part).
+            return KNOWN_AFTER_APPLY
         return str(delimiter).join(_text(item) for item in items)
 
     def _split(self, argument: Any) -> list[str]:

@@ -10,6 +10,7 @@ from urllib.parse import urlparse
 
 from engine.errors import ServiceError
 
+from .include import expand_includes, is_include
 from .language import LANGUAGE_EXTENSIONS, expand_for_each, uses_language_extensions
 from .lint import lint_template
 from .parameters import parse_given, resolve_parameters
@@ -110,7 +111,12 @@ class TemplateProcessor:
         given = parse_given(params.get("Parameters") or [], previous_values)
         declared = original.get("Parameters") or {}
         transforms = _transforms(original)
-        unknown = [t for t in transforms if t not in _SUPPORTED_TRANSFORMS]
+        for transform in transforms:
+            if isinstance(transform, dict) and not isinstance(transform.get("Name"), str):
+                raise ServiceError(
+                    "ValidationError", "Key Name of transform definition must be a string."
+                )
+        unknown = [t for t in transforms if t not in _SUPPORTED_TRANSFORMS and not is_include(t)]
         if unknown:
             raise ServiceError(
                 "ValidationError",
@@ -124,7 +130,7 @@ class TemplateProcessor:
                 "Requires capabilities : [CAPABILITY_AUTO_EXPAND]",
             )
         values = resolve_parameters(declared, given, self._ssm_lookup())
-        template = original
+        template = self._includes(original, values, params.get("StackName", ""))
         if uses_language_extensions(original):
             template = expand_for_each(template, values)
             template = _without_transform(template, LANGUAGE_EXTENSIONS)
@@ -151,6 +157,22 @@ class TemplateProcessor:
         self._check_capabilities(template, capabilities)
         warnings = self._lint(template)
         return Prepared(body, original, template, values, given, warnings)
+
+    def _includes(
+        self, template: dict[str, Any], values: dict[str, Any], stack_name: str
+    ) -> dict[str, Any]:
+        """The template with its AWS::Include snippets read from the lab's S3."""
+        from .intrinsics import Resolver, Scope
+
+        resolver = Resolver(
+            Scope(self.engine.region, self.engine.account_id, stack_name, "", parameters=values)
+        )
+
+        def read(bucket: str, key: str) -> bytes:
+            s3: Any = self.engine.service("s3")
+            return s3.get_object_internal(bucket, key)
+
+        return expand_includes(template, read, resolver.resolve)
 
     def _ssm_lookup(self) -> Any:
         if "ssm" in self.engine.available_services():

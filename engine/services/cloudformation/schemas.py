@@ -53,3 +53,16 @@ def is_conditional_replacement(type_name: str, property_name: str) -> bool:
 def known_type(type_name: str) -> bool:
     """Whether CloudFormation knows the resource type at all."""
     return type_name in _type_index()
+
+
+@cache
+def import_identifiers(type_name: str) -> tuple[str, ...]:
+    """The properties that name an existing resource for import (GetTemplateSummary's
+    ResourceIdentifiers): the primary identifier's properties a template can set."""
+    spec = schema(type_name)
+    read_only = set(spec.get("readOnlyProperties") or ())
+    return tuple(
+        path.removeprefix("/properties/")
+        for path in spec.get("primaryIdentifier") or ()
+        if path not in read_only
+    )

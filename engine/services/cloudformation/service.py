@@ -30,6 +30,7 @@ from .models import ChangeSet, Stack, StackEvent, StackResource
 from .parameters import raw_values
 from .planner import plan_changes
 from .processing import Prepared, TemplateProcessor
+from .schemas import import_identifiers
 from .store import StackStore
 
 if TYPE_CHECKING:
@@ -78,6 +79,10 @@ class CloudFormationService(Service):
         if status == "DELETE_COMPLETE":
             stack.deleted = now
             self.store.forget_name(stack)
+        elif status == "ROLLBACK_COMPLETE":
+            # A create that rolled back: AWS reports when its resources went, and no change set.
+            stack.deleted = now
+            stack.change_set_id = None
         self._event(
             stack,
             stack.name,
@@ -123,7 +128,12 @@ class CloudFormationService(Service):
         *,
         event_id: str | None = None,
     ) -> None:
-        now = self.clock.now()
+        # Events are stamped in whole milliseconds (as the wire shows them), and AWS never gives
+        # two events of a stack the same one: clients order them by Timestamp.
+        millis = int(self.clock.now() * 1000 + 1e-6)
+        if stack.events:
+            millis = max(millis, round(stack.events[-1].timestamp * 1000) + 1)
+        now = millis / 1000
         if event_id is None:
             event_id = f"{logical_id}-{status}-{when(now).strftime('%Y-%m-%dT%H:%M:%S.%f')[:-3]}Z"
         stack.events.append(
@@ -384,6 +394,8 @@ class CloudFormationService(Service):
         """GetTemplate: the template text as submitted, or (Processed) after its transforms."""
         stages = ["Original", "Processed"]
         if params.get("ChangeSetName"):
+            if not params.get("StackName") and not params["ChangeSetName"].startswith("arn:"):
+                raise _validation("StackName is a required parameter.")
             change_set = self.store.change_set(params["ChangeSetName"], params.get("StackName"))
             return {"TemplateBody": change_set.template_body, "StagesAvailable": stages}
         if not params.get("StackName"):
@@ -801,7 +813,7 @@ def _summary(template: dict[str, Any]) -> dict[str, Any]:
         "Parameters": parameters,
         "ResourceTypes": types,
         "Version": template.get("AWSTemplateFormatVersion", "2010-09-09"),
-        "ResourceIdentifierSummaries": [],
+        "ResourceIdentifierSummaries": _identifier_summaries(resources),
     }
     if "Description" in template:
         result["Description"] = template["Description"]
@@ -828,8 +840,24 @@ def _summary(template: dict[str, Any]) -> dict[str, Any]:
             + "]"
         )
     if "Metadata" in template:
-        result["Metadata"] = json.dumps(template["Metadata"])
+        # AWS answers with the metadata map printed as a Python-style literal, not as JSON.
+        result["Metadata"] = str(template["Metadata"])
     return result
+
+
+def _identifier_summaries(resources: dict[str, Any]) -> list[dict[str, Any]]:
+    """GetTemplateSummary's ResourceIdentifierSummaries: logical ids per type, in template order."""
+    by_type: dict[str, list[str]] = {}
+    for logical_id, definition in resources.items():
+        if isinstance(definition, dict) and isinstance(definition.get("Type"), str):
+            by_type.setdefault(definition["Type"], []).append(logical_id)
+    summaries = []
+    for kind, logical_ids in by_type.items():
+        summary: dict[str, Any] = {"ResourceType": kind, "LogicalResourceIds": logical_ids}
+        if identifiers := import_identifiers(kind):
+            summary["ResourceIdentifiers"] = list(identifiers)
+        summaries.append(summary)
+    return summaries
 
 
 def _with_values(change: Any) -> dict[str, Any]:

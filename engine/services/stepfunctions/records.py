@@ -22,6 +22,8 @@ class StateMachine:
     tracing: dict[str, Any] = field(default_factory=dict)
     description: str = ""
     revision_id: str = ""
+    #: Whether the definition or role changed since creation (AWS shows revisionId only then).
+    revised: bool = False
     tags: dict[str, str] = field(default_factory=dict)
     version_number: int | None = None  # set on versions
     versions: dict[int, StateMachine] = field(default_factory=dict)

@@ -188,6 +188,7 @@ class StepFunctionsService(Service):
             tracing=dict(machine.tracing),
             description=description,
             revision_id=machine.revision_id,
+            revised=machine.revised,
             version_number=number,
         )
         machine.versions[number] = version
@@ -213,7 +214,8 @@ class StepFunctionsService(Service):
             "loggingConfiguration": dict(machine.logging),
             "tracingConfiguration": dict(machine.tracing),
         }
-        if machine.revision_id:
+        # AWS shows a revision only once there is more than the first (after an update).
+        if machine.revised:
             result["revisionId"] = machine.revision_id
         if machine.description:
             result["description"] = machine.description
@@ -250,11 +252,11 @@ class StepFunctionsService(Service):
             machine.tracing = dict(params["tracingConfiguration"])
         if changed:
             machine.revision_id = self.ids.uuid()
+            machine.revised = True
         machine.updated = self.clock.now()
-        result: dict[str, Any] = {
-            "updateDate": _date(machine.updated),
-            "revisionId": machine.revision_id,
-        }
+        result: dict[str, Any] = {"updateDate": _date(machine.updated)}
+        if machine.revised:
+            result["revisionId"] = machine.revision_id
         if params.get("publish"):
             result["stateMachineVersionArn"] = self._publish(
                 machine, params.get("versionDescription", "")
@@ -784,7 +786,7 @@ class StepFunctionsService(Service):
             "updateDate": _date(machine.updated or machine.created),
             "loggingConfiguration": dict(machine.logging),
             "tracingConfiguration": dict(machine.tracing),
-            "revisionId": machine.revision_id,
+            **({"revisionId": machine.revision_id} if machine.revised else {}),
         }
 
     def list_executions(self, params: dict) -> dict:

@@ -19,6 +19,7 @@ _MODULES = (
     "identity",
     "observability",
     "metadata",
+    "brokers",
 )
 
 __all__ = ["Outcome", "Provider", "Request", "provider_types"]

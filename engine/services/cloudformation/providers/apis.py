@@ -35,7 +35,12 @@ class RestApiProvider(Provider):
         body = _body(self, props)
         name = props.get("Name") or (body or {}).get("info", {}).get("title") or request.logical_id
         params = lower_camel(props)
-        params.update(name=name, tags=tag_map(props) or None)
+        params.update(name=name, tags=tag_map(props, stack=request) or None)
+        if isinstance(props.get("EndpointConfiguration"), dict):
+            params["endpointConfiguration"] = lower_camel(props["EndpointConfiguration"])
+        if body and "version" not in params and (body.get("info") or {}).get("version"):
+            # Importing a definition takes the API's version from it, as AWS's import does.
+            params["version"] = str(body["info"]["version"])
         if "Policy" in props:
             params["policy"] = json_text(props["Policy"])
         apigw = self.client("apigateway")

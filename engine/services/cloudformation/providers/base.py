@@ -190,17 +190,33 @@ def json_text(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
-def tag_list(properties: dict[str, Any], key: str = "Tags") -> list[dict[str, str]]:
-    """Tags as a list of {Key, Value}."""
+def tag_list(
+    properties: dict[str, Any], key: str = "Tags", stack: Request | None = None
+) -> list[dict[str, str]]:
+    """Tags as a list of {Key, Value}; with `stack`, also the tags CloudFormation itself puts on
+    what a stack creates (aws:cloudformation:stack-name, logical-id, stack-id, the stack's tags)."""
     tags = properties.get(key) or []
     if isinstance(tags, dict):
-        return [{"Key": k, "Value": str(v)} for k, v in tags.items()]
-    return [{"Key": t["Key"], "Value": str(t["Value"])} for t in tags]
+        own = [{"Key": k, "Value": str(v)} for k, v in tags.items()]
+    else:
+        own = [{"Key": t["Key"], "Value": str(t["Value"])} for t in tags]
+    if stack is None or not stack.stack_id:
+        return own
+    given = {t["Key"] for t in own}
+    added = [
+        {"Key": "aws:cloudformation:stack-name", "Value": stack.stack_name},
+        {"Key": "aws:cloudformation:logical-id", "Value": stack.logical_id},
+        {"Key": "aws:cloudformation:stack-id", "Value": stack.stack_id},
+        *({"Key": t["Key"], "Value": t["Value"]} for t in stack.tags if t["Key"] not in given),
+    ]
+    return added + own
 
 
-def tag_map(properties: dict[str, Any], key: str = "Tags") -> dict[str, str]:
-    """Tags as a {key: value} map."""
-    return {t["Key"]: t["Value"] for t in tag_list(properties, key)}
+def tag_map(
+    properties: dict[str, Any], key: str = "Tags", stack: Request | None = None
+) -> dict[str, str]:
+    """Tags as a {key: value} map (with `stack`, CloudFormation's own tags too)."""
+    return {t["Key"]: t["Value"] for t in tag_list(properties, key, stack)}
 
 
 def pick(properties: dict[str, Any], *names: str) -> dict[str, Any]:

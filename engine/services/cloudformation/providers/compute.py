@@ -58,7 +58,7 @@ class FunctionProvider(Provider):
             **props,
             "FunctionName": name,
             "Code": _code(props),
-            "Tags": tag_map(props) or None,
+            "Tags": tag_map(props, stack=request) or None,
         }
         params.pop("ReservedConcurrentExecutions", None)
         result = await self.call("lambda", "create_function", params)

@@ -1,5 +1,6 @@
 """EventBridge resources: buses, bus policies, rules and targets, archives, connections, API
-destinations; EventBridge Pipes; EventBridge Scheduler schedules and groups."""
+destinations; EventBridge Pipes; EventBridge Scheduler schedules and groups; EventBridge Schemas
+registries, schemas and discoverers."""
 
 from __future__ import annotations
 
@@ -310,7 +311,135 @@ class ScheduleGroupProvider(Provider):
         )
 
 
+class SchemaRegistryProvider(Provider):
+    """AWS::EventSchemas::Registry — Ref: the registry ARN; GetAtt: RegistryArn, RegistryName."""
+
+    type_name = "AWS::EventSchemas::Registry"
+    name_property = "RegistryName"
+    requires = "schemas"
+
+    async def create(self, request: Request) -> Outcome:
+        props = request.properties
+        name = self.name(request)
+        made = await self.call(
+            "schemas",
+            "create_registry",
+            {
+                "RegistryName": name,
+                "Description": props.get("Description"),
+                "Tags": tag_map(props) or None,
+            },
+        )
+        return Outcome(
+            made["RegistryArn"], {"RegistryArn": made["RegistryArn"], "RegistryName": name}
+        )
+
+    async def update(self, request: Request) -> Outcome:
+        await self.call(
+            "schemas",
+            "update_registry",
+            {
+                "RegistryName": request.attributes["RegistryName"],
+                "Description": request.properties.get("Description", ""),
+            },
+        )
+        return Outcome(request.physical_id, dict(request.attributes))
+
+    async def delete(self, request: Request) -> None:
+        await ignore_missing(
+            self.client("schemas").delete_registry(RegistryName=request.attributes["RegistryName"])
+        )
+
+
+class SchemaProvider(Provider):
+    """AWS::EventSchemas::Schema — Ref: the schema ARN; GetAtt: SchemaArn, SchemaName,
+    SchemaVersion."""
+
+    type_name = "AWS::EventSchemas::Schema"
+    name_property = "SchemaName"
+    requires = "schemas"
+
+    @staticmethod
+    def _outcome(made: dict[str, Any]) -> Outcome:
+        attributes = {key: made[key] for key in ("SchemaArn", "SchemaName", "SchemaVersion")}
+        return Outcome(made["SchemaArn"], attributes)
+
+    async def create(self, request: Request) -> Outcome:
+        props = request.properties
+        made = await self.call(
+            "schemas",
+            "create_schema",
+            {
+                **props,
+                "SchemaName": self.name(request),
+                "Content": json_text(props["Content"]),
+                "Tags": tag_map(props) or None,
+            },
+        )
+        return self._outcome(made)
+
+    async def update(self, request: Request) -> Outcome:
+        props = request.properties
+        made = await self.call(
+            "schemas",
+            "update_schema",
+            {
+                "RegistryName": props["RegistryName"],
+                "SchemaName": request.attributes["SchemaName"],
+                "Type": props.get("Type"),
+                "Content": json_text(props["Content"]),
+                "Description": props.get("Description"),
+            },
+        )
+        return self._outcome(made)
+
+    async def delete(self, request: Request) -> None:
+        await ignore_missing(
+            self.client("schemas").delete_schema(
+                RegistryName=request.properties["RegistryName"],
+                SchemaName=request.attributes["SchemaName"],
+            )
+        )
+
+
+class DiscovererProvider(Provider):
+    """AWS::EventSchemas::Discoverer — Ref: the discoverer ARN; GetAtt: DiscovererArn,
+    DiscovererId."""
+
+    type_name = "AWS::EventSchemas::Discoverer"
+    requires = "schemas"
+
+    async def create(self, request: Request) -> Outcome:
+        props = request.properties
+        made = await self.call("schemas", "create_discoverer", {**props, "Tags": tag_map(props)})
+        attributes = {"DiscovererArn": made["DiscovererArn"], "DiscovererId": made["DiscovererId"]}
+        return Outcome(made["DiscovererArn"], attributes)
+
+    async def update(self, request: Request) -> Outcome:
+        props = request.properties
+        await self.call(
+            "schemas",
+            "update_discoverer",
+            {
+                "DiscovererId": request.attributes["DiscovererId"],
+                "Description": props.get("Description"),
+                "CrossAccount": props.get("CrossAccount"),
+            },
+        )
+        return Outcome(request.physical_id, dict(request.attributes))
+
+    async def delete(self, request: Request) -> None:
+        await ignore_missing(
+            self.client("schemas").delete_discoverer(
+                DiscovererId=request.attributes["DiscovererId"]
+            )
+        )
+
+
 PROVIDERS = (
+    SchemaRegistryProvider,
+    SchemaProvider,
+    DiscovererProvider,
     EventBusProvider,
     EventBusPolicyProvider,
     RuleProvider,

@@ -186,6 +186,11 @@ class TopicProvider(Provider):
                 await sns.set_topic_attributes(
                     TopicArn=request.physical_id, AttributeName=key, AttributeValue=value
                 )
+        old_tags, new_tags = tag_map(request.previous), tag_map(request.properties)
+        if removed := sorted(set(old_tags) - set(new_tags)):
+            await sns.untag_resource(ResourceArn=request.physical_id, TagKeys=removed)
+        if changed := [{"Key": k, "Value": v} for k, v in new_tags.items() if old_tags.get(k) != v]:
+            await sns.tag_resource(ResourceArn=request.physical_id, Tags=changed)
         old_subs = {
             (s["Protocol"], s["Endpoint"]) for s in request.previous.get("Subscription") or []
         }

@@ -1,11 +1,12 @@
-"""CloudWatch Logs log groups, CloudWatch alarms and Secrets Manager secrets."""
+"""CloudWatch Logs log groups, streams and filters, CloudWatch alarms (metric and composite),
+Secrets Manager secrets and their resource policies."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from .base import Outcome, Provider, Request, ignore_missing, tag_list, tag_map
+from .base import Outcome, Provider, Request, ignore_missing, json_text, tag_list, tag_map
 
 
 class LogGroupProvider(Provider):
@@ -96,7 +97,7 @@ class SecretProvider(Provider):
             "Name": name,
             "Description": props.get("Description"),
             "KmsKeyId": props.get("KmsKeyId"),
-            "Tags": tag_list(props) or None,
+            "Tags": tag_list(props, stack=request) or None,
         }
         if "SecretString" in props:
             params["SecretString"] = props["SecretString"]
@@ -140,4 +141,168 @@ class SecretProvider(Provider):
         )
 
 
-PROVIDERS = (LogGroupProvider, AlarmProvider, SecretProvider)
+class LogStreamProvider(Provider):
+    """AWS::Logs::LogStream — Ref: the log stream name."""
+
+    type_name = "AWS::Logs::LogStream"
+    name_property = "LogStreamName"
+    name_max = 512
+    requires = "logs"
+
+    async def create(self, request: Request) -> Outcome:
+        name = self.name(request)
+        await self.client("logs").create_log_stream(
+            logGroupName=request.properties["LogGroupName"], logStreamName=name
+        )
+        return Outcome(name)
+
+    async def delete(self, request: Request) -> None:
+        await ignore_missing(
+            self.client("logs").delete_log_stream(
+                logGroupName=request.properties["LogGroupName"], logStreamName=request.physical_id
+            )
+        )
+
+
+class MetricFilterProvider(Provider):
+    """AWS::Logs::MetricFilter — Ref: the filter name."""
+
+    type_name = "AWS::Logs::MetricFilter"
+    name_property = "FilterName"
+    name_max = 512
+    requires = "logs"
+
+    async def create(self, request: Request) -> Outcome:
+        return await self._put(request, self.name(request))
+
+    async def update(self, request: Request) -> Outcome:
+        return await self._put(request, request.physical_id)
+
+    async def _put(self, request: Request, name: str) -> Outcome:
+        props = request.properties
+        transformations = [
+            {key[:1].lower() + key[1:]: value for key, value in t.items()}
+            for t in props.get("MetricTransformations") or []
+        ]
+        await self.call(
+            "logs",
+            "put_metric_filter",
+            {
+                "logGroupName": props["LogGroupName"],
+                "filterName": name,
+                "filterPattern": props.get("FilterPattern", ""),
+                "metricTransformations": transformations,
+            },
+        )
+        return Outcome(name)
+
+    async def delete(self, request: Request) -> None:
+        await ignore_missing(
+            self.client("logs").delete_metric_filter(
+                logGroupName=request.properties["LogGroupName"], filterName=request.physical_id
+            )
+        )
+
+
+class SubscriptionFilterProvider(Provider):
+    """AWS::Logs::SubscriptionFilter — Ref: the filter name."""
+
+    type_name = "AWS::Logs::SubscriptionFilter"
+    name_property = "FilterName"
+    name_max = 512
+    requires = "logs"
+
+    async def create(self, request: Request) -> Outcome:
+        return await self._put(request, self.name(request))
+
+    async def update(self, request: Request) -> Outcome:
+        return await self._put(request, request.physical_id)
+
+    async def _put(self, request: Request, name: str) -> Outcome:
+        props = request.properties
+        await self.call(
+            "logs",
+            "put_subscription_filter",
+            {
+                "logGroupName": props["LogGroupName"],
+                "filterName": name,
+                "filterPattern": props.get("FilterPattern", ""),
+                "destinationArn": props["DestinationArn"],
+                "roleArn": props.get("RoleArn"),
+                "distribution": props.get("Distribution"),
+            },
+        )
+        return Outcome(name)
+
+    async def delete(self, request: Request) -> None:
+        await ignore_missing(
+            self.client("logs").delete_subscription_filter(
+                logGroupName=request.properties["LogGroupName"], filterName=request.physical_id
+            )
+        )
+
+
+class CompositeAlarmProvider(Provider):
+    """AWS::CloudWatch::CompositeAlarm — Ref: the alarm name; GetAtt: Arn."""
+
+    type_name = "AWS::CloudWatch::CompositeAlarm"
+    name_property = "AlarmName"
+    name_max = 255
+    requires = "cloudwatch"
+
+    async def create(self, request: Request) -> Outcome:
+        return await self._put(request, self.name(request))
+
+    async def update(self, request: Request) -> Outcome:
+        return await self._put(request, request.physical_id)
+
+    async def _put(self, request: Request, name: str) -> Outcome:
+        props = request.properties
+        params = {**props, "AlarmName": name, "Tags": tag_list(props) or None}
+        await self.call("cloudwatch", "put_composite_alarm", params)
+        return Outcome(name, {"Arn": self.arn("cloudwatch", f"alarm:{name}")})
+
+    async def delete(self, request: Request) -> None:
+        await ignore_missing(
+            self.client("cloudwatch").delete_alarms(AlarmNames=[request.physical_id])
+        )
+
+
+class SecretPolicyProvider(Provider):
+    """AWS::SecretsManager::ResourcePolicy — Ref: the secret's ARN; GetAtt: Id."""
+
+    type_name = "AWS::SecretsManager::ResourcePolicy"
+    requires = "secretsmanager"
+
+    async def create(self, request: Request) -> Outcome:
+        props = request.properties
+        made = await self.call(
+            "secretsmanager",
+            "put_resource_policy",
+            {
+                "SecretId": props["SecretId"],
+                "ResourcePolicy": json_text(props["ResourcePolicy"]),
+                "BlockPublicPolicy": props.get("BlockPublicPolicy"),
+            },
+        )
+        return Outcome(made["ARN"], {"Id": made["ARN"]})
+
+    async def update(self, request: Request) -> Outcome:
+        return await self.create(request)
+
+    async def delete(self, request: Request) -> None:
+        await ignore_missing(
+            self.client("secretsmanager").delete_resource_policy(SecretId=request.physical_id)
+        )
+
+
+PROVIDERS = (
+    LogGroupProvider,
+    LogStreamProvider,
+    MetricFilterProvider,
+    SubscriptionFilterProvider,
+    AlarmProvider,
+    CompositeAlarmProvider,
+    SecretProvider,
+    SecretPolicyProvider,
+)

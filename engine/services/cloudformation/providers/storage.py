@@ -1,10 +1,11 @@
-"""S3 buckets (with notifications, versioning, tags); DynamoDB tables (streams, indexes, TTL)."""
+"""S3 buckets (with notifications, versioning, tags) and bucket policies; DynamoDB tables (streams,
+indexes, TTL)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from .base import Outcome, Provider, Request, ignore_missing, tag_list
+from .base import Outcome, Provider, Request, ignore_missing, json_text, tag_list
 
 _WAIT_STEPS = 600
 
@@ -194,4 +195,23 @@ class TableProvider(Provider):
         await ignore_missing(self.client("dynamodb").delete_table(TableName=request.physical_id))
 
 
-PROVIDERS = (BucketProvider, TableProvider)
+class BucketPolicyProvider(Provider):
+    """AWS::S3::BucketPolicy — Ref: the bucket name."""
+
+    type_name = "AWS::S3::BucketPolicy"
+
+    async def create(self, request: Request) -> Outcome:
+        props = request.properties
+        await self.client("s3").put_bucket_policy(
+            Bucket=props["Bucket"], Policy=json_text(props["PolicyDocument"])
+        )
+        return Outcome(props["Bucket"])
+
+    async def update(self, request: Request) -> Outcome:
+        return await self.create(request)
+
+    async def delete(self, request: Request) -> None:
+        await ignore_missing(self.client("s3").delete_bucket_policy(Bucket=request.physical_id))
+
+
+PROVIDERS = (BucketProvider, BucketPolicyProvider, TableProvider)

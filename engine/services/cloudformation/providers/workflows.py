@@ -1,5 +1,5 @@
 """Step Functions state machines (Definition, DefinitionString, DefinitionS3Location,
-DefinitionSubstitutions) and activities."""
+DefinitionSubstitutions), their versions and aliases, and activities."""
 
 from __future__ import annotations
 
@@ -120,4 +120,85 @@ class ActivityProvider(Provider):
         )
 
 
-PROVIDERS = (StateMachineProvider, ActivityProvider)
+class StateMachineVersionProvider(Provider):
+    """AWS::StepFunctions::StateMachineVersion — Ref: the version ARN; GetAtt: Arn."""
+
+    type_name = "AWS::StepFunctions::StateMachineVersion"
+
+    async def create(self, request: Request) -> Outcome:
+        props = request.properties
+        made = await self.call(
+            "stepfunctions",
+            "publish_state_machine_version",
+            {
+                "stateMachineArn": props["StateMachineArn"],
+                "revisionId": props.get("StateMachineRevisionId"),
+                "description": props.get("Description"),
+            },
+        )
+        arn = made["stateMachineVersionArn"]
+        return Outcome(arn, {"Arn": arn})
+
+    async def delete(self, request: Request) -> None:
+        await ignore_missing(
+            self.client("stepfunctions").delete_state_machine_version(
+                stateMachineVersionArn=request.physical_id
+            )
+        )
+
+
+class StateMachineAliasProvider(Provider):
+    """AWS::StepFunctions::StateMachineAlias — Ref: the alias ARN; GetAtt: Arn."""
+
+    type_name = "AWS::StepFunctions::StateMachineAlias"
+    name_property = "Name"
+    name_max = 80
+
+    @staticmethod
+    def _routing(props: dict[str, Any]) -> list[dict[str, Any]]:
+        return [
+            {"stateMachineVersionArn": r["StateMachineVersionArn"], "weight": int(r["Weight"])}
+            for r in props.get("RoutingConfiguration") or []
+        ]
+
+    async def create(self, request: Request) -> Outcome:
+        props = request.properties
+        made = await self.call(
+            "stepfunctions",
+            "create_state_machine_alias",
+            {
+                "name": self.name(request),
+                "description": props.get("Description"),
+                "routingConfiguration": self._routing(props),
+            },
+        )
+        arn = made["stateMachineAliasArn"]
+        return Outcome(arn, {"Arn": arn})
+
+    async def update(self, request: Request) -> Outcome:
+        props = request.properties
+        await self.call(
+            "stepfunctions",
+            "update_state_machine_alias",
+            {
+                "stateMachineAliasArn": request.physical_id,
+                "description": props.get("Description"),
+                "routingConfiguration": self._routing(props),
+            },
+        )
+        return Outcome(request.physical_id, dict(request.attributes))
+
+    async def delete(self, request: Request) -> None:
+        await ignore_missing(
+            self.client("stepfunctions").delete_state_machine_alias(
+                stateMachineAliasArn=request.physical_id
+            )
+        )
+
+
+PROVIDERS = (
+    StateMachineProvider,
+    StateMachineVersionProvider,
+    StateMachineAliasProvider,
+    ActivityProvider,
+)
