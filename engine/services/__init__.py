@@ -28,4 +28,5 @@ SERVICE_MODULES: dict[str, str] = {
     "logs": "engine.services.logs",
     "cloudwatch": "engine.services.cloudwatch",
     "secretsmanager": "engine.services.secretsmanager",
+    "appsync": "engine.services.appsync",
 }

@@ -1,0 +1,304 @@
+"""APPSYNC_JS: resolver and function code run on an embedded V8 (mini-racer, imported lazily).
+
+Code is AppSync's ES module form (`import { util } from '@aws-appsync/utils'`, `export function
+request(ctx)` / `response(ctx)`); imports of the utils package are bound to the lab's `util`,
+`runtime` and `extensions`. The runtime's restrictions (no classes, async, throw, while or
+classic for loops) are reported as AppSync's linter reports them.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import TYPE_CHECKING, Any
+
+from .models import bad_request
+from .templates import ResolverError
+
+if TYPE_CHECKING:
+    from .datasources import DataSources
+    from .models import DataSource, Function, GraphqlApi
+    from .service import AppSyncService
+
+_IMPORT = re.compile(r"^\s*import\s+[^;]*?from\s+['\"]@aws-appsync/utils[^'\"]*['\"];?\s*$", re.M)
+_EXPORT = re.compile(r"^(\s*)export\s+(default\s+)?", re.M)
+_RESTRICTED = [
+    (re.compile(r"\bclass\s+[A-Za-z_$]"), "Classes are not supported."),
+    (re.compile(r"\basync\s+function\b|\bawait\b"), "async/await is not supported."),
+    (re.compile(r"\bthrow\b"), "Throw statements are not supported. Use util.error instead."),
+    (re.compile(r"\bwhile\s*\("), "while loops are not supported."),
+    (re.compile(r"\bfor\s*\([^)]*;[^)]*;"), "for loops are not supported. Use for-in or for-of."),
+    (re.compile(r"\bfunction\s*\*"), "Generators are not supported."),
+    (re.compile(r"\bnew\s+Promise\b"), "Promises are not supported."),
+]
+
+_PRELUDE = r"""
+var __modules = {};
+function __typed(v) {
+  if (v === null || v === undefined) return {NULL: true};
+  if (typeof v === 'boolean') return {BOOL: v};
+  if (typeof v === 'number') return {N: String(v)};
+  if (typeof v === 'string') return {S: v};
+  if (Array.isArray(v)) return {L: v.map(__typed)};
+  var m = {}; for (var k in v) m[k] = __typed(v[k]); return {M: m};
+}
+function __run(id, phase, input) {
+  var state = JSON.parse(input);
+  var errors = [], logs = [], ext = {};
+  var seed = state.seed;
+  function rnd() { seed = (seed * 1103515245 + 12345) % 2147483648; return seed / 2147483648; }
+  function hex(n) { var s = ''; for (var i = 0; i < n; i++) s += Math.floor(rnd() * 16).toString(16); return s; }
+  var E = function (message, type, data, info) { this.message = message; this.type = type; this.data = data; this.info = info; };
+  var R = function (value) { this.value = value; };
+  var util = {
+    error: function (message, type, data, info) { throw new E(String(message), type === undefined ? null : type, data === undefined ? null : data, info === undefined ? null : info); },
+    appendError: function (message, type, data, info) { errors.push({message: String(message), errorType: type || null, data: data || null, errorInfo: info || null}); },
+    unauthorized: function () { throw new E('Unauthorized', 'Unauthorized', null, null); },
+    autoId: function () { return hex(8) + '-' + hex(4) + '-4' + hex(3) + '-a' + hex(3) + '-' + hex(12); },
+    autoUlid: function () { return hex(26).toUpperCase(); },
+    isNull: function (v) { return v === null || v === undefined; },
+    isNullOrEmpty: function (v) { return v === null || v === undefined || v === '' || (Array.isArray(v) && v.length === 0); },
+    isNullOrBlank: function (v) { return v === null || v === undefined || (typeof v === 'string' && v.trim() === ''); },
+    defaultIfNull: function (v, d) { return (v === null || v === undefined) ? d : v; },
+    matches: function (pattern, text) { return new RegExp('^(?:' + pattern + ')$').test(text); },
+    time: {
+      nowISO8601: function () { return new Date(state.now).toISOString(); },
+      nowEpochSeconds: function () { return Math.floor(state.now / 1000); },
+      nowEpochMilliSeconds: function () { return state.now; },
+      parseISO8601ToEpochMilliSeconds: function (t) { return Date.parse(t); },
+      epochMilliSecondsToISO8601: function (ms) { return new Date(ms).toISOString(); }
+    },
+    dynamodb: {
+      toDynamoDB: __typed,
+      toMapValues: function (o) { var m = {}; for (var k in o) m[k] = __typed(o[k]); return m; },
+      toString: function (v) { return {S: String(v)}; },
+      toNumber: function (v) { return {N: String(v)}; }
+    },
+    transform: {
+      toSubscriptionFilter: function (f, ignored) {
+        ignored = ignored || [];
+        var groups = (f.or || [f]).map(function (part) {
+          var filters = [];
+          for (var field in part) {
+            if (ignored.indexOf(field) >= 0 || field === 'or') continue;
+            for (var op in part[field]) filters.push({fieldName: field, operator: op, value: part[field][op]});
+          }
+          return {filters: filters};
+        });
+        return {filterGroup: groups};
+      }
+    },
+    str: { toUpper: function (s) { return String(s).toUpperCase(); }, toLower: function (s) { return String(s).toLowerCase(); } },
+    base64Encode: function (s) { return btoa(unescape(encodeURIComponent(s))); },
+    base64Decode: function (s) { return decodeURIComponent(escape(atob(s))); },
+    urlEncode: encodeURIComponent,
+    urlDecode: decodeURIComponent
+  };
+  var runtime = { earlyReturn: function (value) { throw new R(value === undefined ? null : value); } };
+  var extensions = {
+    setSubscriptionFilter: function (f) { ext.filter = f; },
+    setSubscriptionInvalidationFilter: function (f) { ext.invalidationFilter = f; },
+    invalidateSubscriptions: function (spec) { ext.invalidation = spec; }
+  };
+  var console = { log: function () { logs.push(Array.prototype.slice.call(arguments).map(function (a) { return typeof a === 'string' ? a : JSON.stringify(a); }).join(' ')); } };
+  console.error = console.log; console.warn = console.log; console.debug = console.log; console.info = console.log;
+  var module = __modules[id](util, runtime, extensions, console);
+  var fn = module[phase];
+  var out = {errors: errors, logs: logs, ext: ext};
+  try {
+    if (typeof fn !== 'function') {
+      out.error = {message: 'The code does not export a ' + phase + ' function.', type: 'Code'};
+    } else {
+      var value = fn(state.ctx);
+      out.value = value === undefined ? null : value;
+    }
+  } catch (e) {
+    if (e instanceof E) out.error = {message: e.message, type: e.type, data: e.data, info: e.info};
+    else if (e instanceof R) out.early = {value: e.value};
+    else out.error = {message: String(e && e.message || e), type: 'Code'};
+  }
+  out.stash = state.ctx.stash;
+  return JSON.stringify(out);
+}
+"""
+
+
+def lint(code: str) -> list[dict[str, Any]]:
+    """AppSync's linter errors for constructs the APPSYNC_JS runtime does not support."""
+    found = []
+    for pattern, message in _RESTRICTED:
+        match = pattern.search(code)
+        if match is not None:
+            line = code.count("\n", 0, match.start()) + 1
+            column = match.start() - (code.rfind("\n", 0, match.start()) + 1)
+            found.append(
+                {
+                    "errorType": "LINT_ERROR",
+                    "value": message,
+                    "location": {"line": line, "column": column, "span": len(match.group(0))},
+                }
+            )
+    return found
+
+
+class JavaScript:
+    """One V8 context per service; each distinct code is compiled once and reused."""
+
+    def __init__(self, service: AppSyncService) -> None:
+        self.service = service
+        self._context: Any = None
+        self._compiled: dict[str, str] = {}
+
+    def _v8(self) -> Any:
+        if self._context is None:
+            try:
+                from py_mini_racer import MiniRacer
+            except ImportError:  # the dependency is declared; say what is missing rather than crash
+                raise bad_request(
+                    "APPSYNC_JS needs the mini-racer package (pip install mini-racer)."
+                ) from None
+            self._context = MiniRacer()
+            self._context.eval(_PRELUDE)
+        return self._context
+
+    def _module(self, code: str) -> str:
+        """The id of `code` compiled as a module factory (syntax errors as BadRequestException)."""
+        module_id = self._compiled.get(code)
+        if module_id is not None:
+            return module_id
+        problems = lint(code)
+        if problems:
+            raise bad_request("The code contains one or more errors. " + problems[0]["value"])
+        body = _EXPORT.sub(r"\1", _IMPORT.sub("", code))
+        module_id = f"m{len(self._compiled)}"
+        factory = (
+            f"__modules[{json.dumps(module_id)}] = function (util, runtime, extensions, console) {{\n"
+            f"{body}\n"
+            "return {request: typeof request === 'function' ? request : undefined,"
+            " response: typeof response === 'function' ? response : undefined};\n};"
+        )
+        from py_mini_racer import JSParseException
+
+        v8 = self._v8()
+        try:
+            v8.eval(factory)
+        except JSParseException as error:
+            raise bad_request(
+                f"The code contains one or more errors. {str(error).splitlines()[0]}"
+            ) from None
+        self._compiled[code] = module_id
+        return module_id
+
+    def check(self, code: str) -> None:
+        """Reject code that does not compile or that uses unsupported syntax."""
+        self._module(code)
+
+    def call(self, code: str, phase: str, context: dict[str, Any]) -> dict[str, Any]:
+        """Run `phase` (request/response) of `code` with `ctx`; the outcome as a dict."""
+        module_id = self._module(code)
+        ctx = {k: v for k, v in context.items() if not k.startswith("_")}
+        state = {
+            "ctx": ctx,
+            "now": int(self.service.clock.now() * 1000),
+            "seed": int(self.service.ids.random() * 2**31),
+        }
+        raw = self._v8().call("__run", module_id, phase, json.dumps(state, default=str))
+        outcome = json.loads(raw)
+        context["stash"] = outcome.get("stash") or {}
+        if outcome.get("errors"):
+            context.setdefault("_errors", []).extend(outcome["errors"])
+        ext = outcome.get("ext") or {}
+        if ext:
+            context["_extensions"] = {
+                "filter": ext.get("filter"),
+                "invalidation": ext.get("invalidation"),
+                "invalidationFilter": ext.get("invalidationFilter"),
+            }
+        return outcome
+
+    @staticmethod
+    def _raise(outcome: dict[str, Any]) -> None:
+        error = outcome.get("error")
+        if error is not None:
+            raise ResolverError(
+                error["message"], error.get("type"), error.get("data"), error.get("info")
+            )
+
+    async def run_unit(
+        self, code: str, source: DataSource, context: dict[str, Any], sources: DataSources
+    ) -> Any:
+        """request(ctx) → data source → response(ctx)."""
+        outcome = self.call(code, "request", context)
+        self._raise(outcome)
+        if "early" in outcome:
+            context["_early"] = True
+            return outcome["early"]["value"]
+        try:
+            context["result"] = await sources.invoke(source, outcome.get("value"), context)
+            context["error"] = None
+        except ResolverError as error:
+            context["result"] = None
+            context["error"] = {"message": error.message, "type": error.error_type}
+        outcome = self.call(code, "response", context)
+        self._raise(outcome)
+        return outcome.get("value")
+
+    async def run_pipeline(
+        self,
+        code: str,
+        functions: list[Function],
+        api: GraphqlApi,
+        context: dict[str, Any],
+        sources: DataSources,
+    ) -> Any:
+        """The resolver's request (before), each function, then its response (after)."""
+        outcome = self.call(code, "request", context)
+        self._raise(outcome)
+        if "early" in outcome:
+            return outcome["early"]["value"]
+        context["prev"] = {"result": outcome.get("value")}
+        for function in functions:
+            source = api.data_sources[function.data_source]
+            if function.code.runtime is None:
+                value = await self.service.executor._unit(function.code, source, context)
+            else:
+                value = await self.run_unit(function.code.code or "", source, context, sources)
+            context["prev"] = {"result": value}
+            if context.pop("_early", False):
+                break
+        context["result"] = context["prev"]["result"]
+        outcome = self.call(code, "response", context)
+        self._raise(outcome)
+        return outcome.get("value")
+
+    async def evaluate(self, code: str, context: dict[str, Any], phase: str) -> dict[str, Any]:
+        """EvaluateCode: run one phase against a context; errors are returned, not raised."""
+        problems = lint(code)
+        if problems:
+            return {
+                "error": {
+                    "message": "The code contains one or more errors.",
+                    "codeErrors": problems,
+                }
+            }
+        from .templates import _playground_context
+
+        context = _playground_context(context)
+        try:
+            outcome = self.call(code, phase, context)
+        except Exception as error:  # a syntax error: returned as AppSync's playground does
+            message = getattr(error, "message", None) or str(error)
+            return {"error": {"message": message}}
+        out: dict[str, Any] = {
+            "logs": outcome.get("logs", []),
+            "stash": json.dumps(context["stash"]),
+        }
+        if outcome.get("error") is not None:
+            out["error"] = {"message": outcome["error"]["message"]}
+        elif "early" in outcome:
+            out["evaluationResult"] = json.dumps(outcome["early"]["value"])
+        else:
+            out["evaluationResult"] = json.dumps(outcome.get("value"))
+        if outcome.get("errors"):
+            out["outErrors"] = json.dumps(outcome["errors"])
+        return out
