@@ -448,12 +448,12 @@ class Realtime:
 
     @staticmethod
     def _wanted(sub: Subscription, data: Any) -> bool:
+        """An enhanced filter, when the resolver set one, replaces argument filtering."""
+        if sub.filter is not None:
+            return isinstance(data, dict) and filter_matches(sub.filter, data)
         if not isinstance(data, dict):
-            return not sub.arguments and sub.filter is None
-        for name, value in sub.arguments.items():
-            if data.get(name) != value:
-                return False
-        return sub.filter is None or filter_matches(sub.filter, data)
+            return not sub.arguments
+        return all(data.get(name) == value for name, value in sub.arguments.items())
 
     def invalidate(self, api: GraphqlApi, spec: dict[str, Any]) -> int:
         """`extensions.invalidateSubscriptions`: end the subscriptions whose invalidation filter matches."""

@@ -111,7 +111,7 @@ async def serve(
         if headers.get("upgrade", "").lower() == "websocket":
             head = (
                 f"{event.method.decode()} {target} HTTP/1.1\r\n".encode()
-                + b"".join(k + b": " + v + b"\r\n" for k, v in event.raw_items())
+                + b"".join(k + b": " + v + b"\r\n" for k, v in event.headers.raw_items())
                 + b"\r\n"
             )
             trailing = connection.trailing_data[0] if connection.next_event() is h11.PAUSED else b""

@@ -1,0 +1,234 @@
+"""AppSync real-time: a mutation seen by three gql subscribers with different filters; Event API channels."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+
+import httpx
+import pytest
+import websockets
+from gql import Client, gql
+from gql.transport.appsync_auth import AppSyncApiKeyAuthentication
+from gql.transport.appsync_websockets import AppSyncWebsocketsTransport
+
+pytestmark = pytest.mark.timeout(60)
+
+SCHEMA = """
+type Message @aws_api_key { room: String! priority: Int text: String }
+type Query @aws_api_key { hello: String }
+type Mutation @aws_api_key { send(room: String!, priority: Int, text: String): Message }
+type Subscription @aws_api_key {
+  onSend(room: String): Message @aws_subscribe(mutations: ["send"])
+  urgent(min: Int!): Message @aws_subscribe(mutations: ["send"])
+}
+"""
+FILTER = """{"version": "2018-05-29", "payload": {}}"""
+SET_FILTER = (
+    '$extensions.setSubscriptionFilter($util.transform.toSubscriptionFilter({"priority": {"ge": $ctx.args.min}}))'
+    "$util.toJson(null)"
+)
+
+
+async def build(eng) -> tuple[str, str, str]:
+    appsync = eng.client("appsync")
+    api = (await appsync.create_graphql_api(name="chat", authenticationType="API_KEY"))[
+        "graphqlApi"
+    ]
+    api_id = api["apiId"]
+    await appsync.start_schema_creation(apiId=api_id, definition=SCHEMA.encode())
+    await appsync.create_data_source(apiId=api_id, name="none", type="NONE")
+    await appsync.create_resolver(
+        apiId=api_id,
+        typeName="Mutation",
+        fieldName="send",
+        dataSourceName="none",
+        requestMappingTemplate='{"version": "2018-05-29", "payload": $util.toJson($ctx.args)}',
+        responseMappingTemplate="$util.toJson($ctx.result)",
+    )
+    await appsync.create_resolver(
+        apiId=api_id,
+        typeName="Subscription",
+        fieldName="urgent",
+        dataSourceName="none",
+        requestMappingTemplate=FILTER,
+        responseMappingTemplate=SET_FILTER,
+    )
+    key = (await appsync.create_api_key(apiId=api_id))["apiKey"]["id"]
+    return api["uris"]["GRAPHQL"], api["uris"]["REALTIME"], key
+
+
+async def collect(realtime: str, key: str, query: str, got: list, ready: asyncio.Event) -> None:
+    host = realtime.split("//", 1)[1].split("/", 1)[0]
+    transport = AppSyncWebsocketsTransport(
+        url=realtime, auth=AppSyncApiKeyAuthentication(host=host, api_key=key), close_timeout=0.5
+    )
+    async with Client(transport=transport) as session:
+        stream = session.subscribe(gql(query))
+        first = asyncio.ensure_future(stream.__anext__())
+        await asyncio.sleep(0.3)  # let start_ack arrive (real sockets)
+        ready.set()
+        got.append(await first)
+
+
+async def test_one_mutation_three_subscribers_with_different_filters(eng) -> None:
+    url, realtime, key = await build(eng)
+    everyone: list = []
+    lobby: list = []
+    urgent: list = []
+    ready = [asyncio.Event() for _ in range(3)]
+    tasks = [
+        asyncio.ensure_future(
+            collect(realtime, key, "subscription { onSend { room text } }", everyone, ready[0])
+        ),
+        asyncio.ensure_future(
+            collect(
+                realtime,
+                key,
+                'subscription { onSend(room: "lobby") { text priority } }',
+                lobby,
+                ready[1],
+            )
+        ),
+        asyncio.ensure_future(
+            collect(realtime, key, "subscription { urgent(min: 5) { text } }", urgent, ready[2])
+        ),
+    ]
+    await asyncio.wait_for(asyncio.gather(*(r.wait() for r in ready)), 20)
+    service = eng.service("appsync")
+    assert service.realtime.count() == 3
+    async with httpx.AsyncClient() as client:
+
+        async def send(room: str, priority: int, text: str) -> None:
+            query = "mutation($r: String!, $p: Int, $t: String) { send(room: $r, priority: $p, text: $t) { room priority text } }"
+            answer = await client.post(
+                url,
+                json={"query": query, "variables": {"r": room, "p": priority, "t": text}},
+                headers={"x-api-key": key},
+            )
+            assert answer.json()["data"]["send"]["text"] == text
+
+        await send("kitchen", 1, "first")  # everyone only
+        await send("lobby", 9, "second")  # all three
+    for _ in range(100):  # real sockets: wait (at most 10 s) until all three have an event
+        if everyone and lobby and urgent:
+            break
+        await asyncio.sleep(0.1)
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    assert everyone == [{"onSend": {"room": "kitchen", "text": "first"}}]
+    assert lobby == [{"onSend": {"text": "second", "priority": 9}}]
+    assert urgent == [{"urgent": {"text": "second"}}]
+
+
+async def test_protocol_errors_and_unauthorized_handshake(eng) -> None:
+    _, realtime, key = await build(eng)
+    bad_header = base64.b64encode(
+        json.dumps({"host": "x", "x-api-key": "da2-nope"}).encode()
+    ).decode()
+    with pytest.raises(websockets.exceptions.InvalidStatus) as caught:
+        async with websockets.connect(
+            f"{realtime}?header={bad_header}&payload=e30=", subprotocols=["graphql-ws"]
+        ):
+            pass
+    assert caught.value.response.status_code == 401
+    header = base64.b64encode(json.dumps({"host": "x", "x-api-key": key}).encode()).decode()
+    async with websockets.connect(
+        f"{realtime}?header={header}&payload=e30=", subprotocols=["graphql-ws"]
+    ) as socket:
+        await socket.send(json.dumps({"type": "connection_init"}))
+        ack = json.loads(await socket.recv())
+        assert ack == {"type": "connection_ack", "payload": {"connectionTimeoutMs": 300000}}
+        assert json.loads(await socket.recv()) == {"type": "ka"}
+        await socket.send(
+            json.dumps(
+                {
+                    "type": "start",
+                    "id": "1",
+                    "payload": {
+                        "data": json.dumps({"query": "{ hello }"}),
+                        "extensions": {"authorization": {"x-api-key": key}},
+                    },
+                }
+            )
+        )
+        error = json.loads(await socket.recv())
+        assert error["type"] == "error" and error["id"] == "1"
+        await socket.send("not json")
+        assert json.loads(await socket.recv())["type"] == "error"
+        await socket.send(
+            json.dumps(
+                {
+                    "type": "start",
+                    "id": "2",
+                    "payload": {
+                        "data": json.dumps({"query": "subscription { onSend { text } }"}),
+                        "extensions": {"authorization": {"x-api-key": key}},
+                    },
+                }
+            )
+        )
+        assert json.loads(await socket.recv()) == {"type": "start_ack", "id": "2"}
+        await socket.send(json.dumps({"type": "stop", "id": "2"}))
+        assert json.loads(await socket.recv()) == {"type": "complete", "id": "2"}
+    assert eng.service("appsync").realtime.count() == 0
+
+
+async def test_event_api_publish_over_http_subscribe_over_websocket(eng) -> None:
+    appsync = eng.client("appsync")
+    modes = [{"authType": "API_KEY"}]
+    api = (
+        await appsync.create_api(
+            name="events",
+            eventConfig={
+                "authProviders": modes,
+                "connectionAuthModes": modes,
+                "defaultPublishAuthModes": modes,
+                "defaultSubscribeAuthModes": modes,
+            },
+        )
+    )["api"]
+    await appsync.create_channel_namespace(apiId=api["apiId"], name="default")
+    key = (await appsync.create_api_key(apiId=api["apiId"]))["apiKey"]["id"]
+    address = api["dns"]["REALTIME"]
+    auth = {"host": address, "x-api-key": key}
+    header = base64.urlsafe_b64encode(json.dumps(auth).encode()).decode().rstrip("=")
+    async with websockets.connect(
+        f"ws://{address}/event/realtime", subprotocols=["aws-appsync-event-ws", f"header-{header}"]
+    ) as socket:
+        await socket.send(json.dumps({"type": "connection_init"}))
+        assert json.loads(await socket.recv())["type"] == "connection_ack"
+        assert json.loads(await socket.recv()) == {"type": "ka"}
+        await socket.send(
+            json.dumps(
+                {
+                    "type": "subscribe",
+                    "id": "s1",
+                    "channel": "/default/rooms/*",
+                    "authorization": auth,
+                }
+            )
+        )
+        assert json.loads(await socket.recv()) == {"type": "subscribe_success", "id": "s1"}
+        async with httpx.AsyncClient() as client:
+            published = await client.post(
+                f"http://{address}/event",
+                json={"channel": "/default/rooms/1", "events": ['{"hi": 1}']},
+                headers={"x-api-key": key},
+            )
+            assert published.status_code == 200
+            assert published.json()["successful"][0]["index"] == 0
+            other = await client.post(
+                f"http://{address}/event",
+                json={"channel": "/default/other", "events": ['{"no": 1}']},
+                headers={"x-api-key": key},
+            )
+            assert other.status_code == 200
+            refused = await client.post(
+                f"http://{address}/event", json={"channel": "/default/rooms/1", "events": ["{}"]}
+            )
+            assert refused.status_code == 401
+        data = json.loads(await socket.recv())
+        assert data == {"type": "data", "id": "s1", "event": '{"hi": 1}'}
