@@ -473,6 +473,49 @@ async def cloudformation_round(eng: Engine, clock: VirtualClock) -> None:
     await clock.advance(1)
 
 
+async def appsync_round(eng: Engine, clock: VirtualClock) -> None:
+    import httpx
+
+    appsync = eng.client("appsync")
+    api = (await appsync.create_graphql_api(name="round", authenticationType="API_KEY"))[
+        "graphqlApi"
+    ]
+    api_id = api["apiId"]
+    schema = "type Query { echo(text: String): String }"
+    await appsync.start_schema_creation(apiId=api_id, definition=schema.encode())
+    await appsync.create_data_source(apiId=api_id, name="none", type="NONE")
+    await appsync.create_resolver(
+        apiId=api_id,
+        typeName="Query",
+        fieldName="echo",
+        dataSourceName="none",
+        requestMappingTemplate='{"version": "2018-05-29", "payload": $util.toJson($ctx.args.text)}',
+        responseMappingTemplate="$util.toJson($ctx.result)",
+    )
+    await appsync.create_api_cache(
+        apiId=api_id, ttl=60, apiCachingBehavior="PER_RESOLVER_CACHING", type="SMALL"
+    )
+    key = (await appsync.create_api_key(apiId=api_id))["apiKey"]["id"]
+    async with httpx.AsyncClient() as client:
+        answer = await client.post(
+            api["uris"]["GRAPHQL"],
+            json={"query": '{ echo(text: "x") }'},
+            headers={"x-api-key": key},
+        )
+    assert answer.json() == {"data": {"echo": "x"}}
+    await appsync.delete_graphql_api(apiId=api_id)
+    modes = [{"authType": "API_KEY"}]
+    config = {
+        "authProviders": modes,
+        "connectionAuthModes": modes,
+        "defaultPublishAuthModes": modes,
+        "defaultSubscribeAuthModes": modes,
+    }
+    event_api = (await appsync.create_api(name="round", eventConfig=config))["api"]
+    await appsync.create_channel_namespace(apiId=event_api["apiId"], name="default")
+    await appsync.delete_api(apiId=event_api["apiId"])
+
+
 ROUNDS: dict[str, Round] = {
     "sqs": sqs_round,
     "sns": sns_round,
@@ -493,6 +536,7 @@ ROUNDS: dict[str, Round] = {
     "logs and cloudwatch": observability_round,
     "secretsmanager": secretsmanager_round,
     "cloudformation": cloudformation_round,
+    "appsync": appsync_round,
 }
 
 
