@@ -1,0 +1,164 @@
+"""AppSync over loopback with httpx: VTL and APPSYNC_JS queries from DynamoDB, and a 1,000-subscriber fan-out.
+
+Prints one JSON object: requests/s per runtime, the fan-out time, a floor (a bare h11 echo on the
+same listener machinery, same client) and the issue's targets.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import httpx  # noqa: E402
+import websockets  # noqa: E402
+
+from engine import Engine, RealClock  # noqa: E402
+
+REQUESTS = 1500
+CONCURRENCY = 16
+SUBSCRIBERS = 1000
+SCHEMA = """
+type Post @aws_api_key { id: ID! title: String }
+type Query @aws_api_key { vtl(id: ID!): Post js(id: ID!): Post }
+type Mutation @aws_api_key { add(id: ID!, title: String): Post }
+type Subscription @aws_api_key { onAdd: Post @aws_subscribe(mutations: ["add"]) }
+"""
+GET = '{"version": "2018-05-29", "operation": "GetItem", "key": {"id": $util.dynamodb.toDynamoDBJson($ctx.args.id)}}'
+JS = """import { util } from '@aws-appsync/utils';
+export function request(ctx) { return { operation: 'GetItem', key: util.dynamodb.toMapValues({ id: ctx.args.id }) }; }
+export function response(ctx) { return ctx.result; }"""
+
+
+async def rate(url: str, headers: dict[str, str], query: str) -> float:
+    async with httpx.AsyncClient(limits=httpx.Limits(max_connections=CONCURRENCY)) as client:
+
+        async def worker(count: int) -> None:
+            for _ in range(count):
+                answer = await client.post(url, json={"query": query}, headers=headers)
+                assert answer.status_code == 200, answer.text
+
+        await worker(20)  # warm up
+        started = time.perf_counter()
+        await asyncio.gather(*(worker(REQUESTS // CONCURRENCY) for _ in range(CONCURRENCY)))
+        return (REQUESTS // CONCURRENCY) * CONCURRENCY / (time.perf_counter() - started)
+
+
+async def main() -> None:
+    async with Engine(clock=RealClock()) as eng:
+        ddb = eng.client("dynamodb")
+        await ddb.create_table(
+            TableName="posts",
+            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        await ddb.put_item(TableName="posts", Item={"id": {"S": "1"}, "title": {"S": "hello"}})
+        appsync = eng.client("appsync")
+        api = (await appsync.create_graphql_api(name="bench", authenticationType="API_KEY"))[
+            "graphqlApi"
+        ]
+        api_id = api["apiId"]
+        await appsync.start_schema_creation(apiId=api_id, definition=SCHEMA.encode())
+        await appsync.create_data_source(
+            apiId=api_id,
+            name="posts",
+            type="AMAZON_DYNAMODB",
+            serviceRoleArn="arn:aws:iam::123456789012:role/r",
+            dynamodbConfig={"tableName": "posts", "awsRegion": "us-east-1"},
+        )
+        await appsync.create_data_source(apiId=api_id, name="none", type="NONE")
+        await appsync.create_resolver(
+            apiId=api_id,
+            typeName="Query",
+            fieldName="vtl",
+            dataSourceName="posts",
+            requestMappingTemplate=GET,
+            responseMappingTemplate="$util.toJson($ctx.result)",
+        )
+        await appsync.create_resolver(
+            apiId=api_id,
+            typeName="Query",
+            fieldName="js",
+            dataSourceName="posts",
+            runtime={"name": "APPSYNC_JS", "runtimeVersion": "1.0.0"},
+            code=JS,
+        )
+        await appsync.create_resolver(
+            apiId=api_id,
+            typeName="Mutation",
+            fieldName="add",
+            dataSourceName="none",
+            requestMappingTemplate='{"version": "2018-05-29", "payload": $util.toJson($ctx.args)}',
+            responseMappingTemplate="$util.toJson($ctx.result)",
+        )
+        key = (await appsync.create_api_key(apiId=api_id))["apiKey"]["id"]
+        url, realtime = api["uris"]["GRAPHQL"], api["uris"]["REALTIME"]
+        headers = {"x-api-key": key}
+        floor = await rate(url, headers, "{ __typename }")
+        vtl = await rate(url, headers, '{ vtl(id: "1") { id title } }')
+        js = await rate(url, headers, '{ js(id: "1") { id title } }')
+
+        header = base64.b64encode(json.dumps({"host": "x", "x-api-key": key}).encode()).decode()
+        sockets = []
+        start = json.dumps(
+            {
+                "type": "start",
+                "id": "1",
+                "payload": {
+                    "data": json.dumps({"query": "subscription { onAdd { id title } }"}),
+                    "extensions": {"authorization": headers},
+                },
+            }
+        )
+        for _ in range(SUBSCRIBERS):
+            socket = await websockets.connect(
+                f"{realtime}?header={header}&payload=e30=",
+                subprotocols=["graphql-ws"],
+                max_queue=None,
+            )
+            await socket.send(json.dumps({"type": "connection_init"}))
+            await socket.recv()
+            await socket.recv()
+            await socket.send(start)
+            await socket.recv()
+            sockets.append(socket)
+
+        async def first_data(socket: websockets.ClientConnection) -> None:
+            while json.loads(await socket.recv())["type"] != "data":
+                pass
+
+        waiting = [asyncio.ensure_future(first_data(s)) for s in sockets]
+        async with httpx.AsyncClient() as client:
+            started = time.perf_counter()
+            await client.post(
+                url,
+                json={"query": 'mutation { add(id: "9", title: "t") { id title } }'},
+                headers=headers,
+            )
+            await asyncio.gather(*waiting)
+            fan_out = time.perf_counter() - started
+        for socket in sockets:
+            await socket.close()
+    print(
+        json.dumps(
+            {
+                "graphql_floor_typename_rps": round(floor),
+                "vtl_dynamodb_query_rps": round(vtl),
+                "appsync_js_dynamodb_query_rps": round(js),
+                "fan_out_1000_subscribers_s": round(fan_out, 3),
+                "targets": {"vtl_rps": 1500, "js_rps": 1000, "fan_out_s": 1.0},
+                "note": "floor: a GraphQL query that touches no data source, same listener and client",
+            },
+            indent=1,
+        )
+    )
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
