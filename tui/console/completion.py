@@ -225,6 +225,10 @@ def _lab_items(console: Console, command: str, args: list[str]) -> list[tuple[st
         from .lab.kafka import completions
 
         return completions(console, command, args)
+    if command == "graphql" or command == "graphql subscribe":
+        from .lab.graphql import completions as graphql_completions
+
+        return graphql_completions(console, args)
     words = console.commands[command].words
     if command == "clock" and args:
         return []

@@ -52,6 +52,34 @@ class ChannelSubscription:
     channel: str
 
 
+class LabSocket:
+    """A subscriber inside the lab (the console's `graphql subscribe`): keeps what it receives."""
+
+    def __init__(self, service: AppSyncService, label: str) -> None:
+        self.service = service
+        self.label = label
+        self.received: list[dict[str, Any]] = []
+        self.closed = False
+
+    def send_json(self, message: dict[str, Any]) -> None:
+        """Keep a `data` message (and trace it, so a watching console prints it)."""
+        if message.get("type") != "data":
+            return
+        payload = message.get("payload")
+        self.received.append(payload if isinstance(payload, dict) else {})
+        del self.received[:-100]  # the last hundred are enough to show
+        self.service.emit(
+            "subscription-data",
+            self.label,
+            message_id=str(message.get("id")),
+            data=json.dumps(payload, default=str)[:256],
+        )
+
+    def close(self, code: int = 1000, reason: str = "") -> None:
+        """Stop receiving."""
+        self.closed = True
+
+
 class Session:
     """One WebSocket connection: a keep-alive timer and its subscriptions."""
 
@@ -281,6 +309,41 @@ class Realtime:
         session = EventSession(self, api)
         self.sessions.add(session)
         return session
+
+    async def lab_subscribe(
+        self, api: GraphqlApi, query: str, headers: dict[str, str]
+    ) -> tuple[LabSocket, str | None]:
+        """Subscribe from inside the lab; (the socket that collects data, the error if refused)."""
+        session = self.open_graphql(api)
+        socket = LabSocket(self.service, api.arn)
+        errors: list[str] = []
+        original = socket.send_json
+
+        def catching(message: dict[str, Any]) -> None:
+            if message.get("type") == "error":
+                found = (message.get("payload") or {}).get("errors") or [{}]
+                errors.append(str(found[0].get("message", "refused")))
+            original(message)
+
+        socket.send_json = catching  # type: ignore[method-assign]
+        await session.on_message(socket, json.dumps({"type": "connection_init"}))  # type: ignore[arg-type]
+        sub_id = f"lab-{len(self.sessions)}-{self.service.ids.hex(6)}"
+        start = {
+            "type": "start",
+            "id": sub_id,
+            "payload": {
+                "data": json.dumps({"query": query}),
+                "extensions": {"authorization": headers},
+            },
+        }
+        await session.on_message(socket, json.dumps(start))  # type: ignore[arg-type]
+        if session.timer is not None:  # a lab subscriber needs no keep-alive
+            session.timer.cancel()
+            session.timer = None
+        if errors:
+            session.end()
+            return socket, errors[0]
+        return socket, None
 
     # -- GraphQL subscriptions -------------------------------------------------------------
     async def start(

@@ -16,6 +16,7 @@ def register_builtins(console: Console) -> None:
         clock,
         delivery,
         describe,
+        graphql,
         help,
         iam,
         kafka,
@@ -54,5 +55,6 @@ def register_builtins(console: Console) -> None:
         outbound,  # `outbound allow|deny HOST`
         observe,  # `metrics`, `tail`, `logs tail`
         stacks,  # `deploy`, `export`
+        graphql,  # `graphql API 'query…'`, `graphql subscribe`, `graphql received`
     ):
         module.register(console)
