@@ -230,8 +230,9 @@ class Executor:
         if self.service.trace.enabled:
             self.service.emit(
                 "resolved",
-                resolver.arn,
+                request.api.arn,
                 trace_id=request.trace_id,
+                resolver=resolver.arn,
                 field=f"{resolver.type_name}.{resolver.field_name}",
                 data_source=resolver.data_source or "PIPELINE",
                 duration_ms=round((self.service.clock.now() - started) * 1000, 3),
