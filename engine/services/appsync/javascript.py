@@ -20,8 +20,8 @@ if TYPE_CHECKING:
     from .models import DataSource, Function, GraphqlApi
     from .service import AppSyncService
 
-_IMPORT = re.compile(r"^\s*import\s+[^;]*?from\s+['\"]@aws-appsync/utils[^'\"]*['\"];?\s*$", re.M)
-_EXPORT = re.compile(r"^(\s*)export\s+(default\s+)?", re.M)
+_IMPORT = re.compile(r"\bimport\s+[^;]*?\bfrom\s+['\"]@aws-appsync/utils[^'\"]*['\"]\s*;?")
+_EXPORT = re.compile(r"(^|[;{}\s])export\s+(default\s+)?")
 _RESTRICTED = [
     (re.compile(r"\bclass\s+[A-Za-z_$]"), "Classes are not supported."),
     (re.compile(r"\basync\s+function\b|\bawait\b"), "async/await is not supported."),
