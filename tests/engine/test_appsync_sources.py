@@ -1,0 +1,142 @@
+"""AppSync data sources beyond DynamoDB (HTTP, EventBridge), OIDC JWTs, topology and fan-out trace."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from engine.services.appsync.auth import JWKS_SETTING
+
+pytestmark = pytest.mark.timeout(60)
+
+SCHEMA = """
+type Query @aws_oidc @aws_api_key { whoami: String @aws_oidc  fetch(path: String): String  emit(kind: String): String }
+"""
+ISSUER = "https://issuer.example"
+
+
+async def build(eng, **auth) -> tuple[str, str, str]:
+    appsync = eng.client("appsync")
+    api = (await appsync.create_graphql_api(name="misc", authenticationType="API_KEY", **auth))[
+        "graphqlApi"
+    ]
+    api_id = api["apiId"]
+    await appsync.start_schema_creation(apiId=api_id, definition=SCHEMA.encode())
+    key = (await appsync.create_api_key(apiId=api_id))["apiKey"]["id"]
+    return api_id, api["uris"]["GRAPHQL"], key
+
+
+async def post(url: str, query: str, headers: dict[str, str]) -> dict:
+    async with httpx.AsyncClient() as client:
+        answer = await client.post(url, json={"query": query}, headers=headers)
+    return answer.json()
+
+
+async def test_oidc_tokens_checked_against_the_configured_jwks(eng, clock) -> None:
+    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    public = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(private.public_key()))
+    eng.settings[JWKS_SETTING] = {
+        ISSUER: {"keys": [{**public, "kid": "k1", "alg": "RS256", "use": "sig"}]}
+    }
+    api_id, url, _ = await build(
+        eng,
+        additionalAuthenticationProviders=[
+            {
+                "authenticationType": "OPENID_CONNECT",
+                "openIDConnectConfig": {"issuer": ISSUER, "clientId": "web"},
+            }
+        ],
+    )
+    appsync = eng.client("appsync")
+    await appsync.create_data_source(apiId=api_id, name="none", type="NONE")
+    await appsync.create_resolver(
+        apiId=api_id,
+        typeName="Query",
+        fieldName="whoami",
+        dataSourceName="none",
+        requestMappingTemplate='{"version": "2018-05-29", "payload": $util.toJson($ctx.identity.sub)}',
+        responseMappingTemplate="$util.toJson($ctx.result)",
+    )
+    claims = {"sub": "ada", "iss": ISSUER, "aud": "web", "exp": int(clock.now()) + 3600}
+    token = jwt.encode(claims, private, algorithm="RS256", headers={"kid": "k1"})
+    assert await post(url, "{ whoami }", {"authorization": token}) == {"data": {"whoami": "ada"}}
+    other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    forged = jwt.encode(claims, other, algorithm="RS256", headers={"kid": "k1"})
+    assert (await post(url, "{ whoami }", {"authorization": forged}))["errors"][0][
+        "errorType"
+    ] == "UnauthorizedException"
+    await clock.advance(3601)  # expiry is judged on the lab clock
+    assert (await post(url, "{ whoami }", {"authorization": token}))["errors"][0][
+        "errorType"
+    ] == "UnauthorizedException"
+
+
+async def test_http_data_source_calls_a_loopback_endpoint(eng) -> None:
+    api_id, url, key = await build(eng)
+    appsync = eng.client("appsync")
+    # The backend is another lab GraphQL API's own endpoint (loopback HTTP).
+    _, other_url, other_key = await build(eng)
+    base = other_url.rsplit("/", 1)[0]
+    await appsync.create_data_source(
+        apiId=api_id, name="web", type="HTTP", httpConfig={"endpoint": base}
+    )
+    await appsync.create_resolver(
+        apiId=api_id,
+        typeName="Query",
+        fieldName="fetch",
+        dataSourceName="web",
+        requestMappingTemplate='{"version": "2018-05-29", "method": "POST", "resourcePath": "/graphql", "params": {"headers": {"x-api-key": "'
+        + other_key
+        + '", "content-type": "application/json"}, "body": {"query": "{ __typename }"}}}',
+        responseMappingTemplate="$util.toJson($ctx.result.statusCode)",
+    )
+    body = await post(url, "{ fetch }", {"x-api-key": key})
+    assert body == {"data": {"fetch": "200"}}
+
+
+async def test_eventbridge_data_source_puts_events(eng) -> None:
+    api_id, url, key = await build(eng)
+    appsync = eng.client("appsync")
+    events = eng.client("events")
+    await events.put_rule(Name="all", EventPattern=json.dumps({"source": ["shop"]}))
+    recorder = eng.trace.record()
+    await appsync.create_data_source(
+        apiId=api_id,
+        name="bus",
+        type="AMAZON_EVENTBRIDGE",
+        serviceRoleArn="arn:aws:iam::123456789012:role/r",
+        eventBridgeConfig={
+            "eventBusArn": "arn:aws:events:us-east-1:123456789012:event-bus/default"
+        },
+    )
+    await appsync.create_resolver(
+        apiId=api_id,
+        typeName="Query",
+        fieldName="emit",
+        dataSourceName="bus",
+        requestMappingTemplate='{"version": "2018-05-29", "operation": "PutEvents", "events": [{"source": "shop", "detailType": $util.toJson($ctx.args.kind), "detail": {"n": 1}}]}',
+        responseMappingTemplate="$util.toJson($ctx.result.FailedEntryCount)",
+    )
+    body = await post(url, '{ emit(kind: "order") }', {"x-api-key": key})
+    assert body == {"data": {"emit": "0"}}
+    assert any(e.kind == "matched" for e in recorder.events)
+
+
+async def test_topology_links_the_api_to_its_sources(eng) -> None:
+    api_id, _, _ = await build(eng)
+    appsync = eng.client("appsync")
+    await appsync.create_data_source(
+        apiId=api_id,
+        name="t",
+        type="AMAZON_DYNAMODB",
+        serviceRoleArn="arn:aws:iam::123456789012:role/r",
+        dynamodbConfig={"tableName": "items", "awsRegion": "us-east-1"},
+    )
+    topology = eng.topology()
+    (api,) = [n for n in topology.nodes if n.kind == "api" and n.name == "misc"]
+    edges = [(e.target, e.kind, e.label) for e in topology.edges if e.source == api.id]
+    assert edges == [("arn:aws:dynamodb:us-east-1:123456789012:table/items", "integration", "t")]
