@@ -88,7 +88,7 @@ class AppSyncService(Service):
 
     @property
     def javascript(self) -> JavaScript:
-        """The APPSYNC_JS runtime (an embedded V8)."""
+        """The APPSYNC_JS runtime (an embedded QuickJS)."""
         if self._javascript is None:
             from .javascript import JavaScript
 

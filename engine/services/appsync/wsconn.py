@@ -157,9 +157,16 @@ async def _respond(
     body: bytes,
 ) -> None:
     header_list = [("content-length", str(len(body))), *headers.items()]
-    writer.write(connection.send(h11.Response(status_code=status, headers=header_list)))
-    writer.write(connection.send(h11.Data(data=body)))
-    writer.write(connection.send(h11.EndOfMessage()))
+    # One write per response: one send() instead of three.
+    writer.write(
+        b"".join(
+            (
+                connection.send(h11.Response(status_code=status, headers=header_list)) or b"",
+                connection.send(h11.Data(data=body)) or b"",
+                connection.send(h11.EndOfMessage()) or b"",
+            )
+        )
+    )
     await writer.drain()
 
 
