@@ -355,3 +355,31 @@ async def test_per_resolver_cache_hits_are_traced(eng) -> None:
     await eng.client("appsync").flush_api_cache(apiId=api_id)
     fresh = (await post(url, key, '{ getPost(id: "1") { title } }')).json()
     assert fresh == {"data": {"getPost": {"title": "v2"}}}
+
+
+async def test_save_and_open_keeps_apis_and_answers_on_a_new_port(eng) -> None:
+    import json
+
+    from engine import Engine, VirtualClock
+
+    api_id, _, key = await build(eng)
+    await post(
+        (await eng.client("appsync").get_graphql_api(apiId=api_id))["graphqlApi"]["uris"][
+            "GRAPHQL"
+        ],
+        key,
+        'mutation { addPost(id: "1", title: "kept", author: "ada") { id } }',
+    )
+    saved_table = eng.service("dynamodb").dump()
+    data = json.loads(json.dumps(eng.service("appsync").dump()))
+    async with Engine(clock=VirtualClock()) as other:
+        other.service("dynamodb").load(json.loads(json.dumps(saved_table)))
+        other.service("appsync").load(data)
+        await other.clock.settle()
+        url = (await other.client("appsync").get_graphql_api(apiId=api_id))["graphqlApi"]["uris"][
+            "GRAPHQL"
+        ]
+        body = (
+            await post(url, key, '{ getPost(id: "1") { title } jsPost(id: "1") { title } }')
+        ).json()
+        assert body == {"data": {"getPost": {"title": "kept"}, "jsPost": {"title": "KEPT"}}}

@@ -588,6 +588,21 @@ class AppSyncService(Service):
     def list_tags_for_resource(self, params: dict[str, Any]) -> dict[str, Any]:
         return {"tags": dict(self._tagged(params["resourceArn"]))}
 
+    # -- save and open -------------------------------------------------------------------------
+    def dump(self) -> dict[str, Any] | None:
+        """GraphQL APIs and Event APIs with everything configured on them."""
+        if not self.apis and not self.event_apis.apis:
+            return None
+        from .persistence import dump_appsync
+
+        return dump_appsync(self)
+
+    def load(self, data: dict[str, Any]) -> None:
+        """Restore what `dump()` produced; each API listens again (on a new port)."""
+        from .persistence import load_appsync
+
+        load_appsync(self, data)
+
     # -- lifecycle and views -------------------------------------------------------------------
     async def close(self) -> None:
         if self._realtime is not None:
