@@ -232,3 +232,59 @@ async def test_event_api_publish_over_http_subscribe_over_websocket(eng) -> None
             assert refused.status_code == 401
         data = json.loads(await socket.recv())
         assert data == {"type": "data", "id": "s1", "event": '{"hi": 1}'}
+
+
+HANDLERS = """
+import { util } from '@aws-appsync/utils';
+export function onPublish(ctx) {
+  return ctx.events.filter((e) => e.payload.level !== 'debug').map((e) => ({ id: e.id, payload: { ...e.payload, seen: true } }));
+}
+export function onSubscribe(ctx) {
+  if (ctx.info.channel.segments.includes('secret')) { util.unauthorized(); }
+}
+"""
+
+
+async def test_event_api_namespace_handlers_filter_and_refuse(eng) -> None:
+    appsync = eng.client("appsync")
+    modes = [{"authType": "API_KEY"}]
+    config = {
+        "authProviders": modes,
+        "connectionAuthModes": modes,
+        "defaultPublishAuthModes": modes,
+        "defaultSubscribeAuthModes": modes,
+    }
+    api = (await appsync.create_api(name="handled", eventConfig=config))["api"]
+    await appsync.create_channel_namespace(apiId=api["apiId"], name="logs", codeHandlers=HANDLERS)
+    key = (await appsync.create_api_key(apiId=api["apiId"]))["apiKey"]["id"]
+    address = api["dns"]["REALTIME"]
+    auth = {"host": address, "x-api-key": key}
+    header = base64.urlsafe_b64encode(json.dumps(auth).encode()).decode().rstrip("=")
+    async with websockets.connect(
+        f"ws://{address}/event/realtime", subprotocols=["aws-appsync-event-ws", f"header-{header}"]
+    ) as socket:
+        await socket.send(json.dumps({"type": "connection_init"}))
+        await socket.recv()
+        await socket.recv()
+        await socket.send(
+            json.dumps(
+                {"type": "subscribe", "id": "no", "channel": "/logs/secret", "authorization": auth}
+            )
+        )
+        assert json.loads(await socket.recv())["type"] == "subscribe_error"
+        await socket.send(
+            json.dumps(
+                {"type": "subscribe", "id": "s", "channel": "/logs/*", "authorization": auth}
+            )
+        )
+        assert json.loads(await socket.recv()) == {"type": "subscribe_success", "id": "s"}
+        async with httpx.AsyncClient() as client:
+            events = [json.dumps({"level": "debug"}), json.dumps({"level": "error"})]
+            answer = await client.post(
+                f"http://{address}/event",
+                json={"channel": "/logs/app", "events": events},
+                headers={"x-api-key": key},
+            )
+            assert answer.status_code == 200
+        data = json.loads(await socket.recv())
+        assert json.loads(data["event"]) == {"level": "error", "seen": True}

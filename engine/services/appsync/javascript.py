@@ -107,7 +107,9 @@ function __run(id, phase, input) {
   var out = {errors: errors, logs: logs, ext: ext};
   try {
     if (typeof fn !== 'function') {
-      out.error = {message: 'The code does not export a ' + phase + ' function.', type: 'Code'};
+      if (phase === 'onPublish') out.value = state.ctx.events;
+      else if (phase === 'onSubscribe') out.value = null;
+      else out.error = {message: 'The code does not export a ' + phase + ' function.', type: 'Code'};
     } else {
       var value = fn(state.ctx);
       out.value = value === undefined ? null : value;
@@ -184,7 +186,9 @@ class JavaScript:
             f"__modules[{json.dumps(module_id)}] = function (util, runtime, extensions, console) {{\n"
             f"{body}\n"
             "return {request: typeof request === 'function' ? request : undefined,"
-            " response: typeof response === 'function' ? response : undefined};\n};"
+            " response: typeof response === 'function' ? response : undefined,"
+            " onPublish: typeof onPublish === 'function' ? onPublish : undefined,"
+            " onSubscribe: typeof onSubscribe === 'function' ? onSubscribe : undefined};\n};"
         )
         import quickjs
 
@@ -283,6 +287,12 @@ class JavaScript:
                 break
         context["result"] = context["prev"]["result"]
         outcome = self.call(code, "response", context)
+        self._raise(outcome)
+        return outcome.get("value")
+
+    def handler(self, code: str, phase: str, context: dict[str, Any]) -> Any:
+        """Run an Event API handler (`onPublish` / `onSubscribe`); ResolverError if it refuses."""
+        outcome = self.call(code, phase, context)
         self._raise(outcome)
         return outcome.get("value")
 

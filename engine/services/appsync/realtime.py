@@ -274,6 +274,13 @@ def _error(sub_id: Any, error_type: str, message: str) -> dict[str, Any]:
     }
 
 
+def _payload(event: str) -> Any:
+    try:
+        return json.loads(event)
+    except ValueError:
+        return event
+
+
 def channel_matches(pattern: str, channel: str) -> bool:
     """Whether a subscription's channel (`/ns/a`, `/ns/*`, `/ns/a/*`) covers a publish channel."""
     if pattern.endswith("/*"):
@@ -584,6 +591,18 @@ class Realtime:
                 }
             )
             return
+        refusal = self._run_handler(
+            session.api, namespace, "onSubscribe", {"events": None}, channel
+        )
+        if refusal is not None:
+            socket.send_json(
+                {
+                    "type": "subscribe_error",
+                    "id": sub_id,
+                    "errors": [{"errorType": refusal[0], "message": refusal[1]}],
+                }
+            )
+            return
         sub = ChannelSubscription(sub_id, session, channel)
         session.subscriptions[sub_id] = sub
         self.channel_subs.setdefault(session.api_id, {})[sub_id + "@" + str(id(session))] = sub
@@ -611,9 +630,17 @@ class Realtime:
         successful = []
         subs = self.channel_subs.get(api.id, {})
         delivered = 0
+        incoming = []
         for index, event in enumerate(events):
             identifier = self.service.ids.uuid()
             successful.append({"identifier": identifier, "index": index})
+            incoming.append({"id": identifier, "payload": _payload(event)})
+        handled = self._publish_handler(api, namespace, incoming, channel)
+        if handled is None:  # no handler: events go out exactly as published
+            handled = list(events)
+        elif isinstance(handled, tuple):
+            return 400, {"errors": [{"errorType": handled[0], "message": handled[1]}]}
+        for event in handled:
             for sub in list(subs.values()):
                 if channel_matches(sub.channel, channel) and sub.session.socket is not None:
                     sub.session.socket.send_json({"type": "data", "id": sub.id, "event": event})
@@ -622,6 +649,56 @@ class Realtime:
             "published", api.arn, channel=channel, events=len(events), delivered=delivered
         )
         return 200, {"failed": [], "successful": successful}
+
+    def _run_handler(
+        self, api: EventApi, namespace: str, phase: str, extra: dict[str, Any], channel: str
+    ) -> tuple[str, str] | None:
+        """Run a namespace's onSubscribe handler; (errorType, message) when it refuses."""
+        code = api.namespaces[namespace].settings.get("codeHandlers")
+        if not code:
+            return None
+        from .templates import ResolverError
+
+        context = self._handler_context(namespace, channel, extra)
+        try:
+            self.service.javascript.handler(code, phase, context)
+        except ResolverError as error:
+            return (error.error_type or "Unauthorized", error.message)
+        return None
+
+    def _publish_handler(
+        self, api: EventApi, namespace: str, events: list[dict[str, Any]], channel: str
+    ) -> list[str] | tuple[str, str] | None:
+        """The events to broadcast (JSON texts) after the namespace's onPublish handler (None: none)."""
+        code = api.namespaces[namespace].settings.get("codeHandlers")
+        if not code:
+            return None
+        from .templates import ResolverError
+
+        context = self._handler_context(namespace, channel, {"events": events})
+        try:
+            kept = self.service.javascript.handler(code, "onPublish", context)
+        except ResolverError as error:
+            return (error.error_type or "HandlerError", error.message)
+        if not isinstance(kept, list):
+            return []
+        return [json.dumps(e.get("payload") if isinstance(e, dict) else e) for e in kept]
+
+    @staticmethod
+    def _handler_context(namespace: str, channel: str, extra: dict[str, Any]) -> dict[str, Any]:
+        segments = [s for s in channel.split("/") if s]
+        return {
+            **extra,
+            "channel": channel,
+            "channelNamespace": {"name": namespace},
+            "info": {
+                "channel": {"path": channel, "segments": segments},
+                "channelNamespace": {"name": namespace},
+            },
+            "identity": None,
+            "stash": {},
+            "request": {"headers": {}},
+        }
 
     # -- lifecycle ---------------------------------------------------------------------------
     async def api_deleted(self, api_id: str) -> None:
