@@ -288,3 +288,105 @@ async def test_event_api_namespace_handlers_filter_and_refuse(eng) -> None:
             assert answer.status_code == 200
         data = json.loads(await socket.recv())
         assert json.loads(data["event"]) == {"level": "error", "seen": True}
+
+
+ROOM_SCHEMA = """
+type Message @aws_api_key { room: String! priority: Int text: String }
+type Query @aws_api_key { hello: String }
+type Mutation @aws_api_key { send(room: String!, priority: Int, text: String): Message  close(room: String!): String }
+type Subscription @aws_api_key { inRoom(room: String!, min: Int): Message @aws_subscribe(mutations: ["send"]) }
+"""
+ROOM_SUBSCRIPTION = """
+import { util, extensions } from '@aws-appsync/utils';
+export function request(ctx) { return { payload: null }; }
+export function response(ctx) {
+  extensions.setSubscriptionFilter(util.transform.toSubscriptionFilter({ room: { eq: ctx.args.room }, priority: { ge: ctx.args.min || 0 } }));
+  extensions.setSubscriptionInvalidationFilter(util.transform.toSubscriptionFilter({ room: { eq: ctx.args.room } }));
+  return null;
+}
+"""
+CLOSE_ROOM = """
+import { extensions } from '@aws-appsync/utils';
+export function request(ctx) { return { payload: ctx.args.room }; }
+export function response(ctx) {
+  extensions.invalidateSubscriptions({ subscriptionField: 'inRoom', payload: { room: ctx.args.room } });
+  return ctx.result;
+}
+"""
+
+
+async def test_js_enhanced_filters_and_invalidation(eng) -> None:
+    appsync = eng.client("appsync")
+    api = (await appsync.create_graphql_api(name="rooms", authenticationType="API_KEY"))[
+        "graphqlApi"
+    ]
+    api_id = api["apiId"]
+    await appsync.start_schema_creation(apiId=api_id, definition=ROOM_SCHEMA.encode())
+    await appsync.create_data_source(apiId=api_id, name="none", type="NONE")
+    runtime = {"name": "APPSYNC_JS", "runtimeVersion": "1.0.0"}
+    relay = "export function request(ctx) { return { payload: ctx.args }; }\nexport function response(ctx) { return ctx.result; }"
+    await appsync.create_resolver(
+        apiId=api_id,
+        typeName="Mutation",
+        fieldName="send",
+        dataSourceName="none",
+        runtime=runtime,
+        code=relay,
+    )
+    await appsync.create_resolver(
+        apiId=api_id,
+        typeName="Mutation",
+        fieldName="close",
+        dataSourceName="none",
+        runtime=runtime,
+        code=CLOSE_ROOM,
+    )
+    await appsync.create_resolver(
+        apiId=api_id,
+        typeName="Subscription",
+        fieldName="inRoom",
+        dataSourceName="none",
+        runtime=runtime,
+        code=ROOM_SUBSCRIPTION,
+    )
+    key = (await appsync.create_api_key(apiId=api_id))["apiKey"]["id"]
+    header = base64.b64encode(json.dumps({"host": "x", "x-api-key": key}).encode()).decode()
+    url = api["uris"]["GRAPHQL"]
+    async with websockets.connect(
+        f"{api['uris']['REALTIME']}?header={header}&payload=e30=", subprotocols=["graphql-ws"]
+    ) as socket:
+        await socket.send(json.dumps({"type": "connection_init"}))
+        await socket.recv()
+        await socket.recv()
+        query = 'subscription { inRoom(room: "a", min: 5) { text } }'
+        await socket.send(
+            json.dumps(
+                {
+                    "type": "start",
+                    "id": "1",
+                    "payload": {
+                        "data": json.dumps({"query": query}),
+                        "extensions": {"authorization": {"x-api-key": key}},
+                    },
+                }
+            )
+        )
+        assert json.loads(await socket.recv()) == {"type": "start_ack", "id": "1"}
+        async with httpx.AsyncClient() as client:
+            for room, priority, text in [
+                ("a", 1, "low"),
+                ("b", 9, "other room"),
+                ("a", 7, "wanted"),
+            ]:
+                mutation = f'mutation {{ send(room: "{room}", priority: {priority}, text: "{text}") {{ room priority text }} }}'
+                await client.post(url, json={"query": mutation}, headers={"x-api-key": key})
+            assert json.loads(await socket.recv()) == {
+                "type": "data",
+                "id": "1",
+                "payload": {"data": {"inRoom": {"text": "wanted"}}},
+            }
+            await client.post(
+                url, json={"query": 'mutation { close(room: "a") }'}, headers={"x-api-key": key}
+            )
+        assert json.loads(await socket.recv()) == {"type": "complete", "id": "1"}
+    assert eng.service("appsync").realtime.count() == 0
