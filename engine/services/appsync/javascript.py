@@ -32,6 +32,9 @@ _RESTRICTED = [
     (re.compile(r"\bnew\s+Promise\b"), "Promises are not supported."),
 ]
 
+#: Compiled codes kept at once (a lab rarely has more distinct resolvers and handlers).
+MAX_MODULES = 512
+
 _PRELUDE = r"""
 var __modules = {};
 function __typed(v) {
@@ -154,7 +157,8 @@ class JavaScript:
         self.service = service
         self._context: Any = None
         self._run: Any = None
-        self._compiled: dict[str, str] = {}
+        self._compiled: dict[str, str] = {}  # code → module id, oldest first
+        self._made = 0
 
     def _engine(self) -> Any:
         if self._context is None:
@@ -181,7 +185,8 @@ class JavaScript:
         if problems:
             raise bad_request("The code contains one or more errors. " + problems[0]["value"])
         body = _EXPORT.sub(r"\1", _IMPORT.sub("", code))
-        module_id = f"m{len(self._compiled)}"
+        self._made += 1
+        module_id = f"m{self._made}"
         factory = (
             f"__modules[{json.dumps(module_id)}] = function (util, runtime, extensions, console) {{\n"
             f"{body}\n"
@@ -200,6 +205,9 @@ class JavaScript:
                 f"The code contains one or more errors. {str(error).splitlines()[0]}"
             ) from None
         self._compiled[code] = module_id
+        if len(self._compiled) > MAX_MODULES:  # edited resolvers leave old code behind: drop it
+            oldest = next(iter(self._compiled))
+            engine.eval(f"delete __modules[{json.dumps(self._compiled.pop(oldest))}];")
         return module_id
 
     def check(self, code: str) -> None:

@@ -299,6 +299,8 @@ class AppSyncService(Service):
             await self._realtime.api_deleted(api.id)
         if self._executor is not None:
             self._executor.forget(api.id)
+        if self._authorizer is not None:
+            self._authorizer.forget(api.id)
         if api.listener is not None:
             await api.listener.close()
         self.emit("deleted", api.arn)
