@@ -182,17 +182,30 @@ class AppSyncService(Service):
         """One GraphQL request over HTTP: (status, body). Mutations fan out to subscribers."""
         from .auth import AuthFailed
 
-        trace_id = self.ids.trace_id(self.clock.now()) if self.trace.enabled else None
+        traced = self.trace.enabled
+        started = self.clock.now()
+        trace_id = request_id = None
+        if traced:
+            trace_id = self.ids.trace_id(started)
+            request_id = self.ids.uuid()
+            self.emit(
+                "request",
+                api.arn,
+                message_id=request_id,
+                trace_id=trace_id,
+                method="POST",
+                path=_summary(query),
+                query=query[:256],
+            )
         request_info = {"query": query, "variables": variables, "operationName": operation_name}
         try:
             caller = await self.authorizer.authorize(api, headers, request_info)
         except AuthFailed as failed:
-            self.emit("unauthorized", api.arn, trace_id=trace_id, reason=failed.message)
-            return 401, {
-                "errors": [{"errorType": "UnauthorizedException", "message": failed.message}]
-            }
-        if self.trace.enabled:
-            self.emit("request", api.arn, trace_id=trace_id, query=query[:256], auth=caller.mode)
+            body = {"errors": [{"errorType": "UnauthorizedException", "message": failed.message}]}
+            if traced:
+                self.emit("unauthorized", api.arn, trace_id=trace_id, reason=failed.message)
+                self._respond_traced(api, request_id, trace_id, started, 401, "authorizer")
+            return 401, body
         result, request, document = await self.executor.execute(
             api, query, variables, operation_name, caller, headers, trace_id=trace_id
         )
@@ -206,7 +219,31 @@ class AppSyncService(Service):
             and request.subscription.get("invalidation")
         ):
             self.realtime.invalidate(api, request.subscription["invalidation"])
+        if traced:
+            decided = "validation" if request is None else "resolvers"
+            self._respond_traced(api, request_id, trace_id, started, 200, decided, result)
         return 200, result
+
+    def _respond_traced(
+        self,
+        api: GraphqlApi,
+        request_id: str | None,
+        trace_id: str | None,
+        started: float,
+        status: int,
+        decided_by: str,
+        result: dict[str, Any] | None = None,
+    ) -> None:
+        self.emit(
+            "response",
+            api.arn,
+            message_id=request_id,
+            trace_id=trace_id,
+            status=status,
+            decided_by=decided_by,
+            errors=len((result or {}).get("errors") or []),
+            latency_ms=round((self.clock.now() - started) * 1000, 3),
+        )
 
     async def _fan_out(
         self, api: GraphqlApi, operation: Any, data: dict[str, Any], trace_id: str | None
@@ -655,6 +692,12 @@ def _source_target(service: AppSyncService, kind: str, config: dict[str, Any]) -
     if kind == "HTTP":
         return config["httpConfig"]["endpoint"]
     return None
+
+
+def _summary(query: str) -> str:
+    """A request's one-line label for the panel: `query { getPost … }`."""
+    text = " ".join(query.split())
+    return text if len(text) <= 40 else text[:39] + "…"
 
 
 def _operation(document: Any, name: str | None) -> Any:
