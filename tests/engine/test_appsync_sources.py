@@ -140,3 +140,43 @@ async def test_topology_links_the_api_to_its_sources(eng) -> None:
     (api,) = [n for n in topology.nodes if n.kind == "api" and n.name == "misc"]
     edges = [(e.target, e.kind, e.label) for e in topology.edges if e.source == api.id]
     assert edges == [("arn:aws:dynamodb:us-east-1:123456789012:table/items", "integration", "t")]
+
+
+async def test_aws_iam_requests_are_verified_against_the_labs_keys() -> None:
+    import time
+
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    from engine import Engine, VirtualClock
+
+    # botocore signs with the machine's time: start the lab clock there.
+    async with Engine(clock=VirtualClock(start=time.time())) as eng:
+        appsync = eng.client("appsync")
+        api = (await appsync.create_graphql_api(name="iam", authenticationType="AWS_IAM"))[
+            "graphqlApi"
+        ]
+        await appsync.start_schema_creation(
+            apiId=api["apiId"], definition=b"type Query { hi: String }"
+        )
+        iam = eng.client("iam")
+        await iam.create_user(UserName="dev")
+        key = (await iam.create_access_key(UserName="dev"))["AccessKey"]
+        url = api["uris"]["GRAPHQL"]
+        body = json.dumps({"query": "{ __typename }"})
+
+        def signed(secret: str) -> dict[str, str]:
+            request = AWSRequest(
+                "POST", url, data=body, headers={"content-type": "application/json"}
+            )
+            SigV4Auth(Credentials(key["AccessKeyId"], secret), "appsync", "us-east-1").add_auth(
+                request
+            )
+            return dict(request.headers.items())
+
+        async with httpx.AsyncClient() as client:
+            good = await client.post(url, content=body, headers=signed(key["SecretAccessKey"]))
+            assert good.json() == {"data": {"__typename": "Query"}}
+            bad = await client.post(url, content=body, headers=signed("wrong-secret"))
+            assert bad.status_code == 401

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from engine.errors import FunctionError, ServiceError
+from engine.http import HttpRequest
 from engine.service import Envelope
 
 if TYPE_CHECKING:
@@ -64,9 +65,13 @@ class Authorizer:
             del self._lambda_cache[key]
 
     async def authorize(
-        self, api: GraphqlApi, headers: dict[str, str], request: dict[str, Any] | None = None
+        self,
+        api: GraphqlApi,
+        headers: dict[str, str],
+        request: dict[str, Any] | None = None,
+        http: HttpRequest | None = None,
     ) -> Caller:
-        """The caller, or AuthFailed."""
+        """The caller, or AuthFailed. `http` (the raw request) lets SigV4 signatures be verified."""
         api_key = headers.get("x-api-key")
         token = headers.get("authorization")
         if api_key is None and token is None:
@@ -80,7 +85,7 @@ class Authorizer:
                 if token is None:
                     continue
                 if kind == "AWS_IAM" and token.startswith("AWS4-HMAC-SHA256"):
-                    return self._sigv4(token)
+                    return self._sigv4(token, http)
                 if (
                     kind in ("OPENID_CONNECT", "AMAZON_COGNITO_USER_POOLS")
                     and token.count(".") == 2
@@ -98,13 +103,24 @@ class Authorizer:
             raise AuthFailed()
         return Caller("API_KEY", None)
 
-    def _sigv4(self, token: str) -> Caller:
+    def _sigv4(self, token: str, http: HttpRequest | None) -> Caller:
+        """A SigV4-signed caller: over HTTP the signature is verified against the lab's IAM keys."""
         credential = token.split("Credential=", 1)[-1].split("/", 1)[0]
         account = self.service.account_id
         found = None
-        iam = self.service.engine.running("iam")
-        if iam is not None:
-            found = iam.identity_for_access_key(credential)  # type: ignore[attr-defined]
+        iam: Any = self.service.engine.service("iam")
+        if http is not None:
+            from engine.wire.signing import SignatureVerifier
+
+            verifier = SignatureVerifier(
+                iam.identity_for_access_key,
+                now=self.service.clock.now,
+                session_tokens=iam.session_token_for,
+            )
+            problem = verifier.problem(http)
+            if problem is not None:
+                raise AuthFailed(problem[1])
+        found = iam.identity_for_access_key(credential)
         principal = found[0] if found else f"arn:aws:iam::{account}:root"
         return Caller(
             "AWS_IAM",

@@ -10,6 +10,8 @@ import base64
 import json
 from typing import TYPE_CHECKING, Any
 
+from engine.http import HttpRequest
+
 from .auth import AuthFailed
 from .wsconn import HttpCall, Refused, serve
 
@@ -101,8 +103,11 @@ class Endpoint:
                     ]
                 },
             )
+        http = HttpRequest(
+            call.method, call.path, list(call.query.items()), call.headers, call.body
+        )
         status, body = await self.service.graphql_call(
-            self.api, request["query"], variables, request.get("operationName"), call.headers
+            self.api, request["query"], variables, request.get("operationName"), call.headers, http
         )
         return _answer(status, body)
 

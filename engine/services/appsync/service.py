@@ -16,6 +16,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from engine.errors import ServiceError
+from engine.http import HttpRequest
 from engine.service import Service
 from engine.topology import Edge, Node
 
@@ -178,6 +179,7 @@ class AppSyncService(Service):
         variables: dict[str, Any] | None,
         operation_name: str | None,
         headers: dict[str, str],
+        http: HttpRequest | None = None,
     ) -> tuple[int, dict[str, Any]]:
         """One GraphQL request over HTTP: (status, body). Mutations fan out to subscribers."""
         from .auth import AuthFailed
@@ -199,7 +201,7 @@ class AppSyncService(Service):
             )
         request_info = {"query": query, "variables": variables, "operationName": operation_name}
         try:
-            caller = await self.authorizer.authorize(api, headers, request_info)
+            caller = await self.authorizer.authorize(api, headers, request_info, http)
         except AuthFailed as failed:
             body = {"errors": [{"errorType": "UnauthorizedException", "message": failed.message}]}
             if traced:
