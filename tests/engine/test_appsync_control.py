@@ -226,3 +226,23 @@ async def test_event_api_and_namespaces(eng) -> None:
     await appsync.delete_channel_namespace(apiId=api["apiId"], name="default")
     await appsync.delete_api(apiId=api["apiId"])
     assert (await appsync.list_apis())["apis"] == []
+
+
+async def test_domain_names_and_associations(eng) -> None:
+    appsync = eng.client("appsync")
+    api_id = await make_api(eng)
+    cert = "arn:aws:acm:us-east-1:123456789012:certificate/abc"
+    domain = (await appsync.create_domain_name(domainName="api.example.com", certificateArn=cert))[
+        "domainNameConfig"
+    ]
+    assert domain["appsyncDomainName"].endswith(".cloudfront.net")
+    association = (await appsync.associate_api(domainName="api.example.com", apiId=api_id))[
+        "apiAssociation"
+    ]
+    assert association["associationStatus"] == "SUCCESS"
+    with pytest.raises(ServiceError) as caught:
+        await appsync.delete_domain_name(domainName="api.example.com")
+    assert caught.value.code == "BadRequestException"
+    await appsync.disassociate_api(domainName="api.example.com")
+    await appsync.delete_domain_name(domainName="api.example.com")
+    assert (await appsync.list_domain_names())["domainNameConfigs"] == []

@@ -129,7 +129,12 @@ def dump_appsync(service: AppSyncService) -> dict[str, Any]:
         }
         for a in service.event_apis.apis.values()
     ]
-    return {"apis": apis, "event_apis": event_apis}
+    return {
+        "apis": apis,
+        "event_apis": event_apis,
+        "domains": copy_data(list(service.domains.domains.values())),
+        "associations": dict(service.domains.associations),
+    }
 
 
 def load_appsync(service: AppSyncService, data: dict[str, Any]) -> None:
@@ -185,6 +190,9 @@ def load_appsync(service: AppSyncService, data: dict[str, Any]) -> None:
         service.engine.spawn(
             _listen(service, api, Endpoint(service, api).serve), name=f"appsync:open:{api.name}"
         )
+    for domain in data.get("domains", []):
+        service.domains.domains[domain["domainName"]] = copy_data(domain)
+    service.domains.associations.update(data.get("associations", {}))
     for row in data.get("event_apis", []):
         event_api = EventApi(
             row["id"],

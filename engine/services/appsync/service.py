@@ -21,6 +21,7 @@ from engine.service import Service
 from engine.topology import Edge, Node
 
 from .catalog import Catalog
+from .domains import DomainNames
 from .event_apis import EventApis
 from .models import ApiKey, GraphqlApi, bad_request, copy_data, not_found
 
@@ -71,6 +72,7 @@ class AppSyncService(Service):
         self.apis: dict[str, GraphqlApi] = {}
         self.catalog = Catalog(self)
         self.event_apis = EventApis(self)
+        self.domains = DomainNames(self)
         self._templates: AppSyncTemplates | None = None
         self._javascript: JavaScript | None = None
         self._executor: Executor | None = None
@@ -125,7 +127,7 @@ class AppSyncService(Service):
 
     # -- delegated operations -----------------------------------------------------------
     def __getattr__(self, name: str) -> Any:
-        for delegate in ("catalog", "event_apis"):
+        for delegate in ("catalog", "event_apis", "domains"):
             target = self.__dict__.get(delegate)
             if target is not None and not name.startswith("_"):
                 method = getattr(type(target), name, None)
@@ -340,6 +342,7 @@ class AppSyncService(Service):
             self._executor.forget(api.id)
         if self._authorizer is not None:
             self._authorizer.forget(api.id)
+        self.domains.api_deleted(api.id)
         if api.listener is not None:
             await api.listener.close()
         self.emit("deleted", api.arn)
@@ -632,7 +635,7 @@ class AppSyncService(Service):
     # -- save and open -------------------------------------------------------------------------
     def dump(self) -> dict[str, Any] | None:
         """GraphQL APIs and Event APIs with everything configured on them."""
-        if not self.apis and not self.event_apis.apis:
+        if not self.apis and not self.event_apis.apis and not self.domains.domains:
             return None
         from .persistence import dump_appsync
 
