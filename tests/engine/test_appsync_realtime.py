@@ -390,3 +390,46 @@ async def test_js_enhanced_filters_and_invalidation(eng) -> None:
             )
         assert json.loads(await socket.recv()) == {"type": "complete", "id": "1"}
     assert eng.service("appsync").realtime.count() == 0
+
+
+async def test_malformed_http_and_frames_get_one_clear_answer(eng) -> None:
+    import asyncio as aio
+
+    url, realtime, key = await build(eng)
+    host, port = url.split("//", 1)[1].split("/", 1)[0].split(":")
+    reader, writer = await aio.open_connection(host, int(port))
+    writer.write(b"NOT HTTP AT ALL\r\n\r\n")
+    await writer.drain()
+    answer = await aio.wait_for(reader.read(4096), 10)
+    assert answer.startswith(b"HTTP/1.1 400") and b"MalformedHttpRequestException" in answer
+    writer.close()
+    async with httpx.AsyncClient() as client:
+        bad_json = await client.post(url, content=b"{nope", headers={"x-api-key": key})
+        assert bad_json.status_code == 400
+        bad_vars = await client.post(
+            url, json={"query": "{ hello }", "variables": [1]}, headers={"x-api-key": key}
+        )
+        assert bad_vars.status_code == 400
+        wrong_method = await client.get(url, headers={"x-api-key": key})
+        assert wrong_method.status_code == 405
+    header = base64.b64encode(json.dumps({"host": "x", "x-api-key": key}).encode()).decode()
+    async with websockets.connect(
+        f"{realtime}?header={header}&payload=e30=", subprotocols=["graphql-ws"]
+    ) as socket:
+        await socket.send(json.dumps({"type": "connection_init"}))
+        await socket.recv()
+        await socket.recv()
+        for bad in (
+            [1, 2],
+            {"type": "start"},
+            {"type": "start", "id": "x", "payload": {"data": "{"}},
+            {"type": "what"},
+        ):
+            await socket.send(json.dumps(bad))
+            assert json.loads(await socket.recv())["type"] == "error"
+        await socket.send(b"\x00\x01binary")  # binary frames are ignored, the connection stays
+        await socket.send(json.dumps({"type": "stop", "id": "nothing"}))
+        assert json.loads(await socket.recv()) == {"type": "complete", "id": "nothing"}
+    with pytest.raises(websockets.exceptions.InvalidStatus):
+        async with websockets.connect(realtime, subprotocols=["graphql-ws"]):
+            pass

@@ -94,6 +94,27 @@ async def serve(
 ) -> None:
     """Serve one connection: HTTP requests until it closes, or one WebSocket after an upgrade."""
     connection = h11.Connection(h11.SERVER, max_incomplete_event_size=64 * 1024)
+    try:
+        await _serve_http(reader, writer, connection, on_http, on_websocket)
+    except h11.RemoteProtocolError as error:
+        # A malformed request gets one 400 naming what is wrong, then the connection closes.
+        if connection.our_state in (h11.IDLE, h11.SEND_RESPONSE):
+            body = json.dumps(
+                {"errors": [{"errorType": "MalformedHttpRequestException", "message": str(error)}]}
+            ).encode()
+            try:
+                await _respond(writer, connection, 400, {"content-type": "application/json"}, body)
+            except h11.LocalProtocolError:
+                pass
+
+
+async def _serve_http(
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
+    connection: h11.Connection,
+    on_http: HttpHandler,
+    on_websocket: WsOpen,
+) -> None:
     while True:
         event = connection.next_event()
         if event is h11.NEED_DATA:
