@@ -180,3 +180,49 @@ async def test_aws_iam_requests_are_verified_against_the_labs_keys() -> None:
             assert good.json() == {"data": {"__typename": "Query"}}
             bad = await client.post(url, content=body, headers=signed("wrong-secret"))
             assert bad.status_code == 401
+
+
+async def test_lambda_batch_invoke_groups_sibling_fields(eng) -> None:
+    calls: list[list] = []
+
+    def authors(event, context):
+        calls.append(event)
+        return [{"name": f"author of {item['source']['id']}"} for item in event]
+
+    eng.register_function("authors", authors)
+    appsync = eng.client("appsync")
+    api = (await appsync.create_graphql_api(name="batch", authenticationType="API_KEY"))[
+        "graphqlApi"
+    ]
+    api_id = api["apiId"]
+    schema = "type Author { name: String } type Post { id: ID! author: Author } type Query { posts: [Post] }"
+    await appsync.start_schema_creation(apiId=api_id, definition=schema.encode())
+    await appsync.create_data_source(apiId=api_id, name="none", type="NONE")
+    await appsync.create_data_source(
+        apiId=api_id,
+        name="fn",
+        type="AWS_LAMBDA",
+        serviceRoleArn="arn:aws:iam::123456789012:role/r",
+        lambdaConfig={
+            "lambdaFunctionArn": "arn:aws:lambda:us-east-1:123456789012:function:authors"
+        },
+    )
+    await appsync.create_resolver(
+        apiId=api_id,
+        typeName="Query",
+        fieldName="posts",
+        dataSourceName="none",
+        requestMappingTemplate='{"version": "2018-05-29", "payload": [{"id": "1"}, {"id": "2"}, {"id": "3"}, {"id": "4"}, {"id": "5"}]}',
+        responseMappingTemplate="$util.toJson($ctx.result)",
+    )
+    await appsync.create_resolver(
+        apiId=api_id, typeName="Post", fieldName="author", dataSourceName="fn", maxBatchSize=2
+    )
+    key = (await appsync.create_api_key(apiId=api_id))["apiKey"]["id"]
+    body = await post(
+        api["uris"]["GRAPHQL"], "{ posts { id author { name } } }", {"x-api-key": key}
+    )
+    assert [p["author"]["name"] for p in body["data"]["posts"]] == [
+        f"author of {i}" for i in "12345"
+    ]
+    assert [len(batch) for batch in calls] == [2, 2, 1]

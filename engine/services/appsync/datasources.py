@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from engine.errors import FunctionError, ServiceError
 from engine.service import Envelope
 
+from .batching import Batches, BatchMismatch
 from .templates import ResolverError, untyped, untyped_item
 
 if TYPE_CHECKING:
@@ -44,6 +45,7 @@ class DataSources:
 
     def __init__(self, service: AppSyncService) -> None:
         self.service = service
+        self.batches = Batches()
 
     async def invoke(self, source: DataSource, request: Any, context: dict[str, Any]) -> Any:
         """The data source's answer to `request` (ResolverError when it fails)."""
@@ -266,14 +268,25 @@ class DataSources:
                 f"Unsupported operation '{operation}' for a Lambda data source.", "MappingTemplate"
             )
         invocation = request.get("invocationType", "RequestResponse")
-        envelope = Envelope(
-            request.get("payload"),
-            source_arn=source.arn,
-            trace_id=context.get("_trace_id"),
-            options={"invocation_type": invocation},
-        )
-        try:
+        trace_id = context.get("_trace_id")
+
+        async def invoke(payload: Any) -> Any:
+            envelope = Envelope(
+                payload,
+                source_arn=source.arn,
+                trace_id=trace_id,
+                options={"invocation_type": invocation},
+            )
             return await self.service.engine.fabric.deliver(arn, envelope)
+
+        batch = context.get("_batch")
+        try:
+            if operation == "BatchInvoke" and batch is not None:
+                key, size = batch
+                return await self.batches.submit(key, size, request.get("payload"), invoke)
+            return await invoke(request.get("payload"))
+        except BatchMismatch as error:
+            raise ResolverError(str(error), "Lambda:BatchInvokeError") from None
         except FunctionError as error:
             raise ResolverError(error.message, error.code, None, None) from None
         except ServiceError as error:

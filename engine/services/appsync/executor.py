@@ -215,6 +215,8 @@ class Executor:
                     raise ResolverError(
                         f"Data source {resolver.data_source} not found", "DataSourceNotFound"
                     )
+                if resolver.max_batch_size and source_obj.type == "AWS_LAMBDA":
+                    context["_batch"] = ((request.api.id, resolver.arn), resolver.max_batch_size)
                 value = await self._unit(resolver.code, source_obj, context)
         finally:
             if context.get("_extensions") is not None:
@@ -295,7 +297,8 @@ class Executor:
                 return rendered.returned
             outgoing = rendered.value()
         else:
-            outgoing = {"operation": "Invoke", "payload": _lambda_payload(context)}
+            operation = "BatchInvoke" if context.get("_batch") else "Invoke"
+            outgoing = {"operation": operation, "payload": _lambda_payload(context)}
         try:
             context["result"] = await self.sources.invoke(source, outgoing, context)
             context["error"] = None
