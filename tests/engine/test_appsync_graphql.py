@@ -383,3 +383,28 @@ async def test_save_and_open_keeps_apis_and_answers_on_a_new_port(eng) -> None:
             await post(url, key, '{ getPost(id: "1") { title } jsPost(id: "1") { title } }')
         ).json()
         assert body == {"data": {"getPost": {"title": "kept"}, "jsPost": {"title": "KEPT"}}}
+
+
+async def test_full_request_caching_answers_repeated_queries_until_the_ttl(eng, clock) -> None:
+    api_id, url, key = await build(eng)
+    appsync = eng.client("appsync")
+    await appsync.create_api_cache(
+        apiId=api_id, ttl=30, apiCachingBehavior="FULL_REQUEST_CACHING", type="SMALL"
+    )
+    await post(url, key, 'mutation { addPost(id: "1", title: "v1", author: "ada") { id } }')
+    recorder = eng.trace.record()
+    first = (await post(url, key, '{ getPost(id: "1") { title } }')).json()
+    await eng.client("dynamodb").put_item(
+        TableName="posts", Item={"id": {"S": "1"}, "title": {"S": "v2"}}
+    )
+    again = (await post(url, key, '{ getPost(id: "1") { title } }')).json()
+    assert first == again == {"data": {"getPost": {"title": "v1"}}}
+    decided = [e.detail["decided_by"] for e in recorder.events if e.kind == "response"]
+    assert decided == ["resolvers", "cache"]
+    await clock.advance(31)
+    key_headers_expired = await appsync.create_api_key(
+        apiId=api_id
+    )  # the old key still works; a new one too
+    assert key_headers_expired["apiKey"]["id"]
+    fresh = (await post(url, key, '{ getPost(id: "1") { title } }')).json()
+    assert fresh == {"data": {"getPost": {"title": "v2"}}}

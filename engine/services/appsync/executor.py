@@ -98,6 +98,37 @@ class Executor:
         """How many resolver results are cached."""
         return sum(len(r) for r in self._results.values())
 
+    def full_request_key(
+        self,
+        api: GraphqlApi,
+        query: str,
+        variables: dict[str, Any] | None,
+        operation_name: str | None,
+        caller: Caller,
+    ) -> Any:
+        """FULL_REQUEST_CACHING's key: the query, its variables and who asks (None: a mutation)."""
+        document, errors = self.document(api, query)
+        if errors or any(
+            getattr(d, "operation", None) is not None and d.operation.value != "query"
+            for d in document.definitions
+        ):
+            return None
+        who = json.dumps(caller.identity, sort_keys=True, default=str)
+        return ("full", query, json.dumps(variables, sort_keys=True), operation_name, who)
+
+    def cached_response(self, api: GraphqlApi, key: Any) -> dict[str, Any] | None:
+        """A live cached response (a copy), or None."""
+        hit = self._results.get(api.id, {}).get(key)
+        if hit is None or hit[0] <= self.service.clock.now():
+            return None
+        return json.loads(hit[1])
+
+    def keep_response(self, api: GraphqlApi, key: Any, result: dict[str, Any]) -> None:
+        """Cache a whole response for the API cache's TTL."""
+        assert api.cache is not None
+        expires = self.service.clock.now() + api.cache["ttl"]
+        self._results.setdefault(api.id, {})[key] = (expires, json.dumps(result, default=str))
+
     def document(self, api: GraphqlApi, query: str) -> tuple[Any, list[dict[str, Any]]]:
         """The parsed, validated document (cached per API), or the errors that stop it."""
         documents = self._documents.setdefault(api.id, OrderedDict())

@@ -210,9 +210,19 @@ class AppSyncService(Service):
                 self.emit("unauthorized", api.arn, trace_id=trace_id, reason=failed.message)
                 self._respond_traced(api, request_id, trace_id, started, 401, "authorizer")
             return 401, body
+        full_key = None
+        if api.cache is not None and api.cache["apiCachingBehavior"] == "FULL_REQUEST_CACHING":
+            full_key = self.executor.full_request_key(api, query, variables, operation_name, caller)
+            hit = self.executor.cached_response(api, full_key) if full_key is not None else None
+            if hit is not None:
+                if traced:
+                    self._respond_traced(api, request_id, trace_id, started, 200, "cache", hit)
+                return 200, hit
         result, request, document = await self.executor.execute(
             api, query, variables, operation_name, caller, headers, trace_id=trace_id
         )
+        if full_key is not None and request is not None and not result.get("errors"):
+            self.executor.keep_response(api, full_key, result)
         if document is not None and result.get("data"):
             operation = _operation(document, operation_name)
             if operation is not None and operation.operation.value == "mutation":
