@@ -408,3 +408,50 @@ async def test_full_request_caching_answers_repeated_queries_until_the_ttl(eng, 
     assert key_headers_expired["apiKey"]["id"]
     fresh = (await post(url, key, '{ getPost(id: "1") { title } }')).json()
     assert fresh == {"data": {"getPost": {"title": "v2"}}}
+
+
+DDB_JS = {
+    "addPost": """import * as ddb from '@aws-appsync/utils/dynamodb';
+export function request(ctx) {
+  return ddb.put({ key: { id: ctx.args.id }, item: { title: ctx.args.title, author: ctx.args.author, votes: 0 }, condition: { id: { attributeExists: false } } });
+}
+export function response(ctx) { if (ctx.error) { util.error(ctx.error.message, ctx.error.type); } return ctx.result; }""",
+    "vote": """import { update } from '@aws-appsync/utils/dynamodb';
+export function request(ctx) { return update({ key: { id: ctx.args.id }, update: { votes: 5 } }); }
+export function response(ctx) { return ctx.result; }""",
+    "byAuthor": """import { util } from '@aws-appsync/utils';
+import * as ddb from '@aws-appsync/utils/dynamodb';
+export function request(ctx) { return ddb.query({ index: 'byAuthor', query: { author: { eq: ctx.args.author } }, limit: ctx.args.limit }); }
+export function response(ctx) { return ctx.result; }""",
+}
+
+
+async def test_appsync_js_dynamodb_module_helpers(eng) -> None:
+    api_id, url, key = await build(eng)
+    appsync = eng.client("appsync")
+    for field, code in DDB_JS.items():
+        type_name = "Query" if field == "byAuthor" else "Mutation"
+        await appsync.update_resolver(
+            apiId=api_id,
+            typeName=type_name,
+            fieldName=field,
+            dataSourceName="posts",
+            runtime=JS_RUNTIME,
+            code=code,
+        )
+    added = (
+        await post(
+            url,
+            key,
+            'mutation { addPost(id: "7", title: "js", author: "grace") { id title votes } }',
+        )
+    ).json()
+    assert added == {"data": {"addPost": {"id": "7", "title": "js", "votes": 0}}}
+    again = (
+        await post(url, key, 'mutation { addPost(id: "7", title: "js", author: "grace") { id } }')
+    ).json()
+    assert again["errors"][0]["errorType"] == "DynamoDB:ConditionalCheckFailedException"
+    voted = (await post(url, key, 'mutation { vote(id: "7") { votes } }')).json()
+    assert voted == {"data": {"vote": {"votes": 5}}}
+    page = (await post(url, key, '{ byAuthor(author: "grace") { items { id } } }')).json()
+    assert page == {"data": {"byAuthor": {"items": [{"id": "7"}]}}}

@@ -20,7 +20,30 @@ if TYPE_CHECKING:
     from .models import DataSource, Function, GraphqlApi
     from .service import AppSyncService
 
-_IMPORT = re.compile(r"\bimport\s+[^;]*?\bfrom\s+['\"]@aws-appsync/utils[^'\"]*['\"]\s*;?")
+_IMPORT = re.compile(r"\bimport\s+[^;]*?\bfrom\s+['\"]@aws-appsync/utils['\"]\s*;?")
+_DDB_STAR = re.compile(
+    r"\bimport\s+\*\s+as\s+([A-Za-z_$][\w$]*)\s+from\s+['\"]@aws-appsync/utils/dynamodb['\"]\s*;?"
+)
+_DDB_NAMED = re.compile(
+    r"\bimport\s*\{([^}]*)\}\s*from\s+['\"]@aws-appsync/utils/dynamodb['\"]\s*;?"
+)
+
+
+def _bind_imports(code: str) -> str:
+    """`@aws-appsync/utils` imports become the prelude's bindings (util, runtime, extensions, ddb)."""
+    code = _DDB_STAR.sub(lambda m: f"var {m.group(1)} = __ddb;", code)
+
+    def named(match: re.Match[str]) -> str:
+        out = []
+        for part in match.group(1).split(","):
+            name, _, alias = part.strip().partition(" as ")
+            if name.strip():
+                out.append(f"var {(alias or name).strip()} = __ddb.{name.strip()};")
+        return " ".join(out)
+
+    return _IMPORT.sub("", _DDB_NAMED.sub(named, code))
+
+
 _EXPORT = re.compile(r"(^|[;{}\s])export\s+(default\s+)?")
 _RESTRICTED = [
     (re.compile(r"\bclass\s+[A-Za-z_$]"), "Classes are not supported."),
@@ -45,6 +68,57 @@ function __typed(v) {
   if (Array.isArray(v)) return {L: v.map(__typed)};
   var m = {}; for (var k in v) m[k] = __typed(v[k]); return {M: m};
 }
+function __expression(node, kind) {
+  var names = {}, values = {}, n = 0;
+  var ops = {eq: '=', ne: '<>', le: '<=', lt: '<', ge: '>=', gt: '>'};
+  function clause(obj) {
+    var parts = [];
+    for (var key in obj) {
+      var cond = obj[key];
+      if (key === 'and' || key === 'or') { parts.push('(' + cond.map(function (c) { return '(' + clause(c) + ')'; }).join(' ' + key + ' ') + ')'); continue; }
+      if (key === 'not') { parts.push('(not (' + clause(cond) + '))'); continue; }
+      names['#' + key] = key;
+      for (var op in cond) {
+        var ref = ':' + kind + (n++);
+        var v = cond[op];
+        if (ops[op]) { values[ref] = __typed(v); parts.push('#' + key + ' ' + ops[op] + ' ' + ref); }
+        else if (op === 'beginsWith') { values[ref] = __typed(v); parts.push('begins_with(#' + key + ', ' + ref + ')'); }
+        else if (op === 'contains') { values[ref] = __typed(v); parts.push('contains(#' + key + ', ' + ref + ')'); }
+        else if (op === 'notContains') { values[ref] = __typed(v); parts.push('not contains(#' + key + ', ' + ref + ')'); }
+        else if (op === 'between') { values[ref + 'a'] = __typed(v[0]); values[ref + 'b'] = __typed(v[1]); parts.push('#' + key + ' between ' + ref + 'a and ' + ref + 'b'); }
+        else if (op === 'attributeExists') { parts.push((v ? 'attribute_exists(#' : 'attribute_not_exists(#') + key + ')'); }
+      }
+    }
+    return parts.join(' and ');
+  }
+  return {expression: clause(node), expressionNames: names, expressionValues: values};
+}
+function __maps(o) { var m = {}; for (var k in o) m[k] = __typed(o[k]); return m; }
+var __ddb = {
+  get: function (p) { return {operation: 'GetItem', key: __maps(p.key), consistentRead: !!p.consistentRead}; },
+  put: function (p) { var r = {operation: 'PutItem', key: __maps(p.key), attributeValues: __maps(p.item || {})}; if (p.condition) r.condition = __expression(p.condition, 'c'); return r; },
+  remove: function (p) { var r = {operation: 'DeleteItem', key: __maps(p.key)}; if (p.condition) r.condition = __expression(p.condition, 'c'); return r; },
+  update: function (p) {
+    var sets = [], names = {}, values = {}, i = 0;
+    for (var k in p.update) { names['#u' + i] = k; values[':u' + i] = __typed(p.update[k]); sets.push('#u' + i + ' = :u' + i); i++; }
+    var r = {operation: 'UpdateItem', key: __maps(p.key), update: {expression: 'SET ' + sets.join(', '), expressionNames: names, expressionValues: values}};
+    if (p.condition) r.condition = __expression(p.condition, 'c');
+    return r;
+  },
+  query: function (p) {
+    var r = {operation: 'Query', query: __expression(p.query, 'q')};
+    if (p.filter) r.filter = __expression(p.filter, 'f');
+    ['index', 'limit', 'nextToken', 'scanIndexForward', 'consistentRead'].forEach(function (k) { if (p[k] !== undefined) r[k] = p[k]; });
+    return r;
+  },
+  scan: function (p) {
+    p = p || {};
+    var r = {operation: 'Scan'};
+    if (p.filter) r.filter = __expression(p.filter, 'f');
+    ['index', 'limit', 'nextToken', 'consistentRead', 'segment', 'totalSegments'].forEach(function (k) { if (p[k] !== undefined) r[k] = p[k]; });
+    return r;
+  }
+};
 function __run(id, phase, input) {
   var state = JSON.parse(input);
   var errors = [], logs = [], ext = {};
@@ -105,7 +179,7 @@ function __run(id, phase, input) {
   };
   var console = { log: function () { logs.push(Array.prototype.slice.call(arguments).map(function (a) { return typeof a === 'string' ? a : JSON.stringify(a); }).join(' ')); } };
   console.error = console.log; console.warn = console.log; console.debug = console.log; console.info = console.log;
-  var module = __modules[id](util, runtime, extensions, console);
+  var module = __modules[id](util, runtime, extensions, console, __ddb);
   var fn = module[phase];
   var out = {errors: errors, logs: logs, ext: ext};
   try {
@@ -184,11 +258,11 @@ class JavaScript:
         problems = lint(code)
         if problems:
             raise bad_request("The code contains one or more errors. " + problems[0]["value"])
-        body = _EXPORT.sub(r"\1", _IMPORT.sub("", code))
+        body = _EXPORT.sub(r"\1", _bind_imports(code))
         self._made += 1
         module_id = f"m{self._made}"
         factory = (
-            f"__modules[{json.dumps(module_id)}] = function (util, runtime, extensions, console) {{\n"
+            f"__modules[{json.dumps(module_id)}] = function (util, runtime, extensions, console, __ddb) {{\n"
             f"{body}\n"
             "return {request: typeof request === 'function' ? request : undefined,"
             " response: typeof response === 'function' ? response : undefined,"
