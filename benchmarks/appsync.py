@@ -66,6 +66,32 @@ async def rate(url: str, key: str, query: str) -> float:
     return float(json.loads(out)["rps"])
 
 
+async def raw_floor() -> float:
+    """The same client against a bare asyncio server that answers a fixed GraphQL body."""
+    body = b'{"data":{"__typename":"Query"}}'
+    answer = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: %d\r\n\r\n%s"
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = 0
+                for line in head.split(b"\r\n"):
+                    if line.lower().startswith(b"content-length:"):
+                        length = int(line.split(b":")[1])
+                await reader.readexactly(length)
+                writer.write(answer % (len(body), body))
+        except (asyncio.IncompleteReadError, ConnectionError):
+            writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        return await rate(f"http://127.0.0.1:{port}/graphql", "k", "{ __typename }")
+    finally:
+        server.close()
+
+
 async def main() -> None:
     async with Engine(clock=RealClock()) as eng:
         ddb = eng.client("dynamodb")
@@ -130,6 +156,7 @@ async def main() -> None:
 
         engine_vtl = await in_process('{ vtl(id: "1") { id title } }')
         engine_js = await in_process('{ js(id: "1") { id title } }')
+        bare = await raw_floor()
         floor = await rate(url, key, "{ __typename }")
         vtl = await rate(url, key, '{ vtl(id: "1") { id title } }')
         js = await rate(url, key, '{ js(id: "1") { id title } }')
@@ -178,6 +205,7 @@ async def main() -> None:
     print(
         json.dumps(
             {
+                "bare_asyncio_http_floor_rps": round(bare),
                 "graphql_floor_typename_rps": round(floor),
                 "vtl_dynamodb_query_rps": round(vtl),
                 "appsync_js_dynamodb_query_rps": round(js),
@@ -185,7 +213,7 @@ async def main() -> None:
                 "engine_only_js_rps": round(engine_js),
                 "fan_out_1000_subscribers_s": round(fan_out, 3),
                 "targets": {"vtl_rps": 1500, "js_rps": 1000, "fan_out_s": 1.0},
-                "note": "floor: a GraphQL query that touches no data source, same listener and client; the httpx client runs in its own process",
+                "note": "bare floor: a fixed answer from a bare asyncio server; graphql floor: a query that touches no data source; engine_only: the same resolvers without HTTP; the httpx client runs in its own process",
             },
             indent=1,
         )
