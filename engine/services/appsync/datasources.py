@@ -68,6 +68,8 @@ class DataSources:
         table = config["tableName"]
         client = self.service.engine.client("dynamodb")
         operation = request.get("operation")
+        if operation is None:
+            raise ResolverError("Value for field '$[operation]' not found.", "MappingTemplate")
         try:
             handler = getattr(self, f"_ddb_{operation}")
         except (AttributeError, TypeError):

@@ -8,6 +8,7 @@ AppSync's shape (`errorType`, `errorInfo`, `data`, `path`, `locations`) beside p
 from __future__ import annotations
 
 import json
+import re
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
@@ -67,16 +68,39 @@ def format_error(error: GraphQLError) -> dict[str, Any]:
     return out
 
 
+#: graphql-core's validation messages in graphql-java's words (AppSync runs graphql-java).
+_JAVA_MESSAGES = [
+    (
+        re.compile(r"^Cannot query field '([^']+)' on type '([^']+)'\..*"),
+        "Validation error of type FieldUndefined: Field '{0}' in type '{1}' is undefined @ '{0}'",
+    ),
+    (
+        re.compile(r"^Unknown argument '([^']+)' on field '[^.']+\.([^']+)'\..*"),
+        "Validation error of type UnknownArgument: Unknown field argument {0} @ '{1}'",
+    ),
+    (
+        re.compile(r"^Field '([^']+)' argument '([^']+)' of type '[^']+' is required.*"),
+        "Validation error of type MissingFieldArgument: Missing field argument {1} @ '{0}'",
+    ),
+    (
+        re.compile(r"^Variable '\$([^']+)' of required type '([^']+)' was not provided\..*"),
+        "Variable '{0}' has coerced Null value for NonNull type '{1}'",
+    ),
+    (re.compile(r"^Syntax Error: (.*)"), "Invalid Syntax : {0}"),
+]
+
+
 def validation_error(error: GraphQLError) -> dict[str, Any]:
-    """A document that does not parse or validate, as AppSync reports it."""
-    return {
-        "path": None,
-        "locations": _location_list(error),
-        "message": f"Validation error: {error.message}",
-        "errorType": "ValidationError"
-        if "Syntax" not in error.message
-        else "MalformedHttpRequestException",
-    }
+    """A document that does not parse or validate, as AppSync reports it (no errorType)."""
+    message = error.message
+    for pattern, java in _JAVA_MESSAGES:
+        match = pattern.match(message)
+        if match is not None:
+            message = java.format(*match.groups())
+            break
+    else:
+        message = f"Validation error: {message}"
+    return {"path": None, "locations": _location_list(error), "message": message}
 
 
 class Executor:

@@ -535,7 +535,11 @@ class Rendered:
             return self.returned
         text = self.text.strip()
         if not text:
-            return None
+            raise ResolverError(
+                "Unable to transform the template: Template transformation yielded an empty "
+                "response.",
+                "MappingTemplate",
+            )
         try:
             return json.loads(text)
         except ValueError:
