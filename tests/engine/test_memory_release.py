@@ -503,7 +503,20 @@ async def appsync_round(eng: Engine, clock: VirtualClock) -> None:
             headers={"x-api-key": key},
         )
     assert answer.json() == {"data": {"echo": "x"}}
+    # A live real-time connection with a subscription: deleting the API must free both.
+    import base64
+
+    import websockets
+
+    header = base64.b64encode(json.dumps({"host": "lab", "x-api-key": key}).encode()).decode()
+    socket = await websockets.connect(
+        f"{api['uris']['REALTIME']}?header={header}&payload=e30=", subprotocols=["graphql-ws"]
+    )
+    await socket.send(json.dumps({"type": "connection_init"}))
+    await socket.recv()
+    await socket.recv()
     await appsync.delete_graphql_api(apiId=api_id)
+    await socket.close()
     modes = [{"authType": "API_KEY"}]
     config = {
         "authProviders": modes,
