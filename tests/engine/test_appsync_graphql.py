@@ -325,8 +325,14 @@ async def test_lambda_authorizer_and_field_directives(eng) -> None:
     _, url, key = await build(eng)
     denied = await post(url, None, "{ secret }", authorization="nope")
     assert denied.status_code == 401
+    recorder = eng.trace.record()
     allowed = (await post(url, None, "{ secret }", authorization="letmein")).json()
     assert allowed == {"data": {"secret": "secret for ada"}}
+    again = (await post(url, None, "{ secret }", authorization="letmein")).json()
+    assert again == allowed
+    # ttlOverride 60: the second request used the cached answer, not the authorizer.
+    asked = [e for e in recorder.events if e.kind == "invoked" and e.resource.endswith(":authz")]
+    assert len(asked) == 1
     # The API key may not read a field marked only @aws_lambda.
     body = (await post(url, key, "{ secret }")).json()
     assert body["data"] == {"secret": None}
