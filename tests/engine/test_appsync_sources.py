@@ -226,3 +226,51 @@ async def test_lambda_batch_invoke_groups_sibling_fields(eng) -> None:
         f"author of {i}" for i in "12345"
     ]
     assert [len(batch) for batch in calls] == [2, 2, 1]
+
+
+async def test_cognito_user_pool_tokens_and_group_directives(eng, clock) -> None:
+    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    public = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(private.public_key()))
+    issuer = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_lab"
+    eng.settings[JWKS_SETTING] = {issuer: {"keys": [{**public, "kid": "c1", "alg": "RS256"}]}}
+    appsync = eng.client("appsync")
+    api = (
+        await appsync.create_graphql_api(
+            name="pool",
+            authenticationType="AMAZON_COGNITO_USER_POOLS",
+            userPoolConfig={
+                "userPoolId": "us-east-1_lab",
+                "awsRegion": "us-east-1",
+                "defaultAction": "ALLOW",
+            },
+        )
+    )["graphqlApi"]
+    schema = 'type Query { me: String  admin: String @aws_cognito_user_pools(cognito_groups: ["admins"]) }'
+    await appsync.start_schema_creation(apiId=api["apiId"], definition=schema.encode())
+    await appsync.create_data_source(apiId=api["apiId"], name="none", type="NONE")
+    for field in ("me", "admin"):
+        await appsync.create_resolver(
+            apiId=api["apiId"],
+            typeName="Query",
+            fieldName=field,
+            dataSourceName="none",
+            requestMappingTemplate='{"version": "2018-05-29", "payload": $util.toJson($ctx.identity.username)}',
+            responseMappingTemplate="$util.toJson($ctx.result)",
+        )
+
+    def token(groups: list[str]) -> str:
+        claims = {
+            "sub": "u1",
+            "iss": issuer,
+            "cognito:username": "ada",
+            "cognito:groups": groups,
+            "exp": int(clock.now()) + 600,
+        }
+        return jwt.encode(claims, private, algorithm="RS256", headers={"kid": "c1"})
+
+    url = api["uris"]["GRAPHQL"]
+    admin = await post(url, "{ me admin }", {"authorization": token(["admins"])})
+    assert admin == {"data": {"me": "ada", "admin": "ada"}}
+    reader = await post(url, "{ me admin }", {"authorization": token(["readers"])})
+    assert reader["data"] == {"me": "ada", "admin": None}
+    assert reader["errors"][0]["errorType"] == "Unauthorized"

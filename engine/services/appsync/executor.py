@@ -243,6 +243,12 @@ class Executor:
             allowed = {default}
         if caller.mode not in allowed:
             raise Unauthorized(name, parent.name)
+        if caller.mode == "AMAZON_COGNITO_USER_POOLS":
+            groups = _cognito_groups(field.ast_node) or _cognito_groups(parent.ast_node)
+            if groups is not None:
+                member_of = set((caller.identity or {}).get("groups") or [])
+                if not member_of & groups:
+                    raise Unauthorized(name, parent.name)
 
     async def _resolve(
         self,
@@ -429,6 +435,17 @@ def _modes(node: Any) -> set[str] | None:
         if d.name.value in AUTH_DIRECTIVES
     }
     return found or None
+
+
+def _cognito_groups(node: Any) -> set[str] | None:
+    """The groups `@aws_cognito_user_pools(cognito_groups: […])` or `@aws_auth` allows (None: any)."""
+    for directive in getattr(node, "directives", None) or ():
+        if directive.name.value not in ("aws_cognito_user_pools", "aws_auth"):
+            continue
+        for argument in directive.arguments:
+            if argument.name.value == "cognito_groups":
+                return {getattr(v, "value", "") for v in getattr(argument.value, "values", ())}
+    return None
 
 
 def _plain(value: Any) -> Any:
