@@ -119,67 +119,71 @@ var __ddb = {
     return r;
   }
 };
+// Per-call state; the helpers below are made once and read it (making ~40 closures per call
+// would cost more than the resolver itself).
+var __st = {errors: [], logs: [], ext: {}, now: 0, seed: 0};
+function __rnd() { __st.seed = (__st.seed * 1103515245 + 12345) % 2147483648; return __st.seed / 2147483648; }
+function __hex(n) { var s = ''; for (var i = 0; i < n; i++) s += Math.floor(__rnd() * 16).toString(16); return s; }
+var __E = function (message, type, data, info) { this.message = message; this.type = type; this.data = data; this.info = info; };
+var __R = function (value) { this.value = value; };
+var __util = {
+  error: function (message, type, data, info) { throw new __E(String(message), type === undefined ? null : type, data === undefined ? null : data, info === undefined ? null : info); },
+  appendError: function (message, type, data, info) { __st.errors.push({message: String(message), errorType: type || null, data: data || null, errorInfo: info || null}); },
+  unauthorized: function () { throw new __E('Unauthorized', 'Unauthorized', null, null); },
+  autoId: function () { return __hex(8) + '-' + __hex(4) + '-4' + __hex(3) + '-a' + __hex(3) + '-' + __hex(12); },
+  autoUlid: function () { return __hex(26).toUpperCase(); },
+  isNull: function (v) { return v === null || v === undefined; },
+  isNullOrEmpty: function (v) { return v === null || v === undefined || v === '' || (Array.isArray(v) && v.length === 0); },
+  isNullOrBlank: function (v) { return v === null || v === undefined || (typeof v === 'string' && v.trim() === ''); },
+  defaultIfNull: function (v, d) { return (v === null || v === undefined) ? d : v; },
+  matches: function (pattern, text) { return new RegExp('^(?:' + pattern + ')$').test(text); },
+  time: {
+    nowISO8601: function () { return new Date(__st.now).toISOString(); },
+    nowEpochSeconds: function () { return Math.floor(__st.now / 1000); },
+    nowEpochMilliSeconds: function () { return __st.now; },
+    parseISO8601ToEpochMilliSeconds: function (t) { return Date.parse(t); },
+    epochMilliSecondsToISO8601: function (ms) { return new Date(ms).toISOString(); }
+  },
+  dynamodb: {
+    toDynamoDB: __typed,
+    toMapValues: function (o) { var m = {}; for (var k in o) m[k] = __typed(o[k]); return m; },
+    toString: function (v) { return {S: String(v)}; },
+    toNumber: function (v) { return {N: String(v)}; }
+  },
+  transform: {
+    toSubscriptionFilter: function (f, ignored) {
+      ignored = ignored || [];
+      var groups = (f.or || [f]).map(function (part) {
+        var filters = [];
+        for (var field in part) {
+          if (ignored.indexOf(field) >= 0 || field === 'or') continue;
+          for (var op in part[field]) filters.push({fieldName: field, operator: op, value: part[field][op]});
+        }
+        return {filters: filters};
+      });
+      return {filterGroup: groups};
+    }
+  },
+  str: { toUpper: function (s) { return String(s).toUpperCase(); }, toLower: function (s) { return String(s).toLowerCase(); } },
+  base64Encode: function (s) { return btoa(unescape(encodeURIComponent(s))); },
+  base64Decode: function (s) { return decodeURIComponent(escape(atob(s))); },
+  urlEncode: encodeURIComponent,
+  urlDecode: decodeURIComponent
+};
+var __runtime = { earlyReturn: function (value) { throw new __R(value === undefined ? null : value); } };
+var __extensions = {
+  setSubscriptionFilter: function (f) { __st.ext.filter = f; },
+  setSubscriptionInvalidationFilter: function (f) { __st.ext.invalidationFilter = f; },
+  invalidateSubscriptions: function (spec) { __st.ext.invalidation = spec; }
+};
+var __console = { log: function () { __st.logs.push(Array.prototype.slice.call(arguments).map(function (a) { return typeof a === 'string' ? a : JSON.stringify(a); }).join(' ')); } };
+__console.error = __console.log; __console.warn = __console.log; __console.debug = __console.log; __console.info = __console.log;
 function __run(id, phase, input) {
   var state = JSON.parse(input);
   var errors = [], logs = [], ext = {};
-  var seed = state.seed;
-  function rnd() { seed = (seed * 1103515245 + 12345) % 2147483648; return seed / 2147483648; }
-  function hex(n) { var s = ''; for (var i = 0; i < n; i++) s += Math.floor(rnd() * 16).toString(16); return s; }
-  var E = function (message, type, data, info) { this.message = message; this.type = type; this.data = data; this.info = info; };
-  var R = function (value) { this.value = value; };
-  var util = {
-    error: function (message, type, data, info) { throw new E(String(message), type === undefined ? null : type, data === undefined ? null : data, info === undefined ? null : info); },
-    appendError: function (message, type, data, info) { errors.push({message: String(message), errorType: type || null, data: data || null, errorInfo: info || null}); },
-    unauthorized: function () { throw new E('Unauthorized', 'Unauthorized', null, null); },
-    autoId: function () { return hex(8) + '-' + hex(4) + '-4' + hex(3) + '-a' + hex(3) + '-' + hex(12); },
-    autoUlid: function () { return hex(26).toUpperCase(); },
-    isNull: function (v) { return v === null || v === undefined; },
-    isNullOrEmpty: function (v) { return v === null || v === undefined || v === '' || (Array.isArray(v) && v.length === 0); },
-    isNullOrBlank: function (v) { return v === null || v === undefined || (typeof v === 'string' && v.trim() === ''); },
-    defaultIfNull: function (v, d) { return (v === null || v === undefined) ? d : v; },
-    matches: function (pattern, text) { return new RegExp('^(?:' + pattern + ')$').test(text); },
-    time: {
-      nowISO8601: function () { return new Date(state.now).toISOString(); },
-      nowEpochSeconds: function () { return Math.floor(state.now / 1000); },
-      nowEpochMilliSeconds: function () { return state.now; },
-      parseISO8601ToEpochMilliSeconds: function (t) { return Date.parse(t); },
-      epochMilliSecondsToISO8601: function (ms) { return new Date(ms).toISOString(); }
-    },
-    dynamodb: {
-      toDynamoDB: __typed,
-      toMapValues: function (o) { var m = {}; for (var k in o) m[k] = __typed(o[k]); return m; },
-      toString: function (v) { return {S: String(v)}; },
-      toNumber: function (v) { return {N: String(v)}; }
-    },
-    transform: {
-      toSubscriptionFilter: function (f, ignored) {
-        ignored = ignored || [];
-        var groups = (f.or || [f]).map(function (part) {
-          var filters = [];
-          for (var field in part) {
-            if (ignored.indexOf(field) >= 0 || field === 'or') continue;
-            for (var op in part[field]) filters.push({fieldName: field, operator: op, value: part[field][op]});
-          }
-          return {filters: filters};
-        });
-        return {filterGroup: groups};
-      }
-    },
-    str: { toUpper: function (s) { return String(s).toUpperCase(); }, toLower: function (s) { return String(s).toLowerCase(); } },
-    base64Encode: function (s) { return btoa(unescape(encodeURIComponent(s))); },
-    base64Decode: function (s) { return decodeURIComponent(escape(atob(s))); },
-    urlEncode: encodeURIComponent,
-    urlDecode: decodeURIComponent
-  };
-  var runtime = { earlyReturn: function (value) { throw new R(value === undefined ? null : value); } };
-  var extensions = {
-    setSubscriptionFilter: function (f) { ext.filter = f; },
-    setSubscriptionInvalidationFilter: function (f) { ext.invalidationFilter = f; },
-    invalidateSubscriptions: function (spec) { ext.invalidation = spec; }
-  };
-  var console = { log: function () { logs.push(Array.prototype.slice.call(arguments).map(function (a) { return typeof a === 'string' ? a : JSON.stringify(a); }).join(' ')); } };
-  console.error = console.log; console.warn = console.log; console.debug = console.log; console.info = console.log;
-  var module = __modules[id](util, runtime, extensions, console, __ddb);
+  __st.errors = errors; __st.logs = logs; __st.ext = ext; __st.now = state.now; __st.seed = state.seed;
+  var E = __E, R = __R;
+  var module = __modules[id](__util, __runtime, __extensions, __console, __ddb);
   var fn = module[phase];
   var out = {errors: errors, logs: logs, ext: ext};
   try {
