@@ -34,4 +34,5 @@ SERVICE_MODULES: dict[str, str] = {
     "kinesisvideo": "engine.services.kinesisvideo",
     "kinesis-video-media": "engine.services.kinesisvideo.media_api",
     "kinesis-video-archived-media": "engine.services.kinesisvideo.archived_api",
+    "appsync": "engine.services.appsync",
 }

@@ -615,6 +615,60 @@ async def kinesisvideo_round(eng: Engine, clock: VirtualClock) -> None:
     for item in objects:
         await eng.client("s3").delete_object(Bucket="frames", Key=item["Key"])
     await eng.client("s3").delete_bucket(Bucket="frames")
+async def appsync_round(eng: Engine, clock: VirtualClock) -> None:
+    import httpx
+
+    appsync = eng.client("appsync")
+    api = (await appsync.create_graphql_api(name="round", authenticationType="API_KEY"))[
+        "graphqlApi"
+    ]
+    api_id = api["apiId"]
+    schema = "type Query { echo(text: String): String }"
+    await appsync.start_schema_creation(apiId=api_id, definition=schema.encode())
+    await appsync.create_data_source(apiId=api_id, name="none", type="NONE")
+    await appsync.create_resolver(
+        apiId=api_id,
+        typeName="Query",
+        fieldName="echo",
+        dataSourceName="none",
+        requestMappingTemplate='{"version": "2018-05-29", "payload": $util.toJson($ctx.args.text)}',
+        responseMappingTemplate="$util.toJson($ctx.result)",
+    )
+    await appsync.create_api_cache(
+        apiId=api_id, ttl=60, apiCachingBehavior="PER_RESOLVER_CACHING", type="SMALL"
+    )
+    key = (await appsync.create_api_key(apiId=api_id))["apiKey"]["id"]
+    async with httpx.AsyncClient() as client:
+        answer = await client.post(
+            api["uris"]["GRAPHQL"],
+            json={"query": '{ echo(text: "x") }'},
+            headers={"x-api-key": key},
+        )
+    assert answer.json() == {"data": {"echo": "x"}}
+    # A live real-time connection with a subscription: deleting the API must free both.
+    import base64
+
+    import websockets
+
+    header = base64.b64encode(json.dumps({"host": "lab", "x-api-key": key}).encode()).decode()
+    socket = await websockets.connect(
+        f"{api['uris']['REALTIME']}?header={header}&payload=e30=", subprotocols=["graphql-ws"]
+    )
+    await socket.send(json.dumps({"type": "connection_init"}))
+    await socket.recv()
+    await socket.recv()
+    await appsync.delete_graphql_api(apiId=api_id)
+    await socket.close()
+    modes = [{"authType": "API_KEY"}]
+    config = {
+        "authProviders": modes,
+        "connectionAuthModes": modes,
+        "defaultPublishAuthModes": modes,
+        "defaultSubscribeAuthModes": modes,
+    }
+    event_api = (await appsync.create_api(name="round", eventConfig=config))["api"]
+    await appsync.create_channel_namespace(apiId=event_api["apiId"], name="default")
+    await appsync.delete_api(apiId=event_api["apiId"])
 
 
 ROUNDS: dict[str, Round] = {
@@ -640,6 +694,7 @@ ROUNDS: dict[str, Round] = {
     "cloudformation": cloudformation_round,
     "appflow": appflow_round,
     "kinesisvideo": kinesisvideo_round,
+    "appsync": appsync_round,
 }
 
 

@@ -26,7 +26,9 @@ ROUTE_COUNT = 12
 def api_details(engine: Engine, node: Node, recorder: TraceRecorder | None) -> dict[str, Any]:
     """Routes, stages and recent requests of the API `node` (REST, HTTP or WebSocket)."""
     api_id = node.id.rsplit("/", 1)[-1]
-    if node.service == "apigatewayv2":
+    if node.service == "appsync":
+        details = _appsync_api(engine, api_id)
+    elif node.service == "apigatewayv2":
         details = _v2_api(engine, api_id)
     else:
         details = _rest_api(engine, api_id)
@@ -103,6 +105,44 @@ def _v2_api(engine: Engine, api_id: str) -> dict[str, Any]:
         for stage in sorted(api.stages.values(), key=lambda s: s.name)
     ]
     return {"protocol": api.protocol, "routes": routes, "stages": stages}
+
+
+def _appsync_api(engine: Engine, api_id: str) -> dict[str, Any]:
+    """An AppSync API: resolvers (GraphQL) or channel namespaces (Event API), and live subscriptions."""
+    service: Any = engine.service("appsync")
+    live = service.realtime.count(api_id) if service._realtime is not None else 0
+    api = service.apis.get(api_id)
+    if api is None:
+        event_api = service.event_apis.apis[api_id]
+        routes = [
+            {
+                "route": f"/{name}/*",
+                "target": "channels",
+                "integration": "EVENT",
+                "auth": "",
+                "api_key": False,
+            }
+            for name in sorted(event_api.namespaces)
+        ]
+        return {"protocol": "Event API", "routes": routes, "stages": [], "subscriptions": live}
+    routes = []
+    for resolver in sorted(api.resolvers.values(), key=lambda r: (r.type_name, r.field_name)):
+        if resolver.kind == "PIPELINE":
+            names = [api.functions[f].name for f in resolver.functions if f in api.functions]
+            target = "pipeline: " + ", ".join(names)
+        else:
+            target = resolver.data_source or ""
+        runtime = "JS" if resolver.code.runtime is not None else "VTL"
+        routes.append(
+            {
+                "route": f"{resolver.type_name}.{resolver.field_name}",
+                "target": target,
+                "integration": runtime,
+                "auth": "",
+                "api_key": False,
+            }
+        )
+    return {"protocol": "GraphQL", "routes": routes, "stages": [], "subscriptions": live}
 
 
 def recent_requests(

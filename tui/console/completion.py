@@ -229,6 +229,10 @@ def _lab_items(console: Console, command: str, args: list[str]) -> list[tuple[st
         from .lab.saas import completions as saas_completions
 
         return saas_completions(console, args)
+    if command == "graphql" or command == "graphql subscribe":
+        from .lab.graphql import completions as graphql_completions
+
+        return graphql_completions(console, args)
     words = console.commands[command].words
     if command == "clock" and args:
         return []

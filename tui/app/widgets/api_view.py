@@ -60,7 +60,11 @@ def render_api(data: dict[str, Any]) -> RenderableType:
         stages.append(stage["name"], "bold")
         if stage["notes"]:
             stages.append(f" ({stage['notes']})", "dim")
-    if not data["stages"]:
+    if "subscriptions" in data:  # AppSync: no stages; live subscriptions instead
+        stages = Text.assemble(
+            ("live subscriptions: ", "dim"), (str(data["subscriptions"]), "bold")
+        )
+    elif not data["stages"]:
         stages.append("none deployed", "dim")
     return Group(routes, stages, Text(""), render_requests(data["requests"]))
 

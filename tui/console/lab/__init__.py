@@ -16,6 +16,7 @@ def register_builtins(console: Console) -> None:
         clock,
         delivery,
         describe,
+        graphql,
         help,
         iam,
         kafka,
@@ -58,5 +59,6 @@ def register_builtins(console: Console) -> None:
         stacks,  # `deploy`, `export`
         saas,  # `saas APP list|get|update|create|delete`, `saas load APP`
         video,  # `video put|fragments|image` (Kinesis Video Streams)
+        graphql,  # `graphql API 'query…'`, `graphql subscribe`, `graphql received`
     ):
         module.register(console)
