@@ -28,6 +28,7 @@ from .flow_canvas import EdgeView
 from .flow_model import build_flow
 from .history import append_history, history_path, load_history
 from .inspectors import inspect
+from .key_policy import key_applies
 from .lesson_guide import LessonGuide
 from .resource_view import build_resource_view
 from .screens.help import HelpScreen
@@ -46,6 +47,7 @@ from .widgets.held_banner import HeldBanner
 from .widgets.lesson_panel import LessonPanel, LessonView
 from .widgets.resource_panel import ResourcePanel
 from .widgets.result_pane import ResultPane
+from .widgets.trace_table import TraceTable
 
 #: Real seconds between UI ticks: trace is drained and widgets updated at most this often.
 TICK_SECONDS = 0.2
@@ -76,16 +78,19 @@ class PipeworkApp(App[int]):
         Binding("full_stop", "step_clock", "Step", id="clock.step"),
         Binding("plus", "faster", "Faster", id="clock.faster"),
         Binding("minus", "slower", "Slower", id="clock.slower"),
-        Binding("colon", "focus_command", "Command", id="app.command"),
+        Binding("colon", "focus_command", "Command", key_display=":", id="app.command"),
         Binding("ctrl+l", "focus_command", "Command", show=False, id="app.command_alt"),
         Binding("j", "journey_latest", "Journey", id="app.journey"),
         Binding("m", "metrics", "Metrics", id="app.metrics"),
         Binding("r", "redrive", "Redrive", show=False, id="app.redrive"),
-        Binding("ctrl+e", "show_tab('events')", "Events", show=False, id="app.events"),
-        Binding("ctrl+r", "show_tab('results')", "Results", show=False, id="app.results"),
-        Binding("ctrl+b", "toggle_panel", "Panel", show=False, id="app.panel"),
+        Binding("slash", "filter_events", "Filter", show=False, id="app.filter"),
+        # Priority: the command bar's Input binds ctrl+e (end of line) itself.
+        Binding("ctrl+e", "focus_events", "Events", priority=True, id="app.events"),
+        Binding("ctrl+r", "focus_results", "Results", priority=True, id="app.results"),
+        Binding("ctrl+b", "toggle_panel", "Panel", show=False, priority=True, id="app.panel"),
+        Binding("ctrl+s", "save_screen", "Save screen", show=False, id="app.save_screen"),
         Binding("ctrl+t", "toggle_dark", "Theme", show=False, id="app.theme"),
-        Binding("escape", "focus_flow", "Flow map", show=False, id="app.flow"),
+        Binding("escape", "focus_flow", "Map", id="app.flow"),
     ]
 
     def __init__(
@@ -539,6 +544,16 @@ class PipeworkApp(App[int]):
         await self.host.call(self.clock_control.slower)
         self.refresh_views()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Printable-key actions are off while a text box on the lab screen has focus."""
+        if not isinstance(self.screen, LabScreen):
+            return True
+        return key_applies(action, self.focused)
+
+    def on_descendant_focus(self) -> None:
+        # The footer shows what the keys do where focus now is.
+        self.refresh_bindings()
+
     def action_focus_command(self) -> None:
         """Put the cursor in the command bar."""
         self.screen.query_one(CommandBar).focus()
@@ -551,6 +566,24 @@ class PipeworkApp(App[int]):
     def action_show_tab(self, tab: str) -> None:
         """Show the results or the events tab."""
         self.screen.query_one(TabbedContent).active = tab
+
+    def action_focus_events(self) -> None:
+        """Show the event log and give it the keys (arrows, enter, / and p)."""
+        if isinstance(self.screen, LabScreen):
+            self.action_show_tab("events")
+            self.screen.query_one(TraceTable).focus()
+
+    def action_focus_results(self) -> None:
+        """Show the results and give them the keys (scrolling)."""
+        if isinstance(self.screen, LabScreen):
+            self.action_show_tab("results")
+            self.screen.query_one(ResultPane).focus()
+
+    def action_filter_events(self) -> None:
+        """Show the event log with the cursor in its filter (`/` from anywhere)."""
+        if isinstance(self.screen, LabScreen):
+            self.action_show_tab("events")
+            self.screen.query_one(EventLog).action_focus_filter()
 
     def action_toggle_panel(self) -> None:
         """Show or hide the resource panel."""
@@ -666,4 +699,15 @@ class PipeworkApp(App[int]):
             return
         for note in notes:
             pane.show_note(note)
-        self.refresh_views(force_panel=True)
+        # Sample now (not on the next tick) so the map holds the demo's nodes to select.
+        self._apply_sample(await self.host.call(self._sample), True)
+        self._select_demo_focus(demo.focus)
+
+    def _select_demo_focus(self, name: str) -> None:
+        """Select where the demo's story starts and give the map the keys (enter opens it)."""
+        node = self.topology.node(name) if name else None
+        if node is None or not isinstance(self.screen, LabScreen):
+            return
+        flow = self.screen.query_one(FlowMap)
+        flow.select(node.id)
+        flow.focus()

@@ -8,6 +8,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from ..event_text import one_line
 from .api_view import render_api
 from .trace_table import short_name
 
@@ -86,7 +87,9 @@ def _queue(data: dict[str, Any]) -> RenderableType:
     peek.add_column("body", overflow="ellipsis", no_wrap=True)
     for message in data["peek"]:
         style = {"visible": "green", "in flight": "yellow", "delayed": "cyan"}[message["state"]]
-        peek.add_row(Text(message["state"], style), str(message["receives"]), message["body"])
+        peek.add_row(
+            Text(message["state"], style), str(message["receives"]), one_line(message["body"])
+        )
     if not data["peek"]:
         peek.add_row(Text("empty", "dim"), "", "")
     parts.append(peek)
