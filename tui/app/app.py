@@ -38,6 +38,7 @@ from .screens.lessons import LessonsScreen
 from .screens.workflow import WorkflowScreen
 from .scripts import demo_scripts
 from .trace_stats import CounterHistory, EdgeCounterRates, TickBatch, TraceStats
+from .wall_stamps import WallStamps
 from .widgets.clock_bar import ClockBar
 from .widgets.command_bar import CommandBar
 from .widgets.command_hint import CommandHint
@@ -176,6 +177,8 @@ class PipeworkApp(App[int]):
     def on_mount(self) -> None:
         # Read the recorder the app keeps anyway: no second listener for the engine to feed.
         self.stats = TraceStats(self.engine.trace, recorder=self.recorder)
+        #: Real time of each event, for the journey (before the engine's thread starts).
+        self.wall_stamps = WallStamps(self.engine.trace)
         self.host.start()
         self._start_metrics()
         if self._lab_name is not None:
@@ -223,6 +226,7 @@ class PipeworkApp(App[int]):
     async def on_unmount(self) -> None:
         if self.stats is not None:
             await self.host.call(self.stats.close)
+            await self.host.call(self.wall_stamps.close)
         if self._owns_console and self.lab_console is not None:
             await self.host.call(self.lab_console.close)
         if self.kept_lab is not None:
@@ -505,7 +509,8 @@ class PipeworkApp(App[int]):
     async def open_journey(self, ident: str) -> None:
         """Open the timeline of a message or trace id."""
         events = await self.host.call(self.recorder.journey, ident)
-        await self.push_screen(JourneyScreen(ident, events))
+        walls = await self.host.call(self.wall_stamps.of, events)
+        await self.push_screen(JourneyScreen(ident, events, walls))
 
     def _latest_message_event(self) -> TraceEvent | None:
         for event in reversed(self.recorder.events):
@@ -604,6 +609,26 @@ class PipeworkApp(App[int]):
     def action_pause_log(self) -> None:
         """Freeze or unfreeze the event log."""
         self.screen.query_one(EventLog).action_toggle_pause()
+
+    def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
+        """The palette's "Save screenshot": saved where ctrl+s saves (Textual's own default,
+        ~/Downloads, may not exist and then nothing is written)."""
+        self.run_worker(self.action_save_screen(), group="screen")
+
+    async def action_save_screen(self) -> None:
+        """Save the screen as SVG (and PNG where cairosvg works) and say where."""
+        from .screen_saver import save_screen, screenshot_dir, screenshot_name
+
+        svg = self.export_screenshot()
+        try:
+            saved = await save_screen(svg, screenshot_dir(), screenshot_name())
+        except OSError as error:
+            self.notify(f"The screen could not be saved: {error}", severity="error")
+            return
+        where = " and ".join(str(path) for path in saved)
+        self.notify(f"Saved {where}", title="Screen saved", timeout=8)
+        if isinstance(self.screen, LabScreen):
+            self.screen.query_one(ResultPane).show_note(f"screen saved: {where}", "green")
 
     def action_toggle_dark(self) -> None:
         """Switch between the light and the dark theme."""
