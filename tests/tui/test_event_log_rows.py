@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from textual.geometry import Region
 
 from engine import Engine
 from engine.trace import TraceEvent
@@ -38,8 +37,8 @@ async def _fan_out(eng: Engine) -> dict[str, str]:
 
 
 def _rendered(table: TraceTable) -> list[str]:
-    width, height = table.size
-    return [strip.text for strip in table.render_lines(Region(0, 0, width, height))]
+    """Each visible row exactly as the table draws it."""
+    return [table.render_line(y).text for y in range(table.size.height)]
 
 
 def _expected(event: TraceEvent, width: int) -> str:

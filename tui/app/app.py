@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from textual.app import App
+from textual.app import App, ScreenStackError
 from textual.binding import Binding
 from textual.css.query import NoMatches
 from textual.timer import Timer
@@ -24,6 +24,7 @@ from .clock_control import ClockControl
 from .commands import LabCommands
 from .demos import DEMOS, start_demo
 from .engine_host import EngineHost
+from .flow_alarms import AlarmWatch
 from .flow_canvas import EdgeView
 from .flow_model import build_flow
 from .history import append_history, history_path, load_history
@@ -134,6 +135,8 @@ class PipeworkApp(App[int]):
         self.stats: TraceStats | None = None
         self.counter_history = CounterHistory()
         self.edge_rates = EdgeCounterRates()
+        #: What glows on the map while it holds (a lagging consumer, a filling DLQ …).
+        self.alarm_watch = AlarmWatch()
         self.topology = Topology()
         self.selected: str | None = None
         self.history_file = history_file or (history_path() if self._owns_engine else None)
@@ -288,7 +291,10 @@ class PipeworkApp(App[int]):
             frozenset((edge.source, edge.target) for edge in topology.edges),
         )
         batch = self.stats.fold(events, LOG_EVENTS_PER_TICK)
-        screen = self.screen
+        try:
+            screen = self.screen
+        except ScreenStackError:
+            return  # a tick that fired while the app closes
         if not isinstance(screen, LabScreen):
             return  # a modal is open: the events are counted, the lab is drawn later
         try:
@@ -300,7 +306,7 @@ class PipeworkApp(App[int]):
         self, screen: LabScreen, batch: TickBatch, now: float, force_panel: bool
     ) -> None:
         assert self.stats is not None
-        nodes, edges = build_flow(self.topology, self.stats, now, self.edge_rates)
+        nodes, edges = build_flow(self.topology, self.stats, now, self.edge_rates, self.alarm_watch)
         self.flow_edges = edges
         screen.query_one(FlowMap).update_flow(nodes, edges, now)
         new_second = self.counter_history.sample(

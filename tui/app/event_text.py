@@ -24,7 +24,18 @@ def _escape(match: re.Match[str]) -> str:
 
 
 def json_value(value: object) -> str:
-    """A detail value as compact JSON on one line (strings quoted, newlines escaped)."""
+    """A detail value as compact JSON on one line (strings quoted, newlines escaped).
+
+    A string that holds a JSON object or array (a message body) is shown as that JSON,
+    compact: `{"order":1}` rather than `"{\\"order\\": 1}"`.
+    """
+    if isinstance(value, str) and value.lstrip()[:1] in ("{", "["):
+        try:
+            parsed = json.loads(value)
+        except ValueError:
+            parsed = None
+        if isinstance(parsed, dict | list):
+            value = parsed
     try:
         return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
     except (TypeError, ValueError):  # a circular or odd value: its repr, on one line
