@@ -43,3 +43,15 @@ async def test_results_wrap_to_the_visible_width_and_rewrap(app: PipeworkApp) ->
         await pilot.pause()
         await pilot.pause()
         assert _fits(pane)
+
+
+async def test_json_results_fold_instead_of_being_cut(app: PipeworkApp) -> None:
+    from rich.json import JSON
+
+    arn = "arn:aws:sns:us-east-1:123456789012:order-placed:" + "0123456789abcdef" * 4
+    async with app.run_test(size=(80, 24)) as pilot:
+        pane = app.screen.query_one(ResultPane)
+        pane.show_result(JSON.from_data({"SubscriptionArn": arn}), None, None)
+        await pilot.pause()
+        assert _fits(pane)
+        assert arn in "".join(line.text.strip() for line in pane.lines)

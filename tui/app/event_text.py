@@ -23,6 +23,21 @@ def _escape(match: re.Match[str]) -> str:
     return {"\n": "\\n", "\r": "\\r", "\t": "\\t"}.get(char, f"\\x{ord(char):02x}")
 
 
+def resource_label(resource: str, detail: dict | None = None) -> str:
+    """A resource as a person named it: `orders` for a queue ARN, and for an SNS subscription
+    (whose ARN ends in an id) `topic→endpoint` when the event names its endpoint."""
+    parts = resource.split(":")
+    endpoint = (detail or {}).get("endpoint")
+    if isinstance(endpoint, str) and len(parts) == 7 and parts[2] == "sns":
+        return f"{parts[5]}→{_tail(endpoint)}"
+    return _tail(resource)
+
+
+def _tail(arn: str) -> str:
+    tail = arn.rsplit(":", 1)[-1]
+    return tail.rsplit("/", 1)[-1] or arn
+
+
 def json_value(value: object) -> str:
     """A detail value as compact JSON on one line (strings quoted, newlines escaped).
 

@@ -143,6 +143,8 @@ class FlowMap(ScrollView, can_focus=True):
                     del self._layouts[next(iter(self._layouts))]
                 self._layout = layout
                 self._layout_key = key
+                # A new shape: keep the selection in view, and never a scroll past the map.
+                self.call_after_refresh(self._settle_scroll)
             self._visible_edges = edges
             base = self.rich_style
             canvas = draw_flow(
@@ -405,6 +407,15 @@ class FlowMap(ScrollView, can_focus=True):
         """Open the selected node's panel."""
         if self.selected is not None:
             self.post_message(self.NodeOpened(self.selected))
+
+    def _settle_scroll(self) -> None:
+        if self._layout.boxes.get(self.selected or "") is not None:
+            self._scroll_to_selected()
+            return
+        x = min(self.scroll_x, max(0, self.virtual_size.width - self.size.width))
+        y = min(self.scroll_y, max(0, self.virtual_size.height - self.size.height))
+        if (x, y) != (self.scroll_x, self.scroll_y):
+            self.scroll_to(x, y, animate=False)
 
     def _scroll_to_selected(self) -> None:
         box = self._layout.boxes.get(self.selected or "")

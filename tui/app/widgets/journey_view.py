@@ -11,9 +11,8 @@ from rich.text import Text
 
 from engine.trace import TraceEvent
 
-from ..event_text import json_value, one_line
+from ..event_text import json_value, one_line, resource_label
 from ..journey_model import Hop, build_hops
-from .trace_table import short_name
 
 SERVICE_STYLES = {
     "sqs": "bold cyan",
@@ -52,14 +51,8 @@ def format_real(seconds: float | None) -> str:
 
 def hop_name(hop: Hop) -> str:
     """Where the hop happened, as a person named it: a subscription is `topic → endpoint`."""
-    endpoint = next(
-        (e.detail["endpoint"] for e in hop.events if isinstance(e.detail.get("endpoint"), str)),
-        None,
-    )
-    parts = hop.resource.split(":")
-    if endpoint is not None and len(parts) == 7:  # arn:aws:sns:region:account:topic:id
-        return f"{parts[5]} → {short_name(endpoint)}"
-    return short_name(hop.resource)
+    named = next((e for e in hop.events if isinstance(e.detail.get("endpoint"), str)), None)
+    return resource_label(hop.resource, named.detail if named else None)
 
 
 def journey_header(ident: str, events: list[TraceEvent], hops: list[Hop]) -> Text:
@@ -133,7 +126,7 @@ def render_journey(
 
 def time_legend() -> Text:
     """The column titles over the hops."""
-    return Text(f" {'lab':>9} {'real':>9}  hop (causal order; a fork is a fan-out)", "dim")
+    return Text(f"   {'lab':>9} {'real':>9}  hop (causal order; a fork is a fan-out)", "dim")
 
 
 def _body(hop: Hop) -> object | None:

@@ -6,6 +6,7 @@ from collections import deque
 from typing import Any
 
 from rich.console import RenderableType
+from rich.json import JSON
 from rich.text import Text
 from textual import events
 from textual.widgets import RichLog
@@ -28,6 +29,7 @@ class ResultPane(RichLog):
         self._wrapped_at = 0
 
     def _add(self, renderable: RenderableType) -> None:
+        renderable = _wrapping(renderable)
         self._entries.append(renderable)
         self.write(renderable, width=self._width())
 
@@ -78,3 +80,14 @@ class ResultPane(RichLog):
     def text(self) -> str:
         """What the pane shows, as plain text (one line per drawn row)."""
         return "\n".join(line.text.rstrip() for line in self.lines)
+
+
+def _wrapping(renderable: RenderableType) -> RenderableType:
+    """`renderable`, folded at the pane's edge: rich's JSON (and any no-wrap text) is cut there."""
+    text = renderable.text if isinstance(renderable, JSON) else renderable
+    if isinstance(text, Text) and (text.no_wrap or text.overflow not in (None, "fold")):
+        text = text.copy()
+        text.no_wrap = False
+        text.overflow = "fold"
+        return text
+    return renderable

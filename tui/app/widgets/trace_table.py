@@ -16,12 +16,12 @@ from textual.strip import Strip
 
 from engine.trace import TraceEvent
 
-from ..event_text import describe_detail, one_line
+from ..event_text import describe_detail, one_line, resource_label
 
 __all__ = ["TraceTable", "describe_detail", "format_row", "header_line", "short_name"]
 
 #: Column widths: time, kind, resource, message id (the detail takes the rest).
-COLUMNS = (13, 17, 20, 14)
+COLUMNS = (13, 16, 22, 10)
 HEADER = ("time", "kind", "resource", "message", "detail")
 
 
@@ -37,8 +37,8 @@ def format_row(event: TraceEvent) -> str:
     cells = (
         stamp,
         one_line(event.kind),
-        one_line(short_name(event.resource)),
-        one_line(event.message_id or "")[:13],
+        one_line(resource_label(event.resource, event.detail)),
+        one_line(event.message_id or "")[:9],
     )
     return "".join(_cell(text, width) for text, width in zip(cells, COLUMNS, strict=True))
 
