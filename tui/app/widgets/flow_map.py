@@ -207,13 +207,14 @@ class FlowMap(ScrollView, can_focus=True):
             ids, pairs, box_width=width, box_height=height, label_room=room, groups=groups
         )
         view = self.size.width
-        if self.compact or not view or layout.width <= view:
+        if not view or layout.width <= view:
             return layout
+        smallest = COMPACT_BOX[0] if self.compact else MIN_BOX_WIDTH
         # Too wide for the view: narrow the boxes (to the minimum), then the room for edge
         # names, then the boxes again down to their names (figures are cut before names).
         layers = len({b.x for b in layout.boxes.values()}) or 1
         excess = layout.width - view
-        fit_width = max(MIN_BOX_WIDTH, width - -(-excess // layers))
+        fit_width = min(width, max(smallest, width - -(-excess // layers)))
         excess -= (width - fit_width) * layers
         fit_room = room
         if excess > 0 and layers > 1:
