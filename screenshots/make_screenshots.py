@@ -52,6 +52,8 @@ async def _journey(app: PipeworkApp, pilot: object) -> None:
             if hops > best_hops:
                 best, best_hops = event.message_id, hops
     if best is not None:
+        # Real elapsed time differs run to run: the picture shows a fixed 10 µs per event.
+        app.wall_stamps.of = lambda events: {e.seq: e.seq * 1e-5 for e in events}
         await app.open_journey(best)
 
 

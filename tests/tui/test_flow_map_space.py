@@ -67,6 +67,11 @@ async def test_a_lagging_stream_glows_on_its_node_and_edge(app: PipeworkApp) -> 
         mapping = next(e for e in flow.edges if e.kind == "event-source-mapping")
         assert mapping.flag == "lag" and "lag " in mapping.label and "batch" in mapping.label
         assert f"⚠ {stream.alarm}" in _canvas_text(flow)
+        from tui.app.inspectors import inspect
+
+        node = app.topology.node("clicks")
+        details = await app.host.call(inspect, app.engine, node, app.recorder)
+        assert {row["consumer_name"] for row in details["lag"]} == {"λ analyse-clicks"}
 
 
 async def test_a_filling_dead_letter_queue_glows(app: PipeworkApp) -> None:

@@ -113,7 +113,7 @@ def _stream(data: dict[str, Any]) -> RenderableType:
     for row in data["lag"]:
         if row["consumer"] != consumer:
             consumer = row["consumer"]
-            lag.append(f" {short_name(consumer)[:20]}", "bold")
+            lag.append(f" {short_name(row.get('consumer_name') or consumer)[:20]}", "bold")
             lag.append(f" ({row['consumer_kind']})\n", "dim")
         behind = row["behind"]
         style = "red" if top and behind >= top * 0.75 else "yellow" if behind else "green"
