@@ -417,7 +417,11 @@ class PipeworkApp(App[int]):
     # -- public API (lessons, tests, palette) -----------------------------------------------
     def show_lesson(self, lesson: LessonView | None) -> None:
         """Show a lesson beside the lab (None hides the panel)."""
-        self.screen.query_one(LessonPanel).lesson = lesson
+        try:
+            panel = self.screen.query_one(LessonPanel)
+        except NoMatches:
+            return  # the lab screen is closing (a lesson check finished as the app exits)
+        panel.lesson = lesson
         # The resource panel and the lesson share the side (app.tcss: LabScreen.lesson-open).
         self.screen.set_class(lesson is not None, "lesson-open")
 
