@@ -89,3 +89,12 @@ async def test_opening_a_demo_selects_where_it_starts(app: PipeworkApp, eng: Eng
         await pilot.press("enter")
         await pilot.pause()
         assert app.selected == flow.selected and app.screen.has_class("panel-open")
+
+
+async def test_lab_keys_are_not_offered_on_other_screens(app: PipeworkApp) -> None:
+    async with app.run_test(size=(160, 30)) as pilot:
+        await pilot.press("f1")
+        await pilot.pause()
+        assert not _footer_keys(app) & {"ctrl+e", "ctrl+r", "ctrl+b"}
+        await pilot.press("ctrl+e")  # does nothing under the help screen, and says nothing
+        assert app.screen.query_one("#help-box")

@@ -29,7 +29,7 @@ from .flow_canvas import EdgeView
 from .flow_model import build_flow
 from .history import append_history, history_path, load_history
 from .inspectors import inspect
-from .key_policy import key_applies
+from .key_policy import LAB_SCREEN_ACTIONS, key_applies
 from .lesson_guide import LessonGuide
 from .resource_view import build_resource_view
 from .screens.help import HelpScreen
@@ -560,9 +560,9 @@ class PipeworkApp(App[int]):
         self.refresh_views()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Printable-key actions are off while a text box on the lab screen has focus."""
+        """Printable-key actions are off while a text box has focus; lab keys off other screens."""
         if not isinstance(self.screen, LabScreen):
-            return True
+            return action not in LAB_SCREEN_ACTIONS
         return key_applies(action, self.focused)
 
     def on_descendant_focus(self) -> None:

@@ -22,6 +22,20 @@ TYPED_KEY_ACTIONS = frozenset(
 )
 
 
+#: App actions that act on the lab screen only: on another screen the footer does not offer them.
+LAB_SCREEN_ACTIONS = frozenset(
+    {
+        "focus_events",
+        "focus_results",
+        "filter_events",
+        "focus_command",
+        "focus_flow",
+        "toggle_panel",
+        "redrive",
+    }
+)
+
+
 def key_applies(action: str, focused: Widget | None) -> bool:
     """Whether the app's binding for `action` acts (and shows in the footer) with `focused`."""
     if isinstance(focused, Input):
