@@ -192,12 +192,27 @@ class TraceRecorder:
         self.events.clear()
 
 
+class TraceTap:
+    """A plain callable fed every event on the engine's thread (`TraceBus.tap`); `close` stops it."""
+
+    def __init__(self, bus: TraceBus, push: Callable[[TraceEvent], None]) -> None:
+        self._bus = bus
+        self._push = push
+
+    def _sink(self) -> Callable[[TraceEvent], None]:
+        return self._push
+
+    def close(self) -> None:
+        """Stop receiving events."""
+        self._bus._unsubscribe(self)
+
+
 class TraceBus:
     """Fans trace events out to subscribers; costs nothing when nobody listens."""
 
     def __init__(self, clock: Clock) -> None:
         self._clock = clock
-        self._sinks: list[TraceSubscription | TraceRecorder] = []
+        self._sinks: list[TraceSubscription | TraceRecorder | TraceTap] = []
         #: How each sink takes an event, kept in step with `_sinks` (no lookups per event).
         self._pushes: tuple[Callable[[TraceEvent], None], ...] = ()
         self._seq = 0
@@ -253,15 +268,21 @@ class TraceBus:
         self._add(recorder)
         return recorder
 
+    def tap(self, push: Callable[[TraceEvent], None]) -> TraceTap:
+        """Call `push(event)` for every event, synchronously (keep it O(1)); close the tap to stop."""
+        tap = TraceTap(self, push)
+        self._add(tap)
+        return tap
+
     def stop_recording(self, recorder: TraceRecorder) -> None:
         """Stop a recorder from receiving events."""
         self._unsubscribe(recorder)
 
-    def _add(self, sink: TraceSubscription | TraceRecorder) -> None:
+    def _add(self, sink: TraceSubscription | TraceRecorder | TraceTap) -> None:
         self._sinks.append(sink)
         self._sinks_changed()
 
-    def _unsubscribe(self, sink: TraceSubscription | TraceRecorder) -> None:
+    def _unsubscribe(self, sink: TraceSubscription | TraceRecorder | TraceTap) -> None:
         if sink in self._sinks:
             self._sinks.remove(sink)
         self._sinks_changed()

@@ -52,6 +52,8 @@ async def _journey(app: PipeworkApp, pilot: object) -> None:
             if hops > best_hops:
                 best, best_hops = event.message_id, hops
     if best is not None:
+        # Real elapsed time differs run to run: the picture shows a fixed 10 µs per event.
+        app.wall_stamps.of = lambda events: {e.seq: e.seq * 1e-5 for e in events}
         await app.open_journey(best)
 
 
@@ -64,12 +66,38 @@ async def _workflow(app: PipeworkApp, pilot: object) -> None:
         flow.action_open()
 
 
+async def _whole_map(app: PipeworkApp, pilot: object) -> None:
+    """The map alone at 120 columns: the side panel hidden (ctrl+b), nothing selected."""
+    app.screen.query_one(FlowMap).select(None)
+    app.action_toggle_panel()
+
+
 async def _compact(app: PipeworkApp, pilot: object) -> None:
     app.screen.query_one(FlowMap).compact = True
 
 
 async def _events(app: PipeworkApp, pilot: object) -> None:
-    app.action_show_tab("events")
+    app.action_focus_events()
+
+
+async def _multi_line_events(app: PipeworkApp, pilot: object) -> None:
+    """SNS fans multi-line bodies out to two queues; the event log shows one line per event."""
+    sns, sqs = app.engine.client("sns"), app.engine.client("sqs")
+    topic = (await sns.create_topic(Name="orders"))["TopicArn"]
+    for name in ("billing", "shipping"):
+        url = (await sqs.create_queue(QueueName=name))["QueueUrl"]
+        attributes = await sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
+        await sns.subscribe(
+            TopicArn=topic,
+            Protocol="sqs",
+            Endpoint=attributes["Attributes"]["QueueArn"],
+            Attributes={"RawMessageDelivery": "true"},
+        )
+    for order in range(1, 4):
+        await sns.publish(TopicArn=topic, Message=f'{{\n  "order": {order},\n  "lines": 2\n}}')
+    await app.engine.clock.advance(1)
+    app.refresh_views()
+    app.action_focus_events()
 
 
 #: Lesson 6 (SNS fan-out) half done: the topic fans out to two queues and a function.
@@ -103,6 +131,8 @@ async def _lesson(app: PipeworkApp, pilot: object) -> None:
 
 SHOTS = [
     Shot("flow-map-under-load", (200, 60), "pipeline", 10, select="order-events", rate=1000),
+    Shot("flow-map-120x40", (120, 40), "pipeline", 10, then=_whole_map, rate=200),
+    Shot("event-log-multi-line", (120, 40), "", 0, then=_multi_line_events),
     Shot("dead-letter-queue", (160, 48), "orders", 30, select="orders", then=_events),
     Shot("lagging-stream", (160, 48), "stream-lag", 30, select="clicks"),
     Shot("message-journey", (160, 48), "pipeline", 10, then=_journey),

@@ -63,7 +63,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run a script of console commands; exit 0 if all held")
     run.add_argument("file", help="script file (one command per line, # comments, expect lines)")
-    run.add_argument("--echo", action="store_true", help="print each command before its result")
+    run.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="print only the commands' outputs (no echo, no summary line)",
+    )
+    # Echoing is the default now; --echo is still accepted for older scripts and docs.
+    run.add_argument("--echo", action="store_true", help=argparse.SUPPRESS)
     run.add_argument("--real-time", action="store_true", help="run at human pace on the real clock")
     _lab_options(run, argparse.SUPPRESS)
 

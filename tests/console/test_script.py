@@ -114,3 +114,47 @@ async def test_a_query_that_cannot_be_evaluated_is_one_clear_line(run) -> None: 
     result = await run("sqs list-queues --query 'length(QueueUrls) > `\"a\"`'")
     assert not result.ok
     assert (result.error or "").startswith("--query: ")
+
+
+async def test_an_echoed_run_ends_with_a_summary_line() -> None:
+    status, out, _ = await run_text(
+        "sqs create-queue --queue-name a\nexpect QueueUrl\nsqs list-queues\n"
+        "expect length(QueueUrls) == `1`\n",
+        echo=True,
+    )
+    assert status == 0
+    assert out.rstrip().splitlines()[-1] == "4 commands, 2 expects held"
+
+
+async def test_a_failed_comparison_says_what_each_side_produced() -> None:
+    status, out, err = await run_text(
+        "sqs create-queue --queue-name a\nsqs list-queues\nexpect length(QueueUrls) == `2`\n",
+        echo=True,
+    )
+    assert status == 1
+    assert (
+        "expect failed: length(QueueUrls) == `2` was false (left side was 1, right side 2)" in err
+    )
+    assert (
+        out.rstrip().splitlines()[-1] == "stopped at line 3: 3 commands, 0 expects held, 1 failed"
+    )
+
+
+def test_cli_run_echoes_by_default_and_quiet_hides_it(tmp_path: Path) -> None:
+    script = tmp_path / "s.pw"
+    script.write_text("sqs create-queue --queue-name a\nexpect QueueUrl\n", encoding="utf-8")
+    runs = {}
+    for flags in ((), ("--quiet",)):
+        runs[flags] = subprocess.run(
+            [sys.executable, "-m", "tui.cli", "run", str(script), *flags],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    loud, quiet = runs[()], runs[("--quiet",)]
+    assert loud.returncode == quiet.returncode == 0
+    assert loud.stdout.startswith("$ sqs create-queue --queue-name a")
+    assert "$ expect QueueUrl" in loud.stdout
+    assert loud.stdout.rstrip().endswith("2 commands, 1 expect held")
+    assert "$ " not in quiet.stdout and "expect held" not in quiet.stdout
+    assert "QueueUrl" in quiet.stdout

@@ -19,5 +19,5 @@ def test_one_hop_is_singular_and_more_are_plural() -> None:
     later = TraceEvent(
         2, 1.0, "received", "sqs", "arn:aws:sqs:us-east-1:123456789012:q", "m1", "T", {}
     )
-    assert "1 hop across sqs" in _text(render_journey("m1", [event]))
-    assert "2 hops across sqs" in _text(render_journey("m1", [event, later]))
+    assert "1 event in 1 hop across sqs" in _text(render_journey("m1", [event]))
+    assert "2 events in 1 hop across sqs" in _text(render_journey("m1", [event, later]))

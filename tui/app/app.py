@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from textual.app import App
+from textual.app import App, ScreenStackError
 from textual.binding import Binding
 from textual.css.query import NoMatches
 from textual.timer import Timer
@@ -24,10 +24,12 @@ from .clock_control import ClockControl
 from .commands import LabCommands
 from .demos import DEMOS, start_demo
 from .engine_host import EngineHost
+from .flow_alarms import AlarmWatch
 from .flow_canvas import EdgeView
 from .flow_model import build_flow
 from .history import append_history, history_path, load_history
 from .inspectors import inspect
+from .key_policy import LAB_SCREEN_ACTIONS, key_applies
 from .lesson_guide import LessonGuide
 from .panel_metrics import panel_metrics
 from .resource_view import build_resource_view
@@ -38,6 +40,7 @@ from .screens.lessons import LessonsScreen
 from .screens.workflow import WorkflowScreen
 from .scripts import demo_scripts
 from .trace_stats import CounterHistory, EdgeCounterRates, TickBatch, TraceStats
+from .wall_stamps import WallStamps
 from .widgets.clock_bar import ClockBar
 from .widgets.command_bar import CommandBar
 from .widgets.command_hint import CommandHint
@@ -47,6 +50,7 @@ from .widgets.held_banner import HeldBanner
 from .widgets.lesson_panel import LessonPanel, LessonView
 from .widgets.resource_panel import ResourcePanel
 from .widgets.result_pane import ResultPane
+from .widgets.trace_table import TraceTable
 
 #: Real seconds between UI ticks: trace is drained and widgets updated at most this often.
 TICK_SECONDS = 0.2
@@ -77,17 +81,20 @@ class PipeworkApp(App[int]):
         Binding("full_stop", "step_clock", "Step", id="clock.step"),
         Binding("plus", "faster", "Faster", id="clock.faster"),
         Binding("minus", "slower", "Slower", id="clock.slower"),
-        Binding("colon", "focus_command", "Command", id="app.command"),
+        Binding("colon", "focus_command", "Command", key_display=":", id="app.command"),
         Binding("ctrl+l", "focus_command", "Command", show=False, id="app.command_alt"),
         Binding("j", "journey_latest", "Journey", id="app.journey"),
         Binding("m", "metrics", "Metrics", id="app.metrics"),
         Binding("s", "stacks", "Stacks", id="app.stacks"),
         Binding("r", "redrive", "Redrive", show=False, id="app.redrive"),
-        Binding("ctrl+e", "show_tab('events')", "Events", show=False, id="app.events"),
-        Binding("ctrl+r", "show_tab('results')", "Results", show=False, id="app.results"),
-        Binding("ctrl+b", "toggle_panel", "Panel", show=False, id="app.panel"),
+        Binding("slash", "filter_events", "Filter", show=False, id="app.filter"),
+        # Priority: the command bar's Input binds ctrl+e (end of line) itself.
+        Binding("ctrl+e", "focus_events", "Events", priority=True, id="app.events"),
+        Binding("ctrl+r", "focus_results", "Results", priority=True, id="app.results"),
+        Binding("ctrl+b", "toggle_panel", "Panel", show=False, priority=True, id="app.panel"),
+        Binding("ctrl+s", "save_screen", "Save screen", show=False, id="app.save_screen"),
         Binding("ctrl+t", "toggle_dark", "Theme", show=False, id="app.theme"),
-        Binding("escape", "focus_flow", "Flow map", show=False, id="app.flow"),
+        Binding("escape", "focus_flow", "Map", id="app.flow"),
     ]
 
     def __init__(
@@ -130,6 +137,8 @@ class PipeworkApp(App[int]):
         self.stats: TraceStats | None = None
         self.counter_history = CounterHistory()
         self.edge_rates = EdgeCounterRates()
+        #: What glows on the map while it holds (a lagging consumer, a filling DLQ …).
+        self.alarm_watch = AlarmWatch()
         self.topology = Topology()
         self.selected: str | None = None
         self.history_file = history_file or (history_path() if self._owns_engine else None)
@@ -173,6 +182,8 @@ class PipeworkApp(App[int]):
     def on_mount(self) -> None:
         # Read the recorder the app keeps anyway: no second listener for the engine to feed.
         self.stats = TraceStats(self.engine.trace, recorder=self.recorder)
+        #: Real time of each event, for the journey (before the engine's thread starts).
+        self.wall_stamps = WallStamps(self.engine.trace)
         self.host.start()
         self._start_metrics()
         if self._lab_name is not None:
@@ -220,6 +231,7 @@ class PipeworkApp(App[int]):
     async def on_unmount(self) -> None:
         if self.stats is not None:
             await self.host.call(self.stats.close)
+            await self.host.call(self.wall_stamps.close)
         if self._owns_console and self.lab_console is not None:
             await self.host.call(self.lab_console.close)
         if self.kept_lab is not None:
@@ -281,7 +293,10 @@ class PipeworkApp(App[int]):
             frozenset((edge.source, edge.target) for edge in topology.edges),
         )
         batch = self.stats.fold(events, LOG_EVENTS_PER_TICK)
-        screen = self.screen
+        try:
+            screen = self.screen
+        except ScreenStackError:
+            return  # a tick that fired while the app closes
         if not isinstance(screen, LabScreen):
             return  # a modal is open: the events are counted, the lab is drawn later
         try:
@@ -293,7 +308,7 @@ class PipeworkApp(App[int]):
         self, screen: LabScreen, batch: TickBatch, now: float, force_panel: bool
     ) -> None:
         assert self.stats is not None
-        nodes, edges = build_flow(self.topology, self.stats, now, self.edge_rates)
+        nodes, edges = build_flow(self.topology, self.stats, now, self.edge_rates, self.alarm_watch)
         self.flow_edges = edges
         screen.query_one(FlowMap).update_flow(nodes, edges, now)
         new_second = self.counter_history.sample(
@@ -407,7 +422,11 @@ class PipeworkApp(App[int]):
     # -- public API (lessons, tests, palette) -----------------------------------------------
     def show_lesson(self, lesson: LessonView | None) -> None:
         """Show a lesson beside the lab (None hides the panel)."""
-        self.screen.query_one(LessonPanel).lesson = lesson
+        try:
+            panel = self.screen.query_one(LessonPanel)
+        except NoMatches:
+            return  # the lab screen is closing (a lesson check finished as the app exits)
+        panel.lesson = lesson
         # The resource panel and the lesson share the side (app.tcss: LabScreen.lesson-open).
         self.screen.set_class(lesson is not None, "lesson-open")
 
@@ -505,7 +524,8 @@ class PipeworkApp(App[int]):
     async def open_journey(self, ident: str) -> None:
         """Open the timeline of a message or trace id."""
         events = await self.host.call(self.recorder.journey, ident)
-        await self.push_screen(JourneyScreen(ident, events))
+        walls = await self.host.call(self.wall_stamps.of, events)
+        await self.push_screen(JourneyScreen(ident, events, walls))
 
     def _latest_message_event(self) -> TraceEvent | None:
         for event in reversed(self.recorder.events):
@@ -544,6 +564,16 @@ class PipeworkApp(App[int]):
         await self.host.call(self.clock_control.slower)
         self.refresh_views()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Printable-key actions are off while a text box has focus; lab keys off other screens."""
+        if not isinstance(self.screen, LabScreen):
+            return action not in LAB_SCREEN_ACTIONS
+        return key_applies(action, self.focused)
+
+    def on_descendant_focus(self) -> None:
+        # The footer shows what the keys do where focus now is.
+        self.refresh_bindings()
+
     def action_focus_command(self) -> None:
         """Put the cursor in the command bar."""
         self.screen.query_one(CommandBar).focus()
@@ -556,6 +586,24 @@ class PipeworkApp(App[int]):
     def action_show_tab(self, tab: str) -> None:
         """Show the results or the events tab."""
         self.screen.query_one(TabbedContent).active = tab
+
+    def action_focus_events(self) -> None:
+        """Show the event log and give it the keys (arrows, enter, / and p)."""
+        if isinstance(self.screen, LabScreen):
+            self.action_show_tab("events")
+            self.screen.query_one(TraceTable).focus()
+
+    def action_focus_results(self) -> None:
+        """Show the results and give them the keys (scrolling)."""
+        if isinstance(self.screen, LabScreen):
+            self.action_show_tab("results")
+            self.screen.query_one(ResultPane).focus()
+
+    def action_filter_events(self) -> None:
+        """Show the event log with the cursor in its filter (`/` from anywhere)."""
+        if isinstance(self.screen, LabScreen):
+            self.action_show_tab("events")
+            self.screen.query_one(EventLog).action_focus_filter()
 
     def action_toggle_panel(self) -> None:
         """Show or hide the resource panel."""
@@ -576,6 +624,26 @@ class PipeworkApp(App[int]):
     def action_pause_log(self) -> None:
         """Freeze or unfreeze the event log."""
         self.screen.query_one(EventLog).action_toggle_pause()
+
+    def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
+        """The palette's "Save screenshot": saved where ctrl+s saves (Textual's own default,
+        ~/Downloads, may not exist and then nothing is written)."""
+        self.run_worker(self.action_save_screen(), group="screen")
+
+    async def action_save_screen(self) -> None:
+        """Save the screen as SVG (and PNG where cairosvg works) and say where."""
+        from .screen_saver import save_screen, screenshot_dir, screenshot_name
+
+        svg = self.export_screenshot()
+        try:
+            saved = await save_screen(svg, screenshot_dir(), screenshot_name())
+        except OSError as error:
+            self.notify(f"The screen could not be saved: {error}", severity="error")
+            return
+        where = " and ".join(str(path) for path in saved)
+        self.notify(f"Saved {where}", title="Screen saved", timeout=8)
+        if isinstance(self.screen, LabScreen):
+            self.screen.query_one(ResultPane).show_note(f"screen saved: {where}", "green")
 
     def action_toggle_dark(self) -> None:
         """Switch between the light and the dark theme."""
@@ -683,4 +751,15 @@ class PipeworkApp(App[int]):
             return
         for note in notes:
             pane.show_note(note)
-        self.refresh_views(force_panel=True)
+        # Sample now (not on the next tick) so the map holds the demo's nodes to select.
+        self._apply_sample(await self.host.call(self._sample), True)
+        self._select_demo_focus(demo.focus)
+
+    def _select_demo_focus(self, name: str) -> None:
+        """Select where the demo's story starts and give the map the keys (enter opens it)."""
+        node = self.topology.node(name) if name else None
+        if node is None or not isinstance(self.screen, LabScreen):
+            return
+        flow = self.screen.query_one(FlowMap)
+        flow.select(node.id)
+        flow.focus()

@@ -68,6 +68,11 @@ class LabCommands(Provider):
             ),
             ("Help", "Keys and how the lab works (F1)", app.action_help),
             (
+                "Save screen",
+                "SVG (and PNG) of the screen, in your data folder (ctrl+s)",
+                app.action_save_screen,
+            ),
+            (
                 "Lessons: choose a lesson",
                 "Every lesson with your progress (F2)",
                 app.action_lessons,

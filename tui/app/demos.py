@@ -29,6 +29,8 @@ class Demo:
     description: str
     services: tuple[str, ...]
     start: Callable[[Engine, Note, float], Awaitable[None]]
+    #: The resource the app selects once the demo is open (where its story starts).
+    focus: str = ""
 
 
 def available_demos() -> list[Demo]:
@@ -299,6 +301,7 @@ DEMOS: dict[str, Demo] = {
             "A producer, a consumer that never deletes poison messages, and the DLQ they end in.",
             ("sqs",),
             _orders,
+            focus="orders",
         ),
         Demo(
             "pipeline",
@@ -306,6 +309,7 @@ DEMOS: dict[str, Demo] = {
             "An event source mapping feeds a function that publishes each order to a topic.",
             ("sqs", "sns", "lambda"),
             _pipeline,
+            focus="intake",
         ),
         Demo(
             "stream-lag",
@@ -313,6 +317,7 @@ DEMOS: dict[str, Demo] = {
             "Two shards written faster than a Lambda mapping reads them: shard lag grows.",
             ("kinesis", "lambda"),
             _stream_lag,
+            focus="clicks",
         ),
         Demo(
             "workflow-retry",
@@ -320,6 +325,7 @@ DEMOS: dict[str, Demo] = {
             "A task that fails two calls in three: retried with backoff, caught, compensated.",
             ("stepfunctions", "lambda"),
             _workflow_retry,
+            focus="checkout",
         ),
     )
 }

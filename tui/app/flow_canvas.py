@@ -84,8 +84,11 @@ class NodeView:
     name: str
     summary: str = ""  # one line of counters for the full-size box
     headline: str = ""  # the main count, for the compact box
-    flag: str | None = None  # refused | error | retry | throttle | dead-letter, when seen recently
+    flag: str | None = None  # refused | error | retry | throttle | dead-letter | lag
     rate: float = 0.0
+    figures: tuple[str, ...] = ()  # key figures, each kept whole (`vis 12`, `flight 3`)
+    alarm: str = ""  # a condition holding now (`lag 1.2k`, `DLQ +12`), drawn on the border
+    stack: str | None = None  # the CloudFormation stack that made it (the map groups by it)
 
 
 @dataclass(slots=True)
@@ -97,7 +100,7 @@ class EdgeView:
     kind: str
     rate: float = 0.0
     flag: str | None = None
-    label: str = ""  # shown where no rate is (e.g. a RabbitMQ binding's routing key)
+    label: str = ""  # the name the user gave (protocol and filter, batch size, routing key …)
 
 
 @dataclass(slots=True)
@@ -198,8 +201,11 @@ def draw_flow(
     compact: bool,
     blank: Style,
 ) -> Canvas:
-    """Draw every edge, then every box, then the travelling messages."""
+    """Draw group titles, every edge, then every box, then the travelling messages."""
     canvas = Canvas(max(1, layout.width), max(1, layout.height), blank)
+    for band in layout.groups:
+        title = f"─ stack {band.title} "
+        canvas.put(0, band.y, (title + "─" * canvas.width)[: canvas.width], palette.muted)
     order = sorted(layout.routes, key=lambda r: _edge_rank(edges[r.index]))
     for route in order:
         edge = edges[route.index]
@@ -208,7 +214,6 @@ def draw_flow(
         dashed = edge.kind in ("dead-letter", "observed", "catch")
         canvas.line(route.cells, _edge_style(edge, palette), dashed)
         _arrow_head(canvas, route.cells, _edge_style(edge, palette))
-        _rate_label(canvas, route.cells, edge, palette)
     for ident, box in layout.boxes.items():
         node = nodes.get(ident)
         if node is not None:
@@ -216,6 +221,9 @@ def draw_flow(
     for route in order:
         edge = edges[route.index]
         _moving_dots(canvas, route.cells, edge, palette, sim_time)
+    # Names last: edges sharing their first cells (a fan-out) never draw dots over them.
+    for route in order:
+        _edge_label(canvas, route.cells, edges[route.index], palette)
     return canvas
 
 
@@ -239,20 +247,37 @@ def _arrow_head(canvas: Canvas, cells: list[Point], style: Style) -> None:
     canvas.put(x, y, "▶" if x >= px else "◀", style)
 
 
-def _rate_label(canvas: Canvas, cells: list[Point], edge: EdgeView, palette: FlowPalette) -> None:
-    label = format_rate(edge.rate)
-    if not label and edge.label:
-        # A binding key is cut to the room the edge has rather than dropped.
-        room = len(cells) - 2
-        label = edge.label if len(edge.label) <= room else edge.label[: max(0, room - 1)] + "…"
-    if not label or len(cells) < len(label) + 2:
-        return
+def edge_text(edge: EdgeView, room: int) -> str:
+    """What an edge says in `room` cells: its name and its rate, the name cut first."""
+    rate = format_rate(edge.rate)
+    text = " ".join(part for part in (edge.label, rate) if part)
+    if len(text) <= room:
+        return text
+    if rate and edge.label and room - len(rate) - 1 >= 4:
+        return _fit(edge.label, room - len(rate) - 1) + " " + rate
+    return rate if rate and len(rate) <= room else _fit(edge.label, room) if room >= 4 else ""
+
+
+def _first_run(cells: list[Point]) -> int:
+    """How many cells after the first run straight along its row (room for a label)."""
+    if len(cells) < 3:
+        return 0
     row = cells[1][1]
-    run = cells[1 : len(label) + 1]
-    if any(y != row for _, y in run):
+    run = 0
+    for _x, y in cells[1:-1]:
+        if y != row:
+            break
+        run += 1
+    return run
+
+
+def _edge_label(canvas: Canvas, cells: list[Point], edge: EdgeView, palette: FlowPalette) -> None:
+    text = edge_text(edge, _first_run(cells))
+    if not text:
         return
-    x = min(x for x, _ in run)
-    canvas.put(x, row, label, palette.flags.get(edge.flag or "", palette.active))
+    x = min(x for x, _ in cells[1 : len(text) + 1])
+    style = palette.flags.get(edge.flag or "", palette.active if edge.rate > 0 else palette.muted)
+    canvas.put(x, cells[1][1], text, style)
 
 
 def _moving_dots(
@@ -263,8 +288,8 @@ def _moving_dots(
     # More traffic, more dots (1 to 4); positions follow simulated time, so a paused clock
     # freezes them and a virtual clock draws the same picture every time.
     count = 1 if edge.rate < 5 else 2 if edge.rate < 50 else 3 if edge.rate < 500 else 4
-    # Dots run between the rate label and the arrow head, never over either.
-    first = len(format_rate(edge.rate)) + 1
+    # Dots run between the label and the arrow head, never over either.
+    first = len(edge_text(edge, _first_run(cells))) + 1
     track = cells[first:-1]
     if not track:
         return
@@ -298,17 +323,35 @@ def _draw_box(
     canvas.put(box.x, box.y + 1, "│", border)
     canvas.put(box.x + 1, box.y + 1, " " + _fit(node.name, inner - 1).ljust(inner - 1), name_style)
     canvas.put(box.x + box.width - 1, box.y + 1, "│", border)
-    for row in range(box.y + 2, box.y + box.height - 1):
+    lines = figure_lines(node.figures, inner - 2) if node.figures else [node.summary]
+    for number, row in enumerate(range(box.y + 2, box.y + box.height - 1)):
+        text = lines[number] if number < len(lines) else ""
         canvas.put(box.x, row, "│", border)
-        canvas.put(
-            box.x + 1, row, " " + _fit(node.summary, inner - 1).ljust(inner - 1), palette.muted
-        )
+        canvas.put(box.x + 1, row, " " + _fit(text, inner - 1).ljust(inner - 1), palette.muted)
         canvas.put(box.x + box.width - 1, row, "│", border)
     rate = format_rate(node.rate)
     bottom = "─" * inner
     if rate and len(rate) + 2 <= inner:
         bottom = bottom[: inner - len(rate) - 2] + f" {rate} "
-    canvas.put(box.x, box.y + box.height - 1, "╰" + bottom + "╯", border)
+    bottom_y = box.y + box.height - 1
+    canvas.put(box.x, bottom_y, "╰" + bottom + "╯", border)
+    if node.alarm:
+        room = inner - (len(rate) + 3 if rate else 1)
+        badge = _fit(f" ⚠ {node.alarm} ", room)
+        if len(badge) >= 4:
+            alarm_style = palette.flags.get(node.flag or "", palette.selected)
+            canvas.put(box.x + 1, bottom_y, badge, alarm_style)
+
+
+def figure_lines(figures: tuple[str, ...], width: int) -> list[str]:
+    """Key figures joined by ` · ` into lines of `width`, each figure kept whole where it fits."""
+    lines: list[str] = []
+    for figure in figures:
+        if lines and len(lines[-1]) + 3 + len(figure) <= width:
+            lines[-1] += " · " + figure
+        else:
+            lines.append(figure)
+    return lines
 
 
 def _fit(text: str, width: int) -> str:

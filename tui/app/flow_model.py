@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from engine.topology import Topology
 
 from .flow_canvas import EdgeView, NodeView
 from .trace_stats import EdgeCounterRates, TraceStats
+
+if TYPE_CHECKING:
+    from .flow_alarms import AlarmWatch
 
 #: Node kinds drawn inside their parent rather than as boxes of their own.
 FOLDED_KINDS = frozenset({"shard"})
@@ -26,17 +31,23 @@ COUNTER_ABBREVIATIONS = {
     "unacked": "unack",
     "consumers": "cons",
     "prefetch": "pf",
+    "open_shards": "shards",
 }
-#: Edge kinds whose label the map draws on the edge (a binding's routing key, a JMS selector).
-LABELLED_EDGES = frozenset({"binding", "jms-subscription"})
+#: Key figures a full-size box shows (the first counters, as the service lists them).
+FIGURES = 4
 
 
 def counter_line(counters: dict[str, float], limit: int = 3) -> str:
     """`vis 12 · flight 3 · delay 0` from a node's counters (first `limit` of them)."""
-    parts = []
-    for name, value in list(counters.items())[:limit]:
-        parts.append(f"{COUNTER_ABBREVIATIONS.get(name, name)} {format_count(value)}")
-    return " · ".join(parts)
+    return " · ".join(figures(counters, limit))
+
+
+def figures(counters: dict[str, float], limit: int = FIGURES) -> tuple[str, ...]:
+    """(`vis 12`, `flight 3`, …): a node's first `limit` counters, short and whole."""
+    return tuple(
+        f"{COUNTER_ABBREVIATIONS.get(name, name)} {format_count(value)}"
+        for name, value in list(counters.items())[:limit]
+    )
 
 
 def format_count(value: float) -> str:
@@ -55,12 +66,16 @@ def build_flow(
     stats: TraceStats | None,
     now: float,
     edge_rates: EdgeCounterRates | None = None,
+    alarms: AlarmWatch | None = None,
 ) -> tuple[list[NodeView], list[EdgeView]]:
     """Node and edge views for the flow map at simulated time `now`.
 
     An edge's rate is what the trace shows between its ends or, for edges that count their
-    own traffic, the growth of that counter — whichever is higher.
+    own traffic, the growth of that counter — whichever is higher. Edges carry the names the
+    user gave (a subscription's protocol and filter, a mapping's batch size, a rule target's
+    id); `alarms` adds what is alarming now (a lagging consumer, a filling DLQ …).
     """
+    node_alarms, edge_alarms = alarms.scan(topology, now) if alarms is not None else ({}, {})
     folded: dict[str, str] = {}
     nodes: list[NodeView] = []
     for node in topology.nodes:
@@ -69,6 +84,8 @@ def build_flow(
             continue
         counters = node.counters
         first = next(iter(counters.values()), None)
+        alarm = node_alarms.get(node.id)
+        flag = stats.node_flag(node.id, now) if stats else None
         nodes.append(
             NodeView(
                 id=node.id,
@@ -76,8 +93,11 @@ def build_flow(
                 name=node.name,
                 summary=counter_line(counters),
                 headline=format_count(first) if first is not None else "",
-                flag=stats.node_flag(node.id, now) if stats else None,
+                flag=flag or (alarm.flag if alarm else None),
                 rate=stats.node_rate(node.id, now) if stats else 0.0,
+                figures=figures(counters),
+                alarm=alarm.badge if alarm else "",
+                stack=node.stack,
             )
         )
     edges: list[EdgeView] = []
@@ -96,7 +116,13 @@ def build_flow(
         if edge.kind == "dead-letter" and stats is not None:
             # A dead-letter hop is reported by the source queue as "dead-lettered".
             flag = flag or ("dead-letter" if rate else None)
-        label = edge.label if edge.kind in LABELLED_EDGES else ""
+        alarm = edge_alarms.get(key)
+        label = edge.label
+        if alarm is not None:
+            flag = flag or alarm.flag
+            label = f"{label} · {alarm.badge}" if label else alarm.badge
+        elif flag == "refused":
+            label = f"{label} · denied" if label else "denied"
         edges.append(EdgeView(source, target, edge.kind, rate, flag, label))
     if stats is not None:
         edges += _observed_edges(stats, nodes, edges, now)

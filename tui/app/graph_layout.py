@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from grandalf.graphs import Edge as GEdge
@@ -42,6 +42,14 @@ class Route:
 
 
 @dataclass(slots=True)
+class GroupBand:
+    """A titled band of the map holding one group's nodes (a CloudFormation stack)."""
+
+    title: str
+    y: int  # the title's row; the group's boxes are below it
+
+
+@dataclass(slots=True)
 class FlowLayout:
     """Boxes and edge routes for one topology shape."""
 
@@ -49,6 +57,7 @@ class FlowLayout:
     routes: list[Route] = field(default_factory=list)
     width: int = 0
     height: int = 0
+    groups: list[GroupBand] = field(default_factory=list)
 
 
 #: Columns between a box and the first routing channel: room for the rate label.
@@ -61,14 +70,20 @@ def layout_graph(
     *,
     box_width: int,
     box_height: int,
+    label_room: int = LABEL_ROOM,
+    groups: Mapping[str, str] | None = None,
 ) -> FlowLayout:
     """Lay `node_ids` out left-to-right in layers so `edges` mostly point right.
 
-    Connected groups are stacked top to bottom; isolated nodes share a final row band.
+    Connected groups are stacked top to bottom in the order their first node appears in
+    `node_ids` (a new resource lands below the old ones: the map does not jump); isolated
+    nodes share a row band under them. With `groups` (node id → a group title, e.g. its
+    stack), each group gets a titled band of its own, in order of first appearance.
     """
     result = FlowLayout()
     if not node_ids:
         return result
+    order = {ident: position for position, ident in enumerate(node_ids)}
     vertices = {ident: Vertex(ident) for ident in node_ids}
     for vertex in vertices.values():
         # Transposed: grandalf lays layers top-down, we draw them left-to-right.
@@ -79,28 +94,49 @@ def layout_graph(
             continue
         graph_edges.append((index, GEdge(vertices[source], vertices[target])))
     graph = Graph(list(vertices.values()), [edge for _, edge in graph_edges])
+    titles = groups or {}
+    bands: dict[str, tuple[list[Graph], list[str]]] = {}
+    components = sorted(graph.C, key=lambda c: min(order[v.data] for v in c.sV))
+    for component in components:
+        first = min((v.data for v in component.sV), key=order.__getitem__)
+        connected, loose = bands.setdefault(titles.get(first, ""), ([], []))
+        if len(component.sV) == 1:
+            loose.append(first)
+        else:
+            connected.append(component)
+    # Titled groups first, in order of appearance; resources of no group after them.
+    named = [title for title in bands if title]
     top = 0
     width = 0
-    loose: list[str] = []
-    for component in graph.C:
-        if len(component.sV) == 1:
-            loose.append(component.sV[0].data)
-            continue
-        placed = _place_component(component, top, box_width, box_height, result)
-        component_edges = [(i, e) for i, e in graph_edges if e in component.sE]
-        width = max(width, _route_component(placed, component_edges, box_width, result))
-        top += placed.height + 2
-    if loose:
-        # Lone resources: a grid under the connected ones, as many per row as fit the width.
-        per_row = max(1, max(width, 4 * (box_width + LABEL_ROOM)) // (box_width + 2))
-        for position, ident in enumerate(sorted(loose, key=node_ids.index)):
-            column, row = position % per_row, position // per_row
-            x = column * (box_width + 2)
-            y = top + row * (box_height + 1)
-            result.boxes[ident] = Box(ident, x, y, box_width, box_height)
-            width = max(width, x + box_width)
-        top += ((len(loose) - 1) // per_row + 1) * (box_height + 1)
-    result.width = width + 1
+    titled = 0
+    for title in [*named, *([""] if "" in bands else [])]:
+        connected, loose = bands[title]
+        if named:
+            band = GroupBand(title or "not in a stack", top)
+            result.groups.append(band)
+            titled = max(titled, len(band.title) + 12)  # a title is never cut by the canvas
+            top += 2
+        for component in connected:
+            placed = _place_component(component, top, box_width, box_height, result)
+            component_edges = [(i, e) for i, e in graph_edges if e in component.sE]
+            used = _route_component(placed, component_edges, box_width, label_room, result)
+            width = max(width, used)
+            top += placed.height + 2
+        if loose:
+            # Lone resources: a grid under the connected ones, as many per row as fit the width.
+            per_row = max(1, max(width, 4 * (box_width + label_room)) // (box_width + 2))
+            for position, ident in enumerate(loose):
+                column, row = position % per_row, position // per_row
+                x = column * (box_width + 2)
+                y = top + row * (box_height + 1)
+                result.boxes[ident] = Box(ident, x, y, box_width, box_height)
+                width = max(width, x + box_width)
+            top += ((len(loose) - 1) // per_row + 1) * (box_height + 1) + 1
+    # The widest thing drawn: a box's right border or a route's cell (a backward hop turns
+    # beyond the last layer); the layers' trailing room is not kept when nothing uses it.
+    right = max((b.x + b.width for b in result.boxes.values()), default=0)
+    routed = max((x + 1 for route in result.routes for x, _ in route.cells), default=0)
+    result.width = max(right, routed, titled)
     result.height = max(top, max((b.y + b.height for b in result.boxes.values()), default=0)) + 1
     return result
 
@@ -157,6 +193,7 @@ def _route_component(
     placed: _Placed,
     component_edges: list[tuple[int, GEdge]],
     box_width: int,
+    label_room: int,
     result: FlowLayout,
 ) -> int:
     """Route every edge of one component; set layer x positions; returns the width used."""
@@ -187,7 +224,7 @@ def _route_component(
     x = 0
     for rank, layer in enumerate(layers):
         layer.x = x
-        x += box_width + LABEL_ROOM + min(channels[rank], 16) + 2
+        x += box_width + label_room + min(channels[rank], 16) + 2
     for layer in layers:
         for vertex in layer.slots:
             if not isinstance(vertex, DummyVertex):
@@ -207,7 +244,7 @@ def _route_component(
             if channel is None:
                 _extend(cells, [(cx, row_a) for cx in range(start_x, end_x + 1)])
             else:
-                turn_x = start_x + LABEL_ROOM + (channel % 16)
+                turn_x = start_x + label_room + (channel % 16)
                 _extend(cells, [(cx, row_a) for cx in range(start_x, turn_x + 1)])
                 direction = 1 if row_b > row_a else -1
                 _extend(cells, [(turn_x, cy) for cy in range(row_a, row_b + direction, direction)])

@@ -102,6 +102,7 @@ def _stream(engine: Engine, node: Node) -> dict[str, Any]:
     lag = [
         {
             "consumer": row.consumer,
+            "consumer_name": _consumer_name(engine, row.consumer, row.consumer_kind),
             "consumer_kind": row.consumer_kind,
             "shard": row.shard_id,
             "behind": row.records_behind,
@@ -113,6 +114,15 @@ def _stream(engine: Engine, node: Node) -> dict[str, Any]:
         for row in rows
     ]
     return {"kind": "stream", "shards": shards, "lag": lag}
+
+
+def _consumer_name(engine: Engine, consumer: str, kind: str) -> str:
+    """A lag row's consumer as a person named it: a mapping by its function (`λ analyse`)."""
+    if kind == "event-source-mapping":  # only Lambda makes these: its service is loaded
+        mapping = getattr(engine.service("lambda"), "mappings", {}).get(consumer)
+        if mapping is not None:
+            return f"λ {mapping.function_name}"
+    return consumer
 
 
 def _kafka_topic(engine: Engine, node: Node) -> dict[str, Any]:

@@ -43,7 +43,11 @@ async def run_script(
     durable: bool = False,
     fsync: bool = False,
 ) -> int:
-    """Run every command of `text` in a fresh lab; 0 when all succeeded and every expect held."""
+    """Run every command of `text` in a fresh lab; 0 when all succeeded and every expect held.
+
+    With `echo` (`pipework run`'s default) each command is printed before its output and a
+    summary line ends the run (`12 commands, 8 expects held`); without it, only the outputs.
+    """
     from rich.console import Console as RichConsole
     from rich.markup import escape
 
@@ -59,6 +63,7 @@ async def run_script(
     clock = RealClock() if real_time else VirtualClock()
     async with Engine(clock=clock) as engine, kept(engine, lab, durable=durable, fsync=fsync):
         console = Console(engine, output=output)
+        tally = ScriptTally()
         try:
             for number, command in iter_commands(text):
                 if echo:
@@ -71,16 +76,50 @@ async def run_script(
                     out.file.write(result.output.text)  # tabs kept, as the AWS CLI writes them
                 elif result.output is not None:
                     out.print(result.output)
+                tally.count(command, result.ok)
                 if not result.ok:
                     err.print(
                         f"[bold red]{escape(name)}:{number}:[/] {escape(result.error or 'failed')}"
                     )
+                    if echo:
+                        out.print(f"[bold red]{escape(tally.summary(stopped_at=number))}[/]")
                     return 1
                 if result.exit:
                     break
         finally:
             console.close()
+    if echo:
+        out.print(f"[bold green]{escape(tally.summary())}[/]")
     return 0
+
+
+class ScriptTally:
+    """Counts a script's commands and its expects, for the summary line."""
+
+    def __init__(self) -> None:
+        self.commands = 0
+        self.expects_held = 0
+        self.expects_failed = 0
+
+    def count(self, command: str, ok: bool) -> None:
+        """Count one finished command (an `expect` or `expect-error` counts as a check too)."""
+        self.commands += 1
+        if command.split(maxsplit=1)[0] in ("expect", "expect-error"):
+            if ok:
+                self.expects_held += 1
+            else:
+                self.expects_failed += 1
+
+    def summary(self, stopped_at: int | None = None) -> str:
+        """`12 commands, 8 expects held` (and where a failing run stopped)."""
+        text = f"{_plural(self.commands, 'command')}, {_plural(self.expects_held, 'expect')} held"
+        if self.expects_failed:
+            text += f", {self.expects_failed} failed"
+        return text if stopped_at is None else f"stopped at line {stopped_at}: {text}"
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def _lab_errors() -> tuple[type[Exception], ...]:
@@ -94,7 +133,7 @@ LAB_ERRORS = _lab_errors()
 
 
 def main(args: argparse.Namespace) -> int:
-    """`pipework run FILE [--echo] [--real-time]`."""
+    """`pipework run FILE [--quiet] [--real-time]`."""
     path = args.file
     try:
         if path == "-":
@@ -113,7 +152,7 @@ def main(args: argparse.Namespace) -> int:
             run_script(
                 text,
                 name=path,
-                echo=bool(getattr(args, "echo", False)),
+                echo=not getattr(args, "quiet", False),
                 real_time=bool(getattr(args, "real_time", False)),
                 output=getattr(args, "output", None),
                 lab=getattr(args, "lab", None),

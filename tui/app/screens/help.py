@@ -24,10 +24,14 @@ the **events** tab is the live trace; the **command bar** speaks the AWS CLI's l
 | `n` | show only the selected resource's neighbourhood |
 | enter / double click | open the selected resource's panel (a state machine: its workflow graph) |
 
-Edges show their rate; `●` are messages travelling (they move with simulated time, so they
-freeze when the clock is paused). Colours: **red** errors, **yellow** retries and throttling,
-**magenta** dead-lettering. Dashed edges lead to dead-letter queues, or are hops the trace
-showed that no resource declares (a function publishing to a topic in its code).
+Boxes are as wide as their names and key figures need (narrowed to fit the window). Edges
+carry the name you gave them (a subscription's protocol and filter, a mapping's batch size, a
+rule target's id) and their rate; `●` are messages travelling (they move with simulated time,
+so they freeze when the clock is paused). Colours: **red** errors, **yellow** retries and
+throttling, **magenta** dead-lettering. `⚠` marks an alarm that holds now: a consumer falling
+behind (`lag`, `backlog`), a dead-letter queue filling (`DLQ +n`), a function throttled, a
+delivery IAM denied. Resources made by a stack are grouped under its name. Dashed edges lead
+to dead-letter queues, or are hops the trace showed that no resource declares.
 
 ## Clock
 | key | action |
@@ -36,13 +40,26 @@ showed that no resource declares (a function publishing to a topic in its code).
 | `.` | step one simulated second |
 | `+` / `-` | faster / slower |
 
+## Moving around
+Focus is always marked (an accent border or bar). `tab` / `shift+tab` walk map → results or
+events → panel → command bar; a click does the same. The footer shows only keys that work
+where focus is: in the command bar or a filter, letters type.
+
+| key | action |
+| --- | --- |
+| `esc` | back to the flow map |
+| `:` or `ctrl+l` | the command bar |
+| `ctrl+e` | the event log (works from the command bar too) |
+| `ctrl+r` | the results |
+| `/` | filter the event log (from anywhere but a text box) |
+
 ## Everywhere
 | key | action |
 | --- | --- |
-| `:` or `ctrl+l` | focus the command bar |
 | `ctrl+p` | command palette: demos, jump to a resource, toggle panels, themes |
 | `ctrl+t` | light / dark theme |
-| `ctrl+e` / `ctrl+r` | show events / results |
+| `ctrl+b` | show or hide the side panel (narrow windows: one side panel at a time) |
+| `ctrl+s` | save the screen as SVG (and PNG with cairosvg) in Pipework's data folder |
 | `j` | journey of the newest event's message |
 | `r` | redrive the selected dead-letter queue back to its sources |
 | `F1` | this help |
@@ -70,8 +87,14 @@ Type `sqs create-queue --queue-name orders`, `sqs send-message --queue-url order
 history shared with `pipework repl`. Results and errors appear in the results tab.
 
 ## Event log
-`/` filters by kind, service or resource words; `p` pauses the log; Enter on a row opens the
-journey of that message across services.
+One line per event, values as JSON, newlines escaped. `/` filters: plain words match anywhere
+(kind, service, resource, ids, detail); `kind:failed`, `service:sns`, `res:orders`,
+`trace:ID` or `msg:ID` look in one field. `p` pauses the log; Enter on a row opens the journey.
+
+## Journey
+The hops of one message as a tree in causal order (a fork is a fan-out), each with lab time
+and real time since the first hop, payloads as pretty JSON. Enter shows a hop's every event
+with its full detail; Escape goes back.
 """
 
 

@@ -50,6 +50,10 @@ class LabScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        # Tab walks map → results or events → panel → command bar; the tab strip itself is
+        # switched with ctrl+r / ctrl+e (or a click), so it takes no stop of its own.
+        self.query_one("ContentTabs").can_focus = False
+        self.query_one("#resource-counters").can_focus = False
         self.post_message(self.Ready())
 
     def on_resize(self) -> None:

@@ -46,7 +46,8 @@ class WorkflowScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Static("", id="workflow-title")
         with Horizontal(id="workflow-body"):
-            yield FlowMap(id="workflow-graph")
+            # State transitions carry no rates or names: their layers may sit closer.
+            yield FlowMap(id="workflow-graph", min_label_room=3)
             with Vertical(id="workflow-side"):
                 yield OptionList(id="workflow-executions")
                 with VerticalScroll(id="workflow-history-box"):

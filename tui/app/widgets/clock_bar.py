@@ -33,9 +33,10 @@ class ClockBar(Widget):
             (stamp, "bold"),
             " UTC  ",
             (state, "bold"),
-            ("  virtual" if self.virtual else "", "dim"),
+            # One piece of text with its separator, so a copy of the line reads right.
+            (" · virtual clock" if self.virtual else " · real clock", "dim"),
         )
-        busy = f"{self.resources} resources"
+        busy = f"{self.resources} resource{'' if self.resources == 1 else 's'}"
         rate = format_rate(self.event_rate)
         if rate:
             busy += f" · {rate} events"

@@ -71,8 +71,10 @@ class CommandBar(Input):
         self.cursor_position = len(self.value)
 
     def action_complete(self) -> None:
-        """Insert the first completion at the cursor; with none, move focus on."""
-        completions = self.completions_for(self.value, self.cursor_position) or []
+        """Insert the first completion at the cursor; in an empty bar or with none, move focus on."""
+        completions = (
+            self.completions_for(self.value, self.cursor_position) if self.value.strip() else []
+        )
         if not completions:
             self.screen.focus_next()
             return

@@ -13,19 +13,14 @@ from textual.widgets import Input, Label, Static
 
 from engine.trace import TraceEvent
 
+from ..event_filter import EventFilter
 from ..guard import guarded
 from .trace_table import TraceTable, describe_detail, header_line, short_name
 
-__all__ = ["EventLog", "describe_detail", "event_matches", "short_name"]
+__all__ = ["EventLog", "EventFilter", "describe_detail", "short_name"]
 
 #: Rows kept in the table; older rows scroll away.
 MAX_ROWS = 500
-
-
-def event_matches(event: TraceEvent, words: list[str]) -> bool:
-    """Whether every filter word matches the event's kind, service or resource."""
-    haystack = f"{event.kind} {event.service} {event.resource}".lower()
-    return all(word in haystack for word in words)
 
 
 class EventLog(Vertical):
@@ -48,13 +43,15 @@ class EventLog(Vertical):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._events: deque[TraceEvent] = deque(maxlen=MAX_ROWS * 4)
-        self._words: list[str] = []
+        self._filter = EventFilter()
         self._missed = 0
         self._stale = False
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="log-bar"):
-            yield Input(placeholder="filter: kind, service or resource", id="event-filter")
+            yield Input(
+                placeholder="/ filter: words, kind:sent res:orders trace:ID", id="event-filter"
+            )
             yield Label("", id="event-status")
         yield Static(header_line(), id="event-header")
         yield TraceTable(max_rows=MAX_ROWS, id="event-table")
@@ -74,7 +71,8 @@ class EventLog(Vertical):
             self._stale = False
             self._refill()
             return
-        shown = [e for e in events if event_matches(e, self._words)] if self._words else events
+        matches = self._filter.matches
+        shown = [e for e in events if matches(e)] if self._filter else events
         self._append_rows(shown[-MAX_ROWS:])
         skipped = total - len(events)
         self.query_one("#event-status", Label).update(
@@ -90,7 +88,8 @@ class EventLog(Vertical):
         self.query_one(TraceTable).add_rows(events)
 
     def _refill(self) -> None:
-        matching = [e for e in self._events if event_matches(e, self._words)]
+        matches = self._filter.matches
+        matching = [e for e in self._events if matches(e)] if self._filter else list(self._events)
         self.query_one(TraceTable).set_rows(matching)
 
     def on_show(self) -> None:
@@ -103,8 +102,8 @@ class EventLog(Vertical):
         label.update(f"⏸ paused · {self._missed:,} new" if self.paused else "")
 
     def set_filter(self, text: str) -> None:
-        """Keep only events whose kind, service or resource contain every word of `text`."""
-        self._words = text.lower().split()
+        """Keep only events matching every word of `text` (see `EventFilter`)."""
+        self._filter = EventFilter.parse(text)
         self._refill()
 
     def on_input_changed(self, event: Input.Changed) -> None:

@@ -13,11 +13,18 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from ..flow_canvas import Canvas, EdgeView, FlowPalette, NodeView, draw_flow
-from ..graph_layout import FlowLayout, layout_graph
+from ..flow_canvas import Canvas, EdgeView, FlowPalette, NodeView, draw_flow, figure_lines
+from ..graph_layout import LABEL_ROOM, FlowLayout, layout_graph
 from ..guard import guarded
 
-FULL_BOX = (22, 4)
+#: Full-size boxes: at least this wide (a short name and two figures), at most that wide.
+MIN_BOX_WIDTH, MAX_BOX_WIDTH = 20, 40
+#: Where nothing else fits, boxes narrow down to their names, never below this.
+NAME_FLOOR = 12
+#: Room between layers for an edge's name and rate, at most this wide.
+MAX_LABEL_ROOM = 24
+#: Cells a figure's value may take (`12.3k`): box widths do not follow the values' changes.
+VALUE_ROOM = 5
 #: Layouts remembered (oldest forgotten first): full and compact, whole map and neighbourhood.
 LAYOUTS_KEPT = 4
 COMPACT_BOX = (17, 1)
@@ -63,8 +70,12 @@ class FlowMap(ScrollView, can_focus=True):
     compact: reactive[bool] = reactive(False)
     neighbourhood: reactive[bool] = reactive(False)
 
-    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+    def __init__(
+        self, *, id: str | None = None, classes: str | None = None, min_label_room: int = LABEL_ROOM
+    ) -> None:
         super().__init__(id=id, classes=classes)
+        #: The narrowest room for edge names between layers when the map must fit its view.
+        self.min_label_room = min_label_room
         self.nodes: dict[str, NodeView] = {}
         self.edges: list[EdgeView] = []
         self.sim_time = 0.0
@@ -110,19 +121,30 @@ class FlowMap(ScrollView, can_focus=True):
     def _redraw(self) -> None:
         try:
             ids, edges = self._shown()
-            width, height = COMPACT_BOX if self.compact else FULL_BOX
-            key = (tuple(ids), tuple((e.source, e.target) for e in edges), self.compact)
+            box, room = self._box_size(ids), self._label_room(edges)
+            groups = {i: self.nodes[i].stack or "" for i in ids if self.nodes[i].stack}
+            key = (
+                tuple(ids),
+                tuple((e.source, e.target) for e in edges),
+                self.compact,
+                box,
+                room,
+                self.size.width,
+                tuple(sorted(groups.items())),
+            )
             if key != self._layout_key:
                 # Zooming and focusing flip between a few shapes: keep their layouts.
                 layout = self._layouts.pop(key, None)
                 if layout is None:
                     pairs = [(e.source, e.target) for e in edges]
-                    layout = layout_graph(ids, pairs, box_width=width, box_height=height)
+                    layout = self._fit_layout(ids, pairs, box, room, groups)
                 self._layouts[key] = layout
                 while len(self._layouts) > LAYOUTS_KEPT:
                     del self._layouts[next(iter(self._layouts))]
                 self._layout = layout
                 self._layout_key = key
+                # A new shape: keep the selection in view, and never a scroll past the map.
+                self.call_after_refresh(self._settle_scroll)
             self._visible_edges = edges
             base = self.rich_style
             canvas = draw_flow(
@@ -143,6 +165,70 @@ class FlowMap(ScrollView, can_focus=True):
             canvas, rows = None, []
         self._canvas = canvas
         self._repaint(rows)
+
+    def _box_size(self, ids: list[str]) -> tuple[int, int]:
+        """Box width and height from what the shown nodes hold (names, kinds, key figures)."""
+        nodes = [self.nodes[i] for i in ids]
+        if self.compact:
+            want = max((len(n.name) + len(n.headline) + 5 for n in nodes), default=0)
+            return max(COMPACT_BOX[0], min(want, 30)), 1
+        want = MIN_BOX_WIDTH
+        for node in nodes:
+            # Two figures a line, each sized for its widest value rather than today's.
+            figures = [len(f.split(" ", 1)[0]) + 1 + VALUE_ROOM for f in node.figures[:2]]
+            want = max(want, len(node.name) + 4, len(node.kind) + 9, sum(figures) + 3 + 4)
+        width = min(want, MAX_BOX_WIDTH)
+        lines = max(
+            (len(figure_lines(self._sized(n.figures), width - 4)) for n in nodes), default=1
+        )
+        return width, 3 + max(1, min(lines, 2))
+
+    @staticmethod
+    def _sized(figures: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(f.split(" ", 1)[0] + " " + "9" * VALUE_ROOM for f in figures)
+
+    @staticmethod
+    def _label_room(edges: list[EdgeView]) -> int:
+        """Columns after a box for the widest edge name plus its rate (`batch 10 12/s`)."""
+        widest = max((len(e.label) for e in edges), default=0)
+        return max(LABEL_ROOM, min(MAX_LABEL_ROOM, widest + 7 + 2))
+
+    def _fit_layout(
+        self,
+        ids: list[str],
+        pairs: list[tuple[str, str]],
+        box: tuple[int, int],
+        room: int,
+        groups: dict[str, str],
+    ) -> FlowLayout:
+        """The layout at the wanted box width, narrowed (down to the minimum) to fit the view."""
+        width, height = box
+        layout = layout_graph(
+            ids, pairs, box_width=width, box_height=height, label_room=room, groups=groups
+        )
+        view = self.size.width
+        if not view or layout.width <= view:
+            return layout
+        smallest = COMPACT_BOX[0] if self.compact else MIN_BOX_WIDTH
+        # Too wide for the view: narrow the boxes (to the minimum), then the room for edge
+        # names, then the boxes again down to their names (figures are cut before names).
+        layers = len({b.x for b in layout.boxes.values()}) or 1
+        excess = layout.width - view
+        fit_width = min(width, max(smallest, width - -(-excess // layers)))
+        excess -= (width - fit_width) * layers
+        fit_room = room
+        if excess > 0 and layers > 1:
+            fit_room = max(self.min_label_room, room - -(-excess // (layers - 1)))
+            excess -= (room - fit_room) * (layers - 1)
+        if excess > 0:
+            names = max((len(self.nodes[i].name) + 4 for i in ids), default=0)
+            floor = min(fit_width, max(NAME_FLOOR, names))
+            fit_width = max(floor, fit_width - -(-excess // layers))
+        if (fit_width, fit_room) == (width, room):
+            return layout
+        return layout_graph(
+            ids, pairs, box_width=fit_width, box_height=height, label_room=fit_room, groups=groups
+        )
 
     def _repaint(self, rows: list[list[Segment]]) -> None:
         """Take the new rows and repaint only those that changed (all, when the shape did).
@@ -203,6 +289,8 @@ class FlowMap(ScrollView, can_focus=True):
                 "error": colour("error", bold=True),
                 "retry": colour("warning"),
                 "throttle": colour("warning", bold=True),
+                # A consumer falling behind (stream lag, a growing backlog).
+                "lag": colour("warning", bold=True),
                 # Dead-lettering gets its own hue in every theme (magenta), apart from errors.
                 "dead-letter": base + Style(color=Color.parse("#d670d6")),
                 # A hop IAM refused (enforcement on): orange in every theme, struck through.
@@ -320,6 +408,15 @@ class FlowMap(ScrollView, can_focus=True):
         """Open the selected node's panel."""
         if self.selected is not None:
             self.post_message(self.NodeOpened(self.selected))
+
+    def _settle_scroll(self) -> None:
+        if self._layout.boxes.get(self.selected or "") is not None:
+            self._scroll_to_selected()
+            return
+        x = min(self.scroll_x, max(0, self.virtual_size.width - self.size.width))
+        y = min(self.scroll_y, max(0, self.virtual_size.height - self.size.height))
+        if (x, y) != (self.scroll_x, self.scroll_y):
+            self.scroll_to(x, y, animate=False)
 
     def _scroll_to_selected(self) -> None:
         box = self._layout.boxes.get(self.selected or "")

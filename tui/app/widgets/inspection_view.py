@@ -9,6 +9,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from ..event_text import one_line
 from .api_view import render_api
 from .trace_table import short_name
 
@@ -89,7 +90,9 @@ def _queue(data: dict[str, Any]) -> RenderableType:
     peek.add_column("body", overflow="ellipsis", no_wrap=True)
     for message in data["peek"]:
         style = {"visible": "green", "in flight": "yellow", "delayed": "cyan"}[message["state"]]
-        peek.add_row(Text(message["state"], style), str(message["receives"]), message["body"])
+        peek.add_row(
+            Text(message["state"], style), str(message["receives"]), one_line(message["body"])
+        )
     if not data["peek"]:
         peek.add_row(Text("empty", "dim"), "", "")
     parts.append(peek)
@@ -113,7 +116,7 @@ def _stream(data: dict[str, Any]) -> RenderableType:
     for row in data["lag"]:
         if row["consumer"] != consumer:
             consumer = row["consumer"]
-            lag.append(f" {short_name(consumer)[:20]}", "bold")
+            lag.append(f" {short_name(row.get('consumer_name') or consumer)[:20]}", "bold")
             lag.append(f" ({row['consumer_kind']})\n", "dim")
         behind = row["behind"]
         style = "red" if top and behind >= top * 0.75 else "yellow" if behind else "green"

@@ -163,7 +163,8 @@ class LessonPanel(VerticalScroll):
     @guarded
     def watch_lesson(self, lesson: LessonView | None) -> None:
         """Redraw for a new view (or hide)."""
-        self.display = lesson is not None
+        # A class, not `display`: the layout (app.tcss) decides when a narrow screen hides it.
+        self.set_class(lesson is not None, "-shown")
         if lesson is None or not self.is_mounted:
             return
         self.query_one("#lesson-title", Static).update(Text(lesson.title, "bold"))

@@ -16,8 +16,12 @@ from textual.strip import Strip
 
 from engine.trace import TraceEvent
 
+from ..event_text import describe_detail, one_line, resource_label
+
+__all__ = ["TraceTable", "describe_detail", "format_row", "header_line", "short_name"]
+
 #: Column widths: time, kind, resource, message id (the detail takes the rest).
-COLUMNS = (13, 17, 20, 14)
+COLUMNS = (13, 16, 22, 10)
 HEADER = ("time", "kind", "resource", "message", "detail")
 
 
@@ -27,16 +31,15 @@ def short_name(arn: str) -> str:
     return tail.rsplit("/", 1)[-1] or arn
 
 
-def describe_detail(event: TraceEvent, width: int = 60) -> str:
-    """The event's detail as `key=value` pairs, cut to `width`."""
-    text = " ".join(f"{key}={value}" for key, value in event.detail.items() if value is not None)
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
 def format_row(event: TraceEvent) -> str:
     """One event as a fixed-width line (without the detail's cut)."""
     stamp = datetime.fromtimestamp(event.time, UTC).strftime("%H:%M:%S.%f")[:-3]
-    cells = (stamp, event.kind, short_name(event.resource), (event.message_id or "")[:13])
+    cells = (
+        stamp,
+        one_line(event.kind),
+        one_line(resource_label(event.resource, event.detail)),
+        one_line(event.message_id or "")[:9],
+    )
     return "".join(_cell(text, width) for text, width in zip(cells, COLUMNS, strict=True))
 
 

@@ -32,10 +32,32 @@ async def expect(console: Console, args: list[str]) -> CommandResult:
         return CommandResult.fail(f"expect: bad JMESPath expression {expression!r}: {error}")
     if truthy(found):
         return CommandResult(ok=True, value=found)
-    shown = json.dumps(found, default=str)
-    if len(shown) > 200:
-        shown = shown[:199] + "…"
-    return CommandResult.fail(f"expect failed: {expression} was {shown}")
+    return CommandResult.fail(
+        f"expect failed: {expression} was {_shown(found)}{_sides(expression, console.last_value)}"
+    )
+
+
+def _shown(value: Any) -> str:
+    """A value as one line of JSON, cut at 200 characters."""
+    shown = json.dumps(value, default=str)
+    return shown if len(shown) <= 200 else shown[:199] + "…"
+
+
+def _sides(expression: str, data: Any) -> str:
+    """For a comparison, what each side produced (` (left side was 1, right side 2)`)."""
+    import jmespath
+    from jmespath.exceptions import JMESPathError
+    from jmespath.visitor import TreeInterpreter
+
+    try:
+        tree = jmespath.compile(expression).parsed
+        if tree.get("type") != "comparator":
+            return ""
+        interpreter = TreeInterpreter()
+        left, right = (interpreter.visit(side, data) for side in tree["children"])
+    except (JMESPathError, TypeError, ValueError):
+        return ""
+    return f" (left side was {_shown(left)}, right side {_shown(right)})"
 
 
 async def expect_error(console: Console, args: list[str]) -> CommandResult:
