@@ -28,4 +28,5 @@ SERVICE_MODULES: dict[str, str] = {
     "logs": "engine.services.logs",
     "cloudwatch": "engine.services.cloudwatch",
     "secretsmanager": "engine.services.secretsmanager",
+    "kinesisanalyticsv2": "engine.services.kinesisanalyticsv2",
 }

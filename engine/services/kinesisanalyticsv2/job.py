@@ -1,0 +1,386 @@
+"""A running application: readers feed micro-batches into DuckDB, closed windows go to sinks.
+
+Records a reader takes wait in the source's pending list; a micro-batch runs when a timer set
+`BATCH_SECONDS` after the first of them fires (or at once when `BATCH_RECORDS` wait). A batch is
+staged once per source (decoded by DuckDB: JSON paths or CSV fields), each query buffers the
+staged rows that are not late, and every query whose watermark passed a window's end emits.
+Results leave in order through one outbox, so a given input sequence gives the same output once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+from collections import deque
+from collections.abc import Callable
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from engine.errors import ServiceError
+from engine.service import Envelope
+
+from .plan import Column, Plan, Query, Reference, Sink, Source
+from .readers import FirehoseReader, KinesisReader
+from .windows import NEVER, WindowedQuery
+
+if TYPE_CHECKING:
+    from .service import AnalyticsService
+
+BATCH_SECONDS = 0.2
+BATCH_RECORDS = 50_000
+#: Lambda output: how many result rows one invocation carries.
+LAMBDA_BATCH = 500
+
+Listener = Callable[[str, list[str], list[tuple]], None]
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+    if isinstance(value, Decimal):
+        return float(value)
+    return str(value)
+
+
+def encode_rows(names: list[str], rows: list[tuple], fmt: str) -> list[bytes]:
+    """Result rows as records: one JSON object (or CSV line) each."""
+    if fmt == "CSV":
+        return [
+            ",".join(
+                ""
+                if v is None
+                else str(_json_value(v) if not isinstance(v, str | int | float) else v)
+                for v in row
+            ).encode()
+            for row in rows
+        ]
+    return [
+        json.dumps(
+            dict(zip(names, row, strict=True)), default=_json_value, separators=(",", ":")
+        ).encode()
+        for row in rows
+    ]
+
+
+def _column_sql(column: Column, fmt: str, delimiter: str) -> str:
+    mapping = column.mapping
+    if mapping == "__proctime":
+        return "epoch_ms($now)"
+    if mapping.startswith("__meta:"):
+        return "epoch_ms(a)"
+    if fmt == "CSV":
+        text = f"string_split(j, '{delimiter}')[{int(mapping or 0) + 1}]"
+    else:
+        path = mapping if mapping.startswith("$") else f"$.{mapping or column.name}"
+        text = "json_extract_string(j, '" + path.replace("'", "''") + "')"
+    if column.sql_type == "TIMESTAMP":
+        return f"COALESCE(TRY_CAST({text} AS TIMESTAMP), epoch_ms(TRY_CAST({text} AS BIGINT)))"
+    return f"TRY_CAST({text} AS {column.sql_type})"
+
+
+class Job:
+    """One application's running queries, over one in-memory DuckDB database."""
+
+    def __init__(self, service: AnalyticsService, app_arn: str, plan: Plan) -> None:
+        import duckdb  # heavy: imported when the first application starts
+
+        self.service = service
+        self.engine = service.engine
+        self.clock = service.clock
+        self.app_arn = app_arn
+        self.plan = plan
+        self.db = duckdb.connect(":memory:", config={"threads": 1})
+        self.pending: dict[str, list[tuple[bytes, int]]] = {name: [] for name in plan.sources}
+        self.pending_count = 0
+        self.readers: list[Any] = []
+        self.queries: list[WindowedQuery] = []
+        self.outbox: deque[tuple[Sink, Query, list[str], list[tuple]]] = deque()
+        self.listeners: list[Listener] = []
+        self.printed: deque[dict] = deque(maxlen=1000)
+        self.timer: Any = None
+        self.close_timer: Any = None
+        self.draining: asyncio.Task | None = None
+        self.rid = 0
+        self.records_in = 0
+        self.records_out = 0
+        self.late = 0
+        self.errors = 0
+        self.invalid = 0
+        self.running = False
+        self._stage_sql: dict[str, str] = {}
+
+    # -- start and stop -------------------------------------------------------------------
+    def start(self, positions: dict[str, dict[int, int]] | None = None) -> None:
+        """Load reference tables, create buffers, attach readers (ServiceError if a part is missing)."""
+        for reference in self.plan.references.values():
+            self._load_reference(reference)
+        for source in self.plan.sources.values():
+            visible = [c.name for c in source.columns]
+            cols = ", ".join(
+                f'{_column_sql(c, source.format, source.delimiter)} AS "{c.name}"'
+                for c in source.columns
+            )
+            time = self._time_sql(source)
+            valid = "WHERE json_valid(j)" if source.format == "JSON" else ""
+            self._stage_sql[source.name] = (
+                f'CREATE OR REPLACE TEMP TABLE "__stage_{source.name}" AS SELECT * FROM (SELECT '
+                f"{cols}{', ' if cols else ''}epoch_ms(a) AS ROWTIME, {time} AS __t, r AS __rid FROM "
+                f"(SELECT unnest($j::VARCHAR[]) AS j, unnest($a::BIGINT[]) AS a, "
+                f"unnest(range($r, $r + len($j))) AS r) {valid}) WHERE __t IS NOT NULL"
+            )
+            self._stage(source.name, [], 0)
+            _ = visible
+        for index, query in enumerate(self.plan.queries):
+            source = self.plan.sources[query.source]
+            visible = [c.name for c in source.columns] + ["ROWTIME"]
+            self.queries.append(WindowedQuery(self.db, index, query, source, visible))
+        for source in self.plan.sources.values():
+            if source.kind == "kinesis":
+                start = (positions or {}).get(source.name)
+                self.readers.append(KinesisReader(self, source, start))
+            elif source.kind == "firehose":
+                self.readers.append(FirehoseReader(self, source))
+        self.running = True
+
+    def _time_sql(self, source: Source) -> str:
+        if source.time_kind == "event" and source.time_column:
+            column = next(c for c in source.columns if c.name == source.time_column)
+            return f"epoch_ms({_column_sql(column, source.format, source.delimiter)})"
+        if source.time_kind == "processing":
+            return "$now"
+        return "a"
+
+    def _load_reference(self, reference: Reference) -> None:
+        s3 = self.engine.service("s3")
+        body = s3.get_object_internal(reference.bucket, reference.key)
+        lines = [line for line in body.decode("utf-8", "replace").splitlines() if line.strip()]
+        cols = ", ".join(
+            f'{_column_sql(c, reference.format, reference.delimiter)} AS "{c.name}"'
+            for c in reference.columns
+        )
+        self.db.execute(
+            f'CREATE OR REPLACE TABLE "{reference.name}" AS SELECT {cols} FROM '
+            "(SELECT unnest($j::VARCHAR[]) AS j, 0 AS a)",
+            {"j": lines},
+        )
+
+    def stop(self) -> None:
+        """Detach readers, cancel timers and release the database (windows still open are lost)."""
+        self.running = False
+        for reader in self.readers:
+            reader.close()
+        self.readers.clear()
+        for timer in (self.timer, self.close_timer):
+            if timer is not None:
+                timer.cancel()
+        self.timer = self.close_timer = None
+        if self.draining is not None and not self.draining.done():
+            self.draining.cancel()
+        self.outbox.clear()
+        self.pending = {name: [] for name in self.plan.sources}
+        self.db.close()
+
+    def positions(self) -> dict[str, dict[int, int]]:
+        """Where each Kinesis reader stands, by source (for snapshots)."""
+        return {
+            r.source.name: dict(r.positions) for r in self.readers if isinstance(r, KinesisReader)
+        }
+
+    # -- input ----------------------------------------------------------------------------
+    def take(self, source: str, records: list[tuple[bytes, int]]) -> None:
+        """Records a reader read: batch them now if many wait, else within BATCH_SECONDS."""
+        if not self.running or not records:
+            return
+        self.pending[source].extend(records)
+        self.pending_count += len(records)
+        if self.pending_count >= BATCH_RECORDS:
+            self.run_batch()
+        elif self.timer is None:
+            self.timer = self.clock.call_later(BATCH_SECONDS, self._tick)
+
+    def _tick(self) -> None:
+        self.timer = None
+        if self.running:
+            for reader in self.readers:
+                reader.poll()
+            self.run_batch()
+
+    def _stage(self, source: str, records: list[tuple[bytes, int]], now_ms: int) -> str:
+        params = {
+            "j": [data.decode("utf-8", "replace") for data, _ in records],
+            "a": [arrival for _, arrival in records],
+            "r": self.rid,
+        }
+        sql = self._stage_sql[source]
+        if "$now" in sql:
+            params["now"] = now_ms
+        self.db.execute(sql, params)
+        self.rid += len(records)
+        return f'"__stage_{source}"'
+
+    def run_batch(self) -> None:
+        """Stage what waits, feed every query, and emit every window that closed."""
+        if not self.running:
+            return
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+        now_ms = self.clock.now_ms()
+        batches = [(name, records) for name, records in self.pending.items() if records]
+        for name in self.pending:
+            self.pending[name] = []
+        self.pending_count = 0
+        for name, records in batches:
+            stage = self._stage(name, records, now_ms)
+            (staged,) = self.db.execute(f"SELECT count(*) FROM {stage}").fetchone()
+            self.invalid += len(records) - staged
+            self.records_in += len(records)
+            for query in self.queries:
+                if query.query.source == name:
+                    late = query.ingest(stage, now_ms)
+                    if late:
+                        self.late += late
+                        self.service.emit(
+                            "late-dropped",
+                            self.app_arn,
+                            query=query.query.name,
+                            count=late,
+                            watermark=query.watermark,
+                        )
+        self.close_due(now_ms)
+
+    def close_due(self, now_ms: int) -> None:
+        """Emit the windows whose end the watermark passed; arm the clock for the next one."""
+        next_clock = NEVER
+        for query in self.queries:
+            query.advance_clock(now_ms)
+            if query.due():
+                names, rows = query.close()
+                self.service.emit(
+                    "window-closed",
+                    self.app_arn,
+                    query=query.query.name,
+                    rows=len(rows),
+                    watermark=query.watermark,
+                    sink=query.query.sink,
+                )
+                if rows:
+                    self._emit(query.query, names, rows)
+            if query.source.time_kind != "event" and query.next_close < NEVER:
+                next_clock = min(next_clock, query.next_close)
+        if self.close_timer is not None:
+            self.close_timer.cancel()
+            self.close_timer = None
+        if next_clock < NEVER and self.running:
+            self.close_timer = self.clock.call_at(next_clock / 1000, self._on_close_timer)
+
+    def _on_close_timer(self) -> None:
+        self.close_timer = None
+        if self.running:
+            for reader in self.readers:
+                reader.poll()
+            self.run_batch()
+
+    # -- output ---------------------------------------------------------------------------
+    def _emit(self, query: Query, names: list[str], rows: list[tuple]) -> None:
+        sink = self.plan.sinks[query.sink]
+        self.records_out += len(rows)
+        for listener in list(self.listeners):
+            listener(query.name, names, rows)
+        if sink.kind == "stream":
+            data = encode_rows(names, rows, "JSON")
+            now_ms = self.clock.now_ms()
+            self.pending[sink.name].extend((d, now_ms) for d in data)
+            self.pending_count += len(data)
+            if self.timer is None:
+                self.timer = self.clock.call_later(BATCH_SECONDS, self._tick)
+            return
+        if sink.kind == "print":
+            for row in rows:
+                self.printed.append(dict(zip(names, row, strict=True)))
+            return
+        if sink.kind == "blackhole":
+            return
+        self.outbox.append((sink, query, names, rows))
+        if self.draining is None or self.draining.done():
+            self.draining = self.engine.spawn(self._drain(), name=f"analytics-out:{self.app_arn}")
+
+    async def _drain(self) -> None:
+        while self.outbox:
+            sink, query, names, rows = self.outbox.popleft()
+            data = encode_rows(names, rows, sink.format)
+            try:
+                if sink.kind == "lambda":
+                    await self._to_lambda(sink, data)
+                else:
+                    await self._to_stream(sink, data)
+            except ServiceError as error:
+                self.errors += len(data)
+                self.service.emit(
+                    "delivery-failed",
+                    self.app_arn,
+                    sink=sink.arn,
+                    error=error.code,
+                    records=len(data),
+                )
+                continue
+            self.service.emit(
+                "delivered", self.app_arn, sink=sink.arn, query=query.name, records=len(data)
+            )
+
+    async def _to_stream(self, sink: Sink, data: list[bytes]) -> None:
+        fabric = self.engine.fabric
+        for index, body in enumerate(data):
+            options = (
+                {"partition_key": f"{self.records_out - len(data) + index}"}
+                if sink.kind == "kinesis"
+                else {}
+            )
+            await fabric.deliver(
+                sink.arn, Envelope(body=body, source_arn=self.app_arn, options=options)
+            )
+
+    async def _to_lambda(self, sink: Sink, data: list[bytes]) -> None:
+        for start in range(0, len(data), LAMBDA_BATCH):
+            chunk = data[start : start + LAMBDA_BATCH]
+            event = {
+                "invocationId": self.service.ids.uuid(),
+                "applicationArn": self.app_arn,
+                "records": [
+                    {
+                        "recordId": self.service.ids.uuid(),
+                        "lambdaDeliveryRecordMetadata": {"retryHint": 0},
+                        "data": base64.b64encode(body).decode(),
+                    }
+                    for body in chunk
+                ],
+            }
+            await self.engine.fabric.deliver(
+                sink.arn,
+                Envelope(
+                    body=event,
+                    source_arn=self.app_arn,
+                    options={"invocation_type": "RequestResponse"},
+                ),
+            )
+
+    # -- views ----------------------------------------------------------------------------
+    def status(self) -> dict[str, Any]:
+        """Counters and window state for the flow map and the console."""
+        watermarks = [q.watermark for q in self.queries if q.watermark > -NEVER]
+        return {
+            "records_in": self.records_in,
+            "records_out": self.records_out,
+            "late": self.late,
+            "errors": self.errors,
+            "invalid": self.invalid,
+            "open_windows": sum(q.open_windows() for q in self.queries) if self.running else 0,
+            "buffered": sum(q.buffered for q in self.queries),
+            "watermark_ms": min(watermarks) if watermarks else None,
+        }
+
+    def millis_behind(self) -> int:
+        """How far the readers are behind the newest record (0 when caught up)."""
+        return max((reader.millis_behind() for reader in self.readers), default=0)

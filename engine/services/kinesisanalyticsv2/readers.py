@@ -1,0 +1,112 @@
+"""An application's inputs: a Kinesis stream read shard by shard, or records put to Firehose."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from engine.errors import ServiceError
+
+if TYPE_CHECKING:
+    from .job import Job
+    from .plan import Source
+
+#: The lag row kind an application shows in Kinesis's lag view.
+ANALYTICS_READER = "analytics"
+READ_LIMIT = 10_000
+
+
+class KinesisReader:
+    """Reads every shard of one stream (parents first) into the job as records land."""
+
+    def __init__(self, job: Job, source: Source, positions: dict[int, int] | None) -> None:
+        self.job = job
+        self.source = source
+        kinesis = job.engine.service("kinesis")
+        if kinesis.stream_for_arn(source.arn) is None:
+            raise ServiceError(
+                "InvalidArgumentException", f"Kinesis stream {source.arn} does not exist"
+            )
+        self.kinesis = kinesis
+        self.consumer = f"{job.app_arn}/{source.name}"
+        kind = "TRIM_HORIZON" if source.start == "TRIM_HORIZON" else "LATEST"
+        self.positions: dict[int, int] = dict(positions or {})
+        for shard in kinesis.shards(source.arn):
+            if shard.index not in self.positions:
+                self.positions[shard.index] = kinesis.start_position(
+                    source.arn, shard.shard_id, kind
+                )
+        self.cancel = kinesis.on_put(source.arn, self._on_put)
+        if kind == "TRIM_HORIZON" or positions:
+            self.poll()
+
+    def _on_put(self, stream: Any, shard: Any) -> None:
+        self._read(stream, shard)
+
+    def _read(self, stream: Any, shard: Any) -> None:
+        position = self.positions.get(shard.index, 0)
+        taken: list[tuple[bytes, int]] = []
+        while True:
+            records, position, _, _ = self.kinesis.read(stream, shard, position, READ_LIMIT)
+            if not records:
+                break
+            taken += [
+                (r["Data"], int(r["ApproximateArrivalTimestamp"].timestamp() * 1000))
+                for r in records
+            ]
+        self.positions[shard.index] = position
+        self.kinesis.track(
+            self.source.arn, self.consumer, ANALYTICS_READER, shard.shard_id, position
+        )
+        self.job.take(self.source.name, taken)
+
+    def poll(self) -> None:
+        """Read whatever waits on every shard (start-up from TRIM_HORIZON or a snapshot)."""
+        stream = self.kinesis.stream_for_arn(self.source.arn)
+        if stream is None:
+            return
+        for shard in self.kinesis.shards(self.source.arn):
+            self._read(stream, shard)
+
+    def millis_behind(self) -> int:
+        """Age of the oldest record not read yet (0: caught up)."""
+        if self.kinesis.stream_for_arn(self.source.arn) is None:
+            return 0
+        rows = [r for r in self.kinesis.lag(self.source.arn) if r.consumer == self.consumer]
+        return max((r.iterator_age_ms for r in rows), default=0)
+
+    def close(self) -> None:
+        """Stop reading and leave the stream's lag view."""
+        self.cancel()
+        self.kinesis.untrack(self.source.arn, self.consumer)
+
+
+class FirehoseReader:
+    """Takes the records put to a Firehose stream (its tap), as a legacy SQL input does."""
+
+    def __init__(self, job: Job, source: Source) -> None:
+        self.job = job
+        self.source = source
+        firehose = job.engine.service("firehose")
+        stream = next((s for s in firehose.streams.values() if s.arn == source.arn), None)
+        if stream is None:
+            raise ServiceError(
+                "InvalidArgumentException", f"Firehose stream {source.arn} does not exist"
+            )
+        self.stream = stream
+        stream.taps.append(self._on_put)
+
+    def _on_put(self, datas: list[bytes], now: float) -> None:
+        arrival = int(now * 1000)
+        self.job.take(self.source.name, [(data, arrival) for data in datas])
+
+    def poll(self) -> None:
+        """Nothing waits: Firehose hands records over as they are put."""
+
+    def millis_behind(self) -> int:
+        """Always caught up: records arrive as they are put."""
+        return 0
+
+    def close(self) -> None:
+        """Remove the tap."""
+        if self._on_put in self.stream.taps:
+            self.stream.taps.remove(self._on_put)
