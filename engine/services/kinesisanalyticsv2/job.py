@@ -67,7 +67,7 @@ def encode_rows(names: list[str], rows: list[tuple], fmt: str) -> list[bytes]:
 def _column_sql(column: Column, fmt: str, delimiter: str) -> str:
     mapping = column.mapping
     if mapping == "__proctime":
-        return "epoch_ms($now)"
+        return "epoch_ms($now::BIGINT)"
     if mapping.startswith("__meta:"):
         return "epoch_ms(a)"
     if fmt == "CSV":
@@ -117,7 +117,6 @@ class Job:
         for reference in self.plan.references.values():
             self._load_reference(reference)
         for source in self.plan.sources.values():
-            visible = [c.name for c in source.columns]
             cols = ", ".join(
                 f'{_column_sql(c, source.format, source.delimiter)} AS "{c.name}"'
                 for c in source.columns
@@ -131,25 +130,24 @@ class Job:
                 f"unnest(range($r, $r + len($j))) AS r) {valid}) WHERE __t IS NOT NULL"
             )
             self._stage(source.name, [], 0)
-            _ = visible
         for index, query in enumerate(self.plan.queries):
             source = self.plan.sources[query.source]
             visible = [c.name for c in source.columns] + ["ROWTIME"]
             self.queries.append(WindowedQuery(self.db, index, query, source, visible))
+        self.running = True
         for source in self.plan.sources.values():
             if source.kind == "kinesis":
                 start = (positions or {}).get(source.name)
                 self.readers.append(KinesisReader(self, source, start))
             elif source.kind == "firehose":
                 self.readers.append(FirehoseReader(self, source))
-        self.running = True
 
     def _time_sql(self, source: Source) -> str:
         if source.time_kind == "event" and source.time_column:
             column = next(c for c in source.columns if c.name == source.time_column)
             return f"epoch_ms({_column_sql(column, source.format, source.delimiter)})"
         if source.time_kind == "processing":
-            return "$now"
+            return "$now::BIGINT"
         return "a"
 
     def _load_reference(self, reference: Reference) -> None:
