@@ -256,14 +256,20 @@ class Job:
             query.advance_clock(now_ms)
             if query.due():
                 names, rows = query.close()
-                self.service.emit(
-                    "window-closed",
-                    self.app_arn,
-                    query=query.query.name,
-                    rows=len(rows),
-                    watermark=query.watermark,
-                    sink=query.query.sink,
-                )
+                if self.service.trace.enabled:
+                    preview = json.dumps(
+                        [dict(zip(names, row, strict=True)) for row in rows[:5]],
+                        default=_json_value,
+                    )[:256]
+                    self.service.emit(
+                        "window-closed",
+                        self.app_arn,
+                        query=query.query.name,
+                        rows=len(rows),
+                        watermark=query.watermark,
+                        sink=query.query.sink,
+                        results=preview,
+                    )
                 if rows:
                     self._emit(query.query, names, rows)
             if query.source.time_kind != "event" and query.next_close < NEVER:

@@ -11,6 +11,7 @@ if TYPE_CHECKING:
 def register_builtins(console: Console) -> None:
     """Register every built-in lab command on `console`."""
     from . import (
+        analytics,
         basic,
         chaos,
         clock,
@@ -54,5 +55,6 @@ def register_builtins(console: Console) -> None:
         outbound,  # `outbound allow|deny HOST`
         observe,  # `metrics`, `tail`, `logs tail`
         stacks,  # `deploy`, `export`
+        analytics,  # `analytics start|query|stop|results`
     ):
         module.register(console)
