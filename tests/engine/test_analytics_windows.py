@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 
@@ -181,3 +182,30 @@ async def test_bad_sql_names_line_and_token(eng, clock):
     assert error.value.code == "CodeValidationException"
     assert "line 2" in error.value.message and "Encountered" in error.value.message
     assert (await kda.list_applications())["ApplicationSummaries"] == []
+
+
+async def test_metrics_topology_and_trace(eng, clock):
+    kinesis = await _streams(eng, "clicks", "counts")
+    cloudwatch = eng.client("cloudwatch")
+    await cloudwatch.list_metrics()  # starts the collector
+    events = eng.trace.record()
+    await _flink_app(eng, clock, FLINK_TUMBLE)
+    await _put(kinesis, "clicks", [_click("home", 1), _click("home", 70)])
+    await clock.advance(61)
+    got = await cloudwatch.get_metric_statistics(
+        Namespace="AWS/KinesisAnalytics",
+        MetricName="numRecordsIn",
+        Dimensions=[{"Name": "Application", "Value": "clicks-app"}],
+        StartTime=clock.datetime() - timedelta(hours=1),
+        EndTime=clock.datetime(),
+        Period=60,
+        Statistics=["Sum"],
+    )
+    assert sum(p["Sum"] for p in got["Datapoints"]) == 2
+    topology = eng.topology()
+    node = next(n for n in topology.nodes if n.kind == "analytics-application")
+    assert node.counters["records_in"] == 2 and node.counters["records_out"] == 1
+    assert node.counters["open_windows"] == 1
+    kinds = {(e.source, e.target, e.kind) for e in topology.edges if "analytics" in e.kind}
+    assert {k[2] for k in kinds} == {"analytics-input", "analytics-output"}
+    assert "window-closed" in {e.kind for e in events.events}
