@@ -44,20 +44,22 @@ class KinesisReader:
 
     def _read(self, stream: Any, shard: Any) -> None:
         position = self.positions.get(shard.index, 0)
-        taken: list[tuple[bytes, int]] = []
         while True:
             records, position, _, _ = self.kinesis.read(stream, shard, position, READ_LIMIT)
             if not records:
                 break
-            taken += [
-                (r["Data"], int(r["ApproximateArrivalTimestamp"].timestamp() * 1000))
-                for r in records
-            ]
-        self.positions[shard.index] = position
+            self.positions[shard.index] = position
+            # Handed over page by page, so a long backlog is batched, never held whole.
+            self.job.take(
+                self.source.name,
+                [
+                    (r["Data"], int(r["ApproximateArrivalTimestamp"].timestamp() * 1000))
+                    for r in records
+                ],
+            )
         self.kinesis.track(
             self.source.arn, self.consumer, ANALYTICS_READER, shard.shard_id, position
         )
-        self.job.take(self.source.name, taken)
 
     def poll(self) -> None:
         """Read whatever waits on every shard (start-up from TRIM_HORIZON or a snapshot)."""
