@@ -268,6 +268,7 @@ class Job:
                         rows=len(rows),
                         watermark=query.watermark,
                         sink=query.query.sink,
+                        window=query.query.window.kind if query.query.window else None,
                         results=preview,
                     )
                 if rows:

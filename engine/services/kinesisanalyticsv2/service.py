@@ -998,7 +998,8 @@ class AnalyticsService(Service):
         source = Source(name, columns, "kinesis", arn, fmt, delimiter, None, "arrival", 0, "LATEST")
         plan = Plan(sources={name: source}, sinks={"__print": Sink("__print", "print")})
         translator = compiler._Translator(plan, legacy=True)
-        statements = compiler.parse(compiler.dialect.legacy(sql)[0])
+        # Both dialects' window words work here: STEP/FLOOR and TUMBLE/HOP/SESSION over ROWTIME.
+        statements = compiler.parse(compiler.dialect.flink(compiler.dialect.legacy(sql)[0])[0])
         if len(statements) != 1:
             raise compiler.code_error("Give one SELECT statement.")
         source_name, window, text = translator.translate(statements[0])
