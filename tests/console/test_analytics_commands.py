@@ -34,3 +34,44 @@ async def test_bad_input_gives_one_line(run):
     assert not result.ok and "ResourceNotFoundException" in result.error
     result = await run("analytics query")
     assert not result.ok and result.error.startswith("usage:")
+
+
+async def test_create_start_and_sensor_generator(run, clock, console):
+    for name in ("temps", "hot-temps"):
+        await run(f"kinesis create-stream --stream-name {name} --shard-count 1")
+    created = await run(
+        'analytics create temp-watch "CREATE TABLE r (sensor_id STRING, temperature DOUBLE, '
+        "at TIMESTAMP(3), WATERMARK FOR at AS at - INTERVAL '1' SECOND) WITH ('connector' = "
+        "'kinesis', 'stream' = 'temps'); CREATE TABLE o (sensor_id STRING) WITH ('connector' = "
+        "'kinesis', 'stream' = 'hot-temps'); INSERT INTO o SELECT sensor_id, AVG(temperature) AS t "
+        "FROM TABLE(TUMBLE(TABLE r, DESCRIPTOR(at), INTERVAL '10' SECOND)) "
+        'GROUP BY window_start, window_end, sensor_id HAVING AVG(temperature) > 80;"'
+    )
+    assert created.ok, created.error
+    assert created.value["ApplicationStatus"] == "READY"
+    assert (await run("analytics start temp-watch")).ok
+    await clock.advance(5)
+    generated = await run("analytics sensors temps --sensors 3 --rate 3/s --for 30s --hot sensor-2")
+    assert generated.value == {"stream": "temps", "readings": 90, "sensors": 3}
+    await clock.advance(31)
+    job = console.engine.service("kinesisanalyticsv2").job_of("temp-watch")
+    assert job.records_in == 90
+    assert job.records_out >= 2  # only sensor-2's windows pass the threshold
+    bad = await run("analytics sensors temps --rate fast")
+    assert not bad.ok and "usage" in bad.error
+    assert (await run("analytics stop temp-watch")).ok
+
+
+async def test_completion_offers_streams_apps_and_columns(run, console):
+    from tui.console.completion import complete
+
+    await run("kinesis create-stream --stream-name taps --shard-count 1")
+    put = "kinesis put-record --stream-name taps --partition-key a --cli-binary-format raw-in-base64-out --data "
+    await run(put + """'{"page":"home","ms":3}'""")
+    console.resource_names()  # refresh the cache
+    line = "analytics query "
+    assert "taps" in [c.text for c in complete(console, line, len(line))]
+    line = "analytics query taps "
+    texts = [c.text for c in complete(console, line, len(line))]
+    assert "page" in texts and "ms" in texts
+    assert any(t.startswith("'SELECT page, COUNT(*)") for t in texts)

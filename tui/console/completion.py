@@ -225,6 +225,10 @@ def _lab_items(console: Console, command: str, args: list[str]) -> list[tuple[st
         from .lab.kafka import completions
 
         return completions(console, command, args)
+    if command.startswith("analytics "):
+        from .lab.analytics import completions as analytics_completions
+
+        return analytics_completions(console, command, args)
     words = console.commands[command].words
     if command == "clock" and args:
         return []

@@ -238,6 +238,60 @@ async def sensors(console: Console, args: list[str]) -> CommandResult:
     )
 
 
+def _names(console: Console, kind: str) -> list[tuple[str, str, str]]:
+    return [(n, n, kind) for n, k, _ in console.resource_names() if k == kind]
+
+
+def _columns(console: Console, stream: str) -> list[str]:
+    """The stream's columns as DiscoverInputSchema finds them (none when it cannot)."""
+    try:
+        found = console.engine.service("kinesisanalyticsv2").discover_input_schema(
+            {"ResourceARN": _stream_arn(console, stream), "InputStartingPositionConfiguration": {}}
+        )
+    except ServiceError:
+        return []
+    return [c["Name"] for c in found["InputSchema"]["RecordColumns"]]
+
+
+def _stream_arn(console: Console, stream: str) -> str:
+    engine = console.engine
+    return (
+        stream
+        if stream.startswith("arn:")
+        else (f"arn:aws:kinesis:{engine.region}:{engine.account_id}:stream/{stream}")
+    )
+
+
+def completions(console: Console, command: str, args: list[str]) -> list[tuple[str, str, str]]:
+    """Streams, applications, discovered columns and options for the analytics words."""
+    word = command.split()[1]
+    if word in ("start", "stop") and not args:
+        return _names(console, "analytics-application")
+    if word == "sensors":
+        if not args:
+            return _names(console, "stream")
+        return [(o, o, "option") for o in SENSOR_OPTIONS if o not in args]
+    if word == "create" and args:
+        return [(o, o, "option") for o in ("--runtime", "--role") if o not in args]
+    if word != "query":
+        return []
+    if not args:
+        return _names(console, "stream")
+    if len(args) == 1:
+        columns = _columns(console, args[0])
+        if not columns:
+            return []
+        keys = ", ".join(columns[:1])
+        template = (
+            f"'SELECT {keys}, COUNT(*) AS n FROM {args[0]} "
+            f"GROUP BY {keys}, TUMBLE(ROWTIME, INTERVAL 1 MINUTE)'"
+        )
+        return [(template, template, "a tumbling count")] + [
+            (c, c, f"column of {args[0]}") for c in columns
+        ]
+    return []
+
+
 def register(console: Console) -> None:
     """Register the analytics lab words."""
     handlers = {
