@@ -315,3 +315,55 @@ INSERT INTO dst SELECT v FROM src WHERE v > 1;"""
         "ApplicationOperationInfoList"
     ]
     assert [o["Operation"] for o in ops][:2] == ["StartApplication", "StopApplication"]
+
+
+async def test_an_interrupted_statement_is_run_again():
+    from engine.services.kinesisanalyticsv2.database import Database
+
+    db = Database()
+    real = db.connection
+    calls = []
+
+    class Interrupting:
+        def execute(self, sql, params=None):
+            calls.append(sql)
+            if len(calls) == 1:
+                raise RuntimeError("Query interrupted")
+            return real.execute(sql)
+
+    db.connection = Interrupting()
+    assert db.execute("SELECT 41 + 1").fetchone() == (42,)
+    assert len(calls) == 2
+    real.close()
+
+
+async def test_sql_failing_on_the_data_stops_that_query_only(eng, clock):
+    kinesis = eng.client("kinesis")
+    for name in ("in2", "out2"):
+        await kinesis.create_stream(StreamName=name, ShardCount=1)
+    code = """CREATE TABLE src (v VARCHAR, p AS PROCTIME()) WITH ('connector'='kinesis', 'stream'='in2');
+CREATE TABLE dst (v INT) WITH ('connector'='kinesis', 'stream'='out2');
+INSERT INTO dst SELECT CAST(v AS INT) AS n FROM src;
+INSERT INTO dst SELECT v FROM src;"""
+    kda = eng.client("kinesisanalyticsv2")
+    await kda.create_application(
+        ApplicationName="g",
+        RuntimeEnvironment="FLINK-1_20",
+        ServiceExecutionRole=ROLE,
+        ApplicationConfiguration={
+            "ApplicationCodeConfiguration": {
+                "CodeContent": {"TextContent": code},
+                "CodeContentType": "PLAINTEXT",
+            }
+        },
+    )
+    await kda.start_application(ApplicationName="g")
+    await clock.advance(5)
+    events = eng.trace.record()
+    await kinesis.put_record(StreamName="in2", Data=b'{"v": "abc"}', PartitionKey="a")
+    await clock.advance(1)
+    job = eng.service("kinesisanalyticsv2").job_of("g")
+    assert [q.failed is not None for q in job.queries] == [True, False]
+    assert job.records_out == 1
+    failed = [e for e in events.events if e.kind == "failed"]
+    assert len(failed) == 1 and "abc" in failed[0].detail["error"]

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from engine.errors import ServiceError
 from engine.service import Envelope
 
+from .database import Database
 from .plan import Column, Plan, Query, Reference, Sink, Source
 from .readers import FirehoseReader, KinesisReader
 from .windows import NEVER, WindowedQuery
@@ -84,14 +85,12 @@ class Job:
     """One application's running queries, over one in-memory DuckDB database."""
 
     def __init__(self, service: AnalyticsService, app_arn: str, plan: Plan) -> None:
-        import duckdb  # heavy: imported when the first application starts
-
         self.service = service
         self.engine = service.engine
         self.clock = service.clock
         self.app_arn = app_arn
         self.plan = plan
-        self.db = duckdb.connect(":memory:", config={"threads": 1})
+        self.db = Database()
         self.pending: dict[str, list[tuple[bytes, int]]] = {name: [] for name in plan.sources}
         self.pending_count = 0
         self.readers: list[Any] = []
@@ -236,8 +235,12 @@ class Job:
             self.invalid += len(records) - staged
             self.records_in += len(records)
             for query in self.queries:
-                if query.query.source == name:
-                    late = query.ingest(stage, now_ms)
+                if query.query.source == name and not query.failed:
+                    try:
+                        late = query.ingest(stage, now_ms)
+                    except self.db.duckdb.Error as error:
+                        self._failed(query, error)
+                        continue
                     if late:
                         self.late += late
                         self.service.emit(
@@ -253,9 +256,15 @@ class Job:
         """Emit the windows whose end the watermark passed; arm the clock for the next one."""
         next_clock = NEVER
         for query in self.queries:
+            if query.failed:
+                continue
             query.advance_clock(now_ms)
             if query.due():
-                names, rows = query.close()
+                try:
+                    names, rows = query.close()
+                except self.db.duckdb.Error as error:
+                    self._failed(query, error)
+                    continue
                 if self.service.trace.enabled:
                     preview = json.dumps(
                         [dict(zip(names, row, strict=True)) for row in rows[:5]],
@@ -280,6 +289,13 @@ class Job:
             self.close_timer = None
         if next_clock < NEVER and self.running:
             self.close_timer = self.clock.call_at(next_clock / 1000, self._on_close_timer)
+
+    def _failed(self, query: WindowedQuery, error: Exception) -> None:
+        """A query whose SQL fails on the data stops; the others run on (Flink restarts a
+        failing job from its last checkpoint and fails again; the lab traces it once)."""
+        query.failed = str(error).splitlines()[0][:300]
+        self.errors += 1
+        self.service.emit("failed", self.app_arn, query=query.query.name, error=query.failed)
 
     def _on_close_timer(self) -> None:
         self.close_timer = None

@@ -35,6 +35,7 @@ class WindowedQuery:
         self.late = 0
         self.windows_closed = 0
         self.buffered = 0
+        self.failed: str | None = None  # why the query stopped (its SQL failed on the data)
         window = query.window
         names = ", ".join(f'"{name}"' for name in visible)
         self._window_key = "window_start, window_end" + "".join(

@@ -282,8 +282,9 @@ def completions(console: Console, command: str, args: list[str]) -> list[tuple[s
         if not columns:
             return []
         keys = ", ".join(columns[:1])
+        table = args[0] if args[0].isidentifier() else f'"{args[0]}"'
         template = (
-            f"'SELECT {keys}, COUNT(*) AS n FROM {args[0]} "
+            f"'SELECT {keys}, COUNT(*) AS n FROM {table} "
             f"GROUP BY {keys}, TUMBLE(ROWTIME, INTERVAL 1 MINUTE)'"
         )
         return [(template, template, "a tumbling count")] + [
