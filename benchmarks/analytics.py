@@ -129,7 +129,7 @@ async def pipework(data: list[list[dict]]) -> dict:
         for number, records in enumerate(data):
             await kinesis.put_records(StreamName="clicks", Records=records)
             if number % 20 == 0:
-                max_buffered = max(max_buffered, job.status()["buffered"])
+                max_buffered = max(max_buffered, job.status()["buffered_rows"])
         await eng.clock.advance(1)
         elapsed = time.perf_counter() - started
         rows = job.records_out

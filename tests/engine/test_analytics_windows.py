@@ -102,7 +102,7 @@ async def test_tumbling_window_emits_when_watermark_passes(eng, clock):
         out[0]["window_start"].endswith(":00.000") and out[0]["window_end"] > out[0]["window_start"]
     )
     job = eng.service("kinesisanalyticsv2").job_of("clicks-app")
-    assert job.status()["buffered"] == 2  # the closed window's rows were released
+    assert job.status()["buffered_rows"] == 2  # the closed window's rows were released
 
 
 async def test_late_events_are_dropped_and_counted(eng, clock):
@@ -204,7 +204,7 @@ async def test_metrics_topology_and_trace(eng, clock):
     assert sum(p["Sum"] for p in got["Datapoints"]) == 2
     topology = eng.topology()
     node = next(n for n in topology.nodes if n.kind == "analytics-application")
-    assert node.counters["records_in"] == 2 and node.counters["records_out"] == 1
+    assert node.counters["received"] == 2 and node.counters["emitted"] == 1
     assert node.counters["open_windows"] == 1
     kinds = {(e.source, e.target, e.kind) for e in topology.edges if "analytics" in e.kind}
     assert {k[2] for k in kinds} == {"analytics-input", "analytics-output"}

@@ -56,6 +56,7 @@ KIND_GLYPHS = {
     "jms-queue": "▤",
     "jms-topic": "◉",
     "jms-subscription": "◌",
+    "analytics-application": "∑",
     # Step Functions state types, for the workflow graph.
     "task": "▣",
     "choice": "◆",

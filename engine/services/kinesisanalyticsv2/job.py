@@ -392,13 +392,13 @@ class Job:
         """Counters and window state for the flow map and the console."""
         watermarks = [q.watermark for q in self.queries if q.watermark > -NEVER]
         return {
-            "records_in": self.records_in,
-            "records_out": self.records_out,
-            "late": self.late,
-            "errors": self.errors,
-            "invalid": self.invalid,
+            "received": self.records_in,
+            "emitted": self.records_out,
             "open_windows": sum(q.open_windows() for q in self.queries) if self.running else 0,
-            "buffered": sum(q.buffered for q in self.queries),
+            "late_dropped": self.late,
+            "errors": self.errors,
+            "rejected": self.invalid,
+            "buffered_rows": sum(q.buffered for q in self.queries),
             "watermark_ms": min(watermarks) if watermarks else None,
         }
 

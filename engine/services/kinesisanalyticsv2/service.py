@@ -68,7 +68,9 @@ class AnalyticsService(Service):
         return {
             "applications": len(self.apps),
             "jobs": sum(1 for a in self.apps.values() if a.job) + len(self.adhoc),
-            "buffered-rows": sum(a.job.status()["buffered"] for a in self.apps.values() if a.job),
+            "buffered-rows": sum(
+                a.job.status()["buffered_rows"] for a in self.apps.values() if a.job
+            ),
         }
 
     # -- helpers --------------------------------------------------------------------------
@@ -1025,9 +1027,10 @@ class AnalyticsService(Service):
         nodes: list[Node] = []
         edges: list[Edge] = []
         for app in self.apps.values():
-            counters: dict[str, float] = {"running": float(app.status == "RUNNING")}
+            counters: dict[str, float] = {}
             if app.job is not None:
                 counters.update({k: v for k, v in app.job.status().items() if v is not None})
+            counters["running"] = float(app.status == "RUNNING")
             nodes.append(Node(app.arn, "analytics-application", app.name, self.name, counters))
             if app.job is None:
                 continue
