@@ -209,3 +209,17 @@ async def test_metrics_topology_and_trace(eng, clock):
     kinds = {(e.source, e.target, e.kind) for e in topology.edges if "analytics" in e.kind}
     assert {k[2] for k in kinds} == {"analytics-input", "analytics-output"}
     assert "window-closed" in {e.kind for e in events.events}
+
+
+async def test_a_window_result_is_a_journey_hop(eng, clock):
+    kinesis = await _streams(eng, "clicks", "counts")
+    events = eng.trace.record()
+    await _flink_app(eng, clock, FLINK_TUMBLE)
+    await _put(kinesis, "clicks", [_click("home", 1), _click("home", 70)])
+    await clock.advance(1)
+    closed = next(e for e in events.events if e.kind == "window-closed")
+    journey = events.journey(closed.trace_id)
+    kinds = [(e.service, e.kind) for e in journey]
+    assert ("kinesisanalyticsv2", "window-closed") in kinds
+    assert ("kinesis", "put") in kinds  # the result record on the output stream
+    assert ("kinesisanalyticsv2", "delivered") in kinds

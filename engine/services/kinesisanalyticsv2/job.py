@@ -95,7 +95,8 @@ class Job:
         self.pending_count = 0
         self.readers: list[Any] = []
         self.queries: list[WindowedQuery] = []
-        self.outbox: deque[tuple[Sink, Query, list[str], list[tuple]]] = deque()
+        self.outbox: deque[tuple[Sink, Query, list[str], list[tuple], str | None]] = deque()
+        self.sent = 0  # records handed to sinks (numbers the Kinesis partition keys)
         self.listeners: list[Listener] = []
         self.printed: deque[dict] = deque(maxlen=1000)
         self.timer: Any = None
@@ -265,7 +266,10 @@ class Job:
                 except self.db.duckdb.Error as error:
                     self._failed(query, error)
                     continue
+                # A window's result starts a journey of its own: its records carry this trace id.
+                trace_id = None
                 if self.service.trace.enabled:
+                    trace_id = self.service.ids.trace_id(self.clock.now())
                     preview = json.dumps(
                         [dict(zip(names, row, strict=True)) for row in rows[:5]],
                         default=_json_value,
@@ -273,6 +277,7 @@ class Job:
                     self.service.emit(
                         "window-closed",
                         self.app_arn,
+                        trace_id=trace_id,
                         query=query.query.name,
                         rows=len(rows),
                         watermark=query.watermark,
@@ -281,7 +286,7 @@ class Job:
                         results=preview,
                     )
                 if rows:
-                    self._emit(query.query, names, rows)
+                    self._emit(query.query, names, rows, trace_id)
             if query.source.time_kind != "event" and query.next_close < NEVER:
                 next_clock = min(next_clock, query.next_close)
         if self.close_timer is not None:
@@ -305,7 +310,9 @@ class Job:
             self.run_batch()
 
     # -- output ---------------------------------------------------------------------------
-    def _emit(self, query: Query, names: list[str], rows: list[tuple]) -> None:
+    def _emit(
+        self, query: Query, names: list[str], rows: list[tuple], trace_id: str | None
+    ) -> None:
         sink = self.plan.sinks[query.sink]
         self.records_out += len(rows)
         for listener in list(self.listeners):
@@ -324,46 +331,50 @@ class Job:
             return
         if sink.kind == "blackhole":
             return
-        self.outbox.append((sink, query, names, rows))
+        self.outbox.append((sink, query, names, rows, trace_id))
         if self.draining is None or self.draining.done():
             self.draining = self.engine.spawn(self._drain(), name=f"analytics-out:{self.app_arn}")
 
     async def _drain(self) -> None:
         while self.outbox:
-            sink, query, names, rows = self.outbox.popleft()
+            sink, query, names, rows, trace_id = self.outbox.popleft()
             data = encode_rows(names, rows, sink.format)
             try:
                 if sink.kind == "lambda":
-                    await self._to_lambda(sink, data)
+                    await self._to_lambda(sink, data, trace_id)
                 else:
-                    await self._to_stream(sink, data)
+                    await self._to_stream(sink, data, trace_id)
             except ServiceError as error:
                 self.errors += len(data)
                 self.service.emit(
                     "delivery-failed",
                     self.app_arn,
+                    trace_id=trace_id,
                     sink=sink.arn,
                     error=error.code,
                     records=len(data),
                 )
                 continue
             self.service.emit(
-                "delivered", self.app_arn, sink=sink.arn, query=query.name, records=len(data)
+                "delivered",
+                self.app_arn,
+                trace_id=trace_id,
+                sink=sink.arn,
+                query=query.name,
+                records=len(data),
             )
 
-    async def _to_stream(self, sink: Sink, data: list[bytes]) -> None:
+    async def _to_stream(self, sink: Sink, data: list[bytes], trace_id: str | None) -> None:
         fabric = self.engine.fabric
-        for index, body in enumerate(data):
-            options = (
-                {"partition_key": f"{self.records_out - len(data) + index}"}
-                if sink.kind == "kinesis"
-                else {}
+        for body in data:
+            self.sent += 1
+            options = {"partition_key": str(self.sent)} if sink.kind == "kinesis" else {}
+            envelope = Envelope(
+                body=body, source_arn=self.app_arn, trace_id=trace_id, options=options
             )
-            await fabric.deliver(
-                sink.arn, Envelope(body=body, source_arn=self.app_arn, options=options)
-            )
+            await fabric.deliver(sink.arn, envelope)
 
-    async def _to_lambda(self, sink: Sink, data: list[bytes]) -> None:
+    async def _to_lambda(self, sink: Sink, data: list[bytes], trace_id: str | None) -> None:
         for start in range(0, len(data), LAMBDA_BATCH):
             chunk = data[start : start + LAMBDA_BATCH]
             event = {
@@ -383,6 +394,7 @@ class Job:
                 Envelope(
                     body=event,
                     source_arn=self.app_arn,
+                    trace_id=trace_id,
                     options={"invocation_type": "RequestResponse"},
                 ),
             )
