@@ -390,15 +390,32 @@ def _declare_flink(
         if connector in ("print", "blackhole"):
             plan.sinks[name] = Sink(name, connector)
             return
+        if connector == "kafka":
+            raise code_error(
+                f"Table '{name}': the lab's kafka connector reads topics, it is no sink"
+            )
         kind, arn = resolve(connector, options)
         plan.sinks[name] = Sink(name, kind, arn, fmt)
         return
     kind, arn = resolve(connector, options)
     if time_column is None:
         time_kind = "processing"
-    start = options.get(
-        "scan.stream.initpos", options.get("source.init.position", "LATEST")
-    ).upper()
+    if kind == "kafka":
+        mode = options.get("scan.startup.mode", "group-offsets")
+        starts = {
+            "earliest-offset": "TRIM_HORIZON",
+            "latest-offset": "LATEST",
+            "group-offsets": "LATEST",
+        }
+        if mode not in starts:
+            raise code_error(
+                f"Table '{name}': scan.startup.mode must be one of {', '.join(starts)}"
+            )
+        start = starts[mode]
+    else:
+        start = options.get(
+            "scan.stream.initpos", options.get("source.init.position", "LATEST")
+        ).upper()
     if start not in ("LATEST", "TRIM_HORIZON"):
         raise code_error(f"Table '{name}': scan.stream.initpos must be LATEST or TRIM_HORIZON")
     plan.sources[name] = Source(
@@ -412,6 +429,8 @@ def _declare_flink(
         time_kind,
         delay,
         start,
+        options.get("topic", ""),
+        options.get("properties.group.id", f"flink-{name}"),
     )
 
 

@@ -23,7 +23,7 @@ from engine.service import Envelope
 
 from .database import Database
 from .plan import Column, Plan, Query, Reference, Sink, Source
-from .readers import FirehoseReader, KinesisReader
+from .readers import FirehoseReader, KafkaReader, KinesisReader
 from .windows import NEVER, WindowedQuery
 
 if TYPE_CHECKING:
@@ -141,6 +141,8 @@ class Job:
                 self.readers.append(KinesisReader(self, source, start))
             elif source.kind == "firehose":
                 self.readers.append(FirehoseReader(self, source))
+            elif source.kind == "kafka":
+                self.readers.append(KafkaReader(self, source))
 
     def _time_sql(self, source: Source) -> str:
         if source.time_kind == "event" and source.time_column:

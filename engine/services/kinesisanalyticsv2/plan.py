@@ -20,7 +20,7 @@ class Source:
 
     name: str  # the in-application stream / table name the SQL uses
     columns: list[Column]
-    kind: str = "kinesis"  # kinesis | firehose | stream (another query's output)
+    kind: str = "kinesis"  # kinesis | firehose | kafka (an MSK topic) | stream (a query's output)
     arn: str = ""
     format: str = "JSON"  # JSON | CSV
     delimiter: str = ","
@@ -28,6 +28,8 @@ class Source:
     time_kind: str = "arrival"  # event | arrival (ROWTIME, Kinesis arrival time) | processing
     delay_ms: int = 0  # bounded out-of-orderness of the watermark
     start: str = "LATEST"  # LATEST | TRIM_HORIZON
+    topic: str = ""  # kafka: the topic
+    group: str = ""  # kafka: the consumer group (properties.group.id)
 
 
 @dataclass(slots=True)

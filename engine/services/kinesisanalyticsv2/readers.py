@@ -82,6 +82,50 @@ class KinesisReader:
         self.kinesis.untrack(self.source.arn, self.consumer)
 
 
+class KafkaReader:
+    """Reads one MSK topic as a consumer group (the Flink SQL `kafka` connector)."""
+
+    def __init__(self, job: Job, source: Source) -> None:
+        from engine.services.kafka.reader import TopicReader
+
+        self.job = job
+        self.source = source
+        kafka = job.engine.service("kafka")
+        servers = {s.strip() for s in source.arn.split(",") if s.strip()}
+        cluster = next(
+            (
+                c
+                for c in kafka.clusters.values()
+                if c.listener is not None and c.bootstrap() in servers
+            ),
+            None,
+        )
+        if cluster is None:
+            raise ServiceError(
+                "InvalidArgumentException",
+                f"No running MSK cluster answers at {source.arn} (properties.bootstrap.servers)",
+            )
+        self.reader = TopicReader(kafka, cluster, source.topic, source.group, source.start)
+        self.reader.current()  # place the start positions now
+        self.cancel = kafka.on_records(cluster, lambda *_: self.poll())
+        self.poll()
+
+    def poll(self) -> None:
+        """Hand over what waits on every partition, committing as the group goes."""
+        while batch := self.reader.batch(READ_LIMIT):
+            self.reader.commit(batch)
+            self.job.take(self.source.name, [(r.value or b"", r.timestamp) for _, _, r in batch])
+
+    def millis_behind(self) -> int:
+        """Always caught up: records are read as they land."""
+        return 0
+
+    def close(self) -> None:
+        """Stop reading."""
+        self.cancel()
+        self.reader.close()
+
+
 class FirehoseReader:
     """Takes the records put to a Firehose stream (its tap), as a legacy SQL input does."""
 

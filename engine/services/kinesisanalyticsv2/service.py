@@ -141,9 +141,16 @@ class AnalyticsService(Service):
                 else self.arn(f"function:{function}", service="lambda")
             )
             return "lambda", arn
+        if connector == "kafka":
+            servers = options.get("properties.bootstrap.servers", "")
+            if not servers or not options.get("topic"):
+                raise compiler.code_error(
+                    "The kafka connector needs 'topic' and 'properties.bootstrap.servers'"
+                )
+            return "kafka", servers
         raise compiler.code_error(
-            f"Connector '{connector}' is not available in the lab (kinesis, firehose, lambda, "
-            "filesystem with an s3:// path, print, blackhole)"
+            f"Connector '{connector}' is not available in the lab (kinesis, firehose, kafka, "
+            "lambda, filesystem with an s3:// path, print, blackhole)"
         )
 
     def _plan(self, app: Application, start: str = "LATEST") -> Plan:
