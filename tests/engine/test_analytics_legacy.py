@@ -152,3 +152,118 @@ INSERT INTO dst SELECT v, arrived FROM src WHERE v > 1;"""
         "ApplicationVersionSummaries"
     ]
     assert [v["ApplicationVersionId"] for v in versions] == [2, 1]
+
+
+STAGGER = """
+CREATE OR REPLACE STREAM "DESTINATION_SQL_STREAM" (ticker VARCHAR(4), event_minute TIMESTAMP, ticker_count INTEGER);
+CREATE OR REPLACE PUMP "STREAM_PUMP" AS INSERT INTO "DESTINATION_SQL_STREAM"
+SELECT STREAM ticker, FLOOR(event_time TO MINUTE), COUNT(*) AS ticker_count
+FROM "SOURCE_SQL_STREAM_001"
+WINDOWED BY STAGGER (
+    PARTITION BY FLOOR(event_time TO MINUTE), ticker RANGE INTERVAL '1' MINUTE);
+"""
+
+
+async def test_stagger_windows_open_per_key_when_its_first_row_arrives(eng, clock):
+    kinesis = eng.client("kinesis")
+    for name in ("trades", "trade-counts"):
+        await kinesis.create_stream(StreamName=name, ShardCount=1)
+    schema = {
+        "RecordFormat": {
+            "RecordFormatType": "JSON",
+            "MappingParameters": {"JSONMappingParameters": {"RecordRowPath": "$"}},
+        },
+        "RecordColumns": [
+            {"Name": "event_time", "Mapping": "$.EVENT_TIME", "SqlType": "TIMESTAMP"},
+            {"Name": "ticker", "Mapping": "$.TICKER", "SqlType": "VARCHAR(4)"},
+        ],
+    }
+    kda = eng.client("kinesisanalyticsv2")
+    await kda.create_application(
+        ApplicationName="stagger",
+        RuntimeEnvironment="SQL-1_0",
+        ServiceExecutionRole=ROLE,
+        ApplicationConfiguration={
+            "ApplicationCodeConfiguration": {
+                "CodeContent": {"TextContent": STAGGER},
+                "CodeContentType": "PLAINTEXT",
+            },
+            "SqlApplicationConfiguration": {
+                "Inputs": [
+                    {
+                        "NamePrefix": "SOURCE_SQL_STREAM",
+                        "KinesisStreamsInput": {
+                            "ResourceARN": "arn:aws:kinesis:us-east-1:123456789012:stream/trades"
+                        },
+                        "InputSchema": schema,
+                    }
+                ],
+                "Outputs": [
+                    {
+                        "Name": "DESTINATION_SQL_STREAM",
+                        "KinesisStreamsOutput": {
+                            "ResourceARN": "arn:aws:kinesis:us-east-1:123456789012:stream/trade-counts"
+                        },
+                        "DestinationSchema": {"RecordFormatType": "JSON"},
+                    }
+                ],
+            },
+        },
+    )
+    await kda.start_application(ApplicationName="stagger")
+    await clock.advance(5)
+    await clock.advance(60 - clock.now() % 60 + 30)  # half way through a minute
+
+    async def trade(ticker):
+        record = {"EVENT_TIME": "2018-08-01T20:17:20.797945", "TICKER": ticker}
+        await kinesis.put_record(
+            StreamName="trades", Data=json.dumps(record).encode(), PartitionKey="p"
+        )
+
+    for _ in range(3):  # AMZN's window opens now and spans the minute boundary
+        await trade("AMZN")
+        await clock.advance(10)
+    await trade("MSFT")  # MSFT's window opens 30 s later
+    for _ in range(3):
+        await trade("AMZN")
+        await clock.advance(5)
+    await clock.advance(20)  # AMZN's window (60 s from its first row) has closed, MSFT's has not
+    shard = (await kinesis.list_shards(StreamName="trade-counts"))["Shards"][0]["ShardId"]
+
+    async def results():
+        it = (
+            await kinesis.get_shard_iterator(
+                StreamName="trade-counts", ShardId=shard, ShardIteratorType="TRIM_HORIZON"
+            )
+        )["ShardIterator"]
+        return [
+            json.loads(r["Data"]) for r in (await kinesis.get_records(ShardIterator=it))["Records"]
+        ]
+
+    rows = await results()
+    assert [(r["ticker"], r["ticker_count"]) for r in rows] == [("AMZN", 6)]
+    assert rows[0]["event_minute"].startswith("2018-08-01 20:17:00")
+    await clock.advance(30)
+    rows = await results()
+    assert [(r["ticker"], r["ticker_count"]) for r in rows] == [("AMZN", 6), ("MSFT", 1)]
+
+
+async def test_insert_column_count_must_match_the_stream(eng, clock):
+    kda = eng.client("kinesisanalyticsv2")
+    bad = STAGGER.replace("COUNT(*) AS ticker_count", "COUNT(*) AS c, 1 AS extra")
+    from engine import ServiceError
+
+    with pytest.raises(ServiceError) as error:
+        await kda.create_application(
+            ApplicationName="cols",
+            RuntimeEnvironment="SQL-1_0",
+            ServiceExecutionRole=ROLE,
+            ApplicationConfiguration={
+                "ApplicationCodeConfiguration": {
+                    "CodeContent": {"TextContent": bad},
+                    "CodeContentType": "PLAINTEXT",
+                }
+            },
+        )
+    assert error.value.code == "CodeValidationException"
+    assert "target columns (3)" in error.value.message

@@ -141,6 +141,9 @@ class _Translator:
                 for e in (group.expressions if group else [])
                 if isinstance(e, exp.Column) and e.name not in ("window_start", "window_end")
             ]
+        for node in list(select.find_all(exp.Floor)):
+            if node.args.get("to") is not None:
+                node.replace(self._truncate(node))
         select.set(
             "from_",
             exp.From(
@@ -151,6 +154,21 @@ class _Translator:
             ),
         )
         return source.name, window, select.sql(dialect="duckdb")
+
+    def _truncate(self, node: Any) -> Any:
+        """FLOOR(ts TO unit) as DuckDB says it: date_trunc('unit', ts)."""
+        exp = self.exp
+        unit = exp.Literal.string(node.args["to"].name.lower())
+        return exp.Anonymous(this="date_trunc", expressions=[unit, node.this])
+
+    def _duckdb(self, node: Any) -> str:
+        exp = self.exp
+        if isinstance(node, exp.Floor) and node.args.get("to") is not None:
+            node = self._truncate(node)
+        for inner in list(node.find_all(exp.Floor)):
+            if inner.args.get("to") is not None:
+                inner.replace(self._truncate(inner))
+        return node.sql(dialect="duckdb")
 
     # -- FROM ---------------------------------------------------------------------------
     def _from(self, select: Any) -> tuple[Source, Window | None, str]:
@@ -231,6 +249,22 @@ class _Translator:
     def _group_window(self, select: Any, source: Source) -> Window | None:
         exp = self.exp
         group = select.args["group"]
+        stagger = next(
+            (
+                n
+                for n in group.expressions
+                if isinstance(n, exp.Anonymous) and n.name.upper() == "STAGGERWIN"
+            ),
+            None,
+        )
+        if stagger is not None:
+            # Legacy stagger windows: per partition key, from its first row's ROWTIME on.
+            size = interval_ms(stagger.expressions[0])
+            stagger.pop()
+            keys = [self._duckdb(e.copy()) for e in group.expressions]
+            group.append("expressions", exp.column("window_start"))
+            group.append("expressions", exp.column("window_end"))
+            return Window("stagger", size, keys=keys)
         found: tuple[Any, Window] | None = None
         for node in list(group.expressions):
             window = self._window_call(node, source)
@@ -476,9 +510,17 @@ def compile_legacy(
                 if isinstance(d, exp.ColumnDef) and d.args.get("kind") is not None
             ]
             plan.sources.setdefault(target, Source(target, columns, "stream"))
+        names = [d.name for d in declared[target].this.expressions if isinstance(d, exp.ColumnDef)]
+        items = len(insert.expression.expressions)
+        if names and items != len(names):
+            raise code_error(
+                f"Number of INSERT target columns ({len(names)}) does not equal number of "
+                f"source items ({items}) for '{target}'"
+            )
         source, window, sql = translator.translate(insert.expression)
         name = pump_names[number] if number < len(pump_names) else f"pump-{number + 1}"
-        plan.queries.append(Query(name, source, target, sql, window))
+        # An in-application stream's rows take its declared column names, by position.
+        plan.queries.append(Query(name, source, target, sql, window, columns=names))
     if not plan.queries:
         raise code_error(
             "The application code has no pump (CREATE OR REPLACE PUMP … AS INSERT INTO …)."

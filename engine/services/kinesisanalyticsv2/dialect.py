@@ -4,7 +4,8 @@ Every rewrite keeps the text's line breaks, so a parse error still names the use
 Flink SQL: `TABLE(TUMBLE(TABLE t, …))` loses its `TABLE` keywords, `SESSION(TABLE t PARTITION BY k,
 …)` becomes `SESSWIN(t, PARTITION_BY(k), …)`, `METADATA FROM '…'` columns are remembered.
 Legacy SQL (SQL-1_0): `CREATE STREAM` → `CREATE TABLE`, pumps keep their name, `SELECT STREAM` →
-`SELECT`, `STEP(x BY i)` → `STEP(x, i)`, and `WINDOWED BY STAGGER (…)` is refused by name.
+`SELECT`, `STEP(x BY i)` → `STEP(x, i)`, and `WINDOWED BY STAGGER (PARTITION BY k RANGE i)` →
+`GROUP BY k, STAGGERWIN(i)`.
 """
 
 from __future__ import annotations
@@ -26,7 +27,10 @@ _PUMP = re.compile(
 )
 _SELECT_STREAM = re.compile(r"\bSELECT\s+STREAM\b", re.I)
 _STEP_BY = re.compile(r"\bSTEP\s*\(([^()]*?)\s+BY\s+INTERVAL", re.I)
-_STAGGER = re.compile(r"\bWINDOWED\s+BY\s+STAGGER\b", re.I)
+_STAGGER = re.compile(
+    r"\bWINDOWED\s+BY\s+STAGGER\s*\(\s*PARTITION\s+BY\s+(.+?)\s+RANGE\s+(INTERVAL\s+'[^']*'\s+\w+)\s*\)",
+    re.I | re.S,
+)
 
 
 def _blank(text: str) -> str:
@@ -65,12 +69,13 @@ def flink(text: str) -> tuple[str, dict[str, str]]:
 
 def legacy(text: str) -> tuple[str, dict[int, str]]:
     """Rewrite legacy Kinesis Data Analytics SQL; returns (text, {statement offset: pump name})."""
-    stagger = _STAGGER.search(text)
-    if stagger:
-        raise code_error(
-            f"WINDOWED BY STAGGER at line {line_of(text, stagger.start())} is not supported by the"
-            " lab's SQL engine; use STEP(... BY INTERVAL ...) or FLOOR(... TO unit) in GROUP BY."
-        )
+    # A stagger window groups by its partition keys: it becomes GROUP BY keys, STAGGERWIN(range).
+    text = _STAGGER.sub(
+        lambda m: (
+            f"GROUP BY {m.group(1)}, STAGGERWIN({m.group(2)})" + "\n" * m.group(0).count("\n")
+        ),
+        text,
+    )
     pumps: dict[int, str] = {}
 
     def keep_pump(match: re.Match) -> str:

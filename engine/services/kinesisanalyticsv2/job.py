@@ -31,6 +31,8 @@ if TYPE_CHECKING:
 
 BATCH_SECONDS = 0.2
 BATCH_RECORDS = 50_000
+#: Most windows one query closes in one step (stagger windows of a key close one by one).
+MAX_CLOSES = 1000
 #: Lambda output: how many result rows one invocation carries.
 LAMBDA_BATCH = 500
 
@@ -262,12 +264,15 @@ class Job:
             if query.failed:
                 continue
             query.advance_clock(now_ms)
-            if query.due():
+            # Stagger windows of one key may close one after another in a single step.
+            for _ in range(MAX_CLOSES):
+                if not query.due():
+                    break
                 try:
                     names, rows = query.close()
                 except self.db.duckdb.Error as error:
                     self._failed(query, error)
-                    continue
+                    break
                 # A window's result starts a journey of its own: its records carry this trace id.
                 trace_id = None
                 if self.service.trace.enabled:

@@ -46,13 +46,14 @@ class Reference:
 
 @dataclass(slots=True)
 class Window:
-    """How rows are grouped in time: tumbling, hopping (sliding) or session windows."""
+    """How rows are grouped in time: tumbling, hopping (sliding), session or stagger windows."""
 
-    kind: str  # tumble | hop | session
+    kind: str  # tumble | hop | session | stagger
     size_ms: int
     slide_ms: int = 0
     gap_ms: int = 0
-    partition: list[str] = field(default_factory=list)  # session keys
+    partition: list[str] = field(default_factory=list)  # session keys (column names)
+    keys: list[str] = field(default_factory=list)  # stagger keys (DuckDB expressions)
 
 
 @dataclass(slots=True)
@@ -74,7 +75,7 @@ class Query:
     sink: str  # the Sink name
     sql: str  # DuckDB SQL over the relation "__win" (rows of closed windows, or of the batch)
     window: Window | None = None
-    line: int = 1
+    columns: list[str] = field(default_factory=list)  # output names by position (legacy streams)
 
 
 @dataclass(slots=True)

@@ -38,8 +38,10 @@ class WindowedQuery:
         self.failed: str | None = None  # why the query stopped (its SQL failed on the data)
         window = query.window
         names = ", ".join(f'"{name}"' for name in visible)
-        self._window_key = "window_start, window_end" + "".join(
-            f', "{k}"' for k in (window.partition if window is not None else [])
+        self._window_key = (
+            "window_start, window_end"
+            + "".join(f', "{k}"' for k in (window.partition if window is not None else []))
+            + "".join(f", {k}" for k in (window.keys if window is not None else []))
         )
         db.execute(f'CREATE TABLE {self.table} AS SELECT * FROM "__stage_{source.name}" LIMIT 0')
         self._late_sql, self._win_sql, self._release_sql = self._statements(window, names)
@@ -60,6 +62,8 @@ class WindowedQuery:
             # The last window holding a row starts on the row's own slide (tumble: slide = size).
             last_end = f"(__t // {slide}) * {slide} + {size}"
             return (f"{last_end} <= $wm", win, f"DELETE FROM {table} WHERE {last_end} <= $wm")
+        if window.kind == "stagger":
+            return self._stagger(window, names)
         keys = ", ".join(f'"{k}"' for k in window.partition)
         by = f"PARTITION BY {keys} " if keys else ""
         gap = window.gap_ms
@@ -77,6 +81,24 @@ class WindowedQuery:
         )
         release = f"DELETE FROM {table} WHERE __rid IN ({sessions} SELECT __rid FROM __w WHERE __we <= $wm)"
         return (f"__t + {gap} <= $wm", win, release)
+
+    def _stagger(self, window: Any, names: str) -> tuple[str, str, str]:
+        # A key's window opens at its first row's time and closes `size` later; its rows are
+        # those before the close, and the next row of that key opens the next window.
+        table, size = self.table, window.size_ms
+        by = f"PARTITION BY {', '.join(window.keys)}" if window.keys else ""
+        self._sessions = f"WITH __w AS (SELECT *, min(__t) OVER ({by}) AS __ws FROM {table})"
+        closed = f"__t < __ws + {size} AND __ws + {size} <= $wm"
+        win = (
+            f"{self._sessions} SELECT {names}, epoch_ms(__ws) AS window_start, "
+            f"epoch_ms(__ws + {size}) AS window_end, epoch_ms(__ws + {size} - 1) AS window_time "
+            f"FROM __w WHERE {closed}"
+        )
+        release = (
+            f"DELETE FROM {table} WHERE __rid IN ({self._sessions} SELECT __rid FROM __w "
+            f"WHERE {closed})"
+        )
+        return ("FALSE", win, release)
 
     # -- per micro-batch ------------------------------------------------------------------
     def ingest(self, stage: str, clock_ms: int) -> int:
@@ -113,6 +135,9 @@ class WindowedQuery:
             self.next_close = NEVER if end is None else end
             return
         (oldest,) = self.db.execute(f"SELECT min(__t) FROM {self.table}").fetchone()
+        if window.kind == "stagger":
+            self.next_close = oldest + window.size_ms
+            return
         # Window ends fall on multiples of the slide; the first one holding the oldest row ends
         # one slide after that row's slide, and nothing at or before the last emission is open.
         slide = window.slide_ms
@@ -140,6 +165,8 @@ class WindowedQuery:
         )
         cursor = self.db.execute(sql)
         names = [d[0] for d in cursor.description]
+        if self.query.columns and len(self.query.columns) == len(names):
+            names = list(self.query.columns)
         rows = cursor.fetchall()
         if self.query.window is not None:
             (windows,) = self.db.execute(
@@ -160,6 +187,10 @@ class WindowedQuery:
         window = self.query.window
         if window is None or not self.buffered:
             return 0
+        if window.kind == "stagger":
+            keys = ", ".join(window.keys) or "1"
+            sql = f"SELECT count(*) FROM (SELECT DISTINCT {keys} FROM {self.table})"
+            return int(self.db.execute(sql).fetchone()[0])
         if window.kind == "session":
             keys = "".join(f'"{k}", ' for k in window.partition)
             sql = f"{self._sessions} SELECT count(*) FROM (SELECT DISTINCT {keys}__sid FROM __w)"
