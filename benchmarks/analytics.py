@@ -163,6 +163,9 @@ def duckdb_floor(data: list[list[dict]]) -> float:
 
 
 async def main() -> None:
+    import duckdb  # noqa: F401  (loaded once per lab: not part of a run's cost)
+    import sqlglot  # noqa: F401
+
     data = batches()
     floor_put = await put_only(data)
     ours = await pipework(data)

@@ -15,6 +15,19 @@ ANALYTICS_READER = "analytics"
 READ_LIMIT = 10_000
 
 
+def _with_arrival(records: list[dict]) -> list[tuple[bytes, int]]:
+    """(data, arrival ms) per record; a put's records share one timestamp object."""
+    out: list[tuple[bytes, int]] = []
+    last: Any = None
+    millis = 0
+    for record in records:
+        stamp = record["ApproximateArrivalTimestamp"]
+        if stamp is not last:
+            last, millis = stamp, int(stamp.timestamp() * 1000)
+        out.append((record["Data"], millis))
+    return out
+
+
 class KinesisReader:
     """Reads every shard of one stream (parents first) into the job as records land."""
 
@@ -50,13 +63,7 @@ class KinesisReader:
                 break
             self.positions[shard.index] = position
             # Handed over page by page, so a long backlog is batched, never held whole.
-            self.job.take(
-                self.source.name,
-                [
-                    (r["Data"], int(r["ApproximateArrivalTimestamp"].timestamp() * 1000))
-                    for r in records
-                ],
-            )
+            self.job.take(self.source.name, _with_arrival(records))
         self.kinesis.track(
             self.source.arn, self.consumer, ANALYTICS_READER, shard.shard_id, position
         )
