@@ -75,3 +75,31 @@ async def test_completion_offers_streams_apps_and_columns(run, console):
     texts = [c.text for c in complete(console, line, len(line))]
     assert "page" in texts and "ms" in texts
     assert any(t.startswith("'SELECT page, COUNT(*)") for t in texts)
+
+
+async def test_save_and_open_keep_a_running_application(run, clock, console, tmp_path):
+    for name in ("keep-in", "keep-out"):
+        await run(f"kinesis create-stream --stream-name {name} --shard-count 1")
+    created = await run(
+        "analytics create keeper \"CREATE TABLE s (v INT, p AS PROCTIME()) WITH ('connector' = "
+        "'kinesis', 'stream' = 'keep-in'); CREATE TABLE o (v INT) WITH ('connector' = 'kinesis', "
+        "'stream' = 'keep-out'); INSERT INTO o SELECT v FROM s;\""
+    )
+    assert created.ok, created.error
+    await run("analytics start keeper")
+    await clock.advance(5)
+    put = "kinesis put-record --stream-name keep-in --partition-key a --cli-binary-format raw-in-base64-out --data "
+    await run(put + """'{"v": 1}'""")
+    await clock.advance(1)
+    path = tmp_path / "lab.json"
+    assert (await run(f"save {path}")).ok
+    opened = await run(f"open {path}")
+    assert opened.ok, opened.error
+    await run("resume")
+    await clock.advance(1)
+    described = await run("kinesisanalyticsv2 describe-application --application-name keeper")
+    assert described.value["ApplicationDetail"]["ApplicationStatus"] == "RUNNING"
+    await run(put + """'{"v": 2}'""")
+    await clock.advance(1)
+    job = console.engine.service("kinesisanalyticsv2").job_of("keeper")
+    assert job.records_out == 1  # v=2 only: v=1 was read before the save, not again

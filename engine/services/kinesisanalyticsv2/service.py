@@ -26,6 +26,7 @@ from .application import Application, Operation, Snapshot, flink_description, wh
 from .discovery import discover
 from .job import Job
 from .plan import Column, Plan, Reference, Sink, Source
+from .saving import dump_application, load_application
 
 START_SECONDS = 5.0
 STOP_SECONDS = 2.0
@@ -518,7 +519,13 @@ class AnalyticsService(Service):
         self.emit("starting", app.arn)
         return {"OperationId": op.operation_id}
 
-    def _run(self, app: Application, op: Operation, run: dict | None = None) -> None:
+    def _run(
+        self,
+        app: Application,
+        op: Operation,
+        run: dict | None = None,
+        positions: dict | None = None,
+    ) -> None:
         app.timer = None
         run = run or {}
         start = "LATEST"
@@ -528,13 +535,8 @@ class AnalyticsService(Service):
             )
             if position == "TRIM_HORIZON":
                 start = "TRIM_HORIZON"
-        positions = None
-        restore = run.get("ApplicationRestoreConfiguration") or {}
-        kind = restore.get("ApplicationRestoreType", "RESTORE_FROM_LATEST_SNAPSHOT")
-        if kind == "RESTORE_FROM_CUSTOM_SNAPSHOT" and restore.get("SnapshotName") in app.snapshots:
-            positions = app.snapshots[restore["SnapshotName"]].positions
-        elif kind == "RESTORE_FROM_LATEST_SNAPSHOT" and app.snapshots:
-            positions = max(app.snapshots.values(), key=lambda s: s.created).positions
+        # A restored lab resumes where its readers stood; a start, from the snapshot it names.
+        positions = positions or self._restore_point(app, run)
         try:
             plan = self._plan(app, start)
             job = Job(self, app.arn, plan)
@@ -552,6 +554,15 @@ class AnalyticsService(Service):
         app.status = "RUNNING"
         self._finish(op)
         self.emit("started", app.arn, queries=len(plan.queries))
+
+    def _restore_point(self, app: Application, run: dict) -> dict | None:
+        restore = run.get("ApplicationRestoreConfiguration") or {}
+        kind = restore.get("ApplicationRestoreType", "RESTORE_FROM_LATEST_SNAPSHOT")
+        if kind == "RESTORE_FROM_CUSTOM_SNAPSHOT" and restore.get("SnapshotName") in app.snapshots:
+            return app.snapshots[restore["SnapshotName"]].positions
+        if kind == "RESTORE_FROM_LATEST_SNAPSHOT" and app.snapshots:
+            return max(app.snapshots.values(), key=lambda s: s.created).positions
+        return None
 
     def stop_application(self, params: dict) -> dict:
         app = self._app(params["ApplicationName"])
@@ -1051,3 +1062,24 @@ class AnalyticsService(Service):
 
     def owns(self, arn: str) -> bool:
         return any(a.arn == arn for a in self.apps.values())
+
+    # -- save / open -------------------------------------------------------------------------
+    def dump(self) -> dict[str, Any] | None:
+        if not self.apps:
+            return None
+        return {"applications": [dump_application(a) for a in self.apps.values()]}
+
+    def load(self, data: dict[str, Any]) -> None:
+        for saved in data.get("applications", []):
+            arn = self.arn(f"application/{saved['name']}", service="kinesisanalytics")
+            app, running, positions = load_application(saved, arn)
+            self.apps[app.name] = app
+            if running:
+                # Streams may be restored after this service, and a held lab runs nothing.
+                app.status = "STARTING"
+                self.engine.spawn(self._resume(app, positions), name=f"analytics:{app.name}")
+
+    async def _resume(self, app: Application, positions: dict) -> None:
+        await self.engine.hold.wait()
+        if self.apps.get(app.name) is app and app.status == "STARTING":
+            self._run(app, self._operation(app, "StartApplication"), positions=positions)
