@@ -367,3 +367,49 @@ INSERT INTO dst SELECT v FROM src;"""
     assert job.records_out == 1
     failed = [e for e in events.events if e.kind == "failed"]
     assert len(failed) == 1 and "abc" in failed[0].detail["error"]
+
+
+def test_duckdb_and_sqlglot_load_only_with_the_first_application():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, engine, engine.services.kinesisanalyticsv2, tui.console.lab.analytics\n"
+        "engine.Engine\n"
+        "bad = [m for m in ('duckdb', 'sqlglot') if m in sys.modules]\n"
+        "assert not bad, bad"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.parametrize(
+    ("code", "words"),
+    [
+        (
+            'CREATE OR REPLACE STREAM "D" (a DOUBLE);\nCREATE OR REPLACE PUMP "P" AS INSERT INTO "D"\n'
+            'SELECT STREAM ANOMALY_SCORE FROM TABLE(RANDOM_CUT_FOREST(CURSOR(SELECT STREAM * FROM "SOURCE_SQL_STREAM_001")));',
+            "RANDOM_CUT_FOREST at line 3",
+        ),
+        (
+            'CREATE OR REPLACE STREAM "D" (a DOUBLE);\nCREATE OR REPLACE PUMP "P" AS INSERT INTO "D"\n'
+            'SELECT STREAM AVG(price) OVER W1 FROM "SOURCE_SQL_STREAM_001"\n'
+            "WINDOW W1 AS (PARTITION BY ticker RANGE INTERVAL '1' MINUTE PRECEDING);",
+            "OVER",
+        ),
+    ],
+)
+async def test_features_out_of_scope_are_refused_by_name(eng, code, words):
+    with pytest.raises(ServiceError) as error:
+        await eng.client("kinesisanalyticsv2").create_application(
+            ApplicationName="nope",
+            RuntimeEnvironment="SQL-1_0",
+            ServiceExecutionRole=ROLE,
+            ApplicationConfiguration={
+                "ApplicationCodeConfiguration": {
+                    "CodeContent": {"TextContent": code},
+                    "CodeContentType": "PLAINTEXT",
+                }
+            },
+        )
+    assert error.value.code == "CodeValidationException"
+    assert words in error.value.message

@@ -119,6 +119,11 @@ class _Translator:
         exp = self.exp
         if not isinstance(select, exp.Select):
             raise code_error(f"Only SELECT queries can feed a stream, not: {select.sql()[:80]}")
+        if select.find(exp.Window) is not None:
+            raise code_error(
+                "Sliding windows with OVER (… PRECEDING) are not emulated by the lab; for a "
+                "sliding aggregate use HOP(ts, slide, size) in GROUP BY."
+            )
         source, window, alias = self._from(select)
         group = select.args.get("group")
         grouped = group is not None or any(

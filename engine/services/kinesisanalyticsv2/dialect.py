@@ -27,6 +27,7 @@ _PUMP = re.compile(
 )
 _SELECT_STREAM = re.compile(r"\bSELECT\s+STREAM\b", re.I)
 _STEP_BY = re.compile(r"\bSTEP\s*\(([^()]*?)\s+BY\s+INTERVAL", re.I)
+_FOREST = re.compile(r"\b(RANDOM_CUT_FOREST(_WITH_EXPLANATION)?|HOTSPOTS)\b", re.I)
 _STAGGER = re.compile(
     r"\bWINDOWED\s+BY\s+STAGGER\s*\(\s*PARTITION\s+BY\s+(.+?)\s+RANGE\s+(INTERVAL\s+'[^']*'\s+\w+)\s*\)",
     re.I | re.S,
@@ -69,6 +70,13 @@ def flink(text: str) -> tuple[str, dict[str, str]]:
 
 def legacy(text: str) -> tuple[str, dict[int, str]]:
     """Rewrite legacy Kinesis Data Analytics SQL; returns (text, {statement offset: pump name})."""
+    forest = _FOREST.search(text)
+    if forest:
+        raise code_error(
+            f"{forest.group(0).upper()} at line {line_of(text, forest.start())} is not emulated by "
+            "the lab (its machine-learning functions are out of scope); use a threshold over a "
+            "window (HAVING AVG(x) > limit) instead."
+        )
     # A stagger window groups by its partition keys: it becomes GROUP BY keys, STAGGERWIN(range).
     text = _STAGGER.sub(
         lambda m: (
