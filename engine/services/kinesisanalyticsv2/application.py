@@ -12,6 +12,11 @@ from engine.clock import Timer
 
 from .job import Job
 
+#: Seconds of engine time each status transition takes (AWS takes minutes).
+START_SECONDS = 5.0
+STOP_SECONDS = 2.0
+UPDATE_SECONDS = 2.0
+
 _FLINK_DEFAULTS = {
     "CheckpointConfigurationDescription": {
         "ConfigurationType": "DEFAULT",

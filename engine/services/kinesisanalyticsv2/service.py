@@ -18,33 +18,32 @@ from collections.abc import Callable
 from typing import Any
 
 from engine.errors import ServiceError
+from engine.model import operations
 from engine.service import Service
 from engine.topology import Edge, Node
 
 from . import compiler
-from .application import Application, Operation, Snapshot, flink_description, when
+from .application import (
+    START_SECONDS,
+    STOP_SECONDS,
+    UPDATE_SECONDS,
+    Application,
+    Operation,
+    flink_description,
+)
+from .configuration import Configuration
 from .discovery import discover
+from .history import History
 from .job import Job
-from .plan import Column, Plan, Reference, Sink, Source
+from .plan import Plan, Sink, Source
+from .planning import OUTPUT_KINDS, Planner, bucket_name
 from .saving import dump_application, load_application
 
-START_SECONDS = 5.0
-STOP_SECONDS = 2.0
-UPDATE_SECONDS = 2.0
 MAX_TAGS = 50
-_OUTPUT_KINDS = {
-    "KinesisStreamsOutput": "kinesis",
-    "KinesisFirehoseOutput": "firehose",
-    "LambdaOutput": "lambda",
-}
 
 
 def _not_found(name: str) -> ServiceError:
     return ServiceError("ResourceNotFoundException", f"Application {name} is not found")
-
-
-def _bucket(arn: str) -> str:
-    return arn.rsplit(":", 1)[-1]
 
 
 class AnalyticsService(Service):
@@ -57,6 +56,9 @@ class AnalyticsService(Service):
         super().__init__(engine)
         self.apps: dict[str, Application] = {}
         self.adhoc: list[Job] = []
+        self.planner = Planner(self)
+        self.configuration = Configuration(self)
+        self.history = History(self)
 
     async def close(self) -> None:
         for app in self.apps.values():
@@ -113,186 +115,7 @@ class AnalyticsService(Service):
     def _finish(self, op: Operation, status: str = "SUCCESSFUL") -> None:
         op.status, op.ended = status, self.clock.now()
 
-    def _resolve(self, connector: str, options: dict[str, str]) -> tuple[str, str]:
-        if connector == "kinesis":
-            stream = options.get("stream.arn") or options.get("stream", "")
-            if not stream:
-                raise compiler.code_error("The kinesis connector needs 'stream' (a name or an ARN)")
-            arn = (
-                stream
-                if stream.startswith("arn:")
-                else self.arn(f"stream/{stream}", service="kinesis")
-            )
-            return "kinesis", arn
-        if connector == "firehose":
-            name = options.get("delivery-stream", "")
-            if not name:
-                raise compiler.code_error("The firehose connector needs 'delivery-stream'")
-            arn = (
-                name
-                if name.startswith("arn:")
-                else self.arn(f"deliverystream/{name}", service="firehose")
-            )
-            return "firehose", arn
-        if connector == "lambda":
-            function = options.get("function", "")
-            arn = (
-                function
-                if function.startswith("arn:")
-                else self.arn(f"function:{function}", service="lambda")
-            )
-            return "lambda", arn
-        if connector == "kafka":
-            servers = options.get("properties.bootstrap.servers", "")
-            if not servers or not options.get("topic"):
-                raise compiler.code_error(
-                    "The kafka connector needs 'topic' and 'properties.bootstrap.servers'"
-                )
-            return "kafka", servers
-        raise compiler.code_error(
-            f"Connector '{connector}' is not available in the lab (kinesis, firehose, kafka, "
-            "lambda, filesystem with an s3:// path, print, blackhole)"
-        )
-
-    def _plan(self, app: Application, start: str = "LATEST") -> Plan:
-        text = app.text()
-        if not text.strip():
-            raise ServiceError(
-                "InvalidArgumentException", "The application has no code (TextContent)."
-            )
-        if not app.sql:
-            return compiler.compile_flink(text, self._resolve)
-        sources = [self._legacy_source(d, start) for d in app.inputs]
-        references = [self._legacy_reference(d) for d in app.references]
-        outputs = {d["Name"]: self._legacy_sink(d) for d in app.outputs}
-        return compiler.compile_legacy(text, sources, references, outputs)
-
-    def _columns(self, schema: dict[str, Any]) -> tuple[list[Column], str, str]:
-        fmt = schema["RecordFormat"]["RecordFormatType"]
-        mapping = schema["RecordFormat"].get("MappingParameters") or {}
-        delimiter = (mapping.get("CSVMappingParameters") or {}).get("RecordColumnDelimiter", ",")
-        columns = [
-            Column(
-                c["Name"],
-                compiler.duckdb_type(c["SqlType"]),
-                str(index) if fmt == "CSV" else c.get("Mapping") or f"$.{c['Name']}",
-            )
-            for index, c in enumerate(schema["RecordColumns"])
-        ]
-        return columns, fmt, delimiter
-
-    def _legacy_source(self, described: dict, start: str) -> Source:
-        columns, fmt, delimiter = self._columns(described["InputSchema"])
-        if "KinesisStreamsInputDescription" in described:
-            kind, arn = "kinesis", described["KinesisStreamsInputDescription"]["ResourceARN"]
-        else:
-            kind, arn = "firehose", described["KinesisFirehoseInputDescription"]["ResourceARN"]
-        name = described["InAppStreamNames"][0]
-        return Source(name, columns, kind, arn, fmt, delimiter, None, "arrival", 0, start)
-
-    def _legacy_reference(self, described: dict) -> Reference:
-        columns, fmt, delimiter = self._columns(described["ReferenceSchema"])
-        s3 = described["S3ReferenceDataSourceDescription"]
-        return Reference(
-            described["TableName"], columns, _bucket(s3["BucketARN"]), s3["FileKey"], fmt, delimiter
-        )
-
-    def _legacy_sink(self, described: dict) -> Sink:
-        fmt = described["DestinationSchema"]["RecordFormatType"]
-        for key, kind in _OUTPUT_KINDS.items():
-            if key + "Description" in described:
-                return Sink(
-                    described["Name"], kind, described[key + "Description"]["ResourceARN"], fmt
-                )
-        raise ServiceError("InvalidArgumentException", "An output needs a destination")
-
     # -- configuration pieces ---------------------------------------------------------------
-    def _input(self, app: Application, given: dict) -> dict:
-        destinations = [k for k in ("KinesisStreamsInput", "KinesisFirehoseInput") if k in given]
-        if len(destinations) != 1:
-            raise ServiceError(
-                "InvalidArgumentException",
-                "An input needs exactly one of KinesisStreamsInput or KinesisFirehoseInput",
-            )
-        if app.inputs:
-            raise ServiceError(
-                "InvalidArgumentException", "A SQL application supports only one streaming input"
-            )
-        self._check_schema(given["InputSchema"])
-        described = {
-            "InputId": app.new_id(),
-            "NamePrefix": given["NamePrefix"],
-            "InAppStreamNames": [f"{given['NamePrefix']}_001"],
-            "InputSchema": copy.deepcopy(given["InputSchema"]),
-            "InputParallelism": copy.deepcopy(given.get("InputParallelism") or {"Count": 1}),
-            "InputStartingPositionConfiguration": {},
-        }
-        key = destinations[0]
-        described[key + "Description"] = {"ResourceARN": given[key]["ResourceARN"]}
-        if "InputProcessingConfiguration" in given:
-            described["InputProcessingConfigurationDescription"] = {
-                "InputLambdaProcessorDescription": dict(
-                    given["InputProcessingConfiguration"]["InputLambdaProcessor"]
-                )
-            }
-        return described
-
-    def _check_schema(self, schema: dict) -> None:
-        fmt = schema["RecordFormat"]["RecordFormatType"]
-        if not schema.get("RecordColumns"):
-            raise ServiceError("InvalidArgumentException", "RecordColumns must not be empty")
-        for column in schema["RecordColumns"]:
-            try:
-                compiler.duckdb_type(column["SqlType"])
-            except ServiceError as error:
-                raise ServiceError("InvalidArgumentException", error.message) from None
-            if fmt == "JSON" and not column.get("Mapping"):
-                raise ServiceError(
-                    "InvalidArgumentException",
-                    f"Column {column['Name']} needs a Mapping (a JSON path) for JSON records",
-                )
-
-    def _output(self, app: Application, given: dict) -> dict:
-        keys = [k for k in _OUTPUT_KINDS if k in given]
-        if len(keys) != 1:
-            raise ServiceError(
-                "InvalidArgumentException",
-                "An output needs exactly one of KinesisStreamsOutput, KinesisFirehoseOutput or LambdaOutput",
-            )
-        if any(o["Name"] == given["Name"] for o in app.outputs):
-            raise ServiceError("InvalidArgumentException", f"Output {given['Name']} already exists")
-        if len(app.outputs) >= 3:
-            raise ServiceError(
-                "LimitExceededException", "An application can have at most 3 outputs"
-            )
-        return {
-            "OutputId": app.new_id(),
-            "Name": given["Name"],
-            keys[0] + "Description": {"ResourceARN": given[keys[0]]["ResourceARN"]},
-            "DestinationSchema": dict(given["DestinationSchema"]),
-        }
-
-    def _reference(self, app: Application, given: dict) -> dict:
-        if "S3ReferenceDataSource" not in given:
-            raise ServiceError(
-                "InvalidArgumentException", "A reference data source needs S3ReferenceDataSource"
-            )
-        self._check_schema(given["ReferenceSchema"])
-        s3 = given["S3ReferenceDataSource"]
-        return {
-            "ReferenceId": app.new_id(),
-            "TableName": given["TableName"],
-            "S3ReferenceDataSourceDescription": {
-                "BucketARN": s3.get("BucketARN", ""),
-                "FileKey": s3.get("FileKey", ""),
-            },
-            "ReferenceSchema": copy.deepcopy(given["ReferenceSchema"]),
-        }
-
-    def _validate_code(self, app: Application) -> None:
-        if app.text().strip():
-            self._plan(app)
-
     # -- applications -----------------------------------------------------------------------
     def create_application(self, params: dict) -> dict:
         name = params["ApplicationName"]
@@ -331,11 +154,14 @@ class AnalyticsService(Service):
         )
         app.code = copy.deepcopy(config.get("ApplicationCodeConfiguration") or {})
         sql = config.get("SqlApplicationConfiguration") or {}
-        app.inputs = [self._input(app, given) for given in sql.get("Inputs") or []]
+        app.inputs = [
+            self.configuration.input_description(app, given) for given in sql.get("Inputs") or []
+        ]
         for given in sql.get("Outputs") or []:
-            app.outputs.append(self._output(app, given))
+            app.outputs.append(self.configuration.output_description(app, given))
         app.references = [
-            self._reference(app, given) for given in sql.get("ReferenceDataSources") or []
+            self.configuration.reference_description(app, given)
+            for given in sql.get("ReferenceDataSources") or []
         ]
         if runtime != "SQL-1_0":
             app.flink = flink_description({}, config.get("FlinkApplicationConfiguration") or {})
@@ -354,7 +180,7 @@ class AnalyticsService(Service):
             {"CloudWatchLoggingOptionId": app.new_id(), "LogStreamARN": o["LogStreamARN"]}
             for o in params.get("CloudWatchLoggingOptions") or []
         ]
-        self._validate_code(app)
+        self.planner.validate(app)
         self.apps[name] = app
         self.emit("created", app.arn, runtime=runtime)
         return {"ApplicationDetail": app.describe()}
@@ -443,14 +269,14 @@ class AnalyticsService(Service):
                 )
             if "NameUpdate" in change:
                 found["Name"] = change["NameUpdate"]
-            for key in _OUTPUT_KINDS:
+            for key in OUTPUT_KINDS:
                 if key + "Update" in change:
-                    for other in _OUTPUT_KINDS:
+                    for other in OUTPUT_KINDS:
                         found.pop(other + "Description", None)
                     found[key + "Description"] = {
                         "ResourceARN": change[key + "Update"]["ResourceARNUpdate"]
                     }
-        self._validate_code(trial)
+        self.planner.validate(trial)
         app.code, app.outputs = trial.code, trial.outputs
         flink = update.get("FlinkApplicationConfigurationUpdate")
         if flink:
@@ -486,7 +312,7 @@ class AnalyticsService(Service):
             raise ServiceError(
                 "InvalidApplicationConfigurationException", "The application has no input"
             )
-        self._validate_code(app)
+        self.planner.validate(app)
         restore = run.get("ApplicationRestoreConfiguration") or {}
         custom = restore.get("ApplicationRestoreType") == "RESTORE_FROM_CUSTOM_SNAPSHOT"
         if custom and restore.get("SnapshotName") not in app.snapshots:
@@ -538,7 +364,7 @@ class AnalyticsService(Service):
         # A restored lab resumes where its readers stood; a start, from the snapshot it names.
         positions = positions or self._restore_point(app, run)
         try:
-            plan = self._plan(app, start)
+            plan = self.planner.plan(app, start)
             job = Job(self, app.arn, plan)
             try:
                 job.start(positions)
@@ -575,7 +401,7 @@ class AnalyticsService(Service):
                 f"Application {app.name} is in {app.status} status and cannot be stopped",
             )
         if app.snapshots_enabled and not force and app.job is not None and not app.sql:
-            self._snapshot(app, f"stop-{int(self.clock.now())}")
+            self.history.take_snapshot(app, f"stop-{int(self.clock.now())}")
         self._halt(app)
         app.status = "FORCE_STOPPING" if force else "STOPPING"
         op = self._operation(app, "ForceStopApplication" if force else "StopApplication")
@@ -590,354 +416,8 @@ class AnalyticsService(Service):
         self.emit("stopped", app.arn)
 
     # -- inputs, outputs, references ----------------------------------------------------------
-    def _sql_change(self, params: dict) -> Application:
-        app = self._app(params["ApplicationName"])
-        if not app.sql:
-            raise ServiceError(
-                "InvalidArgumentException", "This operation is for SQL-1_0 applications"
-            )
-        self._check_version(app, params)
-        return app
-
-    def add_application_input(self, params: dict) -> dict:
-        app = self._sql_change(params)
-        app.inputs.append(self._input(app, params["Input"]))
-        self._changed(app)
-        return {
-            "ApplicationARN": app.arn,
-            "ApplicationVersionId": app.version,
-            "InputDescriptions": copy.deepcopy(app.inputs),
-        }
-
-    def add_application_output(self, params: dict) -> dict:
-        app = self._sql_change(params)
-        app.outputs.append(self._output(app, params["Output"]))
-        self._changed(app)
-        return {
-            "ApplicationARN": app.arn,
-            "ApplicationVersionId": app.version,
-            "OutputDescriptions": copy.deepcopy(app.outputs),
-        }
-
-    def delete_application_output(self, params: dict) -> dict:
-        app = self._sql_change(params)
-        kept = [o for o in app.outputs if o["OutputId"] != params["OutputId"]]
-        if len(kept) == len(app.outputs):
-            raise ServiceError(
-                "ResourceNotFoundException", f"Output {params['OutputId']} is not found"
-            )
-        app.outputs = kept
-        self._changed(app)
-        return {"ApplicationARN": app.arn, "ApplicationVersionId": app.version}
-
-    def add_application_reference_data_source(self, params: dict) -> dict:
-        app = self._sql_change(params)
-        app.references.append(self._reference(app, params["ReferenceDataSource"]))
-        self._changed(app)
-        return {
-            "ApplicationARN": app.arn,
-            "ApplicationVersionId": app.version,
-            "ReferenceDataSourceDescriptions": copy.deepcopy(app.references),
-        }
-
-    def delete_application_reference_data_source(self, params: dict) -> dict:
-        app = self._sql_change(params)
-        kept = [r for r in app.references if r["ReferenceId"] != params["ReferenceId"]]
-        if len(kept) == len(app.references):
-            raise ServiceError(
-                "ResourceNotFoundException", f"Reference {params['ReferenceId']} is not found"
-            )
-        app.references = kept
-        self._changed(app)
-        return {"ApplicationARN": app.arn, "ApplicationVersionId": app.version}
-
-    def _find_input(self, app: Application, input_id: str) -> dict:
-        found = next((i for i in app.inputs if i["InputId"] == input_id), None)
-        if found is None:
-            raise ServiceError("ResourceNotFoundException", f"Input {input_id} is not found")
-        return found
-
-    def add_application_input_processing_configuration(self, params: dict) -> dict:
-        app = self._sql_change(params)
-        found = self._find_input(app, params["InputId"])
-        described = {
-            "InputLambdaProcessorDescription": dict(
-                params["InputProcessingConfiguration"]["InputLambdaProcessor"]
-            )
-        }
-        found["InputProcessingConfigurationDescription"] = described
-        self._changed(app)
-        return {
-            "ApplicationARN": app.arn,
-            "ApplicationVersionId": app.version,
-            "InputId": params["InputId"],
-            "InputProcessingConfigurationDescription": copy.deepcopy(described),
-        }
-
-    def delete_application_input_processing_configuration(self, params: dict) -> dict:
-        app = self._sql_change(params)
-        self._find_input(app, params["InputId"]).pop(
-            "InputProcessingConfigurationDescription", None
-        )
-        self._changed(app)
-        return {"ApplicationARN": app.arn, "ApplicationVersionId": app.version}
-
-    def add_application_cloud_watch_logging_option(self, params: dict) -> dict:
-        app = self._app(params["ApplicationName"])
-        self._check_version(app, params, required=False)
-        option = params["CloudWatchLoggingOption"]
-        app.logging.append(
-            {"CloudWatchLoggingOptionId": app.new_id(), "LogStreamARN": option["LogStreamARN"]}
-        )
-        self._changed(app)
-        return {
-            "ApplicationARN": app.arn,
-            "ApplicationVersionId": app.version,
-            "CloudWatchLoggingOptionDescriptions": copy.deepcopy(app.logging),
-        }
-
-    def delete_application_cloud_watch_logging_option(self, params: dict) -> dict:
-        app = self._app(params["ApplicationName"])
-        self._check_version(app, params, required=False)
-        kept = [
-            o
-            for o in app.logging
-            if o["CloudWatchLoggingOptionId"] != params["CloudWatchLoggingOptionId"]
-        ]
-        if len(kept) == len(app.logging):
-            raise ServiceError(
-                "ResourceNotFoundException", "CloudWatch logging option is not found"
-            )
-        app.logging = kept
-        self._changed(app)
-        return {
-            "ApplicationARN": app.arn,
-            "ApplicationVersionId": app.version,
-            "CloudWatchLoggingOptionDescriptions": copy.deepcopy(app.logging),
-        }
-
-    def add_application_vpc_configuration(self, params: dict) -> dict:
-        app = self._app(params["ApplicationName"])
-        self._check_version(app, params, required=False)
-        given = params["VpcConfiguration"]
-        described = {
-            "VpcConfigurationId": app.new_id(),
-            "VpcId": f"vpc-{self.ids.hex(17)}",
-            "SubnetIds": list(given["SubnetIds"]),
-            "SecurityGroupIds": list(given["SecurityGroupIds"]),
-        }
-        app.vpcs.append(described)
-        self._changed(app)
-        return {
-            "ApplicationARN": app.arn,
-            "ApplicationVersionId": app.version,
-            "VpcConfigurationDescription": copy.deepcopy(described),
-        }
-
-    def delete_application_vpc_configuration(self, params: dict) -> dict:
-        app = self._app(params["ApplicationName"])
-        self._check_version(app, params, required=False)
-        kept = [v for v in app.vpcs if v["VpcConfigurationId"] != params["VpcConfigurationId"]]
-        if len(kept) == len(app.vpcs):
-            raise ServiceError(
-                "ResourceNotFoundException",
-                f"VPC configuration {params['VpcConfigurationId']} is not found",
-            )
-        app.vpcs = kept
-        self._changed(app)
-        return {"ApplicationARN": app.arn, "ApplicationVersionId": app.version}
-
-    def update_application_maintenance_configuration(self, params: dict) -> dict:
-        app = self._app(params["ApplicationName"])
-        if app.sql:
-            raise ServiceError(
-                "UnsupportedOperationException", "Maintenance windows are for Flink applications"
-            )
-        start = params["ApplicationMaintenanceConfigurationUpdate"][
-            "ApplicationMaintenanceWindowStartTimeUpdate"
-        ]
-        hour, _, minute = start.partition(":")
-        end_hour = (int(hour) + 8) % 24
-        app.maintenance = {
-            "ApplicationMaintenanceWindowStartTime": start,
-            "ApplicationMaintenanceWindowEndTime": f"{end_hour:02d}:{minute}",
-        }
-        return {
-            "ApplicationARN": app.arn,
-            "ApplicationMaintenanceConfigurationDescription": dict(app.maintenance),
-        }
-
-    def create_application_presigned_url(self, params: dict) -> dict:
-        app = self._app(params["ApplicationName"])
-        if app.status != "RUNNING":
-            raise ServiceError("ResourceInUseException", f"Application {app.name} is not running")
-        raise ServiceError(
-            "InvalidArgumentException", "The lab has no Apache Flink dashboard to sign a URL for"
-        )
-
     # -- versions, operations --------------------------------------------------------------
-    def list_application_versions(self, params: dict) -> dict:
-        app = self._flink_only(params["ApplicationName"])
-        summaries = [
-            {"ApplicationVersionId": v, "ApplicationStatus": d["ApplicationStatus"]}
-            for v, d in sorted(app.versions.items(), reverse=True)
-        ]
-        summaries.insert(0, {"ApplicationVersionId": app.version, "ApplicationStatus": app.status})
-        return {"ApplicationVersionSummaries": summaries[: params.get("Limit") or 50]}
-
-    def describe_application_version(self, params: dict) -> dict:
-        app = self._flink_only(params["ApplicationName"])
-        version = params["ApplicationVersionId"]
-        if version == app.version:
-            return {"ApplicationVersionDetail": app.describe()}
-        if version not in app.versions:
-            raise ServiceError(
-                "ResourceNotFoundException", f"Application version {version} is not found"
-            )
-        return {"ApplicationVersionDetail": copy.deepcopy(app.versions[version])}
-
-    def rollback_application(self, params: dict) -> dict:
-        app = self._flink_only(params["ApplicationName"])
-        self._check_version(app, params)
-        if app.status not in ("RUNNING", "UPDATING", "AUTOSCALING") or app.version < 2:
-            raise ServiceError(
-                "InvalidRequestException", f"Application {app.name} cannot be rolled back now"
-            )
-        previous = app.versions[app.version - 1]
-        text = previous["ApplicationConfigurationDescription"].get(
-            "ApplicationCodeConfigurationDescription", {}
-        )
-        content = text.get("CodeContentDescription", {})
-        if "TextContent" in content:
-            app.code = {
-                "CodeContentType": "PLAINTEXT",
-                "CodeContent": {"TextContent": content["TextContent"]},
-            }
-        self._changed(app)
-        op = self._operation(app, "RollbackApplication")
-        self._halt(app)
-        app.status = "ROLLING_BACK"
-        app.timer = self.clock.call_later(UPDATE_SECONDS, self._run, app, op)
-        detail = app.describe()
-        detail["ApplicationVersionRolledBackTo"] = app.version - 2
-        return {"ApplicationDetail": detail, "OperationId": op.operation_id}
-
-    def _flink_only(self, name: str) -> Application:
-        app = self._app(name)
-        if app.sql:
-            raise ServiceError(
-                "UnsupportedOperationException", "This operation is for Flink applications"
-            )
-        return app
-
-    def list_application_operations(self, params: dict) -> dict:
-        app = self._flink_only(params["ApplicationName"])
-        ops = [
-            o
-            for o in reversed(app.operations)
-            if params.get("Operation") in (None, o.operation)
-            and params.get("OperationStatus") in (None, o.status)
-        ]
-        return {
-            "ApplicationOperationInfoList": [
-                self._op_info(o) for o in ops[: params.get("Limit") or 50]
-            ]
-        }
-
-    def _op_info(self, op: Operation) -> dict:
-        info: dict[str, Any] = {
-            "Operation": op.operation,
-            "OperationId": op.operation_id,
-            "StartTime": when(op.started),
-            "OperationStatus": op.status,
-        }
-        if op.ended is not None:
-            info["EndTime"] = when(op.ended)
-        return info
-
-    def describe_application_operation(self, params: dict) -> dict:
-        app = self._flink_only(params["ApplicationName"])
-        op = next((o for o in app.operations if o.operation_id == params["OperationId"]), None)
-        if op is None:
-            raise ServiceError(
-                "ResourceNotFoundException", f"Operation {params['OperationId']} is not found"
-            )
-        return {
-            "ApplicationOperationInfoDetails": {
-                **self._op_info(op),
-                "ApplicationVersionChangeDetails": {
-                    "ApplicationVersionUpdatedFrom": max(app.version - 1, 1),
-                    "ApplicationVersionUpdatedTo": app.version,
-                },
-            }
-        }
-
     # -- snapshots ---------------------------------------------------------------------------
-    def _snapshot(self, app: Application, name: str) -> Snapshot:
-        positions = app.job.positions() if app.job is not None else {}
-        snapshot = Snapshot(name, app.version, self.clock.now(), app.runtime, positions)
-        app.snapshots[name] = snapshot
-        self.emit("snapshot-created", app.arn, snapshot=name)
-        return snapshot
-
-    def create_application_snapshot(self, params: dict) -> dict:
-        app = self._flink_only(params["ApplicationName"])
-        name = params["SnapshotName"]
-        if not app.snapshots_enabled:
-            raise ServiceError(
-                "InvalidRequestException", f"Snapshots are disabled for application {app.name}"
-            )
-        if app.status != "RUNNING":
-            raise ServiceError(
-                "InvalidApplicationConfigurationException", f"Application {app.name} is not RUNNING"
-            )
-        if name in app.snapshots:
-            raise ServiceError("ResourceInUseException", f"Snapshot {name} already exists")
-        self._snapshot(app, name)
-        return {}
-
-    def _snapshot_details(self, snapshot: Snapshot) -> dict:
-        return {
-            "SnapshotName": snapshot.name,
-            "SnapshotStatus": "READY",
-            "ApplicationVersionId": snapshot.version,
-            "SnapshotCreationTimestamp": when(snapshot.created),
-            "RuntimeEnvironment": snapshot.runtime,
-        }
-
-    def list_application_snapshots(self, params: dict) -> dict:
-        app = self._flink_only(params["ApplicationName"])
-        snapshots = sorted(app.snapshots.values(), key=lambda s: s.created)
-        return {
-            "SnapshotSummaries": [
-                self._snapshot_details(s) for s in snapshots[: params.get("Limit") or 50]
-            ]
-        }
-
-    def describe_application_snapshot(self, params: dict) -> dict:
-        app = self._flink_only(params["ApplicationName"])
-        snapshot = app.snapshots.get(params["SnapshotName"])
-        if snapshot is None:
-            raise ServiceError(
-                "ResourceNotFoundException", f"Snapshot {params['SnapshotName']} is not found"
-            )
-        return {"SnapshotDetails": self._snapshot_details(snapshot)}
-
-    def delete_application_snapshot(self, params: dict) -> dict:
-        app = self._flink_only(params["ApplicationName"])
-        snapshot = app.snapshots.get(params["SnapshotName"])
-        if snapshot is None:
-            raise ServiceError(
-                "ResourceNotFoundException", f"Snapshot {params['SnapshotName']} is not found"
-            )
-        if abs(params["SnapshotCreationTimestamp"].timestamp() - snapshot.created) > 1:
-            raise ServiceError(
-                "InvalidArgumentException",
-                "SnapshotCreationTimestamp does not match the snapshot's",
-            )
-        del app.snapshots[snapshot.name]
-        return {}
-
     # -- schema discovery --------------------------------------------------------------------
     def discover_input_schema(self, params: dict) -> dict:
         position = (params.get("InputStartingPositionConfiguration") or {}).get(
@@ -946,7 +426,7 @@ class AnalyticsService(Service):
         if params.get("S3Configuration"):
             s3 = params["S3Configuration"]
             body = self.engine.service("s3").get_object_internal(
-                _bucket(s3["BucketARN"]), s3["FileKey"]
+                bucket_name(s3["BucketARN"]), s3["FileKey"]
             )
             samples = [
                 line.encode()
@@ -1014,7 +494,7 @@ class AnalyticsService(Service):
         )
         name = arn.rsplit("/", 1)[-1]
         schema = discover(self._sample(arn, "TRIM_HORIZON"))["InputSchema"]
-        columns, fmt, delimiter = self._columns(schema)
+        columns, fmt, delimiter = self.planner.columns(schema)
         source = Source(name, columns, "kinesis", arn, fmt, delimiter, None, "arrival", 0, "LATEST")
         plan = Plan(sources={name: source}, sinks={"__print": Sink("__print", "print")})
         translator = compiler._Translator(plan, legacy=True)
@@ -1083,3 +563,20 @@ class AnalyticsService(Service):
         await self.engine.hold.wait()
         if self.apps.get(app.name) is app and app.status == "STARTING":
             self._run(app, self._operation(app, "StartApplication"), positions=positions)
+
+
+def _delegate(owner: str, name: str) -> Callable[[AnalyticsService, dict], Any]:
+    def operation(self: AnalyticsService, params: dict) -> Any:
+        return getattr(getattr(self, owner), name)(params)
+
+    operation.__name__ = name
+    operation.__doc__ = f"{name}: served by the service's {owner} object."
+    return operation
+
+
+# Each operation is a method of the service (so `help` and the client find it); those about
+# configuration pieces and about versions and snapshots are served by delegated objects.
+for _snake in operations(AnalyticsService.name):
+    for _owner, _kind in (("configuration", Configuration), ("history", History)):
+        if callable(getattr(_kind, _snake, None)):
+            setattr(AnalyticsService, _snake, _delegate(_owner, _snake))
