@@ -223,3 +223,21 @@ async def test_a_window_result_is_a_journey_hop(eng, clock):
     assert ("kinesisanalyticsv2", "window-closed") in kinds
     assert ("kinesis", "put") in kinds  # the result record on the output stream
     assert ("kinesisanalyticsv2", "delivered") in kinds
+
+
+async def test_records_that_are_not_json_are_rejected_not_fatal(eng, clock):
+    kinesis = await _streams(eng, "clicks", "counts")
+    await _flink_app(eng, clock, FLINK_TUMBLE)
+    await kinesis.put_records(
+        StreamName="clicks",
+        Records=[
+            {"Data": b"not json {", "PartitionKey": "k"},
+            {"Data": b"\xff\xfe not UTF-8", "PartitionKey": "k"},
+            {"Data": json.dumps({"page": "home", "ms": 1}).encode(), "PartitionKey": "k"},  # no ts
+            {"Data": json.dumps(_click("home", 1)).encode(), "PartitionKey": "k"},
+        ],
+    )
+    await clock.advance(1)
+    job = eng.service("kinesisanalyticsv2").job_of("clicks-app")
+    assert job.invalid == 3 and job.records_in == 4
+    assert job.status()["buffered_rows"] == 1

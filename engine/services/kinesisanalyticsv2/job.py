@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from engine.errors import ServiceError
 from engine.service import Envelope
 
-from .database import Database
+from .database import BATCH_TABLE, Database
 from .plan import Column, Plan, Query, Reference, Sink, Source
 from .readers import FirehoseReader, KafkaReader, KinesisReader
 from .windows import NEVER, WindowedQuery
@@ -67,20 +67,41 @@ def encode_rows(names: list[str], rows: list[tuple], fmt: str) -> list[bytes]:
     ]
 
 
-def _column_sql(column: Column, fmt: str, delimiter: str) -> str:
-    mapping = column.mapping
-    if mapping == "__proctime":
-        return "epoch_ms($now::BIGINT)"
-    if mapping.startswith("__meta:"):
-        return "epoch_ms(a)"
+def _cast(text: str, sql_type: str) -> str:
+    if sql_type == "TIMESTAMP":  # ISO text, or epoch milliseconds (a lab convenience)
+        return f"COALESCE(epoch_ms(TRY_CAST({text} AS BIGINT)), TRY_CAST({text} AS TIMESTAMP))"
+    return f"TRY_CAST({text} AS {sql_type})"
+
+
+def decode_sql(columns: list[Column], fmt: str, delimiter: str) -> tuple[str, str]:
+    """(the fields of a record `j` as the list `l`, the typed columns over `l`).
+
+    Each record is parsed once: every JSON path in one `json_extract_string` call (NULL for
+    a record that is not JSON), or one split of a CSV line.
+    """
+    exprs: list[str] = []
+    paths: list[str] = []
+    for column in columns:
+        mapping = column.mapping
+        if mapping == "__proctime":
+            exprs.append(f'epoch_ms($now::BIGINT) AS "{column.name}"')
+        elif mapping.startswith("__meta:"):
+            exprs.append(f'epoch_ms(a) AS "{column.name}"')
+        elif fmt == "CSV":
+            text = f"l[{int(mapping or 0) + 1}]"
+            exprs.append(f'{_cast(text, column.sql_type)} AS "{column.name}"')
+        else:
+            path = mapping if mapping.startswith("$") else f"$.{mapping or column.name}"
+            paths.append("'" + path.replace("'", "''") + "'")
+            text = f"l[{len(paths)}]"
+            exprs.append(f'{_cast(text, column.sql_type)} AS "{column.name}"')
     if fmt == "CSV":
-        text = f"string_split(j, '{delimiter}')[{int(mapping or 0) + 1}]"
+        quoted = delimiter.replace("'", "''")
+        fields = f"string_split(j, '{quoted}') AS l"
     else:
-        path = mapping if mapping.startswith("$") else f"$.{mapping or column.name}"
-        text = "json_extract_string(j, '" + path.replace("'", "''") + "')"
-    if column.sql_type == "TIMESTAMP":
-        return f"COALESCE(TRY_CAST({text} AS TIMESTAMP), epoch_ms(TRY_CAST({text} AS BIGINT)))"
-    return f"TRY_CAST({text} AS {column.sql_type})"
+        listed = ", ".join(paths) or "'$'"
+        fields = f"try(json_extract_string(j, [{listed}])) AS l"
+    return fields, ", ".join(exprs)
 
 
 class Job:
@@ -119,17 +140,13 @@ class Job:
         for reference in self.plan.references.values():
             self._load_reference(reference)
         for source in self.plan.sources.values():
-            cols = ", ".join(
-                f'{_column_sql(c, source.format, source.delimiter)} AS "{c.name}"'
-                for c in source.columns
-            )
-            time = self._time_sql(source)
-            valid = "WHERE json_valid(j)" if source.format == "JSON" else ""
+            fields, cols = decode_sql(source.columns, source.format, source.delimiter)
+            valid = "WHERE l IS NOT NULL" if source.format == "JSON" else ""
             self._stage_sql[source.name] = (
-                f'CREATE OR REPLACE TEMP TABLE "__stage_{source.name}" AS SELECT * FROM (SELECT '
-                f"{cols}{', ' if cols else ''}epoch_ms(a) AS ROWTIME, {time} AS __t, r AS __rid FROM "
-                f"(SELECT unnest($j::VARCHAR[]) AS j, unnest($a::BIGINT[]) AS a, "
-                f"unnest(range($r, $r + len($j))) AS r) {valid}) WHERE __t IS NOT NULL"
+                f'CREATE OR REPLACE TEMP TABLE "__stage_{source.name}" AS SELECT * FROM '
+                f"(SELECT *, {self._time_sql(source)} AS __t FROM (SELECT {cols}"
+                f"{', ' if cols else ''}epoch_ms(a) AS ROWTIME, r AS __rid FROM (SELECT {fields}, "
+                f"a, r FROM {BATCH_TABLE}) {valid})) WHERE __t IS NOT NULL"
             )
             self._stage(source.name, [], 0)
         for index, query in enumerate(self.plan.queries):
@@ -148,23 +165,19 @@ class Job:
 
     def _time_sql(self, source: Source) -> str:
         if source.time_kind == "event" and source.time_column:
-            column = next(c for c in source.columns if c.name == source.time_column)
-            return f"epoch_ms({_column_sql(column, source.format, source.delimiter)})"
+            return f'epoch_ms("{source.time_column}")'
         if source.time_kind == "processing":
             return "$now::BIGINT"
-        return "a"
+        return "epoch_ms(ROWTIME)"
 
     def _load_reference(self, reference: Reference) -> None:
         s3 = self.engine.service("s3")
         body = s3.get_object_internal(reference.bucket, reference.key)
         lines = [line for line in body.decode("utf-8", "replace").splitlines() if line.strip()]
-        cols = ", ".join(
-            f'{_column_sql(c, reference.format, reference.delimiter)} AS "{c.name}"'
-            for c in reference.columns
-        )
+        fields, cols = decode_sql(reference.columns, reference.format, reference.delimiter)
         self.db.execute(
             f'CREATE OR REPLACE TABLE "{reference.name}" AS SELECT {cols} FROM '
-            "(SELECT unnest($j::VARCHAR[]) AS j, 0 AS a)",
+            f"(SELECT {fields}, a FROM (SELECT unnest($j::VARCHAR[]) AS j, 0 AS a))",
             {"j": lines},
         )
 
@@ -210,15 +223,9 @@ class Job:
             self.run_batch()
 
     def _stage(self, source: str, records: list[tuple[bytes, int]], now_ms: int) -> str:
-        params = {
-            "j": [data.decode("utf-8", "replace") for data, _ in records],
-            "a": [arrival for _, arrival in records],
-            "r": self.rid,
-        }
         sql = self._stage_sql[source]
-        if "$now" in sql:
-            params["now"] = now_ms
-        self.db.execute(sql, params)
+        params = {"now": now_ms} if "$now" in sql else None
+        self.db.stage(records, self.rid, sql, params)
         self.rid += len(records)
         return f'"__stage_{source}"'
 
