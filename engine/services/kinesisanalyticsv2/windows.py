@@ -36,6 +36,7 @@ class WindowedQuery:
         self.windows_closed = 0
         self.buffered = 0
         self.failed: str | None = None  # why the query stopped (its SQL failed on the data)
+        self.oldest: int | None = None  # the smallest buffered event time (None: unknown)
         window = query.window
         names = ", ".join(f'"{name}"' for name in visible)
         self._window_key = (
@@ -108,8 +109,10 @@ class WindowedQuery:
             self.watermark = max(self.watermark, clock_ms)
         late_sql = self._late_sql
         params = {"wm": self.watermark} if "$wm" in late_sql else {}
-        total, late, newest = db.execute(
-            f"SELECT count(*), count(*) FILTER (WHERE {late_sql}), max(__t) FROM {stage}", params
+        total, late, newest, oldest = db.execute(
+            f"SELECT count(*), count(*) FILTER (WHERE {late_sql}), max(__t), "
+            f"min(__t) FILTER (WHERE NOT ({late_sql})) FROM {stage}",
+            params,
         ).fetchone()
         if not total:
             return 0
@@ -117,6 +120,10 @@ class WindowedQuery:
         self.records_in += total
         self.late += late
         self.buffered += total - late
+        if oldest is not None and self.oldest is not None:
+            self.oldest = min(self.oldest, oldest)
+        elif oldest is not None and self.buffered == total - late:  # the buffer was empty
+            self.oldest = oldest
         if self.source.time_kind == "event" and newest is not None:
             self.watermark = max(self.watermark, newest - self.source.delay_ms)
         self._plan_next_close()
@@ -134,7 +141,9 @@ class WindowedQuery:
             (end,) = self.db.execute(f"{self._sessions} SELECT min(__we) FROM __w").fetchone()
             self.next_close = NEVER if end is None else end
             return
-        (oldest,) = self.db.execute(f"SELECT min(__t) FROM {self.table}").fetchone()
+        if self.oldest is None:  # only after a close: ingest keeps it up to date
+            (self.oldest,) = self.db.execute(f"SELECT min(__t) FROM {self.table}").fetchone()
+        oldest = self.oldest
         if window.kind == "stagger":
             self.next_close = oldest + window.size_ms
             return
@@ -177,6 +186,7 @@ class WindowedQuery:
         release_params = {"wm": self.watermark} if "$wm" in self._release_sql else {}
         self.db.execute(self._release_sql, release_params)
         (self.buffered,) = self.db.execute(f"SELECT count(*) FROM {self.table}").fetchone()
+        self.oldest = None
         self.emitted = self.watermark
         self.records_out += len(rows)
         self._plan_next_close()
