@@ -35,4 +35,5 @@ SERVICE_MODULES: dict[str, str] = {
     "kinesis-video-media": "engine.services.kinesisvideo.media_api",
     "kinesis-video-archived-media": "engine.services.kinesisvideo.archived_api",
     "appsync": "engine.services.appsync",
+    "kinesisanalyticsv2": "engine.services.kinesisanalyticsv2",
 }

@@ -669,6 +669,40 @@ async def appsync_round(eng: Engine, clock: VirtualClock) -> None:
     event_api = (await appsync.create_api(name="round", eventConfig=config))["api"]
     await appsync.create_channel_namespace(apiId=event_api["apiId"], name="default")
     await appsync.delete_api(apiId=event_api["apiId"])
+async def analytics_round(eng: Engine, clock: VirtualClock) -> None:
+    kinesis = eng.client("kinesis")
+    for name in ("taps", "tap-counts"):
+        await kinesis.create_stream(StreamName=name, ShardCount=1)
+    code = (
+        "CREATE TABLE taps (k VARCHAR, p AS PROCTIME()) WITH ('connector'='kinesis', 'stream'='taps');"
+        "CREATE TABLE out (k VARCHAR) WITH ('connector'='kinesis', 'stream'='tap-counts');"
+        "INSERT INTO out SELECT k, COUNT(*) AS n FROM taps GROUP BY TUMBLE(p, INTERVAL '10' SECOND), k;"
+    )
+    kda = eng.client("kinesisanalyticsv2")
+    created = await kda.create_application(
+        ApplicationName="taps",
+        RuntimeEnvironment="FLINK-1_20",
+        ServiceExecutionRole="arn:aws:iam::123456789012:role/a",
+        ApplicationConfiguration={
+            "ApplicationCodeConfiguration": {
+                "CodeContent": {"TextContent": code},
+                "CodeContentType": "PLAINTEXT",
+            }
+        },
+    )
+    await kda.start_application(ApplicationName="taps")
+    await clock.advance(6)
+    for number in range(20):
+        await kinesis.put_record(StreamName="taps", Data=b'{"k": "a"}', PartitionKey=str(number))
+    await clock.advance(11)
+    await kinesis.put_record(StreamName="taps", Data=b'{"k": "b"}', PartitionKey="x")
+    await clock.advance(1)  # a window is left open: deleting the application must drop it
+    await kda.delete_application(
+        ApplicationName="taps", CreateTimestamp=created["ApplicationDetail"]["CreateTimestamp"]
+    )
+    for name in ("taps", "tap-counts"):
+        await kinesis.delete_stream(StreamName=name)
+    await clock.advance(1)
 
 
 ROUNDS: dict[str, Round] = {
@@ -695,6 +729,7 @@ ROUNDS: dict[str, Round] = {
     "appflow": appflow_round,
     "kinesisvideo": kinesisvideo_round,
     "appsync": appsync_round,
+    "kinesisanalyticsv2": analytics_round,
 }
 
 

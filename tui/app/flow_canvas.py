@@ -60,6 +60,7 @@ KIND_GLYPHS = {
     "saas-app": "☁",
     "video-stream": "▶",
     "signaling-channel": "☏",
+    "analytics-application": "∑",
     # Step Functions state types, for the workflow graph.
     "task": "▣",
     "choice": "◆",

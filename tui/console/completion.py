@@ -233,6 +233,10 @@ def _lab_items(console: Console, command: str, args: list[str]) -> list[tuple[st
         from .lab.graphql import completions as graphql_completions
 
         return graphql_completions(console, args)
+    if command.startswith("analytics "):
+        from .lab.analytics import completions as analytics_completions
+
+        return analytics_completions(console, command, args)
     words = console.commands[command].words
     if command == "clock" and args:
         return []

@@ -53,6 +53,7 @@ class Collector:
             "events": _events,
             "sns": _sns,
             "dynamodb": _dynamodb,
+            "kinesisanalyticsv2": _kinesisanalytics,
         }
 
     def start(self) -> None:
@@ -313,6 +314,19 @@ def _firehose(service: Any) -> Iterator[Sample]:
         dims = {"DeliveryStreamName": stream.name}
         yield ("AWS/Firehose", "IncomingRecords", dims, stream.received, "Count", "delta")
         yield ("AWS/Firehose", "DeliveryToS3.Records", dims, stream.delivered, "Count", "delta")
+
+
+def _kinesisanalytics(service: Any) -> Iterator[Sample]:
+    for app in service.apps.values():
+        if app.job is None:
+            continue
+        dims = {"Application": app.name}
+        job = app.job
+        yield ("AWS/KinesisAnalytics", "numRecordsIn", dims, job.records_in, "Count", "delta")
+        yield ("AWS/KinesisAnalytics", "numRecordsOut", dims, job.records_out, "Count", "delta")
+        yield ("AWS/KinesisAnalytics", "numLateRecordsDropped", dims, job.late, "Count", "delta")
+        behind = job.millis_behind()
+        yield ("AWS/KinesisAnalytics", "millisBehindLatest", dims, behind, "Milliseconds", "gauge")
 
 
 def _stepfunctions(service: Any) -> Iterator[Sample]:

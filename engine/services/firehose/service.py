@@ -339,6 +339,8 @@ class FirehoseService(StreamSettings, Service):
             if tracing:
                 self.emit("put", stream.arn, message_id=record_id, trace_id=trace, size=len(data))
         stream.received += len(datas)
+        for tap in list(stream.taps):
+            tap(datas, now)
         self._buffered(stream)
         return ids
 

@@ -49,3 +49,5 @@ class DeliveryStream:
     failed: int = 0
     flushes: int = 0
     in_flight: int = 0
+    #: Readers of the records put here (an analytics application's input): tap(datas, now).
+    taps: list[Callable[[list[bytes], float], None]] = field(default_factory=list)

@@ -11,6 +11,7 @@ if TYPE_CHECKING:
 def register_builtins(console: Console) -> None:
     """Register every built-in lab command on `console`."""
     from . import (
+        analytics,
         basic,
         chaos,
         clock,
@@ -60,5 +61,6 @@ def register_builtins(console: Console) -> None:
         saas,  # `saas APP list|get|update|create|delete`, `saas load APP`
         video,  # `video put|fragments|image` (Kinesis Video Streams)
         graphql,  # `graphql API 'query…'`, `graphql subscribe`, `graphql received`
+        analytics,  # `analytics start|query|stop|results`
     ):
         module.register(console)
