@@ -147,7 +147,7 @@ async def test_invalid_sms_attributes_are_rejected(eng: Engine) -> None:
 
 async def test_opt_out_and_opt_in(eng: Engine) -> None:
     sns = eng.client("sns")
-    eng.service("sns").platform_api.opt_out("+15555550100")
+    eng.service("sns").opt_out("+15555550100")
     assert (await sns.check_if_phone_number_is_opted_out(phoneNumber="+15555550100"))["isOptedOut"]
     assert (await sns.list_phone_numbers_opted_out())["phoneNumbers"] == ["+15555550100"]
     await sns.opt_in_phone_number(phoneNumber="+15555550100")
@@ -157,7 +157,7 @@ async def test_opt_out_and_opt_in(eng: Engine) -> None:
 
 
 async def test_sms_to_opted_out_number_is_not_sent(eng: Engine) -> None:
-    eng.service("sns").platform_api.opt_out("+15555550100")
+    eng.service("sns").opt_out("+15555550100")
     await eng.client("sns").publish(PhoneNumber="+15555550100", Message="promo")
     assert eng.service("sns").outbox == []
 

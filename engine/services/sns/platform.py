@@ -241,10 +241,6 @@ class PlatformOperations:
         # The lab owns no origination numbers (AWS: numbers bought through End User Messaging).
         return {"PhoneNumbers": []}
 
-    def opt_out(self, number: str) -> None:
-        """Lab action: the person at `number` replied STOP (AWS records the opt-out)."""
-        self.service.opted_out.add(number)
-
     # -- lookups ------------------------------------------------------------------------------
     def _require_application(self, arn: str) -> PlatformApplication:
         check_arn(arn, "PlatformApplicationArn")

@@ -81,6 +81,10 @@ class SnsService(Service):
         self._subscription_seq += 1
         return self._subscription_seq
 
+    def opt_out(self, number: str) -> None:
+        """Lab action: the person at `number` replied STOP (AWS records the opt-out)."""
+        self.opted_out.add(number)
+
     def topic_for_arn(self, arn: str) -> Topic | None:
         """The topic with this ARN, or None."""
         return self.topics.get(arn)
