@@ -29,6 +29,8 @@ pytestmark = pytest.mark.timeout(30)
         ("firehose", "TagDeliveryStream"),
         ("s3", "CreateMultipartUpload"),
         ("s3", "PutObjectTagging"),
+        ("apigateway", "UpdateAuthorizer"),
+        ("apigateway", "UpdateAccount"),
     ],
 )
 def test_delegated_operations_count_as_emulated(service: str, operation: str) -> None:
