@@ -78,8 +78,6 @@ class ControlPlane:
     def __init__(self, service: KinesisService) -> None:
         self.service = service
 
-    streams: dict[str, Stream]
-
     # -- lookups ------------------------------------------------------------------------
     def requested_stream(self, params: dict) -> Stream:
         """The stream named by StreamName and/or StreamARN."""

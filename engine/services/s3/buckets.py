@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 
 class BucketOperations:
-    """S3 bucket operations (mixed into S3Service)."""
+    """S3 bucket operations (delegated to by S3Service)."""
 
     def __init__(self, service: S3Service) -> None:
         self.service = service

@@ -62,7 +62,7 @@ def page(
 
 
 class ListingOperations:
-    """ListObjects, ListObjectsV2 and ListObjectVersions (mixed into S3Service)."""
+    """ListObjects, ListObjectsV2 and ListObjectVersions (delegated to by S3Service)."""
 
     def __init__(self, service: S3Service) -> None:
         self.service = service

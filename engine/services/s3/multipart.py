@@ -30,7 +30,7 @@ def _no_such_upload(upload_id: str) -> ServiceError:
 
 
 class MultipartOperations:
-    """Multipart upload operations (mixed into S3Service)."""
+    """Multipart upload operations (delegated to by S3Service)."""
 
     def __init__(self, service: S3Service) -> None:
         self.service = service

@@ -42,7 +42,7 @@ def parse_tagging_header(text: str) -> dict[str, str]:
 
 
 class ObjectTaggingOperations:
-    """Object tag operations (mixed into S3Service)."""
+    """Object tag operations (delegated to by S3Service)."""
 
     def __init__(self, service: S3Service) -> None:
         self.service = service
