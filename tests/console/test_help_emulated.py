@@ -18,6 +18,19 @@ pytestmark = pytest.mark.timeout(30)
         ("kafka", "UpdateBrokerCount"),  # made by its delegate at run time
         ("sqs", "SendMessage"),
         ("dynamodb", "EnableKinesisStreamingDestination"),
+        ("sns", "Publish"),
+        ("sns", "CreateSMSSandboxPhoneNumber"),
+        ("events", "PutRule"),
+        ("events", "StartReplay"),
+        ("events", "CreateApiDestination"),
+        ("kinesis", "PutRecords"),
+        ("kinesis", "SubscribeToShard"),
+        ("kinesis", "UpdateShardCount"),
+        ("firehose", "TagDeliveryStream"),
+        ("s3", "CreateMultipartUpload"),
+        ("s3", "PutObjectTagging"),
+        ("apigateway", "UpdateAuthorizer"),
+        ("apigateway", "UpdateAccount"),
     ],
 )
 def test_delegated_operations_count_as_emulated(service: str, operation: str) -> None:

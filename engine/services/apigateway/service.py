@@ -13,7 +13,7 @@ from typing import Any
 
 from engine.errors import ServiceError
 from engine.http import HttpRequest, HttpResponse
-from engine.service import Service
+from engine.service import Service, delegate_operations
 from engine.topology import Edge, Node
 
 from .authorizers import LabUserPools
@@ -58,7 +58,7 @@ def conflict(message: str) -> ServiceError:
     return ServiceError("ConflictException", message, status_code=409)
 
 
-class ApiGatewayService(UpdateOperations, Service):
+class ApiGatewayService(Service):
     """REST APIs, resources, methods, integrations, deployments, stages, keys, plans, authorizers."""
 
     name = "apigateway"
@@ -69,6 +69,7 @@ class ApiGatewayService(UpdateOperations, Service):
         self.apis: dict[str, RestApi] = {}
         self.keys = KeysAndPlans(self)
         self.pipeline = Pipeline(self)
+        self.updates_api = UpdateOperations(self)
         self._user_pools: LabUserPools | None = None
 
     @property
@@ -97,15 +98,17 @@ class ApiGatewayService(UpdateOperations, Service):
             )
         return resource
 
-    def _method(self, api: RestApi, resource_id: str, http_method: str) -> Method:
+    def find_method(self, api: RestApi, resource_id: str, http_method: str) -> Method:
+        """The method on a resource; NotFoundException if the API has none such."""
         resource = self._resource(api, resource_id)
         method = resource.methods.get(http_method.upper())
         if method is None:
             raise not_found("Invalid Method identifier specified")
         return method
 
-    def _integration(self, api: RestApi, params: dict) -> Integration:
-        method = self._method(api, params["resourceId"], params["httpMethod"])
+    def find_integration(self, api: RestApi, params: dict) -> Integration:
+        """The integration of the method a request names; NotFoundException if none."""
+        method = self.find_method(api, params["resourceId"], params["httpMethod"])
         if method.integration is None:
             raise not_found("Invalid Integration identifier specified")
         return method.integration
@@ -291,7 +294,7 @@ class ApiGatewayService(UpdateOperations, Service):
 
     def get_method(self, params: dict) -> dict:
         api = self.api(params["restApiId"])
-        return self._method(api, params["resourceId"], params["httpMethod"]).describe()
+        return self.find_method(api, params["resourceId"], params["httpMethod"]).describe()
 
     def delete_method(self, params: dict) -> dict:
         api = self.api(params["restApiId"])
@@ -302,7 +305,7 @@ class ApiGatewayService(UpdateOperations, Service):
 
     def update_method(self, params: dict) -> dict:
         api = self.api(params["restApiId"])
-        method = self._method(api, params["resourceId"], params["httpMethod"])
+        method = self.find_method(api, params["resourceId"], params["httpMethod"])
         apply_patch(
             method,
             params.get("patchOperations", []),
@@ -319,7 +322,7 @@ class ApiGatewayService(UpdateOperations, Service):
 
     def put_method_response(self, params: dict) -> dict:
         api = self.api(params["restApiId"])
-        method = self._method(api, params["resourceId"], params["httpMethod"])
+        method = self.find_method(api, params["resourceId"], params["httpMethod"])
         status = params["statusCode"]
         if not re.fullmatch(r"[1-5]\d\d", status):
             raise bad_request("Invalid status code specified")
@@ -333,7 +336,7 @@ class ApiGatewayService(UpdateOperations, Service):
 
     def get_method_response(self, params: dict) -> dict:
         api = self.api(params["restApiId"])
-        method = self._method(api, params["resourceId"], params["httpMethod"])
+        method = self.find_method(api, params["resourceId"], params["httpMethod"])
         response = method.responses.get(params["statusCode"])
         if response is None:
             raise not_found("Invalid Response status code specified")
@@ -341,7 +344,7 @@ class ApiGatewayService(UpdateOperations, Service):
 
     def delete_method_response(self, params: dict) -> dict:
         api = self.api(params["restApiId"])
-        method = self._method(api, params["resourceId"], params["httpMethod"])
+        method = self.find_method(api, params["resourceId"], params["httpMethod"])
         if method.responses.pop(params["statusCode"], None) is None:
             raise not_found("Invalid Response status code specified")
         return {}
@@ -349,7 +352,7 @@ class ApiGatewayService(UpdateOperations, Service):
     # -- integrations ------------------------------------------------------------------------------
     def put_integration(self, params: dict) -> dict:
         api = self.api(params["restApiId"])
-        method = self._method(api, params["resourceId"], params["httpMethod"])
+        method = self.find_method(api, params["resourceId"], params["httpMethod"])
         kind = params["type"]
         if kind not in INTEGRATION_TYPES:
             raise bad_request(f"Invalid integration type specified: {kind}")
@@ -399,18 +402,18 @@ class ApiGatewayService(UpdateOperations, Service):
         return integration.describe()
 
     def get_integration(self, params: dict) -> dict:
-        return self._integration(self.api(params["restApiId"]), params).describe()
+        return self.find_integration(self.api(params["restApiId"]), params).describe()
 
     def delete_integration(self, params: dict) -> dict:
         api = self.api(params["restApiId"])
-        method = self._method(api, params["resourceId"], params["httpMethod"])
+        method = self.find_method(api, params["resourceId"], params["httpMethod"])
         if method.integration is None:
             raise not_found("Invalid Integration identifier specified")
         method.integration = None
         return {}
 
     def update_integration(self, params: dict) -> dict:
-        integration = self._integration(self.api(params["restApiId"]), params)
+        integration = self.find_integration(self.api(params["restApiId"]), params)
         for operation in params.get("patchOperations", []):
             if operation.get("path", "").startswith("/requestTemplates/") and operation.get(
                 "value"
@@ -435,7 +438,7 @@ class ApiGatewayService(UpdateOperations, Service):
         return integration.describe()
 
     def put_integration_response(self, params: dict) -> dict:
-        integration = self._integration(self.api(params["restApiId"]), params)
+        integration = self.find_integration(self.api(params["restApiId"]), params)
         status = params["statusCode"]
         pattern = params.get("selectionPattern")
         if pattern is not None:
@@ -456,14 +459,14 @@ class ApiGatewayService(UpdateOperations, Service):
         return response.describe()
 
     def get_integration_response(self, params: dict) -> dict:
-        integration = self._integration(self.api(params["restApiId"]), params)
+        integration = self.find_integration(self.api(params["restApiId"]), params)
         response = integration.responses.get(params["statusCode"])
         if response is None:
             raise not_found("Invalid Response status code specified")
         return response.describe()
 
     def delete_integration_response(self, params: dict) -> dict:
-        integration = self._integration(self.api(params["restApiId"]), params)
+        integration = self.find_integration(self.api(params["restApiId"]), params)
         if integration.responses.pop(params["statusCode"], None) is None:
             raise not_found("Invalid Response status code specified")
         return {}
@@ -930,3 +933,6 @@ def _page(items: list[dict], params: dict) -> dict:
     if start + limit < len(items):
         result["position"] = str(start + limit)
     return result
+
+
+delegate_operations(ApiGatewayService, {"updates_api": UpdateOperations})

@@ -1,19 +1,22 @@
 """The REST API's smaller update operations (patchOperations on one object) and account settings.
 
-A mixin of `ApiGatewayService`: it relies on the service's lookups (`api`, `_method`,
-`_integration`) and its pipeline (templates, authorizer cache).
+A delegated object of `ApiGatewayService`: it relies on the service's lookups (`api`,
+`find_method`, `find_integration`) and its pipeline (templates, authorizer cache).
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.errors import ServiceError
 
 from .models import GatewayResponse
 from .patch import apply_patch
 from .responses import RESPONSE_TYPES, default_response
+
+if TYPE_CHECKING:
+    from .service import ApiGatewayService
 
 ACCOUNT_THROTTLE = {"burstLimit": 5000, "rateLimit": 10000.0}
 
@@ -38,10 +41,12 @@ def _patch_values(params: dict, prefix: str) -> list[str]:
 class UpdateOperations:
     """UpdateAuthorizer, UpdateDeployment, UpdateModel … and GetAccount/UpdateAccount."""
 
-    _cloudwatch_role: str | None = None
+    def __init__(self, service: ApiGatewayService) -> None:
+        self.service = service
+        self._cloudwatch_role: str | None = None
 
     def update_authorizer(self, params: dict) -> dict:
-        api = self.api(params["restApiId"])  # type: ignore[attr-defined]
+        api = self.service.api(params["restApiId"])
         authorizer = api.authorizers.get(params["authorizerId"])
         if authorizer is None:
             raise _not_found("Invalid Authorizer identifier specified")
@@ -61,11 +66,11 @@ class UpdateOperations:
             },
             lists={"/providerARNs": "provider_arns"},
         )
-        self.pipeline.authorizers.flush(api.id)  # type: ignore[attr-defined]
+        self.service.pipeline.authorizers.flush(api.id)
         return authorizer.describe()
 
     def update_deployment(self, params: dict) -> dict:
-        api = self.api(params["restApiId"])  # type: ignore[attr-defined]
+        api = self.service.api(params["restApiId"])
         deployment = api.deployments.get(params["deploymentId"])
         if deployment is None:
             raise _not_found("Invalid Deployment identifier specified")
@@ -73,7 +78,7 @@ class UpdateOperations:
         return deployment.describe()
 
     def update_model(self, params: dict) -> dict:
-        api = self.api(params["restApiId"])  # type: ignore[attr-defined]
+        api = self.service.api(params["restApiId"])
         model = next((m for m in api.models.values() if m.name == params["modelName"]), None)
         if model is None:
             raise _not_found("Invalid model name specified: " + params["modelName"])
@@ -96,7 +101,7 @@ class UpdateOperations:
         return model.describe()
 
     def update_request_validator(self, params: dict) -> dict:
-        api = self.api(params["restApiId"])  # type: ignore[attr-defined]
+        api = self.service.api(params["restApiId"])
         validator = api.validators.get(params["requestValidatorId"])
         if validator is None:
             raise _not_found("Invalid Request Validator identifier specified")
@@ -112,8 +117,8 @@ class UpdateOperations:
         return validator.describe()
 
     def update_method_response(self, params: dict) -> dict:
-        api = self.api(params["restApiId"])  # type: ignore[attr-defined]
-        method = self._method(api, params["resourceId"], params["httpMethod"])  # type: ignore[attr-defined]
+        api = self.service.api(params["restApiId"])
+        method = self.service.find_method(api, params["resourceId"], params["httpMethod"])
         response = method.responses.get(params["statusCode"])
         if response is None:
             raise _not_found("Invalid Response status code specified")
@@ -129,13 +134,13 @@ class UpdateOperations:
         return response.describe()
 
     def update_integration_response(self, params: dict) -> dict:
-        api = self.api(params["restApiId"])  # type: ignore[attr-defined]
-        integration = self._integration(api, params)  # type: ignore[attr-defined]
+        api = self.service.api(params["restApiId"])
+        integration = self.service.find_integration(api, params)
         response = integration.responses.get(params["statusCode"])
         if response is None:
             raise _not_found("Invalid Response status code specified")
         for template in _patch_values(params, "/responseTemplates/"):
-            self.pipeline.templates.check(template)  # type: ignore[attr-defined]
+            self.service.pipeline.templates.check(template)
         for pattern in _patch_values(params, "/selectionPattern"):
             import re
 
@@ -155,12 +160,12 @@ class UpdateOperations:
         return response.describe()
 
     def update_gateway_response(self, params: dict) -> dict:
-        api = self.api(params["restApiId"])  # type: ignore[attr-defined]
+        api = self.service.api(params["restApiId"])
         kind = params["responseType"]
         if kind not in RESPONSE_TYPES:
             raise _bad(f"Invalid response type specified: {kind}")
         for template in _patch_values(params, "/responseTemplates/"):
-            self.pipeline.templates.check(template)  # type: ignore[attr-defined]
+            self.service.pipeline.templates.check(template)
         current = api.gateway_responses.get(kind) or default_response(kind)
         response = GatewayResponse(
             kind,
@@ -201,7 +206,7 @@ class UpdateOperations:
         return self.get_account({})
 
     def get_usage_plan_key(self, params: dict) -> dict:
-        keys = self.keys  # type: ignore[attr-defined]
+        keys = self.service.keys
         plan = keys.plan(params["usagePlanId"])
         key_id = params["keyId"]
         if key_id not in plan.key_ids or key_id not in keys.keys:

@@ -193,7 +193,7 @@ class KinesisDestinations:
             key_text = json.dumps(jsonable(keys), sort_keys=True)
             partition_key = hashlib.md5(key_text.encode()).hexdigest().upper()
             entry = {"Data": json.dumps(record).encode(), "PartitionKey": partition_key}
-            kinesis.put_one(stream, entry, trace_id)
+            kinesis.records_api.put_one(stream, entry, trace_id)
             destination.records += 1
 
     def forget(self, table_name: str) -> None:

@@ -43,64 +43,63 @@ def _stamp(epoch: float | None) -> datetime | None:
 class ArchiveOperations:
     """The archive and replay operations of EventsService."""
 
-    def _init_archives(self: EventsService) -> None:
-        self.archives: dict[str, Archive] = {}
-        self.replays: dict[str, Replay] = {}
+    def __init__(self, service: EventsService) -> None:
+        self.service = service
 
-    def _close_archives(self: EventsService) -> None:
-        for replay in self.replays.values():
+    def cancel_replays(self) -> None:
+        for replay in self.service.replays.values():
             if replay.timer is not None:
                 replay.timer.cancel()
 
-    def _archive(self: EventsService, bus: Bus, event: dict) -> None:
+    def archive(self, bus: Bus, event: dict) -> None:
         """Keep `event` in every archive of `bus` whose pattern it matches."""
-        if not self.archives:
+        if not self.service.archives:
             return
-        for archive in self.archives.values():
+        for archive in self.service.archives.values():
             if archive.source_arn != bus.arn or archive.state != "ENABLED":
                 continue
             if archive.compiled is not None and not matches(archive.compiled, event):
                 continue
             archive.events.append(
-                ArchivedEvent(self.clock.now(), event, len(compact(event).encode()))
+                ArchivedEvent(self.service.clock.now(), event, len(compact(event).encode()))
             )
 
-    def _prune(self: EventsService, archive: Archive) -> None:
+    def _prune(self, archive: Archive) -> None:
         """Drop events older than the archive's retention (0 days: keep forever)."""
         if archive.retention_days <= 0:
             return
-        horizon = self.clock.now() - archive.retention_days * 86400
+        horizon = self.service.clock.now() - archive.retention_days * 86400
         keep = 0
         while keep < len(archive.events) and archive.events[keep].time < horizon:
             keep += 1
         if keep:
             del archive.events[:keep]
 
-    def _archive_named(self: EventsService, name: str) -> Archive:
-        archive = self.archives.get(name)
+    def _archive_named(self, name: str) -> Archive:
+        archive = self.service.archives.get(name)
         if archive is None:
             raise not_found(f"Archive {name} does not exist.")
         self._prune(archive)
         return archive
 
     # -- archives -------------------------------------------------------------------------
-    def create_archive(self: EventsService, params: dict) -> dict:
+    def create_archive(self, params: dict) -> dict:
         name = params["ArchiveName"]
         check_patterns([(name, "archiveName", "name")])
         source = params["EventSourceArn"]
-        if not any(bus.arn == source for bus in self.buses.values()):
+        if not any(bus.arn == source for bus in self.service.buses.values()):
             parsed = parse_arn(source)
             bus_name = parsed.resource_name if parsed else source
             raise not_found(f"Event bus {bus_name} does not exist.")
-        if name in self.archives:
+        if name in self.service.archives:
             raise already_exists(f"Archive {name} already exists.")
         compiled = None
         if params.get("EventPattern") is not None:
             _, compiled = parse_event_pattern(params["EventPattern"])
-        now = self.clock.now()
+        now = self.service.clock.now()
         archive = Archive(
             name,
-            self.arn(f"archive/{name}"),
+            self.service.arn(f"archive/{name}"),
             source,
             now,
             event_pattern=params.get("EventPattern"),
@@ -108,11 +107,11 @@ class ArchiveOperations:
             description=params.get("Description"),
             retention_days=params.get("RetentionDays", 0),
         )
-        self.archives[name] = archive
-        self.emit("created", archive.arn, bus=source)
+        self.service.archives[name] = archive
+        self.service.emit("created", archive.arn, bus=source)
         return {"ArchiveArn": archive.arn, "State": archive.state, "CreationTime": _stamp(now)}
 
-    def describe_archive(self: EventsService, params: dict) -> dict:
+    def describe_archive(self, params: dict) -> dict:
         archive = self._archive_named(params["ArchiveName"])
         result: dict[str, Any] = {
             "ArchiveArn": archive.arn,
@@ -132,7 +131,7 @@ class ArchiveOperations:
         )
         return result
 
-    def update_archive(self: EventsService, params: dict) -> dict:
+    def update_archive(self, params: dict) -> dict:
         if not any(k in params for k in ("EventPattern", "RetentionDays", "Description")):
             raise validation(
                 "At least one of EventPattern, RetentionDays or Description must be provided."
@@ -153,23 +152,23 @@ class ArchiveOperations:
             "CreationTime": _stamp(archive.created),
         }
 
-    def delete_archive(self: EventsService, params: dict) -> dict:
+    def delete_archive(self, params: dict) -> dict:
         archive = self._archive_named(params["ArchiveName"])
-        del self.archives[archive.name]
-        self.emit("deleted", archive.arn)
+        del self.service.archives[archive.name]
+        self.service.emit("deleted", archive.arn)
         return {}
 
-    def list_archives(self: EventsService, params: dict) -> dict:
+    def list_archives(self, params: dict) -> dict:
         prefix = params.get("NamePrefix", "")
         source = params.get("EventSourceArn")
-        if source is not None and not any(bus.arn == source for bus in self.buses.values()):
+        if source is not None and not any(bus.arn == source for bus in self.service.buses.values()):
             parsed = parse_arn(source)
             raise not_found(
                 f"Event bus {parsed.resource_name if parsed else source} does not exist."
             )
         chosen = []
-        for name in sorted(self.archives):
-            archive = self.archives[name]
+        for name in sorted(self.service.archives):
+            archive = self.service.archives[name]
             if not name.startswith(prefix):
                 continue
             if "EventSourceArn" in params and archive.source_arn != params["EventSourceArn"]:
@@ -188,18 +187,18 @@ class ArchiveOperations:
                     "CreationTime": _stamp(archive.created),
                 }
             )
-        page, token = self._page(chosen, params)
+        page, token = self.service.page(chosen, params)
         result: dict[str, Any] = {"Archives": page}
         if token:
             result["NextToken"] = token
         return result
 
     # -- replays --------------------------------------------------------------------------
-    def start_replay(self: EventsService, params: dict) -> dict:
+    def start_replay(self, params: dict) -> dict:
         name = params["ReplayName"]
         check_patterns([(name, "replayName", "name")])
         source = params["EventSourceArn"]
-        archive = next((a for a in self.archives.values() if a.arn == source), None)
+        archive = next((a for a in self.service.archives.values() if a.arn == source), None)
         if archive is None:
             parsed = parse_arn(source)
             archive_name = parsed.resource_name if parsed else source
@@ -213,7 +212,7 @@ class ArchiveOperations:
                 "Parameter EventEndTime is not valid. Reason: EventStartTime must be before EventEndTime."
             )
         destination = params["Destination"]
-        if not any(bus.arn == destination["Arn"] for bus in self.buses.values()):
+        if not any(bus.arn == destination["Arn"] for bus in self.service.buses.values()):
             parsed = parse_arn(destination["Arn"])
             bus_name = parsed.resource_name if parsed else destination["Arn"]
             raise not_found(f"Event bus {bus_name} does not exist.")
@@ -221,12 +220,12 @@ class ArchiveOperations:
             raise validation(
                 "Parameter Destination.Arn is not valid. Reason: Cross event bus replay is not permitted."
             )
-        if name in self.replays:
+        if name in self.service.replays:
             raise already_exists(f"Replay {name} already exists.")
-        now = self.clock.now()
+        now = self.service.clock.now()
         replay = Replay(
             name,
-            self.arn(f"replay/{name}"),
+            self.service.arn(f"replay/{name}"),
             source,
             json.loads(json.dumps(destination)),
             start,
@@ -234,20 +233,24 @@ class ArchiveOperations:
             description=params.get("Description"),
             replay_start=now,
         )
-        self.replays[name] = replay
-        replay.timer = self.clock.call_later(REPLAY_START_DELAY, self._run_replay, replay)
-        self.emit("created", replay.arn, archive=archive.arn)
+        self.service.replays[name] = replay
+        replay.timer = self.service.clock.call_later(REPLAY_START_DELAY, self._run_replay, replay)
+        self.service.emit("created", replay.arn, archive=archive.arn)
         return {"ReplayArn": replay.arn, "State": replay.state, "ReplayStartTime": _stamp(now)}
 
-    def _run_replay(self: EventsService, replay: Replay) -> None:
+    def _run_replay(self, replay: Replay) -> None:
         """Send the archived events of the window to the destination bus's rules, in order."""
         replay.timer = None
-        archive = next((a for a in self.archives.values() if a.arn == replay.source_arn), None)
-        bus = next((b for b in self.buses.values() if b.arn == replay.destination["Arn"]), None)
+        archive = next(
+            (a for a in self.service.archives.values() if a.arn == replay.source_arn), None
+        )
+        bus = next(
+            (b for b in self.service.buses.values() if b.arn == replay.destination["Arn"]), None
+        )
         if archive is None or bus is None:
             replay.state = "FAILED"
             replay.state_reason = "The archive or the destination event bus no longer exists."
-            replay.replay_end = self.clock.now()
+            replay.replay_end = self.service.clock.now()
             return
         replay.state = "RUNNING"
         self._prune(archive)
@@ -258,18 +261,22 @@ class ArchiveOperations:
             if not replay.start <= archived.time < replay.end:
                 continue
             event = _with_replay_name(archived.event, replay.name)
-            self._accept(bus, event, self.ids.trace_id(self.clock.now()), rule_filter=filters)
+            self.service.accept(
+                bus, event, self.service.ids.trace_id(self.service.clock.now()), rule_filter=filters
+            )
             replay.last_replayed = archived.time
-        replay.timer = self.clock.call_later(REPLAY_FINISH_DELAY, self._finish_replay, replay)
+        replay.timer = self.service.clock.call_later(
+            REPLAY_FINISH_DELAY, self._finish_replay, replay
+        )
 
-    def _finish_replay(self: EventsService, replay: Replay) -> None:
+    def _finish_replay(self, replay: Replay) -> None:
         replay.timer = None
         if replay.state == "RUNNING":
             replay.state = "COMPLETED"
-            replay.replay_end = self.clock.now()
+            replay.replay_end = self.service.clock.now()
 
-    def cancel_replay(self: EventsService, params: dict) -> dict:
-        replay = self.replays.get(params["ReplayName"])
+    def cancel_replay(self, params: dict) -> dict:
+        replay = self.service.replays.get(params["ReplayName"])
         if replay is None:
             raise not_found(f"Replay {params['ReplayName']} does not exist.")
         if replay.state not in _ACTIVE_REPLAY_STATES:
@@ -280,15 +287,15 @@ class ArchiveOperations:
         if replay.timer is not None:
             replay.timer.cancel()
         replay.state = "CANCELLING"
-        replay.timer = self.clock.call_later(REPLAY_CANCEL_DELAY, self._cancelled, replay)
+        replay.timer = self.service.clock.call_later(REPLAY_CANCEL_DELAY, self._cancelled, replay)
         return {"ReplayArn": replay.arn, "State": "CANCELLING"}
 
-    def _cancelled(self: EventsService, replay: Replay) -> None:
+    def _cancelled(self, replay: Replay) -> None:
         replay.timer = None
         replay.state = "CANCELLED"
-        replay.replay_end = self.clock.now()
+        replay.replay_end = self.service.clock.now()
 
-    def _replay_summary(self: EventsService, replay: Replay) -> dict[str, Any]:
+    def _replay_summary(self, replay: Replay) -> dict[str, Any]:
         result: dict[str, Any] = {
             "ReplayName": replay.name,
             "EventSourceArn": replay.source_arn,
@@ -307,8 +314,8 @@ class ArchiveOperations:
                 result[key] = _stamp(value)
         return result
 
-    def describe_replay(self: EventsService, params: dict) -> dict:
-        replay = self.replays.get(params["ReplayName"])
+    def describe_replay(self, params: dict) -> dict:
+        replay = self.service.replays.get(params["ReplayName"])
         if replay is None:
             raise not_found(f"Replay {params['ReplayName']} does not exist.")
         result = self._replay_summary(replay)
@@ -318,24 +325,25 @@ class ArchiveOperations:
             result["Description"] = replay.description
         return result
 
-    def list_replays(self: EventsService, params: dict) -> dict:
+    def list_replays(self, params: dict) -> dict:
         prefix = params.get("NamePrefix", "")
         chosen = [
-            self._replay_summary(self.replays[name])
-            for name in sorted(self.replays)
+            self._replay_summary(self.service.replays[name])
+            for name in sorted(self.service.replays)
             if name.startswith(prefix)
-            and params.get("State", self.replays[name].state) == self.replays[name].state
-            and params.get("EventSourceArn", self.replays[name].source_arn)
-            == self.replays[name].source_arn
+            and params.get("State", self.service.replays[name].state)
+            == self.service.replays[name].state
+            and params.get("EventSourceArn", self.service.replays[name].source_arn)
+            == self.service.replays[name].source_arn
         ]
-        page, token = self._page(chosen, params)
+        page, token = self.service.page(chosen, params)
         result: dict[str, Any] = {"Replays": page}
         if token:
             result["NextToken"] = token
         return result
 
     # -- save / open ------------------------------------------------------------------------
-    def _dump_archives(self: EventsService) -> list[dict[str, Any]]:
+    def dump(self) -> list[dict[str, Any]]:
         return [
             {
                 "ArchiveName": a.name,
@@ -345,14 +353,14 @@ class ArchiveOperations:
                 "RetentionDays": a.retention_days,
                 "Events": [[e.time, e.event] for e in a.events],
             }
-            for a in self.archives.values()
+            for a in self.service.archives.values()
         ]
 
-    def _load_archives(self: EventsService, saved: list[dict[str, Any]]) -> None:
+    def load(self, saved: list[dict[str, Any]]) -> None:
         for item in saved:
             params = {k: v for k, v in item.items() if v is not None and k != "Events"}
             self.create_archive(params)
-            archive = self.archives[item["ArchiveName"]]
+            archive = self.service.archives[item["ArchiveName"]]
             archive.events = [
                 ArchivedEvent(t, e, len(compact(e).encode())) for t, e in item["Events"]
             ]

@@ -180,14 +180,12 @@ _AUTH_KEYS = {
 class ApiDestinationOperations:
     """Connections and API destinations for EventsService."""
 
-    def _init_destinations(self: EventsService) -> None:
-        self.connections: dict[str, Connection] = {}
-        self.api_destinations: dict[str, ApiDestination] = {}
-        self.http = LabHttp()
+    def __init__(self, service: EventsService) -> None:
+        self.service = service
 
     # -- connections -----------------------------------------------------------------------
-    def _connection(self: EventsService, name: str) -> Connection:
-        connection = self.connections.get(name)
+    def _connection(self, name: str) -> Connection:
+        connection = self.service.connections.get(name)
         if connection is None:
             raise not_found(
                 f"Failed to describe the connection(s). Connection '{name}' does not exist."
@@ -200,19 +198,19 @@ class ApiDestinationOperations:
         if needed not in auth:
             raise validation(f"The AuthParameters of a {kind} connection must include {needed}.")
 
-    def create_connection(self: EventsService, params: dict) -> dict:
+    def create_connection(self, params: dict) -> dict:
         name = params["Name"]
         check_patterns([(name, "name", "name")])
         self._check_auth(params["AuthorizationType"], params["AuthParameters"])
-        if name in self.connections:
+        if name in self.service.connections:
             raise ServiceError(
                 "ResourceAlreadyExistsException", f"Connection {name} already exists."
             )
-        now = self.clock.now()
-        suffix = self.ids.uuid()
+        now = self.service.clock.now()
+        suffix = self.service.ids.uuid()
         connection = Connection(
             name,
-            self.arn(f"connection/{name}/{suffix}"),
+            self.service.arn(f"connection/{name}/{suffix}"),
             params["AuthorizationType"],
             _copy(params["AuthParameters"]),
             now,
@@ -222,18 +220,16 @@ class ApiDestinationOperations:
             authorized=now,
         )
         # As on AWS, the credentials live in a Secrets Manager secret the connection owns.
-        connection.secret_arn = self.engine.service("secretsmanager").create_internal(
+        connection.secret_arn = self.service.engine.service("secretsmanager").create_internal(
             f"events!connection/{name}/{suffix}",
             connection_secret(connection.authorization_type, connection.auth),
             owning_service="events",
         )
-        self.connections[name] = connection
-        self.emit("created", connection.arn)
+        self.service.connections[name] = connection
+        self.service.emit("created", connection.arn)
         return self._connection_summary(connection, authorized=False)
 
-    def _connection_summary(
-        self: EventsService, connection: Connection, *, authorized: bool = True
-    ) -> dict:
+    def _connection_summary(self, connection: Connection, *, authorized: bool = True) -> dict:
         summary: dict[str, Any] = {
             "ConnectionArn": connection.arn,
             "ConnectionState": connection.state,
@@ -244,7 +240,7 @@ class ApiDestinationOperations:
             summary["LastAuthorizedTime"] = _stamp(connection.authorized)
         return summary
 
-    def update_connection(self: EventsService, params: dict) -> dict:
+    def update_connection(self, params: dict) -> dict:
         connection = self._connection(params["Name"])
         kind = params.get("AuthorizationType", connection.authorization_type)
         auth = _copy(connection.auth)
@@ -255,16 +251,16 @@ class ApiDestinationOperations:
         connection.auth = auth
         if "Description" in params:
             connection.description = params["Description"]
-        connection.modified = connection.authorized = self.clock.now()
+        connection.modified = connection.authorized = self.service.clock.now()
         connection.state = "AUTHORIZED"
-        self.engine.service("secretsmanager").create_internal(
+        self.service.engine.service("secretsmanager").create_internal(
             connection.secret_arn.split(":secret:", 1)[1][:-7],
             connection_secret(kind, auth),
             owning_service="events",
         )
         return self._connection_summary(connection)
 
-    def describe_connection(self: EventsService, params: dict) -> dict:
+    def describe_connection(self, params: dict) -> dict:
         connection = self._connection(params["Name"])
         result: dict[str, Any] = {"ConnectionArn": connection.arn, "Name": connection.name}
         if connection.description is not None:
@@ -280,27 +276,27 @@ class ApiDestinationOperations:
         )
         return result
 
-    def deauthorize_connection(self: EventsService, params: dict) -> dict:
+    def deauthorize_connection(self, params: dict) -> dict:
         connection = self._connection(params["Name"])
         connection.state = "DEAUTHORIZED"
-        connection.modified = self.clock.now()
+        connection.modified = self.service.clock.now()
         summary = self._connection_summary(connection)
         summary["ConnectionState"] = "DEAUTHORIZING"
         return summary
 
-    def delete_connection(self: EventsService, params: dict) -> dict:
+    def delete_connection(self, params: dict) -> dict:
         connection = self._connection(params["Name"])
-        del self.connections[connection.name]
-        self.engine.service("secretsmanager").delete_internal(connection.secret_arn)
+        del self.service.connections[connection.name]
+        self.service.engine.service("secretsmanager").delete_internal(connection.secret_arn)
         summary = self._connection_summary(connection)
         summary["ConnectionState"] = "DELETING"
-        self.emit("deleted", connection.arn)
+        self.service.emit("deleted", connection.arn)
         return summary
 
-    def list_connections(self: EventsService, params: dict) -> dict:
+    def list_connections(self, params: dict) -> dict:
         prefix = params.get("NamePrefix", "")
         chosen = []
-        for name, connection in sorted(self.connections.items()):
+        for name, connection in sorted(self.service.connections.items()):
             if (
                 not name.startswith(prefix)
                 or params.get("ConnectionState", connection.state) != connection.state
@@ -317,45 +313,45 @@ class ApiDestinationOperations:
                     "Name": name,
                 }
             )
-        page, token = self._page(chosen, params)
+        page, token = self.service.page(chosen, params)
         result: dict[str, Any] = {"Connections": page}
         if token:
             result["NextToken"] = token
         return result
 
     # -- API destinations --------------------------------------------------------------------
-    def _api_destination(self: EventsService, name: str) -> ApiDestination:
-        destination = self.api_destinations.get(name)
+    def _api_destination(self, name: str) -> ApiDestination:
+        destination = self.service.api_destinations.get(name)
         if destination is None:
             raise not_found(
                 f"Failed to describe the api-destination(s). An api-destination '{name}' does not exist."
             )
         return destination
 
-    def _check_connection_arn(self: EventsService, arn: str) -> None:
+    def _check_connection_arn(self, arn: str) -> None:
         if _CONNECTION_ARN.fullmatch(arn) is None:
             raise validation(
                 f"1 validation error detected: Value '{arn}' at 'connectionArn' failed to satisfy "
                 f"constraint: Member must satisfy regular expression pattern: {_CONNECTION_ARN_TEXT}"
             )
-        if not any(c.arn == arn for c in self.connections.values()):
+        if not any(c.arn == arn for c in self.service.connections.values()):
             name = arn.split("/")[1]
             raise not_found(
                 f"Failed to describe the connection(s). Connection '{name}' does not exist."
             )
 
-    def create_api_destination(self: EventsService, params: dict) -> dict:
+    def create_api_destination(self, params: dict) -> dict:
         name = params["Name"]
         check_patterns([(name, "name", "name")])
         self._check_connection_arn(params["ConnectionArn"])
-        if name in self.api_destinations:
+        if name in self.service.api_destinations:
             raise ServiceError(
                 "ResourceAlreadyExistsException", f"An api-destination '{name}' already exists."
             )
-        now = self.clock.now()
+        now = self.service.clock.now()
         destination = ApiDestination(
             name,
-            self.arn(f"api-destination/{name}/{self.ids.uuid()}"),
+            self.service.arn(f"api-destination/{name}/{self.service.ids.uuid()}"),
             params["ConnectionArn"],
             params["InvocationEndpoint"],
             params["HttpMethod"],
@@ -364,8 +360,8 @@ class ApiDestinationOperations:
             params.get("Description"),
             params.get("InvocationRateLimitPerSecond", DEFAULT_RATE_LIMIT),
         )
-        self.api_destinations[name] = destination
-        self.emit("created", destination.arn)
+        self.service.api_destinations[name] = destination
+        self.service.emit("created", destination.arn)
         return self._destination_summary(destination)
 
     @staticmethod
@@ -377,7 +373,7 @@ class ApiDestinationOperations:
             "LastModifiedTime": _stamp(destination.modified),
         }
 
-    def update_api_destination(self: EventsService, params: dict) -> dict:
+    def update_api_destination(self, params: dict) -> dict:
         destination = self._api_destination(params["Name"])
         if "ConnectionArn" in params:
             self._check_connection_arn(params["ConnectionArn"])
@@ -390,12 +386,10 @@ class ApiDestinationOperations:
         ):
             if key in params:
                 setattr(destination, attr, params[key])
-        destination.modified = self.clock.now()
+        destination.modified = self.service.clock.now()
         return self._destination_summary(destination)
 
-    def _destination_view(
-        self: EventsService, destination: ApiDestination, *, full: bool
-    ) -> dict[str, Any]:
+    def _destination_view(self, destination: ApiDestination, *, full: bool) -> dict[str, Any]:
         view: dict[str, Any] = {"ApiDestinationArn": destination.arn, "Name": destination.name}
         if full and destination.description is not None:
             view["Description"] = destination.description
@@ -410,31 +404,31 @@ class ApiDestinationOperations:
         )
         return view
 
-    def describe_api_destination(self: EventsService, params: dict) -> dict:
+    def describe_api_destination(self, params: dict) -> dict:
         return self._destination_view(self._api_destination(params["Name"]), full=True)
 
-    def delete_api_destination(self: EventsService, params: dict) -> dict:
+    def delete_api_destination(self, params: dict) -> dict:
         destination = self._api_destination(params["Name"])
-        del self.api_destinations[destination.name]
-        self.emit("deleted", destination.arn)
+        del self.service.api_destinations[destination.name]
+        self.service.emit("deleted", destination.arn)
         return {}
 
-    def list_api_destinations(self: EventsService, params: dict) -> dict:
+    def list_api_destinations(self, params: dict) -> dict:
         prefix = params.get("NamePrefix", "")
         chosen = [
             self._destination_view(d, full=False)
-            for name, d in sorted(self.api_destinations.items())
+            for name, d in sorted(self.service.api_destinations.items())
             if name.startswith(prefix)
             and params.get("ConnectionArn", d.connection_arn) == d.connection_arn
         ]
-        page, token = self._page(chosen, params)
+        page, token = self.service.page(chosen, params)
         result: dict[str, Any] = {"ApiDestinations": page}
         if token:
             result["NextToken"] = token
         return result
 
     # -- save / open -------------------------------------------------------------------------
-    def _dump_destinations(self: EventsService) -> dict[str, Any]:
+    def dump(self) -> dict[str, Any]:
         return {
             "connections": [
                 {
@@ -446,7 +440,7 @@ class ApiDestinationOperations:
                     "Description": c.description,
                     "State": c.state,
                 }
-                for c in self.connections.values()
+                for c in self.service.connections.values()
             ],
             "api_destinations": [
                 {
@@ -458,15 +452,15 @@ class ApiDestinationOperations:
                     "Description": d.description,
                     "InvocationRateLimitPerSecond": d.rate_limit,
                 }
-                for d in self.api_destinations.values()
+                for d in self.service.api_destinations.values()
             ],
         }
 
-    def _load_destinations(self: EventsService, data: dict[str, Any]) -> None:
+    def load(self, data: dict[str, Any]) -> None:
         """Restore connections and API destinations under their saved ARNs (targets name them)."""
-        now = self.clock.now()
+        now = self.service.clock.now()
         for c in data.get("connections", []):
-            self.connections[c["Name"]] = Connection(
+            self.service.connections[c["Name"]] = Connection(
                 c["Name"],
                 c["Arn"],
                 c["AuthorizationType"],
@@ -479,7 +473,7 @@ class ApiDestinationOperations:
                 now,
             )
         for d in data.get("api_destinations", []):
-            self.api_destinations[d["Name"]] = ApiDestination(
+            self.service.api_destinations[d["Name"]] = ApiDestination(
                 d["Name"],
                 d["Arn"],
                 d["ConnectionArn"],
@@ -492,23 +486,24 @@ class ApiDestinationOperations:
             )
 
     # -- invocation ------------------------------------------------------------------------------
-    def owns_api_destination(self: EventsService, arn: str) -> bool:
+    def owns_api_destination(self, arn: str) -> bool:
         """Whether `arn` names one of this lab's API destinations."""
-        return any(d.arn == arn for d in self.api_destinations.values())
+        return any(d.arn == arn for d in self.service.api_destinations.values())
 
-    async def invoke_api_destination(self: EventsService, arn: str, envelope: Envelope) -> int:
+    async def invoke_api_destination(self, arn: str, envelope: Envelope) -> int:
         """Send one HTTP request for a rule target; returns the status or raises ServiceError."""
         return (await self.call_api_destination(arn, envelope))[0]
 
-    async def call_api_destination(
-        self: EventsService, arn: str, envelope: Envelope
-    ) -> tuple[int, str]:
+    async def call_api_destination(self, arn: str, envelope: Envelope) -> tuple[int, str]:
         """Send one HTTP request to an API destination; its status and body, or ServiceError."""
-        destination = next((d for d in self.api_destinations.values() if d.arn == arn), None)
+        destination = next(
+            (d for d in self.service.api_destinations.values() if d.arn == arn), None
+        )
         if destination is None:
             raise not_found(f"Api destination {arn} does not exist.")
         connection = next(
-            (c for c in self.connections.values() if c.arn == destination.connection_arn), None
+            (c for c in self.service.connections.values() if c.arn == destination.connection_arn),
+            None,
         )
         if connection is None or connection.state != "AUTHORIZED":
             raise ServiceError("ApiDestinationClientError", "The connection is not authorized.")
@@ -529,8 +524,8 @@ class ApiDestinationOperations:
         headers.update(parameters.get("HeaderParameters", {}))
         headers.update(_auth_headers(connection))
         body = envelope.body if isinstance(envelope.body, str) else str(envelope.body)
-        status, answer = await self.http.exchange(
-            HttpRequest(self.clock.now(), destination.method, url, headers, body)
+        status, answer = await self.service.http.exchange(
+            HttpRequest(self.service.clock.now(), destination.method, url, headers, body)
         )
         if 200 <= status < 300:
             return status, answer

@@ -25,22 +25,25 @@ _INPUT_KINDS = ("Input", "InputPath", "InputTransformer")
 class RuleOperations:
     """The rule and target operations of EventsService."""
 
+    def __init__(self, service: EventsService) -> None:
+        self.service = service
+
     # -- rules ------------------------------------------------------------------------
-    def _rule(self: EventsService, name: str, bus_name: str | None) -> tuple[Bus, Rule]:
-        bus = self.bus(bus_name)
+    def _rule(self, name: str, bus_name: str | None) -> tuple[Bus, Rule]:
+        bus = self.service.bus(bus_name)
         rule = bus.rules.get(name)
         if rule is None:
             raise rule_not_found(name, bus.name)
         return bus, rule
 
-    def _rule_arn(self: EventsService, bus: Bus, name: str) -> str:
+    def _rule_arn(self, bus: Bus, name: str) -> str:
         path = f"rule/{name}" if bus.name == "default" else f"rule/{bus.name}/{name}"
-        return self.arn(path)
+        return self.service.arn(path)
 
-    def put_rule(self: EventsService, params: dict) -> dict:
+    def put_rule(self, params: dict) -> dict:
         name = params["Name"]
         check_patterns([(name, "name", "name")])
-        bus = self.bus(params.get("EventBusName"))
+        bus = self.service.bus(params.get("EventBusName"))
         pattern_text = params.get("EventPattern")
         schedule_text = params.get("ScheduleExpression")
         if pattern_text is None and schedule_text is None:
@@ -66,15 +69,15 @@ class RuleOperations:
         rule.compiled = compiled
         rule.schedule_expression = schedule_text
         rule.schedule = schedule
-        rule.schedule_start = self.clock.now()
+        rule.schedule_start = self.service.clock.now()
         rule.state = params.get("State", "ENABLED")
         rule.description = params.get("Description")
         rule.role_arn = params.get("RoleArn")
         self._arm_rule(bus, rule)
-        self.emit("created" if created else "updated", rule.arn, bus=bus.arn)
+        self.service.emit("created" if created else "updated", rule.arn, bus=bus.arn)
         return {"RuleArn": rule.arn}
 
-    def _arm_rule(self: EventsService, bus: Bus, rule: Rule) -> None:
+    def _arm_rule(self, bus: Bus, rule: Rule) -> None:
         """Put the rule's pattern in the bus index and its schedule on the clock, per its state."""
         if rule.timer is not None:
             rule.timer.cancel()
@@ -86,8 +89,8 @@ class RuleOperations:
         if rule.enabled and rule.schedule is not None:
             self._schedule_next(rule)
 
-    def _schedule_next(self: EventsService, rule: Rule) -> None:
-        now = self.clock.now()
+    def _schedule_next(self, rule: Rule) -> None:
+        now = self.service.clock.now()
         schedule = rule.schedule
         when = (
             schedule.next_after(now, rule.schedule_start)
@@ -95,60 +98,60 @@ class RuleOperations:
             else schedule.next_after(now)
         )
         if when is not None:
-            rule.timer = self.clock.call_at(when, self._fire_schedule, rule)
+            rule.timer = self.service.clock.call_at(when, self._fire_schedule, rule)
 
-    def _fire_schedule(self: EventsService, rule: Rule) -> None:
+    def _fire_schedule(self, rule: Rule) -> None:
         rule.timer = None
-        bus = self.buses.get(rule.bus_name)
+        bus = self.service.buses.get(rule.bus_name)
         if bus is None or bus.rules.get(rule.name) is not rule or not rule.enabled:
             return
-        if self.engine.hold.held:
+        if self.service.engine.hold.held:
             self._schedule_next(rule)  # paused lab: this firing is skipped
             return
         event = {
             "version": "0",
-            "id": self.ids.uuid(),
+            "id": self.service.ids.uuid(),
             "detail-type": "Scheduled Event",
             "source": "aws.events",
-            "account": self.account_id,
-            "time": iso_time(self.clock.now()),
-            "region": self.region,
+            "account": self.service.account_id,
+            "time": iso_time(self.service.clock.now()),
+            "region": self.service.region,
             "resources": [rule.arn],
             "detail": {},
         }
-        trace_id = self.ids.trace_id(self.clock.now())
+        trace_id = self.service.ids.trace_id(self.service.clock.now())
         rule.matched += 1
-        self.emit(
+        self.service.emit(
             "matched",
             rule.arn,
             message_id=event["id"],
             trace_id=trace_id,
             schedule=rule.schedule_expression,
         )
-        self._start_deliveries(
+        self.service.start_deliveries(
             [(rule, target) for target in rule.targets.values()], event, trace_id
         )
         self._schedule_next(rule)
 
-    def _forget_rule(self: EventsService, bus: Bus, rule: Rule) -> None:
+    def forget_rule(self, bus: Bus, rule: Rule) -> None:
         if rule.timer is not None:
             rule.timer.cancel()
             rule.timer = None
         bus.index.remove(rule.name)
 
-    def delete_rule(self: EventsService, params: dict) -> dict:
-        bus = self.bus(params.get("EventBusName"))
+    def delete_rule(self, params: dict) -> dict:
+        bus = self.service.bus(params.get("EventBusName"))
         rule = bus.rules.get(params["Name"])
         if rule is None:
             return {}
         if rule.targets:
             raise validation("Rule can't be deleted since it has targets.")
-        self._forget_rule(bus, rule)
+        self.forget_rule(bus, rule)
         del bus.rules[rule.name]
-        self.emit("deleted", rule.arn)
+        self.service.emit("deleted", rule.arn)
         return {}
 
-    def _describe(self: EventsService, rule: Rule) -> dict[str, Any]:
+    def _describe(self, rule: Rule) -> dict[str, Any]:
         result: dict[str, Any] = {"Name": rule.name, "Arn": rule.arn}
         if rule.event_pattern is not None:
             result["EventPattern"] = rule.event_pattern
@@ -162,48 +165,48 @@ class RuleOperations:
         result["EventBusName"] = rule.bus_name
         return result
 
-    def describe_rule(self: EventsService, params: dict) -> dict:
+    def describe_rule(self, params: dict) -> dict:
         _, rule = self._rule(params["Name"], params.get("EventBusName"))
-        return {**self._describe(rule), "CreatedBy": self.account_id}
+        return {**self._describe(rule), "CreatedBy": self.service.account_id}
 
-    def list_rules(self: EventsService, params: dict) -> dict:
-        bus = self.bus(params.get("EventBusName"))
+    def list_rules(self, params: dict) -> dict:
+        bus = self.service.bus(params.get("EventBusName"))
         prefix = params.get("NamePrefix", "")
         names = sorted(n for n in bus.rules if n.startswith(prefix))
-        page, token = self._page(names, params)
+        page, token = self.service.page(names, params)
         result: dict[str, Any] = {"Rules": [self._describe(bus.rules[n]) for n in page]}
         if token:
             result["NextToken"] = token
         return result
 
-    def _set_state(self: EventsService, params: dict, state: str) -> dict:
+    def _set_state(self, params: dict, state: str) -> dict:
         bus, rule = self._rule(params["Name"], params.get("EventBusName"))
         rule.state = state
         self._arm_rule(bus, rule)
         return {}
 
-    def enable_rule(self: EventsService, params: dict) -> dict:
+    def enable_rule(self, params: dict) -> dict:
         return self._set_state(params, "ENABLED")
 
-    def disable_rule(self: EventsService, params: dict) -> dict:
+    def disable_rule(self, params: dict) -> dict:
         return self._set_state(params, "DISABLED")
 
-    def list_rule_names_by_target(self: EventsService, params: dict) -> dict:
-        bus = self.bus(params.get("EventBusName"))
+    def list_rule_names_by_target(self, params: dict) -> dict:
+        bus = self.service.bus(params.get("EventBusName"))
         arn = params["TargetArn"]
         names = sorted(
             rule.name
             for rule in bus.rules.values()
             if any(t.arn == arn for t in rule.targets.values())
         )
-        page, token = self._page(names, params)
+        page, token = self.service.page(names, params)
         result: dict[str, Any] = {"RuleNames": page}
         if token:
             result["NextToken"] = token
         return result
 
     # -- targets -----------------------------------------------------------------------
-    def _target_from(self: EventsService, spec: dict, position: int = 1) -> Target:
+    def _target_from(self, spec: dict, position: int = 1) -> Target:
         target_id = spec["Id"]
         check_patterns([(target_id, f"targets.{position}.member.id", "name")])
         given = [kind for kind in _INPUT_KINDS if spec.get(kind) is not None]
@@ -254,7 +257,7 @@ class RuleOperations:
                     f"InputTemplate for target {target_id} contains invalid placeholder {name}."
                 )
 
-    def put_targets(self: EventsService, params: dict) -> dict:
+    def put_targets(self, params: dict) -> dict:
         bus, rule = self._rule(params["Rule"], params.get("EventBusName"))
         targets = [
             self._target_from(spec, position) for position, spec in enumerate(params["Targets"], 1)
@@ -267,10 +270,10 @@ class RuleOperations:
             )
         for target in targets:
             rule.targets[target.id] = target
-            self.emit("updated", rule.arn, target=target.arn, target_id=target.id)
+            self.service.emit("updated", rule.arn, target=target.arn, target_id=target.id)
         return {"FailedEntryCount": 0, "FailedEntries": []}
 
-    def remove_targets(self: EventsService, params: dict) -> dict:
+    def remove_targets(self, params: dict) -> dict:
         _, rule = self._rule(params["Rule"], params.get("EventBusName"))
         failed = []
         for target_id in params["Ids"]:
@@ -284,46 +287,46 @@ class RuleOperations:
                 )
         return {"FailedEntryCount": len(failed), "FailedEntries": failed}
 
-    def list_targets_by_rule(self: EventsService, params: dict) -> dict:
+    def list_targets_by_rule(self, params: dict) -> dict:
         _, rule = self._rule(params["Rule"], params.get("EventBusName"))
         specs = [json.loads(json.dumps(t.spec)) for t in rule.targets.values()]
-        page, token = self._page(specs, params)
+        page, token = self.service.page(specs, params)
         result: dict[str, Any] = {"Targets": page}
         if token:
             result["NextToken"] = token
         return result
 
     # -- tags ----------------------------------------------------------------------------
-    def _tagged(self: EventsService, arn: str) -> dict[str, str]:
+    def _tagged(self, arn: str) -> dict[str, str]:
         parsed = parse_arn(arn)
         resource = parsed.resource if parsed else ""
         if resource.startswith("event-bus/"):
             name = resource[len("event-bus/") :]
-            bus = self.buses.get(name)
+            bus = self.service.buses.get(name)
             if bus is None or bus.arn != arn:
                 raise bus_not_found(name)
             return bus.tags
         if resource.startswith("rule/"):
             parts = resource.split("/")
             bus_name, rule_name = ("default", parts[1]) if len(parts) == 2 else (parts[1], parts[2])
-            bus = self.buses.get(bus_name)
+            bus = self.service.buses.get(bus_name)
             rule = bus.rules.get(rule_name) if bus else None
             if rule is None:
                 raise rule_not_found(rule_name, bus_name)
             return rule.tags
         raise not_found(f"Resource {arn} does not exist.")
 
-    def tag_resource(self: EventsService, params: dict) -> dict:
+    def tag_resource(self, params: dict) -> dict:
         tags = self._tagged(params["ResourceARN"])
         tags.update({t["Key"]: t["Value"] for t in params["Tags"]})
         return {}
 
-    def untag_resource(self: EventsService, params: dict) -> dict:
+    def untag_resource(self, params: dict) -> dict:
         tags = self._tagged(params["ResourceARN"])
         for key in params["TagKeys"]:
             tags.pop(key, None)
         return {}
 
-    def list_tags_for_resource(self: EventsService, params: dict) -> dict:
+    def list_tags_for_resource(self, params: dict) -> dict:
         tags = self._tagged(params["ResourceARN"])
         return {"Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}

@@ -18,14 +18,14 @@ from typing import Any
 
 from ...errors import ServiceError
 from ...patterns import matches
-from ...service import Envelope, Service
+from ...service import Envelope, Service, delegate_operations
 from ...topology import Edge, Node
 from ..iam.enforcement import ENFORCE_SETTING, check_delivery
 from .archives import ArchiveOperations
 from .delivery import TargetDelivery, bus_name_from
-from .destinations import ApiDestinationOperations
+from .destinations import ApiDestination, ApiDestinationOperations, Connection, LabHttp
 from .errors import already_exists, bus_not_found, check_patterns, validation
-from .models import Bus
+from .models import Archive, Bus, Replay
 from .rules import RuleOperations
 from .timefmt import epoch_of, iso_time
 from .transform import compact
@@ -48,7 +48,7 @@ def entry_size(entry: dict) -> int:
     return size
 
 
-class EventsService(RuleOperations, ArchiveOperations, ApiDestinationOperations, Service):
+class EventsService(Service):
     """EventBridge: buses with rules whose patterns live in one compiled index per bus."""
 
     name = "events"
@@ -60,8 +60,14 @@ class EventsService(RuleOperations, ArchiveOperations, ApiDestinationOperations,
         self.delivery = TargetDelivery(self)
         #: bus ARN -> callbacks that see every event put on the bus (schema discoverers).
         self.observers: dict[str, list[Callable[[dict], None]]] = {}
-        self._init_archives()
-        self._init_destinations()
+        self.archives: dict[str, Archive] = {}
+        self.replays: dict[str, Replay] = {}
+        self.connections: dict[str, Connection] = {}
+        self.api_destinations: dict[str, ApiDestination] = {}
+        self.http = LabHttp()
+        self.rules_api = RuleOperations(self)
+        self.archives_api = ArchiveOperations(self)
+        self.destinations_api = ApiDestinationOperations(self)
         self._create_bus(DEFAULT_BUS)
 
     def _create_bus(self, name: str, **fields: Any) -> Bus:
@@ -83,7 +89,7 @@ class EventsService(RuleOperations, ArchiveOperations, ApiDestinationOperations,
             for rule in bus.rules.values():
                 if rule.timer is not None:
                     rule.timer.cancel()
-        self._close_archives()
+        self.archives_api.cancel_replays()
 
     # -- buses ----------------------------------------------------------------------
     def create_event_bus(self, params: dict) -> dict:
@@ -135,7 +141,7 @@ class EventsService(RuleOperations, ArchiveOperations, ApiDestinationOperations,
         bus = self.buses.pop(name, None)
         if bus is not None:
             for rule in bus.rules.values():
-                self._forget_rule(bus, rule)
+                self.rules_api.forget_rule(bus, rule)
             self.emit("deleted", bus.arn)
         return {}
 
@@ -163,13 +169,13 @@ class EventsService(RuleOperations, ArchiveOperations, ApiDestinationOperations,
     def list_event_buses(self, params: dict) -> dict:
         prefix = params.get("NamePrefix", "")
         names = sorted(name for name in self.buses if name.startswith(prefix))
-        page, token = self._page(names, params)
+        page, token = self.page(names, params)
         result: dict[str, Any] = {"EventBuses": [self._bus_summary(self.buses[n]) for n in page]}
         if token:
             result["NextToken"] = token
         return result
 
-    def _page(self, items: list, params: dict) -> tuple[list, str | None]:
+    def page(self, items: list, params: dict) -> tuple[list, str | None]:
         """One page of `items` per Limit and NextToken (an offset, opaque to callers)."""
         token = params.get("NextToken")
         start = 0
@@ -244,7 +250,7 @@ class EventsService(RuleOperations, ArchiveOperations, ApiDestinationOperations,
                 continue
             trace_id = self._trace_id_of(entry.get("TraceHeader"))
             event = self._event_from_entry(entry)
-            self._accept(bus, event, trace_id)
+            self.accept(bus, event, trace_id)
             results.append({"EventId": event["id"]})
         return {"FailedEntryCount": failed, "Entries": results}
 
@@ -304,10 +310,10 @@ class EventsService(RuleOperations, ArchiveOperations, ApiDestinationOperations,
         if problem is not None and problem[0] != "NotAuthorizedForSourceException":
             raise ServiceError(problem[0], problem[1])
         event = self._event_from_entry(entry)
-        self._accept(bus, event, trace_id or self.ids.trace_id(self.clock.now()))
+        self.accept(bus, event, trace_id or self.ids.trace_id(self.clock.now()))
         return event["id"]
 
-    def _accept(
+    def accept(
         self, bus: Bus, event: dict, trace_id: str | None, *, rule_filter: set[str] | None = None
     ) -> None:
         """Archive the event, match it against the bus's rules and start deliveries."""
@@ -323,7 +329,7 @@ class EventsService(RuleOperations, ArchiveOperations, ApiDestinationOperations,
                 replay_name=event.get("replay-name"),
             )
         if rule_filter is None:
-            self._archive(bus, event)
+            self.archives_api.archive(bus, event)
             self._observe(bus, event)
         names = bus.index.matches(event)
         if not names:
@@ -339,7 +345,7 @@ class EventsService(RuleOperations, ArchiveOperations, ApiDestinationOperations,
                     "matched", rule.arn, message_id=event["id"], trace_id=trace_id, bus=bus.arn
                 )
             deliveries.extend((rule, target) for target in rule.targets.values())
-        self._start_deliveries(deliveries, event, trace_id)
+        self.start_deliveries(deliveries, event, trace_id)
 
     def observe(self, bus_arn: str, callback: Callable[[dict], None]) -> Callable[[], None]:
         """Call `callback(event)` for every event put on the bus; returns a cancel function."""
@@ -357,7 +363,7 @@ class EventsService(RuleOperations, ArchiveOperations, ApiDestinationOperations,
         for observer in self.observers.get(bus.arn, ()):
             observer(event)
 
-    def _start_deliveries(self, deliveries: list, event: dict, trace_id: str | None) -> None:
+    def start_deliveries(self, deliveries: list, event: dict, trace_id: str | None) -> None:
         """Start one delivery task per (rule, target), after the caller has returned."""
         for rule, target in deliveries:
             # Each target's retries run on their own, so a failing target never delays another.
@@ -379,7 +385,9 @@ class EventsService(RuleOperations, ArchiveOperations, ApiDestinationOperations,
 
     # -- the fabric ---------------------------------------------------------------------
     def owns(self, arn: str) -> bool:
-        return any(bus.arn == arn for bus in self.buses.values()) or self.owns_api_destination(arn)
+        return any(
+            bus.arn == arn for bus in self.buses.values()
+        ) or self.destinations_api.owns_api_destination(arn)
 
     async def deliver(self, target_arn: str, envelope: Envelope) -> str:
         """Another service (a rule on another bus, Scheduler, Pipes) puts an event on a bus.
@@ -387,7 +395,7 @@ class EventsService(RuleOperations, ArchiveOperations, ApiDestinationOperations,
         A rule whose target is an API destination also arrives here: that is an HTTP call.
         """
         if ":api-destination/" in target_arn:
-            return str(await self.invoke_api_destination(target_arn, envelope))
+            return str(await self.destinations_api.invoke_api_destination(target_arn, envelope))
         if self.engine.settings.get(ENFORCE_SETTING) and envelope.options.get("role_arn"):
             # Pipes and Step Functions put events with their role (rule-to-bus hops use a
             # target role AWS does not check against the bus policy in one account).
@@ -458,12 +466,12 @@ class EventsService(RuleOperations, ArchiveOperations, ApiDestinationOperations,
             )
         return {
             "buses": buses,
-            "archives": self._dump_archives(),
-            "destinations": self._dump_destinations(),
+            "archives": self.archives_api.dump(),
+            "destinations": self.destinations_api.dump(),
         }
 
     def load(self, data: dict[str, Any]) -> None:
-        self._load_destinations(data.get("destinations", {}))
+        self.destinations_api.load(data.get("destinations", {}))
         for saved in data.get("buses", []):
             if saved["Name"] != DEFAULT_BUS:
                 params = {"Name": saved["Name"], "Tags": saved.get("Tags", [])}
@@ -477,9 +485,19 @@ class EventsService(RuleOperations, ArchiveOperations, ApiDestinationOperations,
                 params["EventBusName"] = bus.name
                 if not params.get("Tags"):
                     params.pop("Tags", None)
-                self.put_rule(params)
+                self.rules_api.put_rule(params)
                 if rule["Targets"]:
-                    self.put_targets(
+                    self.rules_api.put_targets(
                         {"Rule": rule["Name"], "EventBusName": bus.name, "Targets": rule["Targets"]}
                     )
-        self._load_archives(data.get("archives", []))
+        self.archives_api.load(data.get("archives", []))
+
+
+delegate_operations(
+    EventsService,
+    {
+        "rules_api": RuleOperations,
+        "archives_api": ArchiveOperations,
+        "destinations_api": ApiDestinationOperations,
+    },
+)

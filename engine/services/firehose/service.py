@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from engine.errors import ServiceError
-from engine.service import Envelope, Service
+from engine.service import Envelope, Service, delegate_operations
 from engine.topology import Edge, Node
 
 from .config import MIB, describe_destination, invalid, parse_destination
@@ -39,7 +39,7 @@ _UPDATE_KINDS = {
 }
 
 
-class FirehoseService(StreamSettings, Service):
+class FirehoseService(Service):
     """Delivery streams with DirectPut or Kinesis sources and S3 or HTTP endpoint destinations."""
 
     name = "firehose"
@@ -52,6 +52,7 @@ class FirehoseService(StreamSettings, Service):
         self._record_count = 0
         self.http_transport: Callable[[str, dict[str, str], bytes], Awaitable[tuple[int, bytes]]]
         self.http_transport = self._post_http
+        self.settings_api = StreamSettings(self)
 
     async def _post_http(self, url: str, headers: dict[str, str], body: bytes) -> tuple[int, bytes]:
         """POST to an HTTP endpoint the lab may reach; a refused host is a failed connection."""
@@ -70,7 +71,7 @@ class FirehoseService(StreamSettings, Service):
             source.cancel()
 
     # -- lookups ------------------------------------------------------------------------
-    def _stream(self, name: str) -> DeliveryStream:
+    def stream_named(self, name: str) -> DeliveryStream:
         stream = self.streams.get(name)
         if stream is None:
             raise ServiceError(
@@ -128,7 +129,7 @@ class FirehoseService(StreamSettings, Service):
                 "LimitExceededException",
                 f"You have already consumed your limit of {MAX_DELIVERY_STREAMS} Firehose streams.",
             )
-        self._check_tags(params.get("Tags", []), {})
+        self.settings_api.check_tags(params.get("Tags", []), {})
         kinesis: Any = None
         if source_config is not None:
             kinesis = self.engine.service("kinesis")
@@ -150,7 +151,7 @@ class FirehoseService(StreamSettings, Service):
             stream.throughput_hint = params["DirectPutSourceConfiguration"]["ThroughputHintInMBs"]
         encryption = params.get("DeliveryStreamEncryptionConfigurationInput")
         if encryption is not None:
-            stream.encryption = self._encryption(stream, encryption)
+            stream.encryption = self.settings_api.checked_encryption(stream, encryption)
         self.streams[name] = stream
         if source_config is not None:
             stream.source_arn = source_config["KinesisStreamARN"]
@@ -168,7 +169,7 @@ class FirehoseService(StreamSettings, Service):
 
     def delete_delivery_stream(self, params: dict) -> dict:
         """DeleteDeliveryStream: buffered data not yet delivered is lost, as on AWS."""
-        stream = self._stream(params["DeliveryStreamName"])
+        stream = self.stream_named(params["DeliveryStreamName"])
         del self.streams[stream.name]
         if stream.timer is not None:
             stream.timer.cancel()
@@ -181,7 +182,7 @@ class FirehoseService(StreamSettings, Service):
 
     def describe_delivery_stream(self, params: dict) -> dict:
         """DescribeDeliveryStream: status, source, the destination and versions."""
-        stream = self._stream(params["DeliveryStreamName"])
+        stream = self.stream_named(params["DeliveryStreamName"])
         description: dict[str, Any] = {
             "DeliveryStreamName": stream.name,
             "DeliveryStreamARN": stream.arn,
@@ -234,7 +235,7 @@ class FirehoseService(StreamSettings, Service):
 
     def update_destination(self, params: dict) -> dict:
         """UpdateDestination: change the destination settings; the version id goes up."""
-        stream = self._stream(params["DeliveryStreamName"])
+        stream = self.stream_named(params["DeliveryStreamName"])
         if params["CurrentDeliveryStreamVersionId"] != str(stream.version):
             raise ServiceError(
                 "ConcurrentModificationException",
@@ -267,7 +268,7 @@ class FirehoseService(StreamSettings, Service):
 
     # -- records ------------------------------------------------------------------------
     def _direct_put_stream(self, name: str) -> DeliveryStream:
-        stream = self._stream(name)
+        stream = self.stream_named(name)
         if stream.kind != "DirectPut":
             raise invalid(
                 "This operation is not permitted on KinesisStreamAsSource delivery stream type."
@@ -407,7 +408,7 @@ class FirehoseService(StreamSettings, Service):
 
     def flush(self, name: str) -> None:
         """Deliver whatever is buffered now, without waiting for size or interval."""
-        self._flush(self._stream(name), "manual")
+        self._flush(self.stream_named(name), "manual")
 
     # -- the fabric ---------------------------------------------------------------------
     def owns(self, arn: str) -> bool:
@@ -534,3 +535,6 @@ def _merge(target: dict, update: dict) -> None:
             _merge(target[key], value)
         else:
             target[key] = value
+
+
+delegate_operations(FirehoseService, {"settings_api": StreamSettings})

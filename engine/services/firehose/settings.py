@@ -16,10 +16,14 @@ MAX_TAGS = 50
 
 
 class StreamSettings:
-    """Encryption and tag operations (mixed into FirehoseService)."""
+    """Encryption and tag operations, delegated to by FirehoseService."""
+
+    def __init__(self, service: FirehoseService) -> None:
+        self.service = service
 
     # -- encryption ---------------------------------------------------------------------
-    def _encryption(self: FirehoseService, stream: DeliveryStream, given: dict) -> dict:
+    def checked_encryption(self, stream: DeliveryStream, given: dict) -> dict:
+        """The stream's encryption settings for a request's configuration, or InvalidArgumentException."""
         key_type = given.get("KeyType", "AWS_OWNED_CMK")
         if stream.kind == "KinesisStreamAsSource":
             raise invalid(
@@ -35,45 +39,46 @@ class StreamSettings:
             raise invalid("KeyARN must not be given when KeyType is AWS_OWNED_CMK.")
         return out
 
-    def start_delivery_stream_encryption(self: FirehoseService, params: dict) -> dict:
+    def start_delivery_stream_encryption(self, params: dict) -> dict:
         """StartDeliveryStreamEncryption: server-side encryption on (ENABLED at once)."""
-        stream = self._stream(params["DeliveryStreamName"])
-        stream.encryption = self._encryption(
+        stream = self.service.stream_named(params["DeliveryStreamName"])
+        stream.encryption = self.checked_encryption(
             stream, params.get("DeliveryStreamEncryptionConfigurationInput", {})
         )
         return {}
 
-    def stop_delivery_stream_encryption(self: FirehoseService, params: dict) -> dict:
+    def stop_delivery_stream_encryption(self, params: dict) -> dict:
         """StopDeliveryStreamEncryption: server-side encryption off."""
-        stream = self._stream(params["DeliveryStreamName"])
+        stream = self.service.stream_named(params["DeliveryStreamName"])
         stream.encryption = {"Status": "DISABLED"}
         return {}
 
     # -- tags ---------------------------------------------------------------------------
-    def _check_tags(self: FirehoseService, adding: list[dict], existing: dict[str, str]) -> None:
+    def check_tags(self, adding: list[dict], existing: dict[str, str]) -> None:
+        """LimitExceededException when `adding` would take the stream past its tag limit."""
         if len(set(existing) | {t["Key"] for t in adding}) > MAX_TAGS:
             raise ServiceError(
                 "LimitExceededException",
                 f"A Firehose stream cannot have more than {MAX_TAGS} tags.",
             )
 
-    def tag_delivery_stream(self: FirehoseService, params: dict) -> dict:
+    def tag_delivery_stream(self, params: dict) -> dict:
         """TagDeliveryStream: add or overwrite tags."""
-        stream = self._stream(params["DeliveryStreamName"])
-        self._check_tags(params["Tags"], stream.tags)
+        stream = self.service.stream_named(params["DeliveryStreamName"])
+        self.check_tags(params["Tags"], stream.tags)
         stream.tags.update({t["Key"]: t.get("Value", "") for t in params["Tags"]})
         return {}
 
-    def untag_delivery_stream(self: FirehoseService, params: dict) -> dict:
+    def untag_delivery_stream(self, params: dict) -> dict:
         """UntagDeliveryStream: remove tags by key."""
-        stream = self._stream(params["DeliveryStreamName"])
+        stream = self.service.stream_named(params["DeliveryStreamName"])
         for key in params["TagKeys"]:
             stream.tags.pop(key, None)
         return {}
 
-    def list_tags_for_delivery_stream(self: FirehoseService, params: dict) -> dict:
+    def list_tags_for_delivery_stream(self, params: dict) -> dict:
         """ListTagsForDeliveryStream: tags in key order, paginated."""
-        stream = self._stream(params["DeliveryStreamName"])
+        stream = self.service.stream_named(params["DeliveryStreamName"])
         keys = sorted(stream.tags)
         after = params.get("ExclusiveStartTagKey")
         if after is not None:

@@ -75,10 +75,11 @@ def parse_hash_key(text: str, what: str, path: str) -> int:
 class ControlPlane:
     """Stream lifecycle operations and the lookups every other operation uses."""
 
-    streams: dict[str, Stream]
+    def __init__(self, service: KinesisService) -> None:
+        self.service = service
 
     # -- lookups ------------------------------------------------------------------------
-    def _stream(self: KinesisService, params: dict) -> Stream:
+    def requested_stream(self, params: dict) -> Stream:
         """The stream named by StreamName and/or StreamARN."""
         name = params.get("StreamName")
         arn = params.get("StreamARN")
@@ -89,12 +90,12 @@ class ControlPlane:
             name = arn_name
         if name is None:
             raise invalid("Either StreamName or StreamARN must be provided.")
-        stream = self.streams.get(name)
+        stream = self.service.streams.get(name)
         if stream is None:
-            raise stream_not_found(name, self.account_id)
+            raise stream_not_found(name, self.service.account_id)
         return stream
 
-    def _stream_name_of_arn(self: KinesisService, arn: str) -> str:
+    def _stream_name_of_arn(self, arn: str) -> str:
         parsed = parse_arn(arn)
         if (
             parsed is None
@@ -102,31 +103,31 @@ class ControlPlane:
             or not parsed.resource.startswith("stream/")
         ):
             raise invalid(f"Invalid StreamARN: {arn}")
-        if parsed.account != self.account_id or parsed.region != self.region:
+        if parsed.account != self.service.account_id or parsed.region != self.service.region:
             raise stream_not_found(parsed.resource.split("/")[1], parsed.account)
         return parsed.resource.split("/")[1]
 
-    def _shard(self: KinesisService, stream: Stream, shard_id: str) -> Shard:
+    def find_shard(self, stream: Stream, shard_id: str) -> Shard:
         shard = stream.shard(shard_id)
         if shard is None:
-            raise shard_not_found(shard_id, stream.name, self.account_id)
+            raise shard_not_found(shard_id, stream.name, self.service.account_id)
         return shard
 
-    def _open_shard(self: KinesisService, stream: Stream, shard_id: str) -> Shard:
-        shard = self._shard(stream, shard_id)
+    def find_open_shard(self, stream: Stream, shard_id: str) -> Shard:
+        shard = self.find_shard(stream, shard_id)
         if not shard.is_open:
             raise invalid(
-                f"Shard {shard_id} in stream {stream.name} under account {self.account_id} "
+                f"Shard {shard_id} in stream {stream.name} under account {self.service.account_id} "
                 "has already been merged or split, and thus is not eligible for merging or "
                 "splitting."
             )
         return shard
 
-    def _open_shard_total(self) -> int:
-        return sum(len(s.open_shards()) for s in self.streams.values())
+    def open_shard_total(self) -> int:
+        return sum(len(s.open_shards()) for s in self.service.streams.values())
 
     # -- streams ------------------------------------------------------------------------
-    def create_stream(self: KinesisService, params: dict) -> dict:
+    def create_stream(self, params: dict) -> dict:
         """CreateStream: provisioned with ShardCount, or on-demand with four shards."""
         name = params["StreamName"]
         if not STREAM_NAME.fullmatch(name):
@@ -143,55 +144,55 @@ class ControlPlane:
             count = params["ShardCount"]
         else:
             count = ON_DEMAND_SHARDS
-            on_demand = sum(1 for s in self.streams.values() if s.mode == "ON_DEMAND")
+            on_demand = sum(1 for s in self.service.streams.values() if s.mode == "ON_DEMAND")
             if on_demand >= ON_DEMAND_STREAM_LIMIT:
                 raise limit_exceeded(
                     f"This request would exceed the on-demand stream limit for the account "
-                    f"{self.account_id} in {self.region}. Limit: {ON_DEMAND_STREAM_LIMIT}."
+                    f"{self.service.account_id} in {self.service.region}. Limit: {ON_DEMAND_STREAM_LIMIT}."
                 )
-        if name in self.streams:
-            raise in_use(f"Stream {name} under account {self.account_id} already exists.")
-        current = self._open_shard_total()
+        if name in self.service.streams:
+            raise in_use(f"Stream {name} under account {self.service.account_id} already exists.")
+        current = self.open_shard_total()
         if current + count > SHARD_LIMIT:
             raise limit_exceeded(
-                f"This request would exceed the shard limit for the account {self.account_id} "
-                f"in {self.region}. Current provisioned shard count for the account in "
-                f"{self.region}: {current}. Limit: {SHARD_LIMIT}. Number of additional shards "
+                f"This request would exceed the shard limit for the account {self.service.account_id} "
+                f"in {self.service.region}. Current provisioned shard count for the account in "
+                f"{self.service.region}: {current}. Limit: {SHARD_LIMIT}. Number of additional shards "
                 f"that would have resulted from this request: {count}."
             )
-        self._check_tags(params.get("Tags", {}), {})
-        now = self.clock.now()
+        self.service.settings_api.check_tags(params.get("Tags", {}), {})
+        now = self.service.clock.now()
         stream = Stream(
             name=name,
-            arn=self.arn(f"stream/{name}"),
-            uid=self.ids.hex(12),
+            arn=self.service.arn(f"stream/{name}"),
+            uid=self.service.ids.hex(12),
             created=now,
             mode=mode,
             tags=dict(params.get("Tags", {})),
             # Start the stream's counter high, so its sequence numbers look like AWS's.
-            counter=int(self.ids.digits(24)) * 10**22,
+            counter=int(self.service.ids.digits(24)) * 10**22,
         )
         if "MaxRecordSizeInKiB" in params:
             stream.max_record_kib = params["MaxRecordSizeInKiB"]
         stream.add_shards_uniform(count, now)
-        self.streams[name] = stream
-        self.by_uid[stream.uid] = stream
-        self.emit("created", stream.arn, shards=count, mode=mode)
+        self.service.streams[name] = stream
+        self.service.by_uid[stream.uid] = stream
+        self.service.emit("created", stream.arn, shards=count, mode=mode)
         return {}
 
-    def delete_stream(self: KinesisService, params: dict) -> dict:
+    def delete_stream(self, params: dict) -> dict:
         """DeleteStream: refuses while consumers are registered unless told to remove them."""
-        stream = self._stream(params)
+        stream = self.requested_stream(params)
         if stream.consumers and not params.get("EnforceConsumerDeletion", False):
             raise in_use(
-                f"Stream {stream.name} under account {self.account_id} has registered "
+                f"Stream {stream.name} under account {self.service.account_id} has registered "
                 "consumers. Set EnforceConsumerDeletion to true to delete it with its consumers."
             )
-        del self.streams[stream.name]
-        self.by_uid.pop(stream.uid, None)
+        del self.service.streams[stream.name]
+        self.service.by_uid.pop(stream.uid, None)
         stream.status = "DELETING"
         stream.listeners.clear()
-        self.emit("deleted", stream.arn)
+        self.service.emit("deleted", stream.arn)
         return {}
 
     def _mode_details(self, stream: Stream) -> dict:
@@ -203,10 +204,10 @@ class ControlPlane:
             out["KeyId"] = stream.key_id
         return out
 
-    def describe_stream(self: KinesisService, params: dict) -> dict:
+    def describe_stream(self, params: dict) -> dict:
         """DescribeStream: the stream and up to Limit (default 100) of its shards."""
-        stream = self._stream(params)
-        now = self.clock.now()
+        stream = self.requested_stream(params)
+        now = self.service.clock.now()
         stream.expire_closed_shards(now)
         shards = list(stream.shards.values())
         start = params.get("ExclusiveStartShardId")
@@ -223,15 +224,15 @@ class ControlPlane:
                 "Shards": [s.as_dict() for s in page],
                 "HasMoreShards": len(shards) > limit,
                 "RetentionPeriodHours": stream.retention_hours,
-                "StreamCreationTimestamp": self._when(stream.created),
+                "StreamCreationTimestamp": self.service.when(stream.created),
                 "EnhancedMonitoring": [{"ShardLevelMetrics": list(stream.shard_level_metrics)}],
                 **self._encryption_members(stream),
             }
         }
 
-    def describe_stream_summary(self: KinesisService, params: dict) -> dict:
+    def describe_stream_summary(self, params: dict) -> dict:
         """DescribeStreamSummary: the stream without its shard list."""
-        stream = self._stream(params)
+        stream = self.requested_stream(params)
         return {
             "StreamDescriptionSummary": {
                 "StreamName": stream.name,
@@ -239,7 +240,7 @@ class ControlPlane:
                 "StreamStatus": stream.status,
                 "StreamModeDetails": self._mode_details(stream),
                 "RetentionPeriodHours": stream.retention_hours,
-                "StreamCreationTimestamp": self._when(stream.created),
+                "StreamCreationTimestamp": self.service.when(stream.created),
                 "EnhancedMonitoring": [{"ShardLevelMetrics": list(stream.shard_level_metrics)}],
                 **self._encryption_members(stream),
                 "OpenShardCount": len(stream.open_shards()),
@@ -248,13 +249,13 @@ class ControlPlane:
             }
         }
 
-    def list_streams(self: KinesisService, params: dict) -> dict:
+    def list_streams(self, params: dict) -> dict:
         """ListStreams: names and summaries in name order, paginated."""
-        names = sorted(self.streams)
+        names = sorted(self.service.streams)
         if "NextToken" in params:
             if "ExclusiveStartStreamName" in params:
                 raise invalid("NextToken and ExclusiveStartStreamName cannot both be provided.")
-            after = self._read_token(params["NextToken"], "streams")
+            after = self.read_token(params["NextToken"], "streams")
         else:
             after = params.get("ExclusiveStartStreamName")
         if after is not None:
@@ -267,45 +268,47 @@ class ControlPlane:
             "StreamSummaries": [
                 {
                     "StreamName": n,
-                    "StreamARN": self.streams[n].arn,
-                    "StreamStatus": self.streams[n].status,
-                    "StreamModeDetails": self._mode_details(self.streams[n]),
-                    "StreamCreationTimestamp": self._when(self.streams[n].created),
+                    "StreamARN": self.service.streams[n].arn,
+                    "StreamStatus": self.service.streams[n].status,
+                    "StreamModeDetails": self._mode_details(self.service.streams[n]),
+                    "StreamCreationTimestamp": self.service.when(self.service.streams[n].created),
                 }
                 for n in page
             ],
         }
         if more:
-            out["NextToken"] = self._make_token("streams", page[-1])
+            out["NextToken"] = self.make_token("streams", page[-1])
         return out
 
-    def describe_limits(self: KinesisService, params: dict) -> dict:
+    def describe_limits(self, params: dict) -> dict:
         """DescribeLimits: the account's shard and on-demand stream quotas and usage."""
         return {
             "ShardLimit": SHARD_LIMIT,
-            "OpenShardCount": self._open_shard_total(),
-            "OnDemandStreamCount": sum(1 for s in self.streams.values() if s.mode == "ON_DEMAND"),
+            "OpenShardCount": self.open_shard_total(),
+            "OnDemandStreamCount": sum(
+                1 for s in self.service.streams.values() if s.mode == "ON_DEMAND"
+            ),
             "OnDemandStreamCountLimit": ON_DEMAND_STREAM_LIMIT,
         }
 
-    def update_stream_mode(self: KinesisService, params: dict) -> dict:
+    def update_stream_mode(self, params: dict) -> dict:
         """UpdateStreamMode: switch between PROVISIONED and ON_DEMAND capacity."""
-        stream = self._stream(params)
+        stream = self.requested_stream(params)
         stream.mode = params["StreamModeDetails"]["StreamMode"]
         return {}
 
     # -- pagination tokens ---------------------------------------------------------------
-    def _make_token(self: KinesisService, kind: str, after: str, extra: Any = None) -> str:
-        body = json.dumps([kind, after, self.clock.now(), extra])
+    def make_token(self, kind: str, after: str, extra: Any = None) -> str:
+        body = json.dumps([kind, after, self.service.clock.now(), extra])
         return base64.b64encode(body.encode()).decode()
 
-    def _read_token(self: KinesisService, token: str, kind: str) -> Any:
+    def read_token(self, token: str, kind: str) -> Any:
         try:
             found_kind, after, issued, extra = json.loads(base64.b64decode(token))
         except (ValueError, TypeError):
             raise invalid(f"Invalid NextToken: {token}") from None
         if found_kind != kind:
             raise invalid(f"Invalid NextToken: {token}")
-        if self.clock.now() - issued > NEXT_TOKEN_LIFETIME:
+        if self.service.clock.now() - issued > NEXT_TOKEN_LIFETIME:
             raise expired_token(token)
         return after if extra is None else (after, extra)

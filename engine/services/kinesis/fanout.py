@@ -28,96 +28,106 @@ EVENT_RECORD_LIMIT = 10_000
 class FanOut:
     """Consumer registration and shard subscriptions."""
 
-    def _consumer_by_arn(self: KinesisService, arn: str) -> tuple[Stream, Consumer]:
+    def __init__(self, service: KinesisService) -> None:
+        self.service = service
+        self._subscribed_at: dict[tuple[str, int], float] = {}
+
+    def consumer_by_arn(self, arn: str) -> tuple[Stream, Consumer]:
         stream_arn, _, rest = arn.partition("/consumer/")
         name = rest.rsplit(":", 1)[0]
-        stream = self._stream({"StreamARN": stream_arn}) if rest else None
+        stream = (
+            self.service.control_api.requested_stream({"StreamARN": stream_arn}) if rest else None
+        )
         consumer = stream.consumers.get(name) if stream else None
         if stream is None or consumer is None or consumer.arn != arn:
             raise ServiceError(
                 "ResourceNotFoundException",
-                f"Consumer {arn} under account {self.account_id} not found.",
+                f"Consumer {arn} under account {self.service.account_id} not found.",
             )
         return stream, consumer
 
-    def _consumer(self: KinesisService, params: dict) -> tuple[Stream, Consumer]:
+    def _consumer(self, params: dict) -> tuple[Stream, Consumer]:
         if "ConsumerARN" in params:
-            return self._consumer_by_arn(params["ConsumerARN"])
+            return self.consumer_by_arn(params["ConsumerARN"])
         if "StreamARN" not in params or "ConsumerName" not in params:
             raise invalid("Either ConsumerARN or both StreamARN and ConsumerName must be given.")
-        stream = self._stream({"StreamARN": params["StreamARN"]})
+        stream = self.service.control_api.requested_stream({"StreamARN": params["StreamARN"]})
         consumer = stream.consumers.get(params["ConsumerName"])
         if consumer is None:
             raise ServiceError(
                 "ResourceNotFoundException",
                 f"Consumer {params['ConsumerName']} under stream {stream.name} under account "
-                f"{self.account_id} not found.",
+                f"{self.service.account_id} not found.",
             )
         return stream, consumer
 
-    def _consumer_dict(self: KinesisService, consumer: Consumer) -> dict[str, Any]:
+    def _consumer_dict(self, consumer: Consumer) -> dict[str, Any]:
         return {
             "ConsumerName": consumer.name,
             "ConsumerARN": consumer.arn,
             "ConsumerStatus": consumer.status,
-            "ConsumerCreationTimestamp": self._when(consumer.created),
+            "ConsumerCreationTimestamp": self.service.when(consumer.created),
         }
 
-    def register_stream_consumer(self: KinesisService, params: dict) -> dict:
+    def register_stream_consumer(self, params: dict) -> dict:
         """RegisterStreamConsumer: an enhanced fan-out consumer (ACTIVE at once in the lab)."""
-        stream = self._stream({"StreamARN": params["StreamARN"]})
+        stream = self.service.control_api.requested_stream({"StreamARN": params["StreamARN"]})
         name = params["ConsumerName"]
         if name in stream.consumers:
             raise in_use(
-                f"Consumer {name} under stream {stream.name} under account {self.account_id} "
+                f"Consumer {name} under stream {stream.name} under account {self.service.account_id} "
                 "already exists."
             )
         if len(stream.consumers) >= MAX_CONSUMERS_PER_STREAM:
             raise limit_exceeded(
-                f"Stream {stream.name} under account {self.account_id} already has "
+                f"Stream {stream.name} under account {self.service.account_id} already has "
                 f"{MAX_CONSUMERS_PER_STREAM} registered consumers."
             )
-        now = self.clock.now()
+        now = self.service.clock.now()
         consumer = Consumer(name, f"{stream.arn}/consumer/{name}:{int(now)}", now)
         consumer.tags.update(params.get("Tags", {}))
         stream.consumers[name] = consumer
-        self.emit("created", consumer.arn, consumer=name)
+        self.service.emit("created", consumer.arn, consumer=name)
         return {"Consumer": self._consumer_dict(consumer)}
 
-    def deregister_stream_consumer(self: KinesisService, params: dict) -> dict:
+    def deregister_stream_consumer(self, params: dict) -> dict:
         """DeregisterStreamConsumer: remove a consumer and its subscriptions."""
         stream, consumer = self._consumer(params)
         del stream.consumers[consumer.name]
         stream.lag.forget(consumer.arn)
-        self.emit("deleted", consumer.arn)
+        self.service.emit("deleted", consumer.arn)
         return {}
 
-    def describe_stream_consumer(self: KinesisService, params: dict) -> dict:
+    def describe_stream_consumer(self, params: dict) -> dict:
         """DescribeStreamConsumer: one consumer, with its stream's ARN."""
         stream, consumer = self._consumer(params)
         return {"ConsumerDescription": {**self._consumer_dict(consumer), "StreamARN": stream.arn}}
 
-    def list_stream_consumers(self: KinesisService, params: dict) -> dict:
+    def list_stream_consumers(self, params: dict) -> dict:
         """ListStreamConsumers: a page of the stream's consumers in name order."""
-        stream = self._stream({"StreamARN": params["StreamARN"]})
+        stream = self.service.control_api.requested_stream({"StreamARN": params["StreamARN"]})
         names = sorted(stream.consumers)
         if "NextToken" in params:
-            names = [n for n in names if n > self._read_token(params["NextToken"], "consumers")]
+            names = [
+                n
+                for n in names
+                if n > self.service.control_api.read_token(params["NextToken"], "consumers")
+            ]
         limit = params.get("MaxResults", 100)
         page = names[:limit]
         out: dict[str, Any] = {
             "Consumers": [self._consumer_dict(stream.consumers[n]) for n in page]
         }
         if len(names) > limit:
-            out["NextToken"] = self._make_token("consumers", page[-1])
+            out["NextToken"] = self.service.control_api.make_token("consumers", page[-1])
         return out
 
-    def subscribe_to_shard(self: KinesisService, params: dict) -> dict:
+    def subscribe_to_shard(self, params: dict) -> dict:
         """SubscribeToShard: an async iterable of {"SubscribeToShardEvent": {...}} for 5 minutes."""
-        stream, consumer = self._consumer_by_arn(params["ConsumerARN"])
-        shard = self._shard(stream, params["ShardId"])
+        stream, consumer = self.consumer_by_arn(params["ConsumerARN"])
+        shard = self.service.control_api.find_shard(stream, params["ShardId"])
         start = params["StartingPosition"]
-        position = self._start_position(
+        position = self.service.records_api.start_position(
             stream,
             shard,
             start["Type"],
@@ -125,7 +135,7 @@ class FanOut:
             start.get("Timestamp"),
             "SubscribeToShard",
         )
-        now = self.clock.now()
+        now = self.service.clock.now()
         key = (consumer.arn, shard.index)
         last = self._subscribed_at.get(key)
         if last is not None and now - last < RESUBSCRIBE_SECONDS:
@@ -135,7 +145,9 @@ class FanOut:
             )
         self._subscribed_at[key] = now
         stream.lag.move(consumer.arn, ENHANCED_FAN_OUT, shard.index, position, now)
-        return {"EventStream": ShardSubscription(self, stream, shard, consumer, position, now)}
+        return {
+            "EventStream": ShardSubscription(self.service, stream, shard, consumer, position, now)
+        }
 
 
 class ShardSubscription:
@@ -156,8 +168,8 @@ class ShardSubscription:
         now: float,
     ) -> None:
         self._service = service
-        self._stream = stream
-        self._shard = shard
+        self.requested_stream = stream
+        self.find_shard = shard
         self._consumer = consumer
         self._position = position
         self._deadline = now + SUBSCRIPTION_SECONDS
@@ -168,14 +180,14 @@ class ShardSubscription:
         stream.listeners.append(self._on_put)
 
     def _initial_continuation(self, position: int) -> str:
-        shard = self._shard
+        shard = self.find_shard
         counter = (position - SEQUENCE_BASE) // SHARD_SLOTS if position > SEQUENCE_BASE else 0
         return sequence_text(max(shard.starting_sequence, counter - 1), shard.index)
 
     def _on_put(self, stream: Stream, shard: Shard) -> None:
         if self._service.clock.now() >= self._deadline:
             self.close()  # expired without being read to the end: stop listening
-        elif shard is self._shard:
+        elif shard is self.find_shard:
             self._wake.set()
 
     def __aiter__(self) -> AsyncIterator[dict]:
@@ -185,11 +197,11 @@ class ShardSubscription:
         """End the subscription early."""
         if not self._finished:
             self._finished = True
-            if self._on_put in self._stream.listeners:
-                self._stream.listeners.remove(self._on_put)
+            if self._on_put in self.requested_stream.listeners:
+                self.requested_stream.listeners.remove(self._on_put)
 
     def _live(self) -> bool:
-        service, stream = self._service, self._stream
+        service, stream = self._service, self.requested_stream
         return (
             not self._finished
             and service.streams.get(stream.name) is stream
@@ -217,7 +229,7 @@ class ShardSubscription:
 
     def _event(self, *, heartbeat: bool = False) -> dict | None:
         """The next event if there are records, the shard ended, or a heartbeat is due."""
-        service, stream, shard = self._service, self._stream, self._shard
+        service, stream, shard = self._service, self.requested_stream, self.find_shard
         records, next_position, end, _ = service.read(
             stream, shard, self._position, EVENT_RECORD_LIMIT
         )

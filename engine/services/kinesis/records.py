@@ -56,15 +56,21 @@ def parse_sequence(text: str, shard: Shard, stream: Stream, account: str, operat
 class DataPlane:
     """Writing and reading records."""
 
+    def __init__(self, service: KinesisService) -> None:
+        self.service = service
+        self._reader_count = 0
+        self._stamp_time = float("nan")
+        self._stamp: datetime | None = None
+
     # -- writing ------------------------------------------------------------------------
-    def put_record(self: KinesisService, params: dict) -> dict:
+    def put_record(self, params: dict) -> dict:
         """PutRecord: one record onto the shard its hash key maps to."""
-        stream = self._stream(params)
+        stream = self.service.control_api.requested_stream(params)
         ordering = params.get("SequenceNumberForOrdering")
         if ordering is not None and not ordering.isdigit():
             raise invalid(
                 f"ExclusiveMinimumSequenceNumber {ordering} used in PutRecord on stream "
-                f"{stream.name} under account {self.account_id} is invalid."
+                f"{stream.name} under account {self.service.account_id} is invalid."
             )
         shard, sequence = self.put_one(stream, params, None)
         out = {"ShardId": shard.shard_id, "SequenceNumber": sequence}
@@ -72,9 +78,9 @@ class DataPlane:
             out["EncryptionType"] = "KMS"
         return out
 
-    def put_records(self: KinesisService, params: dict) -> dict:
+    def put_records(self, params: dict) -> dict:
         """PutRecords: up to 500 records; throttled ones fail alone, with FailedRecordCount."""
-        stream = self._stream(params)
+        stream = self.service.control_api.requested_stream(params)
         groups, total = self._route(stream, params["Records"], batched=True)
         if total > PUT_RECORDS_MAX_BYTES:
             raise invalid("Records size exceeds 5 MB limit")
@@ -101,12 +107,12 @@ class DataPlane:
         return out
 
     def _within_write_limits(
-        self: KinesisService, stream: Stream, shard: Shard, group: list[Item]
+        self, stream: Stream, shard: Shard, group: list[Item]
     ) -> tuple[list[Item], list[Item]]:
         """The records of `group` the shard's write budget admits, and those it refuses."""
-        if not self.engine.settings.get("kinesis.enforce_limits", True):
+        if not self.service.engine.settings.get("kinesis.enforce_limits", True):
             return group, []
-        now = self.clock.now()
+        now = self.service.clock.now()
         budget = stream.limits[shard.index]
         accepted, rejected = [], []
         for item in group:
@@ -114,14 +120,14 @@ class DataPlane:
         return accepted, rejected
 
     def _write(
-        self: KinesisService,
+        self,
         stream: Stream,
         shard: Shard,
         items: list[Item],
         trace_id: str | None = None,
     ) -> list[str]:
         """Append records (position, data, key, size) to one shard; returns their numbers."""
-        now = self.clock.now()
+        now = self.service.clock.now()
         stamp = self._arrival_stamp(now)
         count = len(items)
         counter = stream.counter
@@ -139,8 +145,8 @@ class DataPlane:
         if stream.encryption == "KMS":
             for record in records:
                 record["EncryptionType"] = "KMS"
-        if trace_id is None and self.trace.enabled:
-            traces: list[str | None] = [self.ids.trace_id(now) for _ in items]
+        if trace_id is None and self.service.trace.enabled:
+            traces: list[str | None] = [self.service.ids.trace_id(now) for _ in items]
         else:
             traces = [trace_id] * count
         shard.sequences.extend(sequences)
@@ -150,18 +156,18 @@ class DataPlane:
         shard.traces.extend(traces)
         shard.puts += count
         shard.trim_before(now - stream.retention_hours * 3600)
-        if self.trace.enabled:
+        if self.service.trace.enabled:
             for sequence, item, trace in zip(sequences, items, traces, strict=True):
                 self._trace_put(stream, shard, sequence, trace, item[2], item[3])
         return sequences
 
-    def _throttled_entry(self: KinesisService, stream: Stream, shard: Shard) -> dict[str, str]:
-        error = throughput_exceeded(shard.shard_id, stream.name, self.account_id)
-        self.emit("throttled", stream.arn, shard=shard.shard_id)
+    def _throttled_entry(self, stream: Stream, shard: Shard) -> dict[str, str]:
+        error = throughput_exceeded(shard.shard_id, stream.name, self.service.account_id)
+        self.service.emit("throttled", stream.arn, shard=shard.shard_id)
         return {"ErrorCode": error.code, "ErrorMessage": error.message}
 
     def _route(
-        self: KinesisService, stream: Stream, entries: list[dict], *, batched: bool
+        self, stream: Stream, entries: list[dict], *, batched: bool
     ) -> tuple[dict[int, list[Item]], int]:
         """Check every record and group them by shard index, changing nothing.
 
@@ -203,22 +209,20 @@ class DataPlane:
             total += size
         return groups, total
 
-    def put_one(
-        self: KinesisService, stream: Stream, entry: dict, trace_id: str | None
-    ) -> tuple[Shard, str]:
+    def put_one(self, stream: Stream, entry: dict, trace_id: str | None) -> tuple[Shard, str]:
         """Check, route and write one record (PutRecord, the fabric); returns shard and number."""
         groups, _ = self._route(stream, [entry], batched=False)
         ((index, (item,)),) = groups.items()
         shard = stream.shards[index]
         if not self._within_write_limits(stream, shard, [item])[0]:
-            self.emit("throttled", stream.arn, shard=shard.shard_id)
-            raise throughput_exceeded(shard.shard_id, stream.name, self.account_id)
+            self.service.emit("throttled", stream.arn, shard=shard.shard_id)
+            raise throughput_exceeded(shard.shard_id, stream.name, self.service.account_id)
         sequence = self._write(stream, shard, [item], trace_id)[0]
         self._after_put(stream, (shard,))
         return shard, sequence
 
     def _trace_put(
-        self: KinesisService,
+        self,
         stream: Stream,
         shard: Shard,
         sequence: str,
@@ -226,7 +230,7 @@ class DataPlane:
         key: str,
         size: int,
     ) -> None:
-        self.emit(
+        self.service.emit(
             "put",
             stream.arn,
             message_id=sequence,
@@ -236,7 +240,7 @@ class DataPlane:
             size=size,
         )
 
-    def _arrival_stamp(self: KinesisService, now: float) -> Any:
+    def _arrival_stamp(self, now: float) -> Any:
         """The arrival time as a datetime, shared by every record put at the same instant.
 
         Kinesis keeps arrival times in milliseconds: JSON and CBOR readers see the same value.
@@ -246,21 +250,21 @@ class DataPlane:
             self._stamp = datetime.fromtimestamp(round(now, 3), UTC)
         return self._stamp
 
-    def _after_put(self: KinesisService, stream: Stream, shards: Any) -> None:
+    def _after_put(self, stream: Stream, shards: Any) -> None:
         """Wake listeners of the shards written and take a lag sample if one is due."""
         if stream.listeners:
             for shard in list(shards):
                 for listener in list(stream.listeners):
                     listener(stream, shard)
         if stream.lag.cursors:
-            stream.lag.sample(stream, self.clock.now())
+            stream.lag.sample(stream, self.service.clock.now())
 
     # -- reading ------------------------------------------------------------------------
-    def get_shard_iterator(self: KinesisService, params: dict) -> dict:
+    def get_shard_iterator(self, params: dict) -> dict:
         """GetShardIterator: a position in one shard, valid for five minutes."""
-        stream = self._stream(params)
-        shard = self._shard(stream, params["ShardId"])
-        position = self._start_position(
+        stream = self.service.control_api.requested_stream(params)
+        shard = self.service.control_api.find_shard(stream, params["ShardId"])
+        position = self.start_position(
             stream,
             shard,
             params["ShardIteratorType"],
@@ -270,11 +274,13 @@ class DataPlane:
         )
         self._reader_count += 1
         reader = f"reader-{self._reader_count}"
-        state = IteratorState(stream.uid, shard.index, position, self.clock.now_ms(), reader)
-        return {"ShardIterator": self.iterators.encode(state)}
+        state = IteratorState(
+            stream.uid, shard.index, position, self.service.clock.now_ms(), reader
+        )
+        return {"ShardIterator": self.service.iterators.encode(state)}
 
-    def _start_position(
-        self: KinesisService,
+    def start_position(
+        self,
         stream: Stream,
         shard: Shard,
         kind: str,
@@ -296,7 +302,7 @@ class DataPlane:
         if kind == "LATEST":
             return SEQUENCE_BASE + stream.counter * SHARD_SLOTS
         if by_sequence and sequence is not None:
-            number = parse_sequence(sequence, shard, stream, self.account_id, operation)
+            number = parse_sequence(sequence, shard, stream, self.service.account_id, operation)
             return number if kind == "AT_SEQUENCE_NUMBER" else number + 1
         if timestamp is None:
             raise invalid(
@@ -304,25 +310,25 @@ class DataPlane:
                 "Current request has no timestamp parameter."
             )
         when = epoch_of(timestamp)
-        if when > self.clock.now():
+        if when > self.service.clock.now():
             raise invalid(
                 "The timestampInMillis parameter cannot be greater than the "
                 "currentTimestampInMillis."
             )
-        shard.trim_before(self.clock.now() - stream.retention_hours * 3600)
+        shard.trim_before(self.service.clock.now() - stream.retention_hours * 3600)
         index = shard.index_of_time(when)
         if index < len(shard.sequences):
             return int(shard.sequences[index])
         return SEQUENCE_BASE + stream.counter * SHARD_SLOTS
 
-    def _iterator_state(self: KinesisService, token: str) -> IteratorState:
+    def _iterator_state(self, token: str) -> IteratorState:
         # AWS reads an iterator wrapped in double quotes (a shell-quoted copy) as the iterator.
         if len(token) > 2 and token[0] == token[-1] == '"':
             token = token[1:-1]
-        state = self.iterators.decode(token)
+        state = self.service.iterators.decode(token)
         if state is None:
             raise invalid("Invalid ShardIterator.")
-        now_ms = self.clock.now_ms()
+        now_ms = self.service.clock.now_ms()
         if now_ms - state.issued_ms > ITERATOR_LIFETIME_MS:
             raise ServiceError(
                 "ExpiredIteratorException",
@@ -332,28 +338,30 @@ class DataPlane:
             )
         return state
 
-    def get_records(self: KinesisService, params: dict) -> dict:
+    def get_records(self, params: dict) -> dict:
         """GetRecords: up to Limit records from the iterator's position, and the next iterator."""
         state = self._iterator_state(params["ShardIterator"])
-        stream = self.by_uid.get(state.stream_uid)
+        stream = self.service.by_uid.get(state.stream_uid)
         if stream is None:
             raise ServiceError("ResourceNotFoundException", "Stream for this iterator not found.")
         if "StreamARN" in params and params["StreamARN"] != stream.arn:
             raise invalid(f"ShardIterator does not belong to stream {params['StreamARN']}.")
         shard = stream.shards.get(state.shard_index)
         if shard is None:
-            raise shard_not_found(f"shardId-{state.shard_index:012d}", stream.name, self.account_id)
-        now = self.clock.now()
+            raise shard_not_found(
+                f"shardId-{state.shard_index:012d}", stream.name, self.service.account_id
+            )
+        now = self.service.clock.now()
         limits = stream.limits[shard.index]
-        enforce = self.engine.settings.get("kinesis.enforce_limits", True)
+        enforce = self.service.engine.settings.get("kinesis.enforce_limits", True)
         if enforce and not limits.take_read_call(now):
-            self.emit("throttled", stream.arn, shard=shard.shard_id, operation="GetRecords")
+            self.service.emit("throttled", stream.arn, shard=shard.shard_id, operation="GetRecords")
             raise ServiceError(
                 "ProvisionedThroughputExceededException",
                 f"Rate exceeded for Shard - {shard.shard_id} in stream {stream.name} under "
-                f"account {self.account_id}.",
+                f"account {self.service.account_id}.",
             )
-        records, next_position, end, size = self.read(
+        records, next_position, end, size = self.service.read(
             stream, shard, state.position, params.get("Limit", GET_RECORDS_DEFAULT_LIMIT)
         )
         if enforce:
@@ -363,16 +371,16 @@ class DataPlane:
         closed_and_done = at_end and not shard.is_open
         if not closed_and_done:
             next_state = IteratorState(
-                stream.uid, shard.index, next_position, self.clock.now_ms(), state.reader
+                stream.uid, shard.index, next_position, self.service.clock.now_ms(), state.reader
             )
-            out["NextShardIterator"] = self.iterators.encode(next_state)
+            out["NextShardIterator"] = self.service.iterators.encode(next_state)
         out["MillisBehindLatest"] = 0 if at_end else max(0, int((now - shard.arrivals[end]) * 1000))
         if closed_and_done:
             out["ChildShards"] = stream.child_shards(shard)
         stream.lag.move(state.reader, GET_RECORDS, shard.index, next_position, now)
         stream.lag.sample(stream, now)
-        if records and self.trace.enabled:
-            self.emit(
+        if records and self.service.trace.enabled:
+            self.service.emit(
                 "received",
                 stream.arn,
                 shard=shard.shard_id,
@@ -380,31 +388,6 @@ class DataPlane:
                 consumer=state.reader,
             )
         return out
-
-    def read(
-        self: KinesisService, stream: Stream, shard: Shard, position: int, limit: int
-    ) -> tuple[list[dict], int, int, int]:
-        """Records from `position` (≤ `limit`, ≤ 10 MiB) as boto3 dicts.
-
-        Returns (records, next position, index after the last one read, bytes read).
-        """
-        shard.trim_before(self.clock.now() - stream.retention_hours * 3600)
-        start = shard.index_of_sequence(position)
-        end = min(len(shard.sequences), start + limit)
-        size = sum(shard.sizes[start:end])
-        if size > GET_RECORDS_MAX_BYTES:
-            size, stop = 0, start
-            while stop < end and size + shard.sizes[stop] <= GET_RECORDS_MAX_BYTES:
-                size += shard.sizes[stop]
-                stop += 1
-            end = max(stop, start + 1)
-        if end > start:
-            next_position = int(shard.sequences[end - 1]) + 1
-        else:
-            next_position = position
-        records = [record.copy() for record in shard.records[start:end]]
-        shard.reads += len(records)
-        return records, next_position, end, size
 
 
 def _java_time(epoch_ms: int) -> str:

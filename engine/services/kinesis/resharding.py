@@ -16,18 +16,21 @@ if TYPE_CHECKING:
 class ShardOperations:
     """Listing shards and resharding."""
 
-    def list_shards(self: KinesisService, params: dict) -> dict:
+    def __init__(self, service: KinesisService) -> None:
+        self.service = service
+
+    def list_shards(self, params: dict) -> dict:
         """ListShards: a page of shards, filtered by ShardFilter or ExclusiveStartShardId."""
         if "NextToken" in params:
             if "StreamName" in params or "StreamARN" in params:
                 raise invalid("NextToken and StreamName/StreamARN cannot be provided together.")
-            name, (after, flt) = self._read_token(params["NextToken"], "shards")
-            stream = self._stream({"StreamName": name})
+            name, (after, flt) = self.service.control_api.read_token(params["NextToken"], "shards")
+            stream = self.service.control_api.requested_stream({"StreamName": name})
         else:
-            stream = self._stream(params)
+            stream = self.service.control_api.requested_stream(params)
             after = params.get("ExclusiveStartShardId")
             flt = self._shard_filter(params.get("ShardFilter"), after)
-        now = self.clock.now()
+        now = self.service.clock.now()
         stream.expire_closed_shards(now)
         shards = self._filtered_shards(stream, flt, now)
         if after is not None:
@@ -36,7 +39,9 @@ class ShardOperations:
         page = shards[:limit]
         out: dict[str, Any] = {"Shards": [s.as_dict() for s in page]}
         if len(shards) > limit:
-            out["NextToken"] = self._make_token("shards", stream.name, [page[-1].shard_id, flt])
+            out["NextToken"] = self.service.control_api.make_token(
+                "shards", stream.name, [page[-1].shard_id, flt]
+            )
         return out
 
     def _shard_filter(self, shard_filter: dict | None, after: str | None) -> list | None:
@@ -73,42 +78,42 @@ class ShardOperations:
             return [s for s in shards if s.closed_at is None or s.closed_at >= when]
         return shards  # FROM_TRIM_HORIZON: every shard still within retention
 
-    def split_shard(self: KinesisService, params: dict) -> dict:
+    def split_shard(self, params: dict) -> dict:
         """SplitShard: close a shard and open two children divided at NewStartingHashKey."""
-        stream = self._stream(params)
-        shard = self._open_shard(stream, params["ShardToSplit"])
+        stream = self.service.control_api.requested_stream(params)
+        shard = self.service.control_api.find_open_shard(stream, params["ShardToSplit"])
         text = params["NewStartingHashKey"]
         new_start = parse_hash_key(text, "NewStartingHashKey", "newStartingHashKey")
         if not shard.start_hash + 1 < new_start < shard.end_hash:
             raise invalid(
                 f"NewStartingHashKey {text} used in SplitShard() on shard {shard.shard_id} in "
-                f"stream {stream.name} under account {self.account_id} is not both greater than "
+                f"stream {stream.name} under account {self.service.account_id} is not both greater than "
                 f"one plus the shard's StartingHashKey {shard.start_hash} and less than the "
                 f"shard's EndingHashKey {shard.end_hash}."
             )
         self._check_shard_room(1)
-        low, high = stream.split(shard, new_start, self.clock.now())
+        low, high = stream.split(shard, new_start, self.service.clock.now())
         self._announce_closed(stream, [shard])
-        self.emit(
+        self.service.emit(
             "resharded", stream.arn, shard=shard.shard_id, children=[low.shard_id, high.shard_id]
         )
         return {}
 
-    def merge_shards(self: KinesisService, params: dict) -> dict:
+    def merge_shards(self, params: dict) -> dict:
         """MergeShards: close two adjacent shards and open one child covering both."""
-        stream = self._stream(params)
-        shard = self._open_shard(stream, params["ShardToMerge"])
-        adjacent = self._open_shard(stream, params["AdjacentShardToMerge"])
+        stream = self.service.control_api.requested_stream(params)
+        shard = self.service.control_api.find_open_shard(stream, params["ShardToMerge"])
+        adjacent = self.service.control_api.find_open_shard(stream, params["AdjacentShardToMerge"])
         # AWS wants ShardToMerge to be the lower of the two (an inverted pair is refused).
         if shard.end_hash + 1 != adjacent.start_hash:
             raise invalid(
                 f"Shards {shard.shard_id} and {adjacent.shard_id} in stream {stream.name} under "
-                f"account {self.account_id} are not an adjacent pair of shards eligible for "
+                f"account {self.service.account_id} are not an adjacent pair of shards eligible for "
                 "merging"
             )
-        child = stream.merge(shard, adjacent, self.clock.now())
+        child = stream.merge(shard, adjacent, self.service.clock.now())
         self._announce_closed(stream, [shard, adjacent])
-        self.emit(
+        self.service.emit(
             "resharded",
             stream.arn,
             shard=shard.shard_id,
@@ -117,9 +122,9 @@ class ShardOperations:
         )
         return {}
 
-    def update_shard_count(self: KinesisService, params: dict) -> dict:
+    def update_shard_count(self, params: dict) -> dict:
         """UpdateShardCount: uniform scaling to between half and double the open shards."""
-        stream = self._stream(params)
+        stream = self.service.control_api.requested_stream(params)
         target = params["TargetShardCount"]
         current = len(stream.open_shards())
         if target > current * 2:
@@ -135,9 +140,9 @@ class ShardOperations:
         self._check_shard_room(target - current)
         if target != current:
             closing = stream.open_shards()
-            stream.scale_uniform(target, self.clock.now())
+            stream.scale_uniform(target, self.service.clock.now())
             self._announce_closed(stream, closing)
-            self.emit("resharded", stream.arn, shards=target)
+            self.service.emit("resharded", stream.arn, shards=target)
         return {
             "StreamName": stream.name,
             "CurrentShardCount": current,
@@ -145,7 +150,7 @@ class ShardOperations:
             "StreamARN": stream.arn,
         }
 
-    def _announce_closed(self: KinesisService, stream: Stream, closed: list[Shard]) -> None:
+    def _announce_closed(self, stream: Stream, closed: list[Shard]) -> None:
         """Call the stream's put listeners for shards resharding just closed.
 
         A consumer waiting for records on a shard learns this way that it has reached the
@@ -155,11 +160,11 @@ class ShardOperations:
             for listener in list(stream.listeners):
                 listener(stream, shard)
 
-    def _check_shard_room(self: KinesisService, extra: int) -> None:
-        current = self._open_shard_total()
+    def _check_shard_room(self, extra: int) -> None:
+        current = self.service.control_api.open_shard_total()
         if extra > 0 and current + extra > SHARD_LIMIT:
             raise limit_exceeded(
-                f"This request would exceed the shard limit for the account {self.account_id} "
-                f"in {self.region}. Current provisioned shard count for the account in "
-                f"{self.region}: {current}. Limit: {SHARD_LIMIT}."
+                f"This request would exceed the shard limit for the account {self.service.account_id} "
+                f"in {self.service.region}. Current provisioned shard count for the account in "
+                f"{self.service.region}: {current}. Limit: {SHARD_LIMIT}."
             )

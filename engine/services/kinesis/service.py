@@ -24,7 +24,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from engine.service import Envelope, Service
+from engine.service import Envelope, Service, delegate_operations
 from engine.topology import Edge, Node
 
 from .control import ControlPlane
@@ -32,7 +32,7 @@ from .errors import stream_not_found
 from .fanout import FanOut
 from .iterators import IteratorCodec
 from .lag import LagSample, ShardLag
-from .records import DataPlane
+from .records import GET_RECORDS_MAX_BYTES, DataPlane
 from .resharding import ShardOperations
 from .saving import dump_streams, load_streams
 from .settings import StreamSettings
@@ -40,7 +40,7 @@ from .shard import Shard
 from .stream import Stream
 
 
-class KinesisService(ControlPlane, ShardOperations, StreamSettings, DataPlane, FanOut, Service):
+class KinesisService(Service):
     """Kinesis Data Streams: shards, records, resharding, fan-out and consumer lag."""
 
     name = "kinesis"
@@ -51,12 +51,14 @@ class KinesisService(ControlPlane, ShardOperations, StreamSettings, DataPlane, F
         self.streams: dict[str, Stream] = {}
         self.by_uid: dict[str, Stream] = {}
         self.iterators = IteratorCodec(self.ids.hex(32))
-        self._reader_count = 0
-        self._subscribed_at: dict[tuple[str, int], float] = {}
-        self._stamp_time = float("nan")
-        self._stamp: datetime | None = None
+        self.control_api = ControlPlane(self)
+        self.shards_api = ShardOperations(self)
+        self.settings_api = StreamSettings(self)
+        self.records_api = DataPlane(self)
+        self.fanout_api = FanOut(self)
 
-    def _when(self, epoch: float) -> datetime:
+    def when(self, epoch: float) -> datetime:
+        """A simulated epoch time as a UTC datetime (how responses carry timestamps)."""
         return datetime.fromtimestamp(epoch, UTC)
 
     # -- internal API -------------------------------------------------------------------
@@ -88,8 +90,35 @@ class KinesisService(ControlPlane, ShardOperations, StreamSettings, DataPlane, F
     ) -> int:
         """A read position on one shard, as GetShardIterator would start."""
         stream = self._require(arn)
-        shard = self._shard(stream, shard_id)
-        return self._start_position(stream, shard, kind, sequence, timestamp, "GetShardIterator")
+        shard = self.control_api.find_shard(stream, shard_id)
+        return self.records_api.start_position(
+            stream, shard, kind, sequence, timestamp, "GetShardIterator"
+        )
+
+    def read(
+        self, stream: Stream, shard: Shard, position: int, limit: int
+    ) -> tuple[list[dict], int, int, int]:
+        """Records from `position` (≤ `limit`, ≤ 10 MiB) as boto3 dicts.
+
+        Returns (records, next position, index after the last one read, bytes read).
+        """
+        shard.trim_before(self.clock.now() - stream.retention_hours * 3600)
+        start = shard.index_of_sequence(position)
+        end = min(len(shard.sequences), start + limit)
+        size = sum(shard.sizes[start:end])
+        if size > GET_RECORDS_MAX_BYTES:
+            size, stop = 0, start
+            while stop < end and size + shard.sizes[stop] <= GET_RECORDS_MAX_BYTES:
+                size += shard.sizes[stop]
+                stop += 1
+            end = max(stop, start + 1)
+        if end > start:
+            next_position = int(shard.sequences[end - 1]) + 1
+        else:
+            next_position = position
+        records = [record.copy() for record in shard.records[start:end]]
+        shard.reads += len(records)
+        return records, next_position, end, size
 
     def on_put(self, arn: str, callback: Callable[[Stream, Shard], None]) -> Callable[[], None]:
         """Call `callback(stream, shard)` when records land or resharding closes the shard."""
@@ -158,7 +187,7 @@ class KinesisService(ControlPlane, ShardOperations, StreamSettings, DataPlane, F
             body = json.dumps(body).encode()
         key = envelope.options.get("partition_key") or self.ids.uuid()
         entry = {"Data": body, "PartitionKey": str(key)}
-        shard, sequence = self.put_one(stream, entry, envelope.trace_id)
+        shard, sequence = self.records_api.put_one(stream, entry, envelope.trace_id)
         return {"ShardId": shard.shard_id, "SequenceNumber": sequence}
 
     # -- save and open -------------------------------------------------------------------
@@ -220,3 +249,15 @@ class KinesisService(ControlPlane, ShardOperations, StreamSettings, DataPlane, F
                     )
                 )
         return nodes, []
+
+
+delegate_operations(
+    KinesisService,
+    {
+        "control_api": ControlPlane,
+        "shards_api": ShardOperations,
+        "settings_api": StreamSettings,
+        "records_api": DataPlane,
+        "fanout_api": FanOut,
+    },
+)

@@ -27,10 +27,13 @@ SHARD_LEVEL_METRICS = (
 class StreamSettings:
     """Operations that change a stream's configuration, not its shards or records."""
 
+    def __init__(self, service: KinesisService) -> None:
+        self.service = service
+
     # -- retention ----------------------------------------------------------------------
-    def increase_stream_retention_period(self: KinesisService, params: dict) -> dict:
+    def increase_stream_retention_period(self, params: dict) -> dict:
         """IncreaseStreamRetentionPeriod: keep records longer (up to 8,760 hours)."""
-        stream = self._stream(params)
+        stream = self.service.control_api.requested_stream(params)
         hours = self._check_retention(params["RetentionPeriodHours"])
         if hours < stream.retention_hours:
             raise invalid(
@@ -41,9 +44,9 @@ class StreamSettings:
         stream.retention_hours = hours
         return {}
 
-    def decrease_stream_retention_period(self: KinesisService, params: dict) -> dict:
+    def decrease_stream_retention_period(self, params: dict) -> dict:
         """DecreaseStreamRetentionPeriod: keep records for less time (at least 24 hours)."""
-        stream = self._stream(params)
+        stream = self.service.control_api.requested_stream(params)
         hours = self._check_retention(params["RetentionPeriodHours"])
         if hours > stream.retention_hours:
             raise invalid(
@@ -67,42 +70,42 @@ class StreamSettings:
             )
         return hours
 
-    def update_max_record_size(self: KinesisService, params: dict) -> dict:
+    def update_max_record_size(self, params: dict) -> dict:
         """UpdateMaxRecordSize: the largest record (data plus partition key) a put accepts."""
-        stream = self._stream(params)
+        stream = self.service.control_api.requested_stream(params)
         stream.max_record_kib = params["MaxRecordSizeInKiB"]
         return {}
 
     # -- encryption and monitoring --------------------------------------------------------
-    def start_stream_encryption(self: KinesisService, params: dict) -> dict:
+    def start_stream_encryption(self, params: dict) -> dict:
         """StartStreamEncryption: records put from now on are KMS-encrypted."""
-        stream = self._stream(params)
+        stream = self.service.control_api.requested_stream(params)
         stream.encryption = params["EncryptionType"]
         stream.key_id = params["KeyId"] if stream.encryption == "KMS" else None
         return {}
 
-    def stop_stream_encryption(self: KinesisService, params: dict) -> dict:
+    def stop_stream_encryption(self, params: dict) -> dict:
         """StopStreamEncryption: records put from now on are stored unencrypted."""
-        stream = self._stream(params)
+        stream = self.service.control_api.requested_stream(params)
         if stream.encryption == "KMS" and params["KeyId"] != stream.key_id:
             raise invalid(
-                f"Stream {stream.name} under account {self.account_id} is not encrypted with "
+                f"Stream {stream.name} under account {self.service.account_id} is not encrypted with "
                 f"key {params['KeyId']}."
             )
         stream.encryption = "NONE"
         stream.key_id = None
         return {}
 
-    def enable_enhanced_monitoring(self: KinesisService, params: dict) -> dict:
+    def enable_enhanced_monitoring(self, params: dict) -> dict:
         """EnableEnhancedMonitoring: turn on shard-level metrics."""
         return self._set_metrics(params, enable=True)
 
-    def disable_enhanced_monitoring(self: KinesisService, params: dict) -> dict:
+    def disable_enhanced_monitoring(self, params: dict) -> dict:
         """DisableEnhancedMonitoring: turn off shard-level metrics."""
         return self._set_metrics(params, enable=False)
 
-    def _set_metrics(self: KinesisService, params: dict, *, enable: bool) -> dict:
-        stream = self._stream(params)
+    def _set_metrics(self, params: dict, *, enable: bool) -> dict:
+        stream = self.service.control_api.requested_stream(params)
         asked = set(params["ShardLevelMetrics"])
         if "ALL" in asked:
             asked = set(SHARD_LEVEL_METRICS)
@@ -118,27 +121,27 @@ class StreamSettings:
         }
 
     # -- tags ---------------------------------------------------------------------------
-    def _check_tags(self, adding: dict[str, str], existing: dict[str, str]) -> None:
+    def check_tags(self, adding: dict[str, str], existing: dict[str, str]) -> None:
         if len(set(existing) | set(adding)) > MAX_TAGS:
             raise invalid(f"A resource cannot have more than {MAX_TAGS} tags.")
 
-    def add_tags_to_stream(self: KinesisService, params: dict) -> dict:
+    def add_tags_to_stream(self, params: dict) -> dict:
         """AddTagsToStream: add or overwrite tags."""
-        stream = self._stream(params)
-        self._check_tags(params["Tags"], stream.tags)
+        stream = self.service.control_api.requested_stream(params)
+        self.check_tags(params["Tags"], stream.tags)
         stream.tags.update(params["Tags"])
         return {}
 
-    def remove_tags_from_stream(self: KinesisService, params: dict) -> dict:
+    def remove_tags_from_stream(self, params: dict) -> dict:
         """RemoveTagsFromStream: drop tags by key."""
-        stream = self._stream(params)
+        stream = self.service.control_api.requested_stream(params)
         for key in params["TagKeys"]:
             stream.tags.pop(key, None)
         return {}
 
-    def list_tags_for_stream(self: KinesisService, params: dict) -> dict:
+    def list_tags_for_stream(self, params: dict) -> dict:
         """ListTagsForStream: tags in key order, after ExclusiveStartTagKey, up to Limit."""
-        stream = self._stream(params)
+        stream = self.service.control_api.requested_stream(params)
         keys = sorted(stream.tags)
         after = params.get("ExclusiveStartTagKey")
         if after is not None:
@@ -150,37 +153,37 @@ class StreamSettings:
             "HasMoreTags": len(keys) > limit,
         }
 
-    def _tagged(self: KinesisService, arn: str) -> dict[str, str]:
+    def _tagged(self, arn: str) -> dict[str, str]:
         if "/consumer/" in arn:
-            return self._consumer_by_arn(arn)[1].tags
-        return self._stream({"StreamARN": arn}).tags
+            return self.service.fanout_api.consumer_by_arn(arn)[1].tags
+        return self.service.control_api.requested_stream({"StreamARN": arn}).tags
 
-    def tag_resource(self: KinesisService, params: dict) -> dict:
+    def tag_resource(self, params: dict) -> dict:
         """TagResource: tag a stream or consumer by ARN."""
         tags = self._tagged(params["ResourceARN"])
-        self._check_tags(params["Tags"], tags)
+        self.check_tags(params["Tags"], tags)
         tags.update(params["Tags"])
         return {}
 
-    def untag_resource(self: KinesisService, params: dict) -> dict:
+    def untag_resource(self, params: dict) -> dict:
         """UntagResource: remove tags from a stream or consumer by ARN."""
         tags = self._tagged(params["ResourceARN"])
         for key in params["TagKeys"]:
             tags.pop(key, None)
         return {}
 
-    def list_tags_for_resource(self: KinesisService, params: dict) -> dict:
+    def list_tags_for_resource(self, params: dict) -> dict:
         """ListTagsForResource: a stream's or consumer's tags."""
         tags = self._tagged(params["ResourceARN"])
         return {"Tags": [{"Key": k, "Value": v} for k, v in sorted(tags.items())]}
 
     # -- resource policies ----------------------------------------------------------------
-    def _policy_owner(self: KinesisService, arn: str) -> Any:
+    def _policy_owner(self, arn: str) -> Any:
         if "/consumer/" in arn:
-            return self._consumer_by_arn(arn)[1]
-        return self._stream({"StreamARN": arn})
+            return self.service.fanout_api.consumer_by_arn(arn)[1]
+        return self.service.control_api.requested_stream({"StreamARN": arn})
 
-    def put_resource_policy(self: KinesisService, params: dict) -> dict:
+    def put_resource_policy(self, params: dict) -> dict:
         """PutResourcePolicy: attach a JSON policy to a stream or consumer."""
         owner = self._policy_owner(params["ResourceARN"])
         try:
@@ -190,12 +193,12 @@ class StreamSettings:
         owner.policy = params["Policy"]
         return {}
 
-    def get_resource_policy(self: KinesisService, params: dict) -> dict:
+    def get_resource_policy(self, params: dict) -> dict:
         """GetResourcePolicy: the policy text ("{}" when none is attached)."""
         owner = self._policy_owner(params["ResourceARN"])
         return {"Policy": owner.policy or "{}"}
 
-    def delete_resource_policy(self: KinesisService, params: dict) -> dict:
+    def delete_resource_policy(self, params: dict) -> dict:
         """DeleteResourcePolicy: detach the policy."""
         owner = self._policy_owner(params["ResourceARN"])
         if owner.policy is None:

@@ -137,7 +137,7 @@ class Pipeline:
             # An API destination: the batch is the request body, the response body the result.
             http = (pipe.enrichment_parameters or {}).get("HttpParameters") or {}
             envelope.options["http_parameters"] = http
-            _, answer = await self.engine.service("events").call_api_destination(
+            _, answer = await self.engine.service("events").destinations_api.call_api_destination(
                 pipe.enrichment, envelope
             )
             try:

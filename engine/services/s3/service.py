@@ -17,7 +17,7 @@ from typing import Any
 from botocore.response import StreamingBody
 
 from engine.errors import ServiceError
-from engine.service import Service
+from engine.service import Service, delegate_operations
 from engine.topology import Edge, Node
 
 from . import notifications, persistence
@@ -57,9 +57,7 @@ def _read_body(value: Any) -> bytes:
     return data.encode() if isinstance(data, str) else bytes(data)
 
 
-class S3Service(
-    BucketOperations, ListingOperations, MultipartOperations, ObjectTaggingOperations, Service
-):
+class S3Service(Service):
     """Buckets and objects in memory, with notifications through the fabric."""
 
     name = "s3"
@@ -71,6 +69,10 @@ class S3Service(
         super().__init__(engine)
         self.buckets: dict[str, Bucket] = {}
         self._sequence = 0
+        self.buckets_api = BucketOperations(self)
+        self.listing_api = ListingOperations(self)
+        self.multipart_api = MultipartOperations(self)
+        self.object_tags_api = ObjectTaggingOperations(self)
 
     # -- helpers --------------------------------------------------------------------------
     def bucket(self, name: str) -> Bucket:
@@ -111,7 +113,7 @@ class S3Service(
         return arn.startswith("arn:aws:s3:::") and arn[13:].split("/", 1)[0] in self.buckets
 
     # -- objects -------------------------------------------------------------------------------
-    def _store(
+    def store_object(
         self,
         bucket: Bucket,
         key: str,
@@ -125,6 +127,7 @@ class S3Service(
         etag: str | None = None,
         tags: dict[str, str] | None = None,
     ) -> ObjectVersion:
+        """Write a new current version of `key` (PutObject, CopyObject, multipart) and notify."""
         version = ObjectVersion(
             key=key,
             version_id=self._new_version_id(bucket),
@@ -174,7 +177,7 @@ class S3Service(
         tags = parse_tagging_header(params["Tagging"]) if "Tagging" in params else {}
         headers = {name: str(params[name]) for name in HEADER_PARAMS if name in params}
         metadata = {k.lower(): v for k, v in (params.get("Metadata") or {}).items()}
-        version = self._store(
+        version = self.store_object(
             bucket,
             key,
             data,
@@ -211,9 +214,10 @@ class S3Service(
                 extra={"Condition": "If-Match"},
             )
 
-    def _version(
+    def find_version(
         self, bucket: Bucket, key: str, version_id: str | None, head: bool
     ) -> ObjectVersion:
+        """The version a read names (current without `version_id`); NoSuchKey/NoSuchVersion if none."""
         versions = bucket.objects.get(key)
         if version_id is not None:
             for version in versions or []:
@@ -266,7 +270,7 @@ class S3Service(
     def get_object(self, params: dict) -> dict:
         """GetObject (with Range, VersionId, IfMatch/IfNoneMatch); Body has `.read()`."""
         bucket = self.bucket(params["Bucket"])
-        version = self._version(bucket, params["Key"], params.get("VersionId"), head=False)
+        version = self.find_version(bucket, params["Key"], params.get("VersionId"), head=False)
         self._check_read_conditions(version, params)
         result = self._describe_object(version)
         data = version.body
@@ -307,7 +311,7 @@ class S3Service(
         bucket = self.buckets.get(params["Bucket"])
         if bucket is None:
             raise not_found_head()
-        version = self._version(bucket, params["Key"], params.get("VersionId"), head=True)
+        version = self.find_version(bucket, params["Key"], params.get("VersionId"), head=True)
         self._check_read_conditions(version, params)
         return self._describe_object(version)
 
@@ -414,7 +418,9 @@ class S3Service(
             raise invalid_argument(
                 "Invalid copy source object key", "x-amz-copy-source", str(source)
             )
-        original = self._version(self.bucket(source_bucket), source_key, source_version, head=False)
+        original = self.find_version(
+            self.bucket(source_bucket), source_key, source_version, head=False
+        )
         bucket = self.bucket(params["Bucket"])
         key = params["Key"]
         check_storage_class(params)
@@ -447,7 +453,7 @@ class S3Service(
                 original.content_type,
                 dict(original.headers),
             )
-        version = self._store(
+        version = self.store_object(
             bucket,
             key,
             original.body,
@@ -483,7 +489,7 @@ class S3Service(
     ) -> dict:
         """Store an object for another service (notifications fire as for PutObject)."""
         target = self.bucket(bucket)
-        version = self._store(
+        version = self.store_object(
             target,
             key,
             bytes(body),
@@ -501,7 +507,7 @@ class S3Service(
 
     def get_object_internal(self, bucket: str, key: str) -> bytes:
         """The current body of an object, for another service."""
-        return self._version(self.bucket(bucket), key, None, head=False).body
+        return self.find_version(self.bucket(bucket), key, None, head=False).body
 
     # -- views ------------------------------------------------------------------------------------------
     def holdings(self) -> dict[str, int]:
@@ -549,3 +555,14 @@ class S3Service(
     def load(self, data: dict[str, Any]) -> None:
         """Restore what dump() produced (notification settings are not saved)."""
         persistence.load(self, data)
+
+
+delegate_operations(
+    S3Service,
+    {
+        "buckets_api": BucketOperations,
+        "listing_api": ListingOperations,
+        "multipart_api": MultipartOperations,
+        "object_tags_api": ObjectTaggingOperations,
+    },
+)

@@ -302,7 +302,7 @@ class Deliverer:
     def _to_outbox(self, subscription: Subscription, note: Notification) -> None:
         protocol = subscription.protocol
         if protocol == "application":
-            endpoint = self.service.endpoint_for_arn(subscription.endpoint)
+            endpoint = self.service.platform_api.endpoint_for_arn(subscription.endpoint)
             if endpoint is None or endpoint.attributes.get("Enabled", "true") != "true":
                 raise DeliveryFailure("platform endpoint is disabled or gone", retryable=False)
             application = endpoint.application_arn.split("/")[1]

@@ -64,8 +64,11 @@ _E164 = re.compile(r"\+[1-9][0-9]{1,14}")
 class PlatformOperations:
     """Platform applications, endpoints, SMS attributes and opt-outs."""
 
+    def __init__(self, service: SnsService) -> None:
+        self.service = service
+
     # -- platform applications ----------------------------------------------------------------
-    def create_platform_application(self: SnsService, params: dict) -> dict:
+    def create_platform_application(self, params: dict) -> dict:
         name, platform = params["Name"], params["Platform"]
         attributes = dict(params["Attributes"])
         if not name:
@@ -80,15 +83,15 @@ class PlatformOperations:
         if platform not in PLATFORMS:
             raise invalid(f"Platform Reason: {platform} is not supported")
         _check_application_attributes(attributes, platform)
-        arn = self.arn(f"app/{platform}/{name}")
-        application = self.applications.get(arn)
+        arn = self.service.arn(f"app/{platform}/{name}")
+        application = self.service.applications.get(arn)
         if application is None:
-            application = self.applications[arn] = PlatformApplication(arn, name, platform)
-            self.emit("created", arn, platform=platform)
+            application = self.service.applications[arn] = PlatformApplication(arn, name, platform)
+            self.service.emit("created", arn, platform=platform)
         application.attributes.update(attributes)
         return {"PlatformApplicationArn": arn}
 
-    def get_platform_application_attributes(self: SnsService, params: dict) -> dict:
+    def get_platform_application_attributes(self, params: dict) -> dict:
         application = self._require_application(params["PlatformApplicationArn"])
         shown = {
             k: v
@@ -97,25 +100,25 @@ class PlatformOperations:
         }
         return {"Attributes": {"Enabled": "true", **shown}}
 
-    def set_platform_application_attributes(self: SnsService, params: dict) -> dict:
+    def set_platform_application_attributes(self, params: dict) -> dict:
         application = self._require_application(params["PlatformApplicationArn"])
         attributes = dict(params["Attributes"])
         _check_application_attributes(attributes, application.platform, updating=True)
         application.attributes.update(attributes)
         return {}
 
-    def delete_platform_application(self: SnsService, params: dict) -> dict:
+    def delete_platform_application(self, params: dict) -> dict:
         arn = params["PlatformApplicationArn"]
         check_arn(arn, "PlatformApplicationArn")
-        application = self.applications.pop(arn, None)
+        application = self.service.applications.pop(arn, None)
         if application is not None:
             for endpoint_arn in application.endpoints:
-                self.endpoints.pop(endpoint_arn, None)
-            self.emit("deleted", arn)
+                self.service.endpoints.pop(endpoint_arn, None)
+            self.service.emit("deleted", arn)
         return {}
 
-    def list_platform_applications(self: SnsService, params: dict) -> dict:
-        chosen, token = page(list(self.applications.values()), params.get("NextToken"))
+    def list_platform_applications(self, params: dict) -> dict:
+        chosen, token = page(list(self.service.applications.values()), params.get("NextToken"))
         result: dict[str, Any] = {
             "PlatformApplications": [
                 {
@@ -132,7 +135,7 @@ class PlatformOperations:
         return result
 
     # -- endpoints ----------------------------------------------------------------------------
-    def create_platform_endpoint(self: SnsService, params: dict) -> dict:
+    def create_platform_endpoint(self, params: dict) -> dict:
         application = self._require_application(params["PlatformApplicationArn"])
         token = params["Token"]
         attributes = dict(params.get("Attributes") or {})
@@ -149,19 +152,21 @@ class PlatformOperations:
                         "but different attributes."
                     )
                 return {"EndpointArn": endpoint.arn}
-        arn = self.arn(f"endpoint/{application.platform}/{application.name}/{self.ids.uuid()}")
+        arn = self.service.arn(
+            f"endpoint/{application.platform}/{application.name}/{self.service.ids.uuid()}"
+        )
         endpoint = PlatformEndpoint(arn, application.arn, token, {"Enabled": "true", **attributes})
         endpoint.attributes.pop("Token", None)
         application.endpoints[arn] = endpoint
-        self.endpoints[arn] = endpoint
-        self.emit("created", arn, application=application.arn)
+        self.service.endpoints[arn] = endpoint
+        self.service.emit("created", arn, application=application.arn)
         return {"EndpointArn": arn}
 
-    def get_endpoint_attributes(self: SnsService, params: dict) -> dict:
+    def get_endpoint_attributes(self, params: dict) -> dict:
         endpoint = self._require_endpoint(params["EndpointArn"])
         return {"Attributes": {**endpoint.attributes, "Token": endpoint.token}}
 
-    def set_endpoint_attributes(self: SnsService, params: dict) -> dict:
+    def set_endpoint_attributes(self, params: dict) -> dict:
         endpoint = self._require_endpoint(params["EndpointArn"])
         attributes = dict(params["Attributes"])
         _check_endpoint_attributes(attributes)
@@ -171,16 +176,16 @@ class PlatformOperations:
         endpoint.attributes.update(attributes)
         return {}
 
-    def delete_endpoint(self: SnsService, params: dict) -> dict:
-        endpoint = self.endpoints.pop(params["EndpointArn"], None)
+    def delete_endpoint(self, params: dict) -> dict:
+        endpoint = self.service.endpoints.pop(params["EndpointArn"], None)
         if endpoint is not None:
-            application = self.applications.get(endpoint.application_arn)
+            application = self.service.applications.get(endpoint.application_arn)
             if application is not None:
                 application.endpoints.pop(endpoint.arn, None)
-            self.emit("deleted", endpoint.arn)
+            self.service.emit("deleted", endpoint.arn)
         return {}
 
-    def list_endpoints_by_platform_application(self: SnsService, params: dict) -> dict:
+    def list_endpoints_by_platform_application(self, params: dict) -> dict:
         application = self._require_application(params["PlatformApplicationArn"])
         chosen, token = page(list(application.endpoints.values()), params.get("NextToken"))
         result: dict[str, Any] = {
@@ -194,7 +199,7 @@ class PlatformOperations:
         return result
 
     # -- SMS ----------------------------------------------------------------------------------
-    def set_sms_attributes(self: SnsService, params: dict) -> dict:
+    def set_sms_attributes(self, params: dict) -> dict:
         attributes = dict(params["attributes"])
         for name, value in attributes.items():
             if name not in SMS_ATTRIBUTES:
@@ -203,65 +208,61 @@ class PlatformOperations:
                 raise ServiceError("InvalidParameter", "DefaultSMSType is invalid")
             if name == "DefaultSenderID" and not _SENDER_ID.fullmatch(value):
                 raise ServiceError("InvalidParameter", "DefaultSenderID is invalid")
-        self.sms_attributes.update(attributes)
+        self.service.sms_attributes.update(attributes)
         return {}
 
-    def get_sms_attributes(self: SnsService, params: dict) -> dict:
+    def get_sms_attributes(self, params: dict) -> dict:
         names = params.get("attributes")
         if not names:
-            return {"attributes": dict(self.sms_attributes)}
-        return {"attributes": {k: v for k, v in self.sms_attributes.items() if k in names}}
+            return {"attributes": dict(self.service.sms_attributes)}
+        return {"attributes": {k: v for k, v in self.service.sms_attributes.items() if k in names}}
 
-    def check_if_phone_number_is_opted_out(self: SnsService, params: dict) -> dict:
+    def check_if_phone_number_is_opted_out(self, params: dict) -> dict:
         number = params["phoneNumber"]
         if not _E164.fullmatch(number):
             raise invalid("PhoneNumber Reason: input incorrectly formatted")
-        return {"isOptedOut": number in self.opted_out}
+        return {"isOptedOut": number in self.service.opted_out}
 
-    def list_phone_numbers_opted_out(self: SnsService, params: dict) -> dict:
-        chosen, token = page(sorted(self.opted_out), params.get("nextToken"))
+    def list_phone_numbers_opted_out(self, params: dict) -> dict:
+        chosen, token = page(sorted(self.service.opted_out), params.get("nextToken"))
         result: dict[str, Any] = {"phoneNumbers": chosen}
         if token:
             result["nextToken"] = token
         return result
 
-    def opt_in_phone_number(self: SnsService, params: dict) -> dict:
+    def opt_in_phone_number(self, params: dict) -> dict:
         number = params["phoneNumber"]
         if not _E164.fullmatch(number):
             raise invalid("PhoneNumber Reason: input incorrectly formatted")
-        self.opted_out.discard(number)
+        self.service.opted_out.discard(number)
         return {}
 
-    def list_origination_numbers(self: SnsService, params: dict) -> dict:
+    def list_origination_numbers(self, params: dict) -> dict:
         # The lab owns no origination numbers (AWS: numbers bought through End User Messaging).
         return {"PhoneNumbers": []}
 
-    def opt_out(self: SnsService, number: str) -> None:
-        """Lab action: the person at `number` replied STOP (AWS records the opt-out)."""
-        self.opted_out.add(number)
-
     # -- lookups ------------------------------------------------------------------------------
-    def _require_application(self: SnsService, arn: str) -> PlatformApplication:
+    def _require_application(self, arn: str) -> PlatformApplication:
         check_arn(arn, "PlatformApplicationArn")
-        application = self.applications.get(arn)
+        application = self.service.applications.get(arn)
         if application is None:
             raise not_found("PlatformApplication does not exist")
         return application
 
-    def _require_endpoint(self: SnsService, arn: str) -> PlatformEndpoint:
+    def _require_endpoint(self, arn: str) -> PlatformEndpoint:
         parts = check_arn(arn, "EndpointArn")
         if parts[5].count("/") != 3:
             raise invalid(
                 "EndpointArn Reason: Wrong number of slashes in relative portion of the ARN."
             )
-        endpoint = self.endpoints.get(arn)
+        endpoint = self.service.endpoints.get(arn)
         if endpoint is None:
             raise not_found("Endpoint does not exist")
         return endpoint
 
-    def endpoint_for_arn(self: SnsService, arn: str) -> PlatformEndpoint | None:
+    def endpoint_for_arn(self, arn: str) -> PlatformEndpoint | None:
         """The platform endpoint `arn` names, or None."""
-        return self.endpoints.get(arn)
+        return self.service.endpoints.get(arn)
 
 
 def _check_application_attributes(

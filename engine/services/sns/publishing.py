@@ -25,7 +25,10 @@ _PHONE_NUMBER = re.compile(r"\+?[1-9][0-9]{1,14}")
 class PublishOperations:
     """Publish, PublishBatch, and topics as fabric targets."""
 
-    async def publish(self: SnsService, params: dict) -> dict:
+    def __init__(self, service: SnsService) -> None:
+        self.service = service
+
+    async def publish(self, params: dict) -> dict:
         targets = [key for key in ("TopicArn", "TargetArn", "PhoneNumber") if params.get(key)]
         if not targets:
             raise invalid("TopicArn or TargetArn Reason: no value for required parameter")
@@ -45,7 +48,7 @@ class PublishOperations:
         arn = params.get("TopicArn") or params["TargetArn"]
         if "TargetArn" in targets and ":endpoint/" in arn:
             return self._publish_to_endpoint(arn, message, per_protocol, subject)
-        topic = self.require_topic(arn, targets[0])
+        topic = self.service.topics_api.require_topic(arn, targets[0])
         note = self.prepare(
             topic,
             message,
@@ -57,9 +60,9 @@ class PublishOperations:
         )
         return await self.dispatch(topic, note)
 
-    async def publish_batch(self: SnsService, params: dict) -> dict:
+    async def publish_batch(self, params: dict) -> dict:
         entries = params["PublishBatchRequestEntries"]
-        topic = self.require_topic(params["TopicArn"])
+        topic = self.service.topics_api.require_topic(params["TopicArn"])
         if not entries:
             raise ServiceError(
                 "EmptyBatchRequest", "The batch request doesn't contain any entries."
@@ -119,7 +122,7 @@ class PublishOperations:
 
     # -- the shared path ----------------------------------------------------------------------
     def prepare(
-        self: SnsService,
+        self,
         topic: Topic,
         message: str,
         per_protocol: dict[str, str] | None,
@@ -146,29 +149,29 @@ class PublishOperations:
                 "parameter that is not valid for this topic type"
             )
         note = Notification(
-            self.ids.uuid(),
+            self.service.ids.uuid(),
             topic.arn,
             message,
             per_protocol,
             subject,
             {name: dict(value) for name, value in attributes.items()},
-            self.timestamp(),
-            trace_id or self.new_trace_id(),
+            self.service.timestamp(),
+            trace_id or self.service.new_trace_id(),
             group_id,  # standard topics pass it on too (SQS fair queues)
             dedup_id,
         )
         note.tracing_active = topic.attributes.get("TracingConfig") == "Active"
         return note
 
-    async def dispatch(self: SnsService, topic: Topic, note: Notification) -> dict[str, Any]:
+    async def dispatch(self, topic: Topic, note: Notification) -> dict[str, Any]:
         """Sequence, deduplicate, filter and deliver one prepared notification."""
         if topic.fifo:
             duplicate = self._deduplicate(topic, note)
             if duplicate is not None:
                 return duplicate
         topic.published += 1
-        if self.trace.enabled:
-            self.emit(
+        if self.service.trace.enabled:
+            self.service.emit(
                 "published",
                 topic.arn,
                 message_id=note.message_id,
@@ -176,7 +179,7 @@ class PublishOperations:
                 body=note.message[:256],
                 group_id=note.group_id,
             )
-        filters = self.filters.get(topic.arn)
+        filters = self.service.filters.get(topic.arn)
         if filters is not None:
             matched_arns = filters.match(note)
             subscriptions = topic.subscriptions
@@ -185,18 +188,18 @@ class PublishOperations:
                 matched.sort(key=_by_seq)
             for subscription in matched:
                 subscription.matched += 1
-            if self.trace.enabled:
+            if self.service.trace.enabled:
                 self._trace_filtering(topic, note, matched_arns)
             if matched:
-                await self.deliverer.fan_out(topic, note, matched)
+                await self.service.deliverer.fan_out(topic, note, matched)
         result: dict[str, Any] = {"MessageId": note.message_id}
         if note.sequence_number is not None:
             result["SequenceNumber"] = note.sequence_number
         return result
 
-    def _deduplicate(self: SnsService, topic: Topic, note: Notification) -> dict[str, Any] | None:
+    def _deduplicate(self, topic: Topic, note: Notification) -> dict[str, Any] | None:
         """FIFO: the earlier result if this is a duplicate within five minutes; else sequence it."""
-        now = self.clock.now()
+        now = self.service.clock.now()
         order = topic.dedup_order
         while order and order[0][0] <= now:
             _, key = order.popleft()
@@ -208,7 +211,7 @@ class PublishOperations:
             key = f"{note.group_id}\x00{key}"
         earlier = topic.dedup.get(key)
         if earlier is not None:
-            self.emit(
+            self.service.emit(
                 "deduplicated",
                 topic.arn,
                 message_id=earlier[1],
@@ -223,14 +226,12 @@ class PublishOperations:
         order.append((expiry, key))
         return None
 
-    def _trace_filtering(
-        self: SnsService, topic: Topic, note: Notification, matched: set[str]
-    ) -> None:
+    def _trace_filtering(self, topic: Topic, note: Notification, matched: set[str]) -> None:
         for subscription in topic.subscriptions.values():
             if subscription.pending:
                 continue
             kind = "matched" if subscription.arn in matched else "filtered-out"
-            self.emit(
+            self.service.emit(
                 kind,
                 subscription.arn,
                 message_id=note.message_id,
@@ -240,41 +241,39 @@ class PublishOperations:
             )
 
     # -- direct publishing --------------------------------------------------------------------
-    def _publish_sms(
-        self: SnsService, number: str, message: str, per_protocol: dict | None
-    ) -> dict:
+    def _publish_sms(self, number: str, message: str, per_protocol: dict | None) -> dict:
         if not _PHONE_NUMBER.fullmatch(number):
             raise invalid(f"PhoneNumber Reason: {number} is not valid to publish to")
-        message_id = self.ids.uuid()
-        if number in self.opted_out:
+        message_id = self.service.ids.uuid()
+        if number in self.service.opted_out:
             # AWS accepts the call but sends nothing to a number that opted out.
-            self.emit("dropped", f"sms:{number}", message_id=message_id, reason="opted out")
+            self.service.emit("dropped", f"sms:{number}", message_id=message_id, reason="opted out")
             return {"MessageId": message_id}
         text = per_protocol.get("sms", message) if per_protocol else message
-        self.outbox.append(
-            OutboxMessage(self.clock.now(), "sms", number, text, message_id=message_id)
+        self.service.outbox.append(
+            OutboxMessage(self.service.clock.now(), "sms", number, text, message_id=message_id)
         )
-        self.emit("delivered", f"sms:{number}", message_id=message_id, protocol="sms")
+        self.service.emit("delivered", f"sms:{number}", message_id=message_id, protocol="sms")
         return {"MessageId": message_id}
 
     def _publish_to_endpoint(
-        self: SnsService, arn: str, message: str, per_protocol: dict | None, subject: str | None
+        self, arn: str, message: str, per_protocol: dict | None, subject: str | None
     ) -> dict:
         check_arn(arn, "TargetArn")
-        endpoint = self.endpoint_for_arn(arn)
+        endpoint = self.service.platform_api.endpoint_for_arn(arn)
         if endpoint is None:
             raise invalid("TargetArn Reason: No endpoint found for the target arn specified")
         if endpoint.attributes.get("Enabled", "true") != "true":
             raise ServiceError("EndpointDisabled", "Endpoint is disabled")
         platform = endpoint.application_arn.split("/")[1]
         text = per_protocol.get(platform, message) if per_protocol else message
-        message_id = self.ids.uuid()
-        self.outbox.append(
+        message_id = self.service.ids.uuid()
+        self.service.outbox.append(
             OutboxMessage(
-                self.clock.now(), "application", arn, text, subject, message_id=message_id
+                self.service.clock.now(), "application", arn, text, subject, message_id=message_id
             )
         )
-        self.emit("delivered", arn, message_id=message_id, protocol="application")
+        self.service.emit("delivered", arn, message_id=message_id, protocol="application")
         return {"MessageId": message_id}
 
 

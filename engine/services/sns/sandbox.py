@@ -29,40 +29,45 @@ LANGUAGES = frozenset(
 class SandboxOperations:
     """Create, verify, list and delete SMS sandbox destination numbers."""
 
-    def get_sms_sandbox_account_status(self: SnsService, params: dict) -> dict:
-        return {"IsInSandbox": self.sms_sandbox}
+    def __init__(self, service: SnsService) -> None:
+        self.service = service
 
-    def create_sms_sandbox_phone_number(self: SnsService, params: dict) -> dict:
+    def get_sms_sandbox_account_status(self, params: dict) -> dict:
+        return {"IsInSandbox": self.service.sms_sandbox}
+
+    def create_sms_sandbox_phone_number(self, params: dict) -> dict:
         number = params["PhoneNumber"]
         if not _E164.fullmatch(number):
             raise invalid("PhoneNumber Reason: input incorrectly formatted")
         language = params.get("LanguageCode", "en-US")
         if language not in LANGUAGES:
             raise invalid("LanguageCode")
-        if number in self.opted_out:
+        if number in self.service.opted_out:
             raise ServiceError("OptedOut", "Phone number is opted out")
-        code = self.ids.digits(6)
-        self.sandbox_numbers[number] = ["Pending", code]
+        code = self.service.ids.digits(6)
+        self.service.sandbox_numbers[number] = ["Pending", code]
         text = f"Your Amazon SNS verification code is: {code}"
-        self.outbox.append(
-            OutboxMessage(self.clock.now(), "sms", number, text, message_id=self.ids.uuid())
+        self.service.outbox.append(
+            OutboxMessage(
+                self.service.clock.now(), "sms", number, text, message_id=self.service.ids.uuid()
+            )
         )
         return {}
 
-    def verify_sms_sandbox_phone_number(self: SnsService, params: dict) -> dict:
+    def verify_sms_sandbox_phone_number(self, params: dict) -> dict:
         entry = self._sandbox_entry(params["PhoneNumber"])
         if entry[1] != params["OneTimePassword"]:
             raise ServiceError("VerificationException", "Invalid one-time password")
         entry[0] = "Verified"
         return {}
 
-    def delete_sms_sandbox_phone_number(self: SnsService, params: dict) -> dict:
+    def delete_sms_sandbox_phone_number(self, params: dict) -> dict:
         self._sandbox_entry(params["PhoneNumber"])
-        del self.sandbox_numbers[params["PhoneNumber"]]
+        del self.service.sandbox_numbers[params["PhoneNumber"]]
         return {}
 
-    def list_sms_sandbox_phone_numbers(self: SnsService, params: dict) -> dict:
-        numbers = sorted(self.sandbox_numbers.items())
+    def list_sms_sandbox_phone_numbers(self, params: dict) -> dict:
+        numbers = sorted(self.service.sandbox_numbers.items())
         chosen, token = page(numbers, params.get("NextToken"), params.get("MaxResults", 100))
         result: dict[str, Any] = {
             "PhoneNumbers": [{"PhoneNumber": n, "Status": entry[0]} for n, entry in chosen]
@@ -71,8 +76,8 @@ class SandboxOperations:
             result["NextToken"] = token
         return result
 
-    def _sandbox_entry(self: SnsService, number: str) -> list[str]:
-        entry = self.sandbox_numbers.get(number)
+    def _sandbox_entry(self, number: str) -> list[str]:
+        entry = self.service.sandbox_numbers.get(number)
         if entry is None:
             raise ServiceError(
                 "ResourceNotFound", f"Phone number {number} is not in the sandbox", status_code=404

@@ -1,7 +1,8 @@
 """The SNS service: state, lookups, the fabric hook, topology and save/open.
 
-Operations live in mixins by area (topics, subscriptions, publishing, platform); delivery,
-retries and dead letters in `delivery.py`; filter policies on the shared matcher in `filtering.py`.
+Operations live in delegated objects by area (topics, subscriptions, publishing, platform, SMS
+sandbox); delivery, retries and dead letters in `delivery.py`; filter policies on the shared
+matcher in `filtering.py`.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import json
 import time
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from engine.service import Envelope, Service
+from engine.service import Envelope, Service, delegate_operations
 from engine.services.iam.enforcement import ENFORCE_SETTING, check_delivery
 from engine.topology import Edge, Node
 
@@ -39,14 +40,7 @@ if TYPE_CHECKING:
 _FILTER_LABELS = {"MessageAttributes": " · attribute filter", "MessageBody": " · body filter"}
 
 
-class SnsService(
-    TopicOperations,
-    SubscriptionOperations,
-    PublishOperations,
-    PlatformOperations,
-    SandboxOperations,
-    Service,
-):
+class SnsService(Service):
     """Amazon SNS in the lab: topics fan messages out to subscriptions through the fabric."""
 
     name: ClassVar[str] = "sns"
@@ -75,8 +69,22 @@ class SnsService(
         self._subscription_seq = 0
         self._stamp_second = -1
         self._stamp_prefix = ""
+        self.topics_api = TopicOperations(self)
+        self.subscriptions_api = SubscriptionOperations(self)
+        self.publishing_api = PublishOperations(self)
+        self.platform_api = PlatformOperations(self)
+        self.sandbox_api = SandboxOperations(self)
 
     # -- lookups ------------------------------------------------------------------------------
+    def next_subscription_seq(self) -> int:
+        """The creation order number for a new subscription (deliveries go out in that order)."""
+        self._subscription_seq += 1
+        return self._subscription_seq
+
+    def opt_out(self, number: str) -> None:
+        """Lab action: the person at `number` replied STOP (AWS records the opt-out)."""
+        self.opted_out.add(number)
+
     def topic_for_arn(self, arn: str) -> Topic | None:
         """The topic with this ARN, or None."""
         return self.topics.get(arn)
@@ -112,7 +120,7 @@ class SnsService(
 
     async def deliver(self, target_arn: str, envelope: Envelope) -> Any:
         """Another service publishes to a topic (EventBridge target, S3 notification …)."""
-        topic = self.require_topic(target_arn)
+        topic = self.topics_api.require_topic(target_arn)
         if self.engine.settings.get(ENFORCE_SETTING):
             check_delivery(self.engine, envelope, target_arn, "sns:Publish")
         body = envelope.body
@@ -123,7 +131,7 @@ class SnsService(
         attributes = envelope.attributes or {}
         subject = envelope.options.get("subject")
         check_message(body, subject, check_message_attributes(attributes))
-        note = self.prepare(
+        note = self.publishing_api.prepare(
             topic,
             body,
             None,
@@ -133,7 +141,7 @@ class SnsService(
             envelope.dedup_id,
             envelope.trace_id,
         )
-        return (await self.dispatch(topic, note))["MessageId"]
+        return (await self.publishing_api.dispatch(topic, note))["MessageId"]
 
     # -- views --------------------------------------------------------------------------------
     def topology(self) -> tuple[list[Node], list[Edge]]:
@@ -251,7 +259,6 @@ class SnsService(
                 topic.dedup_order.append((now + remaining, key))
             self.topics[topic.arn] = topic
             for sub in saved["subscriptions"]:
-                self._subscription_seq += 1
                 subscription = Subscription(
                     sub["arn"],
                     topic.arn,
@@ -260,7 +267,7 @@ class SnsService(
                     pending=sub["pending"],
                     token=sub.get("token"),
                     confirmation_authenticated=sub.get("authenticated", True),
-                    seq=self._subscription_seq,
+                    seq=self.next_subscription_seq(),
                     token_expires=sub.get("token_expires", 0.0),
                 )
                 attributes = dict(sub["attributes"])
@@ -277,13 +284,15 @@ class SnsService(
                         attributes.get("FilterPolicyScope", "MessageAttributes"),
                         "SetSubscriptionAttributes",
                     )
-                self._apply_subscription_attributes(subscription, attributes, values)
+                self.subscriptions_api.apply_subscription_attributes(
+                    subscription, attributes, values
+                )
                 topic.subscriptions[subscription.arn] = subscription
                 self.subscriptions[subscription.arn] = subscription
                 if subscription.token:
                     self.tokens[subscription.token] = subscription.arn
                 if not subscription.pending:
-                    self.index_subscription(subscription)
+                    self.subscriptions_api.index_subscription(subscription)
         for saved in data.get("applications", []):
             arn = self.arn(f"app/{saved['platform']}/{saved['name']}")
             application = PlatformApplication(arn, saved["name"], saved["platform"])
@@ -297,3 +306,15 @@ class SnsService(
                 self.endpoints[restored.arn] = restored
         self.sms_attributes.update(data.get("sms_attributes", {}))
         self.opted_out.update(data.get("opted_out", []))
+
+
+delegate_operations(
+    SnsService,
+    {
+        "topics_api": TopicOperations,
+        "subscriptions_api": SubscriptionOperations,
+        "publishing_api": PublishOperations,
+        "platform_api": PlatformOperations,
+        "sandbox_api": SandboxOperations,
+    },
+)

@@ -41,8 +41,11 @@ _HEX = re.compile(r"[0-9a-f]+")
 class SubscriptionOperations:
     """Subscribe, ConfirmSubscription, Unsubscribe, subscription attributes and listings."""
 
-    def subscribe(self: SnsService, params: dict) -> dict:
-        topic = self.require_topic(params["TopicArn"])
+    def __init__(self, service: SnsService) -> None:
+        self.service = service
+
+    def subscribe(self, params: dict) -> dict:
+        topic = self.service.topics_api.require_topic(params["TopicArn"])
         protocol = params["Protocol"]
         if protocol not in PROTOCOLS:
             raise invalid(f"Amazon SNS does not support this protocol string: {protocol}")
@@ -63,19 +66,18 @@ class SubscriptionOperations:
             if existing.pending and not params.get("ReturnSubscriptionArn"):
                 return {"SubscriptionArn": PENDING}
             return {"SubscriptionArn": existing.arn}
-        self._subscription_seq += 1
         subscription = Subscription(
-            f"{topic.arn}:{self.ids.uuid()}",
+            f"{topic.arn}:{self.service.ids.uuid()}",
             topic.arn,
             protocol,
             endpoint,
-            seq=self._subscription_seq,
+            seq=self.service.next_subscription_seq(),
             published_before=topic.published,
         )
-        self._apply_subscription_attributes(subscription, requested, values)
+        self.apply_subscription_attributes(subscription, requested, values)
         topic.subscriptions[subscription.arn] = subscription
-        self.subscriptions[subscription.arn] = subscription
-        self.emit(
+        self.service.subscriptions[subscription.arn] = subscription
+        self.service.emit(
             "subscribed", subscription.arn, protocol=protocol, endpoint=endpoint, topic=topic.arn
         )
         if protocol in CONFIRMED_BY_ENDPOINT:
@@ -88,13 +90,15 @@ class SubscriptionOperations:
             self.index_subscription(subscription)
         return {"SubscriptionArn": subscription.arn}
 
-    def confirm_subscription(self: SnsService, params: dict) -> dict:
+    def confirm_subscription(self, params: dict) -> dict:
         token = params["Token"]
         topic_arn = params["TopicArn"]
         check_arn(topic_arn, "TopicArn")
-        subscription_arn = self.tokens.get(token)
-        subscription = self.subscriptions.get(subscription_arn) if subscription_arn else None
-        if subscription is None or subscription.token_expires < self.clock.now():
+        subscription_arn = self.service.tokens.get(token)
+        subscription = (
+            self.service.subscriptions.get(subscription_arn) if subscription_arn else None
+        )
+        if subscription is None or subscription.token_expires < self.service.clock.now():
             if not _HEX.fullmatch(token):
                 raise invalid_raw("Invalid token")
             raise invalid("Token")
@@ -106,15 +110,15 @@ class SubscriptionOperations:
                 str(params.get("AuthenticateOnUnsubscribe", "")).lower() == "true"
             )
             self.index_subscription(subscription)
-            self.emit("confirmed", subscription.arn, endpoint=subscription.endpoint)
+            self.service.emit("confirmed", subscription.arn, endpoint=subscription.endpoint)
         return {"SubscriptionArn": subscription.arn}
 
-    def unsubscribe(self: SnsService, params: dict) -> dict:
+    def unsubscribe(self, params: dict) -> dict:
         arn = params["SubscriptionArn"]
         parts = check_arn(arn, "SubscriptionArn")
         if len(parts) != 7 or not parts[6]:
             raise invalid("SubscriptionId")
-        subscription = self.subscriptions.get(arn)
+        subscription = self.service.subscriptions.get(arn)
         if subscription is None:
             return {}
         if subscription.protocol in ("http", "https") and not subscription.pending:
@@ -122,18 +126,18 @@ class SubscriptionOperations:
         self.drop_subscription(arn)
         return {}
 
-    def get_subscription_attributes(self: SnsService, params: dict) -> dict:
+    def get_subscription_attributes(self, params: dict) -> dict:
         subscription = self._require_subscription(params["SubscriptionArn"])
-        topic = self.topics[subscription.topic_arn]
+        topic = self.service.topics[subscription.topic_arn]
         attributes: dict[str, str] = {
             "ConfirmationWasAuthenticated": _bool(subscription.confirmation_authenticated),
             "Endpoint": subscription.endpoint,
-            "Owner": self.account_id,
+            "Owner": self.service.account_id,
             "PendingConfirmation": _bool(subscription.pending),
             "Protocol": subscription.protocol,
             "RawMessageDelivery": _bool(subscription.raw),
             "SubscriptionArn": subscription.arn,
-            "SubscriptionPrincipal": f"arn:aws:iam::{self.account_id}:user/pipework",
+            "SubscriptionPrincipal": f"arn:aws:iam::{self.service.account_id}:user/pipework",
             "TopicArn": subscription.topic_arn,
         }
         attributes.update(
@@ -150,12 +154,12 @@ class SubscriptionOperations:
             )
         return {"Attributes": dict(sorted(attributes.items()))}
 
-    def set_subscription_attributes(self: SnsService, params: dict) -> dict:
+    def set_subscription_attributes(self, params: dict) -> dict:
         name = params["AttributeName"]
         if name not in SUBSCRIPTION_SETTABLE:
             raise invalid("AttributeName")
         subscription = self._require_subscription(params["SubscriptionArn"])
-        topic = self.topics[subscription.topic_arn]
+        topic = self.service.topics[subscription.topic_arn]
         requested = {name: params.get("AttributeValue") or ""}
         values = self._check_subscription_attributes(
             topic,
@@ -165,21 +169,21 @@ class SubscriptionOperations:
             "SetSubscriptionAttributes",
             subscription,
         )
-        self._apply_subscription_attributes(subscription, requested, values)
+        self.apply_subscription_attributes(subscription, requested, values)
         if not subscription.pending:
             self.index_subscription(subscription)
         return {}
 
-    def list_subscriptions(self: SnsService, params: dict) -> dict:
-        items = list(self.subscriptions.values())
+    def list_subscriptions(self, params: dict) -> dict:
+        items = list(self.service.subscriptions.values())
         chosen, token = page(items, params.get("NextToken"))
         result: dict[str, Any] = {"Subscriptions": [self._summary(s) for s in chosen]}
         if token:
             result["NextToken"] = token
         return result
 
-    def list_subscriptions_by_topic(self: SnsService, params: dict) -> dict:
-        topic = self.require_topic(params["TopicArn"])
+    def list_subscriptions_by_topic(self, params: dict) -> dict:
+        topic = self.service.topics_api.require_topic(params["TopicArn"])
         chosen, token = page(list(topic.subscriptions.values()), params.get("NextToken"))
         result: dict[str, Any] = {"Subscriptions": [self._summary(s) for s in chosen]}
         if token:
@@ -187,31 +191,29 @@ class SubscriptionOperations:
         return result
 
     # -- helpers ------------------------------------------------------------------------------
-    def _summary(self: SnsService, subscription: Subscription) -> dict[str, str]:
+    def _summary(self, subscription: Subscription) -> dict[str, str]:
         return {
             "SubscriptionArn": "PendingConfirmation" if subscription.pending else subscription.arn,
-            "Owner": self.account_id,
+            "Owner": self.service.account_id,
             "Protocol": subscription.protocol,
             "Endpoint": subscription.endpoint,
             "TopicArn": subscription.topic_arn,
         }
 
-    def _require_subscription(self: SnsService, arn: str) -> Subscription:
+    def _require_subscription(self, arn: str) -> Subscription:
         check_arn(arn, "SubscriptionArn")
-        subscription = self.subscriptions.get(arn)
+        subscription = self.service.subscriptions.get(arn)
         if subscription is None:
             raise not_found("Subscription does not exist")
         return subscription
 
-    def _find_subscription(
-        self: SnsService, topic: Topic, protocol: str, endpoint: str
-    ) -> Subscription | None:
+    def _find_subscription(self, topic: Topic, protocol: str, endpoint: str) -> Subscription | None:
         for subscription in topic.subscriptions.values():
             if subscription.protocol == protocol and subscription.endpoint == endpoint:
                 return subscription
         return None
 
-    def _check_endpoint(self: SnsService, topic: Topic, protocol: str, endpoint: str) -> None:
+    def _check_endpoint(self, topic: Topic, protocol: str, endpoint: str) -> None:
         """AWS's checks of an endpoint for its protocol."""
         if protocol in ("sqs", "lambda", "firehose"):
             service = {"sqs": "sqs", "lambda": "lambda", "firehose": "firehose"}[protocol]
@@ -238,11 +240,14 @@ class SubscriptionOperations:
         elif protocol == "sms":
             if not _PHONE.fullmatch(endpoint):
                 raise invalid_raw(f"Invalid SMS endpoint: {endpoint}")
-        elif protocol == "application" and self.endpoint_for_arn(endpoint) is None:
+        elif (
+            protocol == "application"
+            and self.service.platform_api.endpoint_for_arn(endpoint) is None
+        ):
             raise invalid("Application endpoint arn invalid")
 
     def _check_subscription_attributes(
-        self: SnsService,
+        self,
         topic: Topic,
         protocol: str,
         endpoint: str,
@@ -284,8 +289,8 @@ class SubscriptionOperations:
             validate_filter_policy("{}", scope, api)
         return values
 
-    def _apply_subscription_attributes(
-        self: SnsService, subscription: Subscription, requested: dict[str, str], values: dict
+    def apply_subscription_attributes(
+        self, subscription: Subscription, requested: dict[str, str], values: dict
     ) -> None:
         for name, value in requested.items():
             if value == "" and name != "RawMessageDelivery":
@@ -305,62 +310,62 @@ class SubscriptionOperations:
                 # AWS shows the policy as it was given.
                 subscription.attributes["FilterPolicy"] = requested["FilterPolicy"]
 
-    def index_subscription(self: SnsService, subscription: Subscription) -> None:
+    def index_subscription(self, subscription: Subscription) -> None:
         """Make a confirmed subscription receive messages (through its topic's filter index)."""
-        filters = self.filters_for(subscription.topic_arn)
+        filters = self.service.filters_for(subscription.topic_arn)
         filters.set(subscription.arn, subscription.filter_policy, subscription.filter_scope)
 
-    def drop_subscription(self: SnsService, arn: str) -> None:
+    def drop_subscription(self, arn: str) -> None:
         """Remove a subscription everywhere (Unsubscribe, DeleteTopic)."""
-        subscription = self.subscriptions.pop(arn, None)
+        subscription = self.service.subscriptions.pop(arn, None)
         if subscription is None:
             return
-        topic = self.topics.get(subscription.topic_arn)
+        topic = self.service.topics.get(subscription.topic_arn)
         if topic is not None:
             topic.subscriptions.pop(arn, None)
             topic.deleted_subscriptions += 1
-        filters = self.filters.get(subscription.topic_arn)
+        filters = self.service.filters.get(subscription.topic_arn)
         if filters is not None:
             filters.remove(arn)
         if subscription.token:
-            self.tokens.pop(subscription.token, None)
-        self.emit("unsubscribed", arn, endpoint=subscription.endpoint)
+            self.service.tokens.pop(subscription.token, None)
+        self.service.emit("unsubscribed", arn, endpoint=subscription.endpoint)
 
     # -- the confirmation handshake -----------------------------------------------------------
-    def _request_confirmation(self: SnsService, topic: Topic, subscription: Subscription) -> None:
-        token = self.ids.hex(128)
+    def _request_confirmation(self, topic: Topic, subscription: Subscription) -> None:
+        token = self.service.ids.hex(128)
         subscription.token = token
-        subscription.token_expires = self.clock.now() + TOKEN_LIFETIME
-        self.tokens[token] = subscription.arn
+        subscription.token_expires = self.service.clock.now() + TOKEN_LIFETIME
+        self.service.tokens[token] = subscription.arn
         if subscription.protocol in ("http", "https"):
             self._send_handshake(subscription, "SubscriptionConfirmation")
             return
-        url = self.urls.subscribe(topic.arn, token)
+        url = self.service.urls.subscribe(topic.arn, token)
         display = topic.attributes.get("DisplayName") or "AWS Notifications"
         text = (
             f"You have chosen to subscribe to the topic: \n{topic.arn}\n\n"
             f"To confirm this subscription, click or visit the link below "
             f"(If this was in error no action is necessary): \n{url}"
         )
-        self.outbox.append(
+        self.service.outbox.append(
             OutboxMessage(
-                self.clock.now(),
+                self.service.clock.now(),
                 subscription.protocol,
                 subscription.endpoint,
                 text,
                 f"{display} - Subscription Confirmation",
                 topic.arn,
                 subscription.arn,
-                self.ids.uuid(),
+                self.service.ids.uuid(),
             )
         )
 
-    def _send_handshake(self: SnsService, subscription: Subscription, kind: str) -> None:
+    def _send_handshake(self, subscription: Subscription, kind: str) -> None:
         """POST a SubscriptionConfirmation or UnsubscribeConfirmation to an HTTP/S endpoint."""
         topic_arn = subscription.topic_arn
         if kind == "UnsubscribeConfirmation" or not subscription.token:
-            token = self.ids.hex(128)
-            self.tokens[token] = subscription.arn
+            token = self.service.ids.hex(128)
+            self.service.tokens[token] = subscription.arn
         else:
             token = subscription.token
         if kind == "SubscriptionConfirmation":
@@ -375,7 +380,14 @@ class SubscriptionOperations:
                 "included in this message."
             )
         note = Notification(
-            self.ids.uuid(), topic_arn, text, None, None, {}, self.timestamp(), self.new_trace_id()
+            self.service.ids.uuid(),
+            topic_arn,
+            text,
+            None,
+            None,
+            {},
+            self.service.timestamp(),
+            self.service.new_trace_id(),
         )
         body = {
             "Type": kind,
@@ -383,11 +395,11 @@ class SubscriptionOperations:
             "Token": token,
             "TopicArn": topic_arn,
             "Message": text,
-            "SubscribeURL": self.urls.subscribe(topic_arn, token),
+            "SubscribeURL": self.service.urls.subscribe(topic_arn, token),
             "Timestamp": note.timestamp,
             "SignatureVersion": "1",
             "Signature": signature(note, text, kind),
-            "SigningCertURL": self.urls.cert,
+            "SigningCertURL": self.service.urls.cert,
         }
         headers = {
             "Content-Type": "text/plain; charset=UTF-8",
@@ -396,7 +408,7 @@ class SubscriptionOperations:
             "x-amz-sns-message-id": note.message_id,
             "x-amz-sns-topic-arn": topic_arn,
         }
-        self.engine.spawn(
+        self.service.engine.spawn(
             self._post_handshake(
                 subscription.arn, subscription.endpoint, headers, json.dumps(body), kind, token
             ),
@@ -404,7 +416,7 @@ class SubscriptionOperations:
         )
 
     async def _post_handshake(
-        self: SnsService,
+        self,
         subscription_arn: str,
         url: str,
         headers: dict[str, str],
@@ -412,8 +424,8 @@ class SubscriptionOperations:
         kind: str,
         token: str,
     ) -> None:
-        status = await self.http_sink.post(url, headers, body)
-        self.emit(
+        status = await self.service.http_sink.post(url, headers, body)
+        self.service.emit(
             "delivered" if 200 <= status < 300 else "delivery-failed",
             subscription_arn,
             message_id=headers["x-amz-sns-message-id"],
@@ -422,11 +434,11 @@ class SubscriptionOperations:
         )
         if (
             kind == "SubscriptionConfirmation"
-            and self.http_sink.auto_confirms(url)
+            and self.service.http_sink.auto_confirms(url)
             and 200 <= status < 300
         ):
             topic_arn = headers["x-amz-sns-topic-arn"]
-            if subscription_arn in self.subscriptions:
+            if subscription_arn in self.service.subscriptions:
                 self.confirm_subscription({"TopicArn": topic_arn, "Token": token})
 
 

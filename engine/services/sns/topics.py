@@ -30,7 +30,10 @@ MAX_TAGS = 50
 class TopicOperations:
     """CreateTopic, DeleteTopic, Get/SetTopicAttributes, ListTopics, tags and permissions."""
 
-    def create_topic(self: SnsService, params: dict) -> dict:
+    def __init__(self, service: SnsService) -> None:
+        self.service = service
+
+    def create_topic(self, params: dict) -> dict:
         name = params["Name"]
         attributes = dict(params.get("Attributes") or {})
         tags = _tags_dict(params.get("Tags") or [])
@@ -44,8 +47,8 @@ class TopicOperations:
             key: check_topic_attribute(key, value, fifo=fifo, creating=True)
             for key, value in attributes.items()
         }
-        arn = self.arn(name)
-        existing = self.topics.get(arn)
+        arn = self.service.arn(name)
+        existing = self.service.topics.get(arn)
         if existing is not None:
             for key, value in stored.items():
                 if key == "FifoTopic":
@@ -64,32 +67,32 @@ class TopicOperations:
         if fifo:
             topic.attributes.setdefault("ContentBasedDeduplication", "false")
         topic.attributes["Policy"] = topic.attributes.get("Policy") or default_topic_policy(
-            arn, self.account_id
+            arn, self.service.account_id
         )
         topic.tags = tags
-        self.topics[arn] = topic
-        self.emit("created", arn, name=name, fifo=fifo)
+        self.service.topics[arn] = topic
+        self.service.emit("created", arn, name=name, fifo=fifo)
         return {"TopicArn": arn}
 
-    def delete_topic(self: SnsService, params: dict) -> dict:
+    def delete_topic(self, params: dict) -> dict:
         arn = params["TopicArn"]
         self.check_topic_arn(arn)
-        topic = self.topics.pop(arn, None)
+        topic = self.service.topics.pop(arn, None)
         if topic is None:
             return {}
         for subscription_arn in list(topic.subscriptions):
-            self.drop_subscription(subscription_arn)
-        self.filters.pop(arn, None)
-        self.emit("deleted", arn, name=topic.name)
+            self.service.subscriptions_api.drop_subscription(subscription_arn)
+        self.service.filters.pop(arn, None)
+        self.service.emit("deleted", arn, name=topic.name)
         return {}
 
-    def get_topic_attributes(self: SnsService, params: dict) -> dict:
+    def get_topic_attributes(self, params: dict) -> dict:
         topic = self.require_topic(params["TopicArn"])
         attributes: dict[str, str] = {"DisplayName": "", **topic.attributes}
         attributes["EffectiveDeliveryPolicy"] = compact(
             effective_topic_delivery_policy(topic.attributes.get("DeliveryPolicy", ""))
         )
-        attributes["Owner"] = self.account_id
+        attributes["Owner"] = self.service.account_id
         confirmed = sum(1 for s in topic.subscriptions.values() if not s.pending)
         attributes["SubscriptionsConfirmed"] = str(confirmed)
         attributes["SubscriptionsPending"] = str(len(topic.subscriptions) - confirmed)
@@ -99,7 +102,7 @@ class TopicOperations:
             attributes["FifoTopic"] = "true"
         return {"Attributes": dict(sorted(attributes.items()))}
 
-    def set_topic_attributes(self: SnsService, params: dict) -> dict:
+    def set_topic_attributes(self, params: dict) -> dict:
         topic = self.require_topic(params["TopicArn"])
         name = params["AttributeName"]
         if name in TOPIC_CREATE_ONLY:
@@ -110,14 +113,16 @@ class TopicOperations:
         if value == "" and name != "DisplayName":
             topic.attributes.pop(name, None)
             if name == "Policy":
-                topic.attributes["Policy"] = default_topic_policy(topic.arn, self.account_id)
+                topic.attributes["Policy"] = default_topic_policy(
+                    topic.arn, self.service.account_id
+                )
         else:
             topic.attributes[name] = value
-        self.emit("updated", topic.arn, attribute=name)
+        self.service.emit("updated", topic.arn, attribute=name)
         return {}
 
-    def list_topics(self: SnsService, params: dict) -> dict:
-        arns = list(self.topics)
+    def list_topics(self, params: dict) -> dict:
+        arns = list(self.service.topics)
         chosen, token = page(arns, params.get("NextToken"))
         result: dict[str, Any] = {"Topics": [{"TopicArn": arn} for arn in chosen]}
         if token:
@@ -125,7 +130,7 @@ class TopicOperations:
         return result
 
     # -- tags ---------------------------------------------------------------------------------
-    def tag_resource(self: SnsService, params: dict) -> dict:
+    def tag_resource(self, params: dict) -> dict:
         topic = self.require_topic(params["ResourceArn"], "ResourceArn")
         tags = _tags_dict(params["Tags"])
         if len({**topic.tags, **tags}) > MAX_TAGS:
@@ -133,18 +138,18 @@ class TopicOperations:
         topic.tags.update(tags)
         return {}
 
-    def untag_resource(self: SnsService, params: dict) -> dict:
+    def untag_resource(self, params: dict) -> dict:
         topic = self.require_topic(params["ResourceArn"], "ResourceArn")
         for key in params["TagKeys"]:
             topic.tags.pop(key, None)
         return {}
 
-    def list_tags_for_resource(self: SnsService, params: dict) -> dict:
+    def list_tags_for_resource(self, params: dict) -> dict:
         topic = self.require_topic(params["ResourceArn"], "ResourceArn")
         return {"Tags": [{"Key": k, "Value": v} for k, v in sorted(topic.tags.items())]}
 
     # -- permissions --------------------------------------------------------------------------
-    def add_permission(self: SnsService, params: dict) -> dict:
+    def add_permission(self, params: dict) -> dict:
         topic = self.require_topic(params["TopicArn"])
         label = params["Label"]
         if not _LABEL.fullmatch(label):
@@ -182,7 +187,7 @@ class TopicOperations:
         topic.attributes["Policy"] = compact(policy)
         return {}
 
-    def remove_permission(self: SnsService, params: dict) -> dict:
+    def remove_permission(self, params: dict) -> dict:
         topic = self.require_topic(params["TopicArn"])
         policy = json.loads(topic.attributes["Policy"])
         statements = policy.get("Statement", [])
@@ -192,7 +197,7 @@ class TopicOperations:
         return {}
 
     # -- data protection ----------------------------------------------------------------------
-    def put_data_protection_policy(self: SnsService, params: dict) -> dict:
+    def put_data_protection_policy(self, params: dict) -> dict:
         topic = self.require_topic(params["ResourceArn"], "ResourceArn")
         text = params["DataProtectionPolicy"]
         if text and not isinstance(parse_json(text, "DataProtectionPolicy"), dict):
@@ -200,20 +205,24 @@ class TopicOperations:
         topic.data_protection_policy = text
         return {}
 
-    def get_data_protection_policy(self: SnsService, params: dict) -> dict:
+    def get_data_protection_policy(self, params: dict) -> dict:
         topic = self.require_topic(params["ResourceArn"], "ResourceArn")
         return {"DataProtectionPolicy": topic.data_protection_policy}
 
     # -- lookups ------------------------------------------------------------------------------
-    def check_topic_arn(self: SnsService, arn: str, parameter: str = "TopicArn") -> None:
+    def check_topic_arn(self, arn: str, parameter: str = "TopicArn") -> None:
         """AWS's errors for a malformed topic ARN, or one outside this region and account."""
         parts = check_arn(arn, parameter)
-        if parts[2] != "sns" or parts[3] != self.region or parts[4] != self.account_id:
+        if (
+            parts[2] != "sns"
+            or parts[3] != self.service.region
+            or parts[4] != self.service.account_id
+        ):
             raise invalid(parameter)
 
-    def require_topic(self: SnsService, arn: str, parameter: str = "TopicArn") -> Topic:
+    def require_topic(self, arn: str, parameter: str = "TopicArn") -> Topic:
         """The topic `arn` names, or AWS's error."""
-        topic = self.topics.get(arn)
+        topic = self.service.topics.get(arn)
         if topic is None:
             self.check_topic_arn(arn, parameter)
             raise not_found("Topic does not exist")
