@@ -149,7 +149,7 @@ def _bus_policy(engine: Engine, arn: str) -> str | None:
 
 def _bucket_policy(engine: Engine, arn: str) -> str | None:
     bucket = arn.split(":::", 1)[-1].split("/", 1)[0]
-    return engine.service("s3").buckets_api.bucket_policy_text(bucket)  # type: ignore[attr-defined]
+    return engine.service("s3").bucket_policy_text(bucket)  # type: ignore[attr-defined]
 
 
 _POLICY_READERS = {

@@ -62,12 +62,9 @@ def page(
 
 
 class ListingOperations:
-    """ListObjects, ListObjectsV2 and ListObjectVersions (delegated to by S3Service)."""
+    """ListObjects, ListObjectsV2 and ListObjectVersions (mixed into S3Service)."""
 
-    def __init__(self, service: S3Service) -> None:
-        self.service = service
-
-    def _content(self, bucket: Bucket, key: str, owner: bool) -> dict:
+    def _content(self: S3Service, bucket: Bucket, key: str, owner: bool) -> dict:
         version = bucket.current(key)
         assert version is not None
         entry: dict[str, Any] = {
@@ -81,9 +78,9 @@ class ListingOperations:
             entry["Owner"] = dict(OWNER)
         return entry
 
-    def list_objects_v2(self, params: dict) -> dict:
+    def list_objects_v2(self: S3Service, params: dict) -> dict:
         """ListObjectsV2: Prefix, Delimiter, MaxKeys, StartAfter, ContinuationToken."""
-        bucket = self.service.bucket(params["Bucket"])
+        bucket = self.bucket(params["Bucket"])
         check_encoding_type(params)
         prefix = params.get("Prefix", "")
         delimiter = params.get("Delimiter", "")
@@ -123,9 +120,9 @@ class ListingOperations:
             result["EncodingType"] = params["EncodingType"]
         return result
 
-    def list_objects(self, params: dict) -> dict:
+    def list_objects(self: S3Service, params: dict) -> dict:
         """ListObjects (v1): Prefix, Delimiter, Marker, MaxKeys; NextMarker only with a delimiter."""
-        bucket = self.service.bucket(params["Bucket"])
+        bucket = self.bucket(params["Bucket"])
         check_encoding_type(params)
         prefix = params.get("Prefix", "")
         delimiter = params.get("Delimiter", "")
@@ -149,9 +146,9 @@ class ListingOperations:
                 result["NextMarker"] = last
         return result
 
-    def list_object_versions(self, params: dict) -> dict:
+    def list_object_versions(self: S3Service, params: dict) -> dict:
         """ListObjectVersions: every version and delete marker, newest first per key."""
-        bucket = self.service.bucket(params["Bucket"])
+        bucket = self.bucket(params["Bucket"])
         check_encoding_type(params)
         prefix = params.get("Prefix", "")
         max_keys = params.get("MaxKeys", 1000)

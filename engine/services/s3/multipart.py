@@ -30,28 +30,25 @@ def _no_such_upload(upload_id: str) -> ServiceError:
 
 
 class MultipartOperations:
-    """Multipart upload operations (delegated to by S3Service)."""
+    """Multipart upload operations (mixed into S3Service)."""
 
-    def __init__(self, service: S3Service) -> None:
-        self.service = service
-
-    def _upload(self, params: dict) -> tuple[Bucket, MultipartUpload]:
-        bucket = self.service.bucket(params["Bucket"])
+    def _upload(self: S3Service, params: dict) -> tuple[Bucket, MultipartUpload]:
+        bucket = self.bucket(params["Bucket"])
         upload = bucket.uploads.get(params["UploadId"])
         if upload is None or upload.key != params["Key"]:
             raise _no_such_upload(params["UploadId"])
         return bucket, upload
 
-    def create_multipart_upload(self, params: dict) -> dict:
+    def create_multipart_upload(self: S3Service, params: dict) -> dict:
         """CreateMultipartUpload."""
-        bucket = self.service.bucket(params["Bucket"])
+        bucket = self.bucket(params["Bucket"])
         check_storage_class(params)
         tags = parse_tagging_header(params["Tagging"]) if "Tagging" in params else {}
-        upload_id = self.service.ids.token(64)
+        upload_id = self.ids.token(64)
         bucket.uploads[upload_id] = MultipartUpload(
             upload_id=upload_id,
             key=params["Key"],
-            initiated=self.service.clock.now(),
+            initiated=self.clock.now(),
             content_type=params.get("ContentType"),
             metadata={k.lower(): v for k, v in (params.get("Metadata") or {}).items()},
             headers={name: str(params[name]) for name in HEADER_PARAMS if name in params},
@@ -65,7 +62,7 @@ class MultipartOperations:
             "ServerSideEncryption": "AES256",
         }
 
-    def upload_part(self, params: dict) -> dict:
+    def upload_part(self: S3Service, params: dict) -> dict:
         """UploadPart (1–10000); uploading a number again replaces the part."""
         from .service import _read_body
 
@@ -79,10 +76,10 @@ class MultipartOperations:
             )
         data = _read_body(params.get("Body"))
         etag = f'"{hashlib.md5(data).hexdigest()}"'
-        upload.parts[number] = (data, etag, self.service.clock.now())
+        upload.parts[number] = (data, etag, self.clock.now())
         return {"ETag": etag, "ServerSideEncryption": "AES256"}
 
-    def complete_multipart_upload(self, params: dict) -> dict:
+    def complete_multipart_upload(self: S3Service, params: dict) -> dict:
         """CompleteMultipartUpload: checks order, ETags and part sizes, then stores the object."""
         bucket, upload = self._upload(params)
         listed = (params.get("MultipartUpload") or {}).get("Parts") or []
@@ -123,7 +120,7 @@ class MultipartOperations:
         etag = f'"{hashlib.md5(digests).hexdigest()}-{len(chosen)}"'
         body = b"".join(data for data, _, _ in chosen)
         del bucket.uploads[upload.upload_id]
-        version = self.service.store_object(
+        version = self._store(
             bucket,
             upload.key,
             body,
@@ -147,13 +144,13 @@ class MultipartOperations:
             result["VersionId"] = version.version_id
         return result
 
-    def abort_multipart_upload(self, params: dict) -> dict:
+    def abort_multipart_upload(self: S3Service, params: dict) -> dict:
         """AbortMultipartUpload."""
         bucket, upload = self._upload(params)
         del bucket.uploads[upload.upload_id]
         return {}
 
-    def list_parts(self, params: dict) -> dict:
+    def list_parts(self: S3Service, params: dict) -> dict:
         """ListParts (PartNumberMarker, MaxParts)."""
         _, upload = self._upload(params)
         marker = int(params.get("PartNumberMarker") or 0)
@@ -185,9 +182,9 @@ class MultipartOperations:
             result["NextPartNumberMarker"] = page[-1]
         return result
 
-    def list_multipart_uploads(self, params: dict) -> dict:
+    def list_multipart_uploads(self: S3Service, params: dict) -> dict:
         """ListMultipartUploads (Prefix, MaxUploads)."""
-        bucket = self.service.bucket(params["Bucket"])
+        bucket = self.bucket(params["Bucket"])
         prefix = params.get("Prefix", "")
         limit = params.get("MaxUploads", 1000)
         uploads = sorted(

@@ -42,17 +42,12 @@ def parse_tagging_header(text: str) -> dict[str, str]:
 
 
 class ObjectTaggingOperations:
-    """Object tag operations (delegated to by S3Service)."""
+    """Object tag operations (mixed into S3Service)."""
 
-    def __init__(self, service: S3Service) -> None:
-        self.service = service
-
-    def put_object_tagging(self, params: dict) -> dict:
+    def put_object_tagging(self: S3Service, params: dict) -> dict:
         """PutObjectTagging: replaces the tag set of the current (or given) version."""
-        bucket = self.service.bucket(params["Bucket"])
-        version = self.service.find_version(
-            bucket, params["Key"], params.get("VersionId"), head=False
-        )
+        bucket = self.bucket(params["Bucket"])
+        version = self._version(bucket, params["Key"], params.get("VersionId"), head=False)
         tag_set = params["Tagging"]["TagSet"]
         tags = {t["Key"]: t["Value"] for t in tag_set}
         if len(tags) != len(tag_set):
@@ -61,24 +56,20 @@ class ObjectTaggingOperations:
         version.tags = tags
         return self._tag_answer(version.version_id)
 
-    def get_object_tagging(self, params: dict) -> dict:
+    def get_object_tagging(self: S3Service, params: dict) -> dict:
         """GetObjectTagging."""
-        bucket = self.service.bucket(params["Bucket"])
-        version = self.service.find_version(
-            bucket, params["Key"], params.get("VersionId"), head=False
-        )
+        bucket = self.bucket(params["Bucket"])
+        version = self._version(bucket, params["Key"], params.get("VersionId"), head=False)
         answer: dict[str, Any] = {
             "TagSet": [{"Key": k, "Value": v} for k, v in version.tags.items()]
         }
         answer.update(self._tag_answer(version.version_id))
         return answer
 
-    def delete_object_tagging(self, params: dict) -> dict:
+    def delete_object_tagging(self: S3Service, params: dict) -> dict:
         """DeleteObjectTagging."""
-        bucket = self.service.bucket(params["Bucket"])
-        version = self.service.find_version(
-            bucket, params["Key"], params.get("VersionId"), head=False
-        )
+        bucket = self.bucket(params["Bucket"])
+        version = self._version(bucket, params["Key"], params.get("VersionId"), head=False)
         version.tags = {}
         return self._tag_answer(version.version_id)
 

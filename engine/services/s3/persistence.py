@@ -11,9 +11,9 @@ if TYPE_CHECKING:
     from .service import S3Service
 
 
-def dump(service: S3Service) -> dict[str, Any] | None:
+def dump(self: S3Service) -> dict[str, Any] | None:
     """Buckets, settings and current objects as JSON-able data."""
-    if not service.buckets:
+    if not self.buckets:
         return None
     return {
         "buckets": [
@@ -41,12 +41,12 @@ def dump(service: S3Service) -> dict[str, Any] | None:
                     for v in b.objects[key]
                 ],
             }
-            for b in service.buckets.values()
+            for b in self.buckets.values()
         ]
     }
 
 
-def load(service: S3Service, data: dict[str, Any]) -> None:
+def load(self: S3Service, data: dict[str, Any]) -> None:
     """Restore what dump() produced (notification settings are not saved)."""
     for saved in data.get("buckets", []):
         bucket = Bucket(
@@ -73,4 +73,4 @@ def load(service: S3Service, data: dict[str, Any]) -> None:
                     dict(o.get("tags", {})),
                 )
             )
-        service.buckets[bucket.name] = bucket
+        self.buckets[bucket.name] = bucket

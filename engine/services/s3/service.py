@@ -17,7 +17,7 @@ from typing import Any
 from botocore.response import StreamingBody
 
 from engine.errors import ServiceError
-from engine.service import Service, delegate_operations
+from engine.service import Service
 from engine.topology import Edge, Node
 
 from . import notifications, persistence
@@ -57,7 +57,9 @@ def _read_body(value: Any) -> bytes:
     return data.encode() if isinstance(data, str) else bytes(data)
 
 
-class S3Service(Service):
+class S3Service(
+    BucketOperations, ListingOperations, MultipartOperations, ObjectTaggingOperations, Service
+):
     """Buckets and objects in memory, with notifications through the fabric."""
 
     name = "s3"
@@ -69,10 +71,6 @@ class S3Service(Service):
         super().__init__(engine)
         self.buckets: dict[str, Bucket] = {}
         self._sequence = 0
-        self.buckets_api = BucketOperations(self)
-        self.listing_api = ListingOperations(self)
-        self.multipart_api = MultipartOperations(self)
-        self.object_tags_api = ObjectTaggingOperations(self)
 
     # -- helpers --------------------------------------------------------------------------
     def bucket(self, name: str) -> Bucket:
@@ -113,7 +111,7 @@ class S3Service(Service):
         return arn.startswith("arn:aws:s3:::") and arn[13:].split("/", 1)[0] in self.buckets
 
     # -- objects -------------------------------------------------------------------------------
-    def store_object(
+    def _store(
         self,
         bucket: Bucket,
         key: str,
@@ -127,7 +125,6 @@ class S3Service(Service):
         etag: str | None = None,
         tags: dict[str, str] | None = None,
     ) -> ObjectVersion:
-        """Write a new current version of `key` (PutObject, CopyObject, multipart) and notify."""
         version = ObjectVersion(
             key=key,
             version_id=self._new_version_id(bucket),
@@ -177,7 +174,7 @@ class S3Service(Service):
         tags = parse_tagging_header(params["Tagging"]) if "Tagging" in params else {}
         headers = {name: str(params[name]) for name in HEADER_PARAMS if name in params}
         metadata = {k.lower(): v for k, v in (params.get("Metadata") or {}).items()}
-        version = self.store_object(
+        version = self._store(
             bucket,
             key,
             data,
@@ -214,10 +211,9 @@ class S3Service(Service):
                 extra={"Condition": "If-Match"},
             )
 
-    def find_version(
+    def _version(
         self, bucket: Bucket, key: str, version_id: str | None, head: bool
     ) -> ObjectVersion:
-        """The version a read names (current without `version_id`); NoSuchKey/NoSuchVersion if none."""
         versions = bucket.objects.get(key)
         if version_id is not None:
             for version in versions or []:
@@ -270,7 +266,7 @@ class S3Service(Service):
     def get_object(self, params: dict) -> dict:
         """GetObject (with Range, VersionId, IfMatch/IfNoneMatch); Body has `.read()`."""
         bucket = self.bucket(params["Bucket"])
-        version = self.find_version(bucket, params["Key"], params.get("VersionId"), head=False)
+        version = self._version(bucket, params["Key"], params.get("VersionId"), head=False)
         self._check_read_conditions(version, params)
         result = self._describe_object(version)
         data = version.body
@@ -311,7 +307,7 @@ class S3Service(Service):
         bucket = self.buckets.get(params["Bucket"])
         if bucket is None:
             raise not_found_head()
-        version = self.find_version(bucket, params["Key"], params.get("VersionId"), head=True)
+        version = self._version(bucket, params["Key"], params.get("VersionId"), head=True)
         self._check_read_conditions(version, params)
         return self._describe_object(version)
 
@@ -418,9 +414,7 @@ class S3Service(Service):
             raise invalid_argument(
                 "Invalid copy source object key", "x-amz-copy-source", str(source)
             )
-        original = self.find_version(
-            self.bucket(source_bucket), source_key, source_version, head=False
-        )
+        original = self._version(self.bucket(source_bucket), source_key, source_version, head=False)
         bucket = self.bucket(params["Bucket"])
         key = params["Key"]
         check_storage_class(params)
@@ -453,7 +447,7 @@ class S3Service(Service):
                 original.content_type,
                 dict(original.headers),
             )
-        version = self.store_object(
+        version = self._store(
             bucket,
             key,
             original.body,
@@ -489,7 +483,7 @@ class S3Service(Service):
     ) -> dict:
         """Store an object for another service (notifications fire as for PutObject)."""
         target = self.bucket(bucket)
-        version = self.store_object(
+        version = self._store(
             target,
             key,
             bytes(body),
@@ -507,7 +501,7 @@ class S3Service(Service):
 
     def get_object_internal(self, bucket: str, key: str) -> bytes:
         """The current body of an object, for another service."""
-        return self.find_version(self.bucket(bucket), key, None, head=False).body
+        return self._version(self.bucket(bucket), key, None, head=False).body
 
     # -- views ------------------------------------------------------------------------------------------
     def holdings(self) -> dict[str, int]:
@@ -555,14 +549,3 @@ class S3Service(Service):
     def load(self, data: dict[str, Any]) -> None:
         """Restore what dump() produced (notification settings are not saved)."""
         persistence.load(self, data)
-
-
-delegate_operations(
-    S3Service,
-    {
-        "buckets_api": BucketOperations,
-        "listing_api": ListingOperations,
-        "multipart_api": MultipartOperations,
-        "object_tags_api": ObjectTaggingOperations,
-    },
-)
