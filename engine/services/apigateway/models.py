@@ -47,7 +47,7 @@ class Integration:
     timeout_ms: int = 29_000
     cache_namespace: str = ""
     cache_key_parameters: list[str] = field(default_factory=list)
-    connection_type: str = "INTERNET"
+    connection_type: str | None = "INTERNET"
     responses: dict[str, IntegrationResponse] = field(default_factory=dict)
 
     def describe(self) -> dict[str, Any]:
@@ -58,8 +58,9 @@ class Integration:
             "timeoutInMillis": self.timeout_ms,
             "cacheNamespace": self.cache_namespace,
             "cacheKeyParameters": list(self.cache_key_parameters),
-            "connectionType": self.connection_type,
         }
+        if self.connection_type:
+            out["connectionType"] = self.connection_type
         if self.http_method:
             out["httpMethod"] = self.http_method
         if self.uri:
@@ -84,13 +85,14 @@ class MethodResponse:
     status_code: str
     response_parameters: dict[str, bool] = field(default_factory=dict)
     response_models: dict[str, str] = field(default_factory=dict)
+    given: tuple[str, ...] = ()  # members the caller set, shown even when empty (as AWS does)
 
     def describe(self) -> dict[str, Any]:
         """Boto3's MethodResponse shape."""
         out: dict[str, Any] = {"statusCode": self.status_code}
-        if self.response_parameters:
+        if self.response_parameters or "responseParameters" in self.given:
             out["responseParameters"] = dict(self.response_parameters)
-        if self.response_models:
+        if self.response_models or "responseModels" in self.given:
             out["responseModels"] = dict(self.response_models)
         return out
 
@@ -349,6 +351,7 @@ class RestApi:
     binary_media_types: list[str] = field(default_factory=list)
     api_key_source: str = "HEADER"
     endpoint_types: list[str] = field(default_factory=lambda: ["EDGE"])
+    ip_address_type: str = "ipv4"
     policy: str | None = None
     tags: dict[str, str] = field(default_factory=dict)
     disable_execute_api_endpoint: bool = False
@@ -368,7 +371,10 @@ class RestApi:
             "name": self.name,
             "createdDate": self.created,
             "apiKeySource": self.api_key_source,
-            "endpointConfiguration": {"types": list(self.endpoint_types)},
+            "endpointConfiguration": {
+                "types": list(self.endpoint_types),
+                "ipAddressType": self.ip_address_type,
+            },
             "disableExecuteApiEndpoint": self.disable_execute_api_endpoint,
             "rootResourceId": self.root_id,
         }

@@ -92,9 +92,7 @@ class ApiGatewayService(UpdateOperations, Service):
     def _resource(self, api: RestApi, resource_id: str) -> Resource:
         resource = api.resources.get(resource_id)
         if resource is None:
-            raise not_found(
-                f"Invalid Resource identifier specified {self.account_id}:{api.id}:{resource_id}"
-            )
+            raise not_found("Invalid Resource identifier specified")
         return resource
 
     def _method(self, api: RestApi, resource_id: str, http_method: str) -> Method:
@@ -130,6 +128,10 @@ class ApiGatewayService(UpdateOperations, Service):
         for kind in endpoint:
             if kind not in ("EDGE", "REGIONAL", "PRIVATE"):
                 raise bad_request(f"Invalid endpoint configuration type: {kind}")
+        # Private APIs are reached over dual-stack VPC endpoints; the others default to IPv4.
+        ip_type = params.get("endpointConfiguration", {}).get("ipAddressType") or (
+            "dualstack" if "PRIVATE" in endpoint else "ipv4"
+        )
         source = params.get("apiKeySource", "HEADER")
         if source not in ("HEADER", "AUTHORIZER"):
             raise bad_request(f"Invalid apiKeySource: {source}")
@@ -144,6 +146,7 @@ class ApiGatewayService(UpdateOperations, Service):
             binary_media_types=list(params.get("binaryMediaTypes", [])),
             api_key_source=source,
             endpoint_types=list(endpoint),
+            ip_address_type=ip_type,
             policy=params.get("policy"),
             tags=dict(params.get("tags", {})),
             disable_execute_api_endpoint=params.get("disableExecuteApiEndpoint", False),
@@ -180,6 +183,7 @@ class ApiGatewayService(UpdateOperations, Service):
                 "/apiKeySource": "api_key_source",
                 "/policy": "policy",
                 "/disableExecuteApiEndpoint": "disable_execute_api_endpoint",
+                "/endpointConfiguration/ipAddressType": "ip_address_type",
             },
             lists={"/binaryMediaTypes": "binary_media_types"},
         )
@@ -203,18 +207,11 @@ class ApiGatewayService(UpdateOperations, Service):
             raise bad_request(
                 "Resource's path part only allow a-zA-Z0-9._- and curly braces at the beginning and the end and an optional plus sign before the closing brace."
             )
-        for sibling in api.resources.values():
-            if sibling.parent_id == parent.id:
-                if sibling.path_part == part:
-                    raise conflict(
-                        f"Another resource with the same parent already has this name: {part}"
-                    )
-                if part.startswith("{") and sibling.path_part.startswith("{"):
-                    raise bad_request(
-                        f"A sibling ({sibling.path_part}) of this resource already has a variable path part -- only one is allowed"
-                    )
+        self._check_siblings(api, parent, part, "")
         if parent.path_part.endswith("+}"):
-            raise bad_request("Cannot create a child of a resource with a greedy path variable")
+            raise bad_request(
+                f"Cannot create a child of a resource with a greedy path variable: {parent.path_part}"
+            )
         path = ("" if parent.path == "/" else parent.path) + "/" + part
         resource = Resource(self._id(6), parent.id, part, path)
         api.resources[resource.id] = resource
@@ -238,10 +235,52 @@ class ApiGatewayService(UpdateOperations, Service):
         return {}
 
     def update_resource(self, params: dict) -> dict:
+        """UpdateResource: rename (/pathPart) or move (/parentId); paths below follow."""
         api = self.api(params["restApiId"])
         resource = self._resource(api, params["resourceId"])
-        apply_patch(resource, params.get("patchOperations", []), {"/pathPart": "path_part"})
+        moved = Resource(resource.id, resource.parent_id, resource.path_part, resource.path)
+        apply_patch(
+            moved,
+            params.get("patchOperations", []),
+            {"/pathPart": "path_part", "/parentId": "parent_id"},
+            ops=frozenset({"replace"}),
+        )
+        if resource.id == api.root_id:
+            if moved.path_part != resource.path_part:
+                raise bad_request("Root resource cannot update its pathPart.")
+            if moved.parent_id != resource.parent_id:
+                raise bad_request("Root resource cannot update its parentId.")
+            return resource.describe()
+        parent = self._resource(api, moved.parent_id or "")
+        ancestor: Resource | None = parent
+        while ancestor is not None:
+            if ancestor.id == resource.id:
+                raise bad_request("Resources cannot be cyclical.")
+            ancestor = api.resources.get(ancestor.parent_id or "")
+        self._check_siblings(api, parent, moved.path_part, resource.id)
+        resource.parent_id, resource.path_part = moved.parent_id, moved.path_part
+        self._repath(api, resource, parent)
         return resource.describe()
+
+    def _check_siblings(self, api: RestApi, parent: Resource, part: str, own_id: str) -> None:
+        for sibling in api.resources.values():
+            if sibling.parent_id == parent.id and sibling.id != own_id:
+                if sibling.path_part == part:
+                    raise conflict(
+                        f"Another resource with the same parent already has this name: {part}"
+                    )
+                if part.startswith("{") and sibling.path_part.startswith("{"):
+                    raise bad_request(
+                        f"A sibling ({sibling.path_part}) of this resource already has a variable path part -- only one is allowed"
+                    )
+
+    @staticmethod
+    def _repath(api: RestApi, resource: Resource, parent: Resource) -> None:
+        """Recompute the path of `resource` and of everything below it."""
+        resource.path = ("" if parent.path == "/" else parent.path) + "/" + resource.path_part
+        for child in api.resources.values():
+            if child.parent_id == resource.id:
+                ApiGatewayService._repath(api, child, resource)
 
     # -- methods ---------------------------------------------------------------------------------
     def put_method(self, params: dict) -> dict:
@@ -323,6 +362,7 @@ class ApiGatewayService(UpdateOperations, Service):
             status,
             dict(params.get("responseParameters", {})),
             dict(params.get("responseModels", {})),
+            tuple(k for k in ("responseParameters", "responseModels") if k in params),
         )
         method.responses[status] = response
         return response.describe()
@@ -389,7 +429,9 @@ class ApiGatewayService(UpdateOperations, Service):
             timeout,
             params.get("cacheNamespace", params["resourceId"]),
             list(params.get("cacheKeyParameters", [])),
-            params.get("connectionType", "INTERNET"),
+            # AWS reports a connection type for HTTP backends (or when one is given), not others.
+            params.get("connectionType")
+            or ("INTERNET" if kind.upper() in ("HTTP", "HTTP_PROXY") else None),
         )
         method.integration = integration
         return integration.describe()
@@ -733,42 +775,41 @@ class ApiGatewayService(UpdateOperations, Service):
 
     def put_gateway_response(self, params: dict) -> dict:
         api = self.api(params["restApiId"])
-        from .responses import RESPONSE_TYPES
+        from .responses import DEFAULT_TEMPLATE, DEFAULTS, RESPONSE_TYPES
 
         kind = params["responseType"]
         if kind not in RESPONSE_TYPES:
             raise bad_request(f"Invalid response type specified: {kind}")
+        # What the call leaves out comes from the type's built-in answer, as on AWS.
         response = GatewayResponse(
             kind,
-            params.get("statusCode"),
+            params.get("statusCode") or DEFAULTS[kind][0],
             dict(params.get("responseParameters", {})),
-            dict(params.get("responseTemplates", {})),
+            dict(params.get("responseTemplates") or {"application/json": DEFAULT_TEMPLATE}),
         )
         api.gateway_responses[kind] = response
         return response.describe()
 
     def get_gateway_response(self, params: dict) -> dict:
         api = self.api(params["restApiId"])
-        from .responses import RESPONSE_TYPES, default_response
+        from .responses import RESPONSE_TYPES, effective_response
 
         kind = params["responseType"]
         if kind not in RESPONSE_TYPES:
             raise bad_request(f"Invalid response type specified: {kind}")
-        return (api.gateway_responses.get(kind) or default_response(kind)).describe()
+        return effective_response(api.gateway_responses, kind).describe()
 
     def get_gateway_responses(self, params: dict) -> dict:
         api = self.api(params["restApiId"])
-        from .responses import RESPONSE_TYPES, default_response
+        from .responses import RESPONSE_TYPES, effective_response
 
-        items = [
-            (api.gateway_responses.get(k) or default_response(k)).describe() for k in RESPONSE_TYPES
-        ]
+        items = [effective_response(api.gateway_responses, k).describe() for k in RESPONSE_TYPES]
         return _page(items, params)
 
     def delete_gateway_response(self, params: dict) -> dict:
         api = self.api(params["restApiId"])
         if api.gateway_responses.pop(params["responseType"], None) is None:
-            raise not_found("Invalid gateway response type specified")
+            raise not_found("Gateway response type not defined on api")
         return {}
 
     # -- API keys and usage plans (keys.py) -----------------------------------------------------------

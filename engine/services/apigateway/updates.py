@@ -92,6 +92,7 @@ class UpdateOperations:
             model,
             params.get("patchOperations", []),
             {"/schema": "schema", "/description": "description"},
+            ops=frozenset({"replace"}),
         )
         return model.describe()
 

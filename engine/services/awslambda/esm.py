@@ -93,6 +93,8 @@ class EventSourcePoller:
     #: Default BatchSize and its maximum for this source.
     default_batch_size: ClassVar[int] = 10
     max_batch_size: ClassVar[int] = 10_000
+    #: Stream sources (Kinesis, DynamoDB Streams): AWS words their mappings differently.
+    streaming: ClassVar[bool] = False
 
     def __init__(self, service: LambdaService, mapping: EventSourceMapping) -> None:
         self.service = service
@@ -145,4 +147,4 @@ class EventSourcePoller:
 
 def validation(message: str) -> ServiceError:
     """InvalidParameterValueException with `message`."""
-    return ServiceError("InvalidParameterValueException", message)
+    return ServiceError("InvalidParameterValueException", message, extra={"Type": "User"})

@@ -65,7 +65,16 @@ class MappingOperations:
             "FunctionResponseTypes": list(mapping.response_types),
             "EventSourceMappingArn": mapping.arn,
         }
-        if mapping.state == "Enabled" and state is None:
+        poller = (
+            mapping.poller.__class__
+            if mapping.poller is not None
+            else poller_for(mapping.source_arn)
+        )
+        streaming = poller is not None and poller.streaming
+        if streaming:
+            # Stream mappings say "User action" and report their last result in every state.
+            described["StateTransitionReason"] = "User action"
+        if streaming or (mapping.state == "Enabled" and state is None):
             described["LastProcessingResult"] = mapping.last_result
         if mapping.filter_texts:
             described["FilterCriteria"] = {
@@ -73,11 +82,6 @@ class MappingOperations:
             }
         if mapping.maximum_concurrency:
             described["ScalingConfig"] = {"MaximumConcurrency": mapping.maximum_concurrency}
-        poller = (
-            mapping.poller.__class__
-            if mapping.poller is not None
-            else poller_for(mapping.source_arn)
-        )
         if poller is not None:
             described.update(poller.describe(mapping))
         if mapping.params.get("SelfManaged"):

@@ -6,13 +6,20 @@ import re
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from .describe import alias_description, configuration, conflict, invalid, not_found, timestamp_text
+from .describe import (
+    alias_description,
+    configuration,
+    conflict,
+    invalid,
+    not_found,
+    timestamp_text,
+)
 from .models import Alias, Function, FunctionVersion
 
 if TYPE_CHECKING:
     from .service import LambdaService
 
-_ALIAS_NAME = re.compile(r"^(?!^[0-9]+$)([a-zA-Z0-9-_]+)$")
+ALIAS_NAME = re.compile(r"^(?!^[0-9]+$)([a-zA-Z0-9-_]+)$")
 
 
 class VersionOperations:
@@ -93,7 +100,7 @@ class VersionOperations:
         """CreateAlias."""
         function = self.get_function_named(params["FunctionName"])
         name = params["Name"]
-        if not _ALIAS_NAME.match(name):
+        if not ALIAS_NAME.match(name):
             raise invalid(f"Invalid alias name: {name}")
         self._check_version_exists(function, params["FunctionVersion"])
         weights = self._check_routing(

@@ -60,6 +60,7 @@ class KinesisPoller(EventSourcePoller):
 
     default_batch_size: ClassVar[int] = 100
     max_batch_size: ClassVar[int] = 10_000
+    streaming: ClassVar[bool] = True
 
     def __init__(self, service: LambdaService, mapping: EventSourceMapping) -> None:
         super().__init__(service, mapping)

@@ -1,0 +1,172 @@
+"""REST API control-plane answers as AWS recorded them: defaults, resource moves, patch errors."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine import ServiceError
+
+pytestmark = pytest.mark.timeout(60)
+
+
+async def new_api(gw, **extra) -> tuple[str, str]:
+    api = await gw.create_rest_api(name="shop", **extra)
+    return api["id"], api["rootResourceId"]
+
+
+async def failure(call, **params) -> ServiceError:
+    with pytest.raises(ServiceError) as raised:
+        await call(**params)
+    return raised.value
+
+
+async def test_endpoint_configuration_reports_its_ip_address_type(eng):
+    gw = eng.client("apigateway")
+    edge = await gw.create_rest_api(name="a")
+    private = await gw.create_rest_api(name="b", endpointConfiguration={"types": ["PRIVATE"]})
+    assert edge["endpointConfiguration"] == {"types": ["EDGE"], "ipAddressType": "ipv4"}
+    assert private["endpointConfiguration"]["ipAddressType"] == "dualstack"
+    updated = await gw.update_rest_api(
+        restApiId=edge["id"],
+        patchOperations=[
+            {"op": "replace", "path": "/endpointConfiguration/ipAddressType", "value": "dualstack"}
+        ],
+    )
+    assert updated["endpointConfiguration"]["ipAddressType"] == "dualstack"
+
+
+async def test_renaming_a_resource_changes_its_path_and_its_childrens(eng):
+    gw = eng.client("apigateway")
+    api_id, root = await new_api(gw)
+    pets = await gw.create_resource(restApiId=api_id, parentId=root, pathPart="pets")
+    child = await gw.create_resource(restApiId=api_id, parentId=pets["id"], pathPart="{id}")
+    renamed = await gw.update_resource(
+        restApiId=api_id,
+        resourceId=pets["id"],
+        patchOperations=[{"op": "replace", "path": "/pathPart", "value": "dogs"}],
+    )
+    assert renamed["path"] == "/dogs"
+    moved_child = await gw.get_resource(restApiId=api_id, resourceId=child["id"])
+    assert moved_child["path"] == "/dogs/{id}"
+
+
+async def test_moving_a_resource_checks_cycles_siblings_and_the_root(eng):
+    gw = eng.client("apigateway")
+    api_id, root = await new_api(gw)
+    pets = await gw.create_resource(restApiId=api_id, parentId=root, pathPart="pets")
+    sub = await gw.create_resource(restApiId=api_id, parentId=pets["id"], pathPart="sub")
+    twin = await gw.create_resource(restApiId=api_id, parentId=sub["id"], pathPart="pets")
+
+    def move(resource_id: str, parent: str) -> dict:
+        return {
+            "restApiId": api_id,
+            "resourceId": resource_id,
+            "patchOperations": [{"op": "replace", "path": "/parentId", "value": parent}],
+        }
+
+    cyclic = await failure(gw.update_resource, **move(pets["id"], sub["id"]))
+    assert cyclic.message == "Resources cannot be cyclical."
+    clash = await failure(gw.update_resource, **move(twin["id"], root))
+    assert clash.code == "ConflictException"
+    root_move = await failure(gw.update_resource, **move(root, pets["id"]))
+    assert root_move.message == "Root resource cannot update its parentId."
+    missing = await failure(gw.update_resource, **move(sub["id"], "nope"))
+    assert missing.code == "NotFoundException"
+    assert missing.message == "Invalid Resource identifier specified"
+    moved = await gw.update_resource(**move(sub["id"], root))
+    assert moved["path"] == "/sub" and moved["parentId"] == root
+    below = await gw.get_resource(restApiId=api_id, resourceId=twin["id"])
+    assert below["path"] == "/sub/pets"
+
+
+async def test_patch_errors_name_the_path_and_op(eng):
+    gw = eng.client("apigateway")
+    api_id, root = await new_api(gw)
+    pets = await gw.create_resource(restApiId=api_id, parentId=root, pathPart="pets")
+    wrong_path = await failure(
+        gw.update_resource,
+        restApiId=api_id,
+        resourceId=pets["id"],
+        patchOperations=[{"op": "replace", "path": "/invalid", "value": "x"}],
+    )
+    assert wrong_path.message == (
+        "Invalid patch path  '/invalid' specified for op 'replace'. "
+        "Must be one of: [/parentId, /pathPart]"
+    )
+    wrong_op = await failure(
+        gw.update_resource,
+        restApiId=api_id,
+        resourceId=pets["id"],
+        patchOperations=[{"op": "remove", "path": "/pathPart"}],
+    )
+    assert wrong_op.message == (
+        "Invalid patch path  '/pathPart' specified for op 'remove'. "
+        "Please choose supported operations"
+    )
+
+
+async def test_gateway_responses_take_defaults_and_their_familys_settings(eng):
+    gw = eng.client("apigateway")
+    api_id, _ = await new_api(gw)
+    status_only = await gw.put_gateway_response(
+        restApiId=api_id, responseType="MISSING_AUTHENTICATION_TOKEN", statusCode="404"
+    )
+    assert status_only["responseTemplates"] == {
+        "application/json": '{"message":$context.error.messageString}'
+    }
+    no_status = await gw.put_gateway_response(restApiId=api_id, responseType="AUTHORIZER_FAILURE")
+    assert no_status["statusCode"] == "500"
+    await gw.put_gateway_response(
+        restApiId=api_id,
+        responseType="DEFAULT_5XX",
+        statusCode="599",
+        responseParameters={"gatewayresponse.header.x": "'y'"},
+    )
+    inherited = await gw.get_gateway_response(restApiId=api_id, responseType="INTEGRATION_TIMEOUT")
+    assert inherited["statusCode"] == "599" and inherited["defaultResponse"] is True
+    assert inherited["responseParameters"] == {"gatewayresponse.header.x": "'y'"}
+    not_set = await failure(gw.delete_gateway_response, restApiId=api_id, responseType="THROTTLED")
+    assert not_set.message == "Gateway response type not defined on api"
+
+
+async def test_method_responses_show_the_maps_they_were_given(eng):
+    gw = eng.client("apigateway")
+    api_id, root = await new_api(gw)
+    await gw.put_method(
+        restApiId=api_id, resourceId=root, httpMethod="GET", authorizationType="NONE"
+    )
+    given = await gw.put_method_response(
+        restApiId=api_id,
+        resourceId=root,
+        httpMethod="GET",
+        statusCode="200",
+        responseParameters={},
+        responseModels={},
+    )
+    assert given["responseParameters"] == {} and given["responseModels"] == {}
+    bare = await gw.put_method_response(
+        restApiId=api_id, resourceId=root, httpMethod="GET", statusCode="404"
+    )
+    assert "responseModels" not in bare
+
+
+async def test_only_http_integrations_report_a_connection_type(eng):
+    gw = eng.client("apigateway")
+    api_id, root = await new_api(gw)
+    for method in ("GET", "POST"):
+        await gw.put_method(
+            restApiId=api_id, resourceId=root, httpMethod=method, authorizationType="NONE"
+        )
+    mock = await gw.put_integration(
+        restApiId=api_id, resourceId=root, httpMethod="GET", type="MOCK"
+    )
+    assert "connectionType" not in mock
+    http = await gw.put_integration(
+        restApiId=api_id,
+        resourceId=root,
+        httpMethod="POST",
+        type="HTTP",
+        integrationHttpMethod="GET",
+        uri="http://example.com",
+    )
+    assert http["connectionType"] == "INTERNET"
