@@ -170,3 +170,61 @@ async def test_only_http_integrations_report_a_connection_type(eng):
         uri="http://example.com",
     )
     assert http["connectionType"] == "INTERNET"
+
+
+async def test_an_unknown_api_is_named_as_aws_names_it_per_call(eng):
+    gw = eng.client("apigateway")
+    method = await failure(
+        gw.put_method,
+        restApiId="nope",
+        resourceId="r",
+        httpMethod="GET",
+        authorizationType="NONE",
+    )
+    assert (method.code, method.message) == (
+        "NotFoundException",
+        "Invalid Resource identifier specified",
+    )
+    integration = await failure(
+        gw.get_integration, restApiId="nope", resourceId="r", httpMethod="GET"
+    )
+    assert integration.message == "Invalid Resource identifier specified"
+    created = await failure(gw.create_request_validator, restApiId="nope", name="v")
+    assert (created.code, created.message) == (
+        "BadRequestException",
+        "Invalid REST API identifier specified",
+    )
+    read = await failure(gw.get_request_validator, restApiId="nope", requestValidatorId="v")
+    assert read.message == "Invalid Request Validator identifier specified"
+    authorizer = await failure(
+        gw.create_authorizer, restApiId="nope", name="a", type="TOKEN", identitySource="x"
+    )
+    assert authorizer.code == "ConflictException"
+    model = await failure(gw.update_model, restApiId="nope", modelName="m", patchOperations=[])
+    assert model.message == "Invalid model name specified: m"
+
+
+async def test_put_method_errors_use_awss_wording(eng):
+    gw = eng.client("apigateway")
+    api_id, root = await new_api(gw)
+    wrong = await failure(
+        gw.put_method,
+        restApiId=api_id,
+        resourceId=root,
+        httpMethod="WRONG",
+        authorizationType="NONE",
+    )
+    assert wrong.message == (
+        "Invalid HttpMethod specified. Valid options are GET,PUT,POST,DELETE,PATCH,OPTIONS,HEAD,ANY"
+    )
+    no_authorizer = await failure(
+        gw.put_method,
+        restApiId=api_id,
+        resourceId=root,
+        httpMethod="GET",
+        authorizationType="CUSTOM",
+    )
+    assert no_authorizer.message == (
+        "Invalid authorizer ID specified. Setting the authorization type to CUSTOM or "
+        "COGNITO_USER_POOLS requires a valid authorizer."
+    )

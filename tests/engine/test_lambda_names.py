@@ -154,3 +154,32 @@ async def test_stream_mappings_are_described_as_aws_words_them(eng):
     assert created["StateTransitionReason"] == "User action"
     assert created["LastProcessingResult"] == "No records processed"
     await client.delete_event_source_mapping(UUID=created["UUID"])
+
+
+async def test_delete_answers_204(eng):
+    client = eng.client("lambda")
+    await create(client, "f")
+    assert (await client.delete_function(FunctionName="f"))["StatusCode"] == 204
+
+
+async def test_code_from_a_missing_bucket_names_s3s_error(eng):
+    error = await failure(
+        eng.client("lambda").create_function,
+        FunctionName="f",
+        Runtime="python3.12",
+        Role=ROLE,
+        Handler="index.handler",
+        Code={"S3Bucket": "no-such-bucket", "S3Key": "k.zip"},
+    )
+    assert error.message == (
+        "Error occurred while GetObject. S3 Error Code: NoSuchBucket. S3 Error Message: "
+        "The specified bucket does not exist"
+    )
+
+
+async def test_a_missing_function_has_no_event_invoke_config(eng):
+    error = await failure(
+        eng.client("lambda").get_function_event_invoke_config, FunctionName="missing"
+    )
+    assert error.code == "ResourceNotFoundException"
+    assert error.message == (f"The function {ARN}missing:$LATEST doesn't have an EventInvokeConfig")

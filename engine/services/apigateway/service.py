@@ -37,7 +37,8 @@ from .persistence import classes_of, from_data, to_data
 from .pipeline import Pipeline
 from .updates import UpdateOperations
 
-HTTP_METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY"}
+#: In the order AWS lists them when a method is not one of them.
+HTTP_METHODS = ("GET", "PUT", "POST", "DELETE", "PATCH", "OPTIONS", "HEAD", "ANY")
 INTEGRATION_TYPES = {"HTTP", "AWS", "MOCK", "HTTP_PROXY", "AWS_PROXY"}
 _PATH_PART = re.compile(r"^(\{[A-Za-z0-9._-]+\+?\}|[A-Za-z0-9._~:@!$&'()*+,;=-]+)$")
 _STAGE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
@@ -56,6 +57,11 @@ def bad_request(message: str) -> ServiceError:
 def conflict(message: str) -> ServiceError:
     """ConflictException (409)."""
     return ServiceError("ConflictException", message, status_code=409)
+
+
+def _validator_not_found() -> ServiceError:
+    """What AWS answers for a request validator it cannot find (or whose API it cannot)."""
+    return not_found("Invalid Request Validator identifier specified")
 
 
 class ApiGatewayService(UpdateOperations, Service):
@@ -82,12 +88,18 @@ class ApiGatewayService(UpdateOperations, Service):
     def _id(self, length: int = 10) -> str:
         return self.ids.hex(length)
 
-    def api(self, api_id: str) -> RestApi:
-        """The REST API with this id; NotFoundException otherwise."""
+    def api(self, api_id: str, missing: ServiceError | None = None) -> RestApi:
+        """The REST API with this id; `missing` (or AWS's NotFoundException) otherwise."""
         api = self.apis.get(api_id)
         if api is None:
-            raise not_found(f"Invalid API identifier specified {self.account_id}:{api_id}")
+            raise missing or not_found(
+                f"Invalid API identifier specified {self.account_id}:{api_id}"
+            )
         return api
+
+    def resource_api(self, api_id: str) -> RestApi:
+        """The API of a call about a resource's methods: AWS names the resource when it is missing."""
+        return self.api(api_id, not_found("Invalid Resource identifier specified"))
 
     def _resource(self, api: RestApi, resource_id: str) -> Resource:
         resource = api.resources.get(resource_id)
@@ -284,12 +296,12 @@ class ApiGatewayService(UpdateOperations, Service):
 
     # -- methods ---------------------------------------------------------------------------------
     def put_method(self, params: dict) -> dict:
-        api = self.api(params["restApiId"])
+        api = self.resource_api(params["restApiId"])
         resource = self._resource(api, params["resourceId"])
         http_method = params["httpMethod"].upper()
         if http_method not in HTTP_METHODS:
             raise bad_request(
-                f"Invalid HttpMethod specified. Valid options are {','.join(sorted(HTTP_METHODS))}"
+                f"Invalid HttpMethod specified. Valid options are {','.join(HTTP_METHODS)}"
             )
         if http_method in resource.methods:
             raise conflict("Method already exists for this resource")
@@ -300,7 +312,8 @@ class ApiGatewayService(UpdateOperations, Service):
         if authorization in ("CUSTOM", "COGNITO_USER_POOLS"):
             if not authorizer_id:
                 raise bad_request(
-                    f"Invalid authorizer ID specified. Setting the authorization type to {authorization} requires a valid authorizer."
+                    "Invalid authorizer ID specified. Setting the authorization type to CUSTOM or "
+                    "COGNITO_USER_POOLS requires a valid authorizer."
                 )
             if authorizer_id not in api.authorizers:
                 raise not_found("Invalid authorizer ID specified")
@@ -325,18 +338,18 @@ class ApiGatewayService(UpdateOperations, Service):
         return method.describe()
 
     def get_method(self, params: dict) -> dict:
-        api = self.api(params["restApiId"])
+        api = self.resource_api(params["restApiId"])
         return self._method(api, params["resourceId"], params["httpMethod"]).describe()
 
     def delete_method(self, params: dict) -> dict:
-        api = self.api(params["restApiId"])
+        api = self.resource_api(params["restApiId"])
         resource = self._resource(api, params["resourceId"])
         if resource.methods.pop(params["httpMethod"].upper(), None) is None:
             raise not_found("Invalid Method identifier specified")
         return {}
 
     def update_method(self, params: dict) -> dict:
-        api = self.api(params["restApiId"])
+        api = self.resource_api(params["restApiId"])
         method = self._method(api, params["resourceId"], params["httpMethod"])
         apply_patch(
             method,
@@ -353,7 +366,7 @@ class ApiGatewayService(UpdateOperations, Service):
         return method.describe()
 
     def put_method_response(self, params: dict) -> dict:
-        api = self.api(params["restApiId"])
+        api = self.resource_api(params["restApiId"])
         method = self._method(api, params["resourceId"], params["httpMethod"])
         status = params["statusCode"]
         if not re.fullmatch(r"[1-5]\d\d", status):
@@ -368,7 +381,7 @@ class ApiGatewayService(UpdateOperations, Service):
         return response.describe()
 
     def get_method_response(self, params: dict) -> dict:
-        api = self.api(params["restApiId"])
+        api = self.resource_api(params["restApiId"])
         method = self._method(api, params["resourceId"], params["httpMethod"])
         response = method.responses.get(params["statusCode"])
         if response is None:
@@ -376,7 +389,7 @@ class ApiGatewayService(UpdateOperations, Service):
         return response.describe()
 
     def delete_method_response(self, params: dict) -> dict:
-        api = self.api(params["restApiId"])
+        api = self.resource_api(params["restApiId"])
         method = self._method(api, params["resourceId"], params["httpMethod"])
         if method.responses.pop(params["statusCode"], None) is None:
             raise not_found("Invalid Response status code specified")
@@ -384,7 +397,7 @@ class ApiGatewayService(UpdateOperations, Service):
 
     # -- integrations ------------------------------------------------------------------------------
     def put_integration(self, params: dict) -> dict:
-        api = self.api(params["restApiId"])
+        api = self.resource_api(params["restApiId"])
         method = self._method(api, params["resourceId"], params["httpMethod"])
         kind = params["type"]
         if kind not in INTEGRATION_TYPES:
@@ -437,10 +450,10 @@ class ApiGatewayService(UpdateOperations, Service):
         return integration.describe()
 
     def get_integration(self, params: dict) -> dict:
-        return self._integration(self.api(params["restApiId"]), params).describe()
+        return self._integration(self.resource_api(params["restApiId"]), params).describe()
 
     def delete_integration(self, params: dict) -> dict:
-        api = self.api(params["restApiId"])
+        api = self.resource_api(params["restApiId"])
         method = self._method(api, params["resourceId"], params["httpMethod"])
         if method.integration is None:
             raise not_found("Invalid Integration identifier specified")
@@ -448,7 +461,7 @@ class ApiGatewayService(UpdateOperations, Service):
         return {}
 
     def update_integration(self, params: dict) -> dict:
-        integration = self._integration(self.api(params["restApiId"]), params)
+        integration = self._integration(self.resource_api(params["restApiId"]), params)
         for operation in params.get("patchOperations", []):
             if operation.get("path", "").startswith("/requestTemplates/") and operation.get(
                 "value"
@@ -473,7 +486,7 @@ class ApiGatewayService(UpdateOperations, Service):
         return integration.describe()
 
     def put_integration_response(self, params: dict) -> dict:
-        integration = self._integration(self.api(params["restApiId"]), params)
+        integration = self._integration(self.resource_api(params["restApiId"]), params)
         status = params["statusCode"]
         pattern = params.get("selectionPattern")
         if pattern is not None:
@@ -494,14 +507,14 @@ class ApiGatewayService(UpdateOperations, Service):
         return response.describe()
 
     def get_integration_response(self, params: dict) -> dict:
-        integration = self._integration(self.api(params["restApiId"]), params)
+        integration = self._integration(self.resource_api(params["restApiId"]), params)
         response = integration.responses.get(params["statusCode"])
         if response is None:
             raise not_found("Invalid Response status code specified")
         return response.describe()
 
     def delete_integration_response(self, params: dict) -> dict:
-        integration = self._integration(self.api(params["restApiId"]), params)
+        integration = self._integration(self.resource_api(params["restApiId"]), params)
         if integration.responses.pop(params["statusCode"], None) is None:
             raise not_found("Invalid Response status code specified")
         return {}
@@ -646,7 +659,14 @@ class ApiGatewayService(UpdateOperations, Service):
 
     # -- authorizers, models, validators, gateway responses ----------------------------------------
     def create_authorizer(self, params: dict) -> dict:
-        api = self.api(params["restApiId"])
+        # AWS answers an unknown API here with a ConflictException (recorded against AWS).
+        api = self.api(
+            params["restApiId"],
+            conflict(
+                "Unable to complete operation due to concurrent modification. "
+                "Please try again later."
+            ),
+        )
         kind = params["type"]
         if kind not in ("TOKEN", "REQUEST", "COGNITO_USER_POOLS"):
             raise bad_request(f"Invalid authorizer type: {kind}")
@@ -746,7 +766,7 @@ class ApiGatewayService(UpdateOperations, Service):
         raise not_found("Invalid model name specified: " + params["modelName"])
 
     def create_request_validator(self, params: dict) -> dict:
-        api = self.api(params["restApiId"])
+        api = self.api(params["restApiId"], bad_request("Invalid REST API identifier specified"))
         validator = RequestValidator(
             self._id(6),
             params.get("name", ""),
@@ -757,10 +777,10 @@ class ApiGatewayService(UpdateOperations, Service):
         return validator.describe()
 
     def get_request_validator(self, params: dict) -> dict:
-        api = self.api(params["restApiId"])
+        api = self.api(params["restApiId"], _validator_not_found())
         validator = api.validators.get(params["requestValidatorId"])
         if validator is None:
-            raise not_found("Invalid Request Validator identifier specified")
+            raise _validator_not_found()
         return validator.describe()
 
     def get_request_validators(self, params: dict) -> dict:
@@ -768,9 +788,9 @@ class ApiGatewayService(UpdateOperations, Service):
         return _page([v.describe() for v in api.validators.values()], params)
 
     def delete_request_validator(self, params: dict) -> dict:
-        api = self.api(params["restApiId"])
+        api = self.api(params["restApiId"], _validator_not_found())
         if api.validators.pop(params["requestValidatorId"], None) is None:
-            raise not_found("Invalid Request Validator identifier specified")
+            raise _validator_not_found()
         return {}
 
     def put_gateway_response(self, params: dict) -> dict:

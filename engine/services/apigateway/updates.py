@@ -73,7 +73,8 @@ class UpdateOperations:
         return deployment.describe()
 
     def update_model(self, params: dict) -> dict:
-        api = self.api(params["restApiId"])  # type: ignore[attr-defined]
+        missing = _not_found("Invalid model name specified: " + params["modelName"])
+        api = self.api(params["restApiId"], missing)  # type: ignore[attr-defined]
         model = next((m for m in api.models.values() if m.name == params["modelName"]), None)
         if model is None:
             raise _not_found("Invalid model name specified: " + params["modelName"])
@@ -113,7 +114,7 @@ class UpdateOperations:
         return validator.describe()
 
     def update_method_response(self, params: dict) -> dict:
-        api = self.api(params["restApiId"])  # type: ignore[attr-defined]
+        api = self.resource_api(params["restApiId"])  # type: ignore[attr-defined]
         method = self._method(api, params["resourceId"], params["httpMethod"])  # type: ignore[attr-defined]
         response = method.responses.get(params["statusCode"])
         if response is None:
@@ -127,10 +128,11 @@ class UpdateOperations:
                 "/responseModels": "response_models",
             },
         )
+        response.given = ()  # once patched, AWS shows the maps only while they hold something
         return response.describe()
 
     def update_integration_response(self, params: dict) -> dict:
-        api = self.api(params["restApiId"])  # type: ignore[attr-defined]
+        api = self.resource_api(params["restApiId"])  # type: ignore[attr-defined]
         integration = self._integration(api, params)  # type: ignore[attr-defined]
         response = integration.responses.get(params["statusCode"])
         if response is None:

@@ -46,6 +46,11 @@ from .settings import SettingsOperations
 from .versions import ALIAS_NAME, VersionOperations
 
 DEFAULT_ROLE = "arn:aws:iam::123456789012:role/pipework-lab"
+#: How Lambda words S3's errors when it cannot fetch a code package (AWS drops the final stop).
+_S3_MESSAGES = {
+    "NoSuchBucket": "The specified bucket does not exist",
+    "NoSuchKey": "The specified key does not exist.",
+}
 CALLABLE_RUNTIME = "python3.12"
 
 
@@ -156,10 +161,10 @@ class LambdaService(
             try:
                 s3: Any = self.engine.service("s3")
                 data = s3.get_object_internal(code["S3Bucket"], code["S3Key"])
-            except ServiceError:
+            except ServiceError as error:
                 raise invalid(
-                    "Error occurred while GetObject. S3 Error Code: NoSuchKey. S3 Error Message: "
-                    "The specified key does not exist."
+                    f"Error occurred while GetObject. S3 Error Code: {error.code}. S3 Error "
+                    f"Message: {_S3_MESSAGES.get(error.code, error.message)}"
                 ) from None
         else:
             data = b""
@@ -460,7 +465,7 @@ class LambdaService(
         for version in (function.latest, *function.versions.values()):
             self.runtime.retire_idle(version)
         self.emit("deleted", function.arn)
-        return {}
+        return {"StatusCode": 204}
 
     def list_functions(self, params: dict) -> dict:
         """ListFunctions with Marker/MaxItems; FunctionVersion=ALL includes published versions."""

@@ -179,12 +179,15 @@ class SettingsOperations:
         return self._write_invoke_config(params, replace=False)
 
     def get_function_event_invoke_config(self: LambdaService, params: dict) -> dict:
-        """GetFunctionEventInvokeConfig."""
-        function, qualifier = self._config_target(params)
-        config = function.invoke_configs.get(qualifier)
+        """GetFunctionEventInvokeConfig (a missing function or version has no config either)."""
+        name, qualifier = self._name_and_qualifier(params["FunctionName"], params.get("Qualifier"))
+        qualifier = qualifier or "$LATEST"
+        function = self.functions.get(name)
+        config = function.invoke_configs.get(qualifier) if function is not None else None
         if config is None:
             raise not_found(
-                f"The function {function.arn}:{qualifier} doesn't have an EventInvokeConfig"
+                f"The function {self.function_arn(name)}:{qualifier} doesn't have an "
+                "EventInvokeConfig"
             )
         return self._describe_invoke_config(function, qualifier, config)
 
