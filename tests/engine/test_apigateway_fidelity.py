@@ -228,3 +228,48 @@ async def test_put_method_errors_use_awss_wording(eng):
         "Invalid authorizer ID specified. Setting the authorization type to CUSTOM or "
         "COGNITO_USER_POOLS requires a valid authorizer."
     )
+
+
+async def test_vpc_links_are_kept_with_awss_answers(eng):
+    gw = eng.client("apigateway")
+    nlb = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/net/lb/50dc6c495c0c9188"
+    created = await gw.create_vpc_link(name="link", targetArns=[nlb])
+    assert created["status"] == "PENDING" and "tags" not in created
+    link_id = created["id"]
+    read = await gw.get_vpc_link(vpcLinkId=link_id)
+    assert read["status"] == "AVAILABLE"
+    assert read["statusMessage"] == "Your vpc link is ready for use"
+    assert read["tags"] == {}
+    listed = await gw.get_vpc_links()
+    assert [item["id"] for item in listed["items"]] == [link_id]
+    assert "tags" not in listed["items"][0]
+    renamed = await gw.update_vpc_link(
+        vpcLinkId=link_id, patchOperations=[{"op": "replace", "path": "/name", "value": "new"}]
+    )
+    assert renamed["name"] == "new"
+    await gw.delete_vpc_link(vpcLinkId=link_id)
+    gone = await failure(gw.get_vpc_link, vpcLinkId=link_id)
+    assert (gone.code, gone.message) == (
+        "NotFoundException",
+        "Invalid Vpc Link identifier specified",
+    )
+
+
+async def test_vpc_link_arguments_are_checked(eng):
+    gw = eng.client("apigateway")
+    bad_arn = await failure(gw.create_vpc_link, name="link", targetArns=["invalid-arn"])
+    assert bad_arn.message == "Invalid ARN. ARN is not well formed invalid-arn"
+    blank = await failure(gw.create_vpc_link, name=" ", targetArns=[])
+    assert blank.message == "Name cannot be empty"
+
+
+async def test_vpc_links_are_saved_and_opened(eng):
+    gw = eng.client("apigateway")
+    nlb = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/net/lb/1"
+    link = await gw.create_vpc_link(name="link", targetArns=[nlb], tags={"team": "a"})
+    service = eng.service("apigateway")
+    saved = service.dump()
+    service.vpc_links.links = {}
+    service.load(saved)
+    read = await gw.get_vpc_link(vpcLinkId=link["id"])
+    assert read["name"] == "link" and read["tags"] == {"team": "a"}

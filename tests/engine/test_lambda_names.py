@@ -183,3 +183,49 @@ async def test_a_missing_function_has_no_event_invoke_config(eng):
     )
     assert error.code == "ResourceNotFoundException"
     assert error.message == (f"The function {ARN}missing:$LATEST doesn't have an EventInvokeConfig")
+
+
+async def test_reads_through_a_qualifier_report_the_qualified_arn(eng):
+    client = eng.client("lambda")
+    await create(client, "f")
+    latest = await client.get_function(FunctionName="f", Qualifier="$LATEST")
+    assert latest["Configuration"]["FunctionArn"] == f"{ARN}f:$LATEST"
+    await client.publish_version(FunctionName="f")
+    await client.create_alias(FunctionName="f", Name="live", FunctionVersion="1")
+    alias = await client.get_function_configuration(FunctionName="f", Qualifier="live")
+    assert alias["FunctionArn"] == f"{ARN}f:live" and alias["Version"] == "1"
+    plain = await client.get_function_configuration(FunctionName="f")
+    assert plain["FunctionArn"] == f"{ARN}f"
+
+
+async def test_list_functions_leaves_out_state(eng):
+    client = eng.client("lambda")
+    await create(client, "f")
+    [item] = (await client.list_functions())["Functions"]
+    assert "State" not in item and "LastUpdateStatus" not in item
+    assert "RuntimeVersionConfig" not in item
+    every = (await client.list_functions(FunctionVersion="ALL"))["Functions"]
+    assert every[0]["FunctionArn"] == f"{ARN}f:$LATEST"
+
+
+async def test_tagging_is_a_change_and_only_for_the_function(eng):
+    client = eng.client("lambda")
+    await create(client, "f")
+    before = (await client.get_function(FunctionName="f"))["Configuration"]["RevisionId"]
+    await client.tag_resource(Resource=f"{ARN}f", Tags={"a": "1"})
+    after = (await client.get_function(FunctionName="f"))["Configuration"]["RevisionId"]
+    assert before != after
+    error = await failure(client.tag_resource, Resource=f"{ARN}f:1", Tags={"a": "1"})
+    assert error.message == (
+        "Tags on function aliases and versions are not supported. Please specify a function ARN."
+    )
+
+
+async def test_a_numeric_alias_name_fails_the_models_pattern(eng):
+    client = eng.client("lambda")
+    await create(client, "f")
+    error = await failure(
+        client.create_alias, FunctionName="f", Name="2024", FunctionVersion="$LATEST"
+    )
+    assert error.code == "ValidationException"
+    assert "Value '2024' at 'name' failed to satisfy constraint" in error.message

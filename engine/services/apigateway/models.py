@@ -465,3 +465,35 @@ class UsagePlan:
         if self.tags:
             out["tags"] = dict(self.tags)
         return out
+
+
+#: What GetVpcLink says of a link that is ready.
+VPC_LINK_READY = "Your vpc link is ready for use"
+
+
+@dataclass(slots=True)
+class VpcLink:
+    """A VPC link: its name, description and target load balancer ARNs."""
+
+    id: str
+    name: str
+    target_arns: list[str]
+    description: str = ""
+    tags: dict[str, str] = field(default_factory=dict)
+    status: str = "PENDING"
+
+    def describe(self, *, with_tags: bool = True) -> dict[str, Any]:
+        """Boto3's VpcLink shape (GetVpcLinks leaves out the tags, as AWS does)."""
+        out: dict[str, Any] = {
+            "id": self.id,
+            "name": self.name,
+            "targetArns": list(self.target_arns),
+            "status": self.status,
+        }
+        if self.description:
+            out["description"] = self.description
+        if self.status == "AVAILABLE":
+            out["statusMessage"] = VPC_LINK_READY
+        if with_tags:
+            out["tags"] = dict(self.tags)
+        return out

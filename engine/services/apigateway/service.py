@@ -13,7 +13,7 @@ from typing import Any
 
 from engine.errors import ServiceError
 from engine.http import HttpRequest, HttpResponse
-from engine.service import Service
+from engine.service import Service, delegate_operations
 from engine.topology import Edge, Node
 
 from .authorizers import LabUserPools
@@ -36,6 +36,7 @@ from .patch import apply_patch
 from .persistence import classes_of, from_data, to_data
 from .pipeline import Pipeline
 from .updates import UpdateOperations
+from .vpc_links import VpcLinks
 
 #: In the order AWS lists them when a method is not one of them.
 HTTP_METHODS = ("GET", "PUT", "POST", "DELETE", "PATCH", "OPTIONS", "HEAD", "ANY")
@@ -74,6 +75,7 @@ class ApiGatewayService(UpdateOperations, Service):
         super().__init__(engine)
         self.apis: dict[str, RestApi] = {}
         self.keys = KeysAndPlans(self)
+        self.vpc_links = VpcLinks(self)
         self.pipeline = Pipeline(self)
         self._user_pools: LabUserPools | None = None
 
@@ -174,7 +176,7 @@ class ApiGatewayService(UpdateOperations, Service):
 
     def get_rest_apis(self, params: dict) -> dict:
         items = [api.describe() for api in self.apis.values()]
-        return _page(items, params)
+        return page(items, params)
 
     def delete_rest_api(self, params: dict) -> dict:
         api = self.api(params["restApiId"])
@@ -205,7 +207,7 @@ class ApiGatewayService(UpdateOperations, Service):
     def get_resources(self, params: dict) -> dict:
         api = self.api(params["restApiId"])
         items = [r.describe() for r in sorted(api.resources.values(), key=lambda r: r.path)]
-        return _page(items, params)
+        return page(items, params)
 
     def get_resource(self, params: dict) -> dict:
         api = self.api(params["restApiId"])
@@ -568,7 +570,7 @@ class ApiGatewayService(UpdateOperations, Service):
 
     def get_deployments(self, params: dict) -> dict:
         api = self.api(params["restApiId"])
-        return _page([d.describe() for d in api.deployments.values()], params)
+        return page([d.describe() for d in api.deployments.values()], params)
 
     def get_deployment(self, params: dict) -> dict:
         api = self.api(params["restApiId"])
@@ -709,7 +711,7 @@ class ApiGatewayService(UpdateOperations, Service):
 
     def get_authorizers(self, params: dict) -> dict:
         api = self.api(params["restApiId"])
-        return _page([a.describe() for a in api.authorizers.values()], params)
+        return page([a.describe() for a in api.authorizers.values()], params)
 
     def delete_authorizer(self, params: dict) -> dict:
         api = self.api(params["restApiId"])
@@ -755,7 +757,7 @@ class ApiGatewayService(UpdateOperations, Service):
 
     def get_models(self, params: dict) -> dict:
         api = self.api(params["restApiId"])
-        return _page([m.describe() for m in api.models.values()], params)
+        return page([m.describe() for m in api.models.values()], params)
 
     def delete_model(self, params: dict) -> dict:
         api = self.api(params["restApiId"])
@@ -785,7 +787,7 @@ class ApiGatewayService(UpdateOperations, Service):
 
     def get_request_validators(self, params: dict) -> dict:
         api = self.api(params["restApiId"])
-        return _page([v.describe() for v in api.validators.values()], params)
+        return page([v.describe() for v in api.validators.values()], params)
 
     def delete_request_validator(self, params: dict) -> dict:
         api = self.api(params["restApiId"], _validator_not_found())
@@ -824,7 +826,7 @@ class ApiGatewayService(UpdateOperations, Service):
         from .responses import RESPONSE_TYPES, effective_response
 
         items = [effective_response(api.gateway_responses, k).describe() for k in RESPONSE_TYPES]
-        return _page(items, params)
+        return page(items, params)
 
     def delete_gateway_response(self, params: dict) -> dict:
         api = self.api(params["restApiId"])
@@ -937,10 +939,11 @@ class ApiGatewayService(UpdateOperations, Service):
     def dump(self) -> dict[str, Any] | None:
         """REST APIs (with deployments and stages), API keys, usage plans and quota usage."""
         keys = self.keys
-        if not self.apis and not keys.keys and not keys.plans:
+        if not self.apis and not keys.keys and not keys.plans and not self.vpc_links.links:
             return None
         return {
             "apis": to_data(self.apis),
+            "vpc_links": to_data(self.vpc_links.links),
             "keys": to_data(keys.keys),
             "plans": to_data(keys.plans),
             "usage": [[*slot, used] for slot, used in keys.usage.items()],
@@ -953,6 +956,7 @@ class ApiGatewayService(UpdateOperations, Service):
         classes = classes_of(models)
         self.apis = from_data(data.get("apis", {"$map": {}}), classes)
         self.keys.keys = from_data(data.get("keys", {"$map": {}}), classes)
+        self.vpc_links.links = from_data(data.get("vpc_links", {"$map": {}}), classes)
         self.keys.plans = from_data(data.get("plans", {"$map": {}}), classes)
         self.keys.usage = {(p, k, w): used for p, k, w, used in data.get("usage", [])}
         self.keys.reindex()
@@ -977,7 +981,8 @@ class ApiGatewayService(UpdateOperations, Service):
         return nodes, edges
 
 
-def _page(items: list[dict], params: dict) -> dict:
+def page(items: list[dict], params: dict) -> dict:
+    """One page of a Get* list: `limit` items from `position` (AWS's 1–500, default 25)."""
     limit = params.get("limit", 25)
     if not 1 <= limit <= 500:
         raise bad_request("Invalid limit. Limit must be between 1 and 500")
@@ -987,3 +992,6 @@ def _page(items: list[dict], params: dict) -> dict:
     if start + limit < len(items):
         result["position"] = str(start + limit)
     return result
+
+
+delegate_operations(ApiGatewayService, {"vpc_links": VpcLinks})

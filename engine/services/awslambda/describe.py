@@ -152,13 +152,24 @@ UPDATING = "updating"
 _BEING_CREATED = "The function is being created."
 
 
-def configuration(function: Function, version: FunctionVersion, phase: str | None = None) -> dict:
+def configuration(
+    function: Function,
+    version: FunctionVersion,
+    phase: str | None = None,
+    qualifier: str | None = None,
+) -> dict:
     """FunctionConfiguration as GetFunctionConfiguration returns it.
 
     `phase` is CREATING for CreateFunction's answer (State Pending) and UPDATING for an update's
     (LastUpdateStatus InProgress); the lab finishes both at once, so later reads show them done.
+    A read through a qualifier (`$LATEST`, an alias) reports the ARN qualified with it.
     """
-    arn = function.arn if version.version == "$LATEST" else f"{function.arn}:{version.version}"
+    if qualifier:
+        arn = f"{function.arn}:{qualifier}"
+    elif version.version == "$LATEST":
+        arn = function.arn
+    else:
+        arn = f"{function.arn}:{version.version}"
     config: dict = {
         "FunctionName": function.name,
         "FunctionArn": arn,
@@ -201,6 +212,17 @@ def configuration(function: Function, version: FunctionVersion, phase: str | Non
         config["Environment"] = {"Variables": dict(version.environment)}
     if version.dead_letter_arn:
         config["DeadLetterConfig"] = {"TargetArn": version.dead_letter_arn}
+    return config
+
+
+#: Members a ListFunctions item leaves out (AWS reports them only for one function).
+_NOT_LISTED = ("State", "LastUpdateStatus", "RuntimeVersionConfig")
+
+
+def listed(config: dict) -> dict:
+    """A FunctionConfiguration as ListFunctions shows it."""
+    for key in _NOT_LISTED:
+        config.pop(key, None)
     return config
 
 

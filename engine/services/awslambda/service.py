@@ -32,6 +32,7 @@ from .describe import (
     configuration,
     conflict,
     invalid,
+    listed,
     not_found,
     parse_function_ref,
     timestamp_text,
@@ -63,7 +64,12 @@ class LambdaService(
     validation_error_code = "ValidationException"
     # AWS checks function names and qualifiers against the model's patterns before anything else.
     checked_patterns = frozenset(
-        {"FunctionName", "NamespacedFunctionName", "NumericLatestPublishedOrAliasQualifier"}
+        {
+            "FunctionName",
+            "NamespacedFunctionName",
+            "NumericLatestPublishedOrAliasQualifier",
+            "Alias",
+        }
     )
 
     def __init__(self, engine: Any) -> None:
@@ -318,7 +324,8 @@ class LambdaService(
     def get_function_configuration(self, params: dict) -> dict:
         """GetFunctionConfiguration (of $LATEST, a version or an alias's version)."""
         function, qualifier = self._qualified(params["FunctionName"], params.get("Qualifier"))
-        return configuration(function, self._version_for_read(function, qualifier))
+        version = self._version_for_read(function, qualifier)
+        return configuration(function, version, qualifier=qualifier)
 
     def _version_for_read(self, function: Function, qualifier: str | None) -> FunctionVersion:
         version = function.version(qualifier)
@@ -333,7 +340,7 @@ class LambdaService(
         function, qualifier = self._qualified(params["FunctionName"], params.get("Qualifier"))
         version = self._version_for_read(function, qualifier)
         result: dict = {
-            "Configuration": configuration(function, version),
+            "Configuration": configuration(function, version, qualifier=qualifier),
             "Code": {
                 "RepositoryType": "S3",
                 "Location": f"https://awslambda-{self.region}-tasks.s3.{self.region}.amazonaws.com/"
@@ -470,11 +477,18 @@ class LambdaService(
     def list_functions(self, params: dict) -> dict:
         """ListFunctions with Marker/MaxItems; FunctionVersion=ALL includes published versions."""
         configs: list[dict] = []
+        every = params.get("FunctionVersion") == "ALL"
         for name in sorted(self.functions):
             function = self.functions[name]
-            configs.append(configuration(function, function.latest))
-            if params.get("FunctionVersion") == "ALL":
-                configs.extend(configuration(function, v) for v in function.versions.values())
+            # Listing every version names $LATEST in its ARN, as AWS does.
+            latest = configuration(
+                function, function.latest, qualifier="$LATEST" if every else None
+            )
+            configs.append(listed(latest))
+            if every:
+                configs.extend(
+                    listed(configuration(function, v)) for v in function.versions.values()
+                )
         return self.paginate(configs, params, "Functions")
 
     @staticmethod
