@@ -229,3 +229,35 @@ async def test_a_numeric_alias_name_fails_the_models_pattern(eng):
     )
     assert error.code == "ValidationException"
     assert "Value '2024' at 'name' failed to satisfy constraint" in error.message
+
+
+async def test_create_with_publish_answers_the_pending_function_as_version_1(eng):
+    client = eng.client("lambda")
+    created = await create_published(client)
+    assert created["FunctionArn"] == f"{ARN}f" and created["Version"] == "1"
+    assert created["State"] == "Pending"
+    latest = (await client.get_function(FunctionName="f"))["Configuration"]
+    version = (await client.get_function(FunctionName="f", Qualifier="1"))["Configuration"]
+    assert len({created["RevisionId"], latest["RevisionId"], version["RevisionId"]}) == 3
+    again = await client.publish_version(FunctionName="f")
+    assert again["Version"] == "1" and again["RevisionId"] == version["RevisionId"]
+
+
+async def test_list_versions_shows_latest_qualified_without_state(eng):
+    client = eng.client("lambda")
+    await create_published(client)
+    latest, first = (await client.list_versions_by_function(FunctionName="f"))["Versions"]
+    assert latest["FunctionArn"] == f"{ARN}f:$LATEST"
+    assert first["FunctionArn"] == f"{ARN}f:1"
+    assert "State" not in latest and "LastUpdateStatus" not in first
+
+
+async def create_published(client) -> dict:
+    return await client.create_function(
+        FunctionName="f",
+        Runtime="python3.12",
+        Role=ROLE,
+        Handler="index.handler",
+        Code={"ZipFile": package()},
+        Publish=True,
+    )

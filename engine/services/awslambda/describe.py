@@ -220,7 +220,7 @@ _NOT_LISTED = ("State", "LastUpdateStatus", "RuntimeVersionConfig")
 
 
 def listed(config: dict) -> dict:
-    """A FunctionConfiguration as ListFunctions shows it."""
+    """A FunctionConfiguration as ListFunctions and ListVersionsByFunction show it."""
     for key in _NOT_LISTED:
         config.pop(key, None)
     return config

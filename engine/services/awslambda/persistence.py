@@ -36,7 +36,12 @@ _VERSION_FIELDS = (
     "log_format",
 )
 #: Fields later saves carry; older files leave them out and take the defaults.
-_OPTIONAL_VERSION_FIELDS = ("app_log_level", "system_log_level", "environment_set")
+_OPTIONAL_VERSION_FIELDS = (
+    "app_log_level",
+    "system_log_level",
+    "environment_set",
+    "source_revision",
+)
 
 
 def _saveable(version: FunctionVersion) -> bool:

@@ -270,12 +270,12 @@ class LambdaService(
         version = self._version_from(name, params, bundle, handler_callable, raw)
         function = self._add_function(name, version, dict(params.get("Tags") or {}))
         function.is_demo = params["Handler"] if handler_callable is not None else None
-        if params.get("Publish"):
-            function.latest.revision_id = self.ids.uuid()
-            return configuration(function, self.publish(function, ""), CREATING)
         answer = configuration(function, function.latest, CREATING)
         # Creation completes at once in the lab; on AWS finishing it gives a new revision too.
         function.latest.revision_id = self.ids.uuid()
+        if params.get("Publish"):
+            # AWS answers with the pending $LATEST configuration, labelled with the new version.
+            answer["Version"] = self.publish(function, "").version
         return answer
 
     def _add_function(self, name: str, version: FunctionVersion, tags: dict[str, str]) -> Function:

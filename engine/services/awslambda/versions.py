@@ -11,6 +11,7 @@ from .describe import (
     configuration,
     conflict,
     invalid,
+    listed,
     not_found,
     timestamp_text,
 )
@@ -30,7 +31,10 @@ class VersionOperations:
         latest = function.latest
         if function.versions:
             last = function.versions[str(function.next_version - 1)]
-            if last.code_sha256 == latest.code_sha256 and last.revision_id == latest.revision_id:
+            if (
+                last.code_sha256 == latest.code_sha256
+                and last.source_revision == latest.revision_id
+            ):
                 return last
         number = str(function.next_version)
         function.next_version += 1
@@ -44,8 +48,10 @@ class VersionOperations:
             env_seq=0,
             last_modified=timestamp_text(self.clock.now()),
         )
-        # Remember which $LATEST revision this snapshot came from, so unchanged code is not re-published.
-        version.revision_id = latest.revision_id
+        # A version has its own revision; it remembers which $LATEST revision it snapshots,
+        # so unchanged code is not re-published.
+        version.revision_id = self.ids.uuid()
+        version.source_revision = latest.revision_id
         function.versions[number] = version
         self.emit("created", function.arn, version=number)
         return version
@@ -65,8 +71,8 @@ class VersionOperations:
     def list_versions_by_function(self: LambdaService, params: dict) -> dict:
         """ListVersionsByFunction: $LATEST then the numbered versions."""
         function = self.get_function_named(params["FunctionName"])
-        configs = [configuration(function, function.latest)]
-        configs.extend(configuration(function, v) for v in function.versions.values())
+        configs = [listed(configuration(function, function.latest, qualifier="$LATEST"))]
+        configs.extend(listed(configuration(function, v)) for v in function.versions.values())
         return self.paginate(configs, params, "Versions")
 
     # -- aliases ------------------------------------------------------------------------------
