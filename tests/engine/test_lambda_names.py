@@ -261,3 +261,15 @@ async def create_published(client) -> dict:
         Code={"ZipFile": package()},
         Publish=True,
     )
+
+
+async def test_versions_keep_their_revisions_through_save_and_open(eng):
+    client = eng.client("lambda")
+    await create_published(client)
+    service = eng.service("lambda")
+    saved = service.dump()
+    version = (await client.get_function(FunctionName="f", Qualifier="1"))["Configuration"]
+    service.functions.clear()
+    service.load(saved)
+    again = await client.publish_version(FunctionName="f")
+    assert again["Version"] == "1" and again["RevisionId"] == version["RevisionId"]
