@@ -273,3 +273,14 @@ async def test_versions_keep_their_revisions_through_save_and_open(eng):
     service.load(saved)
     again = await client.publish_version(FunctionName="f")
     assert again["Version"] == "1" and again["RevisionId"] == version["RevisionId"]
+
+
+async def test_publishing_gives_latest_a_new_revision(eng):
+    client = eng.client("lambda")
+    await create(client, "f")
+    before = (await client.get_function(FunctionName="f"))["Configuration"]["RevisionId"]
+    published = await client.publish_version(FunctionName="f", RevisionId=before)
+    after = (await client.get_function(FunctionName="f"))["Configuration"]["RevisionId"]
+    assert len({before, published["RevisionId"], after}) == 3
+    again = await client.publish_version(FunctionName="f")
+    assert again["Version"] == "1"

@@ -48,9 +48,10 @@ class VersionOperations:
             env_seq=0,
             last_modified=timestamp_text(self.clock.now()),
         )
-        # A version has its own revision; it remembers which $LATEST revision it snapshots,
-        # so unchanged code is not re-published.
+        # A version has its own revision, and publishing gives $LATEST a new one too (as on
+        # AWS); the version remembers it, so unchanged code is not re-published.
         version.revision_id = self.ids.uuid()
+        latest.revision_id = self.ids.uuid()
         version.source_revision = latest.revision_id
         function.versions[number] = version
         self.emit("created", function.arn, version=number)
