@@ -55,7 +55,11 @@ class Client:
     def _make_method(self, snake: str, model_name: str) -> Callable[..., Any]:
         service: Service = self._engine.service(self._service_name)
         validate = validator(
-            self._service_name, model_name, service.validation_error_code, service.check_enums
+            self._service_name,
+            model_name,
+            service.validation_error_code,
+            service.check_enums,
+            service.checked_patterns,
         )
         handler = getattr(service, snake, None)
         ids = self._engine.ids

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as _dt
+import re
 from collections.abc import Callable
 from functools import cache
 from typing import Any
@@ -154,15 +155,20 @@ def _type_names(kinds: tuple[type, ...]) -> str:
     return ", ".join(str(k) for k in kinds)
 
 
-def _compile(shape: Shape, seen: dict[str, Check], enums: bool = True) -> Check:
-    """Build a checker for values of `shape` (cached per shape name, recursion-safe)."""
+def _compile(
+    shape: Shape, seen: dict[str, Check], enums: bool = True, patterns: frozenset[str] = frozenset()
+) -> Check:
+    """Build a checker for values of `shape` (cached per shape name, recursion-safe).
+
+    `patterns` names the string shapes whose model `pattern` is checked as AWS's server does.
+    """
     key = shape.name
     if key in seen:
         return seen[key]
     # Placeholder lets recursive shapes refer to themselves.
     holder: list[Check] = []
     seen[key] = lambda v, p, n, c, s: holder[0](v, p, n, c, s)
-    check = _compile_uncached(shape, seen, enums)
+    check = _compile_uncached(shape, seen, enums, patterns)
     holder.append(check)
     seen[key] = check
     return check
@@ -175,18 +181,22 @@ def _type_problem(value: Any, path: str, type_text: str) -> str:
     )
 
 
-def _compile_uncached(shape: Shape, seen: dict[str, Check], enums: bool) -> Check:
+def _compile_uncached(
+    shape: Shape, seen: dict[str, Check], enums: bool, patterns: frozenset[str]
+) -> Check:
     kind = shape.type_name
     kinds = _PY_TYPES.get(kind, (object,))
     meta = shape.metadata
     low = meta.get("min")
     high = meta.get("max")
     enum = shape.enum if kind == "string" and enums else None
+    pattern_text = meta.get("pattern") if kind == "string" and shape.name in patterns else None
+    pattern = re.compile(pattern_text) if pattern_text else None
     type_text = _type_names(kinds)
 
     # Paths are only spelled out when something is wrong: the common case builds no strings.
     if kind == "structure":
-        members = {name: _compile(m, seen, enums) for name, m in shape.members.items()}
+        members = {name: _compile(m, seen, enums, patterns) for name, m in shape.members.items()}
         required = tuple(shape.required_members)
         required_set = frozenset(required)
         allowed = ", ".join(shape.members)
@@ -194,7 +204,7 @@ def _compile_uncached(shape: Shape, seen: dict[str, Check], enums: bool) -> Chec
         plain = {
             name: _PLAIN_CLASSES[m.type_name]
             for name, m in shape.members.items()
-            if _is_plain(m, enums)
+            if _is_plain(m, enums) and m.name not in patterns
         }
 
         def check_structure(
@@ -234,7 +244,7 @@ def _compile_uncached(shape: Shape, seen: dict[str, Check], enums: bool) -> Chec
         return check_structure
 
     if kind == "list":
-        member_check = _compile(shape.member, seen, enums)
+        member_check = _compile(shape.member, seen, enums, patterns)
 
         def check_list(
             value: Any, parent: str, name: str, client: Problems, server: Problems
@@ -266,8 +276,8 @@ def _compile_uncached(shape: Shape, seen: dict[str, Check], enums: bool) -> Chec
         return check_list
 
     if kind == "map":
-        key_check = _compile(shape.key, seen, enums)
-        value_check = _compile(shape.value, seen, enums)
+        key_check = _compile(shape.key, seen, enums, patterns)
+        value_check = _compile(shape.value, seen, enums, patterns)
 
         def check_map(
             value: Any, parent: str, name: str, client: Problems, server: Problems
@@ -303,6 +313,11 @@ def _compile_uncached(shape: Shape, seen: dict[str, Check], enums: bool) -> Chec
                 server.append(
                     f"Value '{value}' at '{_aws_path(parent + name)}' failed to satisfy "
                     f"constraint: Member must have length less than or equal to {high}"
+                )
+            if pattern is not None and pattern.fullmatch(value) is None:
+                server.append(
+                    f"Value '{value}' at '{_aws_path(parent + name)}' failed to satisfy "
+                    f"constraint: Member must satisfy regular expression pattern: {pattern_text}"
                 )
             if enum and value not in enum:
                 server.append(
@@ -375,11 +390,13 @@ def validator(
     operation: str,
     server_error_code: str = "ValidationException",
     check_enums: bool = True,
+    patterns: frozenset[str] = frozenset(),
 ) -> Validator:
     """A compiled check of one operation's input: botocore's client-side rules, then AWS's own.
 
     Missing, unknown or mistyped parameters and values under a minimum raise ParamValidationError,
-    as boto3 would before sending; values over a maximum or outside an enum raise
+    as boto3 would before sending; values over a maximum, outside an enum or (for the string
+    shapes named in `patterns`) not matching the model's pattern raise
     `server_error_code` with AWS's "N validation errors detected" message.
     """
     op = operation_model(service, operation)
@@ -395,7 +412,7 @@ def validator(
 
         return check_empty
 
-    check = _compile(shape, {}, check_enums)
+    check = _compile(shape, {}, check_enums, patterns)
 
     def validate(params: dict) -> None:
         client: Problems = []

@@ -41,6 +41,8 @@ class Service:
     validation_error_code: ClassVar[str] = "ValidationException"
     #: False where the service answers out-of-enum values with its own, more specific errors.
     check_enums: ClassVar[bool] = True
+    #: String shapes (by model name) whose regular-expression pattern the server checks.
+    checked_patterns: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine

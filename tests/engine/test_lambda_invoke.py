@@ -295,7 +295,7 @@ async def test_missing_function(eng):
     assert raised.value.code == "ResourceNotFoundException"
     assert (
         raised.value.message
-        == "Function not found: arn:aws:lambda:us-east-1:123456789012:function:ghost"
+        == "Function not found: arn:aws:lambda:us-east-1:123456789012:function:ghost:$LATEST"
     )
 
 

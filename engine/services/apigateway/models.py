@@ -47,7 +47,7 @@ class Integration:
     timeout_ms: int = 29_000
     cache_namespace: str = ""
     cache_key_parameters: list[str] = field(default_factory=list)
-    connection_type: str = "INTERNET"
+    connection_type: str | None = "INTERNET"
     responses: dict[str, IntegrationResponse] = field(default_factory=dict)
 
     def describe(self) -> dict[str, Any]:
@@ -58,8 +58,9 @@ class Integration:
             "timeoutInMillis": self.timeout_ms,
             "cacheNamespace": self.cache_namespace,
             "cacheKeyParameters": list(self.cache_key_parameters),
-            "connectionType": self.connection_type,
         }
+        if self.connection_type:
+            out["connectionType"] = self.connection_type
         if self.http_method:
             out["httpMethod"] = self.http_method
         if self.uri:
@@ -84,13 +85,14 @@ class MethodResponse:
     status_code: str
     response_parameters: dict[str, bool] = field(default_factory=dict)
     response_models: dict[str, str] = field(default_factory=dict)
+    given: tuple[str, ...] = ()  # members the caller set, shown even when empty (as AWS does)
 
     def describe(self) -> dict[str, Any]:
         """Boto3's MethodResponse shape."""
         out: dict[str, Any] = {"statusCode": self.status_code}
-        if self.response_parameters:
+        if self.response_parameters or "responseParameters" in self.given:
             out["responseParameters"] = dict(self.response_parameters)
-        if self.response_models:
+        if self.response_models or "responseModels" in self.given:
             out["responseModels"] = dict(self.response_models)
         return out
 
@@ -461,5 +463,37 @@ class UsagePlan:
                 "offset": self.quota_offset,
             }
         if self.tags:
+            out["tags"] = dict(self.tags)
+        return out
+
+
+#: What GetVpcLink says of a link that is ready.
+VPC_LINK_READY = "Your vpc link is ready for use"
+
+
+@dataclass(slots=True)
+class VpcLink:
+    """A VPC link: its name, description and target load balancer ARNs."""
+
+    id: str
+    name: str
+    target_arns: list[str]
+    description: str = ""
+    tags: dict[str, str] = field(default_factory=dict)
+    status: str = "PENDING"
+
+    def describe(self, *, with_tags: bool = True) -> dict[str, Any]:
+        """Boto3's VpcLink shape (GetVpcLinks leaves out the tags, as AWS does)."""
+        out: dict[str, Any] = {
+            "id": self.id,
+            "name": self.name,
+            "targetArns": list(self.target_arns),
+            "status": self.status,
+        }
+        if self.description:
+            out["description"] = self.description
+        if self.status == "AVAILABLE":
+            out["statusMessage"] = VPC_LINK_READY
+        if with_tags:
             out["tags"] = dict(self.tags)
         return out

@@ -41,8 +41,12 @@ def apply_patch(
     *,
     maps: dict[str, str] | None = None,
     lists: dict[str, str] | None = None,
+    ops: frozenset[str] | None = None,
 ) -> None:
-    """Apply `operations` to `target`; a bad operation raises before anything changes."""
+    """Apply `operations` to `target`; a bad operation raises before anything changes.
+
+    `ops` limits the operations the resource accepts (AWS: "Please choose supported operations").
+    """
     maps = maps or {}
     lists = lists or {}
     staged = copy.deepcopy(
@@ -58,6 +62,11 @@ def apply_patch(
         if op not in ("add", "remove", "replace", "copy", "move", "test"):
             raise _bad(
                 "Invalid patch operation specified. Must be one of: [add, remove, replace, move, copy, test]"
+            )
+        if ops is not None and op not in ops:
+            raise _bad(
+                f"Invalid patch path  '{path}' specified for op '{op}'. "
+                "Please choose supported operations"
             )
         if path in fields:
             name = fields[path]
@@ -89,7 +98,11 @@ def apply_patch(
                         staged[name].append(item)
                     break
             else:
-                raise _bad(f"Invalid patch path {path}")
+                # AWS's text, with its double space, lists the paths the op may change.
+                known = ", ".join(sorted(fields))
+                raise _bad(
+                    f"Invalid patch path  '{path}' specified for op '{op}'. Must be one of: [{known}]"
+                )
     for name, value in staged.items():
         setattr(target, name, value)
 

@@ -58,3 +58,25 @@ def default_response(response_type: str) -> GatewayResponse:
         {"application/json": DEFAULT_TEMPLATE},
         default=True,
     )
+
+
+def family_of(response_type: str) -> str:
+    """DEFAULT_4XX or DEFAULT_5XX: the catch-all whose customisation a default of this type takes."""
+    status = DEFAULTS[response_type][0] or "500"
+    return "DEFAULT_5XX" if status.startswith("5") else "DEFAULT_4XX"
+
+
+def effective_response(
+    configured: dict[str, GatewayResponse], response_type: str
+) -> GatewayResponse:
+    """What GetGatewayResponse shows: the API's own, or the default with its family's settings."""
+    own = configured.get(response_type)
+    if own is not None:
+        return own
+    response = default_response(response_type)
+    family = configured.get(family_of(response_type))
+    if family is not None and response_type not in ("DEFAULT_4XX", "DEFAULT_5XX"):
+        response.status_code = family.status_code or response.status_code
+        response.response_parameters = dict(family.response_parameters)
+        response.response_templates = dict(family.response_templates)
+    return response

@@ -36,8 +36,10 @@ from .patch import apply_patch
 from .persistence import classes_of, from_data, to_data
 from .pipeline import Pipeline
 from .updates import UpdateOperations
+from .vpc_links import VpcLinks
 
-HTTP_METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY"}
+#: In the order AWS lists them when a method is not one of them.
+HTTP_METHODS = ("GET", "PUT", "POST", "DELETE", "PATCH", "OPTIONS", "HEAD", "ANY")
 INTEGRATION_TYPES = {"HTTP", "AWS", "MOCK", "HTTP_PROXY", "AWS_PROXY"}
 _PATH_PART = re.compile(r"^(\{[A-Za-z0-9._-]+\+?\}|[A-Za-z0-9._~:@!$&'()*+,;=-]+)$")
 _STAGE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
@@ -58,6 +60,11 @@ def conflict(message: str) -> ServiceError:
     return ServiceError("ConflictException", message, status_code=409)
 
 
+def _validator_not_found() -> ServiceError:
+    """What AWS answers for a request validator it cannot find (or whose API it cannot)."""
+    return not_found("Invalid Request Validator identifier specified")
+
+
 class ApiGatewayService(Service):
     """REST APIs, resources, methods, integrations, deployments, stages, keys, plans, authorizers."""
 
@@ -68,6 +75,7 @@ class ApiGatewayService(Service):
         super().__init__(engine)
         self.apis: dict[str, RestApi] = {}
         self.keys = KeysAndPlans(self)
+        self.vpc_links = VpcLinks(self)
         self.pipeline = Pipeline(self)
         self.updates_api = UpdateOperations(self)
         self._user_pools: LabUserPools | None = None
@@ -83,19 +91,23 @@ class ApiGatewayService(Service):
     def _id(self, length: int = 10) -> str:
         return self.ids.hex(length)
 
-    def api(self, api_id: str) -> RestApi:
-        """The REST API with this id; NotFoundException otherwise."""
+    def api(self, api_id: str, missing: ServiceError | None = None) -> RestApi:
+        """The REST API with this id; `missing` (or AWS's NotFoundException) otherwise."""
         api = self.apis.get(api_id)
         if api is None:
-            raise not_found(f"Invalid API identifier specified {self.account_id}:{api_id}")
+            raise missing or not_found(
+                f"Invalid API identifier specified {self.account_id}:{api_id}"
+            )
         return api
+
+    def resource_api(self, api_id: str) -> RestApi:
+        """The API of a call about a resource's methods: AWS names the resource when it is missing."""
+        return self.api(api_id, not_found("Invalid Resource identifier specified"))
 
     def _resource(self, api: RestApi, resource_id: str) -> Resource:
         resource = api.resources.get(resource_id)
         if resource is None:
-            raise not_found(
-                f"Invalid Resource identifier specified {self.account_id}:{api.id}:{resource_id}"
-            )
+            raise not_found("Invalid Resource identifier specified")
         return resource
 
     def find_method(self, api: RestApi, resource_id: str, http_method: str) -> Method:
@@ -133,6 +145,10 @@ class ApiGatewayService(Service):
         for kind in endpoint:
             if kind not in ("EDGE", "REGIONAL", "PRIVATE"):
                 raise bad_request(f"Invalid endpoint configuration type: {kind}")
+        # Private APIs are reached over dual-stack VPC endpoints; the others default to IPv4.
+        ip_type = params.get("endpointConfiguration", {}).get("ipAddressType") or (
+            "dualstack" if "PRIVATE" in endpoint else "ipv4"
+        )
         source = params.get("apiKeySource", "HEADER")
         if source not in ("HEADER", "AUTHORIZER"):
             raise bad_request(f"Invalid apiKeySource: {source}")
@@ -147,9 +163,7 @@ class ApiGatewayService(Service):
             binary_media_types=list(params.get("binaryMediaTypes", [])),
             api_key_source=source,
             endpoint_types=list(endpoint),
-            # AWS's default: private APIs are dual-stack, edge and regional ones IPv4.
-            ip_address_type=params.get("endpointConfiguration", {}).get("ipAddressType")
-            or ("dualstack" if "PRIVATE" in endpoint else "ipv4"),
+            ip_address_type=ip_type,
             policy=params.get("policy"),
             tags=dict(params.get("tags", {})),
             disable_execute_api_endpoint=params.get("disableExecuteApiEndpoint", False),
@@ -165,7 +179,7 @@ class ApiGatewayService(Service):
 
     def get_rest_apis(self, params: dict) -> dict:
         items = [api.describe() for api in self.apis.values()]
-        return _page(items, params)
+        return page(items, params)
 
     def delete_rest_api(self, params: dict) -> dict:
         api = self.api(params["restApiId"])
@@ -187,6 +201,7 @@ class ApiGatewayService(Service):
                 "/apiKeySource": "api_key_source",
                 "/policy": "policy",
                 "/disableExecuteApiEndpoint": "disable_execute_api_endpoint",
+                "/endpointConfiguration/ipAddressType": "ip_address_type",
             },
             lists={"/binaryMediaTypes": "binary_media_types"},
         )
@@ -196,7 +211,7 @@ class ApiGatewayService(Service):
     def get_resources(self, params: dict) -> dict:
         api = self.api(params["restApiId"])
         items = [r.describe() for r in sorted(api.resources.values(), key=lambda r: r.path)]
-        return _page(items, params)
+        return page(items, params)
 
     def get_resource(self, params: dict) -> dict:
         api = self.api(params["restApiId"])
@@ -210,18 +225,11 @@ class ApiGatewayService(Service):
             raise bad_request(
                 "Resource's path part only allow a-zA-Z0-9._- and curly braces at the beginning and the end and an optional plus sign before the closing brace."
             )
-        for sibling in api.resources.values():
-            if sibling.parent_id == parent.id:
-                if sibling.path_part == part:
-                    raise conflict(
-                        f"Another resource with the same parent already has this name: {part}"
-                    )
-                if part.startswith("{") and sibling.path_part.startswith("{"):
-                    raise bad_request(
-                        f"A sibling ({sibling.path_part}) of this resource already has a variable path part -- only one is allowed"
-                    )
+        self._check_siblings(api, parent, part, "")
         if parent.path_part.endswith("+}"):
-            raise bad_request("Cannot create a child of a resource with a greedy path variable")
+            raise bad_request(
+                f"Cannot create a child of a resource with a greedy path variable: {parent.path_part}"
+            )
         path = ("" if parent.path == "/" else parent.path) + "/" + part
         resource = Resource(self._id(6), parent.id, part, path)
         api.resources[resource.id] = resource
@@ -245,19 +253,61 @@ class ApiGatewayService(Service):
         return {}
 
     def update_resource(self, params: dict) -> dict:
+        """UpdateResource: rename (/pathPart) or move (/parentId); paths below follow."""
         api = self.api(params["restApiId"])
         resource = self._resource(api, params["resourceId"])
-        apply_patch(resource, params.get("patchOperations", []), {"/pathPart": "path_part"})
+        moved = Resource(resource.id, resource.parent_id, resource.path_part, resource.path)
+        apply_patch(
+            moved,
+            params.get("patchOperations", []),
+            {"/pathPart": "path_part", "/parentId": "parent_id"},
+            ops=frozenset({"replace"}),
+        )
+        if resource.id == api.root_id:
+            if moved.path_part != resource.path_part:
+                raise bad_request("Root resource cannot update its pathPart.")
+            if moved.parent_id != resource.parent_id:
+                raise bad_request("Root resource cannot update its parentId.")
+            return resource.describe()
+        parent = self._resource(api, moved.parent_id or "")
+        ancestor: Resource | None = parent
+        while ancestor is not None:
+            if ancestor.id == resource.id:
+                raise bad_request("Resources cannot be cyclical.")
+            ancestor = api.resources.get(ancestor.parent_id or "")
+        self._check_siblings(api, parent, moved.path_part, resource.id)
+        resource.parent_id, resource.path_part = moved.parent_id, moved.path_part
+        self._repath(api, resource, parent)
         return resource.describe()
+
+    def _check_siblings(self, api: RestApi, parent: Resource, part: str, own_id: str) -> None:
+        for sibling in api.resources.values():
+            if sibling.parent_id == parent.id and sibling.id != own_id:
+                if sibling.path_part == part:
+                    raise conflict(
+                        f"Another resource with the same parent already has this name: {part}"
+                    )
+                if part.startswith("{") and sibling.path_part.startswith("{"):
+                    raise bad_request(
+                        f"A sibling ({sibling.path_part}) of this resource already has a variable path part -- only one is allowed"
+                    )
+
+    @staticmethod
+    def _repath(api: RestApi, resource: Resource, parent: Resource) -> None:
+        """Recompute the path of `resource` and of everything below it."""
+        resource.path = ("" if parent.path == "/" else parent.path) + "/" + resource.path_part
+        for child in api.resources.values():
+            if child.parent_id == resource.id:
+                ApiGatewayService._repath(api, child, resource)
 
     # -- methods ---------------------------------------------------------------------------------
     def put_method(self, params: dict) -> dict:
-        api = self.api(params["restApiId"])
+        api = self.resource_api(params["restApiId"])
         resource = self._resource(api, params["resourceId"])
         http_method = params["httpMethod"].upper()
         if http_method not in HTTP_METHODS:
             raise bad_request(
-                f"Invalid HttpMethod specified. Valid options are {','.join(sorted(HTTP_METHODS))}"
+                f"Invalid HttpMethod specified. Valid options are {','.join(HTTP_METHODS)}"
             )
         if http_method in resource.methods:
             raise conflict("Method already exists for this resource")
@@ -268,7 +318,8 @@ class ApiGatewayService(Service):
         if authorization in ("CUSTOM", "COGNITO_USER_POOLS"):
             if not authorizer_id:
                 raise bad_request(
-                    f"Invalid authorizer ID specified. Setting the authorization type to {authorization} requires a valid authorizer."
+                    "Invalid authorizer ID specified. Setting the authorization type to CUSTOM or "
+                    "COGNITO_USER_POOLS requires a valid authorizer."
                 )
             if authorizer_id not in api.authorizers:
                 raise not_found("Invalid authorizer ID specified")
@@ -293,18 +344,18 @@ class ApiGatewayService(Service):
         return method.describe()
 
     def get_method(self, params: dict) -> dict:
-        api = self.api(params["restApiId"])
+        api = self.resource_api(params["restApiId"])
         return self.find_method(api, params["resourceId"], params["httpMethod"]).describe()
 
     def delete_method(self, params: dict) -> dict:
-        api = self.api(params["restApiId"])
+        api = self.resource_api(params["restApiId"])
         resource = self._resource(api, params["resourceId"])
         if resource.methods.pop(params["httpMethod"].upper(), None) is None:
             raise not_found("Invalid Method identifier specified")
         return {}
 
     def update_method(self, params: dict) -> dict:
-        api = self.api(params["restApiId"])
+        api = self.resource_api(params["restApiId"])
         method = self.find_method(api, params["resourceId"], params["httpMethod"])
         apply_patch(
             method,
@@ -321,7 +372,7 @@ class ApiGatewayService(Service):
         return method.describe()
 
     def put_method_response(self, params: dict) -> dict:
-        api = self.api(params["restApiId"])
+        api = self.resource_api(params["restApiId"])
         method = self.find_method(api, params["resourceId"], params["httpMethod"])
         status = params["statusCode"]
         if not re.fullmatch(r"[1-5]\d\d", status):
@@ -330,12 +381,13 @@ class ApiGatewayService(Service):
             status,
             dict(params.get("responseParameters", {})),
             dict(params.get("responseModels", {})),
+            tuple(k for k in ("responseParameters", "responseModels") if k in params),
         )
         method.responses[status] = response
         return response.describe()
 
     def get_method_response(self, params: dict) -> dict:
-        api = self.api(params["restApiId"])
+        api = self.resource_api(params["restApiId"])
         method = self.find_method(api, params["resourceId"], params["httpMethod"])
         response = method.responses.get(params["statusCode"])
         if response is None:
@@ -343,7 +395,7 @@ class ApiGatewayService(Service):
         return response.describe()
 
     def delete_method_response(self, params: dict) -> dict:
-        api = self.api(params["restApiId"])
+        api = self.resource_api(params["restApiId"])
         method = self.find_method(api, params["resourceId"], params["httpMethod"])
         if method.responses.pop(params["statusCode"], None) is None:
             raise not_found("Invalid Response status code specified")
@@ -351,7 +403,7 @@ class ApiGatewayService(Service):
 
     # -- integrations ------------------------------------------------------------------------------
     def put_integration(self, params: dict) -> dict:
-        api = self.api(params["restApiId"])
+        api = self.resource_api(params["restApiId"])
         method = self.find_method(api, params["resourceId"], params["httpMethod"])
         kind = params["type"]
         if kind not in INTEGRATION_TYPES:
@@ -396,16 +448,18 @@ class ApiGatewayService(Service):
             timeout,
             params.get("cacheNamespace", params["resourceId"]),
             list(params.get("cacheKeyParameters", [])),
-            params.get("connectionType", "INTERNET"),
+            # AWS reports a connection type for HTTP backends (or when one is given), not others.
+            params.get("connectionType")
+            or ("INTERNET" if kind.upper() in ("HTTP", "HTTP_PROXY") else None),
         )
         method.integration = integration
         return integration.describe()
 
     def get_integration(self, params: dict) -> dict:
-        return self.find_integration(self.api(params["restApiId"]), params).describe()
+        return self.find_integration(self.resource_api(params["restApiId"]), params).describe()
 
     def delete_integration(self, params: dict) -> dict:
-        api = self.api(params["restApiId"])
+        api = self.resource_api(params["restApiId"])
         method = self.find_method(api, params["resourceId"], params["httpMethod"])
         if method.integration is None:
             raise not_found("Invalid Integration identifier specified")
@@ -413,7 +467,7 @@ class ApiGatewayService(Service):
         return {}
 
     def update_integration(self, params: dict) -> dict:
-        integration = self.find_integration(self.api(params["restApiId"]), params)
+        integration = self.find_integration(self.resource_api(params["restApiId"]), params)
         for operation in params.get("patchOperations", []):
             if operation.get("path", "").startswith("/requestTemplates/") and operation.get(
                 "value"
@@ -438,7 +492,7 @@ class ApiGatewayService(Service):
         return integration.describe()
 
     def put_integration_response(self, params: dict) -> dict:
-        integration = self.find_integration(self.api(params["restApiId"]), params)
+        integration = self.find_integration(self.resource_api(params["restApiId"]), params)
         status = params["statusCode"]
         pattern = params.get("selectionPattern")
         if pattern is not None:
@@ -459,14 +513,14 @@ class ApiGatewayService(Service):
         return response.describe()
 
     def get_integration_response(self, params: dict) -> dict:
-        integration = self.find_integration(self.api(params["restApiId"]), params)
+        integration = self.find_integration(self.resource_api(params["restApiId"]), params)
         response = integration.responses.get(params["statusCode"])
         if response is None:
             raise not_found("Invalid Response status code specified")
         return response.describe()
 
     def delete_integration_response(self, params: dict) -> dict:
-        integration = self.find_integration(self.api(params["restApiId"]), params)
+        integration = self.find_integration(self.resource_api(params["restApiId"]), params)
         if integration.responses.pop(params["statusCode"], None) is None:
             raise not_found("Invalid Response status code specified")
         return {}
@@ -520,7 +574,7 @@ class ApiGatewayService(Service):
 
     def get_deployments(self, params: dict) -> dict:
         api = self.api(params["restApiId"])
-        return _page([d.describe() for d in api.deployments.values()], params)
+        return page([d.describe() for d in api.deployments.values()], params)
 
     def get_deployment(self, params: dict) -> dict:
         api = self.api(params["restApiId"])
@@ -611,7 +665,14 @@ class ApiGatewayService(Service):
 
     # -- authorizers, models, validators, gateway responses ----------------------------------------
     def create_authorizer(self, params: dict) -> dict:
-        api = self.api(params["restApiId"])
+        # AWS answers an unknown API here with a ConflictException (recorded against AWS).
+        api = self.api(
+            params["restApiId"],
+            conflict(
+                "Unable to complete operation due to concurrent modification. "
+                "Please try again later."
+            ),
+        )
         kind = params["type"]
         if kind not in ("TOKEN", "REQUEST", "COGNITO_USER_POOLS"):
             raise bad_request(f"Invalid authorizer type: {kind}")
@@ -654,7 +715,7 @@ class ApiGatewayService(Service):
 
     def get_authorizers(self, params: dict) -> dict:
         api = self.api(params["restApiId"])
-        return _page([a.describe() for a in api.authorizers.values()], params)
+        return page([a.describe() for a in api.authorizers.values()], params)
 
     def delete_authorizer(self, params: dict) -> dict:
         api = self.api(params["restApiId"])
@@ -700,7 +761,7 @@ class ApiGatewayService(Service):
 
     def get_models(self, params: dict) -> dict:
         api = self.api(params["restApiId"])
-        return _page([m.describe() for m in api.models.values()], params)
+        return page([m.describe() for m in api.models.values()], params)
 
     def delete_model(self, params: dict) -> dict:
         api = self.api(params["restApiId"])
@@ -711,7 +772,7 @@ class ApiGatewayService(Service):
         raise not_found("Invalid model name specified: " + params["modelName"])
 
     def create_request_validator(self, params: dict) -> dict:
-        api = self.api(params["restApiId"])
+        api = self.api(params["restApiId"], bad_request("Invalid REST API identifier specified"))
         validator = RequestValidator(
             self._id(6),
             params.get("name", ""),
@@ -722,60 +783,59 @@ class ApiGatewayService(Service):
         return validator.describe()
 
     def get_request_validator(self, params: dict) -> dict:
-        api = self.api(params["restApiId"])
+        api = self.api(params["restApiId"], _validator_not_found())
         validator = api.validators.get(params["requestValidatorId"])
         if validator is None:
-            raise not_found("Invalid Request Validator identifier specified")
+            raise _validator_not_found()
         return validator.describe()
 
     def get_request_validators(self, params: dict) -> dict:
         api = self.api(params["restApiId"])
-        return _page([v.describe() for v in api.validators.values()], params)
+        return page([v.describe() for v in api.validators.values()], params)
 
     def delete_request_validator(self, params: dict) -> dict:
-        api = self.api(params["restApiId"])
+        api = self.api(params["restApiId"], _validator_not_found())
         if api.validators.pop(params["requestValidatorId"], None) is None:
-            raise not_found("Invalid Request Validator identifier specified")
+            raise _validator_not_found()
         return {}
 
     def put_gateway_response(self, params: dict) -> dict:
         api = self.api(params["restApiId"])
-        from .responses import RESPONSE_TYPES
+        from .responses import DEFAULT_TEMPLATE, DEFAULTS, RESPONSE_TYPES
 
         kind = params["responseType"]
         if kind not in RESPONSE_TYPES:
             raise bad_request(f"Invalid response type specified: {kind}")
+        # What the call leaves out comes from the type's built-in answer, as on AWS.
         response = GatewayResponse(
             kind,
-            params.get("statusCode"),
+            params.get("statusCode") or DEFAULTS[kind][0],
             dict(params.get("responseParameters", {})),
-            dict(params.get("responseTemplates", {})),
+            dict(params.get("responseTemplates") or {"application/json": DEFAULT_TEMPLATE}),
         )
         api.gateway_responses[kind] = response
         return response.describe()
 
     def get_gateway_response(self, params: dict) -> dict:
         api = self.api(params["restApiId"])
-        from .responses import RESPONSE_TYPES, default_response
+        from .responses import RESPONSE_TYPES, effective_response
 
         kind = params["responseType"]
         if kind not in RESPONSE_TYPES:
             raise bad_request(f"Invalid response type specified: {kind}")
-        return (api.gateway_responses.get(kind) or default_response(kind)).describe()
+        return effective_response(api.gateway_responses, kind).describe()
 
     def get_gateway_responses(self, params: dict) -> dict:
         api = self.api(params["restApiId"])
-        from .responses import RESPONSE_TYPES, default_response
+        from .responses import RESPONSE_TYPES, effective_response
 
-        items = [
-            (api.gateway_responses.get(k) or default_response(k)).describe() for k in RESPONSE_TYPES
-        ]
-        return _page(items, params)
+        items = [effective_response(api.gateway_responses, k).describe() for k in RESPONSE_TYPES]
+        return page(items, params)
 
     def delete_gateway_response(self, params: dict) -> dict:
         api = self.api(params["restApiId"])
         if api.gateway_responses.pop(params["responseType"], None) is None:
-            raise not_found("Invalid gateway response type specified")
+            raise not_found("Gateway response type not defined on api")
         return {}
 
     # -- API keys and usage plans (keys.py) -----------------------------------------------------------
@@ -883,10 +943,11 @@ class ApiGatewayService(Service):
     def dump(self) -> dict[str, Any] | None:
         """REST APIs (with deployments and stages), API keys, usage plans and quota usage."""
         keys = self.keys
-        if not self.apis and not keys.keys and not keys.plans:
+        if not self.apis and not keys.keys and not keys.plans and not self.vpc_links.links:
             return None
         return {
             "apis": to_data(self.apis),
+            "vpc_links": to_data(self.vpc_links.links),
             "keys": to_data(keys.keys),
             "plans": to_data(keys.plans),
             "usage": [[*slot, used] for slot, used in keys.usage.items()],
@@ -899,6 +960,7 @@ class ApiGatewayService(Service):
         classes = classes_of(models)
         self.apis = from_data(data.get("apis", {"$map": {}}), classes)
         self.keys.keys = from_data(data.get("keys", {"$map": {}}), classes)
+        self.vpc_links.links = from_data(data.get("vpc_links", {"$map": {}}), classes)
         self.keys.plans = from_data(data.get("plans", {"$map": {}}), classes)
         self.keys.usage = {(p, k, w): used for p, k, w, used in data.get("usage", [])}
         self.keys.reindex()
@@ -923,7 +985,8 @@ class ApiGatewayService(Service):
         return nodes, edges
 
 
-def _page(items: list[dict], params: dict) -> dict:
+def page(items: list[dict], params: dict) -> dict:
+    """One page of a Get* list: `limit` items from `position` (AWS's 1–500, default 25)."""
     limit = params.get("limit", 25)
     if not 1 <= limit <= 500:
         raise bad_request("Invalid limit. Limit must be between 1 and 500")
@@ -935,4 +998,4 @@ def _page(items: list[dict], params: dict) -> dict:
     return result
 
 
-delegate_operations(ApiGatewayService, {"updates_api": UpdateOperations})
+delegate_operations(ApiGatewayService, {"updates_api": UpdateOperations, "vpc_links": VpcLinks})

@@ -78,7 +78,8 @@ class UpdateOperations:
         return deployment.describe()
 
     def update_model(self, params: dict) -> dict:
-        api = self.service.api(params["restApiId"])
+        missing = _not_found("Invalid model name specified: " + params["modelName"])
+        api = self.service.api(params["restApiId"], missing)
         model = next((m for m in api.models.values() if m.name == params["modelName"]), None)
         if model is None:
             raise _not_found("Invalid model name specified: " + params["modelName"])
@@ -97,6 +98,7 @@ class UpdateOperations:
             model,
             params.get("patchOperations", []),
             {"/schema": "schema", "/description": "description"},
+            ops=frozenset({"replace"}),
         )
         return model.describe()
 
@@ -117,7 +119,7 @@ class UpdateOperations:
         return validator.describe()
 
     def update_method_response(self, params: dict) -> dict:
-        api = self.service.api(params["restApiId"])
+        api = self.service.resource_api(params["restApiId"])
         method = self.service.find_method(api, params["resourceId"], params["httpMethod"])
         response = method.responses.get(params["statusCode"])
         if response is None:
@@ -131,10 +133,11 @@ class UpdateOperations:
                 "/responseModels": "response_models",
             },
         )
+        response.given = ()  # once patched, AWS shows the maps only while they hold something
         return response.describe()
 
     def update_integration_response(self, params: dict) -> dict:
-        api = self.service.api(params["restApiId"])
+        api = self.service.resource_api(params["restApiId"])
         integration = self.service.find_integration(api, params)
         response = integration.responses.get(params["statusCode"])
         if response is None:

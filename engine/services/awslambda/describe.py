@@ -10,10 +10,18 @@ from engine.errors import ServiceError
 from .models import Alias, Function, FunctionVersion
 
 _FUNCTION_REF = re.compile(
-    r"^(?:arn:aws[a-zA-Z-]*:lambda:)?(?:(?P<region>[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d):)?"
-    r"(?:(?P<account>\d{12}):)?(?:function:)?(?P<name>[a-zA-Z0-9-_]+)"
-    r"(?::(?P<qualifier>\$LATEST|[a-zA-Z0-9-_]+))?$"
+    r"^(?:arn:aws[a-zA-Z-]*:lambda:)?"
+    r"(?:(?P<region>(?:eusc-)?[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d):)?"
+    r"(?:(?P<account>\d{12}):)?(?:function:)?(?P<name>[a-zA-Z0-9-_.]+)"
+    r"(?::(?P<qualifier>\$LATEST(?:\.PUBLISHED)?|[a-zA-Z0-9-_]+))?$"
 )
+#: botocore's pattern of NamespacedFunctionName, quoted in AWS's validation messages.
+_FUNCTION_REF_PATTERN_TEXT = (
+    r"(arn:(aws[a-zA-Z-]*)?:lambda:)?((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:)?"
+    r"(\d{12}:)?(function:)?([a-zA-Z0-9-_\.]+)(:(\$LATEST(\.PUBLISHED)?|[a-zA-Z0-9-_]+))?"
+)
+#: The longest function name (the last part of a FunctionName ARN).
+NAME_LIMIT = 64
 _ROLE = re.compile(r"^arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+$")
 _ROLE_PATTERN_TEXT = r"arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+"
 _ENV_NAME = re.compile(r"^[a-zA-Z]([a-zA-Z0-9_])+$")
@@ -44,19 +52,24 @@ RESERVED_VARIABLES = frozenset(
 ENVIRONMENT_LIMIT = 4096
 
 
+def user_error(code: str, message: str, status_code: int = 400) -> ServiceError:
+    """A Lambda error the caller caused: AWS marks those `"Type": "User"` in the body."""
+    return ServiceError(code, message, status_code=status_code, extra={"Type": "User"})
+
+
 def invalid(message: str) -> ServiceError:
     """InvalidParameterValueException (400)."""
-    return ServiceError("InvalidParameterValueException", message)
+    return user_error("InvalidParameterValueException", message)
 
 
 def not_found(message: str) -> ServiceError:
     """ResourceNotFoundException (404)."""
-    return ServiceError("ResourceNotFoundException", message, status_code=404)
+    return user_error("ResourceNotFoundException", message, 404)
 
 
 def conflict(message: str) -> ServiceError:
     """ResourceConflictException (409)."""
-    return ServiceError("ResourceConflictException", message, status_code=409)
+    return user_error("ResourceConflictException", message, 409)
 
 
 _parsed_refs: dict[str, tuple[str, str | None]] = {}
@@ -73,14 +86,22 @@ def parse_function_ref(text: str) -> tuple[str, str | None]:
             "ValidationException",
             f"1 validation error detected: Value '{text}' at 'functionName' failed to satisfy "
             "constraint: Member must satisfy regular expression pattern: "
-            r"(arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\d{1}:)?(\d{12}:)?"
-            r"(function:)?([a-zA-Z0-9-_]+)(:(\$LATEST|[a-zA-Z0-9-_]+))?",
+            + _FUNCTION_REF_PATTERN_TEXT,
         )
     parsed = match["name"], match["qualifier"]
     if len(_parsed_refs) >= 4096:  # a bounded memo: names repeat, the regex is the cost
         _parsed_refs.clear()
     _parsed_refs[text] = parsed
     return parsed
+
+
+def check_name_length(name: str) -> None:
+    """CreateFunction's limit on the name itself (AWS answers InvalidParameterValueException)."""
+    if len(name) > NAME_LIMIT:
+        raise invalid(
+            f"1 validation error detected: Value '{name}' at 'functionName' failed to satisfy "
+            f"constraint: Member must have length less than or equal to {NAME_LIMIT}"
+        )
 
 
 def check_role(role: str) -> None:
@@ -125,9 +146,30 @@ def timestamp_text(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "+0000"
 
 
-def configuration(function: Function, version: FunctionVersion) -> dict:
-    """FunctionConfiguration as GetFunctionConfiguration returns it."""
-    arn = function.arn if version.version == "$LATEST" else f"{function.arn}:{version.version}"
+#: What CreateFunction and the Update* calls answer: the change has begun, not finished.
+CREATING = "creating"
+UPDATING = "updating"
+_BEING_CREATED = "The function is being created."
+
+
+def configuration(
+    function: Function,
+    version: FunctionVersion,
+    phase: str | None = None,
+    qualifier: str | None = None,
+) -> dict:
+    """FunctionConfiguration as GetFunctionConfiguration returns it.
+
+    `phase` is CREATING for CreateFunction's answer (State Pending) and UPDATING for an update's
+    (LastUpdateStatus InProgress); the lab finishes both at once, so later reads show them done.
+    A read through a qualifier (`$LATEST`, an alias) reports the ARN qualified with it.
+    """
+    if qualifier:
+        arn = f"{function.arn}:{qualifier}"
+    elif version.version == "$LATEST":
+        arn = function.arn
+    else:
+        arn = f"{function.arn}:{version.version}"
     config: dict = {
         "FunctionName": function.name,
         "FunctionArn": arn,
@@ -154,10 +196,33 @@ def configuration(function: Function, version: FunctionVersion) -> dict:
         },
         "LoggingConfig": {"LogFormat": version.log_format, "LogGroup": function.logs.group},
     }
-    if version.environment:
+    if phase == CREATING:
+        del config["LastUpdateStatus"]
+        config["State"] = "Pending"
+        config["StateReason"] = _BEING_CREATED
+        config["StateReasonCode"] = "Creating"
+    elif phase == UPDATING:
+        config["LastUpdateStatus"] = "InProgress"
+        config["LastUpdateStatusReason"] = _BEING_CREATED
+        config["LastUpdateStatusReasonCode"] = "Creating"
+    if version.log_format == "JSON":
+        config["LoggingConfig"]["ApplicationLogLevel"] = version.app_log_level
+        config["LoggingConfig"]["SystemLogLevel"] = version.system_log_level
+    if version.environment or version.environment_set:
         config["Environment"] = {"Variables": dict(version.environment)}
     if version.dead_letter_arn:
         config["DeadLetterConfig"] = {"TargetArn": version.dead_letter_arn}
+    return config
+
+
+#: Members a ListFunctions item leaves out (AWS reports them only for one function).
+_NOT_LISTED = ("State", "LastUpdateStatus", "RuntimeVersionConfig")
+
+
+def listed(config: dict) -> dict:
+    """A FunctionConfiguration as ListFunctions and ListVersionsByFunction show it."""
+    for key in _NOT_LISTED:
+        config.pop(key, None)
     return config
 
 

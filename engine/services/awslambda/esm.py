@@ -138,6 +138,9 @@ class EventSourcePoller:
         function = self.service.functions.get(self.mapping.function_name)
         return delivery_options(function) if function is not None else {}
 
+    #: Stream sources (Kinesis, DynamoDB Streams): AWS words their mappings differently.
+    streaming: ClassVar[bool] = False
+
     def __init__(self, service: LambdaService, mapping: EventSourceMapping) -> None:
         self.service = service
         self.mapping = mapping
@@ -189,4 +192,4 @@ class EventSourcePoller:
 
 def validation(message: str) -> ServiceError:
     """InvalidParameterValueException with `message`."""
-    return ServiceError("InvalidParameterValueException", message)
+    return ServiceError("InvalidParameterValueException", message, extra={"Type": "User"})

@@ -67,10 +67,16 @@ class MappingOperations:
             "FunctionResponseTypes": list(mapping.response_types),
             "EventSourceMappingArn": mapping.arn,
         }
-        # AWS words stream and queue mappings differently, and reports an SQS mapping's
-        # processing result only when something is wrong.
-        reported = source != ["sqs"] or mapping.last_result.startswith("PROBLEM")
-        if mapping.state == "Enabled" and state is None and reported:
+        poller = (
+            mapping.poller.__class__
+            if mapping.poller is not None
+            else poller_for(mapping.source_arn)
+        )
+        # Stream mappings report their last result in every state; an SQS mapping only when
+        # something is wrong (AWS words the two kinds differently).
+        streaming = poller is not None and poller.streaming
+        healthy_sqs = source == ["sqs"] and not mapping.last_result.startswith("PROBLEM")
+        if streaming or (mapping.state == "Enabled" and state is None and not healthy_sqs):
             described["LastProcessingResult"] = mapping.last_result
         if mapping.filter_texts:
             described["FilterCriteria"] = {
@@ -78,11 +84,6 @@ class MappingOperations:
             }
         if mapping.maximum_concurrency:
             described["ScalingConfig"] = {"MaximumConcurrency": mapping.maximum_concurrency}
-        poller = (
-            mapping.poller.__class__
-            if mapping.poller is not None
-            else poller_for(mapping.source_arn)
-        )
         if poller is not None:
             described.update(poller.describe(mapping))
         if mapping.params.get("SelfManaged"):

@@ -38,6 +38,10 @@ class FunctionVersion:
     ephemeral_storage: int = 512
     tracing_mode: str = "PassThrough"
     log_format: str = "Text"
+    app_log_level: str = "INFO"  # shown with the JSON log format
+    system_log_level: str = "INFO"
+    environment_set: bool = False  # AWS shows `Environment` once a caller has set one, even empty
+    source_revision: str = ""  # for a published version: the $LATEST revision it snapshots
     idle: list[ExecutionEnvironment] = field(default_factory=list)
     env_seq: int = 0
 

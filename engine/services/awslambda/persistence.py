@@ -35,6 +35,13 @@ _VERSION_FIELDS = (
     "tracing_mode",
     "log_format",
 )
+#: Fields later saves carry; older files leave them out and take the defaults.
+_OPTIONAL_VERSION_FIELDS = (
+    "app_log_level",
+    "system_log_level",
+    "environment_set",
+    "source_revision",
+)
 
 
 def _saveable(version: FunctionVersion) -> bool:
@@ -42,7 +49,7 @@ def _saveable(version: FunctionVersion) -> bool:
 
 
 def _dump_version(version: FunctionVersion) -> dict[str, Any]:
-    data = {name: getattr(version, name) for name in _VERSION_FIELDS}
+    data = {name: getattr(version, name) for name in (*_VERSION_FIELDS, *_OPTIONAL_VERSION_FIELDS)}
     data["architectures"] = list(version.architectures)
     if version.bundle is not None:
         data["zip"] = base64.b64encode(version.bundle.zip_bytes).decode()
@@ -132,6 +139,7 @@ def _restore_checkpoints(poller: Any, saved: dict[str, Any] | None) -> None:
 
 def _load_version(service: LambdaService, data: dict[str, Any]) -> FunctionVersion:
     fields = {name: data[name] for name in _VERSION_FIELDS}
+    fields.update({name: data[name] for name in _OPTIONAL_VERSION_FIELDS if name in data})
     bundle = CodeBundle(base64.b64decode(data["zip"])) if "zip" in data else None
     demo = demo_named(data["handler"]) if bundle is None else None
     return FunctionVersion(

@@ -24,14 +24,19 @@ from .async_invoke import AsyncInvoker
 from .code import CodeBundle
 from .demos import DEMO_HANDLER_PREFIX, DEMOS, demo_named
 from .describe import (
+    CREATING,
+    UPDATING,
     check_environment,
+    check_name_length,
     check_role,
     configuration,
     conflict,
     invalid,
+    listed,
     not_found,
     parse_function_ref,
     timestamp_text,
+    user_error,
 )
 from .invoking import InvokeOperations
 from .logs import FunctionLogs
@@ -39,9 +44,14 @@ from .mappings import MappingOperations
 from .models import Function, FunctionVersion
 from .runtime import Runtime
 from .settings import SettingsOperations
-from .versions import VersionOperations
+from .versions import ALIAS_NAME, VersionOperations
 
 DEFAULT_ROLE = "arn:aws:iam::123456789012:role/pipework-lab"
+#: How Lambda words S3's errors when it cannot fetch a code package (AWS drops the final stop).
+_S3_MESSAGES = {
+    "NoSuchBucket": "The specified bucket does not exist",
+    "NoSuchKey": "The specified key does not exist.",
+}
 CALLABLE_RUNTIME = "python3.12"
 
 
@@ -52,6 +62,15 @@ class LambdaService(
 
     name = "lambda"
     validation_error_code = "ValidationException"
+    # AWS checks function names and qualifiers against the model's patterns before anything else.
+    checked_patterns = frozenset(
+        {
+            "FunctionName",
+            "NamespacedFunctionName",
+            "NumericLatestPublishedOrAliasQualifier",
+            "Alias",
+        }
+    )
 
     def __init__(self, engine: Any) -> None:
         super().__init__(engine)
@@ -78,16 +97,24 @@ class LambdaService(
             raise not_found(f"Function not found: {self.function_arn(name)}")
         return function
 
-    def _qualified(self, reference: str, qualifier: str | None) -> tuple[Function, str | None]:
+    @staticmethod
+    def _name_and_qualifier(reference: str, qualifier: str | None) -> tuple[str, str | None]:
         name, derived = parse_function_ref(reference)
         if derived and qualifier and derived != qualifier:
             raise invalid(
                 "The derived qualifier from the function name does not match the specified qualifier."
             )
+        return name, qualifier or derived
+
+    def _qualified(
+        self, reference: str, qualifier: str | None, missing: str = ""
+    ) -> tuple[Function, str | None]:
+        """The function and qualifier a reference names; `missing` qualifies a not-found ARN
+        when the caller gave none (Invoke reports `:$LATEST`)."""
+        name, qualifier = self._name_and_qualifier(reference, qualifier)
         function = self.functions.get(name)
-        qualifier = qualifier or derived
         if function is None:
-            suffix = f":{qualifier}" if qualifier else ""
+            suffix = f":{qualifier}" if qualifier else missing
             raise not_found(f"Function not found: {self.function_arn(name)}{suffix}")
         return function, qualifier
 
@@ -95,7 +122,7 @@ class LambdaService(
         self, reference: str, qualifier: str | None
     ) -> tuple[Function, FunctionVersion, str]:
         """(function, version to run, invoked ARN) for a name/ARN and optional qualifier."""
-        function, qualifier = self._qualified(reference, qualifier)
+        function, qualifier = self._qualified(reference, qualifier, ":$LATEST")
         if qualifier is None:
             return function, function.latest, function.arn
         invoked = f"{function.arn}:{qualifier}"
@@ -140,10 +167,10 @@ class LambdaService(
             try:
                 s3: Any = self.engine.service("s3")
                 data = s3.get_object_internal(code["S3Bucket"], code["S3Key"])
-            except ServiceError:
+            except ServiceError as error:
                 raise invalid(
-                    "Error occurred while GetObject. S3 Error Code: NoSuchKey. S3 Error Message: "
-                    "The specified key does not exist."
+                    f"Error occurred while GetObject. S3 Error Code: {error.code}. S3 Error "
+                    f"Message: {_S3_MESSAGES.get(error.code, error.message)}"
                 ) from None
         else:
             data = b""
@@ -202,6 +229,9 @@ class LambdaService(
             ephemeral_storage=(params.get("EphemeralStorage") or {}).get("Size", 512),
             tracing_mode=(params.get("TracingConfig") or {}).get("Mode", "PassThrough"),
             log_format=(params.get("LoggingConfig") or {}).get("LogFormat", "Text"),
+            app_log_level=(params.get("LoggingConfig") or {}).get("ApplicationLogLevel", "INFO"),
+            system_log_level=(params.get("LoggingConfig") or {}).get("SystemLogLevel", "INFO"),
+            environment_set="Environment" in params,
         )
 
     def _check_config(self, params: dict) -> None:
@@ -223,6 +253,7 @@ class LambdaService(
         name, qualifier = parse_function_ref(params["FunctionName"])
         if qualifier:
             raise invalid("Unsupported qualifier in the function name.")
+        check_name_length(name)
         if params.get("PackageType", "Zip") == "Image":
             raise invalid(
                 "Pipework runs zip packages with Python handlers; container images are not supported."
@@ -239,10 +270,13 @@ class LambdaService(
         version = self._version_from(name, params, bundle, handler_callable, raw)
         function = self._add_function(name, version, dict(params.get("Tags") or {}))
         function.is_demo = params["Handler"] if handler_callable is not None else None
+        answer = configuration(function, function.latest, CREATING)
+        # Creation completes at once in the lab; on AWS finishing it gives a new revision too.
+        function.latest.revision_id = self.ids.uuid()
         if params.get("Publish"):
-            published = self.publish(function, "")
-            return configuration(function, published)
-        return configuration(function, function.latest)
+            # AWS answers with the pending $LATEST configuration, labelled with the new version.
+            answer["Version"] = self.publish(function, "").version
+        return answer
 
     def _add_function(self, name: str, version: FunctionVersion, tags: dict[str, str]) -> Function:
         arn = self.function_arn(name)
@@ -290,7 +324,8 @@ class LambdaService(
     def get_function_configuration(self, params: dict) -> dict:
         """GetFunctionConfiguration (of $LATEST, a version or an alias's version)."""
         function, qualifier = self._qualified(params["FunctionName"], params.get("Qualifier"))
-        return configuration(function, self._version_for_read(function, qualifier))
+        version = self._version_for_read(function, qualifier)
+        return configuration(function, version, qualifier=qualifier)
 
     def _version_for_read(self, function: Function, qualifier: str | None) -> FunctionVersion:
         version = function.version(qualifier)
@@ -305,7 +340,7 @@ class LambdaService(
         function, qualifier = self._qualified(params["FunctionName"], params.get("Qualifier"))
         version = self._version_for_read(function, qualifier)
         result: dict = {
-            "Configuration": configuration(function, version),
+            "Configuration": configuration(function, version, qualifier=qualifier),
             "Code": {
                 "RepositoryType": "S3",
                 "Location": f"https://awslambda-{self.region}-tasks.s3.{self.region}.amazonaws.com/"
@@ -336,7 +371,13 @@ class LambdaService(
         self._touch(latest)
         if params.get("Publish"):
             return configuration(function, self.publish(function, ""))
-        return configuration(function, latest)
+        return self._updated(function, latest)
+
+    def _updated(self, function: Function, latest: FunctionVersion) -> dict:
+        """An update's answer (InProgress), then the update done: a new revision, as on AWS."""
+        answer = configuration(function, latest, UPDATING)
+        latest.revision_id = self.ids.uuid()
+        return answer
 
     def _touch(self, version: FunctionVersion) -> None:
         version.last_modified = timestamp_text(self.clock.now())
@@ -346,11 +387,11 @@ class LambdaService(
     @staticmethod
     def _check_revision(current: str, given: str | None) -> None:
         if given is not None and given != current:
-            raise ServiceError(
+            raise user_error(
                 "PreconditionFailedException",
                 "The Revision Id provided does not match the latest Revision Id. Call the "
                 "GetFunction/GetAlias API to retrieve the latest Revision Id",
-                status_code=412,
+                412,
             )
 
     def update_function_configuration(self, params: dict) -> dict:
@@ -385,6 +426,7 @@ class LambdaService(
         latest.memory = params.get("MemorySize", latest.memory)
         if "Environment" in params:
             latest.environment = dict((params["Environment"] or {}).get("Variables") or {})
+            latest.environment_set = True
         if "DeadLetterConfig" in params:
             latest.dead_letter_arn = (params["DeadLetterConfig"] or {}).get("TargetArn") or None
         if "EphemeralStorage" in params:
@@ -392,14 +434,25 @@ class LambdaService(
         if "TracingConfig" in params:
             latest.tracing_mode = params["TracingConfig"].get("Mode", "PassThrough")
         if "LoggingConfig" in params:
-            latest.log_format = params["LoggingConfig"].get("LogFormat", latest.log_format)
+            logging = params["LoggingConfig"]
+            latest.log_format = logging.get("LogFormat", latest.log_format)
+            latest.app_log_level = logging.get("ApplicationLogLevel", latest.app_log_level)
+            latest.system_log_level = logging.get("SystemLogLevel", latest.system_log_level)
         self._touch(latest)
-        return configuration(function, latest)
+        return self._updated(function, latest)
 
     def delete_function(self, params: dict) -> dict:
         """DeleteFunction (the whole function, or one published version)."""
-        function, qualifier = self._qualified(params["FunctionName"], params.get("Qualifier"))
-        if qualifier and qualifier != "$LATEST":
+        name, qualifier = self._name_and_qualifier(params["FunctionName"], params.get("Qualifier"))
+        # AWS judges the qualifier before it looks the function up.
+        if qualifier == "$LATEST":
+            raise invalid("$LATEST version cannot be deleted without deleting the function.")
+        if qualifier and ALIAS_NAME.match(qualifier):
+            raise invalid("Deletion of aliases is not currently supported.")
+        function = self.functions.get(name)
+        if function is None:
+            raise not_found(f"Function not found: {self.function_arn(name)}")
+        if qualifier:
             if qualifier not in function.versions:
                 raise not_found(f"Function not found: {function.arn}:{qualifier}")
             using = [
@@ -413,24 +466,29 @@ class LambdaService(
                 )
             self.runtime.retire_idle(function.versions.pop(qualifier))
             return {}
-        if qualifier == "$LATEST":
-            raise invalid("$LATEST version cannot be deleted without deleting the function.")
         if function.reserved is not None:
             self.runtime.reserved_total -= function.reserved
         del self.functions[function.name]
         for version in (function.latest, *function.versions.values()):
             self.runtime.retire_idle(version)
         self.emit("deleted", function.arn)
-        return {}
+        return {"StatusCode": 204}
 
     def list_functions(self, params: dict) -> dict:
         """ListFunctions with Marker/MaxItems; FunctionVersion=ALL includes published versions."""
         configs: list[dict] = []
+        every = params.get("FunctionVersion") == "ALL"
         for name in sorted(self.functions):
             function = self.functions[name]
-            configs.append(configuration(function, function.latest))
-            if params.get("FunctionVersion") == "ALL":
-                configs.extend(configuration(function, v) for v in function.versions.values())
+            # Listing every version names $LATEST in its ARN, as AWS does.
+            latest = configuration(
+                function, function.latest, qualifier="$LATEST" if every else None
+            )
+            configs.append(listed(latest))
+            if every:
+                configs.extend(
+                    listed(configuration(function, v)) for v in function.versions.values()
+                )
         return self.paginate(configs, params, "Functions")
 
     @staticmethod

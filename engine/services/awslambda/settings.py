@@ -28,7 +28,10 @@ class SettingsOperations:
             raise ServiceError("ValidationException", f"Invalid resource ARN: {resource}")
         name = resource.split(":function:", 1)[-1]
         if ":" in name:
-            raise invalid("Tags are not supported on a qualified function ARN.")
+            raise invalid(
+                "Tags on function aliases and versions are not supported. Please specify a "
+                "function ARN."
+            )
         function = self.functions.get(name)
         if function is None:
             raise not_found(f"Function not found: {resource}")
@@ -38,6 +41,7 @@ class SettingsOperations:
         """TagResource."""
         function = self._tagged(params["Resource"])
         function.tags.update(params["Tags"])
+        function.latest.revision_id = self.ids.uuid()  # AWS counts tagging as a change
         return {}
 
     def untag_resource(self: LambdaService, params: dict) -> dict:
@@ -45,6 +49,7 @@ class SettingsOperations:
         function = self._tagged(params["Resource"])
         for key in params["TagKeys"]:
             function.tags.pop(key, None)
+        function.latest.revision_id = self.ids.uuid()
         return {}
 
     def list_tags(self: LambdaService, params: dict) -> dict:
@@ -179,12 +184,15 @@ class SettingsOperations:
         return self._write_invoke_config(params, replace=False)
 
     def get_function_event_invoke_config(self: LambdaService, params: dict) -> dict:
-        """GetFunctionEventInvokeConfig."""
-        function, qualifier = self._config_target(params)
-        config = function.invoke_configs.get(qualifier)
+        """GetFunctionEventInvokeConfig (a missing function or version has no config either)."""
+        name, qualifier = self._name_and_qualifier(params["FunctionName"], params.get("Qualifier"))
+        qualifier = qualifier or "$LATEST"
+        function = self.functions.get(name)
+        config = function.invoke_configs.get(qualifier) if function is not None else None
         if config is None:
             raise not_found(
-                f"The function {function.arn}:{qualifier} doesn't have an EventInvokeConfig"
+                f"The function {self.function_arn(name)}:{qualifier} doesn't have an "
+                "EventInvokeConfig"
             )
         return self._describe_invoke_config(function, qualifier, config)
 

@@ -6,13 +6,21 @@ import re
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from .describe import alias_description, configuration, conflict, invalid, not_found, timestamp_text
+from .describe import (
+    alias_description,
+    configuration,
+    conflict,
+    invalid,
+    listed,
+    not_found,
+    timestamp_text,
+)
 from .models import Alias, Function, FunctionVersion
 
 if TYPE_CHECKING:
     from .service import LambdaService
 
-_ALIAS_NAME = re.compile(r"^(?!^[0-9]+$)([a-zA-Z0-9-_]+)$")
+ALIAS_NAME = re.compile(r"^(?!^[0-9]+$)([a-zA-Z0-9-_]+)$")
 
 
 class VersionOperations:
@@ -23,7 +31,10 @@ class VersionOperations:
         latest = function.latest
         if function.versions:
             last = function.versions[str(function.next_version - 1)]
-            if last.code_sha256 == latest.code_sha256 and last.revision_id == latest.revision_id:
+            if (
+                last.code_sha256 == latest.code_sha256
+                and last.source_revision == latest.revision_id
+            ):
                 return last
         number = str(function.next_version)
         function.next_version += 1
@@ -37,8 +48,11 @@ class VersionOperations:
             env_seq=0,
             last_modified=timestamp_text(self.clock.now()),
         )
-        # Remember which $LATEST revision this snapshot came from, so unchanged code is not re-published.
-        version.revision_id = latest.revision_id
+        # A version has its own revision, and publishing gives $LATEST a new one too (as on
+        # AWS); the version remembers it, so unchanged code is not re-published.
+        version.revision_id = self.ids.uuid()
+        latest.revision_id = self.ids.uuid()
+        version.source_revision = latest.revision_id
         function.versions[number] = version
         self.emit("created", function.arn, version=number)
         return version
@@ -58,8 +72,8 @@ class VersionOperations:
     def list_versions_by_function(self: LambdaService, params: dict) -> dict:
         """ListVersionsByFunction: $LATEST then the numbered versions."""
         function = self.get_function_named(params["FunctionName"])
-        configs = [configuration(function, function.latest)]
-        configs.extend(configuration(function, v) for v in function.versions.values())
+        configs = [listed(configuration(function, function.latest, qualifier="$LATEST"))]
+        configs.extend(listed(configuration(function, v)) for v in function.versions.values())
         return self.paginate(configs, params, "Versions")
 
     # -- aliases ------------------------------------------------------------------------------
@@ -93,7 +107,7 @@ class VersionOperations:
         """CreateAlias."""
         function = self.get_function_named(params["FunctionName"])
         name = params["Name"]
-        if not _ALIAS_NAME.match(name):
+        if not ALIAS_NAME.match(name):
             raise invalid(f"Invalid alias name: {name}")
         self._check_version_exists(function, params["FunctionVersion"])
         weights = self._check_routing(

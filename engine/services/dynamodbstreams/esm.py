@@ -57,6 +57,8 @@ class StreamPoller(EventSourcePoller):
             "stream in IAM."
         )
 
+    streaming: ClassVar[bool] = True
+
     def __init__(self, service: LambdaService, mapping: EventSourceMapping) -> None:
         super().__init__(service, mapping)
         self.dynamodb: Any = service.engine.service("dynamodb")

@@ -79,6 +79,8 @@ class KinesisPoller(EventSourcePoller):
             "GetRecords, GetShardIterator, DescribeStream, and ListShards Actions on your stream."
         )
 
+    streaming: ClassVar[bool] = True
+
     def __init__(self, service: LambdaService, mapping: EventSourceMapping) -> None:
         super().__init__(service, mapping)
         self.kinesis: Any = service.engine.service("kinesis")
