@@ -34,6 +34,7 @@ SERVICE_MODULES: dict[str, str] = {
     "kinesisvideo": "engine.services.kinesisvideo",
     "kinesis-video-media": "engine.services.kinesisvideo.media_api",
     "kinesis-video-archived-media": "engine.services.kinesisvideo.archived_api",
+    "kinesis-video-signaling": "engine.services.kinesisvideo.signaling_api",
     "appsync": "engine.services.appsync",
     "kinesisanalyticsv2": "engine.services.kinesisanalyticsv2",
 }

@@ -250,3 +250,25 @@ async def test_hls_on_demand_as_mpeg_ts(lab):
         await lab.call(
             archived.get_hls_streaming_session_url, StreamName="dock", PlaybackMode="ON_DEMAND"
         )
+
+
+async def test_ice_server_config_from_the_channels_https_endpoint(lab):
+    # Signaling is control plane only, but a viewer's first steps work as on AWS: the channel's
+    # HTTPS endpoint answers GetIceServerConfig with TURN servers and temporary credentials.
+    kv = lab.client("kinesisvideo")
+    arn = (await lab.call(kv.create_signaling_channel, ChannelName="doorbell"))["ChannelARN"]
+    endpoints = await lab.call(
+        kv.get_signaling_channel_endpoint,
+        ChannelARN=arn,
+        SingleMasterChannelEndpointConfiguration={"Protocols": ["HTTPS"], "Role": "VIEWER"},
+    )
+    https = endpoints["ResourceEndpointList"][0]["ResourceEndpoint"]
+    assert https.startswith("http://127.0.0.1:")
+    signaling = lab.client_for("kinesis-video-signaling", https)
+    config = await lab.call(signaling.get_ice_server_config, ChannelARN=arn, ClientId="viewer-1")
+    (server,) = config["IceServerList"]
+    assert server["Ttl"] == 300 and server["Username"] and server["Password"]
+    assert all(uri.startswith(("turn:", "turns:")) for uri in server["Uris"])
+    missing = arn.replace("doorbell", "nope")
+    with pytest.raises(signaling.exceptions.ResourceNotFoundException):
+        await lab.call(signaling.get_ice_server_config, ChannelARN=missing)

@@ -102,7 +102,8 @@ class SignalingChannels:
         listener = self.service.listener
         await listener.ensure_open()
         config = params.get("SingleMasterChannelEndpointConfiguration") or {}
-        schemes = {"WSS": "wss", "HTTPS": "https", "WEBRTC": "https"}
+        # The lab's listener speaks plain HTTP on loopback (no TLS): the URLs say so.
+        schemes = {"WSS": "ws", "HTTPS": "http", "WEBRTC": "http"}
         return {
             "ResourceEndpointList": [
                 {"Protocol": p, "ResourceEndpoint": f"{schemes[p]}://127.0.0.1:{listener.port}"}

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from .service import KinesisVideoService
 
 ARCHIVED = "kinesis-video-archived-media"
+SIGNALING = "kinesis-video-signaling"
 #: Archived-media operations by path.
 ARCHIVED_PATHS = {
     "/listFragments",
@@ -183,7 +184,7 @@ class DataListener:
         elif method == "POST" and path == "/getMedia":
             await self._get_media(conn, await conn.body(), headers)
         elif method == "POST" and path in ARCHIVED_PATHS:
-            await self._archived(conn, path, await conn.body(), headers)
+            await self._data_api(conn, ARCHIVED, path, await conn.body(), headers)
         elif method == "GET" and (path.startswith("/hls/v1/") or path.startswith("/dash/v1/")):
             await conn.body()
             from .playback import serve_playback
@@ -192,6 +193,8 @@ class DataListener:
                 self.service, path, dict(parse_qsl(query))
             )
             await conn.respond(status, out_headers, body)
+        elif method == "POST" and path == "/v1/get-ice-server-config":
+            await self._data_api(conn, SIGNALING, path, await conn.body(), headers)
         elif path.startswith("/v1/"):
             await conn.body()
             raise ServiceError(
@@ -271,15 +274,16 @@ class DataListener:
         await conn.send(h11.EndOfMessage())
 
     # -- archived media --------------------------------------------------------------------
-    async def _archived(
-        self, conn: _Connection, path: str, body: bytes, headers: dict[str, str]
+    async def _data_api(
+        self, conn: _Connection, api: str, path: str, body: bytes, headers: dict[str, str]
     ) -> None:
+        """One rest-json call of a data-plane API served here (archived media, signaling)."""
         from botocore import xform_name
 
         from engine.wire.responses import rest_response
 
-        operation, params = _parse(ARCHIVED, path, body, headers)
-        client = self.service.engine.client(ARCHIVED)
+        operation, params = _parse(api, path, body, headers)
+        client = self.service.engine.client(api)
         result = await getattr(client, xform_name(operation.name))(**params)
         result.pop("ResponseMetadata", None)
         response = rest_response("rest-json", operation, result, self.service.ids.request_id())
