@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from .errors import check_encoding_type, invalid_argument
-from .models import OWNER, Bucket, boto_time
+from .models import OWNER, Bucket, ObjectVersion, boto_time
 
 if TYPE_CHECKING:
     from .service import S3Service
@@ -61,6 +61,13 @@ def page(
     return keys, prefixes, truncated, last
 
 
+def _checksum_members(version: ObjectVersion) -> dict[str, Any]:
+    """How a listing names an object's checksum: its algorithm and type, not its value."""
+    if not version.checksum_algorithm:
+        return {}
+    return {"ChecksumAlgorithm": [version.checksum_algorithm], "ChecksumType": "FULL_OBJECT"}
+
+
 class ListingOperations:
     """ListObjects, ListObjectsV2 and ListObjectVersions (mixed into S3Service)."""
 
@@ -73,6 +80,7 @@ class ListingOperations:
             "ETag": version.etag,
             "Size": version.size,
             "StorageClass": version.storage_class,
+            **_checksum_members(version),
         }
         if owner:
             entry["Owner"] = dict(OWNER)
@@ -179,6 +187,7 @@ class ListingOperations:
                             "ETag": version.etag,
                             "Size": version.size,
                             "StorageClass": version.storage_class,
+                            **_checksum_members(version),
                         }
                     )
                     versions.append(entry)

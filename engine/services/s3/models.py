@@ -42,6 +42,8 @@ class ObjectVersion:
     storage_class: str = "STANDARD"
     delete_marker: bool = False
     tags: dict[str, str] = field(default_factory=dict)
+    checksum_algorithm: str | None = None  # CRC32 | CRC32C | CRC64NVME | SHA1 | SHA256
+    checksum: str | None = None  # base64, of the whole object
 
     @property
     def size(self) -> int:

@@ -36,6 +36,8 @@ def dump(self: S3Service) -> dict[str, Any] | None:
                         "storage_class": v.storage_class,
                         "delete_marker": v.delete_marker,
                         "tags": dict(v.tags),
+                        "checksum_algorithm": v.checksum_algorithm,
+                        "checksum": v.checksum,
                     }
                     for key in b.keys
                     for v in b.objects[key]
@@ -71,6 +73,8 @@ def load(self: S3Service, data: dict[str, Any]) -> None:
                     o["storage_class"],
                     o["delete_marker"],
                     dict(o.get("tags", {})),
+                    o.get("checksum_algorithm"),
+                    o.get("checksum"),
                 )
             )
         self.buckets[bucket.name] = bucket

@@ -20,7 +20,7 @@ from engine.errors import ServiceError
 from engine.service import Service
 from engine.topology import Edge, Node
 
-from . import notifications, persistence
+from . import checksums, notifications, persistence
 from .buckets import BucketOperations
 from .errors import (
     check_directives,
@@ -124,7 +124,12 @@ class S3Service(
         reason: str,
         etag: str | None = None,
         tags: dict[str, str] | None = None,
+        checksum: tuple[str, str] | None = None,
     ) -> ObjectVersion:
+        algorithm, value = checksum or (
+            checksums.DEFAULT,
+            checksums.compute(checksums.DEFAULT, data),
+        )
         version = ObjectVersion(
             key=key,
             version_id=self._new_version_id(bucket),
@@ -136,6 +141,8 @@ class S3Service(
             headers=headers,
             storage_class=storage_class,
             tags=tags or {},
+            checksum_algorithm=algorithm,
+            checksum=value,
         )
         bucket.add_version(version)
         bucket.puts += 1
@@ -171,6 +178,7 @@ class S3Service(
                 )
         key = params["Key"]
         self._check_conditions_for_write(bucket, key, params)
+        checksum = checksums.for_write(params, data)
         tags = parse_tagging_header(params["Tagging"]) if "Tagging" in params else {}
         headers = {name: str(params[name]) for name in HEADER_PARAMS if name in params}
         metadata = {k.lower(): v for k, v in (params.get("Metadata") or {}).items()}
@@ -185,8 +193,10 @@ class S3Service(
             "ObjectCreated:Put",
             "PutObject",
             tags=tags,
+            checksum=checksum,
         )
-        result: dict[str, Any] = {"ETag": version.etag, "ServerSideEncryption": "AES256"}
+        result: dict[str, Any] = {"ETag": version.etag, **self._checksum_answer(version)}
+        result["ServerSideEncryption"] = "AES256"
         if version.version_id != "null":
             result["VersionId"] = version.version_id
         return result
@@ -235,7 +245,11 @@ class S3Service(
             raise no_such_key(key)
         return current
 
-    def _describe_object(self, version: ObjectVersion) -> dict:
+    @staticmethod
+    def _checksum_answer(version: ObjectVersion) -> dict:
+        return checksums.answer(version.checksum_algorithm, version.checksum)
+
+    def _describe_object(self, version: ObjectVersion, params: dict) -> dict:
         result: dict[str, Any] = {
             "AcceptRanges": "bytes",
             "LastModified": boto_time(version.last_modified),
@@ -246,6 +260,8 @@ class S3Service(
             "Metadata": dict(version.metadata),
         }
         result.update(version.headers)
+        if params.get("ChecksumMode") == "ENABLED" and "Range" not in params:
+            result.update(self._checksum_answer(version))
         if version.version_id != "null":
             result["VersionId"] = version.version_id
         if version.storage_class != "STANDARD":
@@ -268,7 +284,7 @@ class S3Service(
         bucket = self.bucket(params["Bucket"])
         version = self._version(bucket, params["Key"], params.get("VersionId"), head=False)
         self._check_read_conditions(version, params)
-        result = self._describe_object(version)
+        result = self._describe_object(version, params)
         data = version.body
         if "Range" in params:
             data, content_range = self._range(data, params["Range"])
@@ -309,7 +325,7 @@ class S3Service(
             raise not_found_head()
         version = self._version(bucket, params["Key"], params.get("VersionId"), head=True)
         self._check_read_conditions(version, params)
-        return self._describe_object(version)
+        return self._describe_object(version, params)
 
     def _delete_one(self, bucket: Bucket, key: str, version_id: str | None) -> dict:
         """Delete a key or one version; returns DeleteObject's answer."""
@@ -458,11 +474,13 @@ class S3Service(
             "ObjectCreated:Copy",
             "CopyObject",
             tags=tags,
+            checksum=self._copied_checksum(original, params),
         )
         result: dict[str, Any] = {
             "CopyObjectResult": {
                 "ETag": version.etag,
                 "LastModified": boto_time(version.last_modified),
+                **self._checksum_answer(version),
             },
             "ServerSideEncryption": "AES256",
         }
@@ -471,6 +489,16 @@ class S3Service(
         if version.version_id != "null":
             result["VersionId"] = version.version_id
         return result
+
+    @staticmethod
+    def _copied_checksum(original: ObjectVersion, params: dict) -> tuple[str, str] | None:
+        """A copy keeps its source's checksum unless the request names another algorithm."""
+        algorithm = params.get("ChecksumAlgorithm")
+        if algorithm in checksums.ALGORITHMS:
+            return algorithm, checksums.compute(algorithm, original.body)
+        if original.checksum_algorithm and original.checksum:
+            return original.checksum_algorithm, original.checksum
+        return None
 
     # -- internal API ------------------------------------------------------------------------------
     def put_object_internal(

@@ -1,0 +1,91 @@
+"""Object checksums: the algorithm a writer names or sends a value for, verified and stored.
+
+S3 keeps one full-object checksum per object: the one the request carried (`x-amz-checksum-*`,
+as a header or an aws-chunked trailer), else the algorithm it named, else CRC64NVME, which S3
+adds to every new object since 2025. CRC32C and CRC64NVME come from awscrt (botocore's own
+checksum library), imported when first needed.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import zlib
+from typing import Any
+
+from engine.errors import ServiceError
+
+#: The algorithms S3 knows, by name, with their answer member and the digest's length in bytes.
+ALGORITHMS = {
+    "CRC32": ("ChecksumCRC32", 4),
+    "CRC32C": ("ChecksumCRC32C", 4),
+    "CRC64NVME": ("ChecksumCRC64NVME", 8),
+    "SHA1": ("ChecksumSHA1", 20),
+    "SHA256": ("ChecksumSHA256", 32),
+}
+
+DEFAULT = "CRC64NVME"
+
+
+def compute(algorithm: str, data: bytes) -> str:
+    """The base64 checksum of `data` with `algorithm` (one of ALGORITHMS)."""
+    if algorithm == "CRC32":
+        digest = zlib.crc32(data).to_bytes(4, "big")
+    elif algorithm == "SHA1":
+        digest = hashlib.sha1(data).digest()
+    elif algorithm == "SHA256":
+        digest = hashlib.sha256(data).digest()
+    else:
+        from awscrt import checksums  # native CRCs, loaded only when an object needs them
+
+        if algorithm == "CRC32C":
+            digest = checksums.crc32c(data).to_bytes(4, "big")
+        else:
+            digest = checksums.crc64nvme(data).to_bytes(8, "big")
+    return base64.b64encode(digest).decode()
+
+
+def _given(params: dict) -> tuple[str, str] | None:
+    """The (algorithm, value) a request carries, if any."""
+    for algorithm, (member, _) in ALGORITHMS.items():
+        if member in params:
+            return algorithm, str(params[member])
+    return None
+
+
+def _check_value(algorithm: str, value: str) -> None:
+    member, size = ALGORITHMS[algorithm]
+    try:
+        decoded = base64.b64decode(value, validate=True)
+    except ValueError:
+        decoded = b""
+    if len(decoded) != size:
+        raise ServiceError(
+            "InvalidRequest",
+            f"Value for x-amz-checksum-{algorithm.lower()} header is invalid.",
+        )
+
+
+def for_write(params: dict, data: bytes) -> tuple[str, str]:
+    """The (algorithm, value) to store for a written body; BadDigest when a value is wrong."""
+    given = _given(params)
+    if given is not None:
+        algorithm, value = given
+        _check_value(algorithm, value)
+        if compute(algorithm, data) != value:
+            raise ServiceError(
+                "BadDigest",
+                f"The {algorithm} you specified did not match the calculated checksum.",
+            )
+        return algorithm, value
+    algorithm = str(params.get("ChecksumAlgorithm") or "").upper()
+    if algorithm not in ALGORITHMS:
+        algorithm = DEFAULT
+    return algorithm, compute(algorithm, data)
+
+
+def answer(algorithm: str | None, value: str | None, kind: str = "FULL_OBJECT") -> dict[str, Any]:
+    """The answer members naming a stored checksum ({} when there is none)."""
+    if not algorithm or not value:
+        return {}
+    return {ALGORITHMS[algorithm][0]: value, "ChecksumType": kind}
