@@ -5,6 +5,7 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 #: The owner S3 reports for every bucket and object of the lab's account.
 OWNER = {
@@ -103,6 +104,7 @@ class Bucket:
     tags: dict[str, str] = field(default_factory=dict)
     policy: str | None = None  # the bucket policy document, as put
     uploads: dict[str, MultipartUpload] = field(default_factory=dict)  # upload id → upload
+    settings: dict[str, Any] = field(default_factory=dict)  # sub-resources by name (settings.py)
     puts: int = 0
     gets: int = 0
     deletes: int = 0

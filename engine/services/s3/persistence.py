@@ -23,6 +23,7 @@ def dump(self: S3Service) -> dict[str, Any] | None:
                 "created": b.created,
                 "versioning": b.versioning,
                 "tags": dict(b.tags),
+                "settings": dict(b.settings),
                 "objects": [
                     {
                         "key": v.key,
@@ -58,6 +59,7 @@ def load(self: S3Service, data: dict[str, Any]) -> None:
             saved["region"],
             versioning=saved.get("versioning", ""),
             tags=dict(saved.get("tags", {})),
+            settings=dict(saved.get("settings", {})),
         )
         for o in saved.get("objects", []):
             bucket.add_version(

@@ -36,6 +36,7 @@ from .listing import ListingOperations
 from .models import HEADER_PARAMS, Bucket, ObjectVersion, boto_time
 from .multipart import MultipartOperations
 from .object_tags import ObjectTaggingOperations, parse_tagging_header
+from .settings import SettingOperations
 
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
@@ -58,7 +59,12 @@ def _read_body(value: Any) -> bytes:
 
 
 class S3Service(
-    BucketOperations, ListingOperations, MultipartOperations, ObjectTaggingOperations, Service
+    BucketOperations,
+    ListingOperations,
+    MultipartOperations,
+    ObjectTaggingOperations,
+    SettingOperations,
+    Service,
 ):
     """Buckets and objects in memory, with notifications through the fabric."""
 

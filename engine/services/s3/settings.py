@@ -1,0 +1,184 @@
+"""Bucket sub-resources stored as put and returned by Get: CORS, lifecycle, encryption, ownership …
+
+Each setting is one row of SETTINGS: the request member that carries it, what Get answers when it
+was never put (AWS's default for new buckets, or its not-found error) and whether Delete puts the
+default back. The Put/Get/Delete operations are made from the rows, so they all behave alike.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from engine.errors import ServiceError
+
+if TYPE_CHECKING:
+    from .service import S3Service
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    """One bucket sub-resource: where Put carries it and what Get answers without it."""
+
+    name: str  # the operations' suffix: Cors → PutBucketCors, GetBucketCors, DeleteBucketCors
+    member: str  # the Put request member holding the configuration
+    answer: str | None  # Get's member (None: Get answers the configuration's members directly)
+    default: dict | None = None  # what a new bucket has (None: Get raises `missing`)
+    missing: tuple[str, str] | None = None  # (code, message) of Get's 404 when unset
+    delete: str | None = ""  # the Delete operation's suffix ("": `name`; None: S3 has none)
+
+
+_ENCRYPTION = {
+    "Rules": [
+        {
+            "ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"},
+            "BucketKeyEnabled": False,
+        }
+    ]
+}
+_PUBLIC_ACCESS_BLOCK = {
+    "BlockPublicAcls": True,
+    "IgnorePublicAcls": True,
+    "BlockPublicPolicy": True,
+    "RestrictPublicBuckets": True,
+}
+
+SETTINGS = (
+    Setting(
+        "Cors",
+        "CORSConfiguration",
+        None,
+        missing=("NoSuchCORSConfiguration", "The CORS configuration does not exist"),
+    ),
+    Setting(
+        "LifecycleConfiguration",
+        "LifecycleConfiguration",
+        None,
+        missing=("NoSuchLifecycleConfiguration", "The lifecycle configuration does not exist"),
+        delete="Lifecycle",
+    ),
+    Setting(
+        "Encryption",
+        "ServerSideEncryptionConfiguration",
+        "ServerSideEncryptionConfiguration",
+        default=_ENCRYPTION,
+    ),
+    Setting(
+        "OwnershipControls",
+        "OwnershipControls",
+        "OwnershipControls",
+        default={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
+        missing=("OwnershipControlsNotFoundError", "The bucket ownership controls were not found"),
+    ),
+    Setting(
+        "Website",
+        "WebsiteConfiguration",
+        None,
+        missing=(
+            "NoSuchWebsiteConfiguration",
+            "The specified bucket does not have a website configuration",
+        ),
+    ),
+    Setting(
+        "Replication",
+        "ReplicationConfiguration",
+        "ReplicationConfiguration",
+        missing=(
+            "ReplicationConfigurationNotFoundError",
+            "The replication configuration was not found",
+        ),
+    ),
+    Setting("AccelerateConfiguration", "AccelerateConfiguration", None, default={}, delete=None),
+    Setting(
+        "RequestPayment",
+        "RequestPaymentConfiguration",
+        None,
+        default={"Payer": "BucketOwner"},
+        delete=None,
+    ),
+    Setting("Logging", "BucketLoggingStatus", None, default={}, delete=None),
+)
+
+#: PublicAccessBlock's operations are named without "Bucket" (PutPublicAccessBlock).
+PUBLIC_ACCESS_BLOCK = Setting(
+    "PublicAccessBlock",
+    "PublicAccessBlockConfiguration",
+    "PublicAccessBlockConfiguration",
+    default=_PUBLIC_ACCESS_BLOCK,
+    missing=(
+        "NoSuchPublicAccessBlockConfiguration",
+        "The public access block configuration was not found",
+    ),
+)
+
+
+def _stored(service: S3Service, bucket_name: str) -> dict[str, Any]:
+    return service.bucket(bucket_name).settings
+
+
+def _put(setting: Setting) -> Callable[[S3Service, dict], dict]:
+    def operation(self: S3Service, params: dict) -> dict:
+        stored = _stored(self, params["Bucket"])
+        stored[setting.name] = copy.deepcopy(params[setting.member])
+        stored.pop(f"-{setting.name}", None)
+        return {}
+
+    operation.__doc__ = f"Store the bucket's {setting.member}."
+    return operation
+
+
+def _get(setting: Setting) -> Callable[[S3Service, dict], dict]:
+    def operation(self: S3Service, params: dict) -> dict:
+        stored = _stored(self, params["Bucket"])
+        if setting.name in stored:
+            value = stored[setting.name]
+        elif setting.default is not None and f"-{setting.name}" not in stored:
+            value = setting.default
+        else:
+            assert setting.missing is not None
+            code, message = setting.missing
+            raise ServiceError(
+                code, message, status_code=404, extra={"BucketName": params["Bucket"]}
+            )
+        value = copy.deepcopy(value)
+        return {setting.answer: value} if setting.answer else value
+
+    operation.__doc__ = f"The bucket's {setting.member} (AWS's default or 404 when unset)."
+    return operation
+
+
+def _delete(setting: Setting) -> Callable[[S3Service, dict], dict]:
+    def operation(self: S3Service, params: dict) -> dict:
+        stored = _stored(self, params["Bucket"])
+        stored.pop(setting.name, None)
+        if setting.missing is not None and setting.default is not None:
+            stored[f"-{setting.name}"] = True  # deleted: Get now answers not-found, not the default
+        return {}
+
+    operation.__doc__ = f"Remove the bucket's {setting.member}."
+    return operation
+
+
+def operations() -> dict[str, Callable[[S3Service, dict], dict]]:
+    """Every setting's Put/Get/Delete operation, by the engine's snake_case name."""
+    from botocore import xform_name
+
+    made: dict[str, Callable[[S3Service, dict], dict]] = {}
+    for setting, infix in [(s, "Bucket") for s in SETTINGS] + [(PUBLIC_ACCESS_BLOCK, "")]:
+        made[xform_name(f"Put{infix}{setting.name}")] = _put(setting)
+        made[xform_name(f"Get{infix}{setting.name}")] = _get(setting)
+        if setting.delete is not None:
+            delete = f"Delete{infix}{setting.delete or setting.name}"
+            made[xform_name(delete)] = _delete(setting)
+    return made
+
+
+class SettingOperations:
+    """The bucket sub-resource operations (mixed into S3Service), made from SETTINGS."""
+
+
+for _name, _operation in operations().items():
+    _operation.__name__ = _name
+    setattr(SettingOperations, _name, _operation)
