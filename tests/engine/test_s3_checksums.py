@@ -69,3 +69,21 @@ async def test_listings_name_the_algorithm_and_copies_keep_it(s3):
     assert copied["CopyObjectResult"]["ChecksumSHA256"] == SHA256
     versions = await s3.list_object_versions(Bucket="sums")
     assert versions["Versions"][0]["ChecksumAlgorithm"] == ["SHA256"]
+
+
+async def test_object_attributes_answer_what_is_asked(s3):
+    await s3.put_object(Bucket="sums", Key="data.txt", Body=b"69\n420\n", ChecksumAlgorithm="CRC32")
+    attrs = await s3.get_object_attributes(
+        Bucket="sums",
+        Key="data.txt",
+        ObjectAttributes=["StorageClass", "ETag", "ObjectSize", "ObjectParts", "Checksum"],
+    )
+    # As AWS answered for these bytes: the ETag without quotes, no ObjectParts for a plain put.
+    assert attrs["ETag"] == "e92499db864217242396e8ef766079a9"
+    assert attrs["Checksum"] == {"ChecksumCRC32": "WC+ANw==", "ChecksumType": "FULL_OBJECT"}
+    assert attrs["ObjectSize"] == 7 and attrs["StorageClass"] == "STANDARD"
+    assert "ObjectParts" not in attrs
+    only = await s3.get_object_attributes(
+        Bucket="sums", Key="data.txt", ObjectAttributes=["ObjectSize"]
+    )
+    assert set(only) - {"ResponseMetadata"} == {"LastModified", "ObjectSize"}

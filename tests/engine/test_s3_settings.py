@@ -91,3 +91,11 @@ async def test_settings_of_a_missing_bucket_are_no_such_bucket(s3):
     with pytest.raises(ServiceError) as error:
         await s3.get_bucket_cors(Bucket="absent-bucket")
     assert error.value.code == "NoSuchBucket"
+
+
+async def test_object_lock_is_missing_unless_the_bucket_was_made_with_it(s3):
+    assert await _code(s3.get_object_lock_configuration) == "ObjectLockConfigurationNotFoundError"
+    await s3.create_bucket(Bucket="locked", ObjectLockEnabledForBucket=True)
+    got = await s3.get_object_lock_configuration(Bucket="locked")
+    assert got["ObjectLockConfiguration"] == {"ObjectLockEnabled": "Enabled"}
+    assert (await s3.get_bucket_versioning(Bucket="locked"))["Status"] == "Enabled"

@@ -53,6 +53,9 @@ class BucketOperations:
                 )
             return {"Location": f"/{name}", "BucketArn": self.buckets[name].arn}
         bucket = Bucket(name, f"arn:aws:s3:::{name}", self.clock.now(), region)
+        if params.get("ObjectLockEnabledForBucket"):
+            bucket.versioning = "Enabled"  # Object Lock turns versioning on for good
+            bucket.settings["ObjectLockConfiguration"] = {"ObjectLockEnabled": "Enabled"}
         self.buckets[name] = bucket
         self.emit("created", bucket.arn)
         location = f"/{name}" if self.region == "us-east-1" else f"http://{name}.s3.amazonaws.com/"

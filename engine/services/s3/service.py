@@ -35,6 +35,7 @@ from .errors import (
 from .listing import ListingOperations
 from .models import HEADER_PARAMS, Bucket, ObjectVersion, boto_time
 from .multipart import MultipartOperations
+from .object_attributes import ObjectAttributeOperations
 from .object_tags import ObjectTaggingOperations, parse_tagging_header
 from .settings import SettingOperations
 
@@ -63,6 +64,7 @@ class S3Service(
     ListingOperations,
     MultipartOperations,
     ObjectTaggingOperations,
+    ObjectAttributeOperations,
     SettingOperations,
     Service,
 ):

@@ -28,6 +28,7 @@ class Setting:
     default: dict | None = None  # what a new bucket has (None: Get raises `missing`)
     missing: tuple[str, str] | None = None  # (code, message) of Get's 404 when unset
     delete: str | None = ""  # the Delete operation's suffix ("": `name`; None: S3 has none)
+    infix: str = "Bucket"  # PutBucketCors, but PutPublicAccessBlock
 
 
 _ENCRYPTION = {
@@ -99,17 +100,27 @@ SETTINGS = (
         delete=None,
     ),
     Setting("Logging", "BucketLoggingStatus", None, default={}, delete=None),
-)
-
-#: PublicAccessBlock's operations are named without "Bucket" (PutPublicAccessBlock).
-PUBLIC_ACCESS_BLOCK = Setting(
-    "PublicAccessBlock",
-    "PublicAccessBlockConfiguration",
-    "PublicAccessBlockConfiguration",
-    default=_PUBLIC_ACCESS_BLOCK,
-    missing=(
-        "NoSuchPublicAccessBlockConfiguration",
-        "The public access block configuration was not found",
+    Setting(
+        "PublicAccessBlock",
+        "PublicAccessBlockConfiguration",
+        "PublicAccessBlockConfiguration",
+        default=_PUBLIC_ACCESS_BLOCK,
+        missing=(
+            "NoSuchPublicAccessBlockConfiguration",
+            "The public access block configuration was not found",
+        ),
+        infix="",
+    ),
+    Setting(
+        "ObjectLockConfiguration",
+        "ObjectLockConfiguration",
+        "ObjectLockConfiguration",
+        missing=(
+            "ObjectLockConfigurationNotFoundError",
+            "Object Lock configuration does not exist for this bucket",
+        ),
+        delete=None,
+        infix="",
     ),
 )
 
@@ -166,11 +177,11 @@ def operations() -> dict[str, Callable[[S3Service, dict], dict]]:
     from botocore import xform_name
 
     made: dict[str, Callable[[S3Service, dict], dict]] = {}
-    for setting, infix in [(s, "Bucket") for s in SETTINGS] + [(PUBLIC_ACCESS_BLOCK, "")]:
-        made[xform_name(f"Put{infix}{setting.name}")] = _put(setting)
-        made[xform_name(f"Get{infix}{setting.name}")] = _get(setting)
+    for setting in SETTINGS:
+        made[xform_name(f"Put{setting.infix}{setting.name}")] = _put(setting)
+        made[xform_name(f"Get{setting.infix}{setting.name}")] = _get(setting)
         if setting.delete is not None:
-            delete = f"Delete{infix}{setting.delete or setting.name}"
+            delete = f"Delete{setting.infix}{setting.delete or setting.name}"
             made[xform_name(delete)] = _delete(setting)
     return made
 
