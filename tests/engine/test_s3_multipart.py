@@ -139,3 +139,42 @@ async def test_too_many_tags_rejected(s3):
     with pytest.raises(ServiceError) as raised:
         await s3.put_object_tagging(Bucket="big-files", Key="k", Tagging={"TagSet": tags})
     assert raised.value.code == "BadRequest"
+
+
+async def test_upload_part_copy_takes_a_range_of_an_object(s3):
+    await s3.put_object(Bucket="big-files", Key="source", Body=b"0123456789")
+    upload_id = (await s3.create_multipart_upload(Bucket="big-files", Key="dest"))["UploadId"]
+    copied = await s3.upload_part_copy(
+        Bucket="big-files",
+        Key="dest",
+        UploadId=upload_id,
+        PartNumber=1,
+        CopySource="big-files/source",
+        CopySourceRange="bytes=2-5",
+    )
+    etag = copied["CopyPartResult"]["ETag"]
+    assert etag == f'"{hashlib.md5(b"2345").hexdigest()}"'
+    await s3.complete_multipart_upload(
+        Bucket="big-files",
+        Key="dest",
+        UploadId=upload_id,
+        MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": etag}]},
+    )
+    got = await s3.get_object(Bucket="big-files", Key="dest")
+    assert got["Body"].read() == b"2345"
+
+
+async def test_upload_part_copy_refuses_a_range_past_the_end(s3):
+    await s3.put_object(Bucket="big-files", Key="source", Body=b"0123456789")
+    upload_id = (await s3.create_multipart_upload(Bucket="big-files", Key="dest"))["UploadId"]
+    for text, code in (("bytes=5-20", "InvalidRange"), ("bytes=5-", "InvalidArgument")):
+        with pytest.raises(ServiceError) as error:
+            await s3.upload_part_copy(
+                Bucket="big-files",
+                Key="dest",
+                UploadId=upload_id,
+                PartNumber=1,
+                CopySource="big-files/source",
+                CopySourceRange=text,
+            )
+        assert error.value.code == code

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from typing import TYPE_CHECKING, Any
 
 from engine.errors import ServiceError
 
-from .errors import check_storage_class
+from .errors import check_storage_class, invalid_argument
 from .models import HEADER_PARAMS, OWNER, MultipartUpload, boto_time
 from .object_tags import parse_tagging_header
 
@@ -27,6 +28,27 @@ def _no_such_upload(upload_id: str) -> ServiceError:
         status_code=404,
         extra={"UploadId": upload_id},
     )
+
+
+def _copy_range(data: bytes, text: str) -> bytes:
+    """The bytes CopySourceRange names; unlike GetObject's Range it must be exact."""
+    match = re.fullmatch(r"bytes=(\d+)-(\d+)", text.strip())
+    if match is None or int(match[1]) > int(match[2]):
+        raise invalid_argument(
+            "The x-amz-copy-source-range value must be of the form bytes=first-last where first "
+            "and last are the zero-based offsets of the first and last bytes to copy",
+            "x-amz-copy-source-range",
+            text,
+        )
+    first, last = int(match[1]), int(match[2])
+    if last >= len(data):
+        raise ServiceError(
+            "InvalidRange",
+            "The requested range is not satisfiable",
+            status_code=416,
+            extra={"ActualObjectSize": str(len(data)), "RangeRequested": text},
+        )
+    return data[first : last + 1]
 
 
 class MultipartOperations:
@@ -78,6 +100,23 @@ class MultipartOperations:
         etag = f'"{hashlib.md5(data).hexdigest()}"'
         upload.parts[number] = (data, etag, self.clock.now())
         return {"ETag": etag, "ServerSideEncryption": "AES256"}
+
+    def upload_part_copy(self: S3Service, params: dict) -> dict:
+        """UploadPartCopy: a part taken from an object (CopySourceRange "bytes=first-last")."""
+        _, _, original = self.copy_source(params)
+        data = original.body
+        if "CopySourceRange" in params:
+            data = _copy_range(data, params["CopySourceRange"])
+        params = {**params, "Body": data}
+        answer = self.upload_part(params)
+        stored = self._upload(params)[1].parts[params["PartNumber"]]
+        result: dict[str, Any] = {
+            "CopyPartResult": {"ETag": answer["ETag"], "LastModified": boto_time(stored[2])},
+            "ServerSideEncryption": "AES256",
+        }
+        if original.version_id != "null":
+            result["CopySourceVersionId"] = original.version_id
+        return result
 
     def complete_multipart_upload(self: S3Service, params: dict) -> dict:
         """CompleteMultipartUpload: checks order, ETags and part sizes, then stores the object."""

@@ -421,8 +421,8 @@ class S3Service(
             deleted.append(item)
         return {} if params["Delete"].get("Quiet") else {"Deleted": deleted}
 
-    def copy_object(self, params: dict) -> dict:
-        """CopyObject: COPY or REPLACE metadata; copying onto itself must change something."""
+    def copy_source(self, params: dict) -> tuple[str, str, ObjectVersion]:
+        """The (bucket, key, version) CopySource names, for CopyObject and UploadPartCopy."""
         source = params["CopySource"]
         if isinstance(source, dict):
             source_bucket, source_key = source["Bucket"], source["Key"]
@@ -439,6 +439,11 @@ class S3Service(
                 "Invalid copy source object key", "x-amz-copy-source", str(source)
             )
         original = self._version(self.bucket(source_bucket), source_key, source_version, head=False)
+        return source_bucket, source_key, original
+
+    def copy_object(self, params: dict) -> dict:
+        """CopyObject: COPY or REPLACE metadata; copying onto itself must change something."""
+        source_bucket, source_key, original = self.copy_source(params)
         bucket = self.bucket(params["Bucket"])
         key = params["Key"]
         check_storage_class(params)
