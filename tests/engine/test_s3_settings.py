@@ -99,3 +99,17 @@ async def test_object_lock_is_missing_unless_the_bucket_was_made_with_it(s3):
     got = await s3.get_object_lock_configuration(Bucket="locked")
     assert got["ObjectLockConfiguration"] == {"ObjectLockEnabled": "Enabled"}
     assert (await s3.get_bucket_versioning(Bucket="locked"))["Status"] == "Enabled"
+
+
+async def test_metrics_configurations_are_kept_by_id(s3):
+    config = {"Id": "logs", "Filter": {"Prefix": "logs/"}}
+    await s3.put_bucket_metrics_configuration(
+        Bucket="configured", Id="logs", MetricsConfiguration=config
+    )
+    got = await s3.get_bucket_metrics_configuration(Bucket="configured", Id="logs")
+    assert got["MetricsConfiguration"] == config
+    listed = await s3.list_bucket_metrics_configurations(Bucket="configured")
+    assert listed["MetricsConfigurationList"] == [config] and listed["IsTruncated"] is False
+    await s3.delete_bucket_metrics_configuration(Bucket="configured", Id="logs")
+    assert await _code(s3.get_bucket_metrics_configuration, Id="logs") == "NoSuchConfiguration"
+    assert await _code(s3.delete_bucket_metrics_configuration, Id="logs") == "NoSuchConfiguration"

@@ -193,3 +193,71 @@ class SettingOperations:
 for _name, _operation in operations().items():
     _operation.__name__ = _name
     setattr(SettingOperations, _name, _operation)
+
+
+#: Bucket configurations kept by Id (PutBucketMetricsConfiguration …): their request member.
+BY_ID = {
+    "Metrics": "MetricsConfiguration",
+    "Analytics": "AnalyticsConfiguration",
+    "Inventory": "InventoryConfiguration",
+    "IntelligentTiering": "IntelligentTieringConfiguration",
+}
+
+
+def _no_such_configuration() -> ServiceError:
+    return ServiceError(
+        "NoSuchConfiguration", "The specified configuration does not exist.", status_code=404
+    )
+
+
+def _by_id_operations(kind: str, member: str) -> dict[str, Callable[[S3Service, dict], dict]]:
+    def configurations(self: S3Service, params: dict) -> dict[str, Any]:
+        return _stored(self, params["Bucket"]).setdefault(f"{kind}ById", {})
+
+    def put(self: S3Service, params: dict) -> dict:
+        configurations(self, params)[params["Id"]] = copy.deepcopy(params[member])
+        return {}
+
+    def get(self: S3Service, params: dict) -> dict:
+        found = configurations(self, params).get(params["Id"])
+        if found is None:
+            raise _no_such_configuration()
+        return {member: copy.deepcopy(found)}
+
+    def delete(self: S3Service, params: dict) -> dict:
+        if configurations(self, params).pop(params["Id"], None) is None:
+            raise _no_such_configuration()
+        return {}
+
+    def list_all(self: S3Service, params: dict) -> dict:
+        found = configurations(self, params)
+        result: dict[str, Any] = {"IsTruncated": False}
+        if found:
+            result[f"{member}List"] = [copy.deepcopy(found[key]) for key in sorted(found)]
+        if "ContinuationToken" in params:
+            result["ContinuationToken"] = params["ContinuationToken"]
+        return result
+
+    put.__doc__ = f"Store a {member} under its Id."
+    get.__doc__ = f"The {member} with this Id (NoSuchConfiguration otherwise)."
+    delete.__doc__ = f"Remove the {member} with this Id."
+    list_all.__doc__ = f"Every {member} of the bucket, by Id."
+    return {
+        f"put_bucket_{xform(kind)}_configuration": put,
+        f"get_bucket_{xform(kind)}_configuration": get,
+        f"delete_bucket_{xform(kind)}_configuration": delete,
+        f"list_bucket_{xform(kind)}_configurations": list_all,
+    }
+
+
+def xform(name: str) -> str:
+    """A CamelCase name as the engine's snake_case operation names spell it."""
+    from botocore import xform_name
+
+    return xform_name(name)
+
+
+for _kind, _member in BY_ID.items():
+    for _name, _operation in _by_id_operations(_kind, _member).items():
+        _operation.__name__ = _name
+        setattr(SettingOperations, _name, _operation)
