@@ -121,6 +121,7 @@ class MultipartOperations:
     def complete_multipart_upload(self: S3Service, params: dict) -> dict:
         """CompleteMultipartUpload: checks order, ETags and part sizes, then stores the object."""
         bucket, upload = self._upload(params)
+        self._check_conditions_for_write(bucket, upload.key, params)
         listed = (params.get("MultipartUpload") or {}).get("Parts") or []
         if not listed:
             raise ServiceError(

@@ -42,6 +42,16 @@ from .settings import SettingOperations
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 
+def _not_implemented(header: str, detail: str) -> ServiceError:
+    """S3's 501 for a conditional header it does not take (a value or a combination)."""
+    return ServiceError(
+        "NotImplemented",
+        "A header you provided implies functionality that is not implemented",
+        status_code=501,
+        extra={"Header": header, "additionalMessage": detail},
+    )
+
+
 def _body(data: bytes) -> StreamingBody:
     """The Body object boto3 returns: `.read()` gives the bytes."""
     return StreamingBody(io.BytesIO(data), len(data))
@@ -211,6 +221,21 @@ class S3Service(
 
     @staticmethod
     def _check_conditions_for_write(bucket: Bucket, key: str, params: dict) -> None:
+        """If-Match / If-None-Match on PutObject, CopyObject and CompleteMultipartUpload."""
+        if "IfMatch" in params and "IfNoneMatch" in params:
+            raise _not_implemented(
+                "If-Match,If-None-Match",
+                "Multiple conditional request headers present in the request",
+            )
+        if "IfNoneMatch" in params and params["IfNoneMatch"] != "*":
+            raise _not_implemented(
+                "If-None-Match",
+                "We don't accept the provided value of If-None-Match header for this API",
+            )
+        if params.get("IfMatch") == "*":
+            raise _not_implemented(
+                "If-Match", "We don't accept the provided value of If-Match header for this API"
+            )
         current = bucket.current(key)
         if params.get("IfNoneMatch") == "*" and current is not None:
             raise ServiceError(
@@ -219,7 +244,8 @@ class S3Service(
                 status_code=412,
                 extra={"Condition": "If-None-Match"},
             )
-        if "IfMatch" in params and (current is None or current.etag != params["IfMatch"]):
+        wanted = str(params.get("IfMatch", "")).strip('"')
+        if "IfMatch" in params and (current is None or current.etag.strip('"') != wanted):
             if current is None:
                 raise no_such_key(key)
             raise ServiceError(
@@ -448,6 +474,7 @@ class S3Service(
         key = params["Key"]
         check_storage_class(params)
         check_directives(params)
+        self._check_conditions_for_write(bucket, key, params)
         replace = params.get("MetadataDirective", "COPY") == "REPLACE"
         if (
             source_bucket == bucket.name

@@ -1,0 +1,62 @@
+"""Conditional writes: If-Match / If-None-Match on PutObject, CopyObject and CompleteMultipartUpload."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine import ServiceError
+
+pytestmark = pytest.mark.timeout(60)
+
+
+@pytest.fixture
+async def s3(eng):
+    client = eng.client("s3")
+    await client.create_bucket(Bucket="guarded")
+    await client.put_object(Bucket="guarded", Key="source", Body=b"source content")
+    return client
+
+
+async def _error(call, **params) -> ServiceError:
+    with pytest.raises(ServiceError) as error:
+        await call(Bucket="guarded", **params)
+    return error.value
+
+
+async def test_copy_honours_if_match_and_if_none_match_on_the_destination(s3):
+    dest = await s3.put_object(Bucket="guarded", Key="dest", Body=b"initial")
+    copied = await s3.copy_object(
+        Bucket="guarded", Key="dest", CopySource="guarded/source", IfMatch=dest["ETag"]
+    )
+    assert copied["CopyObjectResult"]["ETag"]
+    wrong = await _error(s3.copy_object, Key="dest", CopySource="guarded/source", IfMatch='"nope"')
+    assert (wrong.code, wrong.status_code) == ("PreconditionFailed", 412)
+    missing = await _error(s3.copy_object, Key="absent", CopySource="guarded/source", IfMatch='"x"')
+    assert missing.code == "NoSuchKey"
+    taken = await _error(s3.copy_object, Key="dest", CopySource="guarded/source", IfNoneMatch="*")
+    assert taken.code == "PreconditionFailed"
+
+
+async def test_complete_multipart_checks_the_key_at_completion(s3):
+    upload_id = (await s3.create_multipart_upload(Bucket="guarded", Key="late"))["UploadId"]
+    part = await s3.upload_part(
+        Bucket="guarded", Key="late", UploadId=upload_id, PartNumber=1, Body=b"part"
+    )
+    await s3.put_object(Bucket="guarded", Key="late", Body=b"")  # written while uploading
+    error = await _error(
+        s3.complete_multipart_upload,
+        Key="late",
+        UploadId=upload_id,
+        IfNoneMatch="*",
+        MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": part["ETag"]}]},
+    )
+    assert error.code == "PreconditionFailed"
+
+
+async def test_values_s3_does_not_take_are_not_implemented(s3):
+    star = await _error(s3.put_object, Key="k", Body=b"", IfMatch="*")
+    assert (star.code, star.status_code) == ("NotImplemented", 501)
+    etag = await _error(s3.put_object, Key="k", Body=b"", IfNoneMatch='"abc"')
+    assert etag.code == "NotImplemented"
+    both = await _error(s3.put_object, Key="k", Body=b"", IfNoneMatch="*", IfMatch='"abc"')
+    assert both.code == "NotImplemented"
