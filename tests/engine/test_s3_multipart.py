@@ -178,3 +178,11 @@ async def test_upload_part_copy_refuses_a_range_past_the_end(s3):
                 CopySourceRange=text,
             )
         assert error.value.code == code
+
+
+async def test_list_parts_names_the_last_part_and_owners_without_display_names(s3):
+    upload_id, _ = await upload(s3, "listed", [b"one"])
+    parts = await s3.list_parts(Bucket="big-files", Key="listed", UploadId=upload_id)
+    assert parts["IsTruncated"] is False and parts["NextPartNumberMarker"] == 1
+    assert set(parts["Owner"]) == {"ID"}
+    assert set(parts["Initiator"]) == {"ID", "DisplayName"}

@@ -7,11 +7,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-#: The owner S3 reports for every bucket and object of the lab's account.
-OWNER = {
-    "DisplayName": "pipework",
-    "ID": "75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078efc7c6caea54ba06a",
-}
+#: The owner S3 reports for every bucket and object of the lab's account (AWS no longer sends
+#: owners' display names, but still names the initiator of a multipart upload).
+OWNER = {"ID": "75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078efc7c6caea54ba06a"}
+INITIATOR = {**OWNER, "DisplayName": "pipework"}
 
 #: Request parameters stored with an object and returned by GET/HEAD as given.
 HEADER_PARAMS = (

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from engine.errors import ServiceError
 
 from .errors import check_storage_class, invalid_argument
-from .models import HEADER_PARAMS, OWNER, MultipartUpload, boto_time
+from .models import HEADER_PARAMS, INITIATOR, OWNER, MultipartUpload, boto_time
 from .object_tags import parse_tagging_header
 
 if TYPE_CHECKING:
@@ -204,7 +204,7 @@ class MultipartOperations:
             "PartNumberMarker": marker,
             "MaxParts": limit,
             "IsTruncated": len(numbers) > limit,
-            "Initiator": {"ID": OWNER["ID"], "DisplayName": OWNER["DisplayName"]},
+            "Initiator": dict(INITIATOR),
             "Owner": dict(OWNER),
             "StorageClass": upload.storage_class,
         }
@@ -218,7 +218,7 @@ class MultipartOperations:
                 }
                 for n in page
             ]
-        if result["IsTruncated"]:
+        if page:  # AWS names the last part listed, whether or not more follow
             result["NextPartNumberMarker"] = page[-1]
         return result
 
@@ -245,7 +245,7 @@ class MultipartOperations:
                     "Initiated": boto_time(u.initiated),
                     "StorageClass": u.storage_class,
                     "Owner": dict(OWNER),
-                    "Initiator": {"ID": OWNER["ID"], "DisplayName": OWNER["DisplayName"]},
+                    "Initiator": dict(INITIATOR),
                 }
                 for u in uploads[:limit]
             ]
