@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from engine import ServiceError
@@ -60,3 +62,29 @@ async def test_values_s3_does_not_take_are_not_implemented(s3):
     assert etag.code == "NotImplemented"
     both = await _error(s3.put_object, Key="k", Body=b"", IfNoneMatch="*", IfMatch='"abc"')
     assert both.code == "NotImplemented"
+
+
+async def test_copy_source_conditions(s3, clock):
+    source = await s3.head_object(Bucket="guarded", Key="source")
+    etag, modified = source["ETag"], source["LastModified"]
+    upload_id = (await s3.create_multipart_upload(Bucket="guarded", Key="dest"))["UploadId"]
+    part = {"Key": "dest", "UploadId": upload_id, "PartNumber": 1, "CopySource": "guarded/source"}
+    await s3.upload_part_copy(Bucket="guarded", CopySourceIfMatch=etag, **part)
+    failed = await _error(s3.upload_part_copy, CopySourceIfMatch='"other"', **part)
+    assert (failed.code, failed.extra["Condition"]) == (
+        "PreconditionFailed",
+        "x-amz-copy-source-If-Match",
+    )
+    failed = await _error(
+        s3.copy_object, Key="c", CopySource="guarded/source", CopySourceIfNoneMatch=etag
+    )
+    assert failed.extra["Condition"] == "x-amz-copy-source-If-None-Match"
+    failed = await _error(s3.upload_part_copy, CopySourceIfModifiedSince=modified, **part)
+    assert failed.extra["Condition"] == "x-amz-copy-source-If-Modified-Since"
+    # A matching ETag wins over an unmodified-since date that does not hold.
+    earlier = datetime.fromtimestamp(modified.timestamp() - 86400, UTC)
+    await s3.upload_part_copy(
+        Bucket="guarded", CopySourceIfMatch=etag, CopySourceIfUnmodifiedSince=earlier, **part
+    )
+    failed = await _error(s3.upload_part_copy, CopySourceIfUnmodifiedSince=earlier, **part)
+    assert failed.extra["Condition"] == "x-amz-copy-source-If-Unmodified-Since"

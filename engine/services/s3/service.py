@@ -52,6 +52,41 @@ def _not_implemented(header: str, detail: str) -> ServiceError:
     )
 
 
+def _epoch(value: Any) -> float:
+    """A timestamp parameter (datetime or epoch seconds) as epoch seconds."""
+    return value.timestamp() if hasattr(value, "timestamp") else float(value)
+
+
+def _copy_source_failed(condition: str) -> ServiceError:
+    return ServiceError(
+        "PreconditionFailed",
+        "At least one of the pre-conditions you specified did not hold",
+        status_code=412,
+        extra={"Condition": f"x-amz-copy-source-{condition}"},
+    )
+
+
+def _check_copy_source_conditions(source: ObjectVersion, params: dict, now: float) -> None:
+    """x-amz-copy-source-if-*: a matching ETag overrides the unmodified-since test, and a
+    non-matching one (If-None-Match) overrides the modified-since test, as AWS documents."""
+    etag = source.etag.strip('"')
+    modified = int(source.last_modified)
+    if "CopySourceIfMatch" in params:
+        if str(params["CopySourceIfMatch"]).strip('"') != etag:
+            raise _copy_source_failed("If-Match")
+    elif "CopySourceIfUnmodifiedSince" in params and modified > _epoch(
+        params["CopySourceIfUnmodifiedSince"]
+    ):
+        raise _copy_source_failed("If-Unmodified-Since")
+    if "CopySourceIfNoneMatch" in params:
+        if str(params["CopySourceIfNoneMatch"]).strip('"') == etag:
+            raise _copy_source_failed("If-None-Match")
+    elif "CopySourceIfModifiedSince" in params:
+        since = _epoch(params["CopySourceIfModifiedSince"])
+        if modified <= since <= now:  # a date in the future is ignored, as HTTP says
+            raise _copy_source_failed("If-Modified-Since")
+
+
 def _body(data: bytes) -> StreamingBody:
     """The Body object boto3 returns: `.read()` gives the bytes."""
     return StreamingBody(io.BytesIO(data), len(data))
@@ -465,6 +500,7 @@ class S3Service(
                 "Invalid copy source object key", "x-amz-copy-source", str(source)
             )
         original = self._version(self.bucket(source_bucket), source_key, source_version, head=False)
+        _check_copy_source_conditions(original, params, self.clock.now())
         return source_bucket, source_key, original
 
     def copy_object(self, params: dict) -> dict:
