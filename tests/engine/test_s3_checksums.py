@@ -87,3 +87,54 @@ async def test_object_attributes_answer_what_is_asked(s3):
         Bucket="sums", Key="data.txt", ObjectAttributes=["ObjectSize"]
     )
     assert set(only) - {"ResponseMetadata"} == {"LastModified", "ObjectSize"}
+
+
+async def test_composite_sha256_multipart_as_aws_answered(s3):
+    created = await s3.create_multipart_upload(Bucket="sums", Key="mpu", ChecksumAlgorithm="SHA256")
+    assert (created["ChecksumAlgorithm"], created["ChecksumType"]) == ("SHA256", "COMPOSITE")
+    upload_id = created["UploadId"]
+    big = b"a" * (5 * 1024 * 1024 + 1)
+    listed = []
+    for number, data in enumerate([big, big, big[:10]], start=1):
+        part = await s3.upload_part(
+            Bucket="sums",
+            Key="mpu",
+            UploadId=upload_id,
+            PartNumber=number,
+            Body=data,
+            ChecksumAlgorithm="SHA256",
+        )
+        listed.append(
+            {"PartNumber": number, "ETag": part["ETag"], "ChecksumSHA256": part["ChecksumSHA256"]}
+        )
+    assert listed[2]["ChecksumSHA256"] == "vyy1imj2hNlaO3jvj2Ycmk5bCegsyPnMiMzpBSjK6yc="
+    without = [{k: v for k, v in p.items() if k != "ChecksumSHA256"} for p in listed]
+    with pytest.raises(ServiceError) as error:
+        await s3.complete_multipart_upload(
+            Bucket="sums", Key="mpu", UploadId=upload_id, MultipartUpload={"Parts": without}
+        )
+    assert error.value.message.endswith("It was missing for part 1 in the request.")
+    done = await s3.complete_multipart_upload(
+        Bucket="sums", Key="mpu", UploadId=upload_id, MultipartUpload={"Parts": listed}
+    )
+    assert done["ChecksumSHA256"] == "9o++y6AejqboiJ7MZCx0fahK2Vu5YC/qnNhhYsCLciI=-3"
+    assert done["ChecksumType"] == "COMPOSITE"
+    attrs = await s3.get_object_attributes(Bucket="sums", Key="mpu", ObjectAttributes=["Checksum"])
+    assert attrs["Checksum"] == {
+        "ChecksumSHA256": "9o++y6AejqboiJ7MZCx0fahK2Vu5YC/qnNhhYsCLciI=",
+        "ChecksumType": "COMPOSITE",
+    }
+
+
+async def test_multipart_without_an_algorithm_gets_a_full_object_crc64nvme(s3):
+    upload_id = (await s3.create_multipart_upload(Bucket="sums", Key="plain"))["UploadId"]
+    part = await s3.upload_part(
+        Bucket="sums", Key="plain", UploadId=upload_id, PartNumber=1, Body=b"abc"
+    )
+    done = await s3.complete_multipart_upload(
+        Bucket="sums",
+        Key="plain",
+        UploadId=upload_id,
+        MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": part["ETag"]}]},
+    )
+    assert done["ChecksumType"] == "FULL_OBJECT" and "ChecksumCRC64NVME" in done

@@ -89,3 +89,14 @@ def answer(algorithm: str | None, value: str | None, kind: str = "FULL_OBJECT") 
     if not algorithm or not value:
         return {}
     return {ALGORITHMS[algorithm][0]: value, "ChecksumType": kind}
+
+
+def default_type(algorithm: str) -> str:
+    """The checksum type a multipart upload gets when it names only an algorithm."""
+    return "FULL_OBJECT" if algorithm == "CRC64NVME" else "COMPOSITE"
+
+
+def composite(algorithm: str, part_values: list[str]) -> str:
+    """A multipart object's COMPOSITE checksum: of the parts' digests joined, then "-N"."""
+    joined = b"".join(base64.b64decode(value) for value in part_values)
+    return f"{compute(algorithm, joined)}-{len(part_values)}"

@@ -65,7 +65,10 @@ def _checksum_members(version: ObjectVersion) -> dict[str, Any]:
     """How a listing names an object's checksum: its algorithm and type, not its value."""
     if not version.checksum_algorithm:
         return {}
-    return {"ChecksumAlgorithm": [version.checksum_algorithm], "ChecksumType": "FULL_OBJECT"}
+    return {
+        "ChecksumAlgorithm": [version.checksum_algorithm],
+        "ChecksumType": version.checksum_type,
+    }
 
 
 class ListingOperations:

@@ -43,7 +43,8 @@ class ObjectVersion:
     delete_marker: bool = False
     tags: dict[str, str] = field(default_factory=dict)
     checksum_algorithm: str | None = None  # CRC32 | CRC32C | CRC64NVME | SHA1 | SHA256
-    checksum: str | None = None  # base64, of the whole object
+    checksum: str | None = None  # base64 (COMPOSITE: of the parts' checksums, then "-N")
+    checksum_type: str = "FULL_OBJECT"  # FULL_OBJECT | COMPOSITE
 
     @property
     def size(self) -> int:
@@ -64,6 +65,9 @@ class MultipartUpload:
     storage_class: str
     tags: dict[str, str]
     parts: dict[int, tuple[bytes, str, float]] = field(default_factory=dict)
+    checksum_algorithm: str | None = None  # named at creation
+    checksum_type: str | None = None  # FULL_OBJECT | COMPOSITE, with an algorithm
+    part_checksums: dict[int, str] = field(default_factory=dict)  # part number → base64
 
 
 @dataclass(slots=True)

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 from engine.errors import ServiceError
 
-from .errors import check_storage_class, invalid_argument
+from . import checksums
+from .errors import check_storage_class, invalid_argument, invalid_request
 from .models import HEADER_PARAMS, INITIATOR, OWNER, MultipartUpload, boto_time
 from .object_tags import parse_tagging_header
 
@@ -51,6 +52,26 @@ def _copy_range(data: bytes, text: str) -> bytes:
     return data[first : last + 1]
 
 
+def _invalid_part(upload_id: str, part: dict) -> ServiceError:
+    return ServiceError(
+        "InvalidPart",
+        "One or more of the specified parts could not be found.  The part may not have been "
+        "uploaded, or the specified entity tag may not match the part's entity tag.",
+        extra={
+            "UploadId": upload_id,
+            "PartNumber": str(part["PartNumber"]),
+            "ETag": part.get("ETag", "").strip('"'),
+        },
+    )
+
+
+def _part_checksum(upload: MultipartUpload, number: int) -> dict[str, str]:
+    value = upload.part_checksums.get(number)
+    if value is None or upload.checksum_algorithm is None:
+        return {}
+    return {checksums.ALGORITHMS[upload.checksum_algorithm][0]: value}
+
+
 class MultipartOperations:
     """Multipart upload operations (mixed into S3Service)."""
 
@@ -67,6 +88,10 @@ class MultipartOperations:
         check_storage_class(params)
         tags = parse_tagging_header(params["Tagging"]) if "Tagging" in params else {}
         upload_id = self.ids.token(64)
+        algorithm = params.get("ChecksumAlgorithm")
+        kind = params.get("ChecksumType") or (
+            checksums.default_type(algorithm) if algorithm else None
+        )
         bucket.uploads[upload_id] = MultipartUpload(
             upload_id=upload_id,
             key=params["Key"],
@@ -76,13 +101,18 @@ class MultipartOperations:
             headers={name: str(params[name]) for name in HEADER_PARAMS if name in params},
             storage_class=params.get("StorageClass", "STANDARD"),
             tags=tags,
+            checksum_algorithm=algorithm,
+            checksum_type=kind,
         )
-        return {
+        result = {
             "Bucket": bucket.name,
             "Key": params["Key"],
             "UploadId": upload_id,
             "ServerSideEncryption": "AES256",
         }
+        if algorithm:
+            result.update({"ChecksumAlgorithm": algorithm, "ChecksumType": kind})
+        return result
 
     def upload_part(self: S3Service, params: dict) -> dict:
         """UploadPart (1–10000); uploading a number again replaces the part."""
@@ -97,9 +127,20 @@ class MultipartOperations:
                 extra={"ArgumentName": "partNumber", "ArgumentValue": str(number)},
             )
         data = _read_body(params.get("Body"))
+        answer: dict[str, Any] = {}
+        if (
+            upload.checksum_algorithm
+            or "ChecksumAlgorithm" in params
+            or any(member in params for member, _ in checksums.ALGORITHMS.values())
+        ):
+            named = {"ChecksumAlgorithm": upload.checksum_algorithm, **params}
+            algorithm, value = checksums.for_write(named, data)
+            answer[checksums.ALGORITHMS[algorithm][0]] = value
+            if algorithm == upload.checksum_algorithm:
+                upload.part_checksums[number] = value
         etag = f'"{hashlib.md5(data).hexdigest()}"'
         upload.parts[number] = (data, etag, self.clock.now())
-        return {"ETag": etag, "ServerSideEncryption": "AES256"}
+        return {"ETag": etag, **answer, "ServerSideEncryption": "AES256"}
 
     def upload_part_copy(self: S3Service, params: dict) -> dict:
         """UploadPartCopy: a part taken from an object (CopySourceRange "bytes=first-last")."""
@@ -137,17 +178,12 @@ class MultipartOperations:
                 "in order by part number.",
                 extra={"UploadId": upload.upload_id},
             )
+        self._check_checksum_mode(upload, params, listed)
         chosen = []
         for part in listed:
             stored = upload.parts.get(part["PartNumber"])
             if stored is None or part.get("ETag", "").strip('"') != stored[1].strip('"'):
-                raise ServiceError(
-                    "InvalidPart",
-                    "One or more of the specified parts could not be found.  The part may not "
-                    "have been uploaded, or the specified entity tag may not match the part's "
-                    "entity tag.",
-                    extra={"UploadId": upload.upload_id, "PartNumber": str(part["PartNumber"])},
-                )
+                raise _invalid_part(upload.upload_id, part)
             chosen.append(stored)
         for data, _, _ in chosen[:-1]:
             if len(data) < MIN_PART_SIZE:
@@ -160,6 +196,13 @@ class MultipartOperations:
         etag = f'"{hashlib.md5(digests).hexdigest()}-{len(chosen)}"'
         body = b"".join(data for data, _, _ in chosen)
         del bucket.uploads[upload.upload_id]
+        algorithm = upload.checksum_algorithm or checksums.DEFAULT
+        if upload.checksum_type == "COMPOSITE":
+            value = checksums.composite(
+                algorithm, [upload.part_checksums[p["PartNumber"]] for p in listed]
+            )
+        else:
+            value = checksums.compute(algorithm, body)
         version = self._store(
             bucket,
             upload.key,
@@ -172,17 +215,43 @@ class MultipartOperations:
             "CompleteMultipartUpload",
             etag=etag,
             tags=upload.tags,
+            checksum=(algorithm, value),
+            checksum_type=upload.checksum_type or "FULL_OBJECT",
         )
         result: dict[str, Any] = {
             "Location": f"https://{bucket.name}.s3.amazonaws.com/{upload.key}",
             "Bucket": bucket.name,
             "Key": upload.key,
             "ETag": etag,
+            **self._checksum_answer(version),
             "ServerSideEncryption": "AES256",
         }
         if version.version_id != "null":
             result["VersionId"] = version.version_id
         return result
+
+    @staticmethod
+    def _check_checksum_mode(upload: MultipartUpload, params: dict, listed: list[dict]) -> None:
+        """The completion must keep the upload's checksum mode and name each part's checksum."""
+        if "ChecksumType" in params and params["ChecksumType"] != upload.checksum_type:
+            mode = (upload.checksum_type or "null").lower().replace("_", " ")
+            raise invalid_request(
+                f"The upload was created using the {mode} checksum mode. The complete request "
+                "must use the same checksum mode."
+            )
+        if upload.checksum_type != "COMPOSITE" or not upload.checksum_algorithm:
+            return
+        member = checksums.ALGORITHMS[upload.checksum_algorithm][0]
+        for part in listed:
+            number = part["PartNumber"]
+            if member not in part:
+                raise invalid_request(
+                    f"The upload was created using a {upload.checksum_algorithm.lower()} "
+                    "checksum. The complete request must include the checksum for each part. "
+                    f"It was missing for part {number} in the request."
+                )
+            if upload.part_checksums.get(number) != part[member]:
+                raise _invalid_part(upload.upload_id, part)
 
     def abort_multipart_upload(self: S3Service, params: dict) -> dict:
         """AbortMultipartUpload."""
@@ -208,6 +277,9 @@ class MultipartOperations:
             "Owner": dict(OWNER),
             "StorageClass": upload.storage_class,
         }
+        if upload.checksum_algorithm:
+            result["ChecksumAlgorithm"] = upload.checksum_algorithm
+            result["ChecksumType"] = upload.checksum_type
         if page:
             result["Parts"] = [
                 {
@@ -215,6 +287,7 @@ class MultipartOperations:
                     "LastModified": boto_time(upload.parts[n][2]),
                     "ETag": upload.parts[n][1],
                     "Size": len(upload.parts[n][0]),
+                    **_part_checksum(upload, n),
                 }
                 for n in page
             ]

@@ -25,7 +25,10 @@ class ObjectAttributeOperations:
         if "ETag" in wanted:
             result["ETag"] = version.etag.strip('"')
         if "Checksum" in wanted and version.checksum_algorithm:
-            result["Checksum"] = checksums.answer(version.checksum_algorithm, version.checksum)
+            value = (version.checksum or "").partition("-")[0]  # a composite's "-N" left out
+            result["Checksum"] = checksums.answer(
+                version.checksum_algorithm, value, version.checksum_type
+            )
         parts = version.etag.strip('"').partition("-")[2]
         if "ObjectParts" in wanted and parts.isdigit():
             result["ObjectParts"] = {"TotalPartsCount": int(parts)}

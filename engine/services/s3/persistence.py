@@ -39,6 +39,7 @@ def dump(self: S3Service) -> dict[str, Any] | None:
                         "tags": dict(v.tags),
                         "checksum_algorithm": v.checksum_algorithm,
                         "checksum": v.checksum,
+                        "checksum_type": v.checksum_type,
                     }
                     for key in b.keys
                     for v in b.objects[key]
@@ -77,6 +78,7 @@ def load(self: S3Service, data: dict[str, Any]) -> None:
                     dict(o.get("tags", {})),
                     o.get("checksum_algorithm"),
                     o.get("checksum"),
+                    o.get("checksum_type", "FULL_OBJECT"),
                 )
             )
         self.buckets[bucket.name] = bucket

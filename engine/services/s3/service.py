@@ -178,6 +178,7 @@ class S3Service(
         etag: str | None = None,
         tags: dict[str, str] | None = None,
         checksum: tuple[str, str] | None = None,
+        checksum_type: str = "FULL_OBJECT",
     ) -> ObjectVersion:
         algorithm, value = checksum or (
             checksums.DEFAULT,
@@ -196,6 +197,7 @@ class S3Service(
             tags=tags or {},
             checksum_algorithm=algorithm,
             checksum=value,
+            checksum_type=checksum_type,
         )
         bucket.add_version(version)
         bucket.puts += 1
@@ -316,7 +318,7 @@ class S3Service(
 
     @staticmethod
     def _checksum_answer(version: ObjectVersion) -> dict:
-        return checksums.answer(version.checksum_algorithm, version.checksum)
+        return checksums.answer(version.checksum_algorithm, version.checksum, version.checksum_type)
 
     def _describe_object(self, version: ObjectVersion, params: dict) -> dict:
         result: dict[str, Any] = {
@@ -572,6 +574,11 @@ class S3Service(
         algorithm = params.get("ChecksumAlgorithm")
         if algorithm in checksums.ALGORITHMS:
             return algorithm, checksums.compute(algorithm, original.body)
+        if original.checksum_type == "COMPOSITE" and original.checksum_algorithm:
+            # a copy is one part: its checksum is of the whole body
+            return original.checksum_algorithm, checksums.compute(
+                original.checksum_algorithm, original.body
+            )
         if original.checksum_algorithm and original.checksum:
             return original.checksum_algorithm, original.checksum
         return None
