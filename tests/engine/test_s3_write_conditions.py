@@ -88,3 +88,19 @@ async def test_copy_source_conditions(s3, clock):
     )
     failed = await _error(s3.upload_part_copy, CopySourceIfUnmodifiedSince=earlier, **part)
     assert failed.extra["Condition"] == "x-amz-copy-source-If-Unmodified-Since"
+
+
+async def test_read_conditions_as_aws_orders_them(s3, clock):
+    head = await s3.head_object(Bucket="guarded", Key="source")
+    etag, modified = head["ETag"], head["LastModified"]
+    earlier = datetime.fromtimestamp(modified.timestamp() - 86400, UTC)
+    later = datetime.fromtimestamp(modified.timestamp() + 86400, UTC)
+    for call in (s3.get_object, s3.head_object):
+        failed = await _error(call, Key="source", IfUnmodifiedSince=earlier, IfNoneMatch=etag)
+        assert (failed.status_code, failed.extra["Condition"]) == (412, "If-Unmodified-Since")
+        not_modified = await _error(call, Key="source", IfModifiedSince=modified)
+        assert not_modified.status_code == 304
+        unquoted = await _error(call, Key="source", IfNoneMatch=etag.strip('"'))
+        assert unquoted.status_code == 304
+        await call(Bucket="guarded", Key="source", IfModifiedSince=later)  # the future is ignored
+        await call(Bucket="guarded", Key="source", IfMatch=etag, IfUnmodifiedSince=earlier)

@@ -57,34 +57,48 @@ def _epoch(value: Any) -> float:
     return value.timestamp() if hasattr(value, "timestamp") else float(value)
 
 
-def _copy_source_failed(condition: str) -> ServiceError:
+def _failed_condition(version: ObjectVersion, conditions: dict, now: float) -> str | None:
+    """Which of If-Match, If-Unmodified-Since, If-None-Match, If-Modified-Since fails, if any.
+
+    A matching If-Match overrides If-Unmodified-Since, a non-matching If-None-Match overrides
+    If-Modified-Since, and a date in the future is ignored, as AWS documents.
+    """
+    etag = version.etag.strip('"')
+    modified = int(version.last_modified)
+    if "IfMatch" in conditions:
+        if str(conditions["IfMatch"]).strip('"') != etag:
+            return "If-Match"
+    elif "IfUnmodifiedSince" in conditions and modified > _epoch(conditions["IfUnmodifiedSince"]):
+        return "If-Unmodified-Since"
+    if "IfNoneMatch" in conditions:
+        if str(conditions["IfNoneMatch"]).strip('"') == etag:
+            return "If-None-Match"
+    elif "IfModifiedSince" in conditions:
+        since = _epoch(conditions["IfModifiedSince"])
+        if modified <= since <= now:
+            return "If-Modified-Since"
+    return None
+
+
+def _precondition_failed(condition: str) -> ServiceError:
     return ServiceError(
         "PreconditionFailed",
         "At least one of the pre-conditions you specified did not hold",
         status_code=412,
-        extra={"Condition": f"x-amz-copy-source-{condition}"},
+        extra={"Condition": condition},
     )
 
 
 def _check_copy_source_conditions(source: ObjectVersion, params: dict, now: float) -> None:
-    """x-amz-copy-source-if-*: a matching ETag overrides the unmodified-since test, and a
-    non-matching one (If-None-Match) overrides the modified-since test, as AWS documents."""
-    etag = source.etag.strip('"')
-    modified = int(source.last_modified)
-    if "CopySourceIfMatch" in params:
-        if str(params["CopySourceIfMatch"]).strip('"') != etag:
-            raise _copy_source_failed("If-Match")
-    elif "CopySourceIfUnmodifiedSince" in params and modified > _epoch(
-        params["CopySourceIfUnmodifiedSince"]
-    ):
-        raise _copy_source_failed("If-Unmodified-Since")
-    if "CopySourceIfNoneMatch" in params:
-        if str(params["CopySourceIfNoneMatch"]).strip('"') == etag:
-            raise _copy_source_failed("If-None-Match")
-    elif "CopySourceIfModifiedSince" in params:
-        since = _epoch(params["CopySourceIfModifiedSince"])
-        if modified <= since <= now:  # a date in the future is ignored, as HTTP says
-            raise _copy_source_failed("If-Modified-Since")
+    """x-amz-copy-source-if-*: any failing condition is 412, naming the copy-source header."""
+    conditions = {
+        name.removeprefix("CopySource"): value
+        for name, value in params.items()
+        if name.startswith("CopySourceIf")
+    }
+    failed = _failed_condition(source, conditions, now)
+    if failed is not None:
+        raise _precondition_failed(f"x-amz-copy-source-{failed}")
 
 
 def _body(data: bytes) -> StreamingBody:
@@ -275,22 +289,12 @@ class S3Service(
             )
         current = bucket.current(key)
         if params.get("IfNoneMatch") == "*" and current is not None:
-            raise ServiceError(
-                "PreconditionFailed",
-                "At least one of the pre-conditions you specified did not hold",
-                status_code=412,
-                extra={"Condition": "If-None-Match"},
-            )
+            raise _precondition_failed("If-None-Match")
         wanted = str(params.get("IfMatch", "")).strip('"')
         if "IfMatch" in params and (current is None or current.etag.strip('"') != wanted):
             if current is None:
                 raise no_such_key(key)
-            raise ServiceError(
-                "PreconditionFailed",
-                "At least one of the pre-conditions you specified did not hold",
-                status_code=412,
-                extra={"Condition": "If-Match"},
-            )
+            raise _precondition_failed("If-Match")
 
     def _version(
         self, bucket: Bucket, key: str, version_id: str | None, head: bool
@@ -340,14 +344,11 @@ class S3Service(
         return result
 
     def _check_read_conditions(self, version: ObjectVersion, params: dict) -> None:
-        if "IfMatch" in params and params["IfMatch"] != version.etag:
-            raise ServiceError(
-                "PreconditionFailed",
-                "At least one of the pre-conditions you specified did not hold",
-                status_code=412,
-                extra={"Condition": "If-Match"},
-            )
-        if "IfNoneMatch" in params and params["IfNoneMatch"] == version.etag:
+        """GET/HEAD conditions: 412 for If-Match/If-Unmodified-Since, else 304 Not Modified."""
+        failed = _failed_condition(version, params, self.clock.now())
+        if failed in ("If-Match", "If-Unmodified-Since"):
+            raise _precondition_failed(failed)
+        if failed is not None:
             raise ServiceError("304", "Not Modified", status_code=304)
 
     def get_object(self, params: dict) -> dict:
