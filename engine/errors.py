@@ -15,6 +15,7 @@ class ServiceError(Exception):
         sender_fault: bool = True,
         operation: str | None = None,
         extra: dict | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(message)
         self.code = code
@@ -24,6 +25,8 @@ class ServiceError(Exception):
         self.operation = operation
         # Extra members AWS puts beside Code and Message (e.g. CancellationReasons).
         self.extra = extra or {}
+        # HTTP headers the answer carries beside the error (S3's x-amz-delete-marker …).
+        self.headers = headers or {}
 
     @property
     def response(self) -> dict:

@@ -118,6 +118,7 @@ class WireEndpoint:
                 error.extra,
                 error.sender_fault,
             )
+            response.headers.update(error.headers)
         except WireError as error:
             response = self._error_response(
                 service, protocol, error.code, error.message, error.status
@@ -317,6 +318,8 @@ class WireEndpoint:
         sender: bool = True,
     ) -> HttpResponse:
         request_id = self.engine.ids.request_id()
+        if status == 304:  # Not Modified (S3's conditional GET): no body, as HTTP says
+            return HttpResponse(304, {"x-amz-request-id": request_id}, b"")
         status = status if status >= 400 else 400
         sender = sender and status < 500
         extra = extra or {}

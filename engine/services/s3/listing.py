@@ -167,14 +167,28 @@ class ListingOperations:
         markers: list[dict] = []
         count = 0
         truncated = False
+        key_marker = params.get("KeyMarker", "")
+        version_marker = params.get("VersionIdMarker", "")
+        last: tuple[str, str] = ("", "")
         for key in bucket.keys:
-            if not key.startswith(prefix) or key <= params.get("KeyMarker", ""):
+            if not key.startswith(prefix) or key < key_marker:
                 continue
-            history = bucket.objects[key]
-            for index, version in enumerate(reversed(history)):
+            history = list(reversed(bucket.objects[key]))
+            if key == key_marker:
+                # resume after VersionIdMarker within the marker's key (or skip the key)
+                ids = [v.version_id for v in history]
+                if not version_marker or version_marker not in ids:
+                    continue
+                start = ids.index(version_marker) + 1
+            else:
+                start = 0
+            for index, version in enumerate(history):
+                if index < start:
+                    continue
                 if count >= max_keys:
                     truncated = True
                     break
+                last = (key, version.version_id)
                 entry: dict[str, Any] = {
                     "Key": key,
                     "VersionId": version.version_id,
@@ -200,12 +214,17 @@ class ListingOperations:
         result: dict[str, Any] = {
             "IsTruncated": truncated,
             "KeyMarker": params.get("KeyMarker", ""),
+            "VersionIdMarker": params.get("VersionIdMarker", ""),
             "Name": bucket.name,
             "Prefix": prefix,
             "MaxKeys": max_keys,
         }
+        if truncated:
+            result["NextKeyMarker"], result["NextVersionIdMarker"] = last
         if versions:
             result["Versions"] = versions
         if markers:
             result["DeleteMarkers"] = markers
+        if params.get("EncodingType"):
+            result["EncodingType"] = params["EncodingType"]
         return result

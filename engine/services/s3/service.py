@@ -101,6 +101,11 @@ def _check_copy_source_conditions(source: ObjectVersion, params: dict, now: floa
         raise _precondition_failed(f"x-amz-copy-source-{failed}")
 
 
+def _marker_headers(marker: ObjectVersion) -> dict[str, str]:
+    """The headers S3 sends when a request meets a delete marker."""
+    return {"x-amz-delete-marker": "true", "x-amz-version-id": marker.version_id}
+
+
 def _body(data: bytes) -> StreamingBody:
     """The Body object boto3 returns: `.read()` gives the bytes."""
     return StreamingBody(io.BytesIO(data), len(data))
@@ -308,6 +313,11 @@ class S3Service(
                             "MethodNotAllowed",
                             "The specified method is not allowed against this resource.",
                             status_code=405,
+                            extra={
+                                "Method": "HEAD" if head else "GET",
+                                "ResourceType": "DeleteMarker",
+                            },
+                            headers=_marker_headers(version),
                         )
                     return version
             if head:
@@ -315,9 +325,10 @@ class S3Service(
             raise no_such_version(key, version_id)
         current = bucket.current(key)
         if current is None:
-            if head:
-                raise not_found_head()
-            raise no_such_key(key)
+            error = not_found_head() if head else no_such_key(key)
+            if versions and versions[-1].delete_marker:
+                error.headers = _marker_headers(versions[-1])
+            raise error
         return current
 
     @staticmethod
@@ -357,6 +368,8 @@ class S3Service(
         version = self._version(bucket, params["Key"], params.get("VersionId"), head=False)
         self._check_read_conditions(version, params)
         result = self._describe_object(version, params)
+        if bucket.versioning:  # a bucket that ever had versioning names the "null" version
+            result["VersionId"] = version.version_id
         data = version.body
         if "Range" in params:
             data, content_range = self._range(data, params["Range"])
@@ -397,7 +410,10 @@ class S3Service(
             raise not_found_head()
         version = self._version(bucket, params["Key"], params.get("VersionId"), head=True)
         self._check_read_conditions(version, params)
-        return self._describe_object(version, params)
+        result = self._describe_object(version, params)
+        if bucket.versioning:
+            result["VersionId"] = version.version_id
+        return result
 
     def _delete_one(self, bucket: Bucket, key: str, version_id: str | None) -> dict:
         """Delete a key or one version; returns DeleteObject's answer."""
@@ -446,10 +462,7 @@ class S3Service(
             self._fire(
                 bucket, "ObjectRemoved:DeleteMarkerCreated", marker, "DeleteObject", trace_id
             )
-            result = {"DeleteMarker": True}
-            if marker.version_id != "null":
-                result["VersionId"] = marker.version_id
-            return result
+            return {"DeleteMarker": True, "VersionId": marker.version_id}
         current = bucket.current(key)
         if current is not None:
             bucket.remove_key(key)
