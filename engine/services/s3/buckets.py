@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from engine.errors import ServiceError
 from engine.services.iam.documents import check_resource_policy
 
-from . import notifications
+from . import acl, notifications
 from .errors import check_bucket_name, no_such_bucket_policy, not_found_head
 from .models import OWNER, Bucket, boto_time
 
@@ -53,6 +53,18 @@ class BucketOperations:
                 )
             return {"Location": f"/{name}", "BucketArn": self.buckets[name].arn}
         bucket = Bucket(name, f"arn:aws:s3:::{name}", self.clock.now(), region)
+        if "ObjectOwnership" in params:
+            bucket.settings["OwnershipControls"] = {
+                "Rules": [{"ObjectOwnership": params["ObjectOwnership"]}]
+            }
+        grants, beyond_owner = acl.grants_from(params)
+        if beyond_owner and acl.acls_disabled(bucket):
+            raise ServiceError(
+                "InvalidBucketAclWithObjectOwnership",
+                "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting",
+            )
+        if grants is not None:
+            bucket.settings["ACL"] = grants
         if params.get("ObjectLockEnabledForBucket"):
             bucket.versioning = "Enabled"  # Object Lock turns versioning on for good
             bucket.settings["ObjectLockConfiguration"] = {"ObjectLockEnabled": "Enabled"}

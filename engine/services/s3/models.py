@@ -45,6 +45,7 @@ class ObjectVersion:
     checksum_algorithm: str | None = None  # CRC32 | CRC32C | CRC64NVME | SHA1 | SHA256
     checksum: str | None = None  # base64 (COMPOSITE: of the parts' checksums, then "-N")
     checksum_type: str = "FULL_OBJECT"  # FULL_OBJECT | COMPOSITE
+    acl: list[dict[str, Any]] | None = None  # grants; None: the owner's FULL_CONTROL
 
     @property
     def size(self) -> int:

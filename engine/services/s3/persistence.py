@@ -40,6 +40,7 @@ def dump(self: S3Service) -> dict[str, Any] | None:
                         "checksum_algorithm": v.checksum_algorithm,
                         "checksum": v.checksum,
                         "checksum_type": v.checksum_type,
+                        "acl": v.acl,
                     }
                     for key in b.keys
                     for v in b.objects[key]
@@ -79,6 +80,7 @@ def load(self: S3Service, data: dict[str, Any]) -> None:
                     o.get("checksum_algorithm"),
                     o.get("checksum"),
                     o.get("checksum_type", "FULL_OBJECT"),
+                    o.get("acl"),
                 )
             )
         self.buckets[bucket.name] = bucket

@@ -20,7 +20,8 @@ from engine.errors import ServiceError
 from engine.service import Service
 from engine.topology import Edge, Node
 
-from . import checksums, notifications, persistence
+from . import acl, checksums, notifications, persistence
+from .acl import AclOperations
 from .buckets import BucketOperations
 from .errors import (
     check_directives,
@@ -130,6 +131,7 @@ class S3Service(
     ObjectTaggingOperations,
     ObjectAttributeOperations,
     SettingOperations,
+    AclOperations,
     Service,
 ):
     """Buckets and objects in memory, with notifications through the fabric."""
@@ -253,6 +255,8 @@ class S3Service(
         key = params["Key"]
         self._check_conditions_for_write(bucket, key, params)
         checksum = checksums.for_write(params, data)
+        grants, beyond_owner = acl.grants_from(params)
+        acl.check_allowed(bucket, beyond_owner)
         tags = parse_tagging_header(params["Tagging"]) if "Tagging" in params else {}
         headers = {name: str(params[name]) for name in HEADER_PARAMS if name in params}
         metadata = {k.lower(): v for k, v in (params.get("Metadata") or {}).items()}
@@ -269,6 +273,7 @@ class S3Service(
             tags=tags,
             checksum=checksum,
         )
+        version.acl = grants
         result: dict[str, Any] = {"ETag": version.etag, **self._checksum_answer(version)}
         result["ServerSideEncryption"] = "AES256"
         if version.version_id != "null":
