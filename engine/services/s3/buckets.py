@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from engine.errors import ServiceError
 from engine.services.iam.documents import check_resource_policy
 
-from . import acl, notifications
+from . import acl, notifications, object_lock
 from .errors import check_bucket_name, no_such_bucket_policy, not_found_head
 from .models import OWNER, Bucket, boto_time
 
@@ -119,6 +119,13 @@ class BucketOperations:
             raise ServiceError(
                 "MalformedXML",
                 "The XML you provided was not well-formed or did not validate against our published schema",
+            )
+        if status != "Enabled" and object_lock.lock_enabled(bucket):
+            raise ServiceError(
+                "InvalidBucketState",
+                "An Object Lock configuration is present on this bucket, so the versioning state "
+                "cannot be changed.",
+                status_code=409,
             )
         bucket.versioning = status
         return {}

@@ -46,6 +46,8 @@ class ObjectVersion:
     checksum: str | None = None  # base64 (COMPOSITE: of the parts' checksums, then "-N")
     checksum_type: str = "FULL_OBJECT"  # FULL_OBJECT | COMPOSITE
     acl: list[dict[str, Any]] | None = None  # grants; None: the owner's FULL_CONTROL
+    retention: dict[str, Any] | None = None  # Object Lock {"Mode", "RetainUntilDate"}
+    legal_hold: str | None = None  # Object Lock legal hold: ON | OFF
 
     @property
     def size(self) -> int:

@@ -20,7 +20,7 @@ from engine.errors import ServiceError
 from engine.service import Service
 from engine.topology import Edge, Node
 
-from . import acl, checksums, notifications, persistence
+from . import acl, checksums, notifications, object_lock, persistence
 from .acl import AclOperations
 from .buckets import BucketOperations
 from .errors import (
@@ -37,6 +37,7 @@ from .listing import ListingOperations
 from .models import HEADER_PARAMS, Bucket, ObjectVersion, boto_time
 from .multipart import MultipartOperations
 from .object_attributes import ObjectAttributeOperations
+from .object_lock import ObjectLockOperations
 from .object_tags import ObjectTaggingOperations, parse_tagging_header
 from .settings import SettingOperations
 
@@ -132,6 +133,7 @@ class S3Service(
     ObjectAttributeOperations,
     SettingOperations,
     AclOperations,
+    ObjectLockOperations,
     Service,
 ):
     """Buckets and objects in memory, with notifications through the fabric."""
@@ -257,6 +259,7 @@ class S3Service(
         checksum = checksums.for_write(params, data)
         grants, beyond_owner = acl.grants_from(params)
         acl.check_allowed(bucket, beyond_owner)
+        retention, legal_hold = object_lock.lock_for_write(bucket, params, self.clock.now())
         tags = parse_tagging_header(params["Tagging"]) if "Tagging" in params else {}
         headers = {name: str(params[name]) for name in HEADER_PARAMS if name in params}
         metadata = {k.lower(): v for k, v in (params.get("Metadata") or {}).items()}
@@ -274,6 +277,7 @@ class S3Service(
             checksum=checksum,
         )
         version.acl = grants
+        version.retention, version.legal_hold = retention, legal_hold
         result: dict[str, Any] = {"ETag": version.etag, **self._checksum_answer(version)}
         result["ServerSideEncryption"] = "AES256"
         if version.version_id != "null":
@@ -351,6 +355,7 @@ class S3Service(
             "Metadata": dict(version.metadata),
         }
         result.update(version.headers)
+        result.update(object_lock.lock_answer(version))
         if params.get("ChecksumMode") == "ENABLED" and "Range" not in params:
             result.update(self._checksum_answer(version))
         if version.version_id != "null":
@@ -420,7 +425,9 @@ class S3Service(
             result["VersionId"] = version.version_id
         return result
 
-    def _delete_one(self, bucket: Bucket, key: str, version_id: str | None) -> dict:
+    def _delete_one(
+        self, bucket: Bucket, key: str, version_id: str | None, bypass: bool = False
+    ) -> dict:
         """Delete a key or one version; returns DeleteObject's answer."""
         trace_id = self._trace_id()
         versions = bucket.objects.get(key)
@@ -431,6 +438,7 @@ class S3Service(
             removed = [v for v in versions if v.version_id == version_id]
             if not removed:
                 return {"VersionId": version_id}
+            object_lock.check_delete(removed[0], bypass, self.clock.now())
             if kept:
                 versions[:] = kept
             else:
@@ -479,7 +487,9 @@ class S3Service(
     def delete_object(self, params: dict) -> dict:
         """DeleteObject (a missing key succeeds; versioned buckets get a delete marker)."""
         bucket = self.bucket(params["Bucket"])
-        return self._delete_one(bucket, params["Key"], params.get("VersionId"))
+        object_lock.check_bypass(bucket, params)
+        bypass = bool(params.get("BypassGovernanceRetention"))
+        return self._delete_one(bucket, params["Key"], params.get("VersionId"), bypass)
 
     def delete_objects(self, params: dict) -> dict:
         """DeleteObjects: up to 1000 keys; Quiet leaves successes out."""
@@ -490,9 +500,18 @@ class S3Service(
                 "MalformedXML",
                 "The XML you provided was not well-formed or did not validate against our published schema",
             )
+        bypass = bool(params.get("BypassGovernanceRetention"))
         deleted = []
+        errors = []
         for entry in objects:
-            result = self._delete_one(bucket, entry["Key"], entry.get("VersionId"))
+            try:
+                result = self._delete_one(bucket, entry["Key"], entry.get("VersionId"), bypass)
+            except ServiceError as error:  # one key's failure is reported, the rest go on
+                failed = {"Key": entry["Key"], "Code": error.code, "Message": error.message}
+                if entry.get("VersionId"):
+                    failed["VersionId"] = entry["VersionId"]
+                errors.append(failed)
+                continue
             item: dict[str, Any] = {"Key": entry["Key"]}
             if entry.get("VersionId"):
                 item["VersionId"] = entry["VersionId"]
@@ -501,7 +520,10 @@ class S3Service(
                 if "VersionId" in result and "VersionId" not in entry:
                     item["DeleteMarkerVersionId"] = result["VersionId"]
             deleted.append(item)
-        return {} if params["Delete"].get("Quiet") else {"Deleted": deleted}
+        answer: dict[str, Any] = {} if params["Delete"].get("Quiet") else {"Deleted": deleted}
+        if errors:
+            answer["Errors"] = errors
+        return answer
 
     def copy_source(self, params: dict) -> tuple[str, str, ObjectVersion]:
         """The (bucket, key, version) CopySource names, for CopyObject and UploadPartCopy."""

@@ -14,7 +14,10 @@ from typing import TYPE_CHECKING, Any
 
 from engine.errors import ServiceError
 
+from .object_lock import check_configuration
+
 if TYPE_CHECKING:
+    from .models import Bucket
     from .service import S3Service
 
 
@@ -29,6 +32,7 @@ class Setting:
     missing: tuple[str, str] | None = None  # (code, message) of Get's 404 when unset
     delete: str | None = ""  # the Delete operation's suffix ("": `name`; None: S3 has none)
     infix: str = "Bucket"  # PutBucketCors, but PutPublicAccessBlock
+    check: Callable[[Bucket], None] | None = None  # what Put requires of the bucket
 
 
 _ENCRYPTION = {
@@ -121,6 +125,7 @@ SETTINGS = (
         ),
         delete=None,
         infix="",
+        check=check_configuration,
     ),
 )
 
@@ -132,6 +137,8 @@ def _stored(service: S3Service, bucket_name: str) -> dict[str, Any]:
 def _put(setting: Setting) -> Callable[[S3Service, dict], dict]:
     def operation(self: S3Service, params: dict) -> dict:
         stored = _stored(self, params["Bucket"])
+        if setting.check is not None:
+            setting.check(self.bucket(params["Bucket"]))
         stored[setting.name] = copy.deepcopy(params[setting.member])
         stored.pop(f"-{setting.name}", None)
         return {}
