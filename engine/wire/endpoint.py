@@ -45,6 +45,7 @@ if TYPE_CHECKING:
 
 #: The engine validator's words for a missing top-level parameter (boto3 would check it first).
 _MISSING_TOP_LEVEL = re.compile(r'Missing required parameter in input: "(\w+)"')
+_MISSING_NESTED = re.compile(r'Missing required parameter in (?!input:)')
 
 #: The largest request body the endpoint reads (S3 single PUTs in a lab stay far below AWS's 5 GB).
 MAX_BODY = 64 * 1024 * 1024
@@ -290,6 +291,13 @@ class WireEndpoint:
         if service == "sqs" and missing:
             # SQS names a missing parameter with its own code (the legacy query form meets this).
             return missing_parameter(missing.group(1))
+        if service == "s3" and _MISSING_NESTED.match(problems):
+            # S3 reads a body missing a required element as XML that fails its schema.
+            return ServiceError(
+                "MalformedXML",
+                "The XML you provided was not well-formed or did not validate against our "
+                "published schema",
+            )
         return ServiceError(self.engine.service(service).validation_error_code, problems)
 
     # -- responding ---------------------------------------------------------------------------------

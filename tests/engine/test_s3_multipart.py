@@ -186,3 +186,33 @@ async def test_list_parts_names_the_last_part_and_owners_without_display_names(s
     assert parts["IsTruncated"] is False and parts["NextPartNumberMarker"] == 1
     assert set(parts["Owner"]) == {"ID"}
     assert set(parts["Initiator"]) == {"ID", "DisplayName"}
+
+
+async def test_tag_sets_are_checked_as_aws_checks_them(s3):
+    await s3.put_object(Bucket="big-files", Key="t", Body=b"x")
+    cases = [
+        ([{"Key": "Key1", "Value": "a"}, {"Key": "Key1", "Value": "b"}], "multiple Tags"),
+        ([{"Key": "Key1,Key2", "Value": "a"}], "TagKey you have provided is invalid"),
+        ([{"Key": "aws:prefixed", "Value": "a"}], "cannot be prefixed with aws:"),
+    ]
+    for tags, message in cases:
+        with pytest.raises(ServiceError) as error:
+            await s3.put_object_tagging(Bucket="big-files", Key="t", Tagging={"TagSet": tags})
+        assert error.value.code == "InvalidTag" and message in error.value.message
+    with pytest.raises(ServiceError) as error:
+        await s3.put_bucket_tagging(
+            Bucket="big-files", Tagging={"TagSet": [{"Key": "aws:x", "Value": "1"}]}
+        )
+    assert error.value.message == "System tags cannot be added/updated by requester"
+    with pytest.raises(ServiceError) as error:
+        await s3.put_object(Bucket="big-files", Key="h", Body=b"", Tagging="key1=val1,key2=val2")
+    assert error.value.extra["ArgumentName"] == "x-amz-tagging"
+
+
+async def test_create_bucket_takes_tags(s3):
+    tags = [{"Key": "team", "Value": "data"}]
+    await s3.create_bucket(Bucket="tagged-bucket", CreateBucketConfiguration={"Tags": tags})
+    assert (await s3.get_bucket_tagging(Bucket="tagged-bucket"))["TagSet"] == tags
+    with pytest.raises(ServiceError) as error:
+        await s3.create_bucket(Bucket="tagged-bucket", CreateBucketConfiguration={"Tags": tags})
+    assert error.value.code == "BucketAlreadyOwnedByYou"

@@ -246,3 +246,13 @@ async def test_version_listing_pages_with_next_markers(lab) -> None:
     )
     seen = [v["VersionId"] for v in first["Versions"] + rest["Versions"]]
     assert len(seen) == len(set(seen)) == 3
+
+
+async def test_a_body_missing_a_required_element_is_malformed_xml(lab) -> None:
+    s3 = lab.client("s3", s3={"addressing_style": "path"}, parameter_validation=False)
+    await lab.call(s3.create_bucket, Bucket="tags-bucket")
+    with pytest.raises(ClientError) as error:
+        await lab.call(
+            s3.put_bucket_tagging, Bucket="tags-bucket", Tagging={"TagSet": [{"Key": "k"}]}
+        )
+    assert error.value.response["Error"]["Code"] == "MalformedXML"

@@ -10,6 +10,7 @@ from engine.services.iam.documents import check_resource_policy
 from . import acl, notifications, object_lock
 from .errors import check_bucket_name, no_such_bucket_policy, not_found_head
 from .models import OWNER, Bucket, boto_time
+from .object_tags import tag_set
 
 if TYPE_CHECKING:
     from .service import S3Service
@@ -44,7 +45,8 @@ class BucketOperations:
                 "region specific endpoint this request was sent to.",
             )
         if name in self.buckets:
-            if self.region != "us-east-1":
+            tagged = bool((params.get("CreateBucketConfiguration") or {}).get("Tags"))
+            if self.region != "us-east-1" or tagged:  # us-east-1 repeats a plain create only
                 raise ServiceError(
                     "BucketAlreadyOwnedByYou",
                     "Your previous request to create the named bucket succeeded and you already own it.",
@@ -53,6 +55,9 @@ class BucketOperations:
                 )
             return {"Location": f"/{name}", "BucketArn": self.buckets[name].arn}
         bucket = Bucket(name, f"arn:aws:s3:::{name}", self.clock.now(), region)
+        tags = (params.get("CreateBucketConfiguration") or {}).get("Tags")
+        if tags:
+            bucket.tags = tag_set(tags, "create-bucket")
         if "ObjectOwnership" in params:
             bucket.settings["OwnershipControls"] = {
                 "Rules": [{"ObjectOwnership": params["ObjectOwnership"]}]
@@ -138,7 +143,7 @@ class BucketOperations:
     def put_bucket_tagging(self: S3Service, params: dict) -> dict:
         """PutBucketTagging."""
         bucket = self.bucket(params["Bucket"])
-        bucket.tags = {t["Key"]: t["Value"] for t in params["Tagging"]["TagSet"]}
+        bucket.tags = tag_set(params["Tagging"]["TagSet"], "bucket")
         return {}
 
     def get_bucket_tagging(self: S3Service, params: dict) -> dict:
