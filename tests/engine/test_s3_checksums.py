@@ -138,3 +138,21 @@ async def test_multipart_without_an_algorithm_gets_a_full_object_crc64nvme(s3):
         MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": part["ETag"]}]},
     )
     assert done["ChecksumType"] == "FULL_OBJECT" and "ChecksumCRC64NVME" in done
+
+
+async def test_content_md5_must_be_sixteen_bytes_and_match(s3):
+    for bad in ("__invalid__", "MTIz", "dGVzdC1zdHJpbmc="):
+        with pytest.raises(ServiceError) as error:
+            await s3.put_object(Bucket="sums", Key="k", Body=b"test", ContentMD5=bad)
+        assert error.value.code == "InvalidDigest" and error.value.extra["Content-MD5"] == bad
+    other = "CYketZBSTjX8czcs3cXVlg=="  # the MD5 of other bytes
+    with pytest.raises(ServiceError) as error:
+        await s3.put_object(Bucket="sums", Key="k", Body=b"test", ContentMD5=other)
+    assert error.value.code == "BadDigest"
+    assert error.value.extra["ExpectedDigest"] == "09891eb590524e35fc73372cddc5d596"
+
+
+async def test_outposts_storage_class_is_refused(s3):
+    with pytest.raises(ServiceError) as error:
+        await s3.put_object(Bucket="sums", Key="k", Body=b"", StorageClass="OUTPOSTS")
+    assert error.value.code == "InvalidStorageClass"

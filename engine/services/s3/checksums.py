@@ -100,3 +100,33 @@ def composite(algorithm: str, part_values: list[str]) -> str:
     """A multipart object's COMPOSITE checksum: of the parts' digests joined, then "-N"."""
     joined = b"".join(base64.b64decode(value) for value in part_values)
     return f"{compute(algorithm, joined)}-{len(part_values)}"
+
+
+def check_content_md5(params: dict, data: bytes, hex_expected: bool) -> None:
+    """Content-MD5: 16 base64 bytes (InvalidDigest) that match the body (BadDigest).
+
+    AWS names the expected digest in hex for PutObject and in base64 for UploadPart.
+    """
+    if "ContentMD5" not in params:
+        return
+    given = str(params["ContentMD5"])
+    try:
+        expected = base64.b64decode(given, validate=True)
+    except ValueError:
+        expected = b""
+    if len(expected) != 16:
+        raise ServiceError(
+            "InvalidDigest",
+            "The Content-MD5 you specified was invalid.",
+            extra={"Content-MD5": given},
+        )
+    actual = hashlib.md5(data).digest()
+    if expected != actual:
+        raise ServiceError(
+            "BadDigest",
+            "The Content-MD5 you specified did not match what we received.",
+            extra={
+                "ExpectedDigest": expected.hex() if hex_expected else given,
+                "CalculatedDigest": base64.b64encode(actual).decode(),
+            },
+        )

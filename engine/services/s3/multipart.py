@@ -127,6 +127,7 @@ class MultipartOperations:
                 extra={"ArgumentName": "partNumber", "ArgumentValue": str(number)},
             )
         data = _read_body(params.get("Body"))
+        checksums.check_content_md5(params, data, hex_expected=False)
         answer: dict[str, Any] = {}
         if (
             upload.checksum_algorithm

@@ -8,7 +8,6 @@ raise NoSuchBucket / NoSuchKey as ServiceError.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import io
 import re
@@ -243,17 +242,7 @@ class S3Service(
         bucket = self.bucket(params["Bucket"])
         check_storage_class(params)
         data = _read_body(params.get("Body"))
-        if "ContentMD5" in params:
-            try:
-                expected = base64.b64decode(params["ContentMD5"], validate=True)
-            except ValueError:
-                raise ServiceError(
-                    "InvalidDigest", "The Content-MD5 you specified was invalid."
-                ) from None
-            if expected != hashlib.md5(data).digest():
-                raise ServiceError(
-                    "BadDigest", "The Content-MD5 you specified did not match what we received."
-                )
+        checksums.check_content_md5(params, data, hex_expected=True)
         key = params["Key"]
         self._check_conditions_for_write(bucket, key, params)
         checksum = checksums.for_write(params, data)
