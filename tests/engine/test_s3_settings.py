@@ -113,3 +113,51 @@ async def test_metrics_configurations_are_kept_by_id(s3):
     await s3.delete_bucket_metrics_configuration(Bucket="configured", Id="logs")
     assert await _code(s3.get_bucket_metrics_configuration, Id="logs") == "NoSuchConfiguration"
     assert await _code(s3.delete_bucket_metrics_configuration, Id="logs") == "NoSuchConfiguration"
+
+
+async def test_settings_are_checked_before_they_are_stored(s3):
+    bad = [
+        (s3.put_bucket_cors, {"CORSConfiguration": {"CORSRules": []}}, "MalformedXML"),
+        (
+            s3.put_bucket_cors,
+            {
+                "CORSConfiguration": {
+                    "CORSRules": [{"AllowedMethods": ["MYMETHOD"], "AllowedOrigins": ["*"]}]
+                }
+            },
+            "InvalidRequest",
+        ),
+        (
+            s3.put_bucket_encryption,
+            {
+                "ServerSideEncryptionConfiguration": {
+                    "Rules": [
+                        {
+                            "ApplyServerSideEncryptionByDefault": {
+                                "SSEAlgorithm": "AES256",
+                                "KMSMasterKeyID": "key",
+                            }
+                        }
+                    ]
+                }
+            },
+            "InvalidArgument",
+        ),
+        (s3.put_bucket_ownership_controls, {"OwnershipControls": {"Rules": []}}, "MalformedXML"),
+        (
+            s3.put_bucket_accelerate_configuration,
+            {"AccelerateConfiguration": {"Status": "enabled"}},
+            "MalformedXML",
+        ),
+        (
+            s3.put_bucket_request_payment,
+            {"RequestPaymentConfiguration": {"Payer": "Random"}},
+            "MalformedXML",
+        ),
+    ]
+    for call, params, code in bad:
+        assert await _code(call, **params) == code
+    assert await _code(s3.get_bucket_cors) == "NoSuchCORSConfiguration"
+    with pytest.raises(ServiceError) as error:
+        await s3.create_bucket(Bucket="owned", ObjectOwnership="RandomValue")
+    assert error.value.message == "Invalid x-amz-object-ownership header: RandomValue"

@@ -8,9 +8,10 @@ from engine.errors import ServiceError
 from engine.services.iam.documents import check_resource_policy
 
 from . import acl, notifications, object_lock
-from .errors import check_bucket_name, no_such_bucket_policy, not_found_head
+from .errors import check_bucket_name, invalid_argument, no_such_bucket_policy, not_found_head
 from .models import OWNER, Bucket, boto_time
 from .object_tags import tag_set
+from .setting_checks import OWNERSHIPS
 
 if TYPE_CHECKING:
     from .service import S3Service
@@ -59,6 +60,11 @@ class BucketOperations:
         if tags:
             bucket.tags = tag_set(tags, "create-bucket")
         if "ObjectOwnership" in params:
+            if params["ObjectOwnership"] not in OWNERSHIPS:
+                raise invalid_argument(
+                    f"Invalid x-amz-object-ownership header: {params['ObjectOwnership']}",
+                    "x-amz-object-ownership",
+                )
             bucket.settings["OwnershipControls"] = {
                 "Rules": [{"ObjectOwnership": params["ObjectOwnership"]}]
             }

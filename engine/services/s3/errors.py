@@ -48,7 +48,9 @@ def invalid_argument(
     """InvalidArgument (400)."""
     extra = {}
     if name is not None:
-        extra = {"ArgumentName": name, "ArgumentValue": value or ""}
+        extra["ArgumentName"] = name
+    if value is not None:
+        extra["ArgumentValue"] = value
     return ServiceError("InvalidArgument", message, extra=extra)
 
 

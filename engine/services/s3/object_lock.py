@@ -181,7 +181,7 @@ class ObjectLockOperations:
         return {"LegalHold": {"Status": version.legal_hold}}
 
 
-def check_configuration(bucket: Bucket) -> None:
+def check_configuration(bucket: Bucket, config: dict[str, Any]) -> None:
     """Object Lock can be put on an existing bucket only once versioning is Enabled."""
     if bucket.versioning != "Enabled":
         raise ServiceError(

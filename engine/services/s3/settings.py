@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine.errors import ServiceError
 
+from . import setting_checks as checks
 from .object_lock import check_configuration
 
 if TYPE_CHECKING:
@@ -32,7 +33,7 @@ class Setting:
     missing: tuple[str, str] | None = None  # (code, message) of Get's 404 when unset
     delete: str | None = ""  # the Delete operation's suffix ("": `name`; None: S3 has none)
     infix: str = "Bucket"  # PutBucketCors, but PutPublicAccessBlock
-    check: Callable[[Bucket], None] | None = None  # what Put requires of the bucket
+    check: Callable[[Bucket, dict], None] | None = None  # what Put requires (bucket, config)
 
 
 _ENCRYPTION = {
@@ -56,6 +57,7 @@ SETTINGS = (
         "CORSConfiguration",
         None,
         missing=("NoSuchCORSConfiguration", "The CORS configuration does not exist"),
+        check=checks.cors,
     ),
     Setting(
         "LifecycleConfiguration",
@@ -69,6 +71,7 @@ SETTINGS = (
         "ServerSideEncryptionConfiguration",
         "ServerSideEncryptionConfiguration",
         default=_ENCRYPTION,
+        check=checks.encryption,
     ),
     Setting(
         "OwnershipControls",
@@ -76,6 +79,7 @@ SETTINGS = (
         "OwnershipControls",
         default={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
         missing=("OwnershipControlsNotFoundError", "The bucket ownership controls were not found"),
+        check=checks.ownership,
     ),
     Setting(
         "Website",
@@ -95,13 +99,21 @@ SETTINGS = (
             "The replication configuration was not found",
         ),
     ),
-    Setting("AccelerateConfiguration", "AccelerateConfiguration", None, default={}, delete=None),
+    Setting(
+        "AccelerateConfiguration",
+        "AccelerateConfiguration",
+        None,
+        default={},
+        delete=None,
+        check=checks.accelerate,
+    ),
     Setting(
         "RequestPayment",
         "RequestPaymentConfiguration",
         None,
         default={"Payer": "BucketOwner"},
         delete=None,
+        check=checks.request_payment,
     ),
     Setting("Logging", "BucketLoggingStatus", None, default={}, delete=None),
     Setting(
@@ -138,7 +150,7 @@ def _put(setting: Setting) -> Callable[[S3Service, dict], dict]:
     def operation(self: S3Service, params: dict) -> dict:
         stored = _stored(self, params["Bucket"])
         if setting.check is not None:
-            setting.check(self.bucket(params["Bucket"]))
+            setting.check(self.bucket(params["Bucket"]), params[setting.member])
         stored[setting.name] = copy.deepcopy(params[setting.member])
         stored.pop(f"-{setting.name}", None)
         return {}
