@@ -41,6 +41,8 @@ class Service:
     validation_error_code: ClassVar[str] = "ValidationException"
     #: False where the service answers out-of-enum values with its own, more specific errors.
     check_enums: ClassVar[bool] = True
+    #: HTTP statuses AWS answers that its model does not say (S3's 204 for PutBucketPolicy …).
+    http_status: ClassVar[dict[str, int]] = {}
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine

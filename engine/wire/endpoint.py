@@ -45,7 +45,7 @@ if TYPE_CHECKING:
 
 #: The engine validator's words for a missing top-level parameter (boto3 would check it first).
 _MISSING_TOP_LEVEL = re.compile(r'Missing required parameter in input: "(\w+)"')
-_MISSING_NESTED = re.compile(r'Missing required parameter in (?!input:)')
+_MISSING_NESTED = re.compile(r"Missing required parameter in (?!input:)")
 
 #: The largest request body the endpoint reads (S3 single PUTs in a lab stay far below AWS's 5 GB).
 MAX_BODY = 64 * 1024 * 1024
@@ -109,6 +109,9 @@ class WireEndpoint:
             if service == "s3":
                 result = encode_listing(operation.name, params, result)
             response = self._respond(model, protocol, operation, result)
+            response.status = self.engine.service(service).http_status.get(
+                operation.name, response.status
+            )
         except ServiceError as error:
             response = self._error_response(
                 service,

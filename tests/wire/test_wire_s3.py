@@ -256,3 +256,31 @@ async def test_a_body_missing_a_required_element_is_malformed_xml(lab) -> None:
             s3.put_bucket_tagging, Bucket="tags-bucket", Tagging={"TagSet": [{"Key": "k"}]}
         )
     assert error.value.response["Error"]["Code"] == "MalformedXML"
+
+
+async def test_put_bucket_policy_and_tagging_answer_no_content(lab) -> None:
+    s3 = lab.client("s3", s3={"addressing_style": "path"})
+    await lab.call(s3.create_bucket, Bucket="quiet")
+    policy = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": "*",
+                    "Action": "s3:GetObject",
+                    "Resource": "arn:aws:s3:::quiet/*",
+                }
+            ],
+        }
+    )
+    put = await lab.call(s3.put_bucket_policy, Bucket="quiet", Policy=policy)
+    assert put["ResponseMetadata"]["HTTPStatusCode"] == 204
+    tagged = await lab.call(
+        s3.put_bucket_tagging, Bucket="quiet", Tagging={"TagSet": [{"Key": "a", "Value": "b"}]}
+    )
+    assert tagged["ResponseMetadata"]["HTTPStatusCode"] == 204
+    versioned = await lab.call(
+        s3.put_bucket_versioning, Bucket="quiet", VersioningConfiguration={"Status": "Enabled"}
+    )
+    assert versioned["ResponseMetadata"]["HTTPStatusCode"] == 200

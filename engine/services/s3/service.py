@@ -38,7 +38,7 @@ from .multipart import MultipartOperations
 from .object_attributes import ObjectAttributeOperations
 from .object_lock import ObjectLockOperations
 from .object_tags import ObjectTaggingOperations, parse_tagging_header
-from .settings import SettingOperations
+from .settings import SettingOperations, expiration
 
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
@@ -141,6 +141,18 @@ class S3Service(
     validation_error_code = "InvalidArgument"
     # S3 answers out-of-enum values with its own errors (InvalidStorageClass, InvalidArgument …).
     check_enums = False
+    # No content, as AWS answers these (the model says nothing).
+    http_status = dict.fromkeys(
+        (
+            "PutBucketPolicy",
+            "PutBucketTagging",
+            "PutBucketMetricsConfiguration",
+            "PutBucketAnalyticsConfiguration",
+            "PutBucketInventoryConfiguration",
+            "PutBucketIntelligentTieringConfiguration",
+        ),
+        204,
+    )
 
     def __init__(self, engine: Any) -> None:
         super().__init__(engine)
@@ -269,6 +281,9 @@ class S3Service(
         version.retention, version.legal_hold = retention, legal_hold
         result: dict[str, Any] = {"ETag": version.etag, **self._checksum_answer(version)}
         result["ServerSideEncryption"] = "AES256"
+        expires = expiration(bucket, key, version.last_modified)
+        if expires:
+            result["Expiration"] = expires
         if version.version_id != "null":
             result["VersionId"] = version.version_id
         return result
@@ -330,6 +345,16 @@ class S3Service(
         return current
 
     @staticmethod
+    def _lifecycle_answer(bucket: Bucket, version: ObjectVersion, result: dict) -> None:
+        """What GET/HEAD add from the bucket: the version id once versioning was ever on, and
+        the expiry a lifecycle rule gives the object."""
+        if bucket.versioning:
+            result["VersionId"] = version.version_id
+        expires = expiration(bucket, version.key, version.last_modified)
+        if expires:
+            result["Expiration"] = expires
+
+    @staticmethod
     def _checksum_answer(version: ObjectVersion) -> dict:
         return checksums.answer(version.checksum_algorithm, version.checksum, version.checksum_type)
 
@@ -367,8 +392,7 @@ class S3Service(
         version = self._version(bucket, params["Key"], params.get("VersionId"), head=False)
         self._check_read_conditions(version, params)
         result = self._describe_object(version, params)
-        if bucket.versioning:  # a bucket that ever had versioning names the "null" version
-            result["VersionId"] = version.version_id
+        self._lifecycle_answer(bucket, version, result)
         data = version.body
         if "Range" in params:
             data, content_range = self._range(data, params["Range"])
@@ -410,8 +434,7 @@ class S3Service(
         version = self._version(bucket, params["Key"], params.get("VersionId"), head=True)
         self._check_read_conditions(version, params)
         result = self._describe_object(version, params)
-        if bucket.versioning:
-            result["VersionId"] = version.version_id
+        self._lifecycle_answer(bucket, version, result)
         return result
 
     def _delete_one(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 from dataclasses import dataclass
+from email.utils import formatdate
 from typing import TYPE_CHECKING, Any
 
 from engine.errors import ServiceError
@@ -34,6 +35,8 @@ class Setting:
     delete: str | None = ""  # the Delete operation's suffix ("": `name`; None: S3 has none)
     infix: str = "Bucket"  # PutBucketCors, but PutPublicAccessBlock
     check: Callable[[Bucket, dict], None] | None = None  # what Put requires (bucket, config)
+    # A request member kept beside the configuration and answered by Put and Get, with its default.
+    companion: tuple[str, str] | None = None
 
 
 _ENCRYPTION = {
@@ -65,6 +68,7 @@ SETTINGS = (
         None,
         missing=("NoSuchLifecycleConfiguration", "The lifecycle configuration does not exist"),
         delete="Lifecycle",
+        companion=("TransitionDefaultMinimumObjectSize", "all_storage_classes_128K"),
     ),
     Setting(
         "Encryption",
@@ -153,7 +157,11 @@ def _put(setting: Setting) -> Callable[[S3Service, dict], dict]:
             setting.check(self.bucket(params["Bucket"]), params[setting.member])
         stored[setting.name] = copy.deepcopy(params[setting.member])
         stored.pop(f"-{setting.name}", None)
-        return {}
+        if setting.companion is None:
+            return {}
+        member, default = setting.companion
+        stored[f"{setting.name}:{member}"] = params.get(member, default)
+        return {member: stored[f"{setting.name}:{member}"]}
 
     operation.__doc__ = f"Store the bucket's {setting.member}."
     return operation
@@ -172,8 +180,11 @@ def _get(setting: Setting) -> Callable[[S3Service, dict], dict]:
             raise ServiceError(
                 code, message, status_code=404, extra={"BucketName": params["Bucket"]}
             )
-        value = copy.deepcopy(value)
-        return {setting.answer: value} if setting.answer else value
+        answer = {setting.answer: copy.deepcopy(value)} if setting.answer else copy.deepcopy(value)
+        if setting.companion is not None:
+            member, default = setting.companion
+            answer[member] = stored.get(f"{setting.name}:{member}", default)
+        return answer
 
     operation.__doc__ = f"The bucket's {setting.member} (AWS's default or 404 when unset)."
     return operation
@@ -280,3 +291,20 @@ for _kind, _member in BY_ID.items():
     for _name, _operation in _by_id_operations(_kind, _member).items():
         _operation.__name__ = _name
         setattr(SettingOperations, _name, _operation)
+
+
+def expiration(bucket: Bucket, key: str, last_modified: float) -> str | None:
+    """The x-amz-expiration value of an object a lifecycle Expiration rule (in days) covers.
+
+    S3 rounds the expiry up to the next midnight UTC after `Days` days from the object's creation.
+    """
+    config = bucket.settings.get("LifecycleConfiguration")
+    for rule in (config or {}).get("Rules") or []:
+        days = (rule.get("Expiration") or {}).get("Days")
+        prefix = (rule.get("Filter") or {}).get("Prefix", rule.get("Prefix", ""))
+        if rule.get("Status") != "Enabled" or not days or not key.startswith(prefix or ""):
+            continue
+        midnight = (int(last_modified) // 86400 + 1 + int(days)) * 86400
+        when = formatdate(midnight, usegmt=True)
+        return f'expiry-date="{when}", rule-id="{rule.get("ID", "")}"'
+    return None
