@@ -216,3 +216,20 @@ async def test_create_bucket_takes_tags(s3):
     with pytest.raises(ServiceError) as error:
         await s3.create_bucket(Bucket="tagged-bucket", CreateBucketConfiguration={"Tags": tags})
     assert error.value.code == "BucketAlreadyOwnedByYou"
+
+
+async def test_list_multipart_uploads_pages_with_markers(s3):
+    for key in ("a", "b", "c"):
+        await s3.create_multipart_upload(Bucket="big-files", Key=key)
+    first = await s3.list_multipart_uploads(Bucket="big-files", MaxUploads=2)
+    assert first["IsTruncated"] and first["NextKeyMarker"] == "b"
+    assert (first["KeyMarker"], first["UploadIdMarker"]) == ("", "")
+    rest = await s3.list_multipart_uploads(
+        Bucket="big-files",
+        KeyMarker=first["NextKeyMarker"],
+        UploadIdMarker=first["NextUploadIdMarker"],
+    )
+    assert [u["Key"] for u in rest["Uploads"]] == ["c"] and rest["IsTruncated"] is False
+    with pytest.raises(ServiceError) as error:
+        await s3.list_multipart_uploads(Bucket="big-files", EncodingType="base64")
+    assert error.value.code == "InvalidArgument"

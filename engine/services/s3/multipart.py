@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from engine.errors import ServiceError
 
 from . import checksums
-from .errors import check_storage_class, invalid_argument, invalid_request
+from .errors import check_encoding_type, check_storage_class, invalid_argument, invalid_request
 from .models import HEADER_PARAMS, INITIATOR, OWNER, MultipartUpload, boto_time
 from .object_tags import parse_tagging_header
 
@@ -70,6 +70,18 @@ def _part_checksum(upload: MultipartUpload, number: int) -> dict[str, str]:
     if value is None or upload.checksum_algorithm is None:
         return {}
     return {checksums.ALGORITHMS[upload.checksum_algorithm][0]: value}
+
+
+def _after_marker(
+    uploads: list[MultipartUpload], key_marker: str, id_marker: str
+) -> list[MultipartUpload]:
+    """The uploads after KeyMarker (and, within that key, after UploadIdMarker)."""
+    if not id_marker:
+        return [u for u in uploads if u.key > key_marker]
+    ids = [u.upload_id for u in uploads]
+    if id_marker in ids:
+        return uploads[ids.index(id_marker) + 1 :]
+    return [u for u in uploads if u.key > key_marker]
 
 
 class MultipartOperations:
@@ -297,20 +309,32 @@ class MultipartOperations:
         return result
 
     def list_multipart_uploads(self: S3Service, params: dict) -> dict:
-        """ListMultipartUploads (Prefix, MaxUploads)."""
+        """ListMultipartUploads (Prefix, MaxUploads, KeyMarker/UploadIdMarker pages)."""
         bucket = self.bucket(params["Bucket"])
+        check_encoding_type(params)
         prefix = params.get("Prefix", "")
         limit = params.get("MaxUploads", 1000)
+        key_marker = params.get("KeyMarker", "")
+        id_marker = params.get("UploadIdMarker", "")
         uploads = sorted(
             (u for u in bucket.uploads.values() if u.key.startswith(prefix)),
             key=lambda u: (u.key, u.initiated),
         )
+        if key_marker:
+            uploads = _after_marker(uploads, key_marker, id_marker)
         result: dict[str, Any] = {
             "Bucket": bucket.name,
+            "KeyMarker": key_marker,
+            "UploadIdMarker": id_marker,
             "Prefix": prefix,
             "MaxUploads": limit,
             "IsTruncated": len(uploads) > limit,
         }
+        if uploads:
+            last = uploads[: limit or 1][-1]
+            result["NextKeyMarker"], result["NextUploadIdMarker"] = last.key, last.upload_id
+        if params.get("EncodingType"):
+            result["EncodingType"] = params["EncodingType"]
         if uploads:
             result["Uploads"] = [
                 {
