@@ -161,3 +161,17 @@ async def test_settings_are_checked_before_they_are_stored(s3):
     with pytest.raises(ServiceError) as error:
         await s3.create_bucket(Bucket="owned", ObjectOwnership="RandomValue")
     assert error.value.message == "Invalid x-amz-object-ownership header: RandomValue"
+
+
+async def test_expected_bucket_owner_is_checked(s3, eng):
+    with pytest.raises(ServiceError) as error:
+        await s3.get_bucket_policy(Bucket="configured", ExpectedBucketOwner="abcd")
+    assert error.value.code == "InvalidBucketOwnerAWSAccountID"
+    with pytest.raises(ServiceError) as error:
+        await s3.get_bucket_cors(Bucket="configured", ExpectedBucketOwner="000000000001")
+    assert (error.value.code, error.value.status_code) == ("AccessDenied", 403)
+    await s3.put_bucket_tagging(
+        Bucket="configured",
+        ExpectedBucketOwner=eng.account_id,
+        Tagging={"TagSet": [{"Key": "a", "Value": "b"}]},
+    )

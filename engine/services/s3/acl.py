@@ -140,7 +140,7 @@ class AclOperations:
 
     def put_bucket_acl(self: S3Service, params: dict) -> dict:
         """PutBucketAcl: a canned ACL, grant headers or an AccessControlPolicy."""
-        bucket = self.bucket(params["Bucket"])
+        bucket = self.bucket_for(params)
         grants, beyond = grants_from(params)
         if grants is None:
             raise ServiceError(
@@ -154,11 +154,11 @@ class AclOperations:
 
     def get_bucket_acl(self: S3Service, params: dict) -> dict:
         """GetBucketAcl."""
-        return answer(self.bucket(params["Bucket"]).settings.get("ACL"))
+        return answer(self.bucket_for(params).settings.get("ACL"))
 
     def put_object_acl(self: S3Service, params: dict) -> dict:
         """PutObjectAcl on the current (or given) version."""
-        bucket = self.bucket(params["Bucket"])
+        bucket = self.bucket_for(params)
         version = self._version(bucket, params["Key"], params.get("VersionId"), head=False)
         grants, beyond = grants_from(params)
         if grants is None:
@@ -173,7 +173,7 @@ class AclOperations:
 
     def get_object_acl(self: S3Service, params: dict) -> dict:
         """GetObjectAcl."""
-        bucket = self.bucket(params["Bucket"])
+        bucket = self.bucket_for(params)
         version = self._version(bucket, params["Key"], params.get("VersionId"), head=False)
         result = answer(version.acl)
         if version.version_id != "null":

@@ -86,7 +86,7 @@ class BucketOperations:
 
     def delete_bucket(self: S3Service, params: dict) -> dict:
         """DeleteBucket (only when empty, versions included)."""
-        bucket = self.bucket(params["Bucket"])
+        bucket = self.bucket_for(params)
         if bucket.objects:
             raise ServiceError(
                 "BucketNotEmpty",
@@ -119,12 +119,12 @@ class BucketOperations:
 
     def get_bucket_location(self: S3Service, params: dict) -> dict:
         """GetBucketLocation (None for us-east-1, as AWS answers)."""
-        bucket = self.bucket(params["Bucket"])
+        bucket = self.bucket_for(params)
         return {"LocationConstraint": None if bucket.region == "us-east-1" else bucket.region}
 
     def put_bucket_versioning(self: S3Service, params: dict) -> dict:
         """PutBucketVersioning: Enabled or Suspended (never back to unversioned)."""
-        bucket = self.bucket(params["Bucket"])
+        bucket = self.bucket_for(params)
         status = (params["VersioningConfiguration"] or {}).get("Status")
         if status not in ("Enabled", "Suspended"):
             raise ServiceError(
@@ -143,18 +143,18 @@ class BucketOperations:
 
     def get_bucket_versioning(self: S3Service, params: dict) -> dict:
         """GetBucketVersioning ({} if versioning was never enabled)."""
-        bucket = self.bucket(params["Bucket"])
+        bucket = self.bucket_for(params)
         return {"Status": bucket.versioning} if bucket.versioning else {}
 
     def put_bucket_tagging(self: S3Service, params: dict) -> dict:
         """PutBucketTagging."""
-        bucket = self.bucket(params["Bucket"])
+        bucket = self.bucket_for(params)
         bucket.tags = tag_set(params["Tagging"]["TagSet"], "bucket")
         return {}
 
     def get_bucket_tagging(self: S3Service, params: dict) -> dict:
         """GetBucketTagging."""
-        bucket = self.bucket(params["Bucket"])
+        bucket = self.bucket_for(params)
         if not bucket.tags:
             raise ServiceError(
                 "NoSuchTagSet",
@@ -166,12 +166,12 @@ class BucketOperations:
 
     def delete_bucket_tagging(self: S3Service, params: dict) -> dict:
         """DeleteBucketTagging."""
-        self.bucket(params["Bucket"]).tags = {}
+        self.bucket_for(params).tags = {}
         return {}
 
     async def put_bucket_notification_configuration(self: S3Service, params: dict) -> dict:
         """PutBucketNotificationConfiguration: validates destinations, then sends s3:TestEvent."""
-        bucket = self.bucket(params["Bucket"])
+        bucket = self.bucket_for(params)
         parsed, eventbridge = await notifications.parse_configuration(
             self,
             params["NotificationConfiguration"],
@@ -185,7 +185,7 @@ class BucketOperations:
 
     def put_bucket_policy(self: S3Service, params: dict) -> dict:
         """PutBucketPolicy: a resource-based policy (IAM evaluates it when enforcement is on)."""
-        bucket = self.bucket(params["Bucket"])
+        bucket = self.bucket_for(params)
         text = params["Policy"]
         try:
             check_resource_policy(text)
@@ -196,14 +196,14 @@ class BucketOperations:
 
     def get_bucket_policy(self: S3Service, params: dict) -> dict:
         """GetBucketPolicy."""
-        bucket = self.bucket(params["Bucket"])
+        bucket = self.bucket_for(params)
         if bucket.policy is None:
             raise no_such_bucket_policy(bucket.name)
         return {"Policy": bucket.policy}
 
     def delete_bucket_policy(self: S3Service, params: dict) -> dict:
         """DeleteBucketPolicy."""
-        self.bucket(params["Bucket"]).policy = None
+        self.bucket_for(params).policy = None
         return {}
 
     def bucket_policy_text(self: S3Service, name: str) -> str | None:
@@ -213,4 +213,4 @@ class BucketOperations:
 
     def get_bucket_notification_configuration(self: S3Service, params: dict) -> dict:
         """GetBucketNotificationConfiguration."""
-        return notifications.describe(self.bucket(params["Bucket"]))
+        return notifications.describe(self.bucket_for(params))

@@ -91,7 +91,7 @@ class ListingOperations:
 
     def list_objects_v2(self: S3Service, params: dict) -> dict:
         """ListObjectsV2: Prefix, Delimiter, MaxKeys, StartAfter, ContinuationToken."""
-        bucket = self.bucket(params["Bucket"])
+        bucket = self.bucket_for(params)
         check_encoding_type(params)
         prefix = params.get("Prefix", "")
         delimiter = params.get("Delimiter", "")
@@ -133,7 +133,7 @@ class ListingOperations:
 
     def list_objects(self: S3Service, params: dict) -> dict:
         """ListObjects (v1): Prefix, Delimiter, Marker, MaxKeys; NextMarker only with a delimiter."""
-        bucket = self.bucket(params["Bucket"])
+        bucket = self.bucket_for(params)
         check_encoding_type(params)
         prefix = params.get("Prefix", "")
         delimiter = params.get("Delimiter", "")
@@ -159,7 +159,7 @@ class ListingOperations:
 
     def list_object_versions(self: S3Service, params: dict) -> dict:
         """ListObjectVersions: every version and delete marker, newest first per key."""
-        bucket = self.bucket(params["Bucket"])
+        bucket = self.bucket_for(params)
         check_encoding_type(params)
         prefix = params.get("Prefix", "")
         max_keys = params.get("MaxKeys", 1000)

@@ -88,7 +88,7 @@ class MultipartOperations:
     """Multipart upload operations (mixed into S3Service)."""
 
     def _upload(self: S3Service, params: dict) -> tuple[Bucket, MultipartUpload]:
-        bucket = self.bucket(params["Bucket"])
+        bucket = self.bucket_for(params)
         upload = bucket.uploads.get(params["UploadId"])
         if upload is None or upload.key != params["Key"]:
             raise _no_such_upload(params["UploadId"])
@@ -96,7 +96,7 @@ class MultipartOperations:
 
     def create_multipart_upload(self: S3Service, params: dict) -> dict:
         """CreateMultipartUpload."""
-        bucket = self.bucket(params["Bucket"])
+        bucket = self.bucket_for(params)
         check_storage_class(params)
         tags = parse_tagging_header(params["Tagging"]) if "Tagging" in params else {}
         upload_id = self.ids.token(64)
@@ -310,7 +310,7 @@ class MultipartOperations:
 
     def list_multipart_uploads(self: S3Service, params: dict) -> dict:
         """ListMultipartUploads (Prefix, MaxUploads, KeyMarker/UploadIdMarker pages)."""
-        bucket = self.bucket(params["Bucket"])
+        bucket = self.bucket_for(params)
         check_encoding_type(params)
         prefix = params.get("Prefix", "")
         limit = params.get("MaxUploads", 1000)

@@ -16,7 +16,7 @@ class ObjectAttributeOperations:
 
     def get_object_attributes(self: S3Service, params: dict) -> dict:
         """The attributes named in ObjectAttributes (the ETag without its quotes, as AWS gives it)."""
-        bucket = self.bucket(params["Bucket"])
+        bucket = self.bucket_for(params)
         version = self._version(bucket, params["Key"], params.get("VersionId"), head=False)
         wanted = set(params["ObjectAttributes"])
         result: dict[str, Any] = {"LastModified": boto_time(version.last_modified)}

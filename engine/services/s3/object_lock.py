@@ -115,7 +115,7 @@ class ObjectLockOperations:
     """Object retention and legal hold operations (mixed into S3Service)."""
 
     def _locked_version(self: S3Service, params: dict, method: str) -> ObjectVersion:
-        bucket = self.bucket(params["Bucket"])
+        bucket = self.bucket_for(params)
         if not lock_enabled(bucket):
             raise _missing_configuration()
         wanted = params.get("VersionId")

@@ -87,14 +87,14 @@ class ObjectTaggingOperations:
 
     def put_object_tagging(self: S3Service, params: dict) -> dict:
         """PutObjectTagging: replaces the tag set of the current (or given) version."""
-        bucket = self.bucket(params["Bucket"])
+        bucket = self.bucket_for(params)
         version = self._version(bucket, params["Key"], params.get("VersionId"), head=False)
         version.tags = tag_set(params["Tagging"]["TagSet"], "object")
         return self._tag_answer(version.version_id)
 
     def get_object_tagging(self: S3Service, params: dict) -> dict:
         """GetObjectTagging."""
-        bucket = self.bucket(params["Bucket"])
+        bucket = self.bucket_for(params)
         version = self._version(bucket, params["Key"], params.get("VersionId"), head=False)
         answer: dict[str, Any] = {
             "TagSet": [{"Key": k, "Value": v} for k, v in version.tags.items()]
@@ -104,7 +104,7 @@ class ObjectTaggingOperations:
 
     def delete_object_tagging(self: S3Service, params: dict) -> dict:
         """DeleteObjectTagging."""
-        bucket = self.bucket(params["Bucket"])
+        bucket = self.bucket_for(params)
         version = self._version(bucket, params["Key"], params.get("VersionId"), head=False)
         version.tags = {}
         return self._tag_answer(version.version_id)

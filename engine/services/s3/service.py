@@ -167,6 +167,22 @@ class S3Service(
             raise no_such_bucket(name)
         return bucket
 
+    def bucket_for(self, params: dict) -> Bucket:
+        """The request's bucket, once its ExpectedBucketOwner (if any) is this account."""
+        expected = params.get("ExpectedBucketOwner")
+        if expected is not None:
+            if not re.fullmatch(r"\d{12}", str(expected)):
+                raise ServiceError(
+                    "InvalidBucketOwnerAWSAccountID",
+                    "The value of the expected bucket owner parameter must be an AWS Account ID... "
+                    f"[{expected}]",
+                )
+            bucket = self.bucket(params["Bucket"])
+            if expected != self.account_id:
+                raise ServiceError("AccessDenied", "Access Denied", status_code=403)
+            return bucket
+        return self.bucket(params["Bucket"])
+
     def next_sequencer(self) -> str:
         """An increasing sequencer for event records (orders events per key)."""
         self._sequence += 1
@@ -251,7 +267,7 @@ class S3Service(
 
     def put_object(self, params: dict) -> dict:
         """PutObject: Body as bytes, str or file-like; ETag is the MD5 in quotes."""
-        bucket = self.bucket(params["Bucket"])
+        bucket = self.bucket_for(params)
         check_storage_class(params)
         data = _read_body(params.get("Body"))
         checksums.check_content_md5(params, data, hex_expected=True)
@@ -388,7 +404,7 @@ class S3Service(
 
     def get_object(self, params: dict) -> dict:
         """GetObject (with Range, VersionId, IfMatch/IfNoneMatch); Body has `.read()`."""
-        bucket = self.bucket(params["Bucket"])
+        bucket = self.bucket_for(params)
         version = self._version(bucket, params["Key"], params.get("VersionId"), head=False)
         self._check_read_conditions(version, params)
         result = self._describe_object(version, params)
@@ -498,14 +514,14 @@ class S3Service(
 
     def delete_object(self, params: dict) -> dict:
         """DeleteObject (a missing key succeeds; versioned buckets get a delete marker)."""
-        bucket = self.bucket(params["Bucket"])
+        bucket = self.bucket_for(params)
         object_lock.check_bypass(bucket, params)
         bypass = bool(params.get("BypassGovernanceRetention"))
         return self._delete_one(bucket, params["Key"], params.get("VersionId"), bypass)
 
     def delete_objects(self, params: dict) -> dict:
         """DeleteObjects: up to 1000 keys; Quiet leaves successes out."""
-        bucket = self.bucket(params["Bucket"])
+        bucket = self.bucket_for(params)
         objects = params["Delete"]["Objects"]
         if len(objects) > 1000:
             raise ServiceError(
@@ -561,7 +577,7 @@ class S3Service(
     def copy_object(self, params: dict) -> dict:
         """CopyObject: COPY or REPLACE metadata; copying onto itself must change something."""
         source_bucket, source_key, original = self.copy_source(params)
-        bucket = self.bucket(params["Bucket"])
+        bucket = self.bucket_for(params)
         key = params["Key"]
         check_storage_class(params)
         check_directives(params)

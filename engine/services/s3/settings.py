@@ -146,15 +146,15 @@ SETTINGS = (
 )
 
 
-def _stored(service: S3Service, bucket_name: str) -> dict[str, Any]:
-    return service.bucket(bucket_name).settings
+def _stored(service: S3Service, params: dict) -> dict[str, Any]:
+    return service.bucket_for(params).settings
 
 
 def _put(setting: Setting) -> Callable[[S3Service, dict], dict]:
     def operation(self: S3Service, params: dict) -> dict:
-        stored = _stored(self, params["Bucket"])
+        stored = _stored(self, params)
         if setting.check is not None:
-            setting.check(self.bucket(params["Bucket"]), params[setting.member])
+            setting.check(self.bucket_for(params), params[setting.member])
         stored[setting.name] = copy.deepcopy(params[setting.member])
         stored.pop(f"-{setting.name}", None)
         if setting.companion is None:
@@ -169,7 +169,7 @@ def _put(setting: Setting) -> Callable[[S3Service, dict], dict]:
 
 def _get(setting: Setting) -> Callable[[S3Service, dict], dict]:
     def operation(self: S3Service, params: dict) -> dict:
-        stored = _stored(self, params["Bucket"])
+        stored = _stored(self, params)
         if setting.name in stored:
             value = stored[setting.name]
         elif setting.default is not None and f"-{setting.name}" not in stored:
@@ -192,7 +192,7 @@ def _get(setting: Setting) -> Callable[[S3Service, dict], dict]:
 
 def _delete(setting: Setting) -> Callable[[S3Service, dict], dict]:
     def operation(self: S3Service, params: dict) -> dict:
-        stored = _stored(self, params["Bucket"])
+        stored = _stored(self, params)
         stored.pop(setting.name, None)
         if setting.missing is not None and setting.default is not None:
             stored[f"-{setting.name}"] = True  # deleted: Get now answers not-found, not the default
@@ -242,7 +242,7 @@ def _no_such_configuration() -> ServiceError:
 
 def _by_id_operations(kind: str, member: str) -> dict[str, Callable[[S3Service, dict], dict]]:
     def configurations(self: S3Service, params: dict) -> dict[str, Any]:
-        return _stored(self, params["Bucket"]).setdefault(f"{kind}ById", {})
+        return _stored(self, params).setdefault(f"{kind}ById", {})
 
     def put(self: S3Service, params: dict) -> dict:
         configurations(self, params)[params["Id"]] = copy.deepcopy(params[member])
