@@ -12,6 +12,8 @@ from contextvars import ContextVar
 
 #: The access key id the current call was signed with (None: the lab's own admin root).
 caller_access_key: ContextVar[str | None] = ContextVar("pipework_caller_access_key", default=None)
+#: The region the current call was signed for (None: in-process, the engine's own region).
+caller_region: ContextVar[str | None] = ContextVar("pipework_caller_region", default=None)
 
 
 def current_access_key() -> str | None:

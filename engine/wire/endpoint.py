@@ -17,7 +17,7 @@ from botocore.model import OperationModel, ServiceModel
 
 from engine.errors import ServiceError
 from engine.http import HttpRequest, HttpResponse
-from engine.identity import caller_access_key
+from engine.identity import caller_access_key, caller_region
 from engine.model import service_metadata, service_model
 from engine.services.sqs.errors import missing_parameter
 
@@ -101,11 +101,14 @@ class WireEndpoint:
                 self._trace_request(request, service, operation)
             # The engine call runs as the caller's key: STS and IAM answer for it, and with
             # enforcement on its policies decide the call (unknown keys act as the lab's admin).
-            token = caller_access_key.set(caller_of(request).access_key)
+            caller = caller_of(request)
+            token = caller_access_key.set(caller.access_key)
+            region_token = caller_region.set(caller.region or None)
             try:
                 result = await self._call(service, operation, params)
             finally:
                 caller_access_key.reset(token)
+                caller_region.reset(region_token)
             if service == "s3":
                 result = encode_listing(operation.name, params, result)
             response = self._respond(model, protocol, operation, result)

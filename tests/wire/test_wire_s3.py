@@ -284,3 +284,21 @@ async def test_put_bucket_policy_and_tagging_answer_no_content(lab) -> None:
         s3.put_bucket_versioning, Bucket="quiet", VersioningConfiguration={"Status": "Enabled"}
     )
     assert versioned["ResponseMetadata"]["HTTPStatusCode"] == 200
+
+
+async def test_a_bucket_created_through_another_region_lives_there(lab) -> None:
+    west = lab.client("s3", s3={"addressing_style": "path"}, region_name="us-west-2")
+    await lab.call(
+        west.create_bucket,
+        Bucket="western",
+        CreateBucketConfiguration={"LocationConstraint": "us-west-2"},
+    )
+    location = await lab.call(west.get_bucket_location, Bucket="western")
+    assert location["LocationConstraint"] == "us-west-2"
+    with pytest.raises(ClientError) as error:
+        await lab.call(
+            west.create_bucket,
+            Bucket="eastern",
+            CreateBucketConfiguration={"LocationConstraint": "eu-west-1"},
+        )
+    assert error.value.response["Error"]["Code"] == "IllegalLocationConstraintException"

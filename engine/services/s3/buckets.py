@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from engine.errors import ServiceError
+from engine.identity import caller_region
 from engine.services.iam.documents import check_resource_policy
 
 from . import acl, notifications, object_lock
@@ -26,20 +27,22 @@ class BucketOperations:
         check_bucket_name(name)
         constraint = (params.get("CreateBucketConfiguration") or {}).get("LocationConstraint")
         region = constraint or "us-east-1"
-        if self.region == "us-east-1":
+        # The endpoint the request reached: the region it was signed for (buckets are global).
+        endpoint = caller_region.get() or self.region
+        if endpoint == "us-east-1":
             if constraint == "us-east-1":
                 raise ServiceError(
                     "InvalidLocationConstraint",
                     "The specified location-constraint is not valid",
                     extra={"LocationConstraint": constraint},
                 )
-            if constraint and constraint != self.region:
+            if constraint and constraint != endpoint:
                 raise ServiceError(
                     "IllegalLocationConstraintException",
                     f"The {constraint} location constraint is incompatible for the region specific "
                     "endpoint this request was sent to.",
                 )
-        elif constraint != self.region:
+        elif constraint != endpoint:
             raise ServiceError(
                 "IllegalLocationConstraintException",
                 f"The {constraint or 'unspecified'} location constraint is incompatible for the "
@@ -47,7 +50,7 @@ class BucketOperations:
             )
         if name in self.buckets:
             tagged = bool((params.get("CreateBucketConfiguration") or {}).get("Tags"))
-            if self.region != "us-east-1" or tagged:  # us-east-1 repeats a plain create only
+            if endpoint != "us-east-1" or tagged:  # us-east-1 repeats a plain create only
                 raise ServiceError(
                     "BucketAlreadyOwnedByYou",
                     "Your previous request to create the named bucket succeeded and you already own it.",
@@ -81,7 +84,7 @@ class BucketOperations:
             bucket.settings["ObjectLockConfiguration"] = {"ObjectLockEnabled": "Enabled"}
         self.buckets[name] = bucket
         self.emit("created", bucket.arn)
-        location = f"/{name}" if self.region == "us-east-1" else f"http://{name}.s3.amazonaws.com/"
+        location = f"/{name}" if endpoint == "us-east-1" else f"http://{name}.s3.amazonaws.com/"
         return {"Location": location, "BucketArn": bucket.arn}
 
     def delete_bucket(self: S3Service, params: dict) -> dict:
