@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from engine import ServiceError
@@ -156,3 +161,16 @@ async def test_outposts_storage_class_is_refused(s3):
     with pytest.raises(ServiceError) as error:
         await s3.put_object(Bucket="sums", Key="k", Body=b"", StorageClass="OUTPOSTS")
     assert error.value.code == "InvalidStorageClass"
+
+
+def test_the_crc_library_loads_only_when_an_object_needs_it():
+    code = "import sys, engine; engine.Engine; print('anycrc' in sys.modules)"
+    root = str(Path(__file__).resolve().parents[2])
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": root},
+        check=True,
+    )
+    assert done.stdout.strip() == "False"

@@ -2,8 +2,8 @@
 
 S3 keeps one full-object checksum per object: the one the request carried (`x-amz-checksum-*`,
 as a header or an aws-chunked trailer), else the algorithm it named, else CRC64NVME, which S3
-adds to every new object since 2025. CRC32C and CRC64NVME come from awscrt (botocore's own
-checksum library), imported when first needed.
+adds to every new object since 2025. CRC32C and CRC64NVME come from anycrc (a C CRC library),
+imported when first needed.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import zlib
+from functools import cache
 from typing import Any
 
 from engine.errors import ServiceError
@@ -36,13 +37,17 @@ def compute(algorithm: str, data: bytes) -> str:
     elif algorithm == "SHA256":
         digest = hashlib.sha256(data).digest()
     else:
-        from awscrt import checksums  # native CRCs, loaded only when an object needs them
-
-        if algorithm == "CRC32C":
-            digest = checksums.crc32c(data).to_bytes(4, "big")
-        else:
-            digest = checksums.crc64nvme(data).to_bytes(8, "big")
+        size = ALGORITHMS[algorithm][1]
+        digest = _crc_model(algorithm).calc(data).to_bytes(size, "big")
     return base64.b64encode(digest).decode()
+
+
+@cache
+def _crc_model(algorithm: str) -> Any:
+    """anycrc's model for CRC32C or CRC64NVME (loaded when an object first needs one)."""
+    import anycrc
+
+    return anycrc.Model({"CRC32C": "CRC32C", "CRC64NVME": "CRC64-NVME"}[algorithm])
 
 
 def _given(params: dict) -> tuple[str, str] | None:
