@@ -302,3 +302,12 @@ async def test_a_bucket_created_through_another_region_lives_there(lab) -> None:
             CreateBucketConfiguration={"LocationConstraint": "eu-west-1"},
         )
     assert error.value.response["Error"]["Code"] == "IllegalLocationConstraintException"
+
+
+async def test_acls_come_back_over_the_wire(lab) -> None:
+    s3 = lab.client("s3", s3={"addressing_style": "path"})
+    await lab.call(s3.create_bucket, Bucket="acl-wire", ObjectOwnership="ObjectWriter")
+    await lab.call(s3.put_bucket_acl, Bucket="acl-wire", ACL="public-read")
+    got = await lab.call(s3.get_bucket_acl, Bucket="acl-wire")
+    grantees = [g["Grantee"]["Type"] for g in got["Grants"]]
+    assert grantees == ["CanonicalUser", "Group"]
