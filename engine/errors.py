@@ -15,6 +15,7 @@ class ServiceError(Exception):
         sender_fault: bool = True,
         operation: str | None = None,
         extra: dict | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(message)
         self.code = code
@@ -26,6 +27,8 @@ class ServiceError(Exception):
         self.extra = extra or {}
         #: For a ParamValidationError: the problems in AWS's server-side words, if all have them.
         self.aws_problems: list[str] | None = None
+        # HTTP headers the answer carries beside the error (S3's x-amz-delete-marker …).
+        self.headers = headers or {}
 
     @property
     def response(self) -> dict:

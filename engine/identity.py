@@ -15,6 +15,8 @@ caller_access_key: ContextVar[str | None] = ContextVar("pipework_caller_access_k
 #: The `service:Operation` of the HTTP request being answered (SDKs fill idempotency tokens, raw
 #: HTTP may not); tasks the call starts inherit it, so readers compare it with their own operation.
 caller_over_wire: ContextVar[str | None] = ContextVar("pipework_caller_over_wire", default=None)
+#: The region the current call was signed for (None: in-process, the engine's own region).
+caller_region: ContextVar[str | None] = ContextVar("pipework_caller_region", default=None)
 
 
 def current_access_key() -> str | None:

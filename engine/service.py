@@ -43,6 +43,8 @@ class Service:
     check_enums: ClassVar[bool] = True
     #: String shapes (by model name) whose regular-expression pattern the server checks.
     checked_patterns: ClassVar[frozenset[str]] = frozenset()
+    #: HTTP statuses AWS answers that its model does not say (S3's 204 for PutBucketPolicy …).
+    http_status: ClassVar[dict[str, int]] = {}
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine

@@ -2,7 +2,7 @@
 
 The body is a series of `<hex size>[;chunk-signature=…]\\r\\n<data>\\r\\n` chunks ending with a
 zero-size chunk, optionally followed by trailer headers (`x-amz-checksum-crc32:…`) and a blank
-line. The lab checks no signatures; it only takes the data back out.
+line. The lab checks no signatures; it takes the data back out and the trailers as headers.
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ def is_aws_chunked(request: HttpRequest) -> bool:
     return "aws-chunked" in encoding or declared.startswith("STREAMING-")
 
 
-def decode_aws_chunked(body: bytes) -> bytes:
-    """The payload carried by an aws-chunked body; IncompleteBody when it is cut short."""
+def decode_aws_chunked(body: bytes) -> tuple[bytes, dict[str, str]]:
+    """The payload and trailers of an aws-chunked body; IncompleteBody when it is cut short."""
     data = bytearray()
     position = 0
     while True:
@@ -36,12 +36,23 @@ def decode_aws_chunked(body: bytes) -> bytes:
             raise _INCOMPLETE from None
         start = line_end + 2
         if size == 0:
-            return bytes(data)  # what follows is trailers (checksums) the lab does not need
+            return bytes(data), _trailers(body[start:])
         end = start + size
         if end + 2 > len(body) or body[end : end + 2] != b"\r\n":
             raise _INCOMPLETE
         data += body[start:end]
         position = end + 2
+
+
+def _trailers(text: bytes) -> dict[str, str]:
+    """Trailer lines (`x-amz-checksum-crc32:…`), lower-cased names, signatures left out."""
+    trailers = {}
+    for line in text.decode("latin-1").split("\r\n"):
+        name, colon, value = line.partition(":")
+        name = name.strip().lower()
+        if colon and name and name != "x-amz-trailer-signature":
+            trailers[name] = value.strip()
+    return trailers
 
 
 def unchunked(request: HttpRequest) -> HttpRequest:
@@ -51,7 +62,8 @@ def unchunked(request: HttpRequest) -> HttpRequest:
     encodings = [e for e in encodings if e != "aws-chunked"]
     if encodings:
         headers["content-encoding"] = ",".join(encodings)
-    body = decode_aws_chunked(request.body)
+    body, trailers = decode_aws_chunked(request.body)
+    headers.update(trailers)
     headers["content-length"] = str(len(body))
     return HttpRequest(
         request.method,

@@ -276,7 +276,9 @@ def encode_xml(
         element = ElementTree.SubElement(parent, name)
         namespace = shape.serialization.get("xmlNamespace")
         if isinstance(namespace, dict) and namespace.get("uri"):
-            element.set("xmlns", namespace["uri"])
+            # a prefixed namespace (S3's xsi for Grantee's xsi:type) is declared under its prefix
+            prefix = namespace.get("prefix")
+            element.set(f"xmlns:{prefix}" if prefix else "xmlns", namespace["uri"])
         for member_name, member in shape.members.items():
             if member_name not in value or member.serialization.get("location"):
                 continue

@@ -17,7 +17,7 @@ from botocore.model import OperationModel, ServiceModel
 
 from engine.errors import ServiceError
 from engine.http import HttpRequest, HttpResponse
-from engine.identity import caller_access_key, caller_over_wire
+from engine.identity import caller_access_key, caller_over_wire, caller_region
 from engine.model import service_metadata, service_model
 from engine.services.sqs.errors import missing_parameter
 
@@ -45,6 +45,7 @@ if TYPE_CHECKING:
 
 #: The engine validator's words for a missing top-level parameter (boto3 would check it first).
 _MISSING_TOP_LEVEL = re.compile(r'Missing required parameter in input: "(\w+)"')
+_MISSING_NESTED = re.compile(r"Missing required parameter in (?!input:)")
 
 #: The largest request body the endpoint reads (S3 single PUTs in a lab stay far below AWS's 5 GB).
 MAX_BODY = 64 * 1024 * 1024
@@ -100,16 +101,22 @@ class WireEndpoint:
                 self._trace_request(request, service, operation)
             # The engine call runs as the caller's key: STS and IAM answer for it, and with
             # enforcement on its policies decide the call (unknown keys act as the lab's admin).
-            token = caller_access_key.set(caller_of(request).access_key)
+            caller = caller_of(request)
+            token = caller_access_key.set(caller.access_key)
             wire_token = caller_over_wire.set(f"{service}:{operation.name}")
+            region_token = caller_region.set(caller.region or None)
             try:
                 result = await self._call(service, operation, params)
             finally:
                 caller_over_wire.reset(wire_token)
                 caller_access_key.reset(token)
+                caller_region.reset(region_token)
             if service == "s3":
                 result = encode_listing(operation.name, params, result)
             response = self._respond(model, protocol, operation, result)
+            response.status = self.engine.service(service).http_status.get(
+                operation.name, response.status
+            )
         except ServiceError as error:
             response = self._error_response(
                 service,
@@ -120,6 +127,7 @@ class WireEndpoint:
                 error.extra,
                 error.sender_fault,
             )
+            response.headers.update(error.headers)
         except WireError as error:
             response = self._error_response(
                 service, protocol, error.code, error.message, error.status
@@ -291,6 +299,13 @@ class WireEndpoint:
         if service == "sqs" and missing:
             # SQS names a missing parameter with its own code (the legacy query form meets this).
             return missing_parameter(missing.group(1))
+        if service == "s3" and _MISSING_NESTED.match(problems):
+            # S3 reads a body missing a required element as XML that fails its schema.
+            return ServiceError(
+                "MalformedXML",
+                "The XML you provided was not well-formed or did not validate against our "
+                "published schema",
+            )
         code = self.engine.service(service).validation_error_code
         worded = error.aws_problems
         if worded and service_metadata(service).get("protocol") == "json":
@@ -327,6 +342,8 @@ class WireEndpoint:
         sender: bool = True,
     ) -> HttpResponse:
         request_id = self.engine.ids.request_id()
+        if status == 304:  # Not Modified (S3's conditional GET): no body, as HTTP says
+            return HttpResponse(304, {"x-amz-request-id": request_id}, b"")
         status = status if status >= 400 else 400
         sender = sender and status < 500
         extra = extra or {}

@@ -83,6 +83,8 @@ def rest_response(
                 headers[f"{wire_name}{key}"] = str(item)
     if payload_name:
         body = _payload(protocol, shape.members[payload_name], result.get(payload_name), headers)
+    elif operation.name == "GetBucketLocation":
+        body = _bucket_location(result.get("LocationConstraint"), headers)
     elif protocol == "rest-xml":
         body = _xml_body(shape, result, headers)
     else:
@@ -115,6 +117,14 @@ def _payload(protocol: str, member: Any, value: Any, headers: dict[str, str]) ->
         return ElementTree.tostring(element)
     headers["content-type"] = "application/json"
     return json.dumps(encode_json(member, value)).encode()
+
+
+def _bucket_location(region: str | None, headers: dict[str, str]) -> bytes:
+    """S3 answers GetBucketLocation with a bare <LocationConstraint> root (empty: us-east-1)."""
+    element = ElementTree.Element("LocationConstraint", xmlns=_S3_NAMESPACE)
+    element.text = region
+    headers["content-type"] = "application/xml"
+    return ElementTree.tostring(element)
 
 
 def _xml_body(shape: Any, result: dict, headers: dict[str, str]) -> bytes:

@@ -139,3 +139,97 @@ async def test_too_many_tags_rejected(s3):
     with pytest.raises(ServiceError) as raised:
         await s3.put_object_tagging(Bucket="big-files", Key="k", Tagging={"TagSet": tags})
     assert raised.value.code == "BadRequest"
+
+
+async def test_upload_part_copy_takes_a_range_of_an_object(s3):
+    await s3.put_object(Bucket="big-files", Key="source", Body=b"0123456789")
+    upload_id = (await s3.create_multipart_upload(Bucket="big-files", Key="dest"))["UploadId"]
+    copied = await s3.upload_part_copy(
+        Bucket="big-files",
+        Key="dest",
+        UploadId=upload_id,
+        PartNumber=1,
+        CopySource="big-files/source",
+        CopySourceRange="bytes=2-5",
+    )
+    etag = copied["CopyPartResult"]["ETag"]
+    assert etag == f'"{hashlib.md5(b"2345").hexdigest()}"'
+    await s3.complete_multipart_upload(
+        Bucket="big-files",
+        Key="dest",
+        UploadId=upload_id,
+        MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": etag}]},
+    )
+    got = await s3.get_object(Bucket="big-files", Key="dest")
+    assert got["Body"].read() == b"2345"
+
+
+async def test_upload_part_copy_refuses_a_range_past_the_end(s3):
+    await s3.put_object(Bucket="big-files", Key="source", Body=b"0123456789")
+    upload_id = (await s3.create_multipart_upload(Bucket="big-files", Key="dest"))["UploadId"]
+    for text, code in (("bytes=5-20", "InvalidRange"), ("bytes=5-", "InvalidArgument")):
+        with pytest.raises(ServiceError) as error:
+            await s3.upload_part_copy(
+                Bucket="big-files",
+                Key="dest",
+                UploadId=upload_id,
+                PartNumber=1,
+                CopySource="big-files/source",
+                CopySourceRange=text,
+            )
+        assert error.value.code == code
+
+
+async def test_list_parts_names_the_last_part_and_owners_without_display_names(s3):
+    upload_id, _ = await upload(s3, "listed", [b"one"])
+    parts = await s3.list_parts(Bucket="big-files", Key="listed", UploadId=upload_id)
+    assert parts["IsTruncated"] is False and parts["NextPartNumberMarker"] == 1
+    assert set(parts["Owner"]) == {"ID"}
+    assert set(parts["Initiator"]) == {"ID", "DisplayName"}
+
+
+async def test_tag_sets_are_checked_as_aws_checks_them(s3):
+    await s3.put_object(Bucket="big-files", Key="t", Body=b"x")
+    cases = [
+        ([{"Key": "Key1", "Value": "a"}, {"Key": "Key1", "Value": "b"}], "multiple Tags"),
+        ([{"Key": "Key1,Key2", "Value": "a"}], "TagKey you have provided is invalid"),
+        ([{"Key": "aws:prefixed", "Value": "a"}], "cannot be prefixed with aws:"),
+    ]
+    for tags, message in cases:
+        with pytest.raises(ServiceError) as error:
+            await s3.put_object_tagging(Bucket="big-files", Key="t", Tagging={"TagSet": tags})
+        assert error.value.code == "InvalidTag" and message in error.value.message
+    with pytest.raises(ServiceError) as error:
+        await s3.put_bucket_tagging(
+            Bucket="big-files", Tagging={"TagSet": [{"Key": "aws:x", "Value": "1"}]}
+        )
+    assert error.value.message == "System tags cannot be added/updated by requester"
+    with pytest.raises(ServiceError) as error:
+        await s3.put_object(Bucket="big-files", Key="h", Body=b"", Tagging="key1=val1,key2=val2")
+    assert error.value.extra["ArgumentName"] == "x-amz-tagging"
+
+
+async def test_create_bucket_takes_tags(s3):
+    tags = [{"Key": "team", "Value": "data"}]
+    await s3.create_bucket(Bucket="tagged-bucket", CreateBucketConfiguration={"Tags": tags})
+    assert (await s3.get_bucket_tagging(Bucket="tagged-bucket"))["TagSet"] == tags
+    with pytest.raises(ServiceError) as error:
+        await s3.create_bucket(Bucket="tagged-bucket", CreateBucketConfiguration={"Tags": tags})
+    assert error.value.code == "BucketAlreadyOwnedByYou"
+
+
+async def test_list_multipart_uploads_pages_with_markers(s3):
+    for key in ("a", "b", "c"):
+        await s3.create_multipart_upload(Bucket="big-files", Key=key)
+    first = await s3.list_multipart_uploads(Bucket="big-files", MaxUploads=2)
+    assert first["IsTruncated"] and first["NextKeyMarker"] == "b"
+    assert (first["KeyMarker"], first["UploadIdMarker"]) == ("", "")
+    rest = await s3.list_multipart_uploads(
+        Bucket="big-files",
+        KeyMarker=first["NextKeyMarker"],
+        UploadIdMarker=first["NextUploadIdMarker"],
+    )
+    assert [u["Key"] for u in rest["Uploads"]] == ["c"] and rest["IsTruncated"] is False
+    with pytest.raises(ServiceError) as error:
+        await s3.list_multipart_uploads(Bucket="big-files", EncodingType="base64")
+    assert error.value.code == "InvalidArgument"

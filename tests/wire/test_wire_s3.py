@@ -194,3 +194,120 @@ async def test_listing_keeps_keys_with_reserved_characters(lab) -> None:
 )
 def test_virtual_host_names_the_bucket(host: str, path: str) -> None:
     assert s3_path(HttpRequest.build("GET", "/k", headers={"host": host})) == path
+
+
+async def test_delete_markers_answer_with_their_headers(lab) -> None:
+    s3 = lab.client("s3", s3={"addressing_style": "path"})
+    await lab.call(s3.create_bucket, Bucket="history")
+    await lab.call(
+        s3.put_bucket_versioning,
+        Bucket="history",
+        VersioningConfiguration={"Status": "Enabled"},
+    )
+    await lab.call(s3.put_object, Bucket="history", Key="k", Body=b"v1")
+    marker = await lab.call(s3.delete_object, Bucket="history", Key="k")
+    with pytest.raises(ClientError) as error:
+        await lab.call(s3.get_object, Bucket="history", Key="k")
+    headers = error.value.response["ResponseMetadata"]["HTTPHeaders"]
+    assert error.value.response["Error"]["Code"] == "NoSuchKey"
+    assert headers["x-amz-delete-marker"] == "true"
+    assert headers["x-amz-version-id"] == marker["VersionId"]
+    with pytest.raises(ClientError) as error:
+        await lab.call(s3.get_object, Bucket="history", Key="k", VersionId=marker["VersionId"])
+    assert error.value.response["ResponseMetadata"]["HTTPStatusCode"] == 405
+    assert error.value.response["Error"]["ResourceType"] == "DeleteMarker"
+
+
+async def test_not_modified_is_a_bodiless_304(lab) -> None:
+    s3 = lab.client("s3", s3={"addressing_style": "path"})
+    await lab.call(s3.create_bucket, Bucket="cached")
+    put = await lab.call(s3.put_object, Bucket="cached", Key="k", Body=b"data")
+    with pytest.raises(ClientError) as error:
+        await lab.call(s3.get_object, Bucket="cached", Key="k", IfNoneMatch=put["ETag"])
+    assert error.value.response["ResponseMetadata"]["HTTPStatusCode"] == 304
+    assert error.value.response["Error"]["Code"] == "304"
+
+
+async def test_version_listing_pages_with_next_markers(lab) -> None:
+    s3 = lab.client("s3", s3={"addressing_style": "path"})
+    await lab.call(s3.create_bucket, Bucket="paged")
+    await lab.call(
+        s3.put_bucket_versioning, Bucket="paged", VersioningConfiguration={"Status": "Enabled"}
+    )
+    for body in (b"1", b"2", b"3"):
+        await lab.call(s3.put_object, Bucket="paged", Key="k", Body=body)
+    first = await lab.call(s3.list_object_versions, Bucket="paged", MaxKeys=2)
+    assert first["IsTruncated"] and first["NextKeyMarker"] == "k"
+    rest = await lab.call(
+        s3.list_object_versions,
+        Bucket="paged",
+        KeyMarker=first["NextKeyMarker"],
+        VersionIdMarker=first["NextVersionIdMarker"],
+    )
+    seen = [v["VersionId"] for v in first["Versions"] + rest["Versions"]]
+    assert len(seen) == len(set(seen)) == 3
+
+
+async def test_a_body_missing_a_required_element_is_malformed_xml(lab) -> None:
+    s3 = lab.client("s3", s3={"addressing_style": "path"}, parameter_validation=False)
+    await lab.call(s3.create_bucket, Bucket="tags-bucket")
+    with pytest.raises(ClientError) as error:
+        await lab.call(
+            s3.put_bucket_tagging, Bucket="tags-bucket", Tagging={"TagSet": [{"Key": "k"}]}
+        )
+    assert error.value.response["Error"]["Code"] == "MalformedXML"
+
+
+async def test_put_bucket_policy_and_tagging_answer_no_content(lab) -> None:
+    s3 = lab.client("s3", s3={"addressing_style": "path"})
+    await lab.call(s3.create_bucket, Bucket="quiet")
+    policy = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": "*",
+                    "Action": "s3:GetObject",
+                    "Resource": "arn:aws:s3:::quiet/*",
+                }
+            ],
+        }
+    )
+    put = await lab.call(s3.put_bucket_policy, Bucket="quiet", Policy=policy)
+    assert put["ResponseMetadata"]["HTTPStatusCode"] == 204
+    tagged = await lab.call(
+        s3.put_bucket_tagging, Bucket="quiet", Tagging={"TagSet": [{"Key": "a", "Value": "b"}]}
+    )
+    assert tagged["ResponseMetadata"]["HTTPStatusCode"] == 204
+    versioned = await lab.call(
+        s3.put_bucket_versioning, Bucket="quiet", VersioningConfiguration={"Status": "Enabled"}
+    )
+    assert versioned["ResponseMetadata"]["HTTPStatusCode"] == 200
+
+
+async def test_a_bucket_created_through_another_region_lives_there(lab) -> None:
+    west = lab.client("s3", s3={"addressing_style": "path"}, region_name="us-west-2")
+    await lab.call(
+        west.create_bucket,
+        Bucket="western",
+        CreateBucketConfiguration={"LocationConstraint": "us-west-2"},
+    )
+    location = await lab.call(west.get_bucket_location, Bucket="western")
+    assert location["LocationConstraint"] == "us-west-2"
+    with pytest.raises(ClientError) as error:
+        await lab.call(
+            west.create_bucket,
+            Bucket="eastern",
+            CreateBucketConfiguration={"LocationConstraint": "eu-west-1"},
+        )
+    assert error.value.response["Error"]["Code"] == "IllegalLocationConstraintException"
+
+
+async def test_acls_come_back_over_the_wire(lab) -> None:
+    s3 = lab.client("s3", s3={"addressing_style": "path"})
+    await lab.call(s3.create_bucket, Bucket="acl-wire", ObjectOwnership="ObjectWriter")
+    await lab.call(s3.put_bucket_acl, Bucket="acl-wire", ACL="public-read")
+    got = await lab.call(s3.get_bucket_acl, Bucket="acl-wire")
+    grantees = [g["Grantee"]["Type"] for g in got["Grants"]]
+    assert grantees == ["CanonicalUser", "Group"]

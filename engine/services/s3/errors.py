@@ -48,7 +48,9 @@ def invalid_argument(
     """InvalidArgument (400)."""
     extra = {}
     if name is not None:
-        extra = {"ArgumentName": name, "ArgumentValue": value or ""}
+        extra["ArgumentName"] = name
+    if value is not None:
+        extra["ArgumentValue"] = value
     return ServiceError("InvalidArgument", message, extra=extra)
 
 
@@ -80,7 +82,8 @@ def check_storage_class(params: dict) -> None:
         return
     from engine.model import service_model
 
-    if value not in service_model("s3").shape_for("StorageClass").enum:
+    # OUTPOSTS is in the model's list but only S3 on Outposts takes it.
+    if value == "OUTPOSTS" or value not in service_model("s3").shape_for("StorageClass").enum:
         raise ServiceError(
             "InvalidStorageClass",
             "The storage class you specified is not valid",

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from .errors import check_encoding_type, invalid_argument
-from .models import OWNER, Bucket, boto_time
+from .models import OWNER, Bucket, ObjectVersion, boto_time
 
 if TYPE_CHECKING:
     from .service import S3Service
@@ -61,6 +61,16 @@ def page(
     return keys, prefixes, truncated, last
 
 
+def _checksum_members(version: ObjectVersion) -> dict[str, Any]:
+    """How a listing names an object's checksum: its algorithm and type, not its value."""
+    if not version.checksum_algorithm:
+        return {}
+    return {
+        "ChecksumAlgorithm": [version.checksum_algorithm],
+        "ChecksumType": version.checksum_type,
+    }
+
+
 class ListingOperations:
     """ListObjects, ListObjectsV2 and ListObjectVersions (mixed into S3Service)."""
 
@@ -73,6 +83,7 @@ class ListingOperations:
             "ETag": version.etag,
             "Size": version.size,
             "StorageClass": version.storage_class,
+            **_checksum_members(version),
         }
         if owner:
             entry["Owner"] = dict(OWNER)
@@ -80,7 +91,7 @@ class ListingOperations:
 
     def list_objects_v2(self: S3Service, params: dict) -> dict:
         """ListObjectsV2: Prefix, Delimiter, MaxKeys, StartAfter, ContinuationToken."""
-        bucket = self.bucket(params["Bucket"])
+        bucket = self.bucket_for(params)
         check_encoding_type(params)
         prefix = params.get("Prefix", "")
         delimiter = params.get("Delimiter", "")
@@ -122,7 +133,7 @@ class ListingOperations:
 
     def list_objects(self: S3Service, params: dict) -> dict:
         """ListObjects (v1): Prefix, Delimiter, Marker, MaxKeys; NextMarker only with a delimiter."""
-        bucket = self.bucket(params["Bucket"])
+        bucket = self.bucket_for(params)
         check_encoding_type(params)
         prefix = params.get("Prefix", "")
         delimiter = params.get("Delimiter", "")
@@ -148,7 +159,7 @@ class ListingOperations:
 
     def list_object_versions(self: S3Service, params: dict) -> dict:
         """ListObjectVersions: every version and delete marker, newest first per key."""
-        bucket = self.bucket(params["Bucket"])
+        bucket = self.bucket_for(params)
         check_encoding_type(params)
         prefix = params.get("Prefix", "")
         max_keys = params.get("MaxKeys", 1000)
@@ -156,14 +167,28 @@ class ListingOperations:
         markers: list[dict] = []
         count = 0
         truncated = False
+        key_marker = params.get("KeyMarker", "")
+        version_marker = params.get("VersionIdMarker", "")
+        last: tuple[str, str] = ("", "")
         for key in bucket.keys:
-            if not key.startswith(prefix) or key <= params.get("KeyMarker", ""):
+            if not key.startswith(prefix) or key < key_marker:
                 continue
-            history = bucket.objects[key]
-            for index, version in enumerate(reversed(history)):
+            history = list(reversed(bucket.objects[key]))
+            if key == key_marker:
+                # resume after VersionIdMarker within the marker's key (or skip the key)
+                ids = [v.version_id for v in history]
+                if not version_marker or version_marker not in ids:
+                    continue
+                start = ids.index(version_marker) + 1
+            else:
+                start = 0
+            for index, version in enumerate(history):
+                if index < start:
+                    continue
                 if count >= max_keys:
                     truncated = True
                     break
+                last = (key, version.version_id)
                 entry: dict[str, Any] = {
                     "Key": key,
                     "VersionId": version.version_id,
@@ -179,6 +204,7 @@ class ListingOperations:
                             "ETag": version.etag,
                             "Size": version.size,
                             "StorageClass": version.storage_class,
+                            **_checksum_members(version),
                         }
                     )
                     versions.append(entry)
@@ -188,12 +214,17 @@ class ListingOperations:
         result: dict[str, Any] = {
             "IsTruncated": truncated,
             "KeyMarker": params.get("KeyMarker", ""),
+            "VersionIdMarker": params.get("VersionIdMarker", ""),
             "Name": bucket.name,
             "Prefix": prefix,
             "MaxKeys": max_keys,
         }
+        if truncated:
+            result["NextKeyMarker"], result["NextVersionIdMarker"] = last
         if versions:
             result["Versions"] = versions
         if markers:
             result["DeleteMarkers"] = markers
+        if params.get("EncodingType"):
+            result["EncodingType"] = params["EncodingType"]
         return result

@@ -5,12 +5,12 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
-#: The owner S3 reports for every bucket and object of the lab's account.
-OWNER = {
-    "DisplayName": "pipework",
-    "ID": "75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078efc7c6caea54ba06a",
-}
+#: The owner S3 reports for every bucket and object of the lab's account (AWS no longer sends
+#: owners' display names, but still names the initiator of a multipart upload).
+OWNER = {"ID": "75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078efc7c6caea54ba06a"}
+INITIATOR = {**OWNER, "DisplayName": "pipework"}
 
 #: Request parameters stored with an object and returned by GET/HEAD as given.
 HEADER_PARAMS = (
@@ -42,6 +42,12 @@ class ObjectVersion:
     storage_class: str = "STANDARD"
     delete_marker: bool = False
     tags: dict[str, str] = field(default_factory=dict)
+    checksum_algorithm: str | None = None  # CRC32 | CRC32C | CRC64NVME | SHA1 | SHA256
+    checksum: str | None = None  # base64 (COMPOSITE: of the parts' checksums, then "-N")
+    checksum_type: str = "FULL_OBJECT"  # FULL_OBJECT | COMPOSITE
+    acl: list[dict[str, Any]] | None = None  # grants; None: the owner's FULL_CONTROL
+    retention: dict[str, Any] | None = None  # Object Lock {"Mode", "RetainUntilDate"}
+    legal_hold: str | None = None  # Object Lock legal hold: ON | OFF
 
     @property
     def size(self) -> int:
@@ -62,6 +68,9 @@ class MultipartUpload:
     storage_class: str
     tags: dict[str, str]
     parts: dict[int, tuple[bytes, str, float]] = field(default_factory=dict)
+    checksum_algorithm: str | None = None  # named at creation
+    checksum_type: str | None = None  # FULL_OBJECT | COMPOSITE, with an algorithm
+    part_checksums: dict[int, str] = field(default_factory=dict)  # part number → base64
 
 
 @dataclass(slots=True)
@@ -101,6 +110,7 @@ class Bucket:
     tags: dict[str, str] = field(default_factory=dict)
     policy: str | None = None  # the bucket policy document, as put
     uploads: dict[str, MultipartUpload] = field(default_factory=dict)  # upload id → upload
+    settings: dict[str, Any] = field(default_factory=dict)  # sub-resources by name (settings.py)
     puts: int = 0
     gets: int = 0
     deletes: int = 0

@@ -23,6 +23,7 @@ def dump(self: S3Service) -> dict[str, Any] | None:
                 "created": b.created,
                 "versioning": b.versioning,
                 "tags": dict(b.tags),
+                "settings": dict(b.settings),
                 "objects": [
                     {
                         "key": v.key,
@@ -36,6 +37,10 @@ def dump(self: S3Service) -> dict[str, Any] | None:
                         "storage_class": v.storage_class,
                         "delete_marker": v.delete_marker,
                         "tags": dict(v.tags),
+                        "checksum_algorithm": v.checksum_algorithm,
+                        "checksum": v.checksum,
+                        "checksum_type": v.checksum_type,
+                        "acl": v.acl,
                     }
                     for key in b.keys
                     for v in b.objects[key]
@@ -56,6 +61,7 @@ def load(self: S3Service, data: dict[str, Any]) -> None:
             saved["region"],
             versioning=saved.get("versioning", ""),
             tags=dict(saved.get("tags", {})),
+            settings=dict(saved.get("settings", {})),
         )
         for o in saved.get("objects", []):
             bucket.add_version(
@@ -71,6 +77,10 @@ def load(self: S3Service, data: dict[str, Any]) -> None:
                     o["storage_class"],
                     o["delete_marker"],
                     dict(o.get("tags", {})),
+                    o.get("checksum_algorithm"),
+                    o.get("checksum"),
+                    o.get("checksum_type", "FULL_OBJECT"),
+                    o.get("acl"),
                 )
             )
         self.buckets[bucket.name] = bucket

@@ -8,7 +8,6 @@ raise NoSuchBucket / NoSuchKey as ServiceError.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import io
 import re
@@ -20,7 +19,8 @@ from engine.errors import ServiceError
 from engine.service import Service
 from engine.topology import Edge, Node
 
-from . import notifications, persistence
+from . import acl, checksums, notifications, object_lock, persistence
+from .acl import AclOperations
 from .buckets import BucketOperations
 from .errors import (
     check_directives,
@@ -35,9 +35,76 @@ from .errors import (
 from .listing import ListingOperations
 from .models import HEADER_PARAMS, Bucket, ObjectVersion, boto_time
 from .multipart import MultipartOperations
+from .object_attributes import ObjectAttributeOperations
+from .object_lock import ObjectLockOperations
 from .object_tags import ObjectTaggingOperations, parse_tagging_header
+from .settings import SettingOperations, expiration
 
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+
+def _not_implemented(header: str, detail: str) -> ServiceError:
+    """S3's 501 for a conditional header it does not take (a value or a combination)."""
+    return ServiceError(
+        "NotImplemented",
+        "A header you provided implies functionality that is not implemented",
+        status_code=501,
+        extra={"Header": header, "additionalMessage": detail},
+    )
+
+
+def _epoch(value: Any) -> float:
+    """A timestamp parameter (datetime or epoch seconds) as epoch seconds."""
+    return value.timestamp() if hasattr(value, "timestamp") else float(value)
+
+
+def _failed_condition(version: ObjectVersion, conditions: dict, now: float) -> str | None:
+    """Which of If-Match, If-Unmodified-Since, If-None-Match, If-Modified-Since fails, if any.
+
+    A matching If-Match overrides If-Unmodified-Since, a non-matching If-None-Match overrides
+    If-Modified-Since, and a date in the future is ignored, as AWS documents.
+    """
+    etag = version.etag.strip('"')
+    modified = int(version.last_modified)
+    if "IfMatch" in conditions:
+        if str(conditions["IfMatch"]).strip('"') != etag:
+            return "If-Match"
+    elif "IfUnmodifiedSince" in conditions and modified > _epoch(conditions["IfUnmodifiedSince"]):
+        return "If-Unmodified-Since"
+    if "IfNoneMatch" in conditions:
+        if str(conditions["IfNoneMatch"]).strip('"') == etag:
+            return "If-None-Match"
+    elif "IfModifiedSince" in conditions:
+        since = _epoch(conditions["IfModifiedSince"])
+        if modified <= since <= now:
+            return "If-Modified-Since"
+    return None
+
+
+def _precondition_failed(condition: str) -> ServiceError:
+    return ServiceError(
+        "PreconditionFailed",
+        "At least one of the pre-conditions you specified did not hold",
+        status_code=412,
+        extra={"Condition": condition},
+    )
+
+
+def _check_copy_source_conditions(source: ObjectVersion, params: dict, now: float) -> None:
+    """x-amz-copy-source-if-*: any failing condition is 412, naming the copy-source header."""
+    conditions = {
+        name.removeprefix("CopySource"): value
+        for name, value in params.items()
+        if name.startswith("CopySourceIf")
+    }
+    failed = _failed_condition(source, conditions, now)
+    if failed is not None:
+        raise _precondition_failed(f"x-amz-copy-source-{failed}")
+
+
+def _marker_headers(marker: ObjectVersion) -> dict[str, str]:
+    """The headers S3 sends when a request meets a delete marker."""
+    return {"x-amz-delete-marker": "true", "x-amz-version-id": marker.version_id}
 
 
 def _body(data: bytes) -> StreamingBody:
@@ -58,7 +125,15 @@ def _read_body(value: Any) -> bytes:
 
 
 class S3Service(
-    BucketOperations, ListingOperations, MultipartOperations, ObjectTaggingOperations, Service
+    BucketOperations,
+    ListingOperations,
+    MultipartOperations,
+    ObjectTaggingOperations,
+    ObjectAttributeOperations,
+    SettingOperations,
+    AclOperations,
+    ObjectLockOperations,
+    Service,
 ):
     """Buckets and objects in memory, with notifications through the fabric."""
 
@@ -66,6 +141,18 @@ class S3Service(
     validation_error_code = "InvalidArgument"
     # S3 answers out-of-enum values with its own errors (InvalidStorageClass, InvalidArgument …).
     check_enums = False
+    # No content, as AWS answers these (the model says nothing).
+    http_status = dict.fromkeys(
+        (
+            "PutBucketPolicy",
+            "PutBucketTagging",
+            "PutBucketMetricsConfiguration",
+            "PutBucketAnalyticsConfiguration",
+            "PutBucketInventoryConfiguration",
+            "PutBucketIntelligentTieringConfiguration",
+        ),
+        204,
+    )
 
     def __init__(self, engine: Any) -> None:
         super().__init__(engine)
@@ -79,6 +166,22 @@ class S3Service(
         if bucket is None:
             raise no_such_bucket(name)
         return bucket
+
+    def bucket_for(self, params: dict) -> Bucket:
+        """The request's bucket, once its ExpectedBucketOwner (if any) is this account."""
+        expected = params.get("ExpectedBucketOwner")
+        if expected is not None:
+            if not re.fullmatch(r"\d{12}", str(expected)):
+                raise ServiceError(
+                    "InvalidBucketOwnerAWSAccountID",
+                    "The value of the expected bucket owner parameter must be an AWS Account ID... "
+                    f"[{expected}]",
+                )
+            bucket = self.bucket(params["Bucket"])
+            if expected != self.account_id:
+                raise ServiceError("AccessDenied", "Access Denied", status_code=403)
+            return bucket
+        return self.bucket(params["Bucket"])
 
     def next_sequencer(self) -> str:
         """An increasing sequencer for event records (orders events per key)."""
@@ -124,7 +227,13 @@ class S3Service(
         reason: str,
         etag: str | None = None,
         tags: dict[str, str] | None = None,
+        checksum: tuple[str, str] | None = None,
+        checksum_type: str = "FULL_OBJECT",
     ) -> ObjectVersion:
+        algorithm, value = checksum or (
+            checksums.DEFAULT,
+            checksums.compute(checksums.DEFAULT, data),
+        )
         version = ObjectVersion(
             key=key,
             version_id=self._new_version_id(bucket),
@@ -136,6 +245,9 @@ class S3Service(
             headers=headers,
             storage_class=storage_class,
             tags=tags or {},
+            checksum_algorithm=algorithm,
+            checksum=value,
+            checksum_type=checksum_type,
         )
         bucket.add_version(version)
         bucket.puts += 1
@@ -155,22 +267,16 @@ class S3Service(
 
     def put_object(self, params: dict) -> dict:
         """PutObject: Body as bytes, str or file-like; ETag is the MD5 in quotes."""
-        bucket = self.bucket(params["Bucket"])
+        bucket = self.bucket_for(params)
         check_storage_class(params)
         data = _read_body(params.get("Body"))
-        if "ContentMD5" in params:
-            try:
-                expected = base64.b64decode(params["ContentMD5"], validate=True)
-            except ValueError:
-                raise ServiceError(
-                    "InvalidDigest", "The Content-MD5 you specified was invalid."
-                ) from None
-            if expected != hashlib.md5(data).digest():
-                raise ServiceError(
-                    "BadDigest", "The Content-MD5 you specified did not match what we received."
-                )
+        checksums.check_content_md5(params, data, hex_expected=True)
         key = params["Key"]
         self._check_conditions_for_write(bucket, key, params)
+        checksum = checksums.for_write(params, data)
+        grants, beyond_owner = acl.grants_from(params)
+        acl.check_allowed(bucket, beyond_owner)
+        retention, legal_hold = object_lock.lock_for_write(bucket, params, self.clock.now())
         tags = parse_tagging_header(params["Tagging"]) if "Tagging" in params else {}
         headers = {name: str(params[name]) for name in HEADER_PARAMS if name in params}
         metadata = {k.lower(): v for k, v in (params.get("Metadata") or {}).items()}
@@ -185,31 +291,44 @@ class S3Service(
             "ObjectCreated:Put",
             "PutObject",
             tags=tags,
+            checksum=checksum,
         )
-        result: dict[str, Any] = {"ETag": version.etag, "ServerSideEncryption": "AES256"}
+        version.acl = grants
+        version.retention, version.legal_hold = retention, legal_hold
+        result: dict[str, Any] = {"ETag": version.etag, **self._checksum_answer(version)}
+        result["ServerSideEncryption"] = "AES256"
+        expires = expiration(bucket, key, version.last_modified)
+        if expires:
+            result["Expiration"] = expires
         if version.version_id != "null":
             result["VersionId"] = version.version_id
         return result
 
     @staticmethod
     def _check_conditions_for_write(bucket: Bucket, key: str, params: dict) -> None:
+        """If-Match / If-None-Match on PutObject, CopyObject and CompleteMultipartUpload."""
+        if "IfMatch" in params and "IfNoneMatch" in params:
+            raise _not_implemented(
+                "If-Match,If-None-Match",
+                "Multiple conditional request headers present in the request",
+            )
+        if "IfNoneMatch" in params and params["IfNoneMatch"] != "*":
+            raise _not_implemented(
+                "If-None-Match",
+                "We don't accept the provided value of If-None-Match header for this API",
+            )
+        if params.get("IfMatch") == "*":
+            raise _not_implemented(
+                "If-Match", "We don't accept the provided value of If-Match header for this API"
+            )
         current = bucket.current(key)
         if params.get("IfNoneMatch") == "*" and current is not None:
-            raise ServiceError(
-                "PreconditionFailed",
-                "At least one of the pre-conditions you specified did not hold",
-                status_code=412,
-                extra={"Condition": "If-None-Match"},
-            )
-        if "IfMatch" in params and (current is None or current.etag != params["IfMatch"]):
+            raise _precondition_failed("If-None-Match")
+        wanted = str(params.get("IfMatch", "")).strip('"')
+        if "IfMatch" in params and (current is None or current.etag.strip('"') != wanted):
             if current is None:
                 raise no_such_key(key)
-            raise ServiceError(
-                "PreconditionFailed",
-                "At least one of the pre-conditions you specified did not hold",
-                status_code=412,
-                extra={"Condition": "If-Match"},
-            )
+            raise _precondition_failed("If-Match")
 
     def _version(
         self, bucket: Bucket, key: str, version_id: str | None, head: bool
@@ -223,6 +342,11 @@ class S3Service(
                             "MethodNotAllowed",
                             "The specified method is not allowed against this resource.",
                             status_code=405,
+                            extra={
+                                "Method": "HEAD" if head else "GET",
+                                "ResourceType": "DeleteMarker",
+                            },
+                            headers=_marker_headers(version),
                         )
                     return version
             if head:
@@ -230,12 +354,27 @@ class S3Service(
             raise no_such_version(key, version_id)
         current = bucket.current(key)
         if current is None:
-            if head:
-                raise not_found_head()
-            raise no_such_key(key)
+            error = not_found_head() if head else no_such_key(key)
+            if versions and versions[-1].delete_marker:
+                error.headers = _marker_headers(versions[-1])
+            raise error
         return current
 
-    def _describe_object(self, version: ObjectVersion) -> dict:
+    @staticmethod
+    def _lifecycle_answer(bucket: Bucket, version: ObjectVersion, result: dict) -> None:
+        """What GET/HEAD add from the bucket: the version id once versioning was ever on, and
+        the expiry a lifecycle rule gives the object."""
+        if bucket.versioning:
+            result["VersionId"] = version.version_id
+        expires = expiration(bucket, version.key, version.last_modified)
+        if expires:
+            result["Expiration"] = expires
+
+    @staticmethod
+    def _checksum_answer(version: ObjectVersion) -> dict:
+        return checksums.answer(version.checksum_algorithm, version.checksum, version.checksum_type)
+
+    def _describe_object(self, version: ObjectVersion, params: dict) -> dict:
         result: dict[str, Any] = {
             "AcceptRanges": "bytes",
             "LastModified": boto_time(version.last_modified),
@@ -246,6 +385,9 @@ class S3Service(
             "Metadata": dict(version.metadata),
         }
         result.update(version.headers)
+        result.update(object_lock.lock_answer(version))
+        if params.get("ChecksumMode") == "ENABLED" and "Range" not in params:
+            result.update(self._checksum_answer(version))
         if version.version_id != "null":
             result["VersionId"] = version.version_id
         if version.storage_class != "STANDARD":
@@ -253,22 +395,20 @@ class S3Service(
         return result
 
     def _check_read_conditions(self, version: ObjectVersion, params: dict) -> None:
-        if "IfMatch" in params and params["IfMatch"] != version.etag:
-            raise ServiceError(
-                "PreconditionFailed",
-                "At least one of the pre-conditions you specified did not hold",
-                status_code=412,
-                extra={"Condition": "If-Match"},
-            )
-        if "IfNoneMatch" in params and params["IfNoneMatch"] == version.etag:
+        """GET/HEAD conditions: 412 for If-Match/If-Unmodified-Since, else 304 Not Modified."""
+        failed = _failed_condition(version, params, self.clock.now())
+        if failed in ("If-Match", "If-Unmodified-Since"):
+            raise _precondition_failed(failed)
+        if failed is not None:
             raise ServiceError("304", "Not Modified", status_code=304)
 
     def get_object(self, params: dict) -> dict:
         """GetObject (with Range, VersionId, IfMatch/IfNoneMatch); Body has `.read()`."""
-        bucket = self.bucket(params["Bucket"])
+        bucket = self.bucket_for(params)
         version = self._version(bucket, params["Key"], params.get("VersionId"), head=False)
         self._check_read_conditions(version, params)
-        result = self._describe_object(version)
+        result = self._describe_object(version, params)
+        self._lifecycle_answer(bucket, version, result)
         data = version.body
         if "Range" in params:
             data, content_range = self._range(data, params["Range"])
@@ -309,9 +449,13 @@ class S3Service(
             raise not_found_head()
         version = self._version(bucket, params["Key"], params.get("VersionId"), head=True)
         self._check_read_conditions(version, params)
-        return self._describe_object(version)
+        result = self._describe_object(version, params)
+        self._lifecycle_answer(bucket, version, result)
+        return result
 
-    def _delete_one(self, bucket: Bucket, key: str, version_id: str | None) -> dict:
+    def _delete_one(
+        self, bucket: Bucket, key: str, version_id: str | None, bypass: bool = False
+    ) -> dict:
         """Delete a key or one version; returns DeleteObject's answer."""
         trace_id = self._trace_id()
         versions = bucket.objects.get(key)
@@ -322,6 +466,7 @@ class S3Service(
             removed = [v for v in versions if v.version_id == version_id]
             if not removed:
                 return {"VersionId": version_id}
+            object_lock.check_delete(removed[0], bypass, self.clock.now())
             if kept:
                 versions[:] = kept
             else:
@@ -358,10 +503,7 @@ class S3Service(
             self._fire(
                 bucket, "ObjectRemoved:DeleteMarkerCreated", marker, "DeleteObject", trace_id
             )
-            result = {"DeleteMarker": True}
-            if marker.version_id != "null":
-                result["VersionId"] = marker.version_id
-            return result
+            return {"DeleteMarker": True, "VersionId": marker.version_id}
         current = bucket.current(key)
         if current is not None:
             bucket.remove_key(key)
@@ -372,21 +514,32 @@ class S3Service(
 
     def delete_object(self, params: dict) -> dict:
         """DeleteObject (a missing key succeeds; versioned buckets get a delete marker)."""
-        bucket = self.bucket(params["Bucket"])
-        return self._delete_one(bucket, params["Key"], params.get("VersionId"))
+        bucket = self.bucket_for(params)
+        object_lock.check_bypass(bucket, params)
+        bypass = bool(params.get("BypassGovernanceRetention"))
+        return self._delete_one(bucket, params["Key"], params.get("VersionId"), bypass)
 
     def delete_objects(self, params: dict) -> dict:
         """DeleteObjects: up to 1000 keys; Quiet leaves successes out."""
-        bucket = self.bucket(params["Bucket"])
+        bucket = self.bucket_for(params)
         objects = params["Delete"]["Objects"]
         if len(objects) > 1000:
             raise ServiceError(
                 "MalformedXML",
                 "The XML you provided was not well-formed or did not validate against our published schema",
             )
+        bypass = bool(params.get("BypassGovernanceRetention"))
         deleted = []
+        errors = []
         for entry in objects:
-            result = self._delete_one(bucket, entry["Key"], entry.get("VersionId"))
+            try:
+                result = self._delete_one(bucket, entry["Key"], entry.get("VersionId"), bypass)
+            except ServiceError as error:  # one key's failure is reported, the rest go on
+                failed = {"Key": entry["Key"], "Code": error.code, "Message": error.message}
+                if entry.get("VersionId"):
+                    failed["VersionId"] = entry["VersionId"]
+                errors.append(failed)
+                continue
             item: dict[str, Any] = {"Key": entry["Key"]}
             if entry.get("VersionId"):
                 item["VersionId"] = entry["VersionId"]
@@ -395,10 +548,13 @@ class S3Service(
                 if "VersionId" in result and "VersionId" not in entry:
                     item["DeleteMarkerVersionId"] = result["VersionId"]
             deleted.append(item)
-        return {} if params["Delete"].get("Quiet") else {"Deleted": deleted}
+        answer: dict[str, Any] = {} if params["Delete"].get("Quiet") else {"Deleted": deleted}
+        if errors:
+            answer["Errors"] = errors
+        return answer
 
-    def copy_object(self, params: dict) -> dict:
-        """CopyObject: COPY or REPLACE metadata; copying onto itself must change something."""
+    def copy_source(self, params: dict) -> tuple[str, str, ObjectVersion]:
+        """The (bucket, key, version) CopySource names, for CopyObject and UploadPartCopy."""
         source = params["CopySource"]
         if isinstance(source, dict):
             source_bucket, source_key = source["Bucket"], source["Key"]
@@ -415,10 +571,17 @@ class S3Service(
                 "Invalid copy source object key", "x-amz-copy-source", str(source)
             )
         original = self._version(self.bucket(source_bucket), source_key, source_version, head=False)
-        bucket = self.bucket(params["Bucket"])
+        _check_copy_source_conditions(original, params, self.clock.now())
+        return source_bucket, source_key, original
+
+    def copy_object(self, params: dict) -> dict:
+        """CopyObject: COPY or REPLACE metadata; copying onto itself must change something."""
+        source_bucket, source_key, original = self.copy_source(params)
+        bucket = self.bucket_for(params)
         key = params["Key"]
         check_storage_class(params)
         check_directives(params)
+        self._check_conditions_for_write(bucket, key, params)
         replace = params.get("MetadataDirective", "COPY") == "REPLACE"
         if (
             source_bucket == bucket.name
@@ -458,11 +621,13 @@ class S3Service(
             "ObjectCreated:Copy",
             "CopyObject",
             tags=tags,
+            checksum=self._copied_checksum(original, params),
         )
         result: dict[str, Any] = {
             "CopyObjectResult": {
                 "ETag": version.etag,
                 "LastModified": boto_time(version.last_modified),
+                **self._checksum_answer(version),
             },
             "ServerSideEncryption": "AES256",
         }
@@ -471,6 +636,21 @@ class S3Service(
         if version.version_id != "null":
             result["VersionId"] = version.version_id
         return result
+
+    @staticmethod
+    def _copied_checksum(original: ObjectVersion, params: dict) -> tuple[str, str] | None:
+        """A copy keeps its source's checksum unless the request names another algorithm."""
+        algorithm = params.get("ChecksumAlgorithm")
+        if algorithm in checksums.ALGORITHMS:
+            return algorithm, checksums.compute(algorithm, original.body)
+        if original.checksum_type == "COMPOSITE" and original.checksum_algorithm:
+            # a copy is one part: its checksum is of the whole body
+            return original.checksum_algorithm, checksums.compute(
+                original.checksum_algorithm, original.body
+            )
+        if original.checksum_algorithm and original.checksum:
+            return original.checksum_algorithm, original.checksum
+        return None
 
     # -- internal API ------------------------------------------------------------------------------
     def put_object_internal(
