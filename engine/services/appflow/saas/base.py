@@ -3,6 +3,7 @@ timestamps on the engine clock, change listeners and a rate-limit window for its
 
 from __future__ import annotations
 
+import abc
 import random
 import zlib
 from collections.abc import Callable, Iterator
@@ -143,7 +144,7 @@ class Table:
 ChangeListener = Callable[[str, str, str, dict[str, Any], list[str]], None]
 
 
-class SaasApp:
+class SaasApp(abc.ABC):
     """A sandbox SaaS application: objects, seeded data, changes and a REST API."""
 
     #: The key used on the command line and in the lab's URLs (salesforce, zendesk …).
@@ -398,9 +399,9 @@ class SaasApp:
         limit, window = self.rate_limit
         return max(1, int(self._window_start + window - self.clock.now() + 0.999))
 
+    @abc.abstractmethod
     def handle(self, method: str, path: str, query: dict[str, str], body: Any) -> Reply:
         """Answer one REST request (path without the app prefix)."""
-        raise NotImplementedError
 
     def unauthorized(self) -> Reply:
         """The app's answer to a request without credentials."""
