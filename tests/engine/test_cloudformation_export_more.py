@@ -96,3 +96,58 @@ async def test_hand_made_nodes_round_trip_through_export(eng: Engine, fmt: str, 
         assert alarm["Threshold"] == 10 and alarm["Dimensions"][0]["Value"] == "ticks"
         secret = await fresh.client("secretsmanager").describe_secret(SecretId="db-password")
         assert secret["Name"] == "db-password"
+
+
+async def test_brokers_and_clusters_round_trip_with_generated_passwords(eng: Engine) -> None:
+    # A broker user's password cannot be read back: export gives each user a secret with a
+    # generated password and the broker a dynamic reference to it.
+    mq = eng.client("mq")
+    common = {
+        "HostInstanceType": "mq.m5.large",
+        "DeploymentMode": "SINGLE_INSTANCE",
+        "PubliclyAccessible": False,
+        "AutoMinorVersionUpgrade": True,
+    }
+    await mq.create_broker(
+        BrokerName="orders-rabbit",
+        EngineType="RABBITMQ",
+        EngineVersion="3.13",
+        Users=[{"Username": "app", "Password": "correct-horse-battery"}],
+        **common,
+    )
+    await mq.create_broker(
+        BrokerName="legacy-amq",
+        EngineType="ACTIVEMQ",
+        EngineVersion="5.18",
+        Users=[{"Username": "admin", "Password": "correct-horse-battery", "ConsoleAccess": True}],
+        **common,
+    )
+    await eng.client("kafka").create_cluster(
+        ClusterName="clicks",
+        KafkaVersion="3.6.0",
+        NumberOfBrokerNodes=3,
+        BrokerNodeGroupInfo={
+            "InstanceType": "kafka.m5.large",
+            "ClientSubnets": ["subnet-1", "subnet-2", "subnet-3"],
+        },
+    )
+    await eng.clock.advance(3600)
+    template = await export_template(eng, "cloudformation")
+    assert lint_template(template, "us-east-1").errors == []
+    assert "correct-horse-battery" not in dump_yaml(template)
+    broker = template["Resources"]["LegacyAmqBroker"]
+    assert broker["Properties"]["Users"][0]["Password"].startswith("{{resolve:secretsmanager:")
+    assert broker["DependsOn"] == ["LegacyAmqAdminMqSecret"]
+    async with Engine(clock=VirtualClock()) as fresh:
+        fresh.settings["cloudformation.lint"] = "off"
+        deploy = fresh.service("cloudformation").deploy_template(  # type: ignore[attr-defined]
+            dump_yaml(template), "copy"
+        )
+        stack = await fresh.clock.run(deploy)
+        assert stack.status == "CREATE_COMPLETE", [
+            e.reason for e in stack.events if "FAILED" in e.status
+        ]
+        # The copy has the same brokers and cluster, plus a secret per broker user.
+        nodes, edges = _shape(fresh)
+        assert [n for n in nodes if n[0] != "secret"] == _shape(eng)[0]
+        assert ("secret", "legacy-amq-admin-mq") in nodes and edges == _shape(eng)[1]

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine.errors import ServiceError
 
+from . import export_brokers as brokers
 from . import export_operations as operations
 
 if TYPE_CHECKING:
@@ -132,6 +133,8 @@ async def export_template(
         operations.secrets,
         operations.schedules,
         operations.delivery_streams,
+        brokers.brokers,
+        brokers.clusters,
     ):
         await step(exporter)
     template: dict[str, Any] = {"AWSTemplateFormatVersion": "2010-09-09"}
