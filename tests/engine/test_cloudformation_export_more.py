@@ -151,3 +151,48 @@ async def test_brokers_and_clusters_round_trip_with_generated_passwords(eng: Eng
         nodes, edges = _shape(fresh)
         assert [n for n in nodes if n[0] != "secret"] == _shape(eng)[0]
         assert ("secret", "legacy-amq-admin-mq") in nodes and edges == _shape(eng)[1]
+
+
+async def test_archives_connections_destinations_and_registries_round_trip(eng: Engine) -> None:
+    events = eng.client("events")
+    await events.create_event_bus(Name="orders")
+    bus_arn = "arn:aws:events:us-east-1:123456789012:event-bus/orders"
+    await events.create_archive(
+        ArchiveName="orders-archive",
+        EventSourceArn=bus_arn,
+        RetentionDays=7,
+        EventPattern='{"source": ["shop"]}',
+    )
+    connection = await events.create_connection(
+        Name="crm",
+        AuthorizationType="API_KEY",
+        AuthParameters={"ApiKeyAuthParameters": {"ApiKeyName": "x-api-key", "ApiKeyValue": "k3y"}},
+    )
+    await events.create_api_destination(
+        Name="crm-hook",
+        ConnectionArn=connection["ConnectionArn"],
+        InvocationEndpoint="https://example.com/hook",
+        HttpMethod="POST",
+    )
+    await eng.client("schemas").create_registry(RegistryName="shop-events")
+    template = await export_template(eng, "cloudformation")
+    assert lint_template(template, "us-east-1").errors == []
+    text = dump_yaml(template)
+    # The credential never leaves the lab, nor does the connection's own managed secret.
+    assert "k3y" not in text and "events!connection" not in text
+    async with Engine(clock=VirtualClock()) as fresh:
+        fresh.settings["cloudformation.lint"] = "off"
+        deploy = fresh.service("cloudformation").deploy_template(  # type: ignore[attr-defined]
+            text, "copy"
+        )
+        stack = await fresh.clock.run(deploy)
+        assert stack.status == "CREATE_COMPLETE", [
+            e.reason for e in stack.events if "FAILED" in e.status
+        ]
+        archive = await fresh.client("events").describe_archive(ArchiveName="orders-archive")
+        assert archive["EventSourceArn"] == bus_arn and archive["RetentionDays"] == 7
+        copied = await fresh.client("events").describe_connection(Name="crm")
+        assert copied["AuthorizationType"] == "API_KEY"
+        hook = await fresh.client("events").describe_api_destination(Name="crm-hook")
+        assert hook["ConnectionArn"] == copied["ConnectionArn"]
+        await fresh.client("schemas").describe_registry(RegistryName="shop-events")

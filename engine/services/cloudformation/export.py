@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from engine.errors import ServiceError
 
 from . import export_brokers as brokers
+from . import export_events as event_extras
 from . import export_operations as operations
 
 if TYPE_CHECKING:
@@ -135,6 +136,9 @@ async def export_template(
         operations.delivery_streams,
         brokers.brokers,
         brokers.clusters,
+        event_extras.archives,
+        event_extras.connections,
+        event_extras.registries,
     ):
         await step(exporter)
     template: dict[str, Any] = {"AWSTemplateFormatVersion": "2010-09-09"}

@@ -120,8 +120,8 @@ async def secrets(x: Exporter) -> None:
         return
     listed = await x.engine.client("secretsmanager").list_secrets()
     for secret in listed.get("SecretList", []):
-        if not x.wanted(secret["Name"], secret["ARN"]):
-            continue
+        if secret.get("OwningService") or not x.wanted(secret["Name"], secret["ARN"]):
+            continue  # a service's own secret (a connection's credentials) comes with it
         props: dict[str, Any] = {"Name": secret["Name"], "GenerateSecretString": {}}
         if secret.get("Description"):
             props["Description"] = secret["Description"]
