@@ -196,3 +196,49 @@ async def test_archives_connections_destinations_and_registries_round_trip(eng: 
         hook = await fresh.client("events").describe_api_destination(Name="crm-hook")
         assert hook["ConnectionArn"] == copied["ConnectionArn"]
         await fresh.client("schemas").describe_registry(RegistryName="shop-events")
+
+
+async def test_usage_plans_and_api_keys_round_trip_without_key_values(eng: Engine) -> None:
+    apigw = eng.client("apigateway")
+    api = await apigw.create_rest_api(name="shop")
+    root = (await apigw.get_resources(restApiId=api["id"]))["items"][0]["id"]
+    await apigw.put_method(
+        restApiId=api["id"],
+        resourceId=root,
+        httpMethod="GET",
+        authorizationType="NONE",
+        apiKeyRequired=True,
+    )
+    await apigw.put_integration(
+        restApiId=api["id"],
+        resourceId=root,
+        httpMethod="GET",
+        type="MOCK",
+        requestTemplates={"application/json": '{"statusCode": 200}'},
+    )
+    await apigw.create_deployment(restApiId=api["id"], stageName="prod")
+    key = await apigw.create_api_key(name="partner", enabled=True)
+    plan = await apigw.create_usage_plan(
+        name="gold",
+        apiStages=[{"apiId": api["id"], "stage": "prod"}],
+        throttle={"burstLimit": 10, "rateLimit": 5.0},
+        quota={"limit": 1000, "period": "DAY"},
+    )
+    await apigw.create_usage_plan_key(usagePlanId=plan["id"], keyId=key["id"], keyType="API_KEY")
+    template = await export_template(eng, "cloudformation")
+    assert lint_template(template, "us-east-1").errors == []
+    assert "Value" not in template["Resources"]["PartnerApiKey"]["Properties"]
+    async with Engine(clock=VirtualClock()) as fresh:
+        fresh.settings["cloudformation.lint"] = "off"
+        deploy = fresh.service("cloudformation").deploy_template(  # type: ignore[attr-defined]
+            dump_yaml(template), "copy"
+        )
+        stack = await fresh.clock.run(deploy)
+        assert stack.status == "CREATE_COMPLETE", [
+            e.reason for e in stack.events if "FAILED" in e.status
+        ]
+        (copied,) = (await fresh.client("apigateway").get_usage_plans())["items"]
+        assert copied["name"] == "gold" and copied["apiStages"][0]["stage"] == "prod"
+        assert copied["throttle"]["burstLimit"] == 10 and copied["quota"]["limit"] == 1000
+        plan_keys = await fresh.client("apigateway").get_usage_plan_keys(usagePlanId=copied["id"])
+        assert len(plan_keys["items"]) == 1

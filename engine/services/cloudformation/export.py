@@ -134,6 +134,7 @@ async def export_template(
         operations.secrets,
         operations.schedules,
         operations.delivery_streams,
+        operations.usage_plans,
         brokers.brokers,
         brokers.clusters,
         event_extras.archives,
@@ -673,7 +674,7 @@ async def _rest_apis(x: Exporter) -> None:
                 {"RestApiId": {"Ref": api_logical}},
             )
             x.resources[deployment]["DependsOn"] = list(methods)
-            x.add(
+            stage_logical = x.add(
                 f"{api_logical}{logical_name(stage['stageName'], 'Stage')}",
                 "AWS::ApiGateway::Stage",
                 {
@@ -682,6 +683,9 @@ async def _rest_apis(x: Exporter) -> None:
                     "DeploymentId": {"Ref": deployment},
                 },
             )
+            # Usage plans name their stages by API id and stage name (export_operations).
+            x.known(f"{api_id}/{stage['stageName']}", stage_logical)
+        x.known(api_id, api_logical)
 
 
 async def _http_apis(x: Exporter) -> None:

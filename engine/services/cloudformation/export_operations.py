@@ -189,3 +189,61 @@ async def delivery_streams(x: Exporter) -> None:
         )
         x.known(name, logical_id)
         x.known(described["DeliveryStreamARN"], logical_id, "Arn")
+
+
+async def usage_plans(x: Exporter) -> None:
+    """AWS::ApiGateway::UsagePlan per plan with its stages, and its API keys (values generated)."""
+    if x.service("apigateway") is None:
+        return
+    apigw = x.engine.client("apigateway")
+    keys: dict[str, str] = {}
+    for key in (await apigw.get_api_keys()).get("items", []):
+        if not x.wanted(key["id"], key["name"]):
+            continue
+        # No Value: a template never carries a key, and the copy gets a new one.
+        props: dict[str, Any] = {"Name": key["name"], "Enabled": bool(key.get("enabled", True))}
+        if key.get("description"):
+            props["Description"] = key["description"]
+        keys[key["id"]] = x.add(_name(key["name"], "ApiKey"), "AWS::ApiGateway::ApiKey", props)
+    for plan in (await apigw.get_usage_plans()).get("items", []):
+        if not x.wanted(plan["id"], plan["name"]):
+            continue
+        stages, depends = [], []
+        for entry in plan.get("apiStages", []):
+            api = x.index.get(entry["apiId"])
+            stage = x.index.get(f"{entry['apiId']}/{entry['stage']}")
+            if api is None or stage is None:
+                continue  # a stage the export does not hold
+            stages.append({"ApiId": {"Ref": api[0]}, "Stage": entry["stage"]})
+            depends.append(stage[0])
+        props = {"UsagePlanName": plan["name"], "ApiStages": stages}
+        if plan.get("description"):
+            props["Description"] = plan["description"]
+        for source, target, fields in (
+            ("throttle", "Throttle", (("burstLimit", "BurstLimit"), ("rateLimit", "RateLimit"))),
+            (
+                "quota",
+                "Quota",
+                (("limit", "Limit"), ("offset", "Offset"), ("period", "Period")),
+            ),
+        ):
+            values = plan.get(source) or {}
+            chosen = {name: values[key] for key, name in fields if key in values}
+            if chosen:
+                props[target] = chosen
+        logical_id = x.add(_name(plan["name"], "UsagePlan"), "AWS::ApiGateway::UsagePlan", props)
+        if depends:
+            x.resources[logical_id]["DependsOn"] = depends
+        plan_keys = (await apigw.get_usage_plan_keys(usagePlanId=plan["id"])).get("items", [])
+        for plan_key in plan_keys:
+            key_logical = keys.get(plan_key["id"])
+            if key_logical is not None:
+                x.add(
+                    f"{logical_id}{key_logical}",
+                    "AWS::ApiGateway::UsagePlanKey",
+                    {
+                        "KeyId": {"Ref": key_logical},
+                        "KeyType": "API_KEY",
+                        "UsagePlanId": {"Ref": logical_id},
+                    },
+                )
