@@ -208,3 +208,30 @@ async def test_an_invalid_schema_rolls_the_api_back(eng: Engine) -> None:
     )
     assert stack.status == "ROLLBACK_COMPLETE"
     assert (await eng.client("appsync").list_graphql_apis())["graphqlApis"] == []
+
+
+async def test_video_streams_and_channels_update_in_place(eng: Engine) -> None:
+    resources = {k: TEMPLATE["Resources"][k] for k in ("Camera", "Channel")}
+    cfn = eng.client("cloudformation")
+    await cfn.create_stack(StackName="cams", TemplateBody=json.dumps({"Resources": resources}))
+    await eng.service("cloudformation").wait("cams")  # type: ignore[attr-defined]
+    video = eng.client("kinesisvideo")
+    before = (await video.describe_stream(StreamName="door"))["StreamInfo"]
+    created = (await video.describe_signaling_channel(ChannelName="call"))["ChannelInfo"]
+    await eng.clock.advance(60)  # type: ignore[attr-defined]  # a replacement would be newer
+    changed = json.loads(json.dumps(resources))
+    changed["Camera"]["Properties"].update(DeviceName="gate", DataRetentionInHours=48)
+    changed["Channel"]["Properties"]["MessageTtlSeconds"] = 120
+    await cfn.update_stack(StackName="cams", TemplateBody=json.dumps({"Resources": changed}))
+    stack = await eng.service("cloudformation").wait("cams")  # type: ignore[attr-defined]
+    assert stack.status == "UPDATE_COMPLETE", stack.status_reason
+    info = (await video.describe_stream(StreamName="door"))["StreamInfo"]
+    assert info["CreationTime"] == before["CreationTime"]
+    assert (info["StreamARN"], info["DeviceName"], info["DataRetentionInHours"]) == (
+        before["StreamARN"],
+        "gate",
+        48,
+    )
+    channel = (await video.describe_signaling_channel(ChannelName="call"))["ChannelInfo"]
+    assert channel["SingleMasterConfiguration"]["MessageTtlSeconds"] == 120
+    assert channel["CreationTime"] == created["CreationTime"]

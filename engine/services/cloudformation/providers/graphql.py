@@ -70,7 +70,7 @@ class GraphQLApiProvider(Provider):
 
 
 class GraphQLSchemaProvider(Provider):
-    """AWS::AppSync::GraphQLSchema — Ref: `{ApiId}GraphQLSchema`."""
+    """AWS::AppSync::GraphQLSchema — Ref and GetAtt Id: the API id with `GraphQLSchema` after it."""
 
     type_name = "AWS::AppSync::GraphQLSchema"
     requires = "appsync"
@@ -88,7 +88,7 @@ class GraphQLSchemaProvider(Provider):
         status = await appsync.get_schema_creation_status(apiId=api_id)
         if status["status"] != "SUCCESS":
             raise ServiceError("BadRequestException", status.get("details") or "Schema failed")
-        return Outcome(f"{api_id}GraphQLSchema")
+        return Outcome(f"{api_id}GraphQLSchema", {"Id": f"{api_id}GraphQLSchema"})
 
     async def update(self, request: Request) -> Outcome:
         return await self.create(request)

@@ -19,6 +19,34 @@ class VideoStreamProvider(Provider):
         made = await self.call("kinesisvideo", "create_stream", params)
         return Outcome(params["StreamName"], {"Arn": made["StreamARN"]})
 
+    async def update(self, request: Request) -> Outcome:
+        """Device name and media type through UpdateStream, retention through UpdateDataRetention."""
+        video, arn, props = (
+            self.client("kinesisvideo"),
+            request.attributes["Arn"],
+            request.properties,
+        )
+        info = (await video.describe_stream(StreamARN=arn))["StreamInfo"]
+        changes = {k: props[k] for k in ("DeviceName", "MediaType") if k in props}
+        if any(info.get(k) != v for k, v in changes.items()):
+            await self.call(
+                "kinesisvideo",
+                "update_stream",
+                {**changes, "StreamARN": arn, "CurrentVersion": info["Version"]},
+            )
+            info = (await video.describe_stream(StreamARN=arn))["StreamInfo"]
+        hours = int(props.get("DataRetentionInHours") or 0)
+        if hours != info["DataRetentionInHours"]:
+            await video.update_data_retention(
+                StreamARN=arn,
+                CurrentVersion=info["Version"],
+                Operation="INCREASE_DATA_RETENTION"
+                if hours > info["DataRetentionInHours"]
+                else "DECREASE_DATA_RETENTION",
+                DataRetentionChangeInHours=abs(hours - info["DataRetentionInHours"]),
+            )
+        return Outcome(request.physical_id, request.attributes)
+
     async def delete(self, request: Request) -> None:
         arn = request.attributes.get("Arn")
         await ignore_missing(self.client("kinesisvideo").delete_stream(StreamARN=arn))
@@ -44,6 +72,22 @@ class SignalingChannelProvider(Provider):
             params["SingleMasterConfiguration"] = {"MessageTtlSeconds": props["MessageTtlSeconds"]}
         made = await self.call("kinesisvideo", "create_signaling_channel", params)
         return Outcome(name, {"Arn": made["ChannelARN"]})
+
+    async def update(self, request: Request) -> Outcome:
+        """The message time-to-live through UpdateSignalingChannel."""
+        video, arn = self.client("kinesisvideo"), request.attributes["Arn"]
+        info = (await video.describe_signaling_channel(ChannelARN=arn))["ChannelInfo"]
+        ttl = request.properties.get("MessageTtlSeconds", 60)
+        await self.call(
+            "kinesisvideo",
+            "update_signaling_channel",
+            {
+                "ChannelARN": arn,
+                "CurrentVersion": info["Version"],
+                "SingleMasterConfiguration": {"MessageTtlSeconds": ttl},
+            },
+        )
+        return Outcome(request.physical_id, request.attributes)
 
     async def delete(self, request: Request) -> None:
         arn = request.attributes.get("Arn")
