@@ -20,6 +20,9 @@ _MODULES = (
     "observability",
     "metadata",
     "brokers",
+    "video",
+    "analytics",
+    "graphql",
 )
 
 __all__ = ["Outcome", "Provider", "Request", "provider_types"]
