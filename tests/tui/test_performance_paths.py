@@ -114,3 +114,55 @@ async def test_the_panel_skips_updates_that_would_show_the_same_thing() -> None:
         view.outgoing = [EdgeView("arn:q", "arn:f", "event-source-mapping", 3.0)]
         await panel.show(view)
         assert len(updates) == 2
+
+
+def _count_layouts(widget: FlowMap | Static) -> list[bool]:
+    seen: list[bool] = []
+    original = widget.refresh
+
+    def refresh(*regions, **options):
+        if options.get("layout"):
+            seen.append(True)
+        return original(*regions, **options)
+
+    widget.refresh = refresh  # type: ignore[method-assign]
+    return seen
+
+
+async def test_zooming_the_map_relays_out_the_screen_only_when_a_scrollbar_comes_or_goes() -> None:
+    app = _MapApp()
+    async with app.run_test(size=(120, 30)) as pilot:
+        flow = app.query_one(FlowMap)
+        flow.update_flow(*_picture("vis 2"), 0.0)
+        await pilot.pause()
+        full = flow.virtual_size
+        layouts = _count_layouts(flow)
+        flow.compact = True
+        await pilot.pause()
+        assert flow.virtual_size != full
+        assert (flow.show_horizontal_scrollbar, flow.show_vertical_scrollbar) == (False, False)
+        assert layouts == []
+    narrow = _MapApp()
+    async with narrow.run_test(size=(30, 8)) as pilot:
+        flow = narrow.query_one(FlowMap)
+        flow.update_flow(*_picture("vis 2"), 0.0)
+        await pilot.pause()
+        assert flow.show_horizontal_scrollbar
+
+
+async def test_new_panel_text_of_the_same_height_relays_out_nothing() -> None:
+    app = _PanelApp()
+    async with app.run_test(size=(60, 30)) as pilot:
+        panel = app.query_one(ResourcePanel)
+        view = ResourceView("arn:q", "queue", "q", "sqs", counters={"visible": 1.0})
+        view.outgoing = [EdgeView("arn:q", "arn:f", "event-source-mapping", 3.0)]
+        await panel.show(view)
+        await pilot.pause()
+        links = panel.query_one("#resource-links", Static)
+        layouts = _count_layouts(links)
+        view.outgoing = [EdgeView("arn:q", "arn:f", "event-source-mapping", 7.0)]
+        await panel.show(view)
+        assert layouts == []
+        view.outgoing.append(EdgeView("arn:q", "arn:g", "subscription", 1.0))
+        await panel.show(view)
+        assert layouts == [True]

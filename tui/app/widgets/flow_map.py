@@ -159,12 +159,32 @@ class FlowMap(ScrollView, can_focus=True):
             )
             rows = [canvas.segments(y) for y in range(canvas.height)]
             self._failure = None
-            self.virtual_size = Size(self._layout.width, self._layout.height)
+            self._set_virtual_size(Size(self._layout.width, self._layout.height))
         except Exception as error:  # noqa: BLE001 — shown in the map instead of crashing
             self._failure = f"flow map failed: {type(error).__name__}: {error}"
             canvas, rows = None, []
         self._canvas = canvas
         self._repaint(rows)
+
+    def _set_virtual_size(self, size: Size) -> None:
+        """Take the canvas's new size, relaying out the screen only if the scrollbars change.
+
+        Setting `virtual_size` relays out the whole screen (tens of ms under load, on the
+        path of a zoom key); the map's own box does not move, so only a scrollbar shown or
+        hidden needs that.
+        """
+        if size == self.virtual_size:
+            return
+        scrollbars = (self.show_horizontal_scrollbar, self.show_vertical_scrollbar)
+        self.set_reactive(ScrollView.virtual_size, size)
+        self._scroll_update(size)
+        if not self.container_size or scrollbars != (
+            self.show_horizontal_scrollbar,
+            self.show_vertical_scrollbar,
+        ):
+            self.refresh(layout=True)
+        else:
+            self.refresh()
 
     def _box_size(self, ids: list[str]) -> tuple[int, int]:
         """Box width and height from what the shown nodes hold (names, kinds, key figures)."""

@@ -11,6 +11,7 @@ from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
+from textual.geometry import Size
 from textual.widgets import Label, Sparkline, Static
 
 from engine.trace import TraceEvent
@@ -136,7 +137,14 @@ class ResourcePanel(VerticalScroll):
         if ident in self._shown and self._shown[ident] == key:
             return
         self._shown[ident] = key
-        self.query_one(f"#{ident}", Static).update(build())
+        static = self.query_one(f"#{ident}", Static)
+        # A relayout costs the whole screen (tens of ms under load, and a key pressed then
+        # waits for it): skip it when the new content keeps the height it was laid out at.
+        static.update(build(), layout=False)
+        static.clear_cached_dimensions()
+        width, height = static.content_size
+        if not width or static.get_content_height(Size(0, 0), Size(0, 0), width) != height:
+            static.refresh(layout=True)
 
     @staticmethod
     def _hint() -> Text:
