@@ -92,6 +92,14 @@ class EngineHost:
 
     async def stop(self, close_engine: bool) -> None:
         """Close the engine (when asked) and stop its thread."""
+        # Undo this host's tuning first: the engine tuned the collector before the host did,
+        # and each restores what it found, so the last to tune must be the first to undo.
+        if self._saved_settings is not None:
+            interval, thresholds = self._saved_settings
+            sys.setswitchinterval(interval)
+            gc.set_threshold(*thresholds)
+            gc.unfreeze()
+            self._saved_settings = None
         if close_engine:
             await self.run(self.engine.close())
         loop, thread = self._loop, self._thread
@@ -100,9 +108,3 @@ class EngineHost:
             await asyncio.to_thread(thread.join, 5)
         self._loop = None
         self._thread = None
-        if self._saved_settings is not None:
-            interval, thresholds = self._saved_settings
-            sys.setswitchinterval(interval)
-            gc.set_threshold(*thresholds)
-            gc.unfreeze()
-            self._saved_settings = None
