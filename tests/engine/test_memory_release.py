@@ -584,6 +584,8 @@ async def appflow_round(eng: Engine, clock: VirtualClock) -> None:
         await s3.delete_object(Bucket="flow-lake", Key=item["Key"])
     await s3.delete_bucket(Bucket="flow-lake")
     await clock.advance(1)
+
+
 async def kinesisvideo_round(eng: Engine, clock: VirtualClock) -> None:
     from tests.engine.kvs_media import tiny_mkv
 
@@ -615,6 +617,8 @@ async def kinesisvideo_round(eng: Engine, clock: VirtualClock) -> None:
     for item in objects:
         await eng.client("s3").delete_object(Bucket="frames", Key=item["Key"])
     await eng.client("s3").delete_bucket(Bucket="frames")
+
+
 async def appsync_round(eng: Engine, clock: VirtualClock) -> None:
     import httpx
 
@@ -669,6 +673,8 @@ async def appsync_round(eng: Engine, clock: VirtualClock) -> None:
     event_api = (await appsync.create_api(name="round", eventConfig=config))["api"]
     await appsync.create_channel_namespace(apiId=event_api["apiId"], name="default")
     await appsync.delete_api(apiId=event_api["apiId"])
+
+
 async def analytics_round(eng: Engine, clock: VirtualClock) -> None:
     kinesis = eng.client("kinesis")
     for name in ("taps", "tap-counts"):

@@ -182,6 +182,8 @@ def _flow(engine: Engine, node: Node) -> dict[str, Any]:
     if history is None:
         return {"error": "flow not found"}
     return {"kind": "flow", **history}
+
+
 def _video_stream(engine: Engine, node: Node) -> dict[str, Any]:
     """The fragment timeline: counters, the newest fragments' sizes and the gaps between them."""
     video: Any = engine.service("kinesisvideo")

@@ -208,6 +208,8 @@ def _flow(data: dict[str, Any]) -> RenderableType:
     if failed is not None:
         parts.append(Text(failed["message"][:200], "red"))
     return Group(*parts)
+
+
 def _video_stream(data: dict[str, Any]) -> RenderableType:
     """A video stream's fragment timeline: what is kept, how fast it arrives, where it has gaps."""
     retention = data["retention_hours"]
