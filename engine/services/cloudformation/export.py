@@ -10,7 +10,6 @@ it is one small `index.py`, else written to `code_dir/<function>/` and named by 
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,12 +19,12 @@ from engine.errors import ServiceError
 from . import export_brokers as brokers
 from . import export_events as event_extras
 from . import export_operations as operations
+from .export_naming import logical_name
 
 if TYPE_CHECKING:
     from engine.engine import Engine
 
 INLINE_LIMIT = 4096
-_WORDS = re.compile(r"[A-Za-z0-9]+")
 #: Queue attributes a template sets (the rest are read-only or defaults).
 _QUEUE_ATTRIBUTES = {
     "DelaySeconds": ("0", int),
@@ -36,12 +35,6 @@ _QUEUE_ATTRIBUTES = {
     "ContentBasedDeduplication": ("false", lambda v: v == "true"),
     "FifoQueue": ("false", lambda v: v == "true"),
 }
-
-
-def logical_name(name: str, kind: str) -> str:
-    """A logical id for a resource: its name's words in PascalCase, then its kind."""
-    words = "".join(w[:1].upper() + w[1:] for w in _WORDS.findall(name))
-    return (words + kind)[:255] or kind
 
 
 @dataclass(slots=True)

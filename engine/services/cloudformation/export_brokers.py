@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from .export_naming import logical_name
+
 if TYPE_CHECKING:
     from .export import Exporter
 
@@ -25,12 +27,6 @@ _BROKER_FIELDS = (
 )
 #: Characters Amazon MQ refuses in a password.
 _PASSWORD_EXCLUDES = ",:="
-
-
-def _name(text: str, kind: str) -> str:
-    from .export import logical_name
-
-    return logical_name(text, kind)
 
 
 async def brokers(x: Exporter) -> None:
@@ -58,7 +54,7 @@ async def brokers(x: Exporter) -> None:
             secret_name = f"{name}-{user['Username']}-mq"
             secrets.append(
                 x.add(
-                    _name(secret_name, "Secret"),
+                    logical_name(secret_name, "Secret"),
                     "AWS::SecretsManager::Secret",
                     {
                         "Name": secret_name,
@@ -84,7 +80,7 @@ async def brokers(x: Exporter) -> None:
         props["Users"] = users
         if broker.get("Tags"):
             props["Tags"] = [{"Key": k, "Value": v} for k, v in sorted(broker["Tags"].items())]
-        logical_id = x.add(_name(name, "Broker"), "AWS::AmazonMQ::Broker", props)
+        logical_id = x.add(logical_name(name, "Broker"), "AWS::AmazonMQ::Broker", props)
         if secrets:
             x.resources[logical_id]["DependsOn"] = secrets
         x.known(broker["BrokerId"], logical_id)
@@ -126,5 +122,5 @@ async def clusters(x: Exporter) -> None:
             kind = "AWS::MSK::Cluster"
             if tags:
                 props["Tags"] = dict(tags)
-        logical_id = x.add(_name(name, "Cluster"), kind, props)
+        logical_id = x.add(logical_name(name, "Cluster"), kind, props)
         x.known(info["ClusterArn"], logical_id)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from .export_naming import logical_name
+
 if TYPE_CHECKING:
     from .export import Exporter
 
@@ -19,12 +21,6 @@ _SECRET_MEMBER = {
     "BASIC": ("BasicAuthParameters", "Password"),
     "OAUTH_CLIENT_CREDENTIALS": ("OAuthParameters", "ClientParameters"),
 }
-
-
-def _name(text: str, kind: str) -> str:
-    from .export import logical_name
-
-    return logical_name(text, kind)
 
 
 async def archives(x: Exporter) -> None:
@@ -43,7 +39,9 @@ async def archives(x: Exporter) -> None:
         for key in ("Description", "EventPattern", "RetentionDays"):
             if archive.get(key) not in (None, "", 0):
                 props[key] = archive[key]
-        logical_id = x.add(_name(archive["ArchiveName"], "Archive"), "AWS::Events::Archive", props)
+        logical_id = x.add(
+            logical_name(archive["ArchiveName"], "Archive"), "AWS::Events::Archive", props
+        )
         x.known(archive["ArchiveArn"], logical_id, "Arn")
 
 
@@ -61,7 +59,7 @@ async def connections(x: Exporter) -> None:
         auth = _without_secrets(connection.get("AuthParameters") or {})
         secret_name = f"{name}-connection-credential"
         secret = x.add(
-            _name(secret_name, "Secret"),
+            logical_name(secret_name, "Secret"),
             "AWS::SecretsManager::Secret",
             {
                 "Name": secret_name,
@@ -78,7 +76,7 @@ async def connections(x: Exporter) -> None:
         props: dict[str, Any] = {"Name": name, "AuthorizationType": kind, "AuthParameters": auth}
         if connection.get("Description"):
             props["Description"] = connection["Description"]
-        logical_id = x.add(_name(name, "Connection"), "AWS::Events::Connection", props)
+        logical_id = x.add(logical_name(name, "Connection"), "AWS::Events::Connection", props)
         x.resources[logical_id]["DependsOn"] = [secret]
         x.known(connection["ConnectionArn"], logical_id, "Arn")
     for destination in (await events.list_api_destinations()).get("ApiDestinations", []):
@@ -93,7 +91,9 @@ async def connections(x: Exporter) -> None:
         if destination.get("InvocationRateLimitPerSecond"):
             props["InvocationRateLimitPerSecond"] = destination["InvocationRateLimitPerSecond"]
         logical_id = x.add(
-            _name(destination["Name"], "ApiDestination"), "AWS::Events::ApiDestination", props
+            logical_name(destination["Name"], "ApiDestination"),
+            "AWS::Events::ApiDestination",
+            props,
         )
         x.known(destination["ApiDestinationArn"], logical_id, "Arn")
 
@@ -111,7 +111,7 @@ async def registries(x: Exporter) -> None:
         props: dict[str, Any] = {"RegistryName": name}
         if described.get("Description"):
             props["Description"] = described["Description"]
-        logical_id = x.add(_name(name, "Registry"), "AWS::EventSchemas::Registry", props)
+        logical_id = x.add(logical_name(name, "Registry"), "AWS::EventSchemas::Registry", props)
         x.known(registry["RegistryArn"], logical_id)
 
 

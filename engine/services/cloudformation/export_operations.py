@@ -10,6 +10,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from .export_naming import logical_name
+
 if TYPE_CHECKING:
     from .export import Exporter
 
@@ -65,12 +67,6 @@ _SCHEDULE_FIELDS = (
 )
 
 
-def _name(text: str, kind: str) -> str:
-    from .export import logical_name
-
-    return logical_name(text, kind)
-
-
 async def log_groups(x: Exporter) -> None:
     """AWS::Logs::LogGroup per log group (with its retention)."""
     if x.service("logs") is None:
@@ -83,7 +79,7 @@ async def log_groups(x: Exporter) -> None:
         props: dict[str, Any] = {"LogGroupName": name}
         if group.get("retentionInDays"):
             props["RetentionInDays"] = group["retentionInDays"]
-        logical_id = x.add(_name(name, "LogGroup"), "AWS::Logs::LogGroup", props)
+        logical_id = x.add(logical_name(name, "LogGroup"), "AWS::Logs::LogGroup", props)
         x.known(name, logical_id)
 
 
@@ -109,7 +105,7 @@ async def alarms(x: Exporter) -> None:
             for key in fields:
                 if alarm.get(key) not in (None, [], ""):
                     props[key] = x.reference(alarm[key])
-            logical_id = x.add(_name(alarm["AlarmName"], "Alarm"), kind, props)
+            logical_id = x.add(logical_name(alarm["AlarmName"], "Alarm"), kind, props)
             x.known(alarm["AlarmName"], logical_id)
             x.known(alarm["AlarmArn"], logical_id, "Arn")
 
@@ -125,7 +121,9 @@ async def secrets(x: Exporter) -> None:
         props: dict[str, Any] = {"Name": secret["Name"], "GenerateSecretString": {}}
         if secret.get("Description"):
             props["Description"] = secret["Description"]
-        logical_id = x.add(_name(secret["Name"], "Secret"), "AWS::SecretsManager::Secret", props)
+        logical_id = x.add(
+            logical_name(secret["Name"], "Secret"), "AWS::SecretsManager::Secret", props
+        )
         x.known(secret["ARN"], logical_id)
 
 
@@ -151,10 +149,12 @@ async def schedules(x: Exporter) -> None:
         if group != "default":
             if group not in groups:
                 groups[group] = x.add(
-                    _name(group, "ScheduleGroup"), "AWS::Scheduler::ScheduleGroup", {"Name": group}
+                    logical_name(group, "ScheduleGroup"),
+                    "AWS::Scheduler::ScheduleGroup",
+                    {"Name": group},
                 )
             props["GroupName"] = {"Ref": groups[group]}
-        x.add(_name(schedule["Name"], "Schedule"), "AWS::Scheduler::Schedule", props)
+        x.add(logical_name(schedule["Name"], "Schedule"), "AWS::Scheduler::Schedule", props)
 
 
 async def delivery_streams(x: Exporter) -> None:
@@ -185,7 +185,7 @@ async def delivery_streams(x: Exporter) -> None:
                 config = {k: s3[k] for k in _S3_FIELDS if s3.get(k) not in (None, "")}
                 props["ExtendedS3DestinationConfiguration"] = x.reference(config)
         logical_id = x.add(
-            _name(name, "DeliveryStream"), "AWS::KinesisFirehose::DeliveryStream", props
+            logical_name(name, "DeliveryStream"), "AWS::KinesisFirehose::DeliveryStream", props
         )
         x.known(name, logical_id)
         x.known(described["DeliveryStreamARN"], logical_id, "Arn")
@@ -204,7 +204,9 @@ async def usage_plans(x: Exporter) -> None:
         props: dict[str, Any] = {"Name": key["name"], "Enabled": bool(key.get("enabled", True))}
         if key.get("description"):
             props["Description"] = key["description"]
-        keys[key["id"]] = x.add(_name(key["name"], "ApiKey"), "AWS::ApiGateway::ApiKey", props)
+        keys[key["id"]] = x.add(
+            logical_name(key["name"], "ApiKey"), "AWS::ApiGateway::ApiKey", props
+        )
     for plan in (await apigw.get_usage_plans()).get("items", []):
         if not x.wanted(plan["id"], plan["name"]):
             continue
@@ -231,7 +233,9 @@ async def usage_plans(x: Exporter) -> None:
             chosen = {name: values[key] for key, name in fields if key in values}
             if chosen:
                 props[target] = chosen
-        logical_id = x.add(_name(plan["name"], "UsagePlan"), "AWS::ApiGateway::UsagePlan", props)
+        logical_id = x.add(
+            logical_name(plan["name"], "UsagePlan"), "AWS::ApiGateway::UsagePlan", props
+        )
         if depends:
             x.resources[logical_id]["DependsOn"] = depends
         plan_keys = (await apigw.get_usage_plan_keys(usagePlanId=plan["id"])).get("items", [])

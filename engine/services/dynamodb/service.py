@@ -127,20 +127,24 @@ class DynamoDbService(Service):
                 condition=condition,
                 transaction=transaction,
             )
+        copying = table.name in self.kinesis_destinations.by_table
+        if not streaming and not copying:
+            return
         # AWS writes no stream record for a write that leaves the item as it was.
         unchanged = old is not None and new is not None and items_equal(old, new)
-        if streaming and (old is not None or new is not None) and not unchanged:
-            event = "INSERT" if old is None else ("REMOVE" if new is None else "MODIFY")
+        if unchanged or (old is None and new is None):
+            return
+        event = "INSERT" if old is None else ("REMOVE" if new is None else "MODIFY")
+        if streaming:
             sizes = (old_size, table.size_of(new) if new is not None else 0)
             self._append_record(table, event, old, new, sizes, trace_id, identity)
-        if table.name in self.kinesis_destinations.by_table and not unchanged:
-            self._copy_to_kinesis(table, old, new, trace_id)
+        if copying:
+            self._copy_to_kinesis(table, event, old, new, trace_id)
 
     def _copy_to_kinesis(
-        self, table: Table, old: Item | None, new: Item | None, trace_id: str | None
+        self, table: Table, event: str, old: Item | None, new: Item | None, trace_id: str | None
     ) -> None:
         keys = key_of(table, new if new is not None else old)  # type: ignore[arg-type]
-        event = "INSERT" if old is None else ("REMOVE" if new is None else "MODIFY")
         size = record_size(
             keys,
             item_size(old) if old is not None else 0,
