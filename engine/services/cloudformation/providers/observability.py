@@ -3,6 +3,7 @@ Secrets Manager secrets and their resource policies."""
 
 from __future__ import annotations
 
+import abc
 import json
 from typing import Any
 
@@ -164,13 +165,19 @@ class LogStreamProvider(Provider):
         )
 
 
-class MetricFilterProvider(Provider):
-    """AWS::Logs::MetricFilter — Ref: the filter name."""
+class _LogFilterProvider(Provider):
+    """What metric and subscription filters share: a Put on create and update, Ref the name."""
 
-    type_name = "AWS::Logs::MetricFilter"
     name_property = "FilterName"
     name_max = 512
     requires = "logs"
+    #: The Logs operations that put and delete this kind of filter.
+    put_operation = ""
+    delete_operation = ""
+
+    @abc.abstractmethod
+    def members(self, props: dict[str, Any]) -> dict[str, Any]:
+        """The Put call's members beside the log group, filter name and pattern."""
 
     async def create(self, request: Request) -> Outcome:
         return await self._put(request, self.name(request))
@@ -180,66 +187,50 @@ class MetricFilterProvider(Provider):
 
     async def _put(self, request: Request, name: str) -> Outcome:
         props = request.properties
+        params = {
+            "logGroupName": props["LogGroupName"],
+            "filterName": name,
+            "filterPattern": props.get("FilterPattern", ""),
+            **self.members(props),
+        }
+        await self.call("logs", self.put_operation, params)
+        return Outcome(name)
+
+    async def delete(self, request: Request) -> None:
+        delete = getattr(self.client("logs"), self.delete_operation)
+        await ignore_missing(
+            delete(logGroupName=request.properties["LogGroupName"], filterName=request.physical_id)
+        )
+
+
+class MetricFilterProvider(_LogFilterProvider):
+    """AWS::Logs::MetricFilter — Ref: the filter name."""
+
+    type_name = "AWS::Logs::MetricFilter"
+    put_operation = "put_metric_filter"
+    delete_operation = "delete_metric_filter"
+
+    def members(self, props: dict[str, Any]) -> dict[str, Any]:
         transformations = [
             {key[:1].lower() + key[1:]: value for key, value in t.items()}
             for t in props.get("MetricTransformations") or []
         ]
-        await self.call(
-            "logs",
-            "put_metric_filter",
-            {
-                "logGroupName": props["LogGroupName"],
-                "filterName": name,
-                "filterPattern": props.get("FilterPattern", ""),
-                "metricTransformations": transformations,
-            },
-        )
-        return Outcome(name)
-
-    async def delete(self, request: Request) -> None:
-        await ignore_missing(
-            self.client("logs").delete_metric_filter(
-                logGroupName=request.properties["LogGroupName"], filterName=request.physical_id
-            )
-        )
+        return {"metricTransformations": transformations}
 
 
-class SubscriptionFilterProvider(Provider):
+class SubscriptionFilterProvider(_LogFilterProvider):
     """AWS::Logs::SubscriptionFilter — Ref: the filter name."""
 
     type_name = "AWS::Logs::SubscriptionFilter"
-    name_property = "FilterName"
-    name_max = 512
-    requires = "logs"
+    put_operation = "put_subscription_filter"
+    delete_operation = "delete_subscription_filter"
 
-    async def create(self, request: Request) -> Outcome:
-        return await self._put(request, self.name(request))
-
-    async def update(self, request: Request) -> Outcome:
-        return await self._put(request, request.physical_id)
-
-    async def _put(self, request: Request, name: str) -> Outcome:
-        props = request.properties
-        await self.call(
-            "logs",
-            "put_subscription_filter",
-            {
-                "logGroupName": props["LogGroupName"],
-                "filterName": name,
-                "filterPattern": props.get("FilterPattern", ""),
-                "destinationArn": props["DestinationArn"],
-                "roleArn": props.get("RoleArn"),
-                "distribution": props.get("Distribution"),
-            },
-        )
-        return Outcome(name)
-
-    async def delete(self, request: Request) -> None:
-        await ignore_missing(
-            self.client("logs").delete_subscription_filter(
-                logGroupName=request.properties["LogGroupName"], filterName=request.physical_id
-            )
-        )
+    def members(self, props: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "destinationArn": props["DestinationArn"],
+            "roleArn": props.get("RoleArn"),
+            "distribution": props.get("Distribution"),
+        }
 
 
 class CompositeAlarmProvider(Provider):
